@@ -1,0 +1,66 @@
+// Readers of kernel state, as JSON where the tool offers it. Each returns plain data;
+// "does not exist" is an answer (null), anything else unexpected is an error.
+import { existsSync } from "node:fs";
+import { run } from "./exec";
+import { NETNS_DIR, onHost, type Target } from "./step";
+
+export interface Link {
+  readonly ifname: string;
+  readonly flags: readonly string[];
+  readonly mtu: number;
+  readonly master?: string;
+  readonly address?: string;
+  readonly ifalias?: string;
+  readonly link_type?: string;
+  readonly linkinfo?: { info_kind?: string };
+  readonly addr_info?: readonly { family: string; local: string; prefixlen: number }[];
+}
+
+export interface Route {
+  readonly dst: string;
+  readonly gateway?: string;
+  readonly dev?: string;
+}
+
+const NOT_FOUND = /does not exist|Cannot find device|No such file|not found/i;
+
+async function json<T>(argv: string[], what: string): Promise<T | null> {
+  const r = await run(argv);
+  if (r.ok) return JSON.parse(r.stdout || "[]") as T;
+  if (NOT_FOUND.test(r.stderr)) return null;
+  throw new Error(`reading ${what}: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
+}
+
+export function netnsExists(name: string): boolean {
+  return existsSync(`${NETNS_DIR}/${name}`);
+}
+
+/** `ip -details -json addr show dev NAME` in the host (or sandbox): link, kind, alias, addresses. */
+export async function hostLink(t: Target, name: string): Promise<Link | null> {
+  const links = await json<Link[]>(onHost(t, ["ip", "-d", "-j", "addr", "show", "dev", name]), `link ${name}`);
+  return links?.[0] ?? null;
+}
+
+/** All links of a namespace with addresses, in one call. */
+export async function nsLinks(ns: string): Promise<Link[] | null> {
+  return json<Link[]>(["ip", "-n", ns, "-d", "-j", "addr", "show"], `namespace ${ns}`);
+}
+
+export async function nsRoutes(ns: string): Promise<Route[] | null> {
+  return json<Route[]>(["ip", "-n", ns, "-j", "route", "show"], `routes of namespace ${ns}`);
+}
+
+/** iptables-save of the host (or sandbox): the text the firewall plans diff against. */
+export async function iptablesSave(t: Target): Promise<string> {
+  const argv = onHost(t, ["iptables-save"]);
+  const r = await run(argv);
+  if (!r.ok) throw new Error(`reading iptables rules: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
+  return r.stdout;
+}
+
+export async function readSysctl(t: Target, key: string): Promise<string> {
+  const argv = onHost(t, ["sysctl", "-n", key]);
+  const r = await run(argv);
+  if (!r.ok) throw new Error(`reading sysctl ${key}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}

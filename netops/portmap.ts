@@ -1,0 +1,30 @@
+// A port mapping: DNAT from a host port to an endpoint port in the network's own nat
+// chain, plus the FORWARD accept it needs when the FORWARD policy is DROP.
+import type { PortMappingSpec } from "../spec/schema";
+import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
+import { dnatChain, fwdChain } from "./network";
+import { iptablesSave } from "./observe";
+import type { Ops } from "./resource";
+import type { Step } from "./step";
+
+export function portMappingRules(s: PortMappingSpec): Rule[] {
+  const p = s.protocol;
+  const dst = s.hostIp ? ["-d", `${s.hostIp}/32`] : [];
+  return [
+    marked(s.stack, "nat", dnatChain(s.bridge), [...dst, "-p", p, "-m", p, "--dport", String(s.hostPort), "-j", "DNAT", "--to-destination", `${s.address}:${s.port}`]),
+    marked(s.stack, "filter", fwdChain(s.bridge), ["-d", `${s.address}/32`, "!", "-i", s.bridge, "-o", s.bridge, "-p", p, "-m", p, "--dport", String(s.port), "-j", "ACCEPT"]),
+  ];
+}
+
+const label = (s: PortMappingSpec) => `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${s.address}:${s.port}`;
+
+export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
+  label,
+  observe: async (s) => parseSave(await iptablesSave(s)),
+  drift: (s, rules) =>
+    portMappingRules(s)
+      .filter((r) => !hasRule(rules, r))
+      .map((r) => `missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`),
+  converge: (s, rules) => [ensureStep(s, `publish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
+  remove: (s, rules) => [removeStep(s, `unpublish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
+};

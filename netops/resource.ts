@@ -1,0 +1,21 @@
+// What every kind of resource tells the runner: how to look at the kernel, what is
+// wrong there, and the steps that converge or remove it. The runner's apply/destroy/
+// verify are the same for all kinds (see main.ts).
+import type { Spec } from "../spec/schema";
+import type { Step } from "./step";
+
+/** An object that exists under our name but is not ours: never touched, always reported. */
+export class ForeignObjectError extends Error {}
+
+export interface Ops<S extends Spec, O> {
+  /** Read the kernel state this resource cares about. */
+  observe(spec: S): Promise<O>;
+  /** Differences from the spec, one line each ("missing ...", "different ..."); [] = in sync. Throws ForeignObjectError. */
+  drift(spec: S, obs: O, claimed: boolean): string[];
+  /** Steps that make the kernel match the spec, starting from `obs`. */
+  converge(spec: S, obs: O): Step[];
+  /** Steps that remove what exists of this resource (only what is ours). */
+  remove(spec: S, obs: O, claimed: boolean): Step[];
+  /** Names for log lines. */
+  label(spec: S): string;
+}

@@ -1,0 +1,32 @@
+// A kernel step is data: what it does (one line for the user), the argv to run, and
+// optional stdin. Plans are pure functions returning steps, so tests can compare argv
+// exactly and the executor is the only place that touches the kernel.
+export interface Step {
+  /** One concise line for the log, naming the object. */
+  readonly what: string;
+  readonly argv: readonly string[];
+  readonly input?: string;
+  /** Run if this step succeeded and a later step of the same apply failed. */
+  readonly undo?: Step;
+}
+
+/** Where host-side commands run: the real host, or a sandbox namespace entered with nsenter. */
+export interface Target {
+  readonly host?: string;
+}
+
+export const NETNS_DIR = "/run/netns";
+
+/**
+ * Wrap a host-side argv so it runs in the sandbox host namespace, if there is one.
+ * nsenter --net keeps the mount namespace, so /run/netns stays shared and namespaces
+ * created from inside are usable from outside (`ip netns exec` would not be).
+ */
+export function onHost(t: Target, argv: readonly string[]): string[] {
+  return t.host ? ["nsenter", `--net=${NETNS_DIR}/${t.host}`, "--", ...argv] : [...argv];
+}
+
+/** The mark every object netlab makes carries: link alias, lo alias, rule comment. */
+export function ownerMark(stack: string): string {
+  return `netlab:${stack}`;
+}

@@ -1,0 +1,2 @@
+import { buildRunner } from "../constructs/runner-bundle";
+console.log(`netops runner: ${buildRunner()}`);

@@ -1,0 +1,101 @@
+// The spec: the plain, versioned JSON a construct hands to the netops runner.
+// One spec per Terraform resource. It is written at synth and read back by the runner
+// (on create from the new config, on destroy from Terraform state), so every version
+// ever written must stay readable: add a new schema version, never change an old one.
+import { z } from "zod";
+import * as ipaddr from "ipaddr.js";
+
+export const SPEC_VERSION = 1;
+
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no `/`, no whitespace. */
+export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+/** Namespace names are files in /run/netns; netlab keeps them to the same safe alphabet. */
+export const NETNS_RE = IFNAME_RE;
+/** Stack names become rule comments and link aliases. */
+export const STACK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), "not an IPv4 address");
+const ifname = z.string().regex(IFNAME_RE, "not a valid interface name");
+const netns = z.string().regex(NETNS_RE, "not a valid namespace name");
+const prefix = z.number().int().min(0).max(32);
+const port = z.number().int().min(1).max(65535);
+const mac = z
+  .string()
+  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "not a lower-case MAC address")
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "multicast MAC");
+
+const common = {
+  v: z.literal(1),
+  /** Owner mark: every object carries it (link alias, rule comment). */
+  stack: z.string().regex(STACK_RE),
+  /** Sandbox host namespace; absent = the real host. */
+  host: netns.optional(),
+};
+
+export const NetworkSpec = z
+  .object({
+    ...common,
+    kind: z.literal("network"),
+    bridge: ifname,
+    subnet: ipv4,
+    prefix,
+    gateway: ipv4,
+    mtu: z.number().int().min(68).max(65535),
+    masquerade: z.boolean(),
+  })
+  .strict();
+
+export const EndpointSpec = z
+  .object({
+    ...common,
+    kind: z.literal("endpoint"),
+    netns,
+    /** Host end of the veth pair, enslaved to `bridge`. */
+    hostIf: ifname,
+    /** Inside end of the veth pair, created directly in `netns`. */
+    ifname,
+    address: ipv4,
+    prefix,
+    gateway: ipv4,
+    mac: mac.optional(),
+    mtu: z.number().int().min(68).max(65535),
+    bridge: ifname,
+  })
+  .strict();
+
+export const PortMappingSpec = z
+  .object({
+    ...common,
+    kind: z.literal("portmap"),
+    protocol: z.enum(["tcp", "udp"]),
+    hostPort: port,
+    hostIp: ipv4.optional(),
+    address: ipv4,
+    port,
+    bridge: ifname,
+  })
+  .strict();
+
+export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec]);
+
+export type NetworkSpec = z.infer<typeof NetworkSpec>;
+export type EndpointSpec = z.infer<typeof EndpointSpec>;
+export type PortMappingSpec = z.infer<typeof PortMappingSpec>;
+export type Spec = z.infer<typeof Spec>;
+
+/** Parse and validate a spec; the message names the version or the field that is wrong. */
+export function parseSpec(input: unknown): Spec {
+  const v = (input as { v?: unknown } | null)?.v;
+  if (v !== SPEC_VERSION) {
+    throw new Error(
+      `unknown spec version ${JSON.stringify(v)}: this runner reads version ${SPEC_VERSION}; ` +
+        `synthesize the stack again with the netlab that wrote it, or upgrade netlab`,
+    );
+  }
+  const r = Spec.safeParse(input);
+  if (!r.success) {
+    const what = r.error.issues.map((i) => `${i.path.join(".") || "spec"}: ${i.message}`).join("; ");
+    throw new Error(`invalid spec: ${what}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,134 @@
+// Endpoint: a network namespace (the "container") joined to a ContainerNetwork by a veth
+// pair, with an address, lo up and a default route via the network's gateway.
+import { Lazy } from "cdktf";
+import { Construct } from "constructs";
+import { SPEC_VERSION, type EndpointSpec } from "../spec/schema";
+import { message, NetlabValidationError } from "./errors";
+import type { ContainerNetwork } from "./container-network";
+import { LabStack } from "./lab-stack";
+import { checkName, deriveName, MAX_IFNAME, shortHash } from "./names";
+import { NetopsResource } from "./netops-resource";
+import { PortMapping, type PortMappingOptions } from "./port-mapping";
+
+export interface EndpointOptions {
+  /**
+   * IPv4 address in the network's subnet.
+   * @default - the next free host address of the network, in the order endpoints were added
+   */
+  readonly address?: string;
+  /**
+   * Name of the network namespace (at most 15 characters).
+   * @default - the construct id, lower-cased, cut to fit with a hash when cut
+   */
+  readonly netns?: string;
+  /**
+   * Name of the veth end inside the namespace.
+   * @default Endpoint.DEFAULT_INTERFACE_NAME
+   */
+  readonly interfaceName?: string;
+  /**
+   * Name of the veth end on the host, attached to the bridge.
+   * @default - "veth-" + netns when that fits in 15 characters, else "nlv" + a hash
+   */
+  readonly hostInterfaceName?: string;
+  /**
+   * MAC address of the inside end, e.g. "02:42:c0:a8:58:0b" (unicast).
+   * @default - chosen at random by the kernel
+   */
+  readonly mac?: string;
+}
+
+export interface EndpointProps extends EndpointOptions {
+  /** The network this endpoint joins. */
+  readonly network: ContainerNetwork;
+}
+
+const KIND = "Endpoint";
+
+export class Endpoint extends Construct {
+  static readonly DEFAULT_INTERFACE_NAME = "eth0";
+
+  readonly network: ContainerNetwork;
+  readonly netns: string;
+  readonly interfaceName: string;
+  readonly hostInterfaceName: string;
+  readonly mac?: string;
+  readonly requestedAddress?: string;
+  readonly resource: NetopsResource;
+
+  constructor(scope: Construct, id: string, props: EndpointProps) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    this.network = props.network;
+    if (props.address !== undefined) {
+      props.network.checkHostAddress("address", props.address, this, KIND);
+      this.requestedAddress = props.address;
+    }
+    this.netns = props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
+    this.interfaceName = checkName(this, KIND, "interfaceName", props.interfaceName ?? Endpoint.DEFAULT_INTERFACE_NAME);
+    const hostIf = `veth-${this.netns}`;
+    this.hostInterfaceName =
+      props.hostInterfaceName !== undefined
+        ? checkName(this, KIND, "hostInterfaceName", props.hostInterfaceName)
+        : hostIf.length <= MAX_IFNAME ? hostIf : `nlv${shortHash(`${stack.node.id}/${this.netns}`, 8)}`;
+    if (props.mac !== undefined) {
+      const mac = props.mac.toLowerCase();
+      if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) {
+        throw new NetlabValidationError(this, KIND, "mac", `"${props.mac}" is not a MAC address`, 'write six hex pairs separated by colons, e.g. "02:42:c0:a8:58:0b"');
+      }
+      if (parseInt(mac.slice(0, 2), 16) & 1) {
+        throw new NetlabValidationError(this, KIND, "mac", `${props.mac} is a multicast address (lowest bit of the first byte set)`, "use a unicast address; locally administered ones start with 02");
+      }
+      this.mac = mac;
+    }
+    props.network._register(this);
+
+    this.resource = new NetopsResource(this, "Namespace", {
+      parents: [props.network.resource],
+      spec: (): EndpointSpec => ({
+        v: SPEC_VERSION,
+        kind: "endpoint",
+        stack: stack.node.id,
+        ...(stack.hostNetns ? { host: stack.hostNetns } : {}),
+        netns: this.netns,
+        hostIf: this.hostInterfaceName,
+        ifname: this.interfaceName,
+        address: this.address,
+        prefix: this.network.subnet.prefix,
+        gateway: this.network.gateway,
+        ...(this.mac ? { mac: this.mac } : {}),
+        mtu: this.network.mtu,
+        bridge: this.network.bridgeName,
+      }),
+    });
+    this.node.addValidation({ validate: () => this.validateStack(stack) });
+  }
+
+  /** The endpoint's IPv4 address (allocated at synth when not given). */
+  get address(): string {
+    return this.network.addressOf(this);
+  }
+
+  /** The address as a token for outputs and other constructs' props. */
+  get addressToken(): string {
+    return Lazy.stringValue({ produce: () => this.address });
+  }
+
+  /** Publish a port of this endpoint on the host. */
+  publish(id: string, options: PortMappingOptions): PortMapping {
+    return new PortMapping(this, id, { ...options, endpoint: this });
+  }
+
+  private validateStack(stack: LabStack): string[] {
+    const errors: string[] = [];
+    const all = stack.node.findAll().filter((c): c is Endpoint => c instanceof Endpoint);
+    const firstWith = (pred: (e: Endpoint) => boolean) => all.find(pred);
+    const sameNs = firstWith((e) => e.netns === this.netns);
+    if (sameNs && sameNs !== this) errors.push(message(KIND, "netns", `"${this.netns}" is also the namespace of ${sameNs.node.path}`, "give each endpoint its own netns"));
+    const sameIf = firstWith((e) => e.hostInterfaceName === this.hostInterfaceName);
+    if (sameIf && sameIf !== this) errors.push(message(KIND, "hostInterfaceName", `"${this.hostInterfaceName}" is also used by ${sameIf.node.path}`, "give each endpoint its own hostInterfaceName"));
+    const bridges = stack.node.findAll().filter((c) => (c as ContainerNetwork).bridgeName === this.hostInterfaceName && c !== this);
+    if (bridges.length) errors.push(message(KIND, "hostInterfaceName", `"${this.hostInterfaceName}" is the bridge name of ${bridges[0].node.path}`, "choose another hostInterfaceName"));
+    return errors;
+  }
+}

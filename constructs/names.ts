@@ -1,0 +1,36 @@
+// Kernel names: derived from construct ids when not given, validated when given.
+import { createHash } from "node:crypto";
+import type { IConstruct } from "constructs";
+import { IFNAME_RE } from "../spec/schema";
+import { NetlabValidationError } from "./errors";
+
+/** Linux IFNAMSIZ - 1. */
+export const MAX_IFNAME = 15;
+
+export function shortHash(s: string, len = 5): string {
+  return createHash("sha256").update(s).digest("hex").slice(0, len);
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+}
+
+/** `base` if it is a valid name, else a cut-down `base` plus a hash of `seed` (stable, unique). */
+export function deriveName(base: string, seed: string): string {
+  const s = slug(base) || "x";
+  if (IFNAME_RE.test(s)) return s;
+  return `${s.slice(0, MAX_IFNAME - 6).replace(/-+$/, "")}-${shortHash(seed)}`;
+}
+
+/** Validate a user-given interface or namespace name; explain exactly what is wrong. */
+export function checkName(scope: IConstruct, kind: string, prop: string, name: string): string {
+  const fix = `use 1-${MAX_IFNAME} characters from a-z, A-Z, 0-9, '-', '_', '.', starting with a letter or digit`;
+  if (name.length === 0) throw new NetlabValidationError(scope, kind, prop, "is empty", fix);
+  if (Buffer.byteLength(name) > MAX_IFNAME) {
+    throw new NetlabValidationError(scope, kind, prop, `"${name}" is ${Buffer.byteLength(name)} characters, the kernel allows ${MAX_IFNAME}`, `shorten it, e.g. "${name.slice(0, MAX_IFNAME)}"`);
+  }
+  if (!IFNAME_RE.test(name)) {
+    throw new NetlabValidationError(scope, kind, prop, `"${name}" contains characters a kernel name or a command line must not carry (/, spaces, quotes, $;&|...)`, fix);
+  }
+  return name;
+}

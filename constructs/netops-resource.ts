@@ -1,0 +1,56 @@
+// The one construct that owns a Terraform resource and its two provisioners; nothing
+// else builds provisioners. Create and destroy both run the bundled runner with the
+// spec read from `self` (destroy provisioners may reference nothing else).
+import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
+import { Lazy, TerraformResource, TerraformSelf, type LocalExecProvisioner } from "cdktf";
+import { Construct } from "constructs";
+import { parseSpec, type Spec } from "../spec/schema";
+import { LabStack, ResourceType } from "./lab-stack";
+
+export interface NetopsResourceProps {
+  /** Produces the spec at synth, after every construct of the stack exists. */
+  readonly spec: () => Spec;
+  /**
+   * Resources this one lives on. Their ids go into this resource's replace triggers, so
+   * replacing a parent (a network) rebuilds its children (endpoints, port mappings),
+   * and they order create before, destroy after.
+   */
+  readonly parents?: readonly NetopsResource[];
+}
+
+export class NetopsResource extends Construct {
+  readonly resource: TerraformResource;
+  private readonly produce: () => Spec;
+  private cached?: Spec;
+
+  constructor(scope: Construct, id: string, props: NetopsResourceProps) {
+    super(scope, id);
+    this.produce = props.spec;
+    const stack = LabStack.of(this);
+    const isData = stack.resourceType === ResourceType.TERRAFORM_DATA;
+    const attr = isData ? "triggers_replace" : "triggers";
+    const triggers: Record<string, string> = {
+      spec: Lazy.stringValue({ produce: () => JSON.stringify(this.spec) }),
+    };
+    (props.parents ?? []).forEach((p, i) => (triggers[`parent${i}`] = p.resource.getStringAttribute("id")));
+    const provisioner = (when: "create" | "destroy"): LocalExecProvisioner => ({
+      type: "local-exec",
+      when,
+      interpreter: ["node", stack.runnerPath, when === "create" ? "apply" : "destroy"],
+      command: TerraformSelf.getString(`${attr}.spec`),
+    });
+    const provisioners = [provisioner("create"), provisioner("destroy")];
+    if (isData) {
+      this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", provisioners });
+      this.resource.addOverride(attr, triggers);
+    } else {
+      this.resource = new NullResource(this, "Resource", { triggers, provisioners });
+    }
+  }
+
+  /** The spec, validated by the runner's own schema: what synth writes is what it reads. */
+  get spec(): Spec {
+    this.cached ??= parseSpec(this.produce());
+    return this.cached;
+  }
+}

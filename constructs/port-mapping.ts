@@ -1,0 +1,100 @@
+// PortMapping: publish an endpoint's port on the host (DNAT + the FORWARD accept it needs).
+import { Construct } from "constructs";
+import { SPEC_VERSION, type PortMappingSpec } from "../spec/schema";
+import { message, NetlabValidationError } from "./errors";
+import type { Endpoint } from "./endpoint";
+import { isIPv4 } from "./ipam";
+import { LabStack } from "./lab-stack";
+import { NetopsResource } from "./netops-resource";
+
+export enum Protocol {
+  TCP = "tcp",
+  UDP = "udp",
+}
+
+export interface PortMappingOptions {
+  /** Port on the host that clients connect to (1-65535). */
+  readonly hostPort: number;
+  /**
+   * Port inside the endpoint.
+   * @default - same as hostPort
+   */
+  readonly containerPort?: number;
+  /**
+   * @default Protocol.TCP
+   */
+  readonly protocol?: Protocol;
+  /**
+   * Only connections to this host address are forwarded.
+   * @default - every local address of the host
+   */
+  readonly hostIp?: string;
+}
+
+export interface PortMappingProps extends PortMappingOptions {
+  /** The endpoint that receives the traffic. */
+  readonly endpoint: Endpoint;
+}
+
+const KIND = "PortMapping";
+
+export class PortMapping extends Construct {
+  readonly endpoint: Endpoint;
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: Protocol;
+  readonly hostIp?: string;
+  readonly resource: NetopsResource;
+
+  constructor(scope: Construct, id: string, props: PortMappingProps) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    if (LabStack.of(props.endpoint) !== stack) {
+      throw new NetlabValidationError(this, KIND, "endpoint", `${props.endpoint.node.path} belongs to stack "${LabStack.of(props.endpoint).node.id}", not "${stack.node.id}"`, "publish ports of endpoints in the same stack");
+    }
+    const port = (prop: string, v: number) => {
+      if (!Number.isInteger(v) || v < 1 || v > 65535) throw new NetlabValidationError(this, KIND, prop, `${v} is not a port`, "use an integer from 1 to 65535");
+      return v;
+    };
+    this.endpoint = props.endpoint;
+    this.hostPort = port("hostPort", props.hostPort);
+    this.containerPort = port("containerPort", props.containerPort ?? props.hostPort);
+    this.protocol = props.protocol ?? Protocol.TCP;
+    if (!Object.values(Protocol).includes(this.protocol)) {
+      throw new NetlabValidationError(this, KIND, "protocol", `"${this.protocol}" is not supported`, "use Protocol.TCP or Protocol.UDP");
+    }
+    if (props.hostIp !== undefined && !isIPv4(props.hostIp)) {
+      throw new NetlabValidationError(this, KIND, "hostIp", `"${props.hostIp}" is not an IPv4 address`, 'write it as four decimal numbers, e.g. "10.0.0.1", or leave it out to listen on every address');
+    }
+    this.hostIp = props.hostIp;
+
+    this.resource = new NetopsResource(this, "Rules", {
+      parents: [props.endpoint.resource],
+      spec: (): PortMappingSpec => ({
+        v: SPEC_VERSION,
+        kind: "portmap",
+        stack: stack.node.id,
+        ...(stack.hostNetns ? { host: stack.hostNetns } : {}),
+        protocol: this.protocol,
+        hostPort: this.hostPort,
+        ...(this.hostIp ? { hostIp: this.hostIp } : {}),
+        address: this.endpoint.address,
+        port: this.containerPort,
+        bridge: this.endpoint.network.bridgeName,
+      }),
+    });
+    this.node.addValidation({ validate: () => this.validateStack(stack) });
+  }
+
+  private validateStack(stack: LabStack): string[] {
+    // Two mappings clash when protocol and port match and their host addresses overlap
+    // (an unbound one listens on every address).
+    const clash = stack.node
+      .findAll()
+      .find((c): c is PortMapping => c instanceof PortMapping && c.protocol === this.protocol && c.hostPort === this.hostPort && (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp));
+    if (clash && clash !== this) {
+      return [message(KIND, "hostPort", `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"} is already published by ${clash.node.path}`, "use another hostPort, or bind each mapping to its own hostIp")];
+    }
+    return [];
+  }
+}

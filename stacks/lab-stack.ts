@@ -1,0 +1,19 @@
+// lab-stack: the topology of seed 004 (bridge br01 with two namespaces, MASQUERADE,
+// host port 8080 -> ns01:80).
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { ContainerNetwork, LabStack, Protocol, type LabStackProps } from "../constructs";
+
+export class BridgeLabStack extends LabStack {
+  constructor(scope: Construct, id: string, props: LabStackProps = {}) {
+    super(scope, id, props);
+    const net = new ContainerNetwork(this, "Br01", { bridgeName: "br01", subnet: "192.168.88.0/24", gateway: "192.168.88.1" });
+    const ns01 = net.addEndpoint("Ns01", { netns: "ns01", address: "192.168.88.11" });
+    const ns02 = net.addEndpoint("Ns02", { netns: "ns02", address: "192.168.88.12" });
+    const web = ns01.publish("Web", { hostPort: 8080, containerPort: 80, protocol: Protocol.TCP });
+
+    new TerraformOutput(this, "ns01_address", { value: ns01.addressToken });
+    new TerraformOutput(this, "ns02_address", { value: ns02.addressToken });
+    new TerraformOutput(this, "published_port", { value: `${web.hostPort}/${web.protocol} -> ns01:${web.containerPort}` });
+  }
+}

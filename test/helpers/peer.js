@@ -1,0 +1,40 @@
+// node peer.js serve tcp|udp PORT TAG     -> prints "listening", answers "TAG peer=ADDR"
+// node peer.js request tcp|udp ADDR PORT  -> prints the answer, exit 1 on timeout/refusal
+const net = require("node:net");
+const dgram = require("node:dgram");
+const [mode, proto, a, b] = process.argv.slice(2);
+const TIMEOUT_MS = 2000;
+if (mode === "serve") {
+  const port = Number(a);
+  const tag = b;
+  if (proto === "tcp") {
+    net
+      .createServer((s) => s.end(`${tag} peer=${s.remoteAddress.replace(/^::ffff:/, "")}\n`))
+      .listen(port, "0.0.0.0", () => console.log("listening"));
+  } else {
+    const s = dgram.createSocket("udp4");
+    s.on("message", (_m, r) => s.send(`${tag} peer=${r.address}\n`, r.port, r.address));
+    s.bind(port, "0.0.0.0", () => console.log("listening"));
+  }
+  process.on("SIGTERM", () => process.exit(0));
+} else {
+  const [addr, port] = [a, Number(b)];
+  setTimeout(() => process.exit(1), TIMEOUT_MS).unref();
+  if (proto === "tcp") {
+    const c = net.connect({ host: addr, port });
+    let out = "";
+    c.on("data", (d) => (out += d));
+    c.on("end", () => {
+      process.stdout.write(out);
+      process.exit(out ? 0 : 1);
+    });
+    c.on("error", () => process.exit(1));
+  } else {
+    const c = dgram.createSocket("udp4");
+    c.on("message", (m) => {
+      process.stdout.write(m);
+      process.exit(0);
+    });
+    c.send("ping", port, addr);
+  }
+}

@@ -1,0 +1,47 @@
+// A throwaway "host" namespace per test, plus optional external client namespace joined
+// to it by a veth. Everything is named by the test and removed by name.
+import { existsSync } from "node:fs";
+import { cmd, ok } from "./cmd";
+
+export const inNs = (ns: string, argv: string[]) => ["nsenter", `--net=/run/netns/${ns}`, "--", ...argv];
+
+export function uniq(prefix: string): string {
+  return `${prefix}${process.pid.toString(36).slice(-3)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+}
+
+export function addNs(name: string): void {
+  ok(["ip", "netns", "add", name]);
+  ok(["ip", "-n", name, "link", "set", "lo", "up"]);
+}
+
+export function delNs(...names: string[]): void {
+  for (const n of names) if (existsSync(`/run/netns/${n}`)) cmd(["ip", "netns", "del", n]);
+}
+
+/**
+ * An external client namespace joined to the sandbox host by a veth:
+ * host side HOST_ADDR/24, client side EXT_ADDR/24, client's default route via the host.
+ */
+export const HOST_ADDR = "10.231.0.1";
+export const EXT_ADDR = "10.231.0.2";
+
+export function addExternal(host: string, ext: string): void {
+  addNs(ext);
+  ok(inNs(host, ["ip", "link", "add", "name", "xlink0", "type", "veth", "peer", "name", "eth0", "netns", ext]));
+  ok(inNs(host, ["ip", "addr", "add", `${HOST_ADDR}/24`, "dev", "xlink0"]));
+  ok(inNs(host, ["ip", "link", "set", "xlink0", "up"]));
+  ok(["ip", "-n", ext, "addr", "add", `${EXT_ADDR}/24`, "dev", "eth0"]);
+  ok(["ip", "-n", ext, "link", "set", "eth0", "up"]);
+  ok(["ip", "-n", ext, "route", "add", "default", "via", HOST_ADDR]);
+}
+
+/** What a lab may change in a host: links with addresses, routes, firewall, namespaces. */
+export function hostState(host: string): { links: unknown; routes: unknown; rules: string; netns: string[] } {
+  const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as { ifname: string; addr_info: unknown; flags: unknown; master?: string }[];
+  return {
+    links: links.map((l) => ({ ifname: l.ifname, addr: l.addr_info, flags: l.flags, master: l.master })),
+    routes: JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))),
+    rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).join("\n"),
+    netns: ok(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean).sort(),
+  };
+}

@@ -1,0 +1,41 @@
+// Real traffic for tests: ping, and a tiny TCP/UDP server and client run with node
+// inside a namespace. The server answers "<tag> peer=<client address>".
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { cmd } from "./cmd";
+import { inNs } from "./sandbox";
+
+const PEER = join(__dirname, "peer.js");
+
+export function ping(ns: string, addr: string): boolean {
+  return cmd(inNs(ns, ["ping", "-c", "1", "-W", "1", addr])).code === 0;
+}
+
+export interface Server {
+  readonly proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Start a server in `ns`; resolves once it listens. Stopped by its pid only. */
+export function serve(ns: string, proto: "tcp" | "udp", port: number, tag: string): Promise<Server> {
+  const argv = inNs(ns, ["node", PEER, "serve", proto, String(port), tag]);
+  const proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const stop = () =>
+    new Promise<void>((res) => {
+      if (proc.exitCode !== null) return res();
+      proc.once("exit", () => res());
+      proc.kill("SIGTERM");
+    });
+  return new Promise((resolve, reject) => {
+    let err = "";
+    proc.stderr!.on("data", (d) => (err += d));
+    proc.stdout!.once("data", () => resolve({ proc, stop }));
+    proc.once("exit", (c) => reject(new Error(`server in ${ns} exited ${c}: ${err}`)));
+  });
+}
+
+/** Connect from `ns` and return the server's answer, or null when nothing answered. */
+export function request(ns: string, proto: "tcp" | "udp", addr: string, port: number): string | null {
+  const r = cmd(inNs(ns, ["node", PEER, "request", proto, addr, String(port)]), { timeout: 10_000 });
+  return r.code === 0 ? r.stdout.trim() : null;
+}

@@ -1,0 +1,134 @@
+// Pure tier: spec + observed state -> exact command lists. No kernel, no root.
+import { endpointOps, type EndpointObs } from "../../netops/endpoint";
+import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
+import { networkOps, networkRules } from "../../netops/network";
+import { portMappingOps, portMappingRules } from "../../netops/portmap";
+import { parseSpec, type EndpointSpec, type NetworkSpec, type PortMappingSpec } from "../../spec/schema";
+
+const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
+const net: NetworkSpec = { v: 1, kind: "network", stack: "lab", host: "sbx", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
+const ep: EndpointSpec = { v: 1, kind: "endpoint", stack: "lab", host: "sbx", netns: "ns01", hostIf: "veth-ns01", ifname: "eth0", address: "192.168.88.11", prefix: 24, gateway: "192.168.88.1", mtu: 1500, bridge: "br01" };
+const pm: PortMappingSpec = { v: 1, kind: "portmap", stack: "lab", host: "sbx", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" };
+const EMPTY_SAVE = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n";
+const absent: EndpointObs = { nsExists: false, hostLink: null, inside: null, routes: null };
+
+describe("endpoint plan", () => {
+  test("GIVEN nothing exists WHEN converging THEN namespace, veth created in place, one batch inside", () => {
+    const steps = endpointOps.converge(ep, absent);
+    expect(steps.map((s) => s.argv)).toEqual([
+      ["ip", "netns", "add", "ns01"],
+      [...NS, "ip", "-batch", "-"],
+      ["ip", "-n", "ns01", "-batch", "-"],
+    ]);
+    expect(steps[1].input).toBe(
+      "link add name veth-ns01 mtu 1500 type veth peer name eth0 netns ns01 mtu 1500\n" +
+        "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n",
+    );
+    expect(steps[2].input).toBe(
+      "link set dev lo alias netlab:lab up\nlink set dev eth0 addrgenmode none\naddr add 192.168.88.11/24 dev eth0\n" +
+        "link set dev eth0 up\nroute add default via 192.168.88.1 dev eth0\n",
+    );
+    expect(steps[0].undo?.argv).toEqual(["ip", "netns", "del", "ns01"]);
+    expect(steps[1].undo?.argv).toEqual([...NS, "ip", "link", "del", "dev", "veth-ns01"]);
+  });
+
+  test("GIVEN a MAC WHEN converging THEN the inside end is created with it", () => {
+    const steps = endpointOps.converge({ ...ep, mac: "02:42:c0:a8:58:0b" }, absent);
+    expect(steps[1].input).toContain("peer name eth0 netns ns01 mtu 1500 address 02:42:c0:a8:58:0b\n");
+  });
+
+  test("GIVEN a half-made endpoint of ours WHEN converging THEN it is removed first, veth before namespace", () => {
+    const half: EndpointObs = { nsExists: true, hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" }, inside: [], routes: [] };
+    expect(endpointOps.converge(ep, half).slice(0, 2).map((s) => s.argv)).toEqual([
+      [...NS, "ip", "link", "del", "dev", "veth-ns01"],
+      ["ip", "netns", "del", "ns01"],
+    ]);
+  });
+
+  test("GIVEN a foreign namespace with our name THEN drift refuses to touch it", () => {
+    const foreign: EndpointObs = { nsExists: true, hostLink: null, inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536 }], routes: [] };
+    expect(() => endpointOps.drift(ep, foreign, false)).toThrow(/namespace ns01 exists and is not netlab's/);
+    expect(endpointOps.remove(ep, foreign, false)).toEqual([]);
+  });
+});
+
+describe("network plan", () => {
+  test("GIVEN nothing exists WHEN converging THEN bridge, config batch, ip_forward, one restore", () => {
+    const steps = networkOps.converge(net, { link: null, rules: parseSave(EMPTY_SAVE), ipForward: "0" });
+    expect(steps.map((s) => s.argv)).toEqual([
+      [...NS, "ip", "link", "add", "name", "br01", "type", "bridge"],
+      [...NS, "ip", "-batch", "-"],
+      [...NS, "sysctl", "-qw", "net.ipv4.ip_forward=1"],
+      [...NS, "iptables-restore", "-w", "--noflush"],
+    ]);
+    expect(steps[3].input).toBe(
+      [
+        "*nat",
+        ":NETLAB-DNAT-br01 - [0:0]",
+        "-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment netlab:lab -j NETLAB-DNAT-br01",
+        "-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment netlab:lab -j NETLAB-DNAT-br01",
+        "-A POSTROUTING -s 192.168.88.0/24 ! -o br01 -m comment --comment netlab:lab -j MASQUERADE",
+        "COMMIT",
+        "*filter",
+        ":NETLAB-FWD-br01 - [0:0]",
+        "-I FORWARD 1 -m comment --comment netlab:lab -j NETLAB-FWD-br01",
+        "-A NETLAB-FWD-br01 -o br01 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment netlab:lab -j ACCEPT",
+        "-A NETLAB-FWD-br01 -i br01 ! -o br01 -m comment --comment netlab:lab -j ACCEPT",
+        "-A NETLAB-FWD-br01 -i br01 -o br01 -m comment --comment netlab:lab -j ACCEPT",
+        "COMMIT",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("GIVEN masquerade off THEN no POSTROUTING rule", () => {
+    expect(networkRules({ ...net, masquerade: false }).some((r) => r.chain === "POSTROUTING")).toBe(false);
+  });
+
+  test("GIVEN no sandbox host THEN commands run on the host without nsenter", () => {
+    const { host: _h, ...onHost } = net;
+    const steps = networkOps.converge(onHost, { link: null, rules: parseSave(EMPTY_SAVE), ipForward: "1" });
+    expect(steps[0].argv).toEqual(["ip", "link", "add", "name", "br01", "type", "bridge"]);
+  });
+});
+
+describe("firewall diff", () => {
+  const saved = (lines: string[]) => parseSave(`*nat\n:PREROUTING ACCEPT [0:0]\n:NETLAB-DNAT-br01 - [0:0]\n${lines.join("\n")}\nCOMMIT\n*filter\n:NETLAB-FWD-br01 - [0:0]\nCOMMIT\n`);
+  const dnatLine = '-A NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment "netlab:lab" -j DNAT --to-destination 192.168.88.11:80';
+
+  test("GIVEN the DNAT rule exists as iptables-save prints it THEN only the FORWARD accept is added", () => {
+    const step = portMappingOps.converge(pm, saved([dnatLine]))[0];
+    expect(step.input).toBe("*filter\n-A NETLAB-FWD-br01 -d 192.168.88.11/32 ! -i br01 -o br01 -p tcp -m tcp --dport 80 -m comment --comment netlab:lab -j ACCEPT\nCOMMIT\n");
+    expect(step.undo?.input).toBe("*filter\n-D NETLAB-FWD-br01 -d 192.168.88.11/32 ! -i br01 -o br01 -p tcp -m tcp --dport 80 -m comment --comment netlab:lab -j ACCEPT\nCOMMIT\n");
+  });
+
+  test("GIVEN only some rules exist WHEN removing THEN only those are deleted", () => {
+    const step = portMappingOps.remove(pm, saved([dnatLine]), true)[0];
+    expect(step.input).toBe("*nat\n-D NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment netlab:lab -j DNAT --to-destination 192.168.88.11:80\nCOMMIT\n");
+  });
+
+  test("GIVEN everything exists THEN no step, and nothing to remove when nothing exists", () => {
+    const rules = portMappingRules(pm);
+    expect(ensureStep({}, "x", saved([dnatLine, ""]), [], rules.slice(0, 1))).toBeNull();
+    expect(removeStep({}, "x", parseSave(EMPTY_SAVE), [], rules)).toBeNull();
+  });
+
+  test("udp and host IP binding", () => {
+    const [dnat] = portMappingRules({ ...pm, protocol: "udp", hostIp: "10.0.0.1", hostPort: 5353, port: 53 });
+    expect(dnat.args).toEqual(["-d", "10.0.0.1/32", "-p", "udp", "-m", "udp", "--dport", "5353", "-m", "comment", "--comment", "netlab:lab", "-j", "DNAT", "--to-destination", "192.168.88.11:53"]);
+  });
+});
+
+describe("spec parsing (the runner's defence in depth)", () => {
+  test("rejects an unknown version", () => {
+    expect(() => parseSpec({ ...net, v: 2 })).toThrow(/unknown spec version 2: this runner reads version 1/);
+  });
+  test("rejects a name with shell metacharacters or over 15 characters", () => {
+    expect(() => parseSpec({ ...ep, netns: "ns;rm -rf" })).toThrow(/netns: not a valid namespace name/);
+    expect(() => parseSpec({ ...net, bridge: "a-very-long-bridge" })).toThrow(/bridge/);
+  });
+  test("rejects unknown fields and bad addresses", () => {
+    expect(() => parseSpec({ ...pm, extra: 1 })).toThrow(/invalid spec/);
+    expect(() => parseSpec({ ...pm, address: "300.1.1.1" })).toThrow(/address: not an IPv4 address/);
+  });
+});

@@ -1,0 +1,84 @@
+// Bad input is rejected at synth with the construct path, the prop and the fix, before
+// anything runs. Each row is one kind of mistake.
+import { Testing } from "cdktf";
+import { ContainerNetwork, Endpoint, LabStack, type ContainerNetworkProps } from "../../constructs";
+
+type Build = (s: LabStack) => void;
+const net = (s: LabStack, props: Partial<ContainerNetworkProps> = {}, id = "Net") => new ContainerNetwork(s, id, { subnet: "10.10.0.0/24", bridgeName: "brx", ...props });
+
+function synthError(build: Build): string {
+  const stack = new LabStack(Testing.app(), "vstack");
+  try {
+    build(stack);
+    Testing.synth(stack, true);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("expected synth to fail");
+}
+
+const cases: [string, Build, RegExp, string][] = [
+  ["invalid CIDR", (s) => net(s, { subnet: "10.10.0.0" }), /subnet`: "10.10.0.0" is not an IPv4 CIDR/, "address/prefix"],
+  ["CIDR with host bits", (s) => net(s, { subnet: "10.10.0.5/24" }), /has host bits set/, 'did you mean "10.10.0.0/24"'],
+  ["prefix too long", (s) => net(s, { subnet: "10.10.0.0/31" }), /\/31 leaves no room/, "/30 or shorter"],
+  ["gateway outside subnet", (s) => net(s, { gateway: "10.11.0.1" }), /gateway`: 10.11.0.1 is outside the subnet 10.10.0.0\/24/, "inside 10.10.0.0/24"],
+  ["gateway is broadcast", (s) => net(s, { gateway: "10.10.0.255" }), /gateway`: 10.10.0.255 is the broadcast address/, "host address"],
+  ["MTU too small", (s) => net(s, { mtu: 40 }), /mtu`: 40 is out of range/, "68 to 65535"],
+  ["MTU not an integer", (s) => net(s, { mtu: 1500.5 }), /mtu`: 1500.5 is out of range/, "integer"],
+  ["bridge name over 15", (s) => net(s, { bridgeName: "bridge-name-too-long" }), /bridgeName`: "bridge-name-too-long" is 20 characters/, "shorten it"],
+  ["bridge name empty", (s) => net(s, { bridgeName: "" }), /bridgeName`: is empty/, "1-15 characters"],
+  ["bridge name with /", (s) => net(s, { bridgeName: "br/0" }), /bridgeName`: "br\/0" contains characters/, "1-15 characters"],
+  ["bridge name with space", (s) => net(s, { bridgeName: "br 0" }), /contains characters/, "1-15 characters"],
+  ["netns with shell metacharacters", (s) => net(s).addEndpoint("E", { netns: "a;b$(x)" }), /Endpoint prop `netns`: "a;b\$\(x\)" contains characters/, "1-15 characters"],
+  ["interface name over 15", (s) => net(s).addEndpoint("E", { interfaceName: "eth0-inside-the-ns" }), /interfaceName`: .* is 18 characters/, "shorten it"],
+  ["host interface name with quote", (s) => net(s).addEndpoint("E", { hostInterfaceName: "v'1" }), /hostInterfaceName`: .* contains characters/, "1-15 characters"],
+  ["endpoint address outside subnet", (s) => net(s).addEndpoint("E", { address: "10.20.0.5" }), /address`: 10.20.0.5 is outside the subnet/, "inside 10.10.0.0/24"],
+  ["endpoint address = network", (s) => net(s).addEndpoint("E", { address: "10.10.0.0" }), /is the network address/, "host address"],
+  ["endpoint address = broadcast", (s) => net(s).addEndpoint("E", { address: "10.10.0.255" }), /is the broadcast address/, "host address"],
+  ["endpoint address = gateway", (s) => net(s).addEndpoint("E", { address: "10.10.0.1" }), /10.10.0.1 is the gateway/, "leave it out"],
+  ["endpoint address not IPv4", (s) => net(s).addEndpoint("E", { address: "10.10.0.300" }), /"10.10.0.300" is not an IPv4 address/, "four decimal numbers"],
+  ["duplicate addresses", (s) => { const n = net(s); n.addEndpoint("A", { address: "10.10.0.9" }); n.addEndpoint("B", { address: "10.10.0.9" }); }, /vstack\/Net\/B: Endpoint prop `address`: 10.10.0.9 is already used by vstack\/Net\/A/, "own address"],
+  ["overlapping subnets", (s) => { net(s); net(s, { subnet: "10.10.0.128/25", bridgeName: "bry" }, "Other"); }, /subnet`: 10.10.0.0\/24 overlaps vstack\/Other's 10.10.0.128\/25/, "non-overlapping"],
+  ["duplicate bridge names", (s) => { net(s); net(s, { subnet: "10.20.0.0/24" }, "Other"); }, /bridgeName`: "brx" is also the bridge of vstack\/Other/, "own bridgeName"],
+  ["subnet exhausted", (s) => { const n = net(s, { subnet: "10.10.0.0/30" }); n.addEndpoint("A"); n.addEndpoint("B"); }, /subnet 10.10.0.0\/30 is exhausted/, "larger subnet"],
+  ["duplicate netns", (s) => { const n = net(s); n.addEndpoint("A", { netns: "same" }); n.addEndpoint("B", { netns: "same" }); }, /netns`: "same" is also the namespace of/, "own netns"],
+  ["MAC malformed", (s) => net(s).addEndpoint("E", { mac: "02:42:zz:00:00:01" }), /mac`: "02:42:zz:00:00:01" is not a MAC address/, "six hex pairs"],
+  ["MAC multicast", (s) => net(s).addEndpoint("E", { mac: "01:00:5e:00:00:01" }), /is a multicast address/, "unicast"],
+  ["host port out of range", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 70000 }), /PortMapping prop `hostPort`: 70000 is not a port/, "1 to 65535"],
+  ["container port zero", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, containerPort: 0 }), /containerPort`: 0 is not a port/, "1 to 65535"],
+  ["host IP malformed", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, hostIp: "localhost" }), /hostIp`: "localhost" is not an IPv4 address/, "four decimal numbers"],
+  ["duplicate host port", (s) => { const e = net(s).addEndpoint("E"); e.publish("P1", { hostPort: 80 }); e.publish("P2", { hostPort: 80, containerPort: 81 }); }, /tcp port 80 on every address is already published by vstack\/Net\/E\/P1/, "bind each mapping"],
+  ["duplicate host port, one bound", (s) => { const e = net(s).addEndpoint("E"); e.publish("P1", { hostPort: 80 }); e.publish("P2", { hostPort: 80, hostIp: "10.0.0.1" }); }, /already published/, "another hostPort"],
+  ["port mapping to an endpoint of another stack", (s) => {
+    const other = new LabStack(Testing.app(), "other");
+    const e = net(other).addEndpoint("E");
+    new (require("../../constructs").PortMapping)(s, "P", { endpoint: e, hostPort: 80 });
+  }, /vstack\/P: PortMapping prop `endpoint`: other\/Net\/E belongs to stack "other", not "vstack"/, "same stack"],
+  ["sandbox name invalid", () => { new LabStack(Testing.app(), "s", { hostNetns: "bad name" }); }, /LabStack prop `hostNetns`: "bad name" is not a valid namespace name/, "1-15 characters"],
+  ["endpoint outside a LabStack", () => {
+    const { TerraformStack } = require("cdktf");
+    const plain = new TerraformStack(Testing.app(), "plain");
+    new Endpoint(plain, "E", { network: undefined as any });
+  }, /plain\/E: Endpoint prop `scope`: is in stack "plain", which is not a LabStack/, "inside a LabStack"],
+];
+
+describe("bad input is rejected at synth with path, prop and fix", () => {
+  test.each(cases)("%s", (_name, build, problem, fix) => {
+    const msg = synthError(build);
+    expect(msg).toMatch(problem);
+    expect(msg).toContain(`Fix: `);
+    expect(msg).toContain(fix);
+  });
+
+  test("GIVEN valid input THEN addresses are allocated in order, skipping the gateway and named ones", () => {
+    const stack = new LabStack(Testing.app(), "ok");
+    const n = net(stack);
+    const a = n.addEndpoint("A");
+    const b = n.addEndpoint("B", { address: "10.10.0.3" });
+    const c = n.addEndpoint("C");
+    Testing.synth(stack, true);
+    expect([a.address, b.address, c.address]).toEqual(["10.10.0.2", "10.10.0.3", "10.10.0.4"]);
+    expect(n.bridgeName).toBe("brx");
+    expect(new ContainerNetwork(stack, "A-Long_Network.Name", { subnet: "10.30.0.0/24" }).bridgeName).toMatch(/^nl-a-long-[0-9a-f]{5}$/);
+  });
+});

@@ -99,7 +99,11 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       });
     }
     if (o.ipForward !== "1") {
-      steps.push({ what: "enable net.ipv4.ip_forward", argv: onHost(s, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]) });
+      steps.push({
+        what: "enable net.ipv4.ip_forward",
+        argv: onHost(s, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]),
+        undo: { what: `restore net.ipv4.ip_forward=${o.ipForward}`, argv: onHost(s, ["sysctl", "-qw", `net.ipv4.ip_forward=${o.ipForward}`]) },
+      });
     }
     const fw = ensureStep(s, `firewall for ${s.bridge}: chains ${dnatChain(s.bridge)}, ${fwdChain(s.bridge)}${s.masquerade ? ", MASQUERADE" : ""}`, o.rules, networkChains(s), networkRules(s));
     if (fw) steps.push(fw);

@@ -14,6 +14,15 @@ export function addNs(name: string): void {
   ok(["ip", "-n", name, "link", "set", "lo", "up"]);
 }
 
+/**
+ * A sandbox host as a real host looks: lo up and the nat and filter tables present
+ * (the nf_tables backend creates them on first use, which would show as a difference).
+ */
+export function addHost(name: string): void {
+  addNs(name);
+  ok(inNs(name, ["iptables-restore", "-w", "--noflush"]), { input: "*nat\n-N NLTMP\n-X NLTMP\nCOMMIT\n*filter\n-N NLTMP\n-X NLTMP\nCOMMIT\n" });
+}
+
 export function delNs(...names: string[]): void {
   for (const n of names) if (existsSync(`/run/netns/${n}`)) cmd(["ip", "netns", "del", n]);
 }
@@ -35,11 +44,14 @@ export function addExternal(host: string, ext: string): void {
   ok(["ip", "-n", ext, "route", "add", "default", "via", HOST_ADDR]);
 }
 
+/** Carrier flags follow the ports a bridge has at the moment, not its configuration. */
+const CARRIER_FLAGS = new Set(["LOWER_UP", "NO-CARRIER", "M-DOWN"]);
+
 /** What a lab may change in a host: links with addresses, routes, firewall, namespaces. */
 export function hostState(host: string): { links: unknown; routes: unknown; rules: string; netns: string[] } {
-  const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as { ifname: string; addr_info: unknown; flags: unknown; master?: string }[];
+  const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as { ifname: string; addr_info: unknown; flags: string[]; master?: string }[];
   return {
-    links: links.map((l) => ({ ifname: l.ifname, addr: l.addr_info, flags: l.flags, master: l.master })),
+    links: links.map((l) => ({ ifname: l.ifname, addr: l.addr_info, flags: (l.flags as string[]).filter((f) => !CARRIER_FLAGS.has(f)), master: l.master })),
     routes: JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))),
     rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).join("\n"),
     netns: ok(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean).sort(),

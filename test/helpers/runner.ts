@@ -1,0 +1,14 @@
+// Drive the bundled runner directly, as Terraform's provisioners do.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildRunner } from "../../constructs/runner-bundle";
+import type { Spec } from "../../spec/schema";
+import { cmd, type Out } from "./cmd";
+
+export function runner(stateDir = mkdtempSync(join(tmpdir(), "netlab-ledger-"))) {
+  const bundle = buildRunner();
+  const call = (verb: "apply" | "destroy" | "verify", specs: Spec[], env: Record<string, string> = {}): Out =>
+    cmd(["node", bundle, verb, ...specs.map((s) => JSON.stringify(s))], { env: { ...process.env, NETLAB_STATE_DIR: stateDir, ...env } });
+  return { stateDir, call };
+}

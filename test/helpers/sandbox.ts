@@ -49,9 +49,10 @@ const CARRIER_FLAGS = new Set(["LOWER_UP", "NO-CARRIER", "M-DOWN"]);
 
 /** What a lab may change in a host: links with addresses, routes, firewall, namespaces. */
 export function hostState(host: string): { links: unknown; routes: unknown; rules: string; netns: string[] } {
-  const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as { ifname: string; addr_info: unknown; flags: string[]; master?: string }[];
+  const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as { ifname: string; addr_info: { family: string; local: string; prefixlen: number }[]; flags: string[]; master?: string }[];
   return {
-    links: links.map((l) => ({ ifname: l.ifname, addr: l.addr_info, flags: (l.flags as string[]).filter((f) => !CARRIER_FLAGS.has(f)), master: l.master })),
+    links: links.map((l) => ({ ifname: l.ifname, // DAD state (tentative) changes on its own; the addresses themselves are what matter
+    addr: l.addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`), flags: (l.flags as string[]).filter((f) => !CARRIER_FLAGS.has(f)), master: l.master })),
     routes: JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))),
     rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).join("\n"),
     netns: ok(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean).sort(),

@@ -1,0 +1,23 @@
+// A copy of this project in a temp dir, so end-to-end tests run the real cdktf CLI with
+// their own cdktf.out and Terraform state, never touching a user's lab-stack state.
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cmd, type Out } from "./cmd";
+
+const ROOT = join(__dirname, "..", "..");
+const SOURCES = ["main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "spec", "netops"];
+
+export function projectCopy() {
+  const dir = mkdtempSync(join(tmpdir(), "netlab-e2e-"));
+  for (const s of SOURCES) cpSync(join(ROOT, s), join(dir, s), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  const env = (host: string) => ({ ...process.env, NETLAB_HOST_NETNS: host, CI: "true" });
+  return {
+    dir,
+    stackDir: join(dir, "cdktf.out", "stacks", "lab-stack"),
+    cdktf: (args: string[], host: string): Out => cmd([join(ROOT, "node_modules", ".bin", "cdktf"), ...args], { cwd: dir, env: env(host) }),
+    terraform: (args: string[], host: string): Out => cmd(["terraform", `-chdir=${join(dir, "cdktf.out", "stacks", "lab-stack")}`, ...args], { cwd: dir, env: env(host) }),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

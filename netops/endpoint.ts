@@ -70,13 +70,34 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
   },
 
   converge(s, o) {
-    // Anything half-made (a crash, an out-of-band change) is rebuilt from scratch: the
-    // whole endpoint costs three commands, and one path is easier to trust than repairs.
-    const stale = endpointOps.remove(s, o, true);
     const mark = ownerMark(s.stack);
+    // Inside config uses replace forms, so it is idempotent: a repair re-runs it in place
+    // and workloads in the namespace keep running.
+    const configure: Step = {
+      what: `configure ${s.netns}: ${s.ifname} ${s.address}/${s.prefix}, default via ${s.gateway}`,
+      argv: ["ip", "-n", s.netns, "-batch", "-"],
+      input: [
+        `link set dev lo alias ${mark} up`,
+        `link set dev ${s.ifname} addrgenmode none`,
+        `addr replace ${s.address}/${s.prefix} dev ${s.ifname}`,
+        `link set dev ${s.ifname} up`,
+        `route replace default via ${s.gateway} dev ${s.ifname}`,
+        "",
+      ].join("\n"),
+    };
+    const attach: Step = {
+      what: `attach ${s.hostIf} to ${s.bridge}`,
+      argv: onHost(s, ["ip", "link", "set", "dev", s.hostIf, "alias", mark, "master", s.bridge, "addrgenmode", "none", "up"]),
+    };
+    const inside = (o.inside ?? []).find((l) => l.ifname === s.ifname);
+    if (o.nsExists && o.hostLink && inside && (!s.mac || inside.address === s.mac) && inside.mtu === s.mtu) {
+      return [attach, configure];
+    }
+    // Anything more broken (a crash mid-create, a deleted veth) is rebuilt from scratch:
+    // the whole endpoint costs three commands, and one path is easier to trust than repairs.
     const peer = ["peer", "name", s.ifname, "netns", s.netns, "mtu", String(s.mtu), ...(s.mac ? ["address", s.mac] : [])];
     return [
-      ...stale,
+      ...endpointOps.remove(s, o, true),
       {
         what: `create namespace ${s.netns}`,
         argv: ["ip", "netns", "add", s.netns],
@@ -92,18 +113,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         ].join("\n"),
         undo: { what: `delete veth ${s.hostIf}`, argv: onHost(s, ["ip", "link", "del", "dev", s.hostIf]) },
       },
-      {
-        what: `configure ${s.netns}: ${s.ifname} ${s.address}/${s.prefix}, default via ${s.gateway}`,
-        argv: ["ip", "-n", s.netns, "-batch", "-"],
-        input: [
-          `link set dev lo alias ${mark} up`,
-          `link set dev ${s.ifname} addrgenmode none`,
-          `addr add ${s.address}/${s.prefix} dev ${s.ifname}`,
-          `link set dev ${s.ifname} up`,
-          `route add default via ${s.gateway} dev ${s.ifname}`,
-          "",
-        ].join("\n"),
-      },
+      configure,
     ];
   },
 

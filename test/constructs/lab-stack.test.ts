@@ -1,4 +1,5 @@
 // Construct tier: synthesized JSON, checked with cdktf's matchers and pinned by snapshots.
+import "cdktf/lib/testing/adapters/jest"; // matcher types
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Testing } from "cdktf";
 import { BridgeLabStack } from "../../stacks/lab-stack";

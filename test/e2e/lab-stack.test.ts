@@ -60,6 +60,21 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   // outbound: the external server sees the sandbox host's address (MASQUERADE)
   expect(request("ns01", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
 
+  // drift: delete a veth, a route and the DNAT rule out of band; verify lists each; repair fixes
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/4 resources match the kernel/);
+  ok(inNs(host, ["ip", "link", "del", "veth-ns02"]));
+  ok(["ip", "-n", "ns01", "route", "del", "default"]);
+  ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NETLAB-DNAT-br01"]));
+  const drift = project.netlab(["verify", "lab-stack"], host);
+  expect(drift.code).toBe(1);
+  expect(drift.stdout).toMatch(/endpoint ns02: missing: veth veth-ns02/);
+  expect(drift.stdout).toMatch(/endpoint ns01: missing: default route via 192.168.88.1/);
+  expect(drift.stdout).toMatch(/port \*:8080\/tcp -> 192.168.88.11:80: missing: iptables -t nat -A NETLAB-DNAT-br01/);
+  must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
+  must(project.netlab(["verify", "lab-stack"], host), "netlab verify after repair");
+  expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`hello-ns01 peer=${EXT_ADDR}`);
+  expect(ping("ns02", "192.168.88.11")).toBe(true);
+
   const t1 = Date.now();
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   const destroyMs = Date.now() - t1;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { cmd, type Out } from "./cmd";
 
 const ROOT = join(__dirname, "..", "..");
-const SOURCES = ["main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "spec", "netops"];
+const SOURCES = ["bin", "main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "spec", "netops"];
 
 export function projectCopy() {
   const dir = mkdtempSync(join(tmpdir(), "netlab-e2e-"));
@@ -18,6 +18,7 @@ export function projectCopy() {
     stackDir: join(dir, "cdktf.out", "stacks", "lab-stack"),
     cdktf: (args: string[], host: string): Out => cmd([join(ROOT, "node_modules", ".bin", "cdktf"), ...args], { cwd: dir, env: env(host) }),
     terraform: (args: string[], host: string): Out => cmd(["terraform", `-chdir=${join(dir, "cdktf.out", "stacks", "lab-stack")}`, ...args], { cwd: dir, env: env(host) }),
+    netlab: (args: string[], host: string): Out => cmd(["node", join(dir, "bin", "netlab.js"), ...args], { cwd: dir, env: env(host) }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

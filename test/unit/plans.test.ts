@@ -25,8 +25,8 @@ describe("endpoint plan", () => {
         "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n",
     );
     expect(steps[2].input).toBe(
-      "link set dev lo alias netlab:lab up\nlink set dev eth0 addrgenmode none\naddr add 192.168.88.11/24 dev eth0\n" +
-        "link set dev eth0 up\nroute add default via 192.168.88.1 dev eth0\n",
+      "link set dev lo alias netlab:lab up\nlink set dev eth0 addrgenmode none\naddr replace 192.168.88.11/24 dev eth0\n" +
+        "link set dev eth0 up\nroute replace default via 192.168.88.1 dev eth0\n",
     );
     expect(steps[0].undo?.argv).toEqual(["ip", "netns", "del", "ns01"]);
     expect(steps[1].undo?.argv).toEqual([...NS, "ip", "link", "del", "dev", "veth-ns01"]);
@@ -42,6 +42,19 @@ describe("endpoint plan", () => {
     expect(endpointOps.converge(ep, half).slice(0, 2).map((s) => s.argv)).toEqual([
       [...NS, "ip", "link", "del", "dev", "veth-ns01"],
       ["ip", "netns", "del", "ns01"],
+    ]);
+  });
+
+  test("GIVEN an intact endpoint with a lost route WHEN converging THEN it is repaired in place", () => {
+    const intact: EndpointObs = {
+      nsExists: true,
+      hostLink: { ifname: "veth-ns01", flags: ["UP"], mtu: 1500, ifalias: "netlab:lab", master: "br01" },
+      inside: [{ ifname: "eth0", flags: ["UP"], mtu: 1500 }],
+      routes: [],
+    };
+    expect(endpointOps.converge(ep, intact).map((s) => s.argv)).toEqual([
+      [...NS, "ip", "link", "set", "dev", "veth-ns01", "alias", "netlab:lab", "master", "br01", "addrgenmode", "none", "up"],
+      ["ip", "-n", "ns01", "-batch", "-"],
     ]);
   });
 

@@ -2,8 +2,8 @@
 // first kernel step and removed after a successful destroy. It closes the window between
 // "object created" and "object marked" (a crash there must not turn our own namespace
 // into a foreign one), and it lists what a stack owns on this machine.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Spec } from "../spec/schema";
 
 export function ledgerRoot(): string {
@@ -36,7 +36,16 @@ export function record(spec: Spec): void {
 }
 
 export function forget(spec: Spec): void {
-  rmSync(join(stackDir(spec), `${ledgerKey(spec)}.json`), { force: true });
+  const dir = stackDir(spec);
+  rmSync(join(dir, `${ledgerKey(spec)}.json`), { force: true });
+  // the last resource of a stack takes its folders with it; a busy folder stays
+  for (const d of [dir, dirname(dir)]) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
 }
 
 export function recorded(spec: Spec): Spec | null {

@@ -1,7 +1,6 @@
 // ContainerNetwork: a Linux bridge with a gateway address on a subnet, outbound
 // MASQUERADE, and address management for the endpoints joined to it.
 import { Construct } from "constructs";
-import { SPEC_VERSION, type NetworkSpec } from "../spec/schema";
 import { NetlabValidationError, message } from "./errors";
 import { contains, fromInt, hostCount, isIPv4, overlaps, parseSubnet, toInt, type Subnet } from "./ipam";
 import { LabStack } from "./lab-stack";
@@ -75,11 +74,8 @@ export class ContainerNetwork extends Construct {
     this.bridgeName = props.bridgeName !== undefined ? checkName(this, KIND, "bridgeName", props.bridgeName) : deriveName(`nl-${id}`, this.node.path);
 
     this.resource = new NetopsResource(this, "Bridge", {
-      spec: (): NetworkSpec => ({
-        v: SPEC_VERSION,
+      spec: () => ({
         kind: "network",
-        stack: stack.node.id,
-        ...(stack.hostNetns ? { host: stack.hostNetns } : {}),
         bridge: this.bridgeName,
         subnet: subnet.network,
         prefix: subnet.prefix,

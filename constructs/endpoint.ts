@@ -2,7 +2,6 @@
 // pair, with an address, lo up and a default route via the network's gateway.
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { SPEC_VERSION, type EndpointSpec } from "../spec/schema";
 import { message, NetlabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
@@ -85,11 +84,8 @@ export class Endpoint extends Construct {
 
     this.resource = new NetopsResource(this, "Namespace", {
       parents: [props.network.resource],
-      spec: (): EndpointSpec => ({
-        v: SPEC_VERSION,
+      spec: () => ({
         kind: "endpoint",
-        stack: stack.node.id,
-        ...(stack.hostNetns ? { host: stack.hostNetns } : {}),
         netns: this.netns,
         hostIf: this.hostInterfaceName,
         ifname: this.interfaceName,

@@ -4,12 +4,15 @@
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Lazy, TerraformResource, TerraformSelf, type LocalExecProvisioner } from "cdktf";
 import { Construct } from "constructs";
-import { parseSpec, type Spec } from "../spec/schema";
+import { parseSpec, SPEC_VERSION, type Spec } from "../spec/schema";
 import { LabStack, ResourceType } from "./lab-stack";
+
+/** What a construct says about its resource; the version, owner and host are added here. */
+export type SpecBody = Spec extends infer S ? (S extends Spec ? Omit<S, "v" | "stack" | "host"> : never) : never;
 
 export interface NetopsResourceProps {
   /** Produces the spec at synth, after every construct of the stack exists. */
-  readonly spec: () => Spec;
+  readonly spec: () => SpecBody;
   /**
    * Resources this one lives on. Their ids go into this resource's replace triggers, so
    * replacing a parent (a network) rebuilds its children (endpoints, port mappings),
@@ -20,13 +23,14 @@ export interface NetopsResourceProps {
 
 export class NetopsResource extends Construct {
   readonly resource: TerraformResource;
-  private readonly produce: () => Spec;
+  private readonly produce: () => SpecBody;
+  private readonly stack: LabStack;
   private cached?: Spec;
 
   constructor(scope: Construct, id: string, props: NetopsResourceProps) {
     super(scope, id);
     this.produce = props.spec;
-    const stack = LabStack.of(this);
+    const stack = (this.stack = LabStack.of(this));
     const isData = stack.resourceType === ResourceType.TERRAFORM_DATA;
     const attr = isData ? "triggers_replace" : "triggers";
     const triggers: Record<string, string> = {
@@ -50,7 +54,8 @@ export class NetopsResource extends Construct {
 
   /** The spec, validated by the runner's own schema: what synth writes is what it reads. */
   get spec(): Spec {
-    this.cached ??= parseSpec(this.produce());
+    const host = this.stack.hostNetns;
+    this.cached ??= parseSpec({ v: SPEC_VERSION, stack: this.stack.node.id, ...(host ? { host } : {}), ...this.produce() });
     return this.cached;
   }
 }

@@ -1,6 +1,5 @@
 // PortMapping: publish an endpoint's port on the host (DNAT + the FORWARD accept it needs).
 import { Construct } from "constructs";
-import { SPEC_VERSION, type PortMappingSpec } from "../spec/schema";
 import { message, NetlabValidationError } from "./errors";
 import type { Endpoint } from "./endpoint";
 import { isIPv4 } from "./ipam";
@@ -70,11 +69,8 @@ export class PortMapping extends Construct {
 
     this.resource = new NetopsResource(this, "Rules", {
       parents: [props.endpoint.resource],
-      spec: (): PortMappingSpec => ({
-        v: SPEC_VERSION,
+      spec: () => ({
         kind: "portmap",
-        stack: stack.node.id,
-        ...(stack.hostNetns ? { host: stack.hostNetns } : {}),
         protocol: this.protocol,
         hostPort: this.hostPort,
         ...(this.hostIp ? { hostIp: this.hostIp } : {}),

@@ -2,7 +2,7 @@
 // first kernel step and removed after a successful destroy. It closes the window between
 // "object created" and "object marked" (a crash there must not turn our own namespace
 // into a foreign one), and it lists what a stack owns on this machine.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Spec } from "../spec/schema";
 
@@ -54,16 +54,4 @@ export function recorded(spec: Spec): Spec | null {
   } catch {
     return null;
   }
-}
-
-/** Every spec recorded for a stack on a host (raw: the caller parses, versions may differ). */
-export function recordedForStack(host: string | undefined, stack: string): unknown[] {
-  const dir = stackDir({ host, stack });
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith(".json"));
-  } catch {
-    return [];
-  }
-  return files.map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")));
 }

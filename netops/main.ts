@@ -4,13 +4,12 @@
 //   node netops.cjs verify  '<spec json>'…  list drift, exit 1 if any
 import { parseSpec, type Spec } from "../spec/schema";
 import { endpointOps } from "./endpoint";
-import { runAll } from "./exec";
+import { run, runAll } from "./exec";
 import { forget, record, recorded } from "./ledger";
 import { networkOps } from "./network";
 import { portMappingOps } from "./portmap";
 import type { Ops } from "./resource";
 import { NETNS_DIR } from "./step";
-import { run } from "./exec";
 import { existsSync } from "node:fs";
 
 function opsFor(s: Spec): Ops<Spec, unknown> {

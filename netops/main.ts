@@ -52,7 +52,7 @@ export async function destroy(s: Spec): Promise<void> {
   const obs = await ops.observe(s);
   const steps = ops.remove(s, obs, recorded(s) !== null);
   if (steps.length === 0) out("already gone");
-  for (const step of steps) await runAll([step], out);
+  await runAll(steps, out); // remove steps carry no undo: a failure stops here and is reported
   forget(s);
 }
 

@@ -7,7 +7,8 @@ const { readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const { spawnSync } = require("node:child_process");
 
-const ORDER = { network: 0, endpoint: 1, portmap: 2 };
+// the sweep first: verify lists what was removed from the stack, repair removes it before re-applying
+const ORDER = { stack: 0, sweep: 1, network: 2, endpoint: 3, portmap: 4 };
 
 function usage() {
   process.stderr.write("usage: netlab verify|repair <stack> [--out DIR (default cdktf.out)]\n");

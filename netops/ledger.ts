@@ -1,43 +1,40 @@
-// The ledger: one file per resource the runner has started to apply, written before the
-// first kernel step and removed after a successful destroy. It closes the window between
+// The ledger: one file per resource the runner has applied, written before the first
+// kernel step and removed after a successful destroy. It closes the window between
 // "object created" and "object marked" (a crash there must not turn our own namespace
-// into a foreign one), and it lists what a stack owns on this machine.
-import { mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+// into a foreign one), and it is the list of what a stack owns on this machine: the
+// sweep and the stack's owner resource remove what it holds and the stack no longer
+// declares. It lives on tmpfs (/run) on purpose: a reboot clears it along with the
+// kernel objects it describes.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Spec } from "../spec/schema";
+import { specKey } from "../spec/keys";
+import { parseSpec, type ObjectSpec, type Spec } from "../spec/schema";
 
 export function ledgerRoot(): string {
   return process.env.NETLAB_STATE_DIR || "/run/netlab";
 }
 
+/** The folder of one host (sandbox namespace, or `_host` for the real host). */
+export function hostDir(host: string | undefined): string {
+  return join(ledgerRoot(), host ?? "_host");
+}
+
 function stackDir(spec: Pick<Spec, "host" | "stack">): string {
-  return join(ledgerRoot(), spec.host ?? "_host", spec.stack);
+  return join(hostDir(spec.host), spec.stack);
 }
 
-/** Resource key: kind plus the name that makes it unique on its host. */
-export function ledgerKey(spec: Spec): string {
-  switch (spec.kind) {
-    case "network":
-      return `network-${spec.bridge}`;
-    case "endpoint":
-      return `endpoint-${spec.netns}`;
-    case "portmap":
-      return `portmap-${spec.protocol}-${spec.hostIp ?? "any"}-${spec.hostPort}`;
-  }
-}
-
-export function record(spec: Spec): void {
+export function record(spec: ObjectSpec): void {
   const dir = stackDir(spec);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${ledgerKey(spec)}.json`);
+  const file = join(dir, `${specKey(spec)}.json`);
   // write-then-rename: ten runners write at once, and a crash must not leave half a file
   writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(spec));
   renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
-export function forget(spec: Spec): void {
+export function forget(spec: ObjectSpec): void {
   const dir = stackDir(spec);
-  rmSync(join(dir, `${ledgerKey(spec)}.json`), { force: true });
+  rmSync(join(dir, `${specKey(spec)}.json`), { force: true });
   // the last resource of a stack takes its folders with it; a busy folder stays
   for (const d of [dir, dirname(dir)]) {
     try {
@@ -48,10 +45,29 @@ export function forget(spec: Spec): void {
   }
 }
 
-export function recorded(spec: Spec): Spec | null {
+export function recorded(spec: ObjectSpec): ObjectSpec | null {
   try {
-    return JSON.parse(readFileSync(join(stackDir(spec), `${ledgerKey(spec)}.json`), "utf8")) as Spec;
+    return JSON.parse(readFileSync(join(stackDir(spec), `${specKey(spec)}.json`), "utf8")) as ObjectSpec;
   } catch {
     return null;
   }
+}
+
+/** Every resource a stack has recorded on its host, as the runner that applied it wrote it. */
+export function recordedSpecs(owner: Pick<Spec, "host" | "stack">): ObjectSpec[] {
+  const dir = stackDir(owner);
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+  } catch {
+    return [];
+  }
+  return files.map((f) => {
+    try {
+      // any version an older runner wrote is read (and upgraded) by parseSpec
+      return parseSpec(JSON.parse(readFileSync(join(dir, f), "utf8"))) as ObjectSpec;
+    } catch (err) {
+      throw new Error(`ledger entry ${join(dir, f)}: ${(err as Error).message}`, { cause: err });
+    }
+  });
 }

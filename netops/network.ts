@@ -49,6 +49,9 @@ const hasAddr = (l: Link, a: string, p: number) => (l.addr_info ?? []).some((i) 
 export const networkOps: Ops<NetworkSpec, NetworkObs> = {
   label: (s) => `bridge ${s.bridge}`,
 
+  // routing between the bridge and the outside; held, and restored by the last network
+  sysctls: () => ({ "net.ipv4.ip_forward": "1" }),
+
   async observe(s) {
     const [link, save, ipForward] = await Promise.all([hostLink(s, s.bridge), iptablesSave(s), readSysctl(s, "net.ipv4.ip_forward")]);
     return { link, rules: parseSave(save), ipForward };
@@ -96,13 +99,6 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
           `link set dev ${s.bridge} up`,
           "",
         ].join("\n"),
-      });
-    }
-    if (o.ipForward !== "1") {
-      steps.push({
-        what: "enable net.ipv4.ip_forward",
-        argv: onHost(s, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]),
-        undo: { what: `restore net.ipv4.ip_forward=${o.ipForward}`, argv: onHost(s, ["sysctl", "-qw", `net.ipv4.ip_forward=${o.ipForward}`]) },
       });
     }
     const fw = ensureStep(s, `firewall for ${s.bridge}: chains ${dnatChain(s.bridge)}, ${fwdChain(s.bridge)}${s.masquerade ? ", MASQUERADE" : ""}`, o.rules, networkChains(s), networkRules(s));

@@ -1,13 +1,13 @@
 // What every kind of resource tells the runner: how to look at the kernel, what is
 // wrong there, and the steps that converge or remove it. The runner's apply/destroy/
 // verify are the same for all kinds (see main.ts).
-import type { Spec } from "../spec/schema";
+import type { ObjectSpec } from "../spec/schema";
 import type { Step } from "./step";
 
 /** An object that exists under our name but is not ours: never touched, always reported. */
 export class ForeignObjectError extends Error {}
 
-export interface Ops<S extends Spec, O> {
+export interface Ops<S extends ObjectSpec, O> {
   /** Read the kernel state this resource cares about. */
   observe(spec: S): Promise<O>;
   /** Differences from the spec, one line each ("missing ...", "different ..."); [] = in sync. Throws ForeignObjectError. */
@@ -16,6 +16,8 @@ export interface Ops<S extends Spec, O> {
   converge(spec: S, obs: O): Step[];
   /** Steps that remove what exists of this resource (only what is ours). */
   remove(spec: S, obs: O, claimed: boolean): Step[];
+  /** Host-wide sysctls this resource needs while it exists (shared-sysctl.ts keeps the books). */
+  sysctls?(spec: S): Readonly<Record<string, string>>;
   /** Names for log lines. */
   label(spec: S): string;
 }

@@ -76,23 +76,57 @@ export const PortMappingSpec = z
   })
   .strict();
 
-export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec]);
+/**
+ * The stack's owner resource: created before every other resource of the stack and
+ * destroyed after all of them. Its destroy removes whatever the stack still has
+ * recorded on the machine (objects of creates that failed or were killed, whose own
+ * destroy Terraform never runs).
+ */
+export const StackSpec = z.object({ ...common, kind: z.literal("stack") }).strict();
+
+/**
+ * The sweep: lists the keys (see keys.ts) of every resource the stack declares. It is
+ * replaced whenever that list changes, and its create removes what the stack recorded
+ * on the machine but no longer declares (constructs deleted from the code).
+ */
+export const SweepSpec = z
+  .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })
+  .strict();
+
+export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, StackSpec, SweepSpec]);
 
 export type NetworkSpec = z.infer<typeof NetworkSpec>;
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
 export type PortMappingSpec = z.infer<typeof PortMappingSpec>;
+export type StackSpec = z.infer<typeof StackSpec>;
+export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
+/** Specs of resources that make kernel objects (the stack and sweep only keep books). */
+export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec;
+
+export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
+
+/**
+ * Every spec version a netlab runner ever wrote, with its schema and how to read it as
+ * the current version. Terraform state and the ledger keep old specs for as long as a
+ * lab lives, and destroy runs the new runner on them: entries are added, never removed.
+ * test/fixtures/specs/v<N>/ pins what each version looks like.
+ */
+const READERS: Record<number, (input: unknown) => z.SafeParseReturnType<unknown, Spec>> = {
+  1: (input) => Spec.safeParse(input),
+};
 
 /** Parse and validate a spec; the message names the version or the field that is wrong. */
 export function parseSpec(input: unknown): Spec {
   const v = (input as { v?: unknown } | null)?.v;
-  if (v !== SPEC_VERSION) {
+  const read = typeof v === "number" ? READERS[v] : undefined;
+  if (!read) {
     throw new Error(
-      `unknown spec version ${JSON.stringify(v)}: this runner reads version ${SPEC_VERSION}; ` +
+      `unknown spec version ${JSON.stringify(v)}: this runner reads versions ${Object.keys(READERS).join(", ")}; ` +
         `synthesize the stack again with the netlab that wrote it, or upgrade netlab`,
     );
   }
-  const r = Spec.safeParse(input);
+  const r = read(input);
   if (!r.success) {
     const what = r.error.issues.map((i) => `${i.path.join(".") || "spec"}: ${i.message}`).join("; ");
     throw new Error(`invalid spec: ${what}`);

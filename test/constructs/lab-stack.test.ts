@@ -3,7 +3,7 @@ import "cdktf/lib/testing/adapters/jest"; // matcher types
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Testing } from "cdktf";
 import { BridgeLabStack } from "../../stacks/lab-stack";
-import { ResourceType } from "../../constructs";
+import { ContainerNetwork, LabStack, ResourceType } from "../../constructs";
 
 const maskAssetHash = (json: string) => json.replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/");
 
@@ -38,6 +38,8 @@ describe("lab-stack synth", () => {
       expect.objectContaining({ kind: "endpoint", netns: "ns01", address: "192.168.88.11", gateway: "192.168.88.1", hostIf: "veth-ns01", ifname: "eth0", bridge: "br01" }),
       expect.objectContaining({ kind: "portmap", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
+      { v: 1, kind: "stack", stack: "lab-stack" },
+      { v: 1, kind: "sweep", stack: "lab-stack", keep: ["endpoint-ns01", "endpoint-ns02", "network-br01", "portmap-tcp-any-8080"] },
     ]);
     const out = JSON.parse(json).output;
     expect(out.ns01_address.value).toBe("192.168.88.11");
@@ -58,6 +60,38 @@ describe("lab-stack synth", () => {
     expect(r[ns01Id].triggers_replace.parent0).toBe(`\${terraform_data.${bridgeId}.id}`);
     const web = Object.entries(r).find(([, v]) => JSON.parse(v.triggers_replace.spec).kind === "portmap")![1];
     expect(web.triggers_replace.parent0).toBe(`\${terraform_data.${ns01Id}.id}`);
+  });
+
+  test("the owner is created first and destroyed last; the sweep runs before every lab object", () => {
+    const r = resources(synth(), "terraform_data");
+    const id = (kind: string) => Object.keys(r).find((k) => JSON.parse(r[k].triggers_replace.spec).kind === kind)!;
+    const [owner, sweep] = [id("stack"), id("sweep")];
+    // the owner only removes (at the very end); the sweep only runs on create
+    expect(r[owner].provisioner.map((p: any) => p["local-exec"].when)).toEqual(["destroy"]);
+    expect(r[owner].depends_on).toBeUndefined();
+    expect(r[sweep].provisioner.map((p: any) => p["local-exec"].when)).toEqual(["create"]);
+    expect(r[sweep].depends_on).toEqual([`terraform_data.${owner}`]);
+    for (const [k, v] of Object.entries(r)) {
+      if (k === owner || k === sweep) continue;
+      expect(v.depends_on).toEqual([`terraform_data.${sweep}`]);
+      // ordering only: the sweep's id in a trigger would rebuild everything whenever it changes
+      expect(JSON.stringify(v.triggers_replace)).not.toContain(sweep);
+    }
+    // never on_failure = continue: a failed destroy must stop and say what is left
+    expect(JSON.stringify(r)).not.toContain("on_failure");
+  });
+
+  test("the sweep's list follows the code: removing a construct changes it (and so replaces the sweep)", () => {
+    const app = Testing.app();
+    const stack = new LabStack(app, "lab");
+    const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
+    net.addEndpoint("a", { netns: "a" }).publish("web", { hostPort: 80, containerPort: 80 });
+    const keep = (json: string) => specs(json).find((s) => s.kind === "sweep").keep;
+    expect(keep(Testing.synth(stack))).toEqual(["endpoint-a", "network-br9", "portmap-tcp-any-80"]);
+    const app2 = Testing.app();
+    const stack2 = new LabStack(app2, "lab");
+    new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
+    expect(keep(Testing.synth(stack2))).toEqual(["network-br9"]);
   });
 
   test("the sandbox host namespace goes into every spec", () => {

@@ -47,8 +47,8 @@ export function addExternal(host: string, ext: string): void {
 /** Carrier flags follow the ports a bridge has at the moment, not its configuration. */
 const CARRIER_FLAGS = new Set(["LOWER_UP", "NO-CARRIER", "M-DOWN"]);
 
-/** What a lab may change in a host: links with addresses, routes, firewall, namespaces. */
-export function hostState(host: string): { links: unknown; routes: unknown; rules: string; netns: string[] } {
+/** What a lab may change in a host: links with addresses, routes, firewall, namespaces, ip_forward. */
+export function hostState(host: string): { links: unknown; routes: unknown; rules: string; netns: string[]; ipForward: string } {
   const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as { ifname: string; addr_info: { family: string; local: string; prefixlen: number }[]; flags: string[]; master?: string }[];
   return {
     links: links.map((l) => ({ ifname: l.ifname, // DAD state (tentative) changes on its own; the addresses themselves are what matter
@@ -56,5 +56,6 @@ export function hostState(host: string): { links: unknown; routes: unknown; rule
     routes: JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))),
     rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).join("\n"),
     netns: ok(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean).sort(),
+    ipForward: ok(inNs(host, ["sysctl", "-n", "net.ipv4.ip_forward"])).trim(),
   };
 }

@@ -1,0 +1,18 @@
+// A resource's key: its kind plus the name that makes it unique on its host. The ledger
+// files are named by it, and the sweep keeps the keys a stack still declares, so the
+// constructs (writing the sweep) and the runner (reading the ledger) share this one rule.
+import type { ObjectSpec } from "./schema";
+
+export function specKey(spec: ObjectSpec): string {
+  switch (spec.kind) {
+    case "network":
+      return `network-${spec.bridge}`;
+    case "endpoint":
+      return `endpoint-${spec.netns}`;
+    case "portmap":
+      return `portmap-${spec.protocol}-${spec.hostIp ?? "any"}-${spec.hostPort}`;
+  }
+}
+
+/** Removal order: what hangs off an object goes before it. */
+export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { portmap: 0, endpoint: 1, network: 2 };

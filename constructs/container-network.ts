@@ -74,6 +74,7 @@ export class ContainerNetwork extends Construct {
     this.bridgeName = props.bridgeName !== undefined ? checkName(this, KIND, "bridgeName", props.bridgeName) : deriveName(`nl-${id}`, this.node.path);
 
     this.resource = new NetopsResource(this, "Bridge", {
+      stack,
       spec: () => ({
         kind: "network",
         bridge: this.bridgeName,

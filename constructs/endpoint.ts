@@ -83,6 +83,7 @@ export class Endpoint extends Construct {
     props.network._register(this);
 
     this.resource = new NetopsResource(this, "Namespace", {
+      stack,
       parents: [props.network.resource],
       spec: () => ({
         kind: "endpoint",

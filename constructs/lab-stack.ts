@@ -1,18 +1,27 @@
-// A stack of lab constructs: picks the Terraform resource type, the sandbox host, and
-// ships the netops runner into the stack output once.
+// A stack of lab constructs: picks the Terraform resource type, the sandbox host, ships
+// the netops runner into the stack output once, and keeps the stack's books on the
+// machine with two resources of its own:
+//   netlab-owner  created first, destroyed last; its destroy removes whatever the stack
+//                 still has on the machine (creates that failed or were killed are
+//                 tainted, and Terraform never runs their destroy provisioner)
+//   netlab-sweep  its spec lists every resource the stack declares; when that list
+//                 changes it is replaced, and its create removes what the stack has on
+//                 the machine but no longer declares (Terraform never runs the destroy
+//                 provisioner of a resource deleted from the code). Every lab object
+//                 depends on it, so names and subnets are freed before new objects claim
+//                 them. Both exist in an empty stack too: deleting every construct
+//                 still removes everything.
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct, type IConstruct } from "constructs";
-import { NETNS_RE, STACK_RE } from "../spec/schema";
 import { NetlabValidationError } from "./errors";
+import { NetopsResource } from "./netops-resource";
+import { ResourceType } from "./resource-type";
 import { buildRunner } from "./runner-bundle";
+import { specKey } from "../spec/keys";
+import { isObjectSpec, NETNS_RE, STACK_RE } from "../spec/schema";
 
-export enum ResourceType {
-  /** Terraform's built-in `terraform_data` (Terraform >= 1.4, no provider download). */
-  TERRAFORM_DATA = "terraform_data",
-  /** `null_resource` from the hashicorp/null provider, for older Terraform. */
-  NULL_RESOURCE = "null_resource",
-}
+export { ResourceType };
 
 export interface LabStackProps {
   /**
@@ -44,6 +53,9 @@ export class LabStack extends TerraformStack {
 
   readonly resourceType: ResourceType;
   readonly hostNetns?: string;
+  /** Every lab object of the stack depends on it (see the top of this file). */
+  readonly sweep: NetopsResource;
+  private readonly owner: NetopsResource;
   private runnerAsset?: TerraformAsset;
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
@@ -58,6 +70,16 @@ export class LabStack extends TerraformStack {
     }
     this.hostNetns = host;
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
+    const owner = (this.owner = new NetopsResource(this, "netlab-owner", { stack: this, spec: () => ({ kind: "stack" }), runs: "destroy" }));
+    this.sweep = new NetopsResource(this, "netlab-sweep", { stack: this, spec: () => ({ kind: "sweep", keep: this.declaredKeys() }), runs: "create", after: owner });
+  }
+
+  /** Keys of every lab object the stack declares (the sweep keeps these). */
+  private declaredKeys(): string[] {
+    return this.node
+      .findAll()
+      .flatMap((c) => (c instanceof NetopsResource && c !== this.owner && c !== this.sweep && isObjectSpec(c.spec) ? [specKey(c.spec)] : []))
+      .sort();
   }
 
   /** Path of the bundled runner inside the synthesized stack (relative to its directory). */

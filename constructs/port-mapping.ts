@@ -68,6 +68,7 @@ export class PortMapping extends Construct {
     this.hostIp = props.hostIp;
 
     this.resource = new NetopsResource(this, "Rules", {
+      stack,
       parents: [props.endpoint.resource],
       spec: () => ({
         kind: "portmap",

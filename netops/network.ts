@@ -1,11 +1,23 @@
 // A bridge network: bridge + gateway address, ip_forward, and the firewall pieces all its
 // endpoints and port mappings hang off (netlab's own DNAT and FORWARD chains, hooks from
 // the built-in chains, MASQUERADE for the subnet).
+import { createHash } from "node:crypto";
 import type { NetworkSpec } from "../spec/schema";
 import { type Chain, ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
 import { hostLink, iptablesSave, readSysctl, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
+
+/**
+ * The bridge's own MAC, fixed and derived from the stack and bridge names. Left alone, a
+ * bridge takes the lowest MAC of its ports, so removing an endpoint can change the
+ * gateway's MAC under the others, and their ARP caches point at nothing for a while.
+ * Locally administered, unicast.
+ */
+export function bridgeMac(s: NetworkSpec): string {
+  const h = createHash("sha256").update(`${s.stack}/${s.bridge}`).digest();
+  return ["02", ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
+}
 
 export const dnatChain = (bridge: string) => `NETLAB-DNAT-${bridge}`;
 export const fwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
@@ -69,6 +81,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
         throw new ForeignObjectError(`link ${s.bridge} exists and is a ${l.linkinfo?.info_kind ?? "plain"} link, not a bridge; remove it or choose another bridgeName`);
       }
       if (!hasAddr(l, s.gateway, s.prefix)) out.push(`missing: address ${s.gateway}/${s.prefix} on ${s.bridge}`);
+      if (l.address !== bridgeMac(s)) out.push(`different: ${s.bridge} mac ${l.address}, want ${bridgeMac(s)}`);
       if (l.mtu !== s.mtu) out.push(`different: ${s.bridge} mtu ${l.mtu}, want ${s.mtu}`);
       if (!isUp(l)) out.push(`different: ${s.bridge} is down`);
       if (l.ifalias !== ownerMark(s.stack)) out.push(`missing: owner mark on ${s.bridge}`);
@@ -88,13 +101,13 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       });
     }
     const l = o.link;
-    if (!l || !hasAddr(l, s.gateway, s.prefix) || l.mtu !== s.mtu || !isUp(l) || l.ifalias !== ownerMark(s.stack)) {
+    if (!l || !hasAddr(l, s.gateway, s.prefix) || l.mtu !== s.mtu || !isUp(l) || l.ifalias !== ownerMark(s.stack) || l.address !== bridgeMac(s)) {
       steps.push({
-        what: `configure bridge ${s.bridge}: ${s.gateway}/${s.prefix}, mtu ${s.mtu}, up`,
+        what: `configure bridge ${s.bridge}: ${s.gateway}/${s.prefix}, mtu ${s.mtu}, mac ${bridgeMac(s)}, up`,
         argv: onHost(s, ["ip", "-batch", "-"]),
         // no IPv6 on netlab networks yet: link-local addresses would only add DAD and RS floods
         input: [
-          `link set dev ${s.bridge} alias ${ownerMark(s.stack)} mtu ${s.mtu} addrgenmode none`,
+          `link set dev ${s.bridge} alias ${ownerMark(s.stack)} mtu ${s.mtu} address ${bridgeMac(s)} addrgenmode none`,
           `addr replace ${s.gateway}/${s.prefix} dev ${s.bridge}`,
           `link set dev ${s.bridge} up`,
           "",

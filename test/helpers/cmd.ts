@@ -25,3 +25,9 @@ export function requireRoot(tier: string): void {
     throw new Error(`the ${tier} tier needs root (network namespaces, iptables); run the test suite as root`);
   }
 }
+
+/** Require exit 0 from a CLI run, else fail with the tail of both streams. */
+export function must(o: Out, what: string): string {
+  if (o.code !== 0) throw new Error(`${what} failed (${o.code}):\n${o.stdout.slice(-4000)}\n${o.stderr.slice(-4000)}`);
+  return o.stdout;
+}

@@ -1,9 +1,10 @@
 // A copy of this project in a temp dir, so end-to-end tests run the real cdktf CLI with
 // their own cdktf.out and Terraform state, never touching a user's lab-stack state.
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, type Out } from "./cmd";
+import { mainFor, type LabShape } from "./lab-shape";
 
 const ROOT = join(__dirname, "..", "..");
 const SOURCES = ["bin", "main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "spec", "netops"];
@@ -16,8 +17,13 @@ export function projectCopy() {
   return {
     dir,
     stackDir: join(dir, "cdktf.out", "stacks", "lab-stack"),
-    cdktf: (args: string[], host: string): Out => cmd([join(ROOT, "node_modules", ".bin", "cdktf"), ...args], { cwd: dir, env: env(host) }),
-    terraform: (args: string[], host: string): Out => cmd(["terraform", `-chdir=${join(dir, "cdktf.out", "stacks", "lab-stack")}`, ...args], { cwd: dir, env: env(host) }),
+    cdktf: (args: string[], host: string, extraEnv: Record<string, string> = {}): Out =>
+      cmd([join(ROOT, "node_modules", ".bin", "cdktf"), ...args], { cwd: dir, env: { ...env(host), ...extraEnv } }),
+    /** Plain terraform on a synthesized stack (`out` as given to `cdktf synth --output`). */
+    terraform: (args: string[], host: string, extraEnv: Record<string, string> = {}, out = "cdktf.out"): Out =>
+      cmd(["terraform", `-chdir=${join(dir, out, "stacks", "lab-stack")}`, ...args], { cwd: dir, env: { ...env(host), ...extraEnv } }),
+    /** Replace main.ts with a lab-stack built from `lab`, as a user edits their code. */
+    useLab: (lab: LabShape) => writeFileSync(join(dir, "main.ts"), mainFor(lab)),
     netlab: (args: string[], host: string): Out => cmd(["node", join(dir, "bin", "netlab.js"), ...args], { cwd: dir, env: env(host) }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

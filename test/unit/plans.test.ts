@@ -3,7 +3,7 @@ import { join } from "node:path";
 // Pure tier: spec + observed state -> exact command lists. No kernel, no root.
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
-import { networkOps, networkRules } from "../../netops/network";
+import { bridgeMac, networkOps, networkRules } from "../../netops/network";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
 import { parseSpec, type EndpointSpec, type NetworkSpec, type PortMappingSpec } from "../../spec/schema";
 
@@ -76,6 +76,10 @@ describe("network plan", () => {
       [...NS, "iptables-restore", "-w", "--noflush"],
     ]);
     expect(networkOps.sysctls?.(net)).toEqual({ "net.ipv4.ip_forward": "1" });
+    // a fixed bridge MAC: removing a port must not change the gateway's MAC under the others
+    expect(steps[1].input).toContain(`link set dev br01 alias netlab:lab mtu 1500 address ${bridgeMac(net)} addrgenmode none\n`);
+    expect(bridgeMac(net)).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+    expect(bridgeMac({ ...net, bridge: "br02" })).not.toBe(bridgeMac(net));
     expect(steps[2].input).toBe(
       [
         "*nat",

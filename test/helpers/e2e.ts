@@ -1,0 +1,44 @@
+// Setup shared by end-to-end files: a project copy, a sandbox host, an external client
+// namespace joined to it, and teardown by name (destroy first, then the namespaces).
+import { existsSync, rmSync } from "node:fs";
+import { ok } from "./cmd";
+import { projectCopy } from "./project";
+import { addExternal, addHost, delNs, inNs, uniq } from "./sandbox";
+import type { Server } from "./traffic";
+
+export interface E2E {
+  readonly host: string;
+  readonly ext: string;
+  readonly project: ReturnType<typeof projectCopy>;
+  /** Servers started by a test; stopped (by their pid) after each test. */
+  readonly servers: Server[];
+}
+
+/**
+ * Register beforeAll/afterEach/afterAll for a file. `labNs` are the namespaces its labs
+ * create (checked free before, removed by name after); `ipv6` false turns IPv6 off in
+ * the sandbox host so `ip -json` output is stable byte for byte (no DAD state changes).
+ */
+export function e2eSandbox(labNs: readonly string[], opts: { ipv6?: boolean } = {}): E2E {
+  const env: E2E = { host: uniq("nle"), ext: uniq("nlx"), project: projectCopy(), servers: [] };
+  beforeAll(() => {
+    for (const ns of labNs) if (existsSync(`/run/netns/${ns}`)) throw new Error(`namespace ${ns} already exists; remove it first`);
+    addHost(env.host);
+    if (opts.ipv6 === false) {
+      for (const k of ["all", "default", "lo"]) ok(inNs(env.host, ["sysctl", "-qw", `net.ipv6.conf.${k}.disable_ipv6=1`]));
+    }
+    addExternal(env.host, env.ext);
+    // default-deny forwarding, as on many hosts: the lab must bring its own FORWARD accepts
+    ok(inNs(env.host, ["iptables", "-w", "-P", "FORWARD", "DROP"]));
+  });
+  afterEach(async () => {
+    await Promise.all(env.servers.splice(0).map((s) => s.stop()));
+  });
+  afterAll(() => {
+    env.project.cdktf(["destroy", "lab-stack", "--auto-approve"], env.host);
+    delNs(...labNs, env.ext, env.host);
+    rmSync(`/run/netlab/${env.host}`, { recursive: true, force: true }); // books of a failed run, by our host's name
+    env.project.remove();
+  });
+  return env;
+}

@@ -53,7 +53,8 @@ export function hostState(host: string): { links: unknown; routes: unknown; rule
   return {
     links: links.map((l) => ({ ifname: l.ifname, // DAD state (tentative) changes on its own; the addresses themselves are what matter
     addr: l.addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`), flags: (l.flags as string[]).filter((f) => !CARRIER_FLAGS.has(f)), master: l.master })),
-    routes: JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))),
+    // a route's linkdown flag follows its device's carrier, which settles a moment later
+    routes: (JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))) as { flags?: string[] }[]).map((r) => ({ ...r, flags: (r.flags ?? []).filter((f) => f !== "linkdown") })),
     rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).join("\n"),
     netns: ok(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean).sort(),
     ipForward: ok(inNs(host, ["sysctl", "-n", "net.ipv4.ip_forward"])).trim(),

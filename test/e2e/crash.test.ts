@@ -1,0 +1,71 @@
+// End to end, issue 3: the runner is SIGKILLed after step k of an apply, for every step
+// of every kind of resource, under plain Terraform (one synth per stage, so each trial
+// costs only Terraform's own runs). After each kill either a new apply converges, or a
+// destroy (which skips the tainted resource's own provisioner) still leaves nothing.
+import { existsSync } from "node:fs";
+import { must, requireRoot } from "../helpers/cmd";
+import { e2eSandbox } from "../helpers/e2e";
+import type { LabShape } from "../helpers/lab-shape";
+import { EXT_ADDR, HOST_ADDR, hostState } from "../helpers/sandbox";
+import { ping, request, serve } from "../helpers/traffic";
+
+requireRoot("e2e");
+jest.setTimeout(900_000);
+
+const LAB_NS = ["lk-a1", "lk-a2"];
+const { host, ext, project, servers } = e2eSandbox(LAB_NS);
+
+const endpoints = (withPort: boolean) => [
+  { id: "A1", props: { netns: "lk-a1", address: "10.250.9.11" }, ports: withPort ? [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }] : [] },
+  { id: "A2", props: { netns: "lk-a2", address: "10.250.9.12" } },
+];
+const network = (eps: ReturnType<typeof endpoints>): LabShape => [{ id: "Net", props: { subnet: "10.250.9.0/24", bridgeName: "lkbr" }, endpoints: eps }];
+
+// a stage adds one kind of resource to what the one before it built; steps = its apply's steps
+const STAGES = [
+  { kind: "network", out: "cdktf.out.net", lab: network([]), steps: 3, before: null },
+  { kind: "endpoint", out: "cdktf.out.ep", lab: network(endpoints(false)), steps: 3, before: "cdktf.out.net" },
+  { kind: "port mapping", out: "cdktf.out.pm", lab: network(endpoints(true)), steps: 1, before: "cdktf.out.ep" },
+] as const;
+const TRIALS = STAGES.flatMap((st) => Array.from({ length: st.steps }, (_, i) => ({ ...st, k: i + 1 })));
+
+const tf = (out: string, args: string[], env: Record<string, string> = {}) => project.terraform([...args, "-input=false", "-no-color"], host, env, out);
+const apply = (out: string, env: Record<string, string> = {}) => tf(out, ["apply", "-auto-approve"], env);
+let pristine: ReturnType<typeof hostState>;
+
+beforeAll(() => {
+  for (const st of STAGES) {
+    project.useLab(st.lab);
+    must(project.cdktf(["synth", "--output", st.out], host), `cdktf synth ${st.kind}`);
+    must(tf(st.out, ["init"]), `terraform init ${st.out}`);
+  }
+  pristine = hostState(host);
+});
+
+function killAt(st: (typeof TRIALS)[number]) {
+  if (st.before) must(apply(st.before), `apply ${st.before}`);
+  const killed = apply(st.out, { NETLAB_KILL_AFTER_STEP: String(st.k) });
+  expect(killed.code).not.toBe(0);
+  expect(killed.stdout + killed.stderr).toMatch(/signal: killed|exit status|local-exec provisioner error/);
+}
+
+test.each(TRIALS)("killed after step $k of the $kind apply: the next apply converges, then destroy leaves nothing", async (st) => {
+  killAt(st);
+  must(apply(st.out), "apply after the kill");
+  expect(must(project.netlab(["verify", "lab-stack", "--out", st.out], host), "netlab verify")).toMatch(/resources match the kernel/);
+  if (st.kind !== "network") expect(ping("lk-a1", "10.250.9.12")).toBe(true);
+  if (st.kind === "port mapping") {
+    servers.push(await serve("lk-a1", "tcp", 80, "a1"));
+    expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`a1 peer=${EXT_ADDR}`);
+  }
+  must(tf(st.out, ["destroy", "-auto-approve"]), "destroy");
+  expect(hostState(host)).toEqual(pristine);
+  expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+});
+
+test.each(TRIALS)("killed after step $k of the $kind apply, then destroyed at once: nothing is left", (st) => {
+  killAt(st);
+  must(tf(st.out, ["destroy", "-auto-approve"]), "destroy after the kill");
+  expect(hostState(host)).toEqual(pristine);
+  expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+});

@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 // netlab verify <stack>   compare the kernel with the synthesized stack; exit 1 on drift
-// netlab repair <stack>   put drifted objects right (re-applies every spec; ensure is idempotent)
+// netlab repair <stack>   put it right: the same converge a deploy runs when the lab changes
 // Reads cdktf.out/stacks/<stack>/cdk.tf.json (run `cdktf synth` first, with the same
-// NETLAB_HOST_NETNS as the deploy) and hands its specs to the stack's own bundled runner.
+// NETLAB_HOST_NETNS as the deploy), finds the stack's lab file and its bundled runner.
 const { readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const { spawnSync } = require("node:child_process");
-
-// the sweep first: verify lists what was removed from the stack, repair removes it before re-applying
-const ORDER = { stack: 0, sweep: 1, network: 2, endpoint: 3, portmap: 4 };
 
 function usage() {
   process.stderr.write("usage: netlab verify|repair <stack> [--out DIR (default cdktf.out)]\n");
@@ -30,13 +27,18 @@ try {
 const resources = [
   ...Object.values(tf.resource?.terraform_data ?? {}).map((r) => [r, r.triggers_replace]),
   ...Object.values(tf.resource?.null_resource ?? {}).map((r) => [r, r.triggers]),
-].filter(([, t]) => t && typeof t.spec === "string");
-if (resources.length === 0) {
-  process.stderr.write(`netlab: stack ${stack} has no netlab resources\n`);
+];
+const apply = resources.find(([, t]) => t && typeof t.lab === "string");
+if (!apply) {
+  process.stderr.write(`netlab: stack ${stack} has no netlab-apply resource (is it a LabStack?)\n`);
   process.exit(2);
 }
-const runner = resources[0][0].provisioner[0]["local-exec"].interpreter[1];
-const specs = resources.map(([, t]) => t.spec).sort((a, b) => ORDER[JSON.parse(a).kind] - ORDER[JSON.parse(b).kind]);
-const r = spawnSync("node", [runner, verb === "repair" ? "apply" : "verify", ...specs], { cwd: stackDir, stdio: "inherit" });
-if (verb === "verify" && r.status === 0) process.stdout.write(`netlab: ${stack}: ${specs.length} resources match the kernel\n`);
+const [resource, triggers] = apply;
+const runner = resource.provisioner[0]["local-exec"].interpreter[1];
+const lab = triggers.lab;
+const r = spawnSync("node", [runner, verb === "repair" ? "converge" : "verify", lab], { cwd: stackDir, stdio: "inherit" });
+if (verb === "verify" && r.status === 0) {
+  const n = JSON.parse(readFileSync(join(stackDir, lab), "utf8")).specs.length;
+  process.stdout.write(`netlab: ${stack}: ${n} objects match the kernel\n`);
+}
 process.exit(r.status ?? 1);

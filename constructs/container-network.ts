@@ -85,6 +85,7 @@ export class ContainerNetwork extends Construct {
         masquerade: this.masquerade,
       }),
     });
+    stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
   }
 
@@ -147,9 +148,9 @@ export class ContainerNetwork extends Construct {
     } catch (e) {
       errors.push((e as Error).message);
     }
-    for (const other of stack.node.findAll().filter((c): c is ContainerNetwork => c instanceof ContainerNetwork && c !== this)) {
-      // report each pair once, from the network that comes first
-      if (stack.node.findAll().indexOf(other) < stack.node.findAll().indexOf(this)) continue;
+    const all = stack.membersOf(ContainerNetwork);
+    // report each pair once, from the network that comes first
+    for (const other of all.slice(all.indexOf(this) + 1)) {
       if (overlaps(this.subnet, other.subnet)) {
         errors.push(message(KIND, "subnet", `${this.subnet.network}/${this.subnet.prefix} overlaps ${other.node.path}'s ${other.subnet.network}/${other.subnet.prefix}`, "give each network its own, non-overlapping subnet"));
       }

@@ -98,6 +98,7 @@ export class Endpoint extends Construct {
         bridge: this.network.bridgeName,
       }),
     });
+    stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
   }
 
@@ -118,13 +119,15 @@ export class Endpoint extends Construct {
 
   private validateStack(stack: LabStack): string[] {
     const errors: string[] = [];
-    const all = stack.node.findAll().filter((c): c is Endpoint => c instanceof Endpoint);
+    const all = stack.membersOf(Endpoint);
     const firstWith = (pred: (e: Endpoint) => boolean) => all.find(pred);
     const sameNs = firstWith((e) => e.netns === this.netns);
     if (sameNs && sameNs !== this) errors.push(message(KIND, "netns", `"${this.netns}" is also the namespace of ${sameNs.node.path}`, "give each endpoint its own netns"));
     const sameIf = firstWith((e) => e.hostInterfaceName === this.hostInterfaceName);
     if (sameIf && sameIf !== this) errors.push(message(KIND, "hostInterfaceName", `"${this.hostInterfaceName}" is also used by ${sameIf.node.path}`, "give each endpoint its own hostInterfaceName"));
-    const bridges = stack.node.findAll().filter((c) => (c as ContainerNetwork).bridgeName === this.hostInterfaceName && c !== this);
+    // the network's class by reference: container-network.ts imports this file
+    const networks = stack.membersOf(this.network.constructor as new () => ContainerNetwork);
+    const bridges = networks.filter((n) => n.bridgeName === this.hostInterfaceName);
     if (bridges.length) errors.push(message(KIND, "hostInterfaceName", `"${this.hostInterfaceName}" is the bridge name of ${bridges[0].node.path}`, "choose another hostInterfaceName"));
     return errors;
   }

@@ -1,6 +1,8 @@
-// The one construct that owns a Terraform resource and its provisioners; nothing else
-// builds provisioners. Create and destroy both run the bundled runner with the spec read
-// from `self` (destroy provisioners may reference nothing else).
+// The one construct that owns a Terraform resource and its provisioner; nothing else
+// builds provisioners. Lab objects are tracking resources: their spec (and their
+// parents' ids) in the replace triggers, so Terraform's plan and state show each object
+// and replace it when it changes, and no provisioner of their own. The kernel work is
+// done by the stack's apply resource in one runner call (see lab-stack.ts).
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Lazy, TerraformResource, TerraformSelf, type LocalExecProvisioner } from "cdktf";
 import { Construct } from "constructs";
@@ -14,23 +16,24 @@ export type SpecBody = Spec extends infer S ? (S extends Spec ? Omit<S, "v" | "s
 export interface NetopsResourceProps {
   /** The stack it belongs to (its callers have checked it is a LabStack). */
   readonly stack: LabStack;
-  /** Produces the spec at synth, after every construct of the stack exists. */
-  readonly spec: () => SpecBody;
+  /** Produces the spec at synth, after every construct of the stack exists. Goes in the trigger `spec`. */
+  readonly spec?: () => SpecBody;
+  /** More replace triggers, by name. */
+  readonly triggers?: Readonly<Record<string, string>>;
   /**
    * Resources this one lives on. Their ids go into this resource's replace triggers, so
-   * replacing a parent (a network) rebuilds its children (endpoints, port mappings),
-   * and they order create before, destroy after.
+   * replacing a parent (a network) replaces its children (endpoints, port mappings).
    */
   readonly parents?: readonly NetopsResource[];
-  /** Which provisioners it has: the stack's own bookkeeping resources need only one. */
-  readonly runs?: "both" | "create" | "destroy";
-  /** Created after this one (ordering only). @default the stack's sweep */
+  /** The runner call this resource makes: `node <runner> <verb> <value of trigger arg>`. @default none */
+  readonly run?: { readonly when: "create" | "destroy"; readonly verb: "converge" | "destroy"; readonly arg: string };
+  /** Created after this one, destroyed before it (ordering only). @default the stack's netlab-apply */
   readonly after?: NetopsResource;
 }
 
 export class NetopsResource extends Construct {
   readonly resource: TerraformResource;
-  private readonly produce: () => SpecBody;
+  private readonly produce?: () => SpecBody;
   private readonly stack: LabStack;
   private cached?: Spec;
 
@@ -38,37 +41,37 @@ export class NetopsResource extends Construct {
     super(scope, id);
     this.produce = props.spec;
     const stack = (this.stack = props.stack);
-    const runs = props.runs ?? "both";
-    // undefined while the stack makes its own owner, the first resource of all
-    const before = props.after ?? (stack.sweep as NetopsResource | undefined);
     const isData = stack.resourceType === ResourceType.TERRAFORM_DATA;
     const attr = isData ? "triggers_replace" : "triggers";
-    const triggers: Record<string, string> = {
-      spec: Lazy.stringValue({ produce: () => JSON.stringify(this.spec) }),
-    };
+    const triggers: Record<string, string> = { ...props.triggers };
+    if (props.spec) triggers.spec = Lazy.stringValue({ produce: () => JSON.stringify(this.spec) });
     (props.parents ?? []).forEach((p, i) => (triggers[`parent${i}`] = p.resource.getStringAttribute("id")));
-    const provisioner = (when: "create" | "destroy"): LocalExecProvisioner => ({
-      type: "local-exec",
-      when,
-      interpreter: ["node", stack.runnerPath, when === "create" ? "apply" : "destroy"],
-      command: TerraformSelf.getString(`${attr}.spec`),
-    });
-    const provisioners = (["create", "destroy"] as const).filter((w) => runs === "both" || runs === w).map(provisioner);
-    // ordering only: the sweep's id must not reach the triggers, or every change to the
-    // list of resources would rebuild all of them
-    const dependsOn = before ? [before.resource] : undefined;
+    const run = props.run;
+    // no provisioner at all rather than an empty list: Terraform rejects `"provisioner": []`
+    const provisioners: LocalExecProvisioner[] | undefined = run
+      ? [{ type: "local-exec", when: run.when, interpreter: ["node", stack.runnerPath, run.verb], command: TerraformSelf.getString(`${attr}.${run.arg}`) }]
+      : undefined;
+    // ordering only: an id in a trigger would replace this resource whenever that one is
+    const after = props.after ?? (stack.applier as NetopsResource | undefined); // unset while the stack makes its own two
+    const dependsOn = after ? [after.resource] : undefined;
     if (isData) {
       this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", provisioners, dependsOn });
       this.resource.addOverride(attr, triggers);
     } else {
       this.resource = new NullResource(this, "Resource", { triggers, provisioners, dependsOn });
     }
+    stack._register(this);
   }
 
   /** The spec, validated by the runner's own schema: what synth writes is what it reads. */
   get spec(): Spec {
+    if (!this.produce) throw new Error(`${this.node.path} has no spec`);
     const host = this.stack.hostNetns;
     this.cached ??= parseSpec({ v: SPEC_VERSION, stack: this.stack.node.id, ...(host ? { host } : {}), ...this.produce() });
     return this.cached;
+  }
+
+  get hasSpec(): boolean {
+    return this.produce !== undefined;
   }
 }

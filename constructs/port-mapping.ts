@@ -80,15 +80,16 @@ export class PortMapping extends Construct {
         bridge: this.endpoint.network.bridgeName,
       }),
     });
+    stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
   }
 
   private validateStack(stack: LabStack): string[] {
     // Two mappings clash when protocol and port match and their host addresses overlap
     // (an unbound one listens on every address).
-    const clash = stack.node
-      .findAll()
-      .find((c): c is PortMapping => c instanceof PortMapping && c.protocol === this.protocol && c.hostPort === this.hostPort && (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp));
+    const clash = stack
+      .membersOf(PortMapping)
+      .find((c) => c.protocol === this.protocol && c.hostPort === this.hostPort && (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp));
     if (clash && clash !== this) {
       return [message(KIND, "hostPort", `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"} is already published by ${clash.node.path}`, "use another hostPort, or bind each mapping to its own hostIp")];
     }

@@ -2,7 +2,7 @@
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
 import type { EndpointSpec } from "../spec/schema";
-import { hostLink, netnsExists, nsLinks, nsRoutes, type Link, type Route } from "./observe";
+import type { Link, Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
@@ -37,17 +37,34 @@ function insideProblems(s: EndpointSpec, o: EndpointObs): string[] {
 const nsOwned = (s: EndpointSpec, o: EndpointObs) => (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
 const linkOwned = (s: EndpointSpec, o: EndpointObs) => o.hostLink?.ifalias === ownerMark(s.stack);
 
+/** Host-side batch: mergeable with every other endpoint's host batch of the same phase. */
+const hostBatch = (s: EndpointSpec, what: string, lines: string[], undo?: Step, force = false): Step => ({
+  what,
+  // -force: a removal goes on past a line that fails (the exit status still says so)
+  argv: onHost(s, ["ip", ...(force ? ["-force"] : []), "-batch", "-"]),
+  input: [...lines, ""].join("\n"),
+  undo,
+});
+
+/**
+ * Delete what exists of the endpoint, only what is ours. Deleting the namespace takes
+ * the veth with it, asynchronously; `now` also deletes the veth itself, synchronously,
+ * for a rebuild that reuses its name right away (about 35 ms of kernel time more).
+ */
+function teardown(s: EndpointSpec, o: EndpointObs, claimed: boolean, now: boolean): Step[] {
+  const nsOurs = o.nsExists && (nsOwned(s, o) || claimed);
+  const linkToo = !!o.hostLink && (linkOwned(s, o) || claimed) && (now || !nsOurs);
+  const lines = [...(linkToo ? [`link del dev ${s.hostIf}`] : []), ...(nsOurs ? [`netns del ${s.netns}`] : [])];
+  const what = [...(linkToo ? [`veth ${s.hostIf}`] : []), ...(nsOurs ? [`namespace ${s.netns}`] : [])].join(" and ");
+  return lines.length ? [hostBatch(s, `delete ${what}`, lines, undefined, true)] : [];
+}
+
 export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
   label: (s) => `endpoint ${s.netns}`,
 
-  async observe(s) {
-    const nsExists = netnsExists(s.netns);
-    const [link, inside, routes] = await Promise.all([
-      hostLink(s, s.hostIf),
-      nsExists ? nsLinks(s.netns) : null,
-      nsExists ? nsRoutes(s.netns) : null,
-    ]);
-    return { nsExists, hostLink: link, inside, routes };
+  async observe(s, view) {
+    const [link, inside] = await Promise.all([view.link(s.hostIf), view.netns(s.netns)]);
+    return { nsExists: inside.links !== null, hostLink: link, inside: inside.links, routes: inside.routes };
   },
 
   drift(s, o, claimed) {
@@ -85,49 +102,31 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         "",
       ].join("\n"),
     };
-    const attach: Step = {
-      what: `attach ${s.hostIf} to ${s.bridge}`,
-      argv: onHost(s, ["ip", "link", "set", "dev", s.hostIf, "alias", mark, "master", s.bridge, "addrgenmode", "none", "up"]),
-    };
+    const attach = `link set dev ${s.hostIf} alias ${mark} master ${s.bridge} addrgenmode none up`;
     const inside = (o.inside ?? []).find((l) => l.ifname === s.ifname);
     if (o.nsExists && o.hostLink && inside && (!s.mac || inside.address === s.mac) && inside.mtu === s.mtu) {
-      return [attach, configure];
+      return [hostBatch(s, `attach ${s.hostIf} to ${s.bridge}`, [attach]), configure];
     }
     // Anything more broken (a crash mid-create, a deleted veth) is rebuilt from scratch:
-    // the whole endpoint costs three commands, and one path is easier to trust than repairs.
+    // one path is easier to trust than many repairs. The namespace is created by the
+    // same host batch as the veth, whose inside end is made in it under its final name.
     const peer = ["peer", "name", s.ifname, "netns", s.netns, "mtu", String(s.mtu), ...(s.mac ? ["address", s.mac] : [])];
     return [
-      ...endpointOps.remove(s, o, true),
-      {
-        what: `create namespace ${s.netns}`,
-        argv: ["ip", "netns", "add", s.netns],
-        undo: { what: `delete namespace ${s.netns}`, argv: ["ip", "netns", "del", s.netns] },
-      },
-      {
-        what: `create veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
-        argv: onHost(s, ["ip", "-batch", "-"]),
-        input: [
-          `link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`,
-          `link set dev ${s.hostIf} alias ${mark} master ${s.bridge} addrgenmode none up`,
-          "",
-        ].join("\n"),
-        undo: { what: `delete veth ${s.hostIf}`, argv: onHost(s, ["ip", "link", "del", "dev", s.hostIf]) },
-      },
+      ...teardown(s, o, true, true),
+      hostBatch(
+        s,
+        `create namespace ${s.netns} and veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
+        [`netns add ${s.netns}`, `link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`, attach],
+        hostBatch(s, `delete namespace ${s.netns} and veth ${s.hostIf}`, [`link del dev ${s.hostIf}`, `netns del ${s.netns}`], undefined, true),
+      ),
       configure,
     ];
   },
 
-  remove(s, o, claimed) {
-    const steps: Step[] = [];
-    // Delete the veth explicitly: it is then gone synchronously, so a replace that
-    // reuses the name does not race the namespace's asynchronous cleanup.
-    if (o.hostLink && (linkOwned(s, o) || claimed)) {
-      steps.push({ what: `delete veth ${s.hostIf}`, argv: onHost(s, ["ip", "link", "del", "dev", s.hostIf]) });
-    }
-    if (o.nsExists && (nsOwned(s, o) || claimed)) {
-      steps.push({ what: `delete namespace ${s.netns}`, argv: ["ip", "netns", "del", s.netns] });
-    }
-    return steps;
-  },
+  remove: (s, o, claimed) => teardown(s, o, claimed, false),
 
+  // the namespace's veth goes a moment after the namespace: its name is free once it has
+  gone: async (s, view) => !(await view.link(s.hostIf)),
+  // a process still in the namespace keeps it, and the veth, alive: delete the veth itself
+  finish: (s) => hostBatch(s, `delete veth ${s.hostIf} (a process holds its namespace)`, [`link del dev ${s.hostIf}`], undefined, true),
 };

@@ -4,6 +4,8 @@ import type { Step } from "./step";
 
 /** A command that runs longer than this is stuck (a held xtables lock, a hung netns). */
 const STEP_TIMEOUT_MS = 30_000;
+/** Commands run at once within a wave: enough to keep two cores busy while others wait on the kernel. */
+const CONCURRENCY = 8;
 
 export class StepError extends Error {
   constructor(
@@ -38,7 +40,7 @@ export async function run(argv: readonly string[], input?: string): Promise<RunR
   return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Test hooks: fail (with rollback) or die (SIGKILL, no rollback) after the k-th step. */
+/** Test hooks: fail (with rollback) or die (SIGKILL, no rollback) after the k-th command. */
 const FAIL_AFTER = envInt("NETLAB_FAIL_AFTER_STEP");
 const KILL_AFTER = envInt("NETLAB_KILL_AFTER_STEP");
 let stepsDone = 0;
@@ -50,38 +52,102 @@ function envInt(name: string): number | undefined {
 
 export type Log = (line: string) => void;
 
-/** Run one step, log one line, throw StepError naming the object on failure. */
-export async function runStep(step: Step, log: Log): Promise<void> {
-  const r = await run(step.argv, step.input);
-  if (!r.ok) throw new StepError(step, r.stderr || r.stdout);
-  log(step.what);
-  stepsDone++;
-  if (KILL_AFTER !== undefined && stepsDone >= KILL_AFTER) process.kill(process.pid, "SIGKILL");
-  if (FAIL_AFTER !== undefined && stepsDone >= FAIL_AFTER) {
-    throw new StepError(step, `injected failure after step ${stepsDone} (NETLAB_FAIL_AFTER_STEP)`);
-  }
+/** One resource's steps, with the log its lines go to. */
+export interface Plan {
+  readonly steps: readonly Step[];
+  readonly log: Log;
 }
 
 /**
- * Run steps in order. When one fails, undo the ones that succeeded, in reverse, and
- * rethrow: a failed create leaves nothing of its own behind (Terraform taints the
- * resource and never runs its destroy provisioner).
+ * Batch forms (`ip -batch -`, `iptables-restore --noflush`) with the same argv can run
+ * as one command: their inputs are concatenated. That is what keeps a 200-endpoint
+ * apply near the batched floor instead of paying one process per object.
  */
-export async function runAll(steps: readonly Step[], log: Log): Promise<void> {
+function mergeKey(s: Step): string | null {
+  if (s.input === undefined) return null;
+  const batch = s.argv.at(-1) === "-" && s.argv.at(-2) === "-batch";
+  const restore = s.argv.includes("iptables-restore") && s.argv.includes("--noflush");
+  return batch || restore ? s.argv.join("\0") : null;
+}
+
+interface Job {
+  readonly steps: { step: Step; log: Log }[];
+  readonly step: Step; // what runs: one step, or several merged
+}
+
+function jobsOf(wave: { step: Step; log: Log }[]): Job[] {
+  const byKey = new Map<string, { step: Step; log: Log }[]>();
+  const jobs: Job[] = [];
+  for (const w of wave) {
+    const k = mergeKey(w.step);
+    if (k === null) jobs.push({ steps: [w], step: w.step });
+    else byKey.set(k, [...(byKey.get(k) ?? []), w]);
+  }
+  for (const group of byKey.values()) {
+    const first = group[0].step;
+    const step = group.length === 1 ? first : { what: group.map((g) => g.step.what).join("; "), argv: first.argv, input: group.map((g) => g.step.input).join("") };
+    jobs.push({ steps: group, step });
+  }
+  return jobs;
+}
+
+async function pool<T>(items: readonly T[], limit: number, body: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (next < items.length && failed === undefined) {
+      const item = items[next++];
+      try {
+        await body(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+/**
+ * Run many resources' steps in waves: wave i holds step i of every plan, so each
+ * resource's own order is kept, mergeable steps of a wave run as one command, and the
+ * rest run CONCURRENCY at a time. When a command fails, undo what this call did (the
+ * failed wave included: a batch may stop half-way), in reverse, and rethrow: a failed
+ * apply leaves nothing of its own behind.
+ */
+export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> {
   const done: Step[] = [];
+  const depth = Math.max(0, ...plans.map((p) => p.steps.length));
+  let wave: { step: Step; log: Log }[] = [];
   try {
-    for (const s of steps) {
-      await runStep(s, log);
-      done.push(s);
+    for (let i = 0; i < depth; i++) {
+      wave = plans.flatMap((p) => (p.steps[i] ? [{ step: p.steps[i], log: p.log }] : []));
+      await pool(jobsOf(wave), CONCURRENCY, async (job) => {
+        const r = await run(job.step.argv, job.step.input);
+        if (!r.ok) throw new StepError(job.step, r.stderr || r.stdout);
+        for (const s of job.steps) {
+          s.log(s.step.what);
+          done.push(s.step);
+        }
+        stepsDone++;
+        if (KILL_AFTER !== undefined && stepsDone >= KILL_AFTER) process.kill(process.pid, "SIGKILL");
+        if (FAIL_AFTER !== undefined && stepsDone >= FAIL_AFTER) {
+          throw new StepError(job.step, `injected failure after step ${stepsDone} (NETLAB_FAIL_AFTER_STEP)`);
+        }
+      });
     }
   } catch (err) {
-    // the step that failed may have half-happened (a batch stops mid-way): undo it too
-    const failed = steps[done.length];
-    const undo = [...done, ...(failed ? [failed] : [])].reverse().flatMap((s) => (s.undo ? [s.undo] : []));
+    const undone = new Set(done);
+    const undo = [...done, ...wave.map((w) => w.step).filter((s) => !undone.has(s))].reverse().flatMap((s) => (s.undo ? [s.undo] : []));
     for (const u of undo) {
       const r = await run(u.argv, u.input);
       log(r.ok ? `rollback: ${u.what}` : `rollback: ${u.what}: nothing to undo`);
     }
     throw err;
   }
+}
+
+/** Run one resource's steps in order, rolling back on failure (runPlans with one plan). */
+export async function runAll(steps: readonly Step[], log: Log): Promise<void> {
+  return runPlans([{ steps, log }], log);
 }

@@ -1,14 +1,20 @@
 // netops: the runner Terraform's provisioners call. One bundled file, no shell.
-//   node netops.cjs apply   '<spec json>'…  ensure each resource exists as specified
-//   node netops.cjs destroy '<spec json>'…  remove it; "already gone" is success
-//   node netops.cjs verify  '<spec json>'…  list drift, exit 1 if any
-import { existsSync } from "node:fs";
+//   node netops.cjs converge <lab file>      make the machine match the stack's lab file
+//   node netops.cjs verify   <lab file>      list missing, extra and different objects; exit 1 if any
+//   node netops.cjs apply    '<spec json>'…  ensure these resources exist as specified
+//   node netops.cjs destroy  '<spec json>'…  remove them ("already gone" is success); a
+//                                            `stack` spec removes everything its stack recorded
+// Work is done a kind at a time (networks, endpoints, port mappings; the reverse to
+// remove), all resources of a kind together: one look at the host, then waves of
+// commands where batch forms of many resources run as one (exec.ts).
+import { existsSync, readFileSync } from "node:fs";
 import { REMOVAL_ORDER, specKey } from "../spec/keys";
-import { parseSpec, type ObjectSpec, type Spec, type SweepSpec } from "../spec/schema";
+import { LabFile, parseSpec, type ObjectSpec, type Spec } from "../spec/schema";
 import { endpointOps } from "./endpoint";
-import { run, runAll } from "./exec";
+import { run, runPlans, type Log, type Plan } from "./exec";
 import { forget, record, recorded, recordedSpecs } from "./ledger";
 import { networkOps } from "./network";
+import { HostView } from "./observe";
 import { portMappingOps } from "./portmap";
 import type { Ops } from "./resource";
 import { hold, release } from "./shared-sysctl";
@@ -19,140 +25,242 @@ function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
   return table[s.kind] as unknown as Ops<ObjectSpec, unknown>;
 }
 
-const log = (prefix: string) => (line: string) => {
-  process.stdout.write(`netops ${prefix}: ${line}\n`);
-};
+const log =
+  (prefix: string): Log =>
+  (line) => {
+    process.stdout.write(`netops ${prefix}: ${line}\n`);
+  };
+const labelOf = (s: ObjectSpec) => opsFor(s).label(s);
+const logFor = (s: ObjectSpec) => log(labelOf(s));
 
-const hostGone = (s: Spec) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
+const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
+const APPLY_ORDER = ["network", "endpoint", "portmap"] as const;
+const byRemovalOrder = (a: ObjectSpec, b: ObjectSpec) => REMOVAL_ORDER[a.kind] - REMOVAL_ORDER[b.kind];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Create the sandbox host namespace on first use (NETLAB_HOST_NETNS at synth). */
-async function ensureHost(s: Spec): Promise<void> {
-  if (!s.host || !hostGone(s)) return;
+async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
+  if (!s.host || existsSync(`${NETNS_DIR}/${s.host}`)) return;
   const add = await run(["ip", "netns", "add", s.host]);
   // another runner may have won the race: existence is all that matters
-  if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
+  if (!add.ok && !existsSync(`${NETNS_DIR}/${s.host}`)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
   if (add.ok) await run(["ip", "-n", s.host, "link", "set", "lo", "up"]);
   log(`host ${s.host}`)("created sandbox host namespace");
 }
 
-async function applyObject(s: ObjectSpec): Promise<void> {
-  const ops = opsFor(s);
-  const out = log(ops.label(s));
-  const obs = await ops.observe(s);
-  const drift = ops.drift(s, obs, recorded(s) !== null); // throws on a foreign object: nothing touched
-  record(s); // before the first kernel step: whatever happens next, the stack knows it owns this
-  const held: string[] = [];
+/** One fresh view per host for a group of specs. */
+function viewsFor(): (s: ObjectSpec) => HostView {
+  const views = new Map<string, HostView>();
+  return (s) => {
+    const k = s.host ?? "";
+    let v = views.get(k);
+    if (!v) views.set(k, (v = new HostView(s)));
+    return v;
+  };
+}
+
+async function observeAll(specs: readonly ObjectSpec[]): Promise<unknown[]> {
+  const view = viewsFor();
+  return Promise.all(specs.map((s) => opsFor(s).observe(s, view(s))));
+}
+
+/** Ensure every spec, a kind at a time. A foreign object stops it before any command runs. */
+export async function applySpecs(specs: readonly ObjectSpec[]): Promise<void> {
+  for (const kind of APPLY_ORDER) {
+    const group = specs.filter((s) => s.kind === kind);
+    if (group.length) await applyKind(group);
+  }
+}
+
+async function applyKind(specs: readonly ObjectSpec[]): Promise<void> {
+  for (const s of specs) await ensureHost(s);
+  const obs = await observeAll(specs);
+  const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], recorded(s) !== null)); // throws on a foreign object
+  for (const s of specs) record(s); // before the first kernel step: whatever happens next, the stack knows it owns these
+  const held: [ObjectSpec, string][] = [];
   try {
-    for (const [key, value] of Object.entries(ops.sysctls?.(s) ?? {})) {
-      if (await hold(s, key, value, holder(s), out)) held.push(key);
+    for (const s of specs) {
+      for (const [key, value] of Object.entries(opsFor(s).sysctls?.(s) ?? {})) {
+        if (await hold(s, key, value, holder(s), logFor(s))) held.push([s, key]);
+      }
     }
-    if (drift.length === 0) return out("up to date");
-    await runAll(ops.converge(s, obs), out);
+    const plans: Plan[] = [];
+    specs.forEach((s, i) => {
+      if (drift[i].length === 0) logFor(s)("up to date");
+      else plans.push({ steps: opsFor(s).converge(s, obs[i]), log: logFor(s) });
+    });
+    await runPlans(plans, log("rollback"));
   } catch (err) {
-    for (const key of held.reverse()) await release(s, key, holder(s), out);
+    for (const [s, key] of held.reverse()) await release(s, key, holder(s), logFor(s));
     throw err;
   }
 }
 
-/** What is left of a resource after a destroy failed, one line each, for the error message. */
-async function leftovers(s: ObjectSpec): Promise<string[]> {
+/** Remove every spec, what hangs off first. On failure, says what is left. */
+export async function removeSpecs(specs: readonly ObjectSpec[]): Promise<void> {
+  const sorted = [...specs].sort(byRemovalOrder);
   try {
-    const ops = opsFor(s);
-    return ops.remove(s, await ops.observe(s), recorded(s) !== null).map((st) => st.what.replace(/^(delete|remove) /, ""));
+    for (const kind of [...APPLY_ORDER].reverse()) {
+      const group = sorted.filter((s) => s.kind === kind);
+      if (group.length) await removeKind(group);
+    }
+  } catch (err) {
+    const left = await leftovers(sorted);
+    throw new Error(
+      `${(err as Error).message}\n` + (left.length ? `still on this machine:\n${left.map((l) => `  - ${l}`).join("\n")}` : "nothing of it is left on this machine"),
+      { cause: err },
+    );
+  }
+}
+
+async function removeKind(specs: readonly ObjectSpec[]): Promise<void> {
+  const live = specs.filter((s) => !hostGone(s));
+  const obs = await observeAll(live);
+  const plans: Plan[] = [];
+  live.forEach((s, i) => {
+    const steps = opsFor(s).remove(s, obs[i], recorded(s) !== null);
+    if (steps.length === 0) logFor(s)("already gone");
+    plans.push({ steps, log: logFor(s) });
+  });
+  for (const s of specs.filter(hostGone)) logFor(s)("already gone (no sandbox host)");
+  await runPlans(plans, log("rollback")); // remove steps carry no undo: a failure stops here and is reported
+  await settle(live);
+  for (const s of specs) {
+    for (const key of Object.keys(opsFor(s).sysctls?.(s) ?? {})) await release(s, key, holder(s), logFor(s));
+    forget(s);
+  }
+}
+
+/**
+ * Wait until the kernel has finished removing (a namespace's veth goes a moment after
+ * the namespace). What is still there after FINISH_AFTER_MS is held by something (a
+ * process in the namespace): its `finish` step removes it, and the wait goes on.
+ */
+const FINISH_AFTER_MS = 300;
+async function settle(specs: readonly ObjectSpec[]): Promise<void> {
+  let pending = specs.filter((s) => opsFor(s).gone);
+  const t0 = Date.now();
+  let finished = false;
+  for (let i = 0; pending.length && i < 2000; i++) {
+    const view = viewsFor();
+    const gone = await Promise.all(pending.map((s) => opsFor(s).gone!(s, view(s))));
+    pending = pending.filter((_, j) => !gone[j]);
+    if (pending.length && !finished && Date.now() - t0 > FINISH_AFTER_MS) {
+      finished = true;
+      await runPlans(pending.flatMap((s) => { const f = opsFor(s).finish?.(s); return f ? [{ steps: [f], log: logFor(s) }] : []; }), log("rollback"));
+    }
+    if (pending.length) await sleep(5);
+  }
+  if (pending.length) throw new Error(`still being removed by the kernel after 10 s: ${pending.map(labelOf).join(", ")}`);
+}
+
+/** What is left of each resource, one line each, for the error message of a failed removal. */
+async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
+  try {
+    const live = specs.filter((s) => !hostGone(s));
+    const obs = await observeAll(live);
+    return live.flatMap((s, i) => opsFor(s).remove(s, obs[i], recorded(s) !== null).map((st) => st.what.replace(/^(delete|remove|unpublish) /, "")));
   } catch (err) {
     return [`(could not look: ${(err as Error).message})`];
   }
 }
 
-async function destroyObject(s: ObjectSpec): Promise<void> {
-  const ops = opsFor(s);
-  const out = log(ops.label(s));
-  const release_ = async () => {
-    for (const key of Object.keys(ops.sysctls?.(s) ?? {})) await release(s, key, holder(s), out);
-  };
-  if (hostGone(s)) {
-    await release_();
-    forget(s);
-    return out("already gone (no sandbox host)");
+const same = (a: ObjectSpec, b: ObjectSpec) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * What must go before `desired` is applied: what the stack recorded and no longer
+ * declares, what is declared differently (rebuilt, as Terraform replaces the resource),
+ * and what hangs off something rebuilt (a network's endpoints and port mappings, an
+ * endpoint's port mappings), as Terraform replaces children whose parent's id changed.
+ */
+export function staleOf(recordedSpecs_: readonly ObjectSpec[], desired: readonly ObjectSpec[]): ObjectSpec[] {
+  const want = new Map(desired.map((s) => [specKey(s), s]));
+  const stale = new Set(recordedSpecs_.filter((r) => !want.has(specKey(r)) || !same(want.get(specKey(r))!, r)));
+  const nets = new Set([...stale].flatMap((s) => (s.kind === "network" ? [s.bridge] : [])));
+  for (const r of recordedSpecs_) if (r.kind !== "network" && nets.has(r.bridge)) stale.add(r);
+  const eps = [...stale].flatMap((s) => (s.kind === "endpoint" ? [`${s.bridge}/${s.address}`] : []));
+  for (const r of recordedSpecs_) if (r.kind === "portmap" && eps.includes(`${r.bridge}/${r.address}`)) stale.add(r);
+  return [...stale];
+}
+
+/** Make the machine match the lab: remove what is stale, then ensure every declared object. */
+export async function converge(lab: LabFile, desired: readonly ObjectSpec[]): Promise<void> {
+  await ensureHost(lab);
+  const have = recordedSpecs(lab);
+  const stale = staleOf(have, desired);
+  const declared = new Set(desired.map(specKey));
+  for (const s of [...stale].sort(byRemovalOrder)) logFor(s)(declared.has(specKey(s)) ? "changed: rebuilding" : `no longer declared by stack ${lab.stack}: removing`);
+  if (stale.length) await removeSpecs(stale);
+  await applySpecs(desired);
+}
+
+export async function verifyLab(lab: LabFile, desired: readonly ObjectSpec[]): Promise<string[]> {
+  const declared = new Set(desired.map(specKey));
+  const extra = recordedSpecs(lab)
+    .filter((r) => !declared.has(specKey(r)))
+    .map((r) => `${labelOf(r)}: extra: on this machine, no longer declared by stack ${lab.stack}`);
+  return [...extra, ...(await verifySpecs(desired))];
+}
+
+export async function verifySpecs(specs: readonly ObjectSpec[]): Promise<string[]> {
+  if (specs.some(hostGone)) return [`missing: sandbox host namespace ${specs[0].host}`];
+  const obs = await observeAll(specs);
+  return specs.flatMap((s, i) => opsFor(s).drift(s, obs[i], recorded(s) !== null).map((d) => `${labelOf(s)}: ${d}`));
+}
+
+/** The lab file and the specs in it, each validated; they must belong to the lab's stack and host. */
+export function readLab(path: string): { lab: LabFile; specs: ObjectSpec[] } {
+  const lab = LabFile.parse(JSON.parse(readFileSync(path, "utf8")));
+  const specs = lab.specs.map((j) => parseSpec(j));
+  for (const s of specs) {
+    if (s.kind === "stack" || s.kind === "sweep") throw new Error(`${path}: a lab file holds object specs only, not ${s.kind}`);
+    if (s.stack !== lab.stack || s.host !== lab.host) throw new Error(`${path}: spec of stack ${s.stack} on ${s.host ?? "the host"} in the lab of ${lab.stack}`);
   }
-  const steps = ops.remove(s, await ops.observe(s), recorded(s) !== null);
-  if (steps.length === 0) out("already gone");
-  try {
-    await runAll(steps, out); // remove steps carry no undo: a failure stops here and is reported
-  } catch (err) {
-    const left = await leftovers(s);
-    throw new Error(
-      `${ops.label(s)}: ${(err as Error).message}\n` +
-        (left.length ? `still on this machine:\n${left.map((l) => `  - ${l}`).join("\n")}` : "nothing of it is left on this machine"),
-      { cause: err },
-    );
-  }
-  await release_();
-  forget(s);
+  return { lab, specs: specs as ObjectSpec[] };
 }
 
-/** Resources the stack recorded on this host and does not keep, in removal order. */
-function orphans(s: Pick<SweepSpec, "host" | "stack">, keep: readonly string[]): ObjectSpec[] {
-  const kept = new Set(keep);
-  return recordedSpecs(s)
-    .filter((o) => !kept.has(specKey(o)))
-    .sort((a, b) => REMOVAL_ORDER[a.kind] - REMOVAL_ORDER[b.kind]);
-}
-
-/** Remove what the stack recorded and no longer declares, each with the spec it was applied with. */
-async function sweep(s: Pick<SweepSpec, "host" | "stack">, keep: readonly string[], why: string): Promise<void> {
-  const out = log(`stack ${s.stack}`);
-  const gone = orphans(s, keep);
-  if (gone.length === 0) return out(`${why}: nothing left to remove`);
-  for (const o of gone) {
-    out(`${why}: removing ${opsFor(o).label(o)}`);
-    await destroyObject(o);
-  }
-}
-
-export async function apply(s: Spec): Promise<void> {
-  await ensureHost(s);
-  if (s.kind === "stack") return log(`stack ${s.stack}`)("owner in place");
-  if (s.kind === "sweep") return sweep(s, s.keep, "no longer declared");
-  return applyObject(s);
-}
-
-export async function destroy(s: Spec): Promise<void> {
-  // the owner goes last: whatever its stack still has recorded goes with it (creates that
-  // failed or were killed are tainted, and Terraform never runs their destroy)
-  if (s.kind === "stack") return sweep(s, [], "stack destroyed");
-  if (s.kind === "sweep") return;
-  return destroyObject(s);
-}
-
-export async function verify(s: Spec): Promise<string[]> {
-  if (s.kind === "stack") return [];
-  if (s.kind === "sweep") return orphans(s, s.keep).map((o) => `${opsFor(o).label(o)}: extra: on this machine, no longer declared by stack ${s.stack}`);
-  const ops = opsFor(s);
-  if (hostGone(s)) return [`missing: sandbox host namespace ${s.host}`];
-  const obs = await ops.observe(s);
-  return ops.drift(s, obs, recorded(s) !== null).map((d) => `${ops.label(s)}: ${d}`);
-}
+const isObject = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...specs] = argv;
-  if (!["apply", "destroy", "verify"].includes(cmd ?? "") || specs.length === 0) {
-    process.stderr.write("usage: netops apply|destroy|verify '<spec json>'...\n");
+  const [cmd, ...args] = argv;
+  const usage = () => {
+    process.stderr.write("usage: netops converge|verify <lab file> | netops apply|destroy|verify '<spec json>'...\n");
     return 2;
+  };
+  if (args.length === 0) return usage();
+  const isFile = !args[0].trimStart().startsWith("{");
+  if (isFile) {
+    const { lab, specs } = readLab(args[0]);
+    if (cmd === "converge") return converge(lab, specs).then(() => 0);
+    if (cmd !== "verify") return usage();
+    const drift = await verifyLab(lab, specs);
+    for (const line of drift) process.stdout.write(`${line}\n`);
+    return drift.length ? 1 : 0;
   }
-  const parsed = specs.map((j) => parseSpec(JSON.parse(j)));
-  let drifted = 0;
-  for (const s of parsed) {
-    if (cmd === "apply") await apply(s);
-    else if (cmd === "destroy") await destroy(s);
-    else {
-      const d = await verify(s);
-      drifted += d.length;
-      for (const line of d) process.stdout.write(`${line}\n`);
+  const specs = args.map((j) => parseSpec(JSON.parse(j)));
+  const objects = specs.filter(isObject);
+  if (cmd === "apply") {
+    for (const s of specs) if (!isObject(s)) await ensureHost(s); // the owner needs nothing else on create
+    await applySpecs(objects);
+  } else if (cmd === "destroy") {
+    await removeSpecs(objects);
+    // the owner goes last: whatever its stack still has recorded goes with it (creates that
+    // failed or were killed, which Terraform never destroys itself)
+    for (const s of specs) if (s.kind === "stack") await removeSpecs(recordedSpecs(s));
+  } else if (cmd === "verify") {
+    const drift = await verifySpecs(objects);
+    for (const line of drift) process.stdout.write(`${line}\n`);
+    return drift.length ? 1 : 0;
+  } else return usage();
+  // v1 sweep specs (the previous way of finding removed constructs) still do their job
+  for (const s of specs) {
+    if (s.kind === "sweep" && cmd === "apply") {
+      const keep = new Set(s.keep);
+      await removeSpecs(recordedSpecs(s).filter((r) => !keep.has(specKey(r))));
     }
   }
-  return drifted ? 1 : 0;
+  return 0;
 }
 
 if (require.main === module) {

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { NetworkSpec } from "../spec/schema";
 import { type Chain, ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
-import { hostLink, iptablesSave, readSysctl, type Link } from "./observe";
+import type { Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
@@ -64,8 +64,8 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
   // routing between the bridge and the outside; held, and restored by the last network
   sysctls: () => ({ "net.ipv4.ip_forward": "1" }),
 
-  async observe(s) {
-    const [link, save, ipForward] = await Promise.all([hostLink(s, s.bridge), iptablesSave(s), readSysctl(s, "net.ipv4.ip_forward")]);
+  async observe(s, view) {
+    const [link, save, ipForward] = await Promise.all([view.link(s.bridge), view.iptables(), view.sysctl("net.ipv4.ip_forward")]);
     return { link, rules: parseSave(save), ipForward };
   },
 

@@ -64,3 +64,43 @@ export async function readSysctl(t: Target, key: string): Promise<string> {
   if (!r.ok) throw new Error(`reading sysctl ${key}: ${r.stderr.trim()}`);
   return r.stdout.trim();
 }
+
+/**
+ * One look at a host, shared by every resource of a phase: all links in one
+ * `ip -d -j addr show`, the firewall in one `iptables-save`, sysctls read once, each
+ * namespace's links and routes once. A phase makes a new view: after it runs, the
+ * host has changed.
+ */
+export class HostView {
+  private links?: Promise<Map<string, Link>>;
+  private save?: Promise<string>;
+  private readonly sysctls = new Map<string, Promise<string>>();
+  private readonly inside = new Map<string, Promise<{ links: Link[] | null; routes: Route[] | null }>>();
+
+  constructor(readonly target: Target) {}
+
+  async link(name: string): Promise<Link | null> {
+    this.links ??= json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show"]), "links").then((ls) => new Map((ls ?? []).map((l) => [l.ifname, l])));
+    return (await this.links).get(name) ?? null;
+  }
+
+  iptables(): Promise<string> {
+    return (this.save ??= iptablesSave(this.target));
+  }
+
+  sysctl(key: string): Promise<string> {
+    let v = this.sysctls.get(key);
+    if (!v) this.sysctls.set(key, (v = readSysctl(this.target, key)));
+    return v;
+  }
+
+  /** Links and routes inside namespace `ns` (null if it does not exist). */
+  netns(ns: string): Promise<{ links: Link[] | null; routes: Route[] | null }> {
+    let v = this.inside.get(ns);
+    if (!v) {
+      v = netnsExists(ns) ? Promise.all([nsLinks(ns), nsRoutes(ns)]).then(([links, routes]) => ({ links, routes })) : Promise.resolve({ links: null, routes: null });
+      this.inside.set(ns, v);
+    }
+    return v;
+  }
+}

@@ -3,7 +3,6 @@
 import type { PortMappingSpec } from "../spec/schema";
 import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
 import { dnatChain, fwdChain } from "./network";
-import { iptablesSave } from "./observe";
 import type { Ops } from "./resource";
 import type { Step } from "./step";
 
@@ -20,7 +19,7 @@ const label = (s: PortMappingSpec) => `port ${s.hostIp ?? "*"}:${s.hostPort}/${s
 
 export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
   label,
-  observe: async (s) => parseSave(await iptablesSave(s)),
+  observe: async (_s, view) => parseSave(await view.iptables()),
   drift: (s, rules) =>
     portMappingRules(s)
       .filter((r) => !hasRule(rules, r))

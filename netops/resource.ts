@@ -2,14 +2,15 @@
 // wrong there, and the steps that converge or remove it. The runner's apply/destroy/
 // verify are the same for all kinds (see main.ts).
 import type { ObjectSpec } from "../spec/schema";
+import type { HostView } from "./observe";
 import type { Step } from "./step";
 
 /** An object that exists under our name but is not ours: never touched, always reported. */
 export class ForeignObjectError extends Error {}
 
 export interface Ops<S extends ObjectSpec, O> {
-  /** Read the kernel state this resource cares about. */
-  observe(spec: S): Promise<O>;
+  /** Read the kernel state this resource cares about, through the phase's shared view. */
+  observe(spec: S, view: HostView): Promise<O>;
   /** Differences from the spec, one line each ("missing ...", "different ..."); [] = in sync. Throws ForeignObjectError. */
   drift(spec: S, obs: O, claimed: boolean): string[];
   /** Steps that make the kernel match the spec, starting from `obs`. */
@@ -18,6 +19,10 @@ export interface Ops<S extends ObjectSpec, O> {
   remove(spec: S, obs: O, claimed: boolean): Step[];
   /** Host-wide sysctls this resource needs while it exists (shared-sysctl.ts keeps the books). */
   sysctls?(spec: S): Readonly<Record<string, string>>;
+  /** After removal: true once the kernel has finished (names free for reuse). */
+  gone?(spec: S, view: HostView): Promise<boolean>;
+  /** When `gone` stays false (a process holds what was removed): a step that finishes the job. */
+  finish?(spec: S): Step;
   /** Names for log lines. */
   label(spec: S): string;
 }

@@ -107,6 +107,17 @@ export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec;
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 
 /**
+ * The lab file: every object spec a stack declares, written at synth next to the
+ * stack's cdk.tf.json (netlab/lab-<hash>.json). The stack's apply resource converges the
+ * machine to it in one runner call; its name changes with its content, so Terraform
+ * replaces that resource (and runs it) exactly when the declared lab changes.
+ */
+export const LabFile = z
+  .object({ ...common, kind: z.literal("lab"), specs: z.array(z.unknown()) })
+  .strict();
+export type LabFile = z.infer<typeof LabFile>;
+
+/**
  * Every spec version a netlab runner ever wrote, with its schema and how to read it as
  * the current version. Terraform state and the ledger keep old specs for as long as a
  * lab lives, and destroy runs the new runner on them: entries are added, never removed.

@@ -2,10 +2,12 @@
 import "cdktf/lib/testing/adapters/jest"; // matcher types
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Testing } from "cdktf";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { BridgeLabStack } from "../../stacks/lab-stack";
 import { ContainerNetwork, LabStack, ResourceType } from "../../constructs";
 
-const maskAssetHash = (json: string) => json.replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/");
+const maskAssetHash = (json: string) => json.replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/").replace(/netlab\/lab-[0-9a-f]+\.json/g, "netlab/lab-<hash>.json");
 
 function synth(resourceType?: ResourceType, hostNetns?: string): string {
   const stack = new BridgeLabStack(Testing.app(), "lab-stack", { resourceType, hostNetns });
@@ -14,7 +16,9 @@ function synth(resourceType?: ResourceType, hostNetns?: string): string {
 
 const resources = (json: string, type: string) => JSON.parse(json).resource[type] as Record<string, Record<string, any>>;
 const specs = (json: string, type = "terraform_data", attr = "triggers_replace") =>
-  Object.values(resources(json, type)).map((r) => JSON.parse(r[attr].spec));
+  Object.values(resources(json, type)).flatMap((r) => (r[attr].spec ? [JSON.parse(r[attr].spec)] : []));
+const byKind = (json: string, kind: string) => Object.entries(resources(json, "terraform_data")).filter(([, r]) => r.triggers_replace.spec && JSON.parse(r.triggers_replace.spec).kind === kind);
+const applier = (json: string) => Object.entries(resources(json, "terraform_data")).find(([, r]) => r.triggers_replace.lab)!;
 
 describe("lab-stack synth", () => {
   test("terraform_data snapshot", () => {
@@ -39,19 +43,64 @@ describe("lab-stack synth", () => {
       expect.objectContaining({ kind: "portmap", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
       { v: 1, kind: "stack", stack: "lab-stack" },
-      { v: 1, kind: "sweep", stack: "lab-stack", keep: ["endpoint-ns01", "endpoint-ns02", "network-br01", "portmap-tcp-any-8080"] },
     ]);
     const out = JSON.parse(json).output;
     expect(out.ns01_address.value).toBe("192.168.88.11");
     expect(out.published_port.value).toBe("8080/tcp -> ns01:80");
   });
 
-  test("create and destroy run the bundled runner with the spec read from self", () => {
-    const [bridge] = Object.values(resources(synth(), "terraform_data"));
-    const [create, destroy] = bridge.provisioner.map((p: any) => p["local-exec"]);
-    expect(create).toEqual({ when: "create", command: "${self.triggers_replace.spec}", interpreter: ["node", expect.stringMatching(/^assets\/netops\/[0-9A-F]+\/netops\.cjs$/), "apply"] });
-    expect(destroy).toEqual({ when: "destroy", command: "${self.triggers_replace.spec}", interpreter: ["node", create.interpreter[1], "destroy"] });
-    expect(bridge.provisioner.some((p: any) => "on_failure" in p["local-exec"])).toBe(false);
+  test("objects are tracking resources; the apply resource converges to the lab file, the owner destroys", () => {
+    const json = synth();
+    const r = resources(json, "terraform_data");
+    const [applyId, apply] = applier(json);
+    const [[ownerId, owner]] = byKind(json, "stack");
+    // one runner call on create, with the lab file's path read from self
+    expect(apply.provisioner.map((p: any) => p["local-exec"])).toEqual([
+      { when: "create", command: "${self.triggers_replace.lab}", interpreter: ["node", expect.stringMatching(/^assets\/netops\/[0-9A-F]+\/netops\.cjs$/), "converge"] },
+    ]);
+    expect(apply.triggers_replace.lab).toMatch(/^netlab\/lab-[0-9a-f]{16}\.json$/);
+    expect(apply.depends_on).toEqual([`terraform_data.${ownerId}`]);
+    expect(owner.provisioner.map((p: any) => p["local-exec"])).toEqual([
+      { when: "destroy", command: "${self.triggers_replace.spec}", interpreter: ["node", expect.stringMatching(/netops\.cjs$/), "destroy"] },
+    ]);
+    expect(owner.depends_on).toBeUndefined();
+    for (const [k, v] of Object.entries(r)) {
+      if (k === ownerId || k === applyId) continue;
+      expect(v.provisioner).toBeUndefined();
+      expect(v.depends_on).toEqual([`terraform_data.${applyId}`]);
+    }
+    // never on_failure = continue: a failed destroy must stop and say what is left
+    expect(json).not.toContain("on_failure");
+  });
+
+  test("the lab file holds every object spec, and its name follows its content", () => {
+    const app = Testing.app();
+    const stack = new LabStack(app, "lab");
+    const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
+    net.addEndpoint("a", { netns: "a" }).publish("web", { hostPort: 80, containerPort: 80 });
+    const kinds = stack.objectSpecs.map((s) => s.kind);
+    expect(kinds).toEqual(["network", "endpoint", "portmap"]);
+    const lab1 = applier(Testing.synth(stack))[1].triggers_replace.lab;
+    const stack2 = new LabStack(Testing.app(), "lab");
+    new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
+    expect(stack2.objectSpecs.map((s) => s.kind)).toEqual(["network"]);
+    const lab2 = applier(Testing.synth(stack2))[1].triggers_replace.lab;
+    expect(lab2).not.toBe(lab1); // removing a construct changes the file, so Terraform re-runs the converge
+    // an empty stack still has its owner and apply resource: deleting every construct removes everything
+    const empty = new LabStack(Testing.app(), "lab");
+    expect(applier(Testing.synth(empty))[1].triggers_replace.lab).toMatch(/^netlab\/lab-/);
+  });
+
+  test("a full synth writes the lab file next to cdk.tf.json", () => {
+    const app = Testing.app();
+    const stack = new BridgeLabStack(app, "lab-stack");
+    app.synth();
+    const dir = join(app.outdir, "stacks", "lab-stack");
+    const tf = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
+    const lab = Object.values(tf.resource.terraform_data as Record<string, any>).find((r) => r.triggers_replace.lab).triggers_replace.lab;
+    const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
+    expect(file).toEqual({ v: 1, stack: "lab-stack", kind: "lab", specs: stack.objectSpecs });
+    expect(file.specs).toHaveLength(4);
   });
 
   test("children carry their parent's id, so replacing a network rebuilds endpoints and mappings", () => {
@@ -60,38 +109,6 @@ describe("lab-stack synth", () => {
     expect(r[ns01Id].triggers_replace.parent0).toBe(`\${terraform_data.${bridgeId}.id}`);
     const web = Object.entries(r).find(([, v]) => JSON.parse(v.triggers_replace.spec).kind === "portmap")![1];
     expect(web.triggers_replace.parent0).toBe(`\${terraform_data.${ns01Id}.id}`);
-  });
-
-  test("the owner is created first and destroyed last; the sweep runs before every lab object", () => {
-    const r = resources(synth(), "terraform_data");
-    const id = (kind: string) => Object.keys(r).find((k) => JSON.parse(r[k].triggers_replace.spec).kind === kind)!;
-    const [owner, sweep] = [id("stack"), id("sweep")];
-    // the owner only removes (at the very end); the sweep only runs on create
-    expect(r[owner].provisioner.map((p: any) => p["local-exec"].when)).toEqual(["destroy"]);
-    expect(r[owner].depends_on).toBeUndefined();
-    expect(r[sweep].provisioner.map((p: any) => p["local-exec"].when)).toEqual(["create"]);
-    expect(r[sweep].depends_on).toEqual([`terraform_data.${owner}`]);
-    for (const [k, v] of Object.entries(r)) {
-      if (k === owner || k === sweep) continue;
-      expect(v.depends_on).toEqual([`terraform_data.${sweep}`]);
-      // ordering only: the sweep's id in a trigger would rebuild everything whenever it changes
-      expect(JSON.stringify(v.triggers_replace)).not.toContain(sweep);
-    }
-    // never on_failure = continue: a failed destroy must stop and say what is left
-    expect(JSON.stringify(r)).not.toContain("on_failure");
-  });
-
-  test("the sweep's list follows the code: removing a construct changes it (and so replaces the sweep)", () => {
-    const app = Testing.app();
-    const stack = new LabStack(app, "lab");
-    const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
-    net.addEndpoint("a", { netns: "a" }).publish("web", { hostPort: 80, containerPort: 80 });
-    const keep = (json: string) => specs(json).find((s) => s.kind === "sweep").keep;
-    expect(keep(Testing.synth(stack))).toEqual(["endpoint-a", "network-br9", "portmap-tcp-any-80"]);
-    const app2 = Testing.app();
-    const stack2 = new LabStack(app2, "lab");
-    new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
-    expect(keep(Testing.synth(stack2))).toEqual(["network-br9"]);
   });
 
   test("the sandbox host namespace goes into every spec", () => {

@@ -21,7 +21,9 @@ const endpoints = (withPort: boolean) => [
 ];
 const network = (eps: ReturnType<typeof endpoints>): LabShape => [{ id: "Net", props: { subnet: "10.250.9.0/24", bridgeName: "lkbr" }, endpoints: eps }];
 
-// a stage adds one kind of resource to what the one before it built; steps = its apply's steps
+// a stage adds one kind of resource to what the one before it built; steps = the commands
+// its converge runs (network: bridge, config, firewall; endpoints: one host batch for
+// both, then one batch inside each; port mapping: one firewall restore)
 const STAGES = [
   { kind: "network", out: "cdktf.out.net", lab: network([]), steps: 3, before: null },
   { kind: "endpoint", out: "cdktf.out.ep", lab: network(endpoints(false)), steps: 3, before: "cdktf.out.net" },
@@ -52,7 +54,7 @@ function killAt(st: (typeof TRIALS)[number]) {
 test.each(TRIALS)("killed after step $k of the $kind apply: the next apply converges, then destroy leaves nothing", async (st) => {
   killAt(st);
   must(apply(st.out), "apply after the kill");
-  expect(must(project.netlab(["verify", "lab-stack", "--out", st.out], host), "netlab verify")).toMatch(/resources match the kernel/);
+  expect(must(project.netlab(["verify", "lab-stack", "--out", st.out], host), "netlab verify")).toMatch(/objects match the kernel/);
   if (st.kind !== "network") expect(ping("lk-a1", "10.250.9.12")).toBe(true);
   if (st.kind === "port mapping") {
     servers.push(await serve("lk-a1", "tcp", 80, "a1"));

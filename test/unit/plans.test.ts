@@ -1,9 +1,10 @@
+// Pure tier: spec + observed state -> exact command lists. No kernel, no root.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-// Pure tier: spec + observed state -> exact command lists. No kernel, no root.
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
 import { bridgeMac, networkOps, networkRules } from "../../netops/network";
+import { staleOf } from "../../netops/main";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
 import { parseSpec, type EndpointSpec, type NetworkSpec, type PortMappingSpec } from "../../spec/schema";
 
@@ -15,36 +16,43 @@ const EMPTY_SAVE = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:FORWARD AC
 const absent: EndpointObs = { nsExists: false, hostLink: null, inside: null, routes: null };
 
 describe("endpoint plan", () => {
-  test("GIVEN nothing exists WHEN converging THEN namespace, veth created in place, one batch inside", () => {
+  test("GIVEN nothing exists WHEN converging THEN one host batch (namespace, veth made in it) and one batch inside", () => {
     const steps = endpointOps.converge(ep, absent);
     expect(steps.map((s) => s.argv)).toEqual([
-      ["ip", "netns", "add", "ns01"],
       [...NS, "ip", "-batch", "-"],
       ["ip", "-n", "ns01", "-batch", "-"],
     ]);
-    expect(steps[1].input).toBe(
-      "link add name veth-ns01 mtu 1500 type veth peer name eth0 netns ns01 mtu 1500\n" +
+    expect(steps[0].input).toBe(
+      "netns add ns01\n" +
+        "link add name veth-ns01 mtu 1500 type veth peer name eth0 netns ns01 mtu 1500\n" +
         "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n",
     );
-    expect(steps[2].input).toBe(
+    expect(steps[1].input).toBe(
       "link set dev lo alias netlab:lab up\nlink set dev eth0 addrgenmode none\naddr replace 192.168.88.11/24 dev eth0\n" +
         "link set dev eth0 up\nroute replace default via 192.168.88.1 dev eth0\n",
     );
-    expect(steps[0].undo?.argv).toEqual(["ip", "netns", "del", "ns01"]);
-    expect(steps[1].undo?.argv).toEqual([...NS, "ip", "link", "del", "dev", "veth-ns01"]);
+    expect(steps[0].undo?.argv).toEqual([...NS, "ip", "-force", "-batch", "-"]);
+    expect(steps[0].undo?.input).toBe("link del dev veth-ns01\nnetns del ns01\n");
   });
 
   test("GIVEN a MAC WHEN converging THEN the inside end is created with it", () => {
     const steps = endpointOps.converge({ ...ep, mac: "02:42:c0:a8:58:0b" }, absent);
-    expect(steps[1].input).toContain("peer name eth0 netns ns01 mtu 1500 address 02:42:c0:a8:58:0b\n");
+    expect(steps[0].input).toContain("peer name eth0 netns ns01 mtu 1500 address 02:42:c0:a8:58:0b\n");
   });
 
-  test("GIVEN a half-made endpoint of ours WHEN converging THEN it is removed first, veth before namespace", () => {
+  test("GIVEN a half-made endpoint of ours WHEN converging THEN it is removed first, veth before namespace, at once", () => {
     const half: EndpointObs = { nsExists: true, hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" }, inside: [], routes: [] };
-    expect(endpointOps.converge(ep, half).slice(0, 2).map((s) => s.argv)).toEqual([
-      [...NS, "ip", "link", "del", "dev", "veth-ns01"],
-      ["ip", "netns", "del", "ns01"],
-    ]);
+    const [teardown, create] = endpointOps.converge(ep, half);
+    expect(teardown.argv).toEqual([...NS, "ip", "-force", "-batch", "-"]);
+    expect(teardown.input).toBe("link del dev veth-ns01\nnetns del ns01\n");
+    expect(create.input).toMatch(/^netns add ns01\n/);
+  });
+
+  test("GIVEN an endpoint to remove THEN only its namespace is deleted (the veth goes with it)", () => {
+    const whole: EndpointObs = { nsExists: true, hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" }, inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536, ifalias: "netlab:lab" }], routes: [] };
+    const [del] = endpointOps.remove(ep, whole, false);
+    expect(del.input).toBe("netns del ns01\n");
+    expect(del.what).toBe("delete namespace ns01");
   });
 
   test("GIVEN an intact endpoint with a lost route WHEN converging THEN it is repaired in place", () => {
@@ -54,10 +62,12 @@ describe("endpoint plan", () => {
       inside: [{ ifname: "eth0", flags: ["UP"], mtu: 1500 }],
       routes: [],
     };
-    expect(endpointOps.converge(ep, intact).map((s) => s.argv)).toEqual([
-      [...NS, "ip", "link", "set", "dev", "veth-ns01", "alias", "netlab:lab", "master", "br01", "addrgenmode", "none", "up"],
+    const steps = endpointOps.converge(ep, intact);
+    expect(steps.map((s) => s.argv)).toEqual([
+      [...NS, "ip", "-batch", "-"],
       ["ip", "-n", "ns01", "-batch", "-"],
     ]);
+    expect(steps[0].input).toBe("link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n");
   });
 
   test("GIVEN a foreign namespace with our name THEN drift refuses to touch it", () => {
@@ -155,5 +165,25 @@ describe("spec parsing (the runner's defence in depth)", () => {
   test("rejects unknown fields and bad addresses", () => {
     expect(() => parseSpec({ ...pm, extra: 1 })).toThrow(/invalid spec/);
     expect(() => parseSpec({ ...pm, address: "300.1.1.1" })).toThrow(/address: not an IPv4 address/);
+  });
+});
+
+describe("converge: what goes before the lab is applied", () => {
+  const ep2: EndpointSpec = { ...ep, netns: "ns02", hostIf: "veth-ns02", address: "192.168.88.12" };
+  const pm2: PortMappingSpec = { ...pm, hostPort: 8081, address: "192.168.88.12" };
+  const keys = (xs: { kind: string }[]) => xs.map((x) => JSON.stringify(x)).sort();
+  test("nothing, when the lab is unchanged", () => {
+    expect(staleOf([net, ep, pm], [net, ep, pm])).toEqual([]);
+  });
+  test("what is no longer declared", () => {
+    expect(keys(staleOf([net, ep, ep2, pm], [net, ep, pm]))).toEqual(keys([ep2]));
+  });
+  test("what is declared differently, and the port mappings of a changed endpoint", () => {
+    const moved = { ...ep, mac: "02:00:00:00:00:01" };
+    expect(keys(staleOf([net, ep, ep2, pm, pm2], [net, moved, ep2, pm, pm2]))).toEqual(keys([ep, pm]));
+  });
+  test("a changed network takes its endpoints and port mappings with it, as Terraform replaces them", () => {
+    const changed = { ...net, masquerade: false };
+    expect(keys(staleOf([net, ep, ep2, pm], [changed, ep, ep2, pm]))).toEqual(keys([net, ep, ep2, pm]));
   });
 });

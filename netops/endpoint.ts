@@ -2,7 +2,7 @@
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
 import type { EndpointSpec } from "../spec/schema";
-import type { Link, Route } from "./observe";
+import { netnsExists, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
@@ -62,7 +62,11 @@ function teardown(s: EndpointSpec, o: EndpointObs, claimed: boolean, now: boolea
 export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
   label: (s) => `endpoint ${s.netns}`,
 
-  async observe(s, view) {
+  async observe(s, view, toRemove) {
+    if (toRemove?.claimed) {
+      // removing one of ours: existence is all that matters, and it costs no process
+      return { nsExists: netnsExists(s.netns), hostLink: await view.link(s.hostIf), inside: null, routes: null };
+    }
     const [link, inside] = await Promise.all([view.link(s.hostIf), view.netns(s.netns)]);
     return { nsExists: inside.links !== null, hostLink: link, inside: inside.links, routes: inside.routes };
   },

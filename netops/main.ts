@@ -60,9 +60,9 @@ function viewsFor(): (s: ObjectSpec) => HostView {
   };
 }
 
-async function observeAll(specs: readonly ObjectSpec[]): Promise<unknown[]> {
+async function observeAll(specs: readonly ObjectSpec[], toRemove = false): Promise<unknown[]> {
   const view = viewsFor();
-  return Promise.all(specs.map((s) => opsFor(s).observe(s, view(s))));
+  return Promise.all(specs.map((s) => opsFor(s).observe(s, view(s), toRemove ? { claimed: recorded(s) !== null } : undefined)));
 }
 
 /** Ensure every spec, a kind at a time. A foreign object stops it before any command runs. */
@@ -116,7 +116,7 @@ export async function removeSpecs(specs: readonly ObjectSpec[]): Promise<void> {
 
 async function removeKind(specs: readonly ObjectSpec[]): Promise<void> {
   const live = specs.filter((s) => !hostGone(s));
-  const obs = await observeAll(live);
+  const obs = await observeAll(live, true);
   const plans: Plan[] = [];
   live.forEach((s, i) => {
     const steps = opsFor(s).remove(s, obs[i], recorded(s) !== null);
@@ -142,7 +142,7 @@ async function settle(specs: readonly ObjectSpec[]): Promise<void> {
   let pending = specs.filter((s) => opsFor(s).gone);
   const t0 = Date.now();
   let finished = false;
-  for (let i = 0; pending.length && i < 2000; i++) {
+  for (let i = 0; pending.length && i < 500; i++) {
     const view = viewsFor();
     const gone = await Promise.all(pending.map((s) => opsFor(s).gone!(s, view(s))));
     pending = pending.filter((_, j) => !gone[j]);
@@ -150,7 +150,7 @@ async function settle(specs: readonly ObjectSpec[]): Promise<void> {
       finished = true;
       await runPlans(pending.flatMap((s) => { const f = opsFor(s).finish?.(s); return f ? [{ steps: [f], log: logFor(s) }] : []; }), log("rollback"));
     }
-    if (pending.length) await sleep(5);
+    if (pending.length) await sleep(20); // each look lists every link of the host: not too often
   }
   if (pending.length) throw new Error(`still being removed by the kernel after 10 s: ${pending.map(labelOf).join(", ")}`);
 }
@@ -159,7 +159,7 @@ async function settle(specs: readonly ObjectSpec[]): Promise<void> {
 async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
   try {
     const live = specs.filter((s) => !hostGone(s));
-    const obs = await observeAll(live);
+    const obs = await observeAll(live, true);
     return live.flatMap((s, i) => opsFor(s).remove(s, obs[i], recorded(s) !== null).map((st) => st.what.replace(/^(delete|remove|unpublish) /, "")));
   } catch (err) {
     return [`(could not look: ${(err as Error).message})`];

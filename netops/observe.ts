@@ -35,19 +35,16 @@ export function netnsExists(name: string): boolean {
   return existsSync(`${NETNS_DIR}/${name}`);
 }
 
-/** `ip -details -json addr show dev NAME` in the host (or sandbox): link, kind, alias, addresses. */
-export async function hostLink(t: Target, name: string): Promise<Link | null> {
-  const links = await json<Link[]>(onHost(t, ["ip", "-d", "-j", "addr", "show", "dev", name]), `link ${name}`);
-  return links?.[0] ?? null;
-}
-
-/** All links of a namespace with addresses, in one call. */
-export async function nsLinks(ns: string): Promise<Link[] | null> {
-  return json<Link[]>(["ip", "-n", ns, "-d", "-j", "addr", "show"], `namespace ${ns}`);
-}
-
-export async function nsRoutes(ns: string): Promise<Route[] | null> {
-  return json<Route[]>(["ip", "-n", ns, "-j", "route", "show"], `routes of namespace ${ns}`);
+/** Links and routes of a namespace in one process: a batch prints one JSON document per line. */
+async function nsState(ns: string): Promise<{ links: Link[] | null; routes: Route[] | null }> {
+  const argv = ["ip", "-n", ns, "-d", "-j", "-batch", "-"];
+  const r = await run(argv, "addr show\nroute show\n");
+  if (!r.ok) {
+    if (NOT_FOUND.test(r.stderr)) return { links: null, routes: null };
+    throw new Error(`reading namespace ${ns}: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
+  }
+  const [links, routes] = r.stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown[]);
+  return { links: (links ?? []) as Link[], routes: (routes ?? []) as Route[] };
 }
 
 /** iptables-save of the host (or sandbox): the text the firewall plans diff against. */
@@ -98,7 +95,7 @@ export class HostView {
   netns(ns: string): Promise<{ links: Link[] | null; routes: Route[] | null }> {
     let v = this.inside.get(ns);
     if (!v) {
-      v = netnsExists(ns) ? Promise.all([nsLinks(ns), nsRoutes(ns)]).then(([links, routes]) => ({ links, routes })) : Promise.resolve({ links: null, routes: null });
+      v = netnsExists(ns) ? nsState(ns) : Promise.resolve({ links: null, routes: null });
       this.inside.set(ns, v);
     }
     return v;

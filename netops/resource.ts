@@ -9,8 +9,12 @@ import type { Step } from "./step";
 export class ForeignObjectError extends Error {}
 
 export interface Ops<S extends ObjectSpec, O> {
-  /** Read the kernel state this resource cares about, through the phase's shared view. */
-  observe(spec: S, view: HostView): Promise<O>;
+  /**
+   * Read the kernel state this resource cares about, through the phase's shared view.
+   * `toRemove`: only what removal needs (a resource the ledger claims needs no owner
+   * mark read from inside its namespace).
+   */
+  observe(spec: S, view: HostView, toRemove?: { claimed: boolean }): Promise<O>;
   /** Differences from the spec, one line each ("missing ...", "different ..."); [] = in sync. Throws ForeignObjectError. */
   drift(spec: S, obs: O, claimed: boolean): string[];
   /** Steps that make the kernel match the spec, starting from `obs`. */

@@ -15,9 +15,10 @@ function synth(resourceType?: ResourceType, hostNetns?: string): string {
 }
 
 const resources = (json: string, type: string) => JSON.parse(json).resource[type] as Record<string, Record<string, any>>;
-const specs = (json: string, type = "terraform_data", attr = "triggers_replace") =>
-  Object.values(resources(json, type)).flatMap((r) => (r[attr].spec ? [JSON.parse(r[attr].spec)] : []));
-const byKind = (json: string, kind: string) => Object.entries(resources(json, "terraform_data")).filter(([, r]) => r.triggers_replace.spec && JSON.parse(r.triggers_replace.spec).kind === kind);
+/** A resource's spec: a map's `spec`, or the JSON at the end of a lab object's one-line trigger. */
+const specOf = (t: any): any => (typeof t === "string" ? JSON.parse(t.slice(t.indexOf('{"v"'))) : t.spec ? JSON.parse(t.spec) : undefined);
+const specs = (json: string, type = "terraform_data", attr = "triggers_replace") => Object.values(resources(json, type)).flatMap((r) => (specOf(r[attr]) ? [specOf(r[attr])] : []));
+const byKind = (json: string, kind: string) => Object.entries(resources(json, "terraform_data")).filter(([, r]) => specOf(r.triggers_replace)?.kind === kind);
 const applier = (json: string) => Object.entries(resources(json, "terraform_data")).find(([, r]) => r.triggers_replace.lab)!;
 
 describe("lab-stack synth", () => {
@@ -35,7 +36,8 @@ describe("lab-stack synth", () => {
     const json = synth();
     const bridgeSpec = { v: 1, stack: "lab-stack", kind: "network", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
     // terraform_data has no generated class: the matcher only needs its type name
-    expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, { triggers_replace: { spec: JSON.stringify(bridgeSpec) } });
+    // one line per lab object: key, then the spec (Terraform prints bare JSON over many lines)
+    expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, { triggers_replace: `network-br01 ${JSON.stringify(bridgeSpec)}` });
     expect(synth(ResourceType.NULL_RESOURCE)).toHaveResourceWithProperties(NullResource, { triggers: { spec: JSON.stringify(bridgeSpec) } });
     expect(specs(json)).toEqual([
       { v: 1, kind: "network", stack: "lab-stack", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true },
@@ -106,9 +108,12 @@ describe("lab-stack synth", () => {
   test("children carry their parent's id, so replacing a network rebuilds endpoints and mappings", () => {
     const r = resources(synth(), "terraform_data");
     const [bridgeId, ns01Id] = Object.keys(r);
-    expect(r[ns01Id].triggers_replace.parent0).toBe(`\${terraform_data.${bridgeId}.id}`);
-    const web = Object.entries(r).find(([, v]) => JSON.parse(v.triggers_replace.spec).kind === "portmap")![1];
-    expect(web.triggers_replace.parent0).toBe(`\${terraform_data.${ns01Id}.id}`);
+    expect(r[ns01Id].triggers_replace).toMatch(new RegExp(`^endpoint-ns01 on \\$\\{terraform_data\\.${bridgeId}\\.id\\} \\{`));
+    const web = Object.values(r).find((v) => specOf(v.triggers_replace)?.kind === "portmap")!;
+    expect(web.triggers_replace).toMatch(new RegExp(`^portmap-tcp-any-8080 on \\$\\{terraform_data\\.${ns01Id}\\.id\\} \\{`));
+    // null_resource keeps a map (its triggers are map(string))
+    const nr = resources(synth(ResourceType.NULL_RESOURCE), "null_resource");
+    expect(Object.values(nr).some((v) => v.triggers.parent0 === `\${null_resource.${bridgeId}.id}`)).toBe(true);
   });
 
   test("the sandbox host namespace goes into every spec", () => {

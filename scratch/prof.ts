@@ -1,0 +1,16 @@
+import { projectCopy } from "../test/helpers/project";
+import { addHost, delNs } from "../test/helpers/sandbox";
+import { cmd } from "../test/helpers/cmd";
+const n = Number(process.argv[2] ?? 20);
+const p = projectCopy();
+const host = "nlprof";
+delNs(host); addHost(host);
+p.useLab([{ id: "Net", props: { subnet: "10.90.0.0/21", bridgeName: "bnbr" }, endpoints: Array.from({ length: n }, (_, i) => ({ id: `E${i + 1}`, props: { netns: `bn-e${i + 1}` }, ports: [{ id: "P", props: { hostPort: 20000 + i, containerPort: 80 } }] })) }] as any);
+const T = (what: string, f: () => any) => { const t = Date.now(); const r = f(); console.log(what, Date.now() - t, "ms", r.code); if (r.code) console.log(r.stdout.slice(-2000), r.stderr.slice(-2000)); return r; };
+T("synth", () => p.cdktf(["synth"], host));
+T("init", () => p.terraform(["init"], host));
+T("plan", () => p.terraform(["plan", "-out=plan.tfplan", "-input=false"], host));
+const a = T("apply", () => p.terraform(["apply", "-input=false", "plan.tfplan"], host));
+require("fs").writeFileSync("/tmp/apply.log", a.stdout);
+T("destroy", () => p.terraform(["destroy", "-auto-approve", "-input=false"], host));
+delNs(host); p.remove();

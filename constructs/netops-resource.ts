@@ -7,7 +7,7 @@ import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Lazy, TerraformResource, TerraformSelf, type LocalExecProvisioner } from "cdktf";
 import { Construct } from "constructs";
 import { specKey } from "../spec/keys";
-import { isObjectSpec, parseSpec, SPEC_VERSION, type Spec } from "../spec/schema";
+import { parseSpec, SPEC_VERSION, type ObjectSpec, type Spec } from "../spec/schema";
 import type { LabStack } from "./lab-stack";
 import { ResourceType } from "./resource-type";
 
@@ -47,15 +47,10 @@ export class NetopsResource extends Construct {
     const parentIds = (props.parents ?? []).map((p) => p.resource.getStringAttribute("id"));
     let triggers: Record<string, string> | string = { ...props.triggers };
     if (props.spec && isData && !props.run) {
-      // A lab object: one line, `<key> [on <parent id>] <spec>`. Not a map and not bare
-      // JSON, which Terraform would print over a dozen lines per object: at 400 objects
-      // that output is what the cdktf CLI spends most of a deploy reading (npm run bench).
-      triggers = Lazy.stringValue({
-        produce: () => {
-          const s = this.spec;
-          return [isObjectSpec(s) ? specKey(s) : s.kind, ...parentIds.map((id) => `on ${id}`), JSON.stringify(s)].join(" ");
-        },
-      });
+      // A lab object: one line, `<key> [on <parent id>] field=value ...`. Not a map and
+      // not JSON, which Terraform prints over a dozen lines per object: at 400 objects that
+      // output is what the cdktf CLI spends most of a deploy reading (npm run bench).
+      triggers = Lazy.stringValue({ produce: () => [specKey(this.spec as ObjectSpec), ...parentIds.map((id) => `on ${id}`), fields(this.spec)].join(" ") });
     } else {
       if (props.spec) triggers.spec = Lazy.stringValue({ produce: () => JSON.stringify(this.spec) });
       parentIds.forEach((id, i) => ((triggers as Record<string, string>)[`parent${i}`] = id));
@@ -88,4 +83,12 @@ export class NetopsResource extends Construct {
   get hasSpec(): boolean {
     return this.produce !== undefined;
   }
+}
+
+/** Every field that can differ between two objects of one stack, as `name=value`, in schema order. */
+function fields(s: Spec): string {
+  return Object.entries(s)
+    .filter(([k]) => k !== "v" && k !== "stack" && k !== "kind")
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(" ");
 }

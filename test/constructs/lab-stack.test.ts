@@ -15,9 +15,11 @@ function synth(resourceType?: ResourceType, hostNetns?: string): string {
 }
 
 const resources = (json: string, type: string) => JSON.parse(json).resource[type] as Record<string, Record<string, any>>;
-/** A resource's spec: a map's `spec`, or the JSON at the end of a lab object's one-line trigger. */
-const specOf = (t: any): any => (typeof t === "string" ? JSON.parse(t.slice(t.indexOf('{"v"'))) : t.spec ? JSON.parse(t.spec) : undefined);
+/** A map trigger's spec (null_resource, the owner). */
+const specOf = (t: any): any => (typeof t === "object" && t.spec ? JSON.parse(t.spec) : undefined);
 const specs = (json: string, type = "terraform_data", attr = "triggers_replace") => Object.values(resources(json, type)).flatMap((r) => (specOf(r[attr]) ? [specOf(r[attr])] : []));
+/** Lab objects' one-line triggers. */
+const lines = (json: string) => Object.values(resources(json, "terraform_data")).flatMap((r) => (typeof r.triggers_replace === "string" ? [r.triggers_replace as string] : []));
 const byKind = (json: string, kind: string) => Object.entries(resources(json, "terraform_data")).filter(([, r]) => specOf(r.triggers_replace)?.kind === kind);
 const applier = (json: string) => Object.entries(resources(json, "terraform_data")).find(([, r]) => r.triggers_replace.lab)!;
 
@@ -29,22 +31,33 @@ describe("lab-stack synth", () => {
   test("null_resource snapshot (same specs, provider-null's triggers)", () => {
     const json = synth(ResourceType.NULL_RESOURCE);
     expect(maskAssetHash(json)).toMatchSnapshot();
-    expect(specs(json, "null_resource", "triggers")).toEqual(specs(synth()));
+    // the same specs as the lab file holds
+    const sorted = (xs: object[]) => xs.map((x) => JSON.stringify(x)).sort();
+    expect(sorted(specs(json, "null_resource", "triggers").filter((s) => s.kind !== "stack"))).toEqual(sorted(new BridgeLabStack(Testing.app(), "lab-stack").objectSpecs));
   });
 
   test("seed 004 topology: bridge, two endpoints, one port mapping, MASQUERADE", () => {
     const json = synth();
     const bridgeSpec = { v: 1, stack: "lab-stack", kind: "network", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
-    // terraform_data has no generated class: the matcher only needs its type name
-    // one line per lab object: key, then the spec (Terraform prints bare JSON over many lines)
-    expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, { triggers_replace: `network-br01 ${JSON.stringify(bridgeSpec)}` });
+    // terraform_data has no generated class: the matcher only needs its type name.
+    // One line per lab object: key, then every field (Terraform prints JSON over many lines).
+    expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, {
+      triggers_replace: "network-br01 bridge=br01 subnet=192.168.88.0 prefix=24 gateway=192.168.88.1 mtu=1500 masquerade=true",
+    });
     expect(synth(ResourceType.NULL_RESOURCE)).toHaveResourceWithProperties(NullResource, { triggers: { spec: JSON.stringify(bridgeSpec) } });
-    expect(specs(json)).toEqual([
-      { v: 1, kind: "network", stack: "lab-stack", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true },
+    expect(lines(json).map((l) => l.replace(/ on \$\{[^}]+\}/, " on <parent>"))).toEqual([
+      "network-br01 bridge=br01 subnet=192.168.88.0 prefix=24 gateway=192.168.88.1 mtu=1500 masquerade=true",
+      "endpoint-ns01 on <parent> netns=ns01 hostIf=veth-ns01 ifname=eth0 address=192.168.88.11 prefix=24 gateway=192.168.88.1 mtu=1500 bridge=br01",
+      "portmap-tcp-any-8080 on <parent> protocol=tcp hostPort=8080 address=192.168.88.11 port=80 bridge=br01",
+      "endpoint-ns02 on <parent> netns=ns02 hostIf=veth-ns02 ifname=eth0 address=192.168.88.12 prefix=24 gateway=192.168.88.1 mtu=1500 bridge=br01",
+    ]);
+    // the runner's specs are in the lab file (and in null_resource's map triggers)
+    const stack = new BridgeLabStack(Testing.app(), "lab-stack");
+    expect(stack.objectSpecs).toEqual([
+      bridgeSpec,
       expect.objectContaining({ kind: "endpoint", netns: "ns01", address: "192.168.88.11", gateway: "192.168.88.1", hostIf: "veth-ns01", ifname: "eth0", bridge: "br01" }),
-      expect.objectContaining({ kind: "portmap", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
-      { v: 1, kind: "stack", stack: "lab-stack" },
+      expect.objectContaining({ kind: "portmap", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" }),
     ]);
     const out = JSON.parse(json).output;
     expect(out.ns01_address.value).toBe("192.168.88.11");
@@ -108,16 +121,19 @@ describe("lab-stack synth", () => {
   test("children carry their parent's id, so replacing a network rebuilds endpoints and mappings", () => {
     const r = resources(synth(), "terraform_data");
     const [bridgeId, ns01Id] = Object.keys(r);
-    expect(r[ns01Id].triggers_replace).toMatch(new RegExp(`^endpoint-ns01 on \\$\\{terraform_data\\.${bridgeId}\\.id\\} \\{`));
-    const web = Object.values(r).find((v) => specOf(v.triggers_replace)?.kind === "portmap")!;
-    expect(web.triggers_replace).toMatch(new RegExp(`^portmap-tcp-any-8080 on \\$\\{terraform_data\\.${ns01Id}\\.id\\} \\{`));
+    expect(r[ns01Id].triggers_replace).toMatch(new RegExp(`^endpoint-ns01 on \\$\\{terraform_data\\.${bridgeId}\\.id\\} netns=ns01 `));
+    const web = Object.values(r).find((v) => String(v.triggers_replace).startsWith("portmap-"))!;
+    expect(web.triggers_replace).toMatch(new RegExp(`^portmap-tcp-any-8080 on \\$\\{terraform_data\\.${ns01Id}\\.id\\} protocol=tcp `));
     // null_resource keeps a map (its triggers are map(string))
     const nr = resources(synth(ResourceType.NULL_RESOURCE), "null_resource");
     expect(Object.values(nr).some((v) => v.triggers.parent0 === `\${null_resource.${bridgeId}.id}`)).toBe(true);
   });
 
   test("the sandbox host namespace goes into every spec", () => {
-    expect(specs(synth(undefined, "labhost")).every((s) => s.host === "labhost")).toBe(true);
+    const json = synth(undefined, "labhost");
+    expect(specs(json)).toEqual([{ v: 1, stack: "lab-stack", host: "labhost", kind: "stack" }]);
+    expect(lines(json).every((l) => l.includes(" host=labhost "))).toBe(true);
+    expect(new BridgeLabStack(Testing.app(), "lab-stack", { hostNetns: "labhost" }).objectSpecs.every((s) => s.host === "labhost")).toBe(true);
   });
 
   test("the synthesized stack is valid Terraform (terraform init + validate, no provider)", () => {

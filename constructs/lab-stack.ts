@@ -133,6 +133,23 @@ export class LabStack extends TerraformStack {
     return this.labCache;
   }
 
+  /**
+   * The stack's JSON, without cdktf's construct-path metadata (`"//"`) on lab objects.
+   * The cdktf CLI matches every line Terraform prints against every resource that has
+   * it, to append the construct path: lines x resources, which at 400 objects cost more
+   * CPU than the whole lab's kernel work (npm run bench). Logical ids already carry the
+   * path (Net1_A1_Namespace_...); the owner and apply resources keep theirs.
+   */
+  override toTerraform(): any {
+    const tf = super.toTerraform();
+    for (const r of this.membersOf(NetopsResource)) {
+      if (r.run) continue;
+      const block = tf.resource?.[this.resourceType]?.[r.resource.friendlyUniqueId];
+      if (block) delete block["//"];
+    }
+    return tf;
+  }
+
   /** Path of the bundled runner inside the synthesized stack (relative to its directory). */
   get runnerPath(): string {
     this.runnerAsset ??= new TerraformAsset(this, "netops", { path: buildRunner(), type: AssetType.FILE });

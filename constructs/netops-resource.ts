@@ -1,7 +1,8 @@
 // The one construct that owns a Terraform resource and its provisioner; nothing else
-// builds provisioners. Lab objects are tracking resources: their spec (and their
-// parents' ids) in the replace triggers, so Terraform's plan and state show each object
-// and replace it when it changes, and no provisioner of their own. The kernel work is
+// builds provisioners. Lab objects are tracking resources: their spec in the replace
+// triggers and their parents in replace_triggered_by, so Terraform's plan and state show
+// each object and replace it when it (or what it hangs off) changes, and no provisioner
+// of their own. The kernel work is
 // done by the stack's apply resource in one runner call (see lab-stack.ts).
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Lazy, TerraformResource, TerraformSelf, type LocalExecProvisioner } from "cdktf";
@@ -21,10 +22,7 @@ export interface NetopsResourceProps {
   readonly spec?: () => SpecBody;
   /** More replace triggers, by name. */
   readonly triggers?: Readonly<Record<string, string>>;
-  /**
-   * Resources this one lives on. Their ids go into this resource's replace triggers, so
-   * replacing a parent (a network) replaces its children (endpoints, port mappings).
-   */
+  /** Resources this one lives on: replacing a parent (a network) replaces its children (endpoints, port mappings). */
   readonly parents?: readonly NetopsResource[];
   /** The runner call this resource makes: `node <runner> <verb> <value of trigger arg>`. @default none */
   readonly run?: { readonly when: "create" | "destroy"; readonly verb: "converge" | "destroy"; readonly arg: string };
@@ -34,6 +32,8 @@ export interface NetopsResourceProps {
 
 export class NetopsResource extends Construct {
   readonly resource: TerraformResource;
+  /** The runner call it makes, if any (lab objects make none). */
+  readonly run?: NetopsResourceProps["run"];
   private readonly produce?: () => SpecBody;
   private readonly stack: LabStack;
   private cached?: Spec;
@@ -44,18 +44,20 @@ export class NetopsResource extends Construct {
     const stack = (this.stack = props.stack);
     const isData = stack.resourceType === ResourceType.TERRAFORM_DATA;
     const attr = isData ? "triggers_replace" : "triggers";
-    const parentIds = (props.parents ?? []).map((p) => p.resource.getStringAttribute("id"));
     let triggers: Record<string, string> | string = { ...props.triggers };
     if (props.spec && isData && !props.run) {
-      // A lab object: one line, `<key> [on <parent id>] field=value ...`. Not a map and
-      // not JSON, which Terraform prints over a dozen lines per object: at 400 objects that
-      // output is what the cdktf CLI spends most of a deploy reading (npm run bench).
-      triggers = Lazy.stringValue({ produce: () => [specKey(this.spec as ObjectSpec), ...parentIds.map((id) => `on ${id}`), fields(this.spec)].join(" ") });
-    } else {
-      if (props.spec) triggers.spec = Lazy.stringValue({ produce: () => JSON.stringify(this.spec) });
-      parentIds.forEach((id, i) => ((triggers as Record<string, string>)[`parent${i}`] = id));
+      // A lab object: one line, `<key> field=value ...`. Not a map and not JSON, which
+      // Terraform prints over a dozen lines per object: at 400 objects that output is
+      // what the cdktf CLI spends much of a deploy reading (npm run bench).
+      triggers = Lazy.stringValue({ produce: () => `${specKey(this.spec as ObjectSpec)} ${fields(this.spec)}` });
+    } else if (props.spec) {
+      triggers.spec = Lazy.stringValue({ produce: () => JSON.stringify(this.spec) });
     }
-    const run = props.run;
+    // Replaced with its parent, as the runner rebuilds it (a network's endpoints, an
+    // endpoint's port mappings); the plan says "replaced due to changes in replace_triggered_by".
+    // (bare addresses: cdktf would write a dependable as "${...}", which Terraform rejects here)
+    const lifecycle = props.parents?.length ? { replaceTriggeredBy: props.parents.map((p) => `${p.resource.terraformResourceType}.${p.resource.friendlyUniqueId}`) } : undefined;
+    const run = (this.run = props.run);
     // no provisioner at all rather than an empty list: Terraform rejects `"provisioner": []`
     const provisioners: LocalExecProvisioner[] | undefined = run
       ? [{ type: "local-exec", when: run.when, interpreter: ["node", stack.runnerPath, run.verb], command: TerraformSelf.getString(`${attr}.${run.arg}`) }]
@@ -64,10 +66,10 @@ export class NetopsResource extends Construct {
     const after = props.after ?? (stack.applier as NetopsResource | undefined); // unset while the stack makes its own two
     const dependsOn = after ? [after.resource] : undefined;
     if (isData) {
-      this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", provisioners, dependsOn });
+      this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", provisioners, dependsOn, lifecycle });
       this.resource.addOverride(attr, triggers);
     } else {
-      this.resource = new NullResource(this, "Resource", { triggers: triggers as Record<string, string>, provisioners, dependsOn }); // always a map here: null_resource wants map(string)
+      this.resource = new NullResource(this, "Resource", { triggers: triggers as Record<string, string>, provisioners, dependsOn, lifecycle }); // always a map here: null_resource wants map(string)
     }
     stack._register(this);
   }

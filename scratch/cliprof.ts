@@ -1,0 +1,12 @@
+import { projectCopy } from "../test/helpers/project";
+import { addHost, delNs } from "../test/helpers/sandbox";
+const n = Number(process.argv[2] ?? 200);
+const p = projectCopy();
+const host = "nlcp";
+delNs(host); addHost(host);
+p.useLab([{ id: "Net", props: { subnet: "10.90.0.0/21", bridgeName: "bnbr" }, endpoints: Array.from({ length: n }, (_, i) => ({ id: `E${i + 1}`, props: { netns: `bn-e${i + 1}` }, ports: [{ id: "P", props: { hostPort: 20000 + i, containerPort: 80 } }] })) }] as any);
+const T = (what: string, f: () => any) => { const t = Date.now(); const r = f(); console.log(what.padEnd(30), Date.now() - t, "ms", r.code); return r; };
+T("cdktf synth", () => p.cdktf(["synth"], host));
+T("cdktf deploy --skip-synth (prof)", () => require("../test/helpers/cmd").cmd(["node", "--cpu-prof", "--cpu-prof-dir=/tmp/cliprof", "/work/main/node_modules/cdktf-cli/bundle/bin/cdktf", "deploy", "lab-stack", "--auto-approve", "--skip-synth"], { cwd: p.dir, env: { ...process.env, NETLAB_HOST_NETNS: host, CI: "true" } }));
+T("cdktf destroy --skip-synth", () => p.cdktf(["destroy", "lab-stack", "--auto-approve", "--skip-synth"], host));
+delNs(host); p.remove();

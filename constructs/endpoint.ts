@@ -8,6 +8,7 @@ import { LabStack } from "./lab-stack";
 import { checkName, deriveName, MAX_IFNAME, shortHash } from "./names";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
+import { Workload, type WorkloadOptions } from "./workload";
 
 export interface EndpointOptions {
   /**
@@ -115,6 +116,11 @@ export class Endpoint extends Construct {
   /** Publish a port of this endpoint on the host. */
   publish(id: string, options: PortMappingOptions): PortMapping {
     return new PortMapping(this, id, { ...options, endpoint: this });
+  }
+
+  /** Run a long-lived command in this endpoint's namespace, from deploy until destroy. */
+  run(id: string, options: WorkloadOptions): Workload {
+    return new Workload(this, id, { ...options, endpoint: this });
   }
 
   private validateStack(stack: LabStack): string[] {

@@ -1,5 +1,6 @@
 export { ContainerNetwork, type ContainerNetworkProps } from "./container-network";
 export { Endpoint, type EndpointOptions, type EndpointProps } from "./endpoint";
 export { PortMapping, Protocol, type PortMappingOptions, type PortMappingProps } from "./port-mapping";
+export { Workload, type WorkloadOptions, type WorkloadProps } from "./workload";
 export { LabStack, ResourceType, type LabStackProps } from "./lab-stack";
 export { NetlabValidationError } from "./errors";

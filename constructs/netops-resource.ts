@@ -91,6 +91,6 @@ export class NetopsResource extends Construct {
 function fields(s: Spec): string {
   return Object.entries(s)
     .filter(([k]) => k !== "v" && k !== "stack" && k !== "kind")
-    .map(([k, v]) => `${k}=${String(v)}`)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? JSON.stringify(v) : String(v)}`) // a list as JSON: ["a,b"] is not ["a","b"]
     .join(" ");
 }

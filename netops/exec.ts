@@ -1,5 +1,6 @@
 // The one place that runs kernel commands: argv arrays through execa, never a shell.
 import { execa } from "execa";
+import { startDaemon, stopDaemon } from "./daemon";
 import type { Step } from "./step";
 
 /** A command that runs longer than this is stuck (a held xtables lock, a hung netns). */
@@ -38,6 +39,13 @@ export async function run(argv: readonly string[], input?: string): Promise<RunR
     throw new Error(`${argv.join(" ")}: ${r.shortMessage}`);
   }
   return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A step: a command to wait for, or a long-lived process to start or stop. */
+async function execute(s: Step): Promise<{ ok: boolean; stdout?: string; stderr: string }> {
+  if (s.daemon) return startDaemon(s.argv, s.daemon);
+  if (s.stop) return stopDaemon(s.stop);
+  return run(s.argv, s.input);
 }
 
 /** Test hooks: fail (with rollback) or die (SIGKILL, no rollback) after the k-th command. */
@@ -123,8 +131,8 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
     for (let i = 0; i < depth; i++) {
       wave = plans.flatMap((p) => (p.steps[i] ? [{ step: p.steps[i], log: p.log }] : []));
       await pool(jobsOf(wave), CONCURRENCY, async (job) => {
-        const r = await run(job.step.argv, job.step.input);
-        if (!r.ok) throw new StepError(job.step, r.stderr || r.stdout);
+        const r = await execute(job.step);
+        if (!r.ok) throw new StepError(job.step, r.stderr || r.stdout || "");
         for (const s of job.steps) {
           s.log(s.step.what);
           done.push(s.step);
@@ -140,7 +148,7 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
     const undone = new Set(done);
     const undo = [...done, ...wave.map((w) => w.step).filter((s) => !undone.has(s))].reverse().flatMap((s) => (s.undo ? [s.undo] : []));
     for (const u of undo) {
-      const r = await run(u.argv, u.input);
+      const r = await execute(u);
       log(r.ok ? `rollback: ${u.what}` : `rollback: ${u.what}: nothing to undo`);
     }
     throw err;

@@ -16,12 +16,13 @@ import { forget, record, recorded, recordedSpecs } from "./ledger";
 import { networkOps } from "./network";
 import { HostView } from "./observe";
 import { portMappingOps } from "./portmap";
+import { workloadOps } from "./workload";
 import type { Ops } from "./resource";
 import { hold, release } from "./shared-sysctl";
 import { NETNS_DIR } from "./step";
 
 function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
-  const table = { network: networkOps, endpoint: endpointOps, portmap: portMappingOps } as const;
+  const table = { network: networkOps, endpoint: endpointOps, portmap: portMappingOps, workload: workloadOps } as const;
   return table[s.kind] as unknown as Ops<ObjectSpec, unknown>;
 }
 
@@ -35,7 +36,7 @@ const logFor = (s: ObjectSpec) => log(labelOf(s));
 
 const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
-const APPLY_ORDER = ["network", "endpoint", "portmap"] as const;
+const APPLY_ORDER = ["network", "endpoint", "portmap", "workload"] as const;
 const byRemovalOrder = (a: ObjectSpec, b: ObjectSpec) => REMOVAL_ORDER[a.kind] - REMOVAL_ORDER[b.kind];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -178,9 +179,13 @@ export function staleOf(recordedSpecs_: readonly ObjectSpec[], desired: readonly
   const want = new Map(desired.map((s) => [specKey(s), s]));
   const stale = new Set(recordedSpecs_.filter((r) => !want.has(specKey(r)) || !same(want.get(specKey(r))!, r)));
   const nets = new Set([...stale].flatMap((s) => (s.kind === "network" ? [s.bridge] : [])));
-  for (const r of recordedSpecs_) if (r.kind !== "network" && nets.has(r.bridge)) stale.add(r);
-  const eps = [...stale].flatMap((s) => (s.kind === "endpoint" ? [`${s.bridge}/${s.address}`] : []));
-  for (const r of recordedSpecs_) if (r.kind === "portmap" && eps.includes(`${r.bridge}/${r.address}`)) stale.add(r);
+  for (const r of recordedSpecs_) if ((r.kind === "endpoint" || r.kind === "portmap") && nets.has(r.bridge)) stale.add(r);
+  const eps = [...stale].flatMap((s) => (s.kind === "endpoint" ? [s] : []));
+  for (const r of recordedSpecs_) {
+    if (r.kind === "portmap" && eps.some((e) => e.bridge === r.bridge && e.address === r.address)) stale.add(r);
+    // a process in a rebuilt namespace is in the old one: start it again in the new one
+    if (r.kind === "workload" && eps.some((e) => e.netns === r.netns)) stale.add(r);
+  }
   return [...stale];
 }
 

@@ -8,6 +8,16 @@ export interface Step {
   readonly input?: string;
   /** Run if this step succeeded and a later step of the same apply failed. */
   readonly undo?: Step;
+  /** Start argv as a long-lived process in its own session (see exec.ts) instead of waiting for it. */
+  readonly daemon?: Daemon;
+  /** Stop the process a daemon step started (argv is unused). */
+  readonly stop?: Daemon;
+}
+
+/** Where a long-lived process keeps its pid (with its start time, so a reused pid is never ours) and its output. */
+export interface Daemon {
+  readonly pidFile: string;
+  readonly logFile: string;
 }
 
 /** Where host-side commands run: the real host, or a sandbox namespace entered with nsenter. */

@@ -11,8 +11,10 @@ export function specKey(spec: ObjectSpec): string {
       return `endpoint-${spec.netns}`;
     case "portmap":
       return `portmap-${spec.protocol}-${spec.hostIp ?? "any"}-${spec.hostPort}`;
+    case "workload":
+      return `workload-${spec.name}`;
   }
 }
 
-/** Removal order: what hangs off an object goes before it. */
-export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { portmap: 0, endpoint: 1, network: 2 };
+/** Removal order: what hangs off an object goes before it (a process holds its namespace). */
+export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { workload: 0, portmap: 1, endpoint: 2, network: 3 };

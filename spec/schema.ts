@@ -77,6 +77,22 @@ export const PortMappingSpec = z
   .strict();
 
 /**
+ * A long-lived process: started on deploy, stopped on destroy. `netns` runs it inside an
+ * endpoint's namespace; without it, it runs in the host namespace (the sandbox host when
+ * there is one): Docker's "host" mode. Two workloads in one namespace share its lo
+ * (Docker's "container" mode).
+ */
+export const WorkloadSpec = z
+  .object({
+    ...common,
+    kind: z.literal("workload"),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "not a valid workload name"),
+    netns: netns.optional(),
+    command: z.array(z.string().min(1).refine((a) => !a.includes("\0"), "contains NUL")).min(1),
+  })
+  .strict();
+
+/**
  * The stack's owner resource: created before every other resource of the stack and
  * destroyed after all of them. Its destroy removes whatever the stack still has
  * recorded on the machine (objects of creates that failed or were killed, whose own
@@ -93,16 +109,17 @@ export const SweepSpec = z
   .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })
   .strict();
 
-export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, StackSpec, SweepSpec]);
+export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, StackSpec, SweepSpec]);
 
 export type NetworkSpec = z.infer<typeof NetworkSpec>;
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
 export type PortMappingSpec = z.infer<typeof PortMappingSpec>;
+export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
 export type StackSpec = z.infer<typeof StackSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
-export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec;
+export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 

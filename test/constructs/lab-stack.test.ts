@@ -48,6 +48,7 @@ describe("lab-stack synth", () => {
     expect(lines(json)).toEqual([
       "network-br01 bridge=br01 subnet=192.168.88.0 prefix=24 gateway=192.168.88.1 mtu=1500 masquerade=true",
       "endpoint-ns01 netns=ns01 hostIf=veth-ns01 ifname=eth0 address=192.168.88.11 prefix=24 gateway=192.168.88.1 mtu=1500 bridge=br01",
+      expect.stringMatching(/^workload-ns01-web name=ns01-web netns=ns01 command=\["node","-e","require/),
       "portmap-tcp-any-8080 protocol=tcp hostPort=8080 address=192.168.88.11 port=80 bridge=br01",
       "endpoint-ns02 netns=ns02 hostIf=veth-ns02 ifname=eth0 address=192.168.88.12 prefix=24 gateway=192.168.88.1 mtu=1500 bridge=br01",
     ]);
@@ -58,6 +59,7 @@ describe("lab-stack synth", () => {
       expect.objectContaining({ kind: "endpoint", netns: "ns01", address: "192.168.88.11", gateway: "192.168.88.1", hostIf: "veth-ns01", ifname: "eth0", bridge: "br01" }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
       expect.objectContaining({ kind: "portmap", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" }),
+      expect.objectContaining({ kind: "workload", name: "ns01-web", netns: "ns01", command: ["node", "-e", expect.stringContaining("hello from ns01")] }),
     ]);
     const out = JSON.parse(json).output;
     expect(out.ns01_address.value).toBe("192.168.88.11");
@@ -115,7 +117,7 @@ describe("lab-stack synth", () => {
     const lab = Object.values(tf.resource.terraform_data as Record<string, any>).find((r) => r.triggers_replace.lab).triggers_replace.lab;
     const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
     expect(file).toEqual({ v: 1, stack: "lab-stack", kind: "lab", specs: stack.objectSpecs });
-    expect(file.specs).toHaveLength(4);
+    expect(file.specs).toHaveLength(5);
   });
 
   test("children are replaced with their parent (replace_triggered_by), so replacing a network rebuilds endpoints and mappings", () => {

@@ -4,12 +4,13 @@ import { existsSync } from "node:fs";
 import { ok, requireRoot, type Out } from "../helpers/cmd";
 import { projectCopy } from "../helpers/project";
 import { addExternal, addHost, delNs, EXT_ADDR, HOST_ADDR, hostState, inNs, uniq } from "../helpers/sandbox";
-import { ping, request, serve, type Server } from "../helpers/traffic";
+import { http, ping, processesWith, request, serve, type Server } from "../helpers/traffic";
 
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
 const LAB_NS = ["ns01", "ns02"];
+const WEB_MARK = "hello from ns01"; // in the command line of lab-stack's web server
 const host = uniq("nle");
 const ext = uniq("nlx");
 const project = projectCopy();
@@ -51,17 +52,18 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   expect(ping("ns02", "192.168.88.11")).toBe(true);
   expect(ping("ns01", "192.168.88.1")).toBe(true);
 
-  servers.push(await serve("ns01", "tcp", 80, "hello-ns01"));
   servers.push(await serve(ext, "tcp", 9000, "ext"));
-  // published port: external client -> sandbox host address:8080 -> ns01:80
-  expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`hello-ns01 peer=${EXT_ADDR}`);
+  // published port: external client -> sandbox host address:8080 -> ns01:80, where the
+  // stack's own workload answers (started by the deploy, nothing started by the test)
+  expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`hello from ns01, you are ${EXT_ADDR}\n`);
+  expect(processesWith(WEB_MARK)).toHaveLength(1);
   // an unpublished port is not forwarded
   expect(request(ext, "tcp", HOST_ADDR, 8081)).toBeNull();
   // outbound: the external server sees the sandbox host's address (MASQUERADE)
   expect(request("ns01", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
 
   // drift: delete a veth, a route and the DNAT rule out of band; verify lists each; repair fixes
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/4 objects match the kernel/);
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/5 objects match the kernel/);
   ok(inNs(host, ["ip", "link", "del", "veth-ns02"]));
   ok(["ip", "-n", "ns01", "route", "del", "default"]);
   ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NETLAB-DNAT-br01"]));
@@ -72,7 +74,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   expect(drift.stdout).toMatch(/port \*:8080\/tcp -> 192.168.88.11:80: missing: iptables -t nat -A NETLAB-DNAT-br01/);
   must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
   must(project.netlab(["verify", "lab-stack"], host), "netlab verify after repair");
-  expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`hello-ns01 peer=${EXT_ADDR}`);
+  expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`hello from ns01, you are ${EXT_ADDR}\n`);
   expect(ping("ns02", "192.168.88.11")).toBe(true);
 
   const t1 = Date.now();
@@ -80,6 +82,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   const destroyMs = Date.now() - t1;
   for (const ns of LAB_NS) expect(existsSync(`/run/netns/${ns}`)).toBe(false);
   expect(hostState(host)).toEqual(before);
+  expect(processesWith(WEB_MARK)).toEqual([]); // the workload is stopped, no orphan
   process.stdout.write(`lab-stack wall time: deploy ${deployMs} ms, destroy ${destroyMs} ms\n`);
 });
 

@@ -1,6 +1,7 @@
 // Real traffic for tests: ping, and a tiny TCP/UDP server and client run with node
 // inside a namespace. The server answers "<tag> peer=<client address>".
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cmd } from "./cmd";
 import { inNs } from "./sandbox";
@@ -38,4 +39,23 @@ export function serve(ns: string, proto: "tcp" | "udp", port: number, tag: strin
 export function request(ns: string, proto: "tcp" | "udp", addr: string, port: number): string | null {
   const r = cmd(inNs(ns, ["node", PEER, "request", proto, addr, String(port)]), { timeout: 10_000 });
   return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/** An HTTP GET from `ns` with curl; the body, or null when nothing answered. */
+export function http(ns: string, url: string): string | null {
+  const r = cmd(inNs(ns, ["curl", "-s", "-m", "3", url]));
+  return r.code === 0 ? r.stdout : null;
+}
+
+/** Pids of live processes whose command line contains `needle` (to prove none is left). */
+export function processesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(needle)) out.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }

@@ -1,0 +1,68 @@
+// Workload: a long-lived command, started on deploy and stopped on destroy. Inside an
+// endpoint's namespace (Docker's bridge mode), or in the host namespace when no endpoint
+// is given (host mode; the sandbox host when the stack has one). Two workloads on one
+// endpoint share its namespace and reach each other on 127.0.0.1 (container mode).
+import { Construct } from "constructs";
+import type { Endpoint } from "./endpoint";
+import { message, NetlabValidationError } from "./errors";
+import { LabStack } from "./lab-stack";
+import { NetopsResource } from "./netops-resource";
+
+export interface WorkloadOptions {
+  /** The command and its arguments, run as is: no shell, no expansion. */
+  readonly command: readonly string[];
+  /**
+   * Name of its pid and log files (`/run/netlab/<host>/<stack>/workload-<name>.{pid,log}`).
+   * @default - the construct id
+   */
+  readonly name?: string;
+}
+
+export interface WorkloadProps extends WorkloadOptions {
+  /**
+   * The endpoint whose namespace it runs in.
+   * @default - the host namespace (the sandbox host when the stack has one)
+   */
+  readonly endpoint?: Endpoint;
+}
+
+const KIND = "Workload";
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export class Workload extends Construct {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly endpoint?: Endpoint;
+  readonly resource: NetopsResource;
+
+  constructor(scope: Construct, id: string, props: WorkloadProps) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    this.name = props.name ?? id;
+    if (!NAME_RE.test(this.name)) {
+      throw new NetlabValidationError(this, KIND, "name", `"${this.name}" cannot name a file`, "use up to 63 characters from a-z, A-Z, 0-9, '-', '_', '.'");
+    }
+    if (!Array.isArray(props.command) || props.command.length === 0) {
+      throw new NetlabValidationError(this, KIND, "command", "is empty", 'give the program and its arguments, e.g. ["node", "server.js"]');
+    }
+    const bad = props.command.findIndex((a) => typeof a !== "string" || a.length === 0 || a.includes("\0"));
+    if (bad >= 0) {
+      throw new NetlabValidationError(this, KIND, "command", `argument ${bad} is empty or not text`, "give every argument as a non-empty string (no shell: each is passed as is)");
+    }
+    this.command = [...props.command];
+    this.endpoint = props.endpoint;
+    const endpoint = props.endpoint;
+    this.resource = new NetopsResource(this, "Process", {
+      stack,
+      parents: endpoint ? [endpoint.resource] : [],
+      spec: () => ({ kind: "workload", name: this.name, ...(endpoint ? { netns: endpoint.netns } : {}), command: [...this.command] }),
+    });
+    stack._register(this);
+    this.node.addValidation({
+      validate: () => {
+        const same = stack.membersOf(Workload).find((w) => w.name === this.name);
+        return same && same !== this ? [message(KIND, "name", `"${this.name}" is also the name of ${same.node.path}`, "give each workload of a stack its own name")] : [];
+      },
+    });
+  }
+}

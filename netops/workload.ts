@@ -1,0 +1,35 @@
+// A workload: a long-lived command in an endpoint's namespace, or in the host namespace
+// (the sandbox host when there is one). Its pid and log files live in the stack's ledger
+// folder, so what is ours is known, and a stop ends its whole process group.
+import { join } from "node:path";
+import type { WorkloadSpec } from "../spec/schema";
+import { runningPid } from "./daemon";
+import { hostDir } from "./ledger";
+import type { Ops } from "./resource";
+import { NETNS_DIR, onHost, type Daemon, type Step } from "./step";
+
+export interface WorkloadObs {
+  readonly pid: number | null;
+}
+
+export function daemonOf(s: WorkloadSpec): Daemon {
+  const base = join(hostDir(s.host), s.stack, `workload-${s.name}`);
+  return { pidFile: `${base}.pid`, logFile: `${base}.log` };
+}
+
+const where = (s: WorkloadSpec) => (s.netns ? `in ${s.netns}` : "in the host namespace");
+
+export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
+  label: (s) => `workload ${s.name}`,
+  observe: async (s) => ({ pid: runningPid(daemonOf(s)) }),
+  drift: (s, o) => (o.pid === null ? [`missing: process ${s.command[0]} ${where(s)} is not running`] : []),
+  converge(s) {
+    // nsenter --net only: the process sees the namespace's network and the host's files
+    const argv = s.netns ? ["nsenter", `--net=${NETNS_DIR}/${s.netns}`, "--", ...s.command] : onHost(s, s.command);
+    const d = daemonOf(s);
+    const stop: Step = { what: `stop ${s.name}`, argv: [], stop: d };
+    return [{ what: `start ${s.name} ${where(s)}: ${s.command.join(" ")} (log ${d.logFile})`, argv, daemon: d, undo: stop }];
+  },
+  // stopping also deletes the pid and log files, so it runs even when the process is gone
+  remove: (s, o) => [{ what: o.pid === null ? `clean up ${s.name}` : `stop ${s.name} (pid ${o.pid})`, argv: [], stop: daemonOf(s) }],
+};

@@ -2,7 +2,7 @@
 // group can be stopped, output to a log file, and a pid file that also holds the process
 // start time: a pid the kernel has since given to another process is never ours.
 import { execa } from "execa";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Daemon } from "./step";
 
@@ -33,9 +33,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startDaemon(argv: readonly string[], d: Daemon): Promise<{ ok: boolean; stderr: string }> {
   mkdirSync(dirname(d.logFile), { recursive: true });
   const [file, ...args] = argv;
-  {
-    const log = { file: d.logFile, append: true } as const;
-    const child = execa(file, args, { detached: true, stdin: "ignore", stdout: log, stderr: log, cleanup: false, reject: false });
+  // a real file descriptor, not a pipe through this runner: the process outlives the
+  // runner, and a pipe would break under it (EPIPE) as soon as the runner exits
+  const log = openSync(d.logFile, "a");
+  try {
+    // (execa's types take only literal fd numbers; `log` is a real one from openSync)
+    const stdio = ["ignore", log, log] as unknown as ["ignore", 1, 1];
+    const child = execa(file!, [...args], { detached: true, stdio, cleanup: false, reject: false });
     child.catch(() => undefined); // its exit is watched below, never awaited
     const pid = child.pid;
     if (pid === undefined) return { ok: false, stderr: `could not start ${file}` };
@@ -47,6 +51,8 @@ export async function startDaemon(argv: readonly string[], d: Daemon): Promise<{
       return { ok: false, stderr: `exited at once; its log ${d.logFile} ends with:\n${readFileSync(d.logFile, "utf8").slice(-1000)}` };
     }
     return { ok: true, stderr: "" };
+  } finally {
+    closeSync(log);
   }
 }
 

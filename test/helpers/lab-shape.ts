@@ -1,15 +1,20 @@
 // A lab described as data, turned into the main.ts of a project copy: end-to-end tests
 // edit the shape between deploys (remove a construct, change a prop) as a user edits code.
-import type { ContainerNetworkProps, EndpointOptions, PortMappingOptions } from "../../constructs";
+import type { ContainerNetworkProps, EndpointOptions, PortMappingOptions, WorkloadOptions } from "../../constructs";
 
 export interface PortShape {
   readonly id: string;
   readonly props: PortMappingOptions;
 }
+export interface WorkloadShape {
+  readonly id: string;
+  readonly props: WorkloadOptions;
+}
 export interface EndpointShape {
   readonly id: string;
   readonly props?: EndpointOptions;
   readonly ports?: readonly PortShape[];
+  readonly workloads?: readonly WorkloadShape[];
 }
 export interface NetworkShape {
   readonly id: string;
@@ -18,11 +23,17 @@ export interface NetworkShape {
 }
 export type LabShape = readonly NetworkShape[];
 
+/** Workloads in the host namespace (host mode), next to the networks. */
+export interface HostShape {
+  readonly workloads?: readonly WorkloadShape[];
+}
+
 /** main.ts for a project copy: one LabStack named `stack` built from `lab`. */
-export function mainFor(lab: LabShape, stack = "lab-stack"): string {
+export function mainFor(lab: LabShape, stack = "lab-stack", host: HostShape = {}): string {
   return `import { App } from "cdktf";
-import { ContainerNetwork, LabStack } from "./constructs";
+import { ContainerNetwork, LabStack, Workload } from "./constructs";
 const lab: any[] = ${JSON.stringify(lab)};
+const hostWorkloads: any[] = ${JSON.stringify(host.workloads ?? [])};
 const app = new App();
 const stack = new LabStack(app, ${JSON.stringify(stack)});
 for (const n of lab) {
@@ -30,8 +41,10 @@ for (const n of lab) {
   for (const e of n.endpoints ?? []) {
     const ep = net.addEndpoint(e.id, e.props ?? {});
     for (const p of e.ports ?? []) ep.publish(p.id, p.props);
+    for (const w of e.workloads ?? []) ep.run(w.id, w.props);
   }
 }
+for (const w of hostWorkloads) new Workload(stack, w.id, w.props);
 app.synth();
 `;
 }

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, type Out } from "./cmd";
-import { mainFor, type LabShape } from "./lab-shape";
+import { mainFor, type HostShape, type LabShape } from "./lab-shape";
 
 const ROOT = join(__dirname, "..", "..");
 const SOURCES = ["bin", "main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "spec", "netops"];
@@ -23,7 +23,7 @@ export function projectCopy() {
     terraform: (args: string[], host: string, extraEnv: Record<string, string> = {}, out = "cdktf.out"): Out =>
       cmd(["terraform", `-chdir=${join(dir, out, "stacks", "lab-stack")}`, ...args], { cwd: dir, env: { ...env(host), ...extraEnv } }),
     /** Replace main.ts with a lab-stack built from `lab`, as a user edits their code. */
-    useLab: (lab: LabShape) => writeFileSync(join(dir, "main.ts"), mainFor(lab)),
+    useLab: (lab: LabShape, host?: HostShape) => writeFileSync(join(dir, "main.ts"), mainFor(lab, "lab-stack", host)),
     netlab: (args: string[], host: string): Out => cmd(["node", join(dir, "bin", "netlab.js"), ...args], { cwd: dir, env: env(host) }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -55,7 +55,8 @@ export function hostState(host: string): { links: unknown; routes: unknown; rule
     addr: l.addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`), flags: (l.flags as string[]).filter((f) => !CARRIER_FLAGS.has(f)), master: l.master })),
     // a route's linkdown flag follows its device's carrier, which settles a moment later
     routes: (JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))) as { flags?: string[] }[]).map((r) => ({ ...r, flags: (r.flags ?? []).filter((f) => f !== "linkdown") })),
-    rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).join("\n"),
+    // chain counters count traffic the tests send (a dropped probe), not configuration
+    rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).map((l) => l.replace(/\[\d+:\d+\]$/, "[0:0]")).join("\n"),
     netns: ok(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean).sort(),
     ipForward: ok(inNs(host, ["sysctl", "-n", "net.ipv4.ip_forward"])).trim(),
   };

@@ -32,6 +32,20 @@ export interface ContainerNetworkProps {
    * @default true
    */
   readonly masquerade?: boolean;
+  /**
+   * Inter-container communication: endpoints of this network reach each other. When
+   * false, each endpoint's bridge port is isolated and they reach only the gateway and
+   * the outside (Docker's `com.docker.network.bridge.enable_icc=false`).
+   * @default true
+   */
+  readonly icc?: boolean;
+  /**
+   * No way out: nothing is forwarded from this network to anywhere but connected
+   * networks, and there is no MASQUERADE (Docker's `--internal`). The host (gateway)
+   * stays reachable.
+   * @default false
+   */
+  readonly internal?: boolean;
 }
 
 const KIND = "ContainerNetwork";
@@ -46,7 +60,11 @@ export class ContainerNetwork extends Construct {
   readonly subnet: Subnet;
   readonly mtu: number;
   readonly masquerade: boolean;
+  readonly icc: boolean;
+  readonly internal: boolean;
   readonly resource: NetopsResource;
+  /** Networks whose traffic this one lets in (see connect). */
+  private readonly connected: ContainerNetwork[] = [];
   private readonly endpoints: Endpoint[] = [];
   private allocation?: Map<Endpoint, string>;
 
@@ -71,6 +89,8 @@ export class ContainerNetwork extends Construct {
       throw new NetlabValidationError(this, KIND, "mtu", `${this.mtu} is out of range`, `use an integer from ${ContainerNetwork.MIN_MTU} to ${ContainerNetwork.MAX_MTU} (1500 for Ethernet)`);
     }
     this.masquerade = props.masquerade ?? true;
+    this.icc = props.icc ?? true;
+    this.internal = props.internal ?? false;
     this.bridgeName = props.bridgeName !== undefined ? checkName(this, KIND, "bridgeName", props.bridgeName) : deriveName(`nl-${id}`, this.node.path);
 
     this.resource = new NetopsResource(this, "Bridge", {
@@ -83,10 +103,27 @@ export class ContainerNetwork extends Construct {
         gateway: this.gateway,
         mtu: this.mtu,
         masquerade: this.masquerade,
+        // written only when not the default, so specs of networks that do not use them stay as they were
+        ...(this.icc ? {} : { icc: false }),
+        ...(this.internal ? { internal: true } : {}),
+        ...(this.connected.length ? { connect: this.connected.map((n) => n.bridgeName).sort() } : {}),
       }),
     });
     stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
+  }
+
+  /**
+   * Let this network and `other` reach each other. Traffic between networks is dropped
+   * unless they are connected (as Docker isolates its bridges); both must be in this stack.
+   */
+  connect(other: ContainerNetwork): void {
+    if (other === this) throw new NetlabValidationError(this, KIND, "connect", "connects a network to itself", "pass another network");
+    if (LabStack.of(other) !== LabStack.of(this)) {
+      throw new NetlabValidationError(this, KIND, "connect", `${other.node.path} is in stack "${LabStack.of(other).node.id}"`, "connect networks of the same stack");
+    }
+    if (!this.connected.includes(other)) this.connected.push(other);
+    if (!other.connected.includes(this)) other.connected.push(this);
   }
 
   /** Join a new endpoint (a network namespace) to this network. */

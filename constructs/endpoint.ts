@@ -97,6 +97,7 @@ export class Endpoint extends Construct {
         ...(this.mac ? { mac: this.mac } : {}),
         mtu: this.network.mtu,
         bridge: this.network.bridgeName,
+        ...(this.network.icc ? {} : { isolated: true }),
       }),
     });
     stack._register(this);

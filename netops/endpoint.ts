@@ -86,6 +86,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     else {
       if (h.master !== s.bridge) out.push(`different: ${s.hostIf} attached to ${h.master ?? "nothing"}, want ${s.bridge}`);
       if (!isUp(h)) out.push(`different: ${s.hostIf} is down`);
+      if ((h.linkinfo?.info_slave_data?.isolated ?? false) !== (s.isolated ?? false)) out.push(`different: ${s.hostIf} port isolation ${s.isolated ? "off" : "on"}, want ${s.isolated ? "on" : "off"}`);
     }
     return out;
   },
@@ -107,9 +108,12 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       ].join("\n"),
     };
     const attach = `link set dev ${s.hostIf} alias ${mark} master ${s.bridge} addrgenmode none up`;
+    // ICC off: an isolated bridge port cannot talk to the network's other isolated ports,
+    // only to the bridge itself (the gateway), at layer 2, with no netfilter involved
+    const isolation = `link set dev ${s.hostIf} type bridge_slave isolated ${s.isolated ? "on" : "off"}`;
     const inside = (o.inside ?? []).find((l) => l.ifname === s.ifname);
     if (o.nsExists && o.hostLink && inside && (!s.mac || inside.address === s.mac) && inside.mtu === s.mtu) {
-      return [hostBatch(s, `attach ${s.hostIf} to ${s.bridge}`, [attach]), configure];
+      return [hostBatch(s, `attach ${s.hostIf} to ${s.bridge}`, [attach, isolation]), configure];
     }
     // Anything more broken (a crash mid-create, a deleted veth) is rebuilt from scratch:
     // one path is easier to trust than many repairs. The namespace is created by the
@@ -120,7 +124,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       hostBatch(
         s,
         `create namespace ${s.netns} and veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
-        [`netns add ${s.netns}`, `link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`, attach],
+        [`netns add ${s.netns}`, `link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`, attach, ...(s.isolated ? [isolation] : [])],
         hostBatch(s, `delete namespace ${s.netns} and veth ${s.hostIf}`, [`link del dev ${s.hostIf}`, `netns del ${s.netns}`], undefined, true),
       ),
       configure,

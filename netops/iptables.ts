@@ -11,6 +11,8 @@ export interface Rule {
   readonly args: readonly string[];
   /** Insert at the top of the chain instead of appending (hooks into built-in chains). */
   readonly insert?: boolean;
+  /** Insert right after the last rule of the chain that contains this text (else at the top). */
+  readonly insertAfter?: string;
 }
 
 export interface Chain {
@@ -34,18 +36,25 @@ export function saveLine(r: Rule): string {
 export interface Ruleset {
   readonly chains: ReadonlySet<string>; // "table/chain"
   readonly lines: ReadonlySet<string>; // "table/-A ..."
+  /** Each chain's rules in order, "table/chain" -> lines: where an insert lands. */
+  readonly order: ReadonlyMap<string, readonly string[]>;
 }
 
 export function parseSave(text: string): Ruleset {
   const chains = new Set<string>();
   const lines = new Set<string>();
+  const order = new Map<string, string[]>();
   let table = "";
   for (const line of text.split("\n")) {
     if (line.startsWith("*")) table = line.slice(1).trim();
     else if (line.startsWith(":")) chains.add(`${table}/${line.slice(1).split(" ")[0]}`);
-    else if (line.startsWith("-A ")) lines.add(`${table}/${line.trimEnd()}`);
+    else if (line.startsWith("-A ")) {
+      lines.add(`${table}/${line.trimEnd()}`);
+      const key = `${table}/${line.split(" ")[1]}`;
+      order.set(key, [...(order.get(key) ?? []), line.trimEnd()]);
+    }
   }
-  return { chains, lines };
+  return { chains, lines, order };
 }
 
 export const hasRule = (rs: Ruleset, r: Rule) => rs.lines.has(`${r.table}/${saveLine(r)}`);
@@ -79,8 +88,21 @@ export function ensureStep(t: Target, what: string, now: Ruleset, chains: readon
   const del = new Map<Table, string[]>();
   const newChains = chains.filter((c) => !hasChain(now, c));
   for (const c of newChains) push(add, c.table, `:${c.name} - [0:0]`);
+  // the chain as it will be after each insert of this step, to place `insertAfter` rules
+  const chainNow = (r: Rule) => [...(now.order.get(`${r.table}/${r.chain}`) ?? [])];
+  const after = new Map<string, string[]>();
   for (const r of rules.filter((r) => !hasRule(now, r))) {
-    push(add, r.table, r.insert ? `-I ${r.chain} 1 ${r.args.join(" ")}` : `-A ${r.chain} ${r.args.join(" ")}`);
+    const key = `${r.table}/${r.chain}`;
+    const lines = after.get(key) ?? chainNow(r);
+    let at: number | null = null;
+    if (r.insert) at = 1;
+    else if (r.insertAfter) {
+      const last = lines.reduce((found, l, i) => (l.includes(r.insertAfter!) ? i : found), -1);
+      at = last + 2;
+    }
+    push(add, r.table, at === null ? `-A ${r.chain} ${r.args.join(" ")}` : `-I ${r.chain} ${at} ${r.args.join(" ")}`);
+    lines.splice(at === null ? lines.length : at - 1, 0, saveLine(r));
+    after.set(key, lines);
     push(del, r.table, `-D ${r.chain} ${r.args.join(" ")}`);
   }
   for (const c of newChains) push(del, c.table, `-X ${c.name}`);

@@ -70,7 +70,11 @@ async function observeAll(specs: readonly ObjectSpec[], toRemove = false): Promi
 export async function applySpecs(specs: readonly ObjectSpec[]): Promise<void> {
   for (const kind of APPLY_ORDER) {
     const group = specs.filter((s) => s.kind === kind);
-    if (group.length) await applyKind(group);
+    // A network places its FORWARD hooks relative to the other networks' (every IN hook
+    // above every OUT hook), so each one looks at the firewall after the previous one
+    // has changed it. There are few networks; endpoints and port mappings go together.
+    if (kind === "network") for (const s of group) await applyKind([s]);
+    else if (group.length) await applyKind(group);
   }
 }
 

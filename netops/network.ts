@@ -20,33 +20,60 @@ export function bridgeMac(s: NetworkSpec): string {
 }
 
 export const dnatChain = (bridge: string) => `NETLAB-DNAT-${bridge}`;
-export const fwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
+/** Everything forwarded into the bridge: decided here, before any network's way out. */
+export const inChain = (bridge: string) => `NETLAB-IN-${bridge}`;
+/** Everything forwarded out of the bridge to elsewhere. */
+export const outChain = (bridge: string) => `NETLAB-OUT-${bridge}`;
+/** The single forward chain of netlab before networks were isolated: still removed if found. */
+const legacyFwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
 
 export function networkChains(s: NetworkSpec): Chain[] {
   return [
     { table: "nat", name: dnatChain(s.bridge) },
-    { table: "filter", name: fwdChain(s.bridge) },
+    { table: "filter", name: inChain(s.bridge) },
+    { table: "filter", name: outChain(s.bridge) },
   ];
 }
 
+/**
+ * Forwarding, as Docker's bridge driver does it: into a network only replies, traffic
+ * between its own endpoints (ICC), traffic from networks it is connected to, and
+ * published ports (port mappings insert their accepts at the top of the IN chain);
+ * everything else into it is dropped, other networks included. Out of it: anything,
+ * unless it is internal. Every network's IN hook sits above every OUT hook in FORWARD,
+ * so one network's way out never lets traffic into another.
+ */
 export function networkRules(s: NetworkSpec): Rule[] {
-  const dnat = dnatChain(s.bridge);
-  const fwd = fwdChain(s.bridge);
-  const r = (table: "nat" | "filter", chain: string, args: string[], insert = false) => marked(s.stack, table, chain, args, insert);
-  const rules = [
+  const br = s.bridge;
+  const r = (table: "nat" | "filter", chain: string, args: string[], where: Partial<Pick<Rule, "insert" | "insertAfter">> = {}) => ({ ...marked(s.stack, table, chain, args), ...where });
+  const internal = s.internal === true;
+  const rules: Rule[] = [
     // published ports: any local destination address, from outside and from the host itself
-    r("nat", "PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnat]),
-    r("nat", "OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnat]),
-    // inserted first so a host whose FORWARD ends in DROP/REJECT still passes our traffic
-    r("filter", "FORWARD", ["-j", fwd], true),
-    r("filter", fwd, ["-o", s.bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]),
-    r("filter", fwd, ["-i", s.bridge, "!", "-o", s.bridge, "-j", "ACCEPT"]),
-    r("filter", fwd, ["-i", s.bridge, "-o", s.bridge, "-j", "ACCEPT"]),
+    r("nat", "PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
+    r("nat", "OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
+    // first in FORWARD, so a host whose FORWARD ends in DROP/REJECT still passes our traffic
+    r("filter", "FORWARD", ["-o", br, "-j", inChain(br)], { insert: true }),
+    r("filter", "FORWARD", ["-i", br, "-j", outChain(br)], { insertAfter: "-j NETLAB-IN-" }),
+    r("filter", inChain(br), ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]),
+    ...(s.icc === false ? [] : [r("filter", inChain(br), ["-i", br, "-j", "ACCEPT"])]),
+    ...(s.connect ?? []).map((other) => r("filter", inChain(br), ["-i", other, "-j", "ACCEPT"])),
+    r("filter", inChain(br), ["-j", "DROP"]),
+    r("filter", outChain(br), ["-j", internal ? "DROP" : "ACCEPT"]),
   ];
-  if (s.masquerade) {
-    rules.push(r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "!", "-o", s.bridge, "-j", "MASQUERADE"]));
+  if (s.masquerade && !internal) {
+    // connected networks see each other's real addresses: no NAT on the way there
+    for (const other of s.connect ?? []) rules.push(r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "-o", other, "-j", "RETURN"], { insert: true }));
+    rules.push(r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "!", "-o", br, "-j", "MASQUERADE"]));
   }
   return rules;
+}
+
+/** What an older netlab made for this network, so a removal after an upgrade leaves nothing. */
+function legacy(s: NetworkSpec): { chains: Chain[]; rules: Rule[] } {
+  return {
+    chains: [{ table: "filter", name: legacyFwdChain(s.bridge) }],
+    rules: [marked(s.stack, "filter", "FORWARD", ["-j", legacyFwdChain(s.bridge)])],
+  };
 }
 
 export interface NetworkObs {
@@ -114,14 +141,16 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
         ].join("\n"),
       });
     }
-    const fw = ensureStep(s, `firewall for ${s.bridge}: chains ${dnatChain(s.bridge)}, ${fwdChain(s.bridge)}${s.masquerade ? ", MASQUERADE" : ""}`, o.rules, networkChains(s), networkRules(s));
+    const what = [`chains ${dnatChain(s.bridge)}, ${inChain(s.bridge)}, ${outChain(s.bridge)}`, s.icc === false ? "no ICC" : "", s.internal ? "internal" : "", s.connect?.length ? `open to ${s.connect.join(", ")}` : "", s.masquerade && !s.internal ? "MASQUERADE" : ""];
+    const fw = ensureStep(s, `firewall for ${s.bridge}: ${what.filter(Boolean).join(", ")}`, o.rules, networkChains(s), networkRules(s));
     if (fw) steps.push(fw);
     return steps;
   },
 
   remove(s, o, claimed) {
     const steps: Step[] = [];
-    const fw = removeStep(s, `remove firewall for ${s.bridge}`, o.rules, networkChains(s), networkRules(s));
+    const old = legacy(s);
+    const fw = removeStep(s, `remove firewall for ${s.bridge}`, o.rules, [...networkChains(s), ...old.chains], [...networkRules(s), ...old.rules]);
     if (fw) steps.push(fw);
     if (o.link && (o.link.ifalias === ownerMark(s.stack) || claimed)) {
       steps.push({ what: `delete bridge ${s.bridge}`, argv: onHost(s, ["ip", "link", "del", "dev", s.bridge]) });

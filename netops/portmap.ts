@@ -1,8 +1,8 @@
 // A port mapping: DNAT from a host port to an endpoint port in the network's own nat
-// chain, plus the FORWARD accept it needs when the FORWARD policy is DROP.
+// chain, plus the accept it needs in the network's IN chain (which ends in DROP).
 import type { PortMappingSpec } from "../spec/schema";
 import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
-import { dnatChain, fwdChain } from "./network";
+import { dnatChain, inChain } from "./network";
 import type { Ops } from "./resource";
 import type { Step } from "./step";
 
@@ -11,7 +11,12 @@ export function portMappingRules(s: PortMappingSpec): Rule[] {
   const dst = s.hostIp ? ["-d", `${s.hostIp}/32`] : [];
   return [
     marked(s.stack, "nat", dnatChain(s.bridge), [...dst, "-p", p, "-m", p, "--dport", String(s.hostPort), "-j", "DNAT", "--to-destination", `${s.address}:${s.port}`]),
-    marked(s.stack, "filter", fwdChain(s.bridge), ["-d", `${s.address}/32`, "!", "-i", s.bridge, "-o", s.bridge, "-p", p, "-m", p, "--dport", String(s.port), "-j", "ACCEPT"]),
+    // only connections that came through the DNAT: the endpoint's own address stays closed
+    // to other networks and to the outside (the network's IN chain ends in DROP)
+    {
+      ...marked(s.stack, "filter", inChain(s.bridge), ["-d", `${s.address}/32`, "-p", p, "-m", p, "--dport", String(s.port), "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT"]),
+      insert: true,
+    },
   ];
 }
 

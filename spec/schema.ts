@@ -42,6 +42,13 @@ export const NetworkSpec = z
     gateway: ipv4,
     mtu: z.number().int().min(68).max(65535),
     masquerade: z.boolean(),
+    // Added after v1 was first written, optional so every v1 spec still reads the same:
+    /** Endpoints of this network reach each other (Docker's ICC). Absent = true. */
+    icc: z.boolean().optional(),
+    /** No traffic out of the network but to the host and connected networks. Absent = false. */
+    internal: z.boolean().optional(),
+    /** Bridges of other networks allowed to reach this one (traffic between networks is dropped otherwise). */
+    connect: z.array(ifname).optional(),
   })
   .strict();
 
@@ -60,6 +67,8 @@ export const EndpointSpec = z
     mac: mac.optional(),
     mtu: z.number().int().min(68).max(65535),
     bridge: ifname,
+    /** Bridge port isolation: no traffic with the network's other isolated ports (ICC off). Absent = false. */
+    isolated: z.boolean().optional(),
   })
   .strict();
 

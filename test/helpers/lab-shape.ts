@@ -20,6 +20,8 @@ export interface NetworkShape {
   readonly id: string;
   readonly props: ContainerNetworkProps;
   readonly endpoints?: readonly EndpointShape[];
+  /** Ids of networks (earlier in the list) this one is connected to. */
+  readonly connect?: readonly string[];
 }
 export type LabShape = readonly NetworkShape[];
 
@@ -36,8 +38,11 @@ const lab: any[] = ${JSON.stringify(lab)};
 const hostWorkloads: any[] = ${JSON.stringify(host.workloads ?? [])};
 const app = new App();
 const stack = new LabStack(app, ${JSON.stringify(stack)});
+const nets = new Map<string, ContainerNetwork>();
 for (const n of lab) {
   const net = new ContainerNetwork(stack, n.id, n.props);
+  nets.set(n.id, net);
+  for (const other of n.connect ?? []) net.connect(nets.get(other)!);
   for (const e of n.endpoints ?? []) {
     const ep = net.addEndpoint(e.id, e.props ?? {});
     for (const p of e.ports ?? []) ep.publish(p.id, p.props);

@@ -67,7 +67,7 @@ describe("endpoint plan", () => {
       [...NS, "ip", "-batch", "-"],
       ["ip", "-n", "ns01", "-batch", "-"],
     ]);
-    expect(steps[0].input).toBe("link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n");
+    expect(steps[0].input).toBe("link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\nlink set dev veth-ns01 type bridge_slave isolated off\n");
   });
 
   test("GIVEN a foreign namespace with our name THEN drift refuses to touch it", () => {
@@ -99,15 +99,36 @@ describe("network plan", () => {
         "-A POSTROUTING -s 192.168.88.0/24 ! -o br01 -m comment --comment netlab:lab -j MASQUERADE",
         "COMMIT",
         "*filter",
-        ":NETLAB-FWD-br01 - [0:0]",
-        "-I FORWARD 1 -m comment --comment netlab:lab -j NETLAB-FWD-br01",
-        "-A NETLAB-FWD-br01 -o br01 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment netlab:lab -j ACCEPT",
-        "-A NETLAB-FWD-br01 -i br01 ! -o br01 -m comment --comment netlab:lab -j ACCEPT",
-        "-A NETLAB-FWD-br01 -i br01 -o br01 -m comment --comment netlab:lab -j ACCEPT",
+        ":NETLAB-IN-br01 - [0:0]",
+        ":NETLAB-OUT-br01 - [0:0]",
+        "-I FORWARD 1 -o br01 -m comment --comment netlab:lab -j NETLAB-IN-br01",
+        "-I FORWARD 2 -i br01 -m comment --comment netlab:lab -j NETLAB-OUT-br01",
+        "-A NETLAB-IN-br01 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment netlab:lab -j ACCEPT",
+        "-A NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT",
+        "-A NETLAB-IN-br01 -m comment --comment netlab:lab -j DROP",
+        "-A NETLAB-OUT-br01 -m comment --comment netlab:lab -j ACCEPT",
         "COMMIT",
         "",
       ].join("\n"),
     );
+  });
+
+  test("GIVEN other networks' hooks (and someone's rule on top) THEN IN goes first, OUT right after the last IN hook", () => {
+    const save = parseSave(
+      "*nat\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\n" +
+        '-A FORWARD -j DOCKER-USER\n-A FORWARD -o br09 -m comment --comment "netlab:x" -j NETLAB-IN-br09\n-A FORWARD -i br09 -m comment --comment "netlab:x" -j NETLAB-OUT-br09\nCOMMIT\n',
+    );
+    const fw = networkOps.converge(net, { link: null, rules: save, ipForward: "1" }).at(-1)!;
+    // after the insert at 1, br09's IN hook is rule 3: our OUT hook goes to 4, above br09's OUT
+    expect(fw.input).toContain("-I FORWARD 1 -o br01 -m comment --comment netlab:lab -j NETLAB-IN-br01\n-I FORWARD 4 -i br01 ");
+  });
+
+  test("GIVEN ICC off, internal, connected THEN no ICC accept, OUT drops, no MASQUERADE, the other bridge accepted in", () => {
+    const lines = networkRules({ ...net, icc: false, internal: true, connect: ["br02"] }).map((r) => `${r.chain} ${r.args.join(" ")}`);
+    expect(lines).not.toContain("NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT");
+    expect(lines).toContain("NETLAB-IN-br01 -i br02 -m comment --comment netlab:lab -j ACCEPT");
+    expect(lines).toContain("NETLAB-OUT-br01 -m comment --comment netlab:lab -j DROP");
+    expect(lines.some((l) => l.includes("MASQUERADE"))).toBe(false);
   });
 
   test("GIVEN masquerade off THEN no POSTROUTING rule", () => {
@@ -122,13 +143,14 @@ describe("network plan", () => {
 });
 
 describe("firewall diff", () => {
-  const saved = (lines: string[]) => parseSave(`*nat\n:PREROUTING ACCEPT [0:0]\n:NETLAB-DNAT-br01 - [0:0]\n${lines.join("\n")}\nCOMMIT\n*filter\n:NETLAB-FWD-br01 - [0:0]\nCOMMIT\n`);
+  const saved = (lines: string[]) => parseSave(`*nat\n:PREROUTING ACCEPT [0:0]\n:NETLAB-DNAT-br01 - [0:0]\n${lines.join("\n")}\nCOMMIT\n*filter\n:NETLAB-IN-br01 - [0:0]\nCOMMIT\n`);
   const dnatLine = '-A NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment "netlab:lab" -j DNAT --to-destination 192.168.88.11:80';
 
-  test("GIVEN the DNAT rule exists as iptables-save prints it THEN only the FORWARD accept is added", () => {
+  test("GIVEN the DNAT rule exists as iptables-save prints it THEN only the accept of DNAT'd connections is added, above the network's DROP", () => {
     const step = portMappingOps.converge(pm, saved([dnatLine]))[0];
-    expect(step.input).toBe("*filter\n-A NETLAB-FWD-br01 -d 192.168.88.11/32 ! -i br01 -o br01 -p tcp -m tcp --dport 80 -m comment --comment netlab:lab -j ACCEPT\nCOMMIT\n");
-    expect(step.undo?.input).toBe("*filter\n-D NETLAB-FWD-br01 -d 192.168.88.11/32 ! -i br01 -o br01 -p tcp -m tcp --dport 80 -m comment --comment netlab:lab -j ACCEPT\nCOMMIT\n");
+    const accept = "NETLAB-IN-br01 -d 192.168.88.11/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -m comment --comment netlab:lab -j ACCEPT";
+    expect(step.input).toBe(`*filter\n-I ${accept.replace(" ", " 1 ")}\nCOMMIT\n`);
+    expect(step.undo?.input).toBe(`*filter\n-D ${accept}\nCOMMIT\n`);
   });
 
   test("GIVEN only some rules exist WHEN removing THEN only those are deleted", () => {

@@ -8,6 +8,7 @@ import { LabStack } from "./lab-stack";
 import { checkName, deriveName, MAX_IFNAME, shortHash } from "./names";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
+import type { Sandbox } from "./sandbox";
 import { Workload, type WorkloadOptions } from "./workload";
 
 export interface EndpointOptions {
@@ -36,6 +37,18 @@ export interface EndpointOptions {
    * @default - chosen at random by the kernel
    */
   readonly mac?: string;
+  /**
+   * Join this sandbox's namespace instead of making one: a sandbox joined to several
+   * networks is multi-homed. `netns` must then be left out.
+   * @default - the endpoint has a namespace of its own
+   */
+  readonly sandbox?: Sandbox;
+  /**
+   * Route everything else through this network's gateway. A multi-homed sandbox has
+   * exactly one such endpoint, chosen explicitly.
+   * @default - true for an endpoint with its own namespace; false in a sandbox
+   */
+  readonly defaultRoute?: boolean;
 }
 
 export interface EndpointProps extends EndpointOptions {
@@ -54,6 +67,8 @@ export class Endpoint extends Construct {
   readonly hostInterfaceName: string;
   readonly mac?: string;
   readonly requestedAddress?: string;
+  readonly sandbox?: Sandbox;
+  readonly defaultRoute: boolean;
   readonly resource: NetopsResource;
 
   constructor(scope: Construct, id: string, props: EndpointProps) {
@@ -64,9 +79,15 @@ export class Endpoint extends Construct {
       props.network.checkHostAddress("address", props.address, this, KIND);
       this.requestedAddress = props.address;
     }
-    this.netns = props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
+    if (props.sandbox && props.netns !== undefined) {
+      throw new NetlabValidationError(this, KIND, "netns", "is given together with sandbox", "leave netns out: the endpoint joins the sandbox's namespace");
+    }
+    this.sandbox = props.sandbox;
+    this.defaultRoute = props.defaultRoute ?? !props.sandbox;
+    this.netns = props.sandbox ? props.sandbox.netns : props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
     this.interfaceName = checkName(this, KIND, "interfaceName", props.interfaceName ?? Endpoint.DEFAULT_INTERFACE_NAME);
-    const hostIf = `veth-${this.netns}`;
+    // in a sandbox the namespace is shared: the network's bridge tells its endpoints apart
+    const hostIf = props.sandbox ? `v-${this.netns}-${props.network.bridgeName}` : `veth-${this.netns}`;
     this.hostInterfaceName =
       props.hostInterfaceName !== undefined
         ? checkName(this, KIND, "hostInterfaceName", props.hostInterfaceName)
@@ -85,7 +106,7 @@ export class Endpoint extends Construct {
 
     this.resource = new NetopsResource(this, "Namespace", {
       stack,
-      parents: [props.network.resource],
+      parents: [props.network.resource, ...(props.sandbox ? [props.sandbox.resource] : [])],
       spec: () => ({
         kind: "endpoint",
         netns: this.netns,
@@ -98,6 +119,8 @@ export class Endpoint extends Construct {
         mtu: this.network.mtu,
         bridge: this.network.bridgeName,
         ...(this.network.icc ? {} : { isolated: true }),
+        ...(this.sandbox ? { shared: true } : {}),
+        ...(this.defaultRoute ? {} : { defaultRoute: false }),
       }),
     });
     stack._register(this);
@@ -128,8 +151,18 @@ export class Endpoint extends Construct {
     const errors: string[] = [];
     const all = stack.membersOf(Endpoint);
     const firstWith = (pred: (e: Endpoint) => boolean) => all.find(pred);
-    const sameNs = firstWith((e) => e.netns === this.netns);
-    if (sameNs && sameNs !== this) errors.push(message(KIND, "netns", `"${this.netns}" is also the namespace of ${sameNs.node.path}`, "give each endpoint its own netns"));
+    const sameNs = firstWith((e) => e.netns === this.netns && !(e.sandbox && e.sandbox === this.sandbox));
+    if (sameNs && sameNs !== this) errors.push(message(KIND, "netns", `"${this.netns}" is also the namespace of ${sameNs.node.path}`, "give each endpoint its own netns, or join them through one Sandbox"));
+    if (this.sandbox) {
+      const joined = all.filter((e) => e.sandbox === this.sandbox);
+      const routes = joined.filter((e) => e.defaultRoute);
+      if (routes.length > 1 && routes[0] !== this && this.defaultRoute) {
+        errors.push(message(KIND, "defaultRoute", `sandbox ${this.sandbox.node.path} already routes by default through ${routes[0].node.path}`, "set defaultRoute on one endpoint of the sandbox only"));
+      }
+      if (joined.filter((e) => e.network === this.network).length > 1 && joined.find((e) => e.network === this.network) !== this) {
+        errors.push(message(KIND, "network", `sandbox ${this.sandbox.node.path} already joins ${this.network.node.path}`, "join each network once per sandbox"));
+      }
+    }
     const sameIf = firstWith((e) => e.hostInterfaceName === this.hostInterfaceName);
     if (sameIf && sameIf !== this) errors.push(message(KIND, "hostInterfaceName", `"${this.hostInterfaceName}" is also used by ${sameIf.node.path}`, "give each endpoint its own hostInterfaceName"));
     // the network's class by reference: container-network.ts imports this file

@@ -4,6 +4,7 @@
 // endpoint share its namespace and reach each other on 127.0.0.1 (container mode).
 import { Construct } from "constructs";
 import type { Endpoint } from "./endpoint";
+import type { Sandbox } from "./sandbox";
 import { message, NetlabValidationError } from "./errors";
 import { LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
@@ -24,6 +25,11 @@ export interface WorkloadProps extends WorkloadOptions {
    * @default - the host namespace (the sandbox host when the stack has one)
    */
   readonly endpoint?: Endpoint;
+  /**
+   * The sandbox whose namespace it runs in (instead of an endpoint's).
+   * @default - see endpoint
+   */
+  readonly sandbox?: Sandbox;
 }
 
 const KIND = "Workload";
@@ -52,10 +58,13 @@ export class Workload extends Construct {
     this.command = [...props.command];
     this.endpoint = props.endpoint;
     const endpoint = props.endpoint;
+    const sandbox = props.sandbox;
+    if (endpoint && sandbox) throw new NetlabValidationError(this, KIND, "sandbox", "is given together with endpoint", "give one of them: the namespace it runs in");
+    const netns = endpoint?.netns ?? sandbox?.netns;
     this.resource = new NetopsResource(this, "Process", {
       stack,
-      parents: endpoint ? [endpoint.resource] : [],
-      spec: () => ({ kind: "workload", name: this.name, ...(endpoint ? { netns: endpoint.netns } : {}), command: [...this.command] }),
+      parents: endpoint ? [endpoint.resource] : sandbox ? [sandbox.resource] : [],
+      spec: () => ({ kind: "workload", name: this.name, ...(netns ? { netns } : {}), command: [...this.command] }),
     });
     stack._register(this);
     this.node.addValidation({

@@ -28,7 +28,7 @@ function insideProblems(s: EndpointSpec, o: EndpointObs): string[] {
   if (!isUp(eth)) out.push(`different: ${s.netns}/${s.ifname} is down`);
   if (eth.mtu !== s.mtu) out.push(`different: ${s.netns}/${s.ifname} mtu ${eth.mtu}, want ${s.mtu}`);
   if (s.mac && eth.address !== s.mac) out.push(`different: ${s.netns}/${s.ifname} mac ${eth.address}, want ${s.mac}`);
-  if (!(o.routes ?? []).some((r) => r.dst === "default" && r.gateway === s.gateway)) {
+  if (s.defaultRoute !== false && !(o.routes ?? []).some((r) => r.dst === "default" && r.gateway === s.gateway)) {
     out.push(`missing: default route via ${s.gateway} in ${s.netns}`);
   }
   return out;
@@ -52,7 +52,8 @@ const hostBatch = (s: EndpointSpec, what: string, lines: string[], undo?: Step, 
  * for a rebuild that reuses its name right away (about 35 ms of kernel time more).
  */
 function teardown(s: EndpointSpec, o: EndpointObs, claimed: boolean, now: boolean): Step[] {
-  const nsOurs = o.nsExists && (nsOwned(s, o) || claimed);
+  // a Sandbox's namespace is the Sandbox's to delete: only the veth goes, at once
+  const nsOurs = !s.shared && o.nsExists && (nsOwned(s, o) || claimed);
   const linkToo = !!o.hostLink && (linkOwned(s, o) || claimed) && (now || !nsOurs);
   const lines = [...(linkToo ? [`link del dev ${s.hostIf}`] : []), ...(nsOurs ? [`netns del ${s.netns}`] : [])];
   const what = [...(linkToo ? [`veth ${s.hostIf}`] : []), ...(nsOurs ? [`namespace ${s.netns}`] : [])].join(" and ");
@@ -72,7 +73,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
   },
 
   drift(s, o, claimed) {
-    if (o.nsExists && !nsOwned(s, o) && !claimed) {
+    if (o.nsExists && !s.shared && !nsOwned(s, o) && !claimed) {
       throw new ForeignObjectError(`namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`);
     }
     if (o.hostLink && !linkOwned(s, o) && !claimed) {
@@ -95,15 +96,16 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     const mark = ownerMark(s.stack);
     // Inside config uses replace forms, so it is idempotent: a repair re-runs it in place
     // and workloads in the namespace keep running.
+    const route = s.defaultRoute !== false;
     const configure: Step = {
-      what: `configure ${s.netns}: ${s.ifname} ${s.address}/${s.prefix}, default via ${s.gateway}`,
+      what: `configure ${s.netns}: ${s.ifname} ${s.address}/${s.prefix}${route ? `, default via ${s.gateway}` : ""}`,
       argv: ["ip", "-n", s.netns, "-batch", "-"],
       input: [
-        `link set dev lo alias ${mark} up`,
+        ...(s.shared ? [] : [`link set dev lo alias ${mark} up`]),
         `link set dev ${s.ifname} addrgenmode none`,
         `addr replace ${s.address}/${s.prefix} dev ${s.ifname}`,
         `link set dev ${s.ifname} up`,
-        `route replace default via ${s.gateway} dev ${s.ifname}`,
+        ...(route ? [`route replace default via ${s.gateway} dev ${s.ifname}`] : []),
         "",
       ].join("\n"),
     };
@@ -119,12 +121,21 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     // one path is easier to trust than many repairs. The namespace is created by the
     // same host batch as the veth, whose inside end is made in it under its final name.
     const peer = ["peer", "name", s.ifname, "netns", s.netns, "mtu", String(s.mtu), ...(s.mac ? ["address", s.mac] : [])];
+    const veth = [`link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`, attach, ...(s.isolated ? [isolation] : [])];
+    if (s.shared) {
+      // joining a Sandbox's namespace (it exists: sandboxes are made first)
+      return [
+        ...teardown(s, o, true, true),
+        hostBatch(s, `create veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`, veth, hostBatch(s, `delete veth ${s.hostIf}`, [`link del dev ${s.hostIf}`], undefined, true)),
+        configure,
+      ];
+    }
     return [
       ...teardown(s, o, true, true),
       hostBatch(
         s,
         `create namespace ${s.netns} and veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
-        [`netns add ${s.netns}`, `link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`, attach, ...(s.isolated ? [isolation] : [])],
+        [`netns add ${s.netns}`, ...veth],
         hostBatch(s, `delete namespace ${s.netns} and veth ${s.hostIf}`, [`link del dev ${s.hostIf}`, `netns del ${s.netns}`], undefined, true),
       ),
       configure,

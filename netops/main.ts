@@ -16,13 +16,16 @@ import { forget, record, recorded, recordedSpecs } from "./ledger";
 import { networkOps } from "./network";
 import { HostView } from "./observe";
 import { portMappingOps } from "./portmap";
+import { linkOps } from "./link";
+import { routeOps } from "./route";
+import { sandboxOps } from "./sandbox";
 import { workloadOps } from "./workload";
 import type { Ops } from "./resource";
 import { hold, release } from "./shared-sysctl";
 import { NETNS_DIR } from "./step";
 
 function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
-  const table = { network: networkOps, endpoint: endpointOps, portmap: portMappingOps, workload: workloadOps } as const;
+  const table = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, workload: workloadOps } as const;
   return table[s.kind] as unknown as Ops<ObjectSpec, unknown>;
 }
 
@@ -36,7 +39,7 @@ const logFor = (s: ObjectSpec) => log(labelOf(s));
 
 const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
-const APPLY_ORDER = ["network", "endpoint", "portmap", "workload"] as const;
+const APPLY_ORDER = ["network", "sandbox", "endpoint", "link", "portmap", "route", "workload"] as const;
 const byRemovalOrder = (a: ObjectSpec, b: ObjectSpec) => REMOVAL_ORDER[a.kind] - REMOVAL_ORDER[b.kind];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -185,10 +188,19 @@ export function staleOf(recordedSpecs_: readonly ObjectSpec[], desired: readonly
   const nets = new Set([...stale].flatMap((s) => (s.kind === "network" ? [s.bridge] : [])));
   for (const r of recordedSpecs_) if ((r.kind === "endpoint" || r.kind === "portmap") && nets.has(r.bridge)) stale.add(r);
   const eps = [...stale].flatMap((s) => (s.kind === "endpoint" ? [s] : []));
+  // namespaces made anew: what lives inside them goes with them
+  const newNs = new Set([...stale].flatMap((s) => (s.kind === "sandbox" || (s.kind === "endpoint" && !s.shared) ? [s.netns] : [])));
+  for (const r of recordedSpecs_) {
+    if (r.kind === "endpoint" && r.shared && newNs.has(r.netns)) stale.add(r);
+    if (r.kind === "link" && (newNs.has(r.a.netns) || newNs.has(r.b.netns))) stale.add(r);
+  }
+  // interfaces made anew: routes in their namespace (or over a rebuilt bridge) are gone with them
+  const ifNs = new Set([...stale].flatMap((s) => (s.kind === "endpoint" ? [s.netns] : s.kind === "link" ? [s.a.netns, s.b.netns] : s.kind === "sandbox" ? [s.netns] : [])));
   for (const r of recordedSpecs_) {
     if (r.kind === "portmap" && eps.some((e) => e.bridge === r.bridge && e.address === r.address)) stale.add(r);
     // a process in a rebuilt namespace is in the old one: start it again in the new one
-    if (r.kind === "workload" && eps.some((e) => e.netns === r.netns)) stale.add(r);
+    if (r.kind === "workload" && r.netns && newNs.has(r.netns)) stale.add(r);
+    if (r.kind === "route" && ((r.netns && ifNs.has(r.netns)) || (!r.netns && r.dev && nets.has(r.dev)))) stale.add(r);
   }
   return [...stale];
 }

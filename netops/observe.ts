@@ -20,6 +20,7 @@ export interface Route {
   readonly dst: string;
   readonly gateway?: string;
   readonly dev?: string;
+  readonly protocol?: string;
 }
 
 const NOT_FOUND = /does not exist|Cannot find device|No such file|not found/i;
@@ -73,12 +74,18 @@ export class HostView {
   private save?: Promise<string>;
   private readonly sysctls = new Map<string, Promise<string>>();
   private readonly inside = new Map<string, Promise<{ links: Link[] | null; routes: Route[] | null }>>();
+  private routes?: Promise<Route[]>;
 
   constructor(readonly target: Target) {}
 
   async link(name: string): Promise<Link | null> {
     this.links ??= json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show"]), "links").then((ls) => new Map((ls ?? []).map((l) => [l.ifname, l])));
     return (await this.links).get(name) ?? null;
+  }
+
+  /** The host's (or sandbox host's) main routing table. */
+  hostRoutes(): Promise<Route[]> {
+    return (this.routes ??= json<Route[]>(onHost(this.target, ["ip", "-j", "route", "show"]), "routes").then((r) => r ?? []));
   }
 
   iptables(): Promise<string> {

@@ -13,8 +13,14 @@ export function specKey(spec: ObjectSpec): string {
       return `portmap-${spec.protocol}-${spec.hostIp ?? "any"}-${spec.hostPort}`;
     case "workload":
       return `workload-${spec.name}`;
+    case "sandbox":
+      return `sandbox-${spec.netns}`;
+    case "link":
+      return `link-${spec.a.netns}.${spec.a.ifname}`;
+    case "route":
+      return `route-${spec.netns ?? "host"}-${spec.dst.replace("/", "_")}`;
   }
 }
 
 /** Removal order: what hangs off an object goes before it (a process holds its namespace). */
-export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { workload: 0, portmap: 1, endpoint: 2, network: 3 };
+export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { workload: 0, route: 1, portmap: 2, link: 3, endpoint: 4, sandbox: 5, network: 6 };

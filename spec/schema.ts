@@ -69,8 +69,29 @@ export const EndpointSpec = z
     bridge: ifname,
     /** Bridge port isolation: no traffic with the network's other isolated ports (ICC off). Absent = false. */
     isolated: z.boolean().optional(),
+    /** The namespace belongs to a Sandbox: the endpoint neither creates nor deletes it. Absent = false. */
+    shared: z.boolean().optional(),
+    /** Route everything else through this network's gateway. Absent = true. */
+    defaultRoute: z.boolean().optional(),
   })
   .strict();
+
+const cidr = z.string().refine((s) => {
+  const [a, p] = s.split("/");
+  return ipaddr.IPv4.isValidFourPartDecimal(a ?? "") && /^\d+$/.test(p ?? "") && Number(p) <= 32;
+}, "not an IPv4 CIDR");
+
+/** A network namespace of its own: lo only until endpoints or links join it (Docker's "none" mode). */
+export const SandboxSpec = z.object({ ...common, kind: z.literal("sandbox"), netns }).strict();
+
+const linkEnd = z.object({ netns, ifname, address: cidr.optional() }).strict();
+/** A veth pair straight between two namespaces, no bridge. */
+export const LinkSpec = z.object({ ...common, kind: z.literal("link"), a: linkEnd, b: linkEnd, mtu: z.number().int().min(68).max(65535) }).strict();
+
+/** A static route in a namespace, or on the host when `netns` is absent. */
+export const RouteSpec = z
+  .object({ ...common, kind: z.literal("route"), netns: netns.optional(), dst: cidr, via: ipv4.optional(), dev: ifname.optional() })
+  .strict(); // a gateway or a device, or both: checked at synth (Route) and by the runner
 
 export const PortMappingSpec = z
   .object({
@@ -118,17 +139,20 @@ export const SweepSpec = z
   .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })
   .strict();
 
-export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, StackSpec, SweepSpec]);
+export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, StackSpec, SweepSpec]);
 
 export type NetworkSpec = z.infer<typeof NetworkSpec>;
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
 export type PortMappingSpec = z.infer<typeof PortMappingSpec>;
 export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
+export type SandboxSpec = z.infer<typeof SandboxSpec>;
+export type LinkSpec = z.infer<typeof LinkSpec>;
+export type RouteSpec = z.infer<typeof RouteSpec>;
 export type StackSpec = z.infer<typeof StackSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
-export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec;
+export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 

@@ -1,0 +1,52 @@
+// Route: a static route in a sandbox, or on the (sandbox) host when no sandbox is given.
+import { Construct } from "constructs";
+import { NetlabValidationError } from "./errors";
+import { isIPv4, parseSubnet } from "./ipam";
+import { LabStack } from "./lab-stack";
+import { checkName } from "./names";
+import { NetopsResource } from "./netops-resource";
+import type { Sandbox } from "./sandbox";
+
+export interface RouteProps {
+  /** Destination in CIDR form, e.g. "192.168.21.0/24". */
+  readonly destination: string;
+  /**
+   * Gateway address.
+   * @default - none: the destination is on the link of `device`
+   */
+  readonly via?: string;
+  /**
+   * Output interface.
+   * @default - none: the kernel picks it from `via`
+   */
+  readonly device?: string;
+  /**
+   * The sandbox whose routing table gets it.
+   * @default - the host's (the sandbox host when the stack has one)
+   */
+  readonly sandbox?: Sandbox;
+}
+
+const KIND = "Route";
+
+export class Route extends Construct {
+  readonly resource: NetopsResource;
+
+  constructor(scope: Construct, id: string, props: RouteProps) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    const net = parseSubnet(props.destination);
+    if (!net) throw new NetlabValidationError(this, KIND, "destination", `"${props.destination}" is not an IPv4 CIDR`, 'write it as address/prefix, e.g. "192.168.21.0/24"');
+    if (net.hostBitsSet) throw new NetlabValidationError(this, KIND, "destination", `"${props.destination}" has host bits set`, `did you mean "${net.network}/${net.prefix}"?`);
+    if (props.via === undefined && props.device === undefined) throw new NetlabValidationError(this, KIND, "via", "and device are both missing", "give a gateway (via), an output interface (device), or both");
+    if (props.via !== undefined && !isIPv4(props.via)) throw new NetlabValidationError(this, KIND, "via", `"${props.via}" is not an IPv4 address`, 'write it as four decimal numbers, e.g. "192.168.20.1"');
+    const dev = props.device !== undefined ? checkName(this, KIND, "device", props.device) : undefined;
+    const sandbox = props.sandbox;
+    this.resource = new NetopsResource(this, "Route", {
+      stack,
+      parents: sandbox ? [sandbox.resource] : [],
+      spec: () => ({ kind: "route", ...(sandbox ? { netns: sandbox.netns } : {}), dst: `${net.network}/${net.prefix}`, ...(props.via ? { via: props.via } : {}), ...(dev ? { dev } : {}) }),
+    });
+    stack._register(this);
+  }
+}

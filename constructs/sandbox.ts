@@ -1,0 +1,37 @@
+// Sandbox: a network namespace of its own (lo only) that endpoints and links join. With
+// nothing joined it is Docker's "none" mode; joined to several networks it is
+// multi-homed, and exactly one of its endpoints routes by default (defaultRoute).
+import { Construct } from "constructs";
+import { message } from "./errors";
+import { LabStack } from "./lab-stack";
+import { checkName, deriveName } from "./names";
+import { NetopsResource } from "./netops-resource";
+
+export interface SandboxProps {
+  /**
+   * Name of the network namespace (at most 15 characters).
+   * @default - the construct id, lower-cased, cut to fit with a hash when cut
+   */
+  readonly netns?: string;
+}
+
+const KIND = "Sandbox";
+
+export class Sandbox extends Construct {
+  readonly netns: string;
+  readonly resource: NetopsResource;
+
+  constructor(scope: Construct, id: string, props: SandboxProps = {}) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    this.netns = props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
+    this.resource = new NetopsResource(this, "Namespace", { stack, spec: () => ({ kind: "sandbox", netns: this.netns }) });
+    stack._register(this);
+    this.node.addValidation({
+      validate: () => {
+        const same = stack.membersOf(Sandbox).find((x) => x.netns === this.netns);
+        return same && same !== this ? [message(KIND, "netns", `"${this.netns}" is also the namespace of ${same.node.path}`, "give each sandbox its own netns")] : [];
+      },
+    });
+  }
+}

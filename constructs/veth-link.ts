@@ -1,0 +1,57 @@
+// VethLink: a veth pair straight between two sandboxes, no bridge (seed 000: ns1 and ns2
+// joined by veth0-1/veth0-2). Each end may carry an address in CIDR form; addresses of
+// different subnets need a Route on each side (seed 000's cross-subnet case).
+import { Construct } from "constructs";
+import { NetlabValidationError } from "./errors";
+import { parseSubnet } from "./ipam";
+import { LabStack } from "./lab-stack";
+import { checkName } from "./names";
+import { NetopsResource } from "./netops-resource";
+import type { Sandbox } from "./sandbox";
+
+export interface VethLinkEnd {
+  /** The sandbox this end lives in. */
+  readonly sandbox: Sandbox;
+  /** Interface name in that sandbox (at most 15 characters). */
+  readonly interfaceName: string;
+  /**
+   * Address with its prefix, e.g. "192.168.20.11/24".
+   * @default - no address
+   */
+  readonly address?: string;
+}
+
+export interface VethLinkProps {
+  readonly a: VethLinkEnd;
+  readonly b: VethLinkEnd;
+  /** @default 1500 */
+  readonly mtu?: number;
+}
+
+const KIND = "VethLink";
+
+export class VethLink extends Construct {
+  readonly resource: NetopsResource;
+
+  constructor(scope: Construct, id: string, props: VethLinkProps) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    const end = (name: "a" | "b", e: VethLinkEnd) => {
+      const ifname = checkName(this, KIND, `${name}.interfaceName`, e.interfaceName);
+      if (e.address !== undefined) {
+        const [addr, prefix] = e.address.split("/");
+        const net = parseSubnet(`${addr}/${prefix ?? ""}`);
+        if (!net || prefix === undefined) {
+          throw new NetlabValidationError(this, KIND, `${name}.address`, `"${e.address}" is not an address with a prefix`, 'write it as address/prefix, e.g. "192.168.20.11/24"');
+        }
+      }
+      return { netns: e.sandbox.netns, ifname, ...(e.address ? { address: e.address } : {}) };
+    };
+    const a = end("a", props.a);
+    const b = end("b", props.b);
+    if (props.a.sandbox === props.b.sandbox) throw new NetlabValidationError(this, KIND, "b.sandbox", "is the same sandbox as a", "join two different sandboxes");
+    const mtu = props.mtu ?? 1500;
+    this.resource = new NetopsResource(this, "Veth", { stack, parents: [props.a.sandbox.resource, props.b.sandbox.resource], spec: () => ({ kind: "link", a, b, mtu }) });
+    stack._register(this);
+  }
+}

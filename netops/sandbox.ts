@@ -1,0 +1,37 @@
+// A sandbox: a network namespace of its own, lo up and marked, nothing else until
+// endpoints (one per network: multi-homed) or direct links join it. Docker's "none" mode
+// is a sandbox that nothing joins.
+import type { SandboxSpec } from "../spec/schema";
+import { netnsExists, type Link } from "./observe";
+import { ForeignObjectError, type Ops } from "./resource";
+import { onHost, ownerMark, type Step } from "./step";
+
+export interface SandboxObs {
+  readonly exists: boolean;
+  readonly inside: Link[] | null;
+}
+
+const owned = (s: SandboxSpec, o: SandboxObs) => (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
+
+export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
+  label: (s) => `sandbox ${s.netns}`,
+  async observe(s, view, toRemove) {
+    if (toRemove?.claimed) return { exists: netnsExists(s.netns), inside: null };
+    const inside = await view.netns(s.netns);
+    return { exists: inside.links !== null, inside: inside.links };
+  },
+  drift(s, o, claimed) {
+    if (!o.exists) return [`missing: namespace ${s.netns}`];
+    if (!owned(s, o) && !claimed) throw new ForeignObjectError(`namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`);
+    const lo = (o.inside ?? []).find((l) => l.ifname === "lo");
+    return lo?.flags.includes("UP") && owned(s, o) ? [] : [`different: lo of ${s.netns} is down or unmarked`];
+  },
+  converge(s, o) {
+    const lo: Step = { what: `lo up in ${s.netns}`, argv: ["ip", "-n", s.netns, "-batch", "-"], input: `link set dev lo alias ${ownerMark(s.stack)} up\n` };
+    if (o.exists) return [lo];
+    const del = { what: `delete namespace ${s.netns}`, argv: onHost(s, ["ip", "-force", "-batch", "-"]), input: `netns del ${s.netns}\n` };
+    return [{ what: `create namespace ${s.netns}`, argv: onHost(s, ["ip", "-batch", "-"]), input: `netns add ${s.netns}\n`, undo: del }, lo];
+  },
+  remove: (s, o, claimed) =>
+    o.exists && (claimed || owned(s, o)) ? [{ what: `delete namespace ${s.netns}`, argv: onHost(s, ["ip", "-force", "-batch", "-"]), input: `netns del ${s.netns}\n` }] : [],
+};

@@ -85,7 +85,9 @@ export class Endpoint extends Construct {
     this.sandbox = props.sandbox;
     this.defaultRoute = props.defaultRoute ?? !props.sandbox;
     this.netns = props.sandbox ? props.sandbox.netns : props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
-    this.interfaceName = checkName(this, KIND, "interfaceName", props.interfaceName ?? Endpoint.DEFAULT_INTERFACE_NAME);
+    // in a sandbox: eth0, eth1, ... in the order endpoints join it
+    const joinedBefore = props.sandbox ? stack.membersOf(Endpoint).filter((e) => e.sandbox === props.sandbox).length : 0;
+    this.interfaceName = checkName(this, KIND, "interfaceName", props.interfaceName ?? (props.sandbox ? `eth${joinedBefore}` : Endpoint.DEFAULT_INTERFACE_NAME));
     // in a sandbox the namespace is shared: the network's bridge tells its endpoints apart
     const hostIf = props.sandbox ? `v-${this.netns}-${props.network.bridgeName}` : `veth-${this.netns}`;
     this.hostInterfaceName =
@@ -159,6 +161,8 @@ export class Endpoint extends Construct {
       if (routes.length > 1 && routes[0] !== this && this.defaultRoute) {
         errors.push(message(KIND, "defaultRoute", `sandbox ${this.sandbox.node.path} already routes by default through ${routes[0].node.path}`, "set defaultRoute on one endpoint of the sandbox only"));
       }
+      const sameIfname = joined.find((e) => e.interfaceName === this.interfaceName);
+      if (sameIfname && sameIfname !== this) errors.push(message(KIND, "interfaceName", `"${this.interfaceName}" is also used in sandbox ${this.sandbox.node.path} by ${sameIfname.node.path}`, "give each endpoint of a sandbox its own interfaceName"));
       if (joined.filter((e) => e.network === this.network).length > 1 && joined.find((e) => e.network === this.network) !== this) {
         errors.push(message(KIND, "network", `sandbox ${this.sandbox.node.path} already joins ${this.network.node.path}`, "join each network once per sandbox"));
       }

@@ -24,6 +24,8 @@ export function projectCopy() {
       cmd(["terraform", `-chdir=${join(dir, out, "stacks", "lab-stack")}`, ...args], { cwd: dir, env: { ...env(host), ...extraEnv } }),
     /** Replace main.ts with a lab-stack built from `lab`, as a user edits their code. */
     useLab: (lab: LabShape, host?: HostShape) => writeFileSync(join(dir, "main.ts"), mainFor(lab, "lab-stack", host)),
+    /** Replace main.ts with this source (it builds a LabStack "lab-stack" from ./constructs). */
+    useMain: (source: string) => writeFileSync(join(dir, "main.ts"), source),
     netlab: (args: string[], host: string): Out => cmd(["node", join(dir, "bin", "netlab.js"), ...args], { cwd: dir, env: env(host) }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -1,0 +1,84 @@
+// End to end, issue 4 items 1 and 3: a direct veth link between two sandboxes and static
+// routes (seed 000's cross-subnet case, with its own names and addresses: reachable both
+// ways only once both sides have their route), a route on the host, a sandbox with
+// nothing but lo (none mode), and a sandbox on two networks (multi-homed, one default
+// route, chosen explicitly).
+import { must, ok, requireRoot } from "../helpers/cmd";
+import { e2eSandbox } from "../helpers/e2e";
+import { EXT_ADDR, HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
+import { ping, request, serve } from "../helpers/traffic";
+
+requireRoot("e2e");
+jest.setTimeout(300_000);
+
+const { host, ext, project, servers } = e2eSandbox(["ns1", "ns2", "lk-none", "lk-mh", "lk-pa"]);
+
+const main = (bothRoutes: boolean) => `import { App } from "cdktf";
+import { ContainerNetwork, LabStack, Route, Sandbox, VethLink } from "./constructs";
+const app = new App();
+const stack = new LabStack(app, "lab-stack");
+// seed 000: ns1 and ns2 on one veth pair, in two subnets
+const ns1 = new Sandbox(stack, "Ns1", { netns: "ns1" });
+const ns2 = new Sandbox(stack, "Ns2", { netns: "ns2" });
+new VethLink(stack, "Veth0", {
+  a: { sandbox: ns1, interfaceName: "veth0-1", address: "192.168.20.11/24" },
+  b: { sandbox: ns2, interfaceName: "veth0-2", address: "192.168.21.11/24" },
+});
+new Route(stack, "Ns1To21", { sandbox: ns1, destination: "192.168.21.0/24", device: "veth0-1" });
+${bothRoutes ? 'new Route(stack, "Ns2To20", { sandbox: ns2, destination: "192.168.20.0/24", device: "veth0-2" });' : ""}
+// none mode
+new Sandbox(stack, "None", { netns: "lk-none" });
+// multi-homed: on A and B, the default route through B
+const a = new ContainerNetwork(stack, "A", { subnet: "10.250.30.0/24", bridgeName: "lka" });
+const b = new ContainerNetwork(stack, "B", { subnet: "10.250.31.0/24", bridgeName: "lkb" });
+const mh = new Sandbox(stack, "Mh", { netns: "lk-mh" });
+a.addEndpoint("MhA", { sandbox: mh, address: "10.250.30.11" });
+b.addEndpoint("MhB", { sandbox: mh, address: "10.250.31.11", defaultRoute: true });
+a.addEndpoint("PeerA", { netns: "lk-pa", address: "10.250.30.12" });
+// a host route: 10.77.0.0/24 lives behind lk-pa
+new Route(stack, "HostTo77", { destination: "10.77.0.0/24", via: "10.250.30.12" });
+app.synth();
+`;
+
+test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", async () => {
+  const before = hostState(host);
+  project.useMain(main(false));
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (one route)");
+  // one side routed: requests go out, answers cannot come back
+  expect(ping("ns1", "192.168.21.11")).toBe(false);
+  expect(ping("ns2", "192.168.20.11")).toBe(false);
+
+  project.useMain(main(true));
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (both routes)");
+  expect(ping("ns1", "192.168.21.11")).toBe(true);
+  expect(ping("ns2", "192.168.20.11")).toBe(true);
+  // no bridge between them: nobody else on that link
+  expect(ok(["ip", "-n", "ns1", "-o", "link", "show"]).split("\n").filter(Boolean).map((l) => l.split(": ")[1].split("@")[0])).toEqual(["lo", "veth0-1"]);
+
+  // none mode: lo and nothing else
+  const none = JSON.parse(ok(["ip", "-n", "lk-none", "-j", "addr", "show"])) as { ifname: string; flags: string[] }[];
+  expect(none.map((l) => l.ifname)).toEqual(["lo"]);
+  expect(none[0].flags).toContain("UP");
+
+  // multi-homed: eth0 on A, eth1 on B; A reached directly, everything else through B
+  expect(ping("lk-mh", "10.250.30.12")).toBe(true);
+  const routes = JSON.parse(ok(["ip", "-n", "lk-mh", "-j", "route", "show", "default"])) as { gateway: string }[];
+  expect(routes.map((r) => r.gateway)).toEqual(["10.250.31.1"]);
+  servers.push(await serve(ext, "tcp", 9000, "ext"));
+  expect(request("lk-mh", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
+
+  // host route: 10.77.0.5 answers from behind lk-pa only because the host routes there
+  ok(["ip", "-n", "lk-pa", "addr", "add", "10.77.0.5/32", "dev", "lo"]);
+  expect(ping(host, "10.77.0.5")).toBe(true);
+  expect(JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show", "10.77.0.0/24"])))[0]).toMatchObject({ gateway: "10.250.30.12", protocol: "77" });
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+
+  // the route on ns2 removed from the code: gone from the kernel, and ns1 -> ns2 stops
+  project.useMain(main(false));
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (route removed)");
+  expect(ok(["ip", "-n", "ns2", "route", "show", "192.168.20.0/24"]).trim()).toBe("");
+  expect(ping("ns1", "192.168.21.11")).toBe(false);
+
+  must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
+  expect(hostState(host)).toEqual(before);
+});

@@ -5,7 +5,7 @@ import { Construct } from "constructs";
 import { message, NetlabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
-import { checkName, deriveName, MAX_IFNAME, shortHash } from "./names";
+import { checkName, checkNameservers, deriveName, MAX_IFNAME, shortHash } from "./names";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
 import type { Sandbox } from "./sandbox";
@@ -49,6 +49,12 @@ export interface EndpointOptions {
    * @default - true for an endpoint with its own namespace; false in a sandbox
    */
   readonly defaultRoute?: boolean;
+  /**
+   * Nameservers for the namespace's resolv.conf (/etc/netns/<netns>/resolv.conf, which
+   * `ip netns exec` and workloads see as /etc/resolv.conf). In a sandbox, set them on it.
+   * @default - none: the host's resolv.conf shows through
+   */
+  readonly nameservers?: readonly string[];
 }
 
 export interface EndpointProps extends EndpointOptions {
@@ -83,6 +89,10 @@ export class Endpoint extends Construct {
       throw new NetlabValidationError(this, KIND, "netns", "is given together with sandbox", "leave netns out: the endpoint joins the sandbox's namespace");
     }
     this.sandbox = props.sandbox;
+    if (props.nameservers !== undefined) {
+      if (props.sandbox) throw new NetlabValidationError(this, KIND, "nameservers", "is set on an endpoint in a sandbox", "set nameservers on the Sandbox: the namespace is its");
+      checkNameservers(this, KIND, props.nameservers);
+    }
     this.defaultRoute = props.defaultRoute ?? !props.sandbox;
     this.netns = props.sandbox ? props.sandbox.netns : props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
     // in a sandbox: eth0, eth1, ... in the order endpoints join it
@@ -105,6 +115,7 @@ export class Endpoint extends Construct {
       this.mac = mac;
     }
     props.network._register(this);
+    if (props.nameservers) stack._setNameservers(this.netns, props.nameservers);
 
     this.resource = new NetopsResource(this, "Namespace", {
       stack,

@@ -66,6 +66,8 @@ export class LabStack extends TerraformStack {
   /** Runs the kernel work; every lab object is created after it (see the top of this file). */
   readonly applier: NetopsResource;
   private readonly members: Construct[] = [];
+  private readonly names: NetopsResource;
+  private readonly nameservers = new Map<string, readonly string[]>();
   private runnerAsset?: TerraformAsset;
   private labCache?: { path: string; text: string };
 
@@ -88,6 +90,9 @@ export class LabStack extends TerraformStack {
       run: { when: "create", verb: "converge", arg: "lab" },
       after: owner,
     });
+    // /etc/netns/<ns>/hosts for every namespace with endpoints: the endpoints of the
+    // networks it is on, by namespace name (and resolv.conf where nameservers are set)
+    this.names = new NetopsResource(this, "netlab-names", { stack: this, spec: () => this.namesSpec() });
     addCustomSynthesis(this, {
       onSynthesize: (session: ISynthesisSession) => {
         const dir = dirname(join(session.manifest.outdir, session.manifest.forStack(this).synthesizedStackPath));
@@ -112,6 +117,24 @@ export class LabStack extends TerraformStack {
    */
   membersOf<T>(cls: abstract new (...args: never[]) => T): T[] {
     return this.members.filter((m): m is Construct & T => m instanceof cls);
+  }
+
+  /** @internal a sandbox or endpoint with its own namespace sets that namespace's nameservers */
+  _setNameservers(netns: string, servers: readonly string[]): void {
+    this.nameservers.set(netns, servers);
+  }
+
+  private namesSpec() {
+    const all = this.membersOf(NetopsResource).filter((r) => r.hasSpec && r !== this.names).map((r) => r.spec);
+    const endpoints = all.flatMap((s) => (s.kind === "endpoint" ? [s] : []));
+    const namespaces = [...new Set([...endpoints.map((e) => e.netns), ...this.nameservers.keys()])].sort();
+    const files = namespaces.map((netns) => {
+      const bridges = new Set(endpoints.filter((e) => e.netns === netns).map((e) => e.bridge));
+      const hosts = endpoints.filter((e) => bridges.has(e.bridge)).map((e): [string, string] => [e.address, e.netns]);
+      const servers = this.nameservers.get(netns);
+      return { netns, hosts, ...(servers ? { nameservers: [...servers] } : {}) };
+    });
+    return { kind: "names" as const, files };
   }
 
   /** Every object spec the stack declares, in apply order: what `netops converge` makes true. */

@@ -34,3 +34,12 @@ export function checkName(scope: IConstruct, kind: string, prop: string, name: s
   }
   return name;
 }
+
+/** Nameservers for a resolv.conf: IPv4 addresses, at most 3 (the resolver reads no more). */
+export function checkNameservers(scope: IConstruct, kind: string, servers: readonly string[]): void {
+  if (servers.length === 0 || servers.length > 3) {
+    throw new NetlabValidationError(scope, kind, "nameservers", `has ${servers.length} entries`, "give 1 to 3 IPv4 addresses (the resolver reads no more than 3)");
+  }
+  const bad = servers.find((n) => !/^\d+\.\d+\.\d+\.\d+$/.test(n) || n.split(".").some((o) => Number(o) > 255));
+  if (bad !== undefined) throw new NetlabValidationError(scope, kind, "nameservers", `"${bad}" is not an IPv4 address`, 'write each as four decimal numbers, e.g. "192.168.88.1"');
+}

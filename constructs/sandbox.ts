@@ -4,7 +4,7 @@
 import { Construct } from "constructs";
 import { message } from "./errors";
 import { LabStack } from "./lab-stack";
-import { checkName, deriveName } from "./names";
+import { checkName, checkNameservers, deriveName } from "./names";
 import { NetopsResource } from "./netops-resource";
 
 export interface SandboxProps {
@@ -13,6 +13,12 @@ export interface SandboxProps {
    * @default - the construct id, lower-cased, cut to fit with a hash when cut
    */
   readonly netns?: string;
+  /**
+   * Nameservers for its resolv.conf (/etc/netns/<netns>/resolv.conf, which `ip netns
+   * exec` and workloads see as /etc/resolv.conf).
+   * @default - none: the host's resolv.conf shows through
+   */
+  readonly nameservers?: readonly string[];
 }
 
 const KIND = "Sandbox";
@@ -26,6 +32,10 @@ export class Sandbox extends Construct {
     const stack = LabStack.of(this);
     this.netns = props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
     this.resource = new NetopsResource(this, "Namespace", { stack, spec: () => ({ kind: "sandbox", netns: this.netns }) });
+    if (props.nameservers) {
+      checkNameservers(this, KIND, props.nameservers);
+      stack._setNameservers(this.netns, props.nameservers);
+    }
     stack._register(this);
     this.node.addValidation({
       validate: () => {

@@ -1,5 +1,7 @@
 // The one place that runs kernel commands: argv arrays through execa, never a shell.
 import { execa } from "execa";
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { startDaemon, stopDaemon } from "./daemon";
 import type { Step } from "./step";
 
@@ -45,7 +47,27 @@ export async function run(argv: readonly string[], input?: string): Promise<RunR
 async function execute(s: Step): Promise<{ ok: boolean; stdout?: string; stderr: string }> {
   if (s.daemon) return startDaemon(s.argv, s.daemon);
   if (s.stop) return stopDaemon(s.stop);
+  if (s.file) return writeOrDelete(s.file.path, s.file.content);
   return run(s.argv, s.input);
+}
+
+function writeOrDelete(path: string, content: string | null): { ok: boolean; stderr: string } {
+  try {
+    if (content !== null) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    } else {
+      rmSync(path, { force: true });
+      try {
+        rmdirSync(dirname(path));
+      } catch {
+        // other files still there
+      }
+    }
+    return { ok: true, stderr: "" };
+  } catch (err) {
+    return { ok: false, stderr: (err as Error).message };
+  }
 }
 
 /** Test hooks: fail (with rollback) or die (SIGKILL, no rollback) after the k-th command. */

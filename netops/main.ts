@@ -17,6 +17,7 @@ import { networkOps } from "./network";
 import { HostView } from "./observe";
 import { portMappingOps } from "./portmap";
 import { linkOps } from "./link";
+import { namesOps } from "./names";
 import { routeOps } from "./route";
 import { sandboxOps } from "./sandbox";
 import { workloadOps } from "./workload";
@@ -25,7 +26,7 @@ import { hold, release } from "./shared-sysctl";
 import { NETNS_DIR } from "./step";
 
 function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
-  const table = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, workload: workloadOps } as const;
+  const table = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, workload: workloadOps } as const;
   return table[s.kind] as unknown as Ops<ObjectSpec, unknown>;
 }
 
@@ -39,7 +40,7 @@ const logFor = (s: ObjectSpec) => log(labelOf(s));
 
 const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
-const APPLY_ORDER = ["network", "sandbox", "endpoint", "link", "portmap", "route", "workload"] as const;
+const APPLY_ORDER = ["network", "sandbox", "endpoint", "link", "portmap", "route", "names", "workload"] as const;
 const byRemovalOrder = (a: ObjectSpec, b: ObjectSpec) => REMOVAL_ORDER[a.kind] - REMOVAL_ORDER[b.kind];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

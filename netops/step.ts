@@ -12,6 +12,8 @@ export interface Step {
   readonly daemon?: Daemon;
   /** Stop the process a daemon step started (argv is unused). */
   readonly stop?: Daemon;
+  /** Write a file (content), or delete it (null) and its folder once empty (argv is unused). */
+  readonly file?: { readonly path: string; readonly content: string | null };
 }
 
 /** Where a long-lived process keeps its pid (with its start time, so a reused pid is never ours) and its output. */

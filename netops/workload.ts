@@ -6,7 +6,7 @@ import type { WorkloadSpec } from "../spec/schema";
 import { runningPid } from "./daemon";
 import { hostDir } from "./ledger";
 import type { Ops } from "./resource";
-import { NETNS_DIR, onHost, type Daemon, type Step } from "./step";
+import { onHost, type Daemon, type Step } from "./step";
 
 export interface WorkloadObs {
   readonly pid: number | null;
@@ -24,8 +24,9 @@ export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
   observe: async (s) => ({ pid: runningPid(daemonOf(s)) }),
   drift: (s, o) => (o.pid === null ? [`missing: process ${s.command[0]} ${where(s)} is not running`] : []),
   converge(s) {
-    // nsenter --net only: the process sees the namespace's network and the host's files
-    const argv = s.netns ? ["nsenter", `--net=${NETNS_DIR}/${s.netns}`, "--", ...s.command] : onHost(s, s.command);
+    // ip netns exec, as a container would: /etc/netns/<ns>/hosts and resolv.conf (names.ts)
+    // become its /etc/hosts and /etc/resolv.conf
+    const argv = s.netns ? ["ip", "netns", "exec", s.netns, ...s.command] : onHost(s, s.command);
     const d = daemonOf(s);
     const stop: Step = { what: `stop ${s.name}`, argv: [], stop: d };
     return [{ what: `start ${s.name} ${where(s)}: ${s.command.join(" ")} (log ${d.logFile})`, argv, daemon: d, undo: stop }];

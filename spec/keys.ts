@@ -19,8 +19,10 @@ export function specKey(spec: ObjectSpec): string {
       return `link-${spec.a.netns}.${spec.a.ifname}`;
     case "route":
       return `route-${spec.netns ?? "host"}-${spec.dst.replace("/", "_")}`;
+    case "names":
+      return "names";
   }
 }
 
 /** Removal order: what hangs off an object goes before it (a process holds its namespace). */
-export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { workload: 0, route: 1, portmap: 2, link: 3, endpoint: 4, sandbox: 5, network: 6 };
+export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { workload: 0, names: 1, route: 2, portmap: 3, link: 4, endpoint: 5, sandbox: 6, network: 7 };

@@ -88,6 +88,19 @@ const linkEnd = z.object({ netns, ifname, address: cidr.optional() }).strict();
 /** A veth pair straight between two namespaces, no bridge. */
 export const LinkSpec = z.object({ ...common, kind: z.literal("link"), a: linkEnd, b: linkEnd, mtu: z.number().int().min(68).max(65535) }).strict();
 
+/**
+ * Name resolution inside namespaces: /etc/netns/<ns>/hosts (every endpoint of the
+ * networks the namespace is on, by namespace name) and resolv.conf when nameservers are
+ * set. `ip netns exec` (and so every workload) sees them as /etc/hosts and /etc/resolv.conf.
+ */
+export const NamesSpec = z
+  .object({
+    ...common,
+    kind: z.literal("names"),
+    files: z.array(z.object({ netns, hosts: z.array(z.tuple([ipv4, netns])), nameservers: z.array(ipv4).optional() }).strict()),
+  })
+  .strict();
+
 /** A static route in a namespace, or on the host when `netns` is absent. */
 export const RouteSpec = z
   .object({ ...common, kind: z.literal("route"), netns: netns.optional(), dst: cidr, via: ipv4.optional(), dev: ifname.optional() })
@@ -139,7 +152,7 @@ export const SweepSpec = z
   .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })
   .strict();
 
-export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, StackSpec, SweepSpec]);
+export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, NamesSpec, StackSpec, SweepSpec]);
 
 export type NetworkSpec = z.infer<typeof NetworkSpec>;
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
@@ -148,11 +161,12 @@ export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
 export type SandboxSpec = z.infer<typeof SandboxSpec>;
 export type LinkSpec = z.infer<typeof LinkSpec>;
 export type RouteSpec = z.infer<typeof RouteSpec>;
+export type NamesSpec = z.infer<typeof NamesSpec>;
 export type StackSpec = z.infer<typeof StackSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
-export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec;
+export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec | NamesSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 

@@ -51,6 +51,8 @@ describe("lab-stack synth", () => {
       expect.stringMatching(/^workload-ns01-web name=ns01-web netns=ns01 command=\["node","-e","require/),
       "portmap-tcp-any-8080 protocol=tcp hostPort=8080 address=192.168.88.11 port=80 bridge=br01",
       "endpoint-ns02 netns=ns02 hostIf=veth-ns02 ifname=eth0 address=192.168.88.12 prefix=24 gateway=192.168.88.1 mtu=1500 bridge=br01",
+      // each namespace's hosts file: every endpoint of its networks, by namespace name
+      'names files=[{"netns":"ns01","hosts":[["192.168.88.11","ns01"],["192.168.88.12","ns02"]]},{"netns":"ns02","hosts":[["192.168.88.11","ns01"],["192.168.88.12","ns02"]]}]',
     ]);
     // the runner's specs are in the lab file (and in null_resource's map triggers)
     const stack = new BridgeLabStack(Testing.app(), "lab-stack");
@@ -59,6 +61,7 @@ describe("lab-stack synth", () => {
       expect.objectContaining({ kind: "endpoint", netns: "ns01", address: "192.168.88.11", gateway: "192.168.88.1", hostIf: "veth-ns01", ifname: "eth0", bridge: "br01" }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
       expect.objectContaining({ kind: "portmap", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" }),
+      expect.objectContaining({ kind: "names", files: [expect.objectContaining({ netns: "ns01" }), expect.objectContaining({ netns: "ns02" })] }),
       expect.objectContaining({ kind: "workload", name: "ns01-web", netns: "ns01", command: ["node", "-e", expect.stringContaining("hello from ns01")] }),
     ]);
     const out = JSON.parse(json).output;
@@ -96,11 +99,11 @@ describe("lab-stack synth", () => {
     const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
     net.addEndpoint("a", { netns: "a" }).publish("web", { hostPort: 80, containerPort: 80 });
     const kinds = stack.objectSpecs.map((s) => s.kind);
-    expect(kinds).toEqual(["network", "endpoint", "portmap"]);
+    expect(kinds).toEqual(["network", "endpoint", "portmap", "names"]);
     const lab1 = applier(Testing.synth(stack))[1].triggers_replace.lab;
     const stack2 = new LabStack(Testing.app(), "lab");
     new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
-    expect(stack2.objectSpecs.map((s) => s.kind)).toEqual(["network"]);
+    expect(stack2.objectSpecs.map((s) => s.kind)).toEqual(["network", "names"]);
     const lab2 = applier(Testing.synth(stack2))[1].triggers_replace.lab;
     expect(lab2).not.toBe(lab1); // removing a construct changes the file, so Terraform re-runs the converge
     // an empty stack still has its owner and apply resource: deleting every construct removes everything
@@ -117,7 +120,7 @@ describe("lab-stack synth", () => {
     const lab = Object.values(tf.resource.terraform_data as Record<string, any>).find((r) => r.triggers_replace.lab).triggers_replace.lab;
     const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
     expect(file).toEqual({ v: 1, stack: "lab-stack", kind: "lab", specs: stack.objectSpecs });
-    expect(file.specs).toHaveLength(5);
+    expect(file.specs).toHaveLength(6);
   });
 
   test("children are replaced with their parent (replace_triggered_by), so replacing a network rebuilds endpoints and mappings", () => {

@@ -1,7 +1,7 @@
 // End to end: the real `cdktf deploy lab-stack` / `cdktf destroy lab-stack` inside a
 // sandbox host namespace, checked with real traffic from an "external" namespace.
 import { existsSync } from "node:fs";
-import { ok, requireRoot, type Out } from "../helpers/cmd";
+import { cmd, ok, requireRoot, type Out } from "../helpers/cmd";
 import { projectCopy } from "../helpers/project";
 import { addExternal, addHost, delNs, EXT_ADDR, HOST_ADDR, hostState, inNs, uniq } from "../helpers/sandbox";
 import { http, ping, processesWith, request, serve, type Server } from "../helpers/traffic";
@@ -51,6 +51,9 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   expect(ping("ns01", "192.168.88.12")).toBe(true);
   expect(ping("ns02", "192.168.88.11")).toBe(true);
   expect(ping("ns01", "192.168.88.1")).toBe(true);
+  // names: each namespace's /etc/hosts (seen through ip netns exec) lists the network's endpoints
+  expect(ok(["ip", "netns", "exec", "ns01", "getent", "hosts", "ns02"]).trim()).toBe("192.168.88.12   ns02");
+  expect(cmd(["ip", "netns", "exec", "ns02", "ping", "-c1", "-W1", "ns01"]).code).toBe(0);
 
   servers.push(await serve(ext, "tcp", 9000, "ext"));
   // published port: external client -> sandbox host address:8080 -> ns01:80, where the
@@ -63,7 +66,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   expect(request("ns01", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
 
   // drift: delete a veth, a route and the DNAT rule out of band; verify lists each; repair fixes
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/5 objects match the kernel/);
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/6 objects match the kernel/);
   ok(inNs(host, ["ip", "link", "del", "veth-ns02"]));
   ok(["ip", "-n", "ns01", "route", "del", "default"]);
   ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NETLAB-DNAT-br01"]));
@@ -83,6 +86,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   for (const ns of LAB_NS) expect(existsSync(`/run/netns/${ns}`)).toBe(false);
   expect(hostState(host)).toEqual(before);
   expect(processesWith(WEB_MARK)).toEqual([]); // the workload is stopped, no orphan
+  expect(existsSync("/etc/netns/ns01")).toBe(false); // and the names files are gone
   process.stdout.write(`lab-stack wall time: deploy ${deployMs} ms, destroy ${destroyMs} ms\n`);
 });
 

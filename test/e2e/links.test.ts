@@ -3,6 +3,7 @@
 // ways only once both sides have their route), a route on the host, a sandbox with
 // nothing but lo (none mode), and a sandbox on two networks (multi-homed, one default
 // route, chosen explicitly).
+import { existsSync } from "node:fs";
 import { must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
 import { EXT_ADDR, HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
@@ -27,7 +28,7 @@ new VethLink(stack, "Veth0", {
 new Route(stack, "Ns1To21", { sandbox: ns1, destination: "192.168.21.0/24", device: "veth0-1" });
 ${bothRoutes ? 'new Route(stack, "Ns2To20", { sandbox: ns2, destination: "192.168.20.0/24", device: "veth0-2" });' : ""}
 // none mode
-new Sandbox(stack, "None", { netns: "lk-none" });
+new Sandbox(stack, "None", { netns: "lk-none", nameservers: ["192.0.2.53", "192.0.2.54"] });
 // multi-homed: on A and B, the default route through B
 const a = new ContainerNetwork(stack, "A", { subnet: "10.250.30.0/24", bridgeName: "lka" });
 const b = new ContainerNetwork(stack, "B", { subnet: "10.250.31.0/24", bridgeName: "lkb" });
@@ -59,6 +60,10 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
   const none = JSON.parse(ok(["ip", "-n", "lk-none", "-j", "addr", "show"])) as { ifname: string; flags: string[] }[];
   expect(none.map((l) => l.ifname)).toEqual(["lo"]);
   expect(none[0].flags).toContain("UP");
+  // its resolv.conf, as set (ip netns exec mounts /etc/netns/lk-none/resolv.conf over /etc/resolv.conf)
+  expect(ok(["ip", "netns", "exec", "lk-none", "cat", "/etc/resolv.conf"])).toMatch(/^# netlab:lab-stack.*\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\n$/);
+  // a multi-homed sandbox resolves the endpoints of both its networks
+  expect(ok(["ip", "netns", "exec", "lk-mh", "getent", "hosts", "lk-pa"]).trim()).toBe("10.250.30.12    lk-pa");
 
   // multi-homed: eth0 on A, eth1 on B; A reached directly, everything else through B
   expect(ping("lk-mh", "10.250.30.12")).toBe(true);
@@ -81,4 +86,5 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);
+  expect(existsSync("/etc/netns/lk-none")).toBe(false);
 });

@@ -1,0 +1,55 @@
+// Names inside namespaces: /etc/netns/<ns>/hosts and resolv.conf, which `ip netns exec`
+// (and so every workload) sees as /etc/hosts and /etc/resolv.conf. Files netlab writes
+// start with its mark; a file without it is someone else's and is left alone.
+import { readFileSync } from "node:fs";
+import type { NamesSpec } from "../spec/schema";
+import { ForeignObjectError, type Ops } from "./resource";
+import { ownerMark, type Step } from "./step";
+
+export const ETC_NETNS = "/etc/netns";
+
+type File = { readonly path: string; readonly content: string };
+
+function wanted(s: NamesSpec): File[] {
+  const head = `# ${ownerMark(s.stack)}: written by netlab, removed on destroy\n`;
+  return s.files.flatMap((f) => [
+    { path: `${ETC_NETNS}/${f.netns}/hosts`, content: head + ["127.0.0.1\tlocalhost", ...f.hosts.map(([a, n]) => `${a}\t${n}`)].join("\n") + "\n" },
+    ...(f.nameservers ? [{ path: `${ETC_NETNS}/${f.netns}/resolv.conf`, content: head + f.nameservers.map((n) => `nameserver ${n}`).join("\n") + "\n" }] : []),
+  ]);
+}
+
+const read = (path: string): string | null => {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+};
+
+export type NamesObs = ReadonlyMap<string, string | null>;
+
+export const namesOps: Ops<NamesSpec, NamesObs> = {
+  label: () => "names",
+  observe: async (s) => new Map(wanted(s).map((f) => [f.path, read(f.path)])),
+  drift(s, o, claimed) {
+    const out: string[] = [];
+    for (const f of wanted(s)) {
+      const now = o.get(f.path) ?? null;
+      if (now === null) out.push(`missing: ${f.path}`);
+      else if (!now.startsWith(`# ${ownerMark(s.stack)}:`) && !claimed) throw new ForeignObjectError(`${f.path} exists and is not netlab's; remove it or leave this namespace's names to it`);
+      else if (now !== f.content) out.push(`different: ${f.path}`);
+    }
+    return out;
+  },
+  converge: (s, o): Step[] =>
+    wanted(s)
+      .filter((f) => o.get(f.path) !== f.content)
+      .map((f) => ({ what: `write ${f.path}`, argv: [], file: { path: f.path, content: f.content }, undo: { what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } } })),
+  remove: (s, o, claimed): Step[] =>
+    wanted(s)
+      .filter((f) => {
+        const now = o.get(f.path);
+        return now != null && (claimed || now.startsWith(`# ${ownerMark(s.stack)}:`));
+      })
+      .map((f) => ({ what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } })),
+};

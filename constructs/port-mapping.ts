@@ -20,6 +20,12 @@ export interface PortMappingOptions {
    */
   readonly containerPort?: number;
   /**
+   * Last port of a range hostPort..hostPortEnd, published to the same ports inside (a
+   * range cannot be shifted: leave containerPort out or equal to hostPort).
+   * @default - a single port
+   */
+  readonly hostPortEnd?: number;
+  /**
    * @default Protocol.TCP
    */
   readonly protocol?: Protocol;
@@ -40,6 +46,7 @@ const KIND = "PortMapping";
 export class PortMapping extends Construct {
   readonly endpoint: Endpoint;
   readonly hostPort: number;
+  readonly hostPortEnd?: number;
   readonly containerPort: number;
   readonly protocol: Protocol;
   readonly hostIp?: string;
@@ -58,6 +65,11 @@ export class PortMapping extends Construct {
     this.endpoint = props.endpoint;
     this.hostPort = port("hostPort", props.hostPort);
     this.containerPort = port("containerPort", props.containerPort ?? props.hostPort);
+    if (props.hostPortEnd !== undefined) {
+      this.hostPortEnd = port("hostPortEnd", props.hostPortEnd);
+      if (this.hostPortEnd <= this.hostPort) throw new NetlabValidationError(this, KIND, "hostPortEnd", `${this.hostPortEnd} is not above hostPort ${this.hostPort}`, "give the last port of the range, above hostPort, or leave it out");
+      if (this.containerPort !== this.hostPort) throw new NetlabValidationError(this, KIND, "containerPort", `${this.containerPort} differs from hostPort ${this.hostPort} in a range`, "publish a range to the same ports inside: leave containerPort out");
+    }
     this.protocol = props.protocol ?? Protocol.TCP;
     if (!Object.values(Protocol).includes(this.protocol)) {
       throw new NetlabValidationError(this, KIND, "protocol", `"${this.protocol}" is not supported`, "use Protocol.TCP or Protocol.UDP");
@@ -74,6 +86,7 @@ export class PortMapping extends Construct {
         kind: "portmap",
         protocol: this.protocol,
         hostPort: this.hostPort,
+        ...(this.hostPortEnd ? { hostPortEnd: this.hostPortEnd } : {}),
         ...(this.hostIp ? { hostIp: this.hostIp } : {}),
         address: this.endpoint.address,
         port: this.containerPort,
@@ -87,9 +100,10 @@ export class PortMapping extends Construct {
   private validateStack(stack: LabStack): string[] {
     // Two mappings clash when protocol and port match and their host addresses overlap
     // (an unbound one listens on every address).
+    const end = (m: PortMapping) => m.hostPortEnd ?? m.hostPort;
     const clash = stack
       .membersOf(PortMapping)
-      .find((c) => c.protocol === this.protocol && c.hostPort === this.hostPort && (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp));
+      .find((c) => c.protocol === this.protocol && c.hostPort <= end(this) && this.hostPort <= end(c) && (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp));
     if (clash && clash !== this) {
       return [message(KIND, "hostPort", `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"} is already published by ${clash.node.path}`, "use another hostPort, or bind each mapping to its own hostIp")];
     }

@@ -88,6 +88,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       if (h.master !== s.bridge) out.push(`different: ${s.hostIf} attached to ${h.master ?? "nothing"}, want ${s.bridge}`);
       if (!isUp(h)) out.push(`different: ${s.hostIf} is down`);
       if ((h.linkinfo?.info_slave_data?.isolated ?? false) !== (s.isolated ?? false)) out.push(`different: ${s.hostIf} port isolation ${s.isolated ? "off" : "on"}, want ${s.isolated ? "on" : "off"}`);
+      if (h.linkinfo?.info_slave_data?.hairpin === false) out.push(`different: ${s.hostIf} hairpin off, want on`);
     }
     return out;
   },
@@ -112,7 +113,9 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     const attach = `link set dev ${s.hostIf} alias ${mark} master ${s.bridge} addrgenmode none up`;
     // ICC off: an isolated bridge port cannot talk to the network's other isolated ports,
     // only to the bridge itself (the gateway), at layer 2, with no netfilter involved
-    const isolation = `link set dev ${s.hostIf} type bridge_slave isolated ${s.isolated ? "on" : "off"}`;
+    // hairpin: a connection from this endpoint to a published port of its own, DNAT'd by
+    // the host (br_netfilter), goes back out the port it came in by
+    const isolation = `link set dev ${s.hostIf} type bridge_slave isolated ${s.isolated ? "on" : "off"} hairpin on`;
     const inside = (o.inside ?? []).find((l) => l.ifname === s.ifname);
     if (o.nsExists && o.hostLink && inside && (!s.mac || inside.address === s.mac) && inside.mtu === s.mtu) {
       return [hostBatch(s, `attach ${s.hostIf} to ${s.bridge}`, [attach, isolation]), configure];
@@ -121,7 +124,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     // one path is easier to trust than many repairs. The namespace is created by the
     // same host batch as the veth, whose inside end is made in it under its final name.
     const peer = ["peer", "name", s.ifname, "netns", s.netns, "mtu", String(s.mtu), ...(s.mac ? ["address", s.mac] : [])];
-    const veth = [`link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`, attach, ...(s.isolated ? [isolation] : [])];
+    const veth = [`link add name ${s.hostIf} mtu ${s.mtu} type veth ${peer.join(" ")}`, attach, isolation];
     if (s.shared) {
       // joining a Sandbox's namespace (it exists: sandboxes are made first)
       return [

@@ -48,9 +48,16 @@ export function networkRules(s: NetworkSpec): Rule[] {
   const r = (table: "nat" | "filter", chain: string, args: string[], where: Partial<Pick<Rule, "insert" | "insertAfter">> = {}) => ({ ...marked(s.stack, table, chain, args), ...where });
   const internal = s.internal === true;
   const rules: Rule[] = [
-    // published ports: any local destination address, from outside and from the host itself
-    r("nat", "PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
+    // published ports: any local destination address, from outside and from the host
+    // itself. Loopback only from the host itself: a neighbour sending to 127.0.0.1 must
+    // not be let in (moby#45610), so PREROUTING leaves 127.0.0.0/8 alone.
+    r("nat", "PREROUTING", ["!", "-d", "127.0.0.0/8", "-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
     r("nat", "OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
+    // hairpin: an endpoint reaching a published port of its own network through the host
+    // sees the answer come back the same way (the server sees the gateway as the client)
+    r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "-d", `${s.subnet}/${s.prefix}`, "-o", br, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"]),
+    // the host's own 127.0.0.1 to a published port: leaves through the bridge as the gateway
+    r("nat", "POSTROUTING", ["-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"]),
     // first in FORWARD, so a host whose FORWARD ends in DROP/REJECT still passes our traffic
     r("filter", "FORWARD", ["-o", br, "-j", inChain(br)], { insert: true }),
     r("filter", "FORWARD", ["-i", br, "-j", outChain(br)], { insertAfter: "-j NETLAB-IN-" }),
@@ -80,7 +87,12 @@ export interface NetworkObs {
   readonly link: Link | null;
   readonly rules: Ruleset;
   readonly ipForward: string;
+  /** route_localnet of the bridge: the host's 127.0.0.1 may leave through it to a published port. */
+  readonly localnet?: string;
 }
+
+/** Slash form: a bridge name may hold dots, which the dotted form would split. */
+const localnetKey = (s: NetworkSpec) => `net/ipv4/conf/${s.bridge}/route_localnet`;
 
 const isUp = (l: Link) => l.flags.includes("UP");
 const hasAddr = (l: Link, a: string, p: number) => (l.addr_info ?? []).some((i) => i.family === "inet" && i.local === a && i.prefixlen === p);
@@ -93,7 +105,8 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
 
   async observe(s, view) {
     const [link, save, ipForward] = await Promise.all([view.link(s.bridge), view.iptables(), view.sysctl("net.ipv4.ip_forward")]);
-    return { link, rules: parseSave(save), ipForward };
+    const localnet = link ? await view.sysctl(localnetKey(s)) : "0";
+    return { link, rules: parseSave(save), ipForward, localnet };
   },
 
   drift(s, o, claimed) {
@@ -114,6 +127,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       if (l.ifalias !== ownerMark(s.stack)) out.push(`missing: owner mark on ${s.bridge}`);
     }
     if (o.ipForward !== "1") out.push(`different: net.ipv4.ip_forward=${o.ipForward}, want 1`);
+    if (l && o.localnet !== "1") out.push(`different: ${localnetKey(s)}=${o.localnet}, want 1`);
     for (const r of networkRules(s)) if (!hasRule(o.rules, r)) out.push(`missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`);
     return out;
   },
@@ -140,6 +154,10 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
           "",
         ].join("\n"),
       });
+    }
+    if (!l || o.localnet !== "1") {
+      // the bridge's own setting: it goes with the bridge, nothing to restore
+      steps.push({ what: `route_localnet on ${s.bridge}`, argv: onHost(s, ["sysctl", "-qw", `${localnetKey(s)}=1`]) });
     }
     const what = [`chains ${dnatChain(s.bridge)}, ${inChain(s.bridge)}, ${outChain(s.bridge)}`, s.icc === false ? "no ICC" : "", s.internal ? "internal" : "", s.connect?.length ? `open to ${s.connect.join(", ")}` : "", s.masquerade && !s.internal ? "MASQUERADE" : ""];
     const fw = ensureStep(s, `firewall for ${s.bridge}: ${what.filter(Boolean).join(", ")}`, o.rules, networkChains(s), networkRules(s));

@@ -10,7 +10,7 @@ export function specKey(spec: ObjectSpec): string {
     case "endpoint":
       return `endpoint-${spec.netns}`;
     case "portmap":
-      return `portmap-${spec.protocol}-${spec.hostIp ?? "any"}-${spec.hostPort}`;
+      return `portmap-${spec.protocol}-${spec.hostIp ?? "any"}-${spec.hostPort}${spec.hostPortEnd ? `-${spec.hostPortEnd}` : ""}`;
     case "workload":
       return `workload-${spec.name}`;
     case "sandbox":

@@ -112,6 +112,8 @@ export const PortMappingSpec = z
     kind: z.literal("portmap"),
     protocol: z.enum(["tcp", "udp"]),
     hostPort: port,
+    /** Last port of a range published to the same ports inside. Absent = one port. */
+    hostPortEnd: port.optional(),
     hostIp: ipv4.optional(),
     address: ipv4,
     port,

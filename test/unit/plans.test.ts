@@ -83,6 +83,7 @@ describe("network plan", () => {
     expect(steps.map((s) => s.argv)).toEqual([
       [...NS, "ip", "link", "add", "name", "br01", "type", "bridge"],
       [...NS, "ip", "-batch", "-"],
+      [...NS, "sysctl", "-qw", "net/ipv4/conf/br01/route_localnet=1"],
       [...NS, "iptables-restore", "-w", "--noflush"],
     ]);
     expect(networkOps.sysctls?.(net)).toEqual({ "net.ipv4.ip_forward": "1" });
@@ -90,12 +91,14 @@ describe("network plan", () => {
     expect(steps[1].input).toContain(`link set dev br01 alias netlab:lab mtu 1500 address ${bridgeMac(net)} addrgenmode none\n`);
     expect(bridgeMac(net)).toMatch(/^02(:[0-9a-f]{2}){5}$/);
     expect(bridgeMac({ ...net, bridge: "br02" })).not.toBe(bridgeMac(net));
-    expect(steps[2].input).toBe(
+    expect(steps[3].input).toBe(
       [
         "*nat",
         ":NETLAB-DNAT-br01 - [0:0]",
-        "-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment netlab:lab -j NETLAB-DNAT-br01",
+        "-A PREROUTING ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -m comment --comment netlab:lab -j NETLAB-DNAT-br01",
         "-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment netlab:lab -j NETLAB-DNAT-br01",
+        "-A POSTROUTING -s 192.168.88.0/24 -d 192.168.88.0/24 -o br01 -m conntrack --ctstate DNAT -m comment --comment netlab:lab -j MASQUERADE",
+        "-A POSTROUTING -s 127.0.0.0/8 -o br01 -m comment --comment netlab:lab -j MASQUERADE",
         "-A POSTROUTING -s 192.168.88.0/24 ! -o br01 -m comment --comment netlab:lab -j MASQUERADE",
         "COMMIT",
         "*filter",
@@ -128,11 +131,13 @@ describe("network plan", () => {
     expect(lines).not.toContain("NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT");
     expect(lines).toContain("NETLAB-IN-br01 -i br02 -m comment --comment netlab:lab -j ACCEPT");
     expect(lines).toContain("NETLAB-OUT-br01 -m comment --comment netlab:lab -j DROP");
-    expect(lines.some((l) => l.includes("MASQUERADE"))).toBe(false);
+    expect(lines.some((l) => l.includes("! -o br01") && l.includes("MASQUERADE"))).toBe(false);
   });
 
   test("GIVEN masquerade off THEN no POSTROUTING rule", () => {
-    expect(networkRules({ ...net, masquerade: false }).some((r) => r.chain === "POSTROUTING")).toBe(false);
+    const post = networkRules({ ...net, masquerade: false }).filter((r) => r.chain === "POSTROUTING").map((r) => r.args.join(" "));
+    // only hairpin and the host's loopback remain, which are not the subnet going out
+    expect(post.every((a) => a.includes("-o br01 "))).toBe(true);
   });
 
   test("GIVEN no sandbox host THEN commands run on the host without nsenter", () => {

@@ -142,7 +142,8 @@ export class LabStack extends TerraformStack {
     const specs = this.membersOf(NetopsResource)
       .filter((r) => r.hasSpec)
       .map((r) => r.spec)
-      .filter(isObjectSpec);
+      .filter(isObjectSpec)
+      .filter((s) => s.kind !== "names" || s.files.length > 0); // no namespaces, no names to keep
     return specs.sort((a, b) => REMOVAL_ORDER[b.kind] - REMOVAL_ORDER[a.kind] || specKey(a).localeCompare(specKey(b)));
   }
 

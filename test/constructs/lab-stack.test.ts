@@ -103,7 +103,7 @@ describe("lab-stack synth", () => {
     const lab1 = applier(Testing.synth(stack))[1].triggers_replace.lab;
     const stack2 = new LabStack(Testing.app(), "lab");
     new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
-    expect(stack2.objectSpecs.map((s) => s.kind)).toEqual(["network", "names"]);
+    expect(stack2.objectSpecs.map((s) => s.kind)).toEqual(["network"]); // no namespaces: no names
     const lab2 = applier(Testing.synth(stack2))[1].triggers_replace.lab;
     expect(lab2).not.toBe(lab1); // removing a construct changes the file, so Terraform re-runs the converge
     // an empty stack still has its owner and apply resource: deleting every construct removes everything

@@ -25,7 +25,8 @@ describe("endpoint plan", () => {
     expect(steps[0].input).toBe(
       "netns add ns01\n" +
         "link add name veth-ns01 mtu 1500 type veth peer name eth0 netns ns01 mtu 1500\n" +
-        "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n",
+        "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n" +
+        "link set dev veth-ns01 type bridge_slave isolated off hairpin on\n",
     );
     expect(steps[1].input).toBe(
       "link set dev lo alias netlab:lab up\nlink set dev eth0 addrgenmode none\naddr replace 192.168.88.11/24 dev eth0\n" +
@@ -67,7 +68,7 @@ describe("endpoint plan", () => {
       [...NS, "ip", "-batch", "-"],
       ["ip", "-n", "ns01", "-batch", "-"],
     ]);
-    expect(steps[0].input).toBe("link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\nlink set dev veth-ns01 type bridge_slave isolated off\n");
+    expect(steps[0].input).toBe("link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\nlink set dev veth-ns01 type bridge_slave isolated off hairpin on\n");
   });
 
   test("GIVEN a foreign namespace with our name THEN drift refuses to touch it", () => {

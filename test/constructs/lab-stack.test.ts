@@ -5,6 +5,12 @@ import { Testing } from "cdktf";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BridgeLabStack } from "../../stacks/lab-stack";
+import { Seed000BridgeStack } from "../../stacks/seed000-bridge";
+import { Seed000RoutesStack } from "../../stacks/seed000-routes";
+import { Seed000VethStack } from "../../stacks/seed000-veth";
+import { Seed001ModesStack } from "../../stacks/seed001-modes";
+import { Seed002NatStack } from "../../stacks/seed002-nat";
+import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
 import { ContainerNetwork, LabStack, ResourceType } from "../../constructs";
 
 const maskAssetHash = (json: string) => json.replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/").replace(/netlab\/lab-[0-9a-f]+\.json/g, "netlab/lab-<hash>.json");
@@ -144,6 +150,22 @@ describe("lab-stack synth", () => {
 
   test("the synthesized stack is valid Terraform (terraform init + validate, no provider)", () => {
     const stack = new BridgeLabStack(Testing.app(), "lab-stack");
+    expect(Testing.fullSynth(stack)).toBeValidTerraform();
+  });
+});
+
+describe("example stacks (one per seed scenario)", () => {
+  const examples: [string, new (scope: any, id: string, props?: any) => LabStack][] = [
+    ["seed000-veth", Seed000VethStack],
+    ["seed000-bridge", Seed000BridgeStack],
+    ["seed000-routes", Seed000RoutesStack],
+    ["seed001-modes", Seed001ModesStack],
+    ["seed002-nat", Seed002NatStack],
+    ["seed003-bridge", Seed003BridgeStack],
+  ];
+  test.each(examples)("%s synthesizes to valid Terraform; its specs are pinned", (id, Stack) => {
+    const stack = new Stack(Testing.app(), id);
+    expect(stack.objectSpecs).toMatchSnapshot();
     expect(Testing.fullSynth(stack)).toBeValidTerraform();
   });
 });

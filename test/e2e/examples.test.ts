@@ -1,0 +1,78 @@
+// End to end, issue 4 item 7: every example stack (one per seed scenario, with the seeds'
+// own names and addresses) deploys with the real cdktf, does what its seed shows, and
+// leaves nothing behind.
+import { existsSync, readFileSync } from "node:fs";
+import { must, ok, requireRoot } from "../helpers/cmd";
+import { e2eSandbox } from "../helpers/e2e";
+import { EXT_ADDR, HOST_ADDR, hostState } from "../helpers/sandbox";
+import { http, ping, request, serve } from "../helpers/traffic";
+
+requireRoot("e2e");
+jest.setTimeout(300_000);
+
+const { host, ext, project, servers } = e2eSandbox(["ns1", "ns2", "ns3", "test01", "test02", "net1"]);
+let pristine: ReturnType<typeof hostState>;
+beforeAll(() => {
+  pristine = hostState(host);
+});
+
+const deploy = (stack: string) => must(project.cdktf(["deploy", stack, "--auto-approve"], host), `cdktf deploy ${stack}`);
+const destroy = (stack: string) => {
+  must(project.cdktf(["destroy", stack, "--auto-approve"], host), `cdktf destroy ${stack}`);
+  expect(hostState(host)).toEqual(pristine);
+};
+const wait = async (cond: () => boolean) => {
+  for (let i = 0; i < 50 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
+  return cond();
+};
+
+test("seed000-veth: one veth pair, one subnet", () => {
+  deploy("seed000-veth");
+  expect(ping("ns1", "172.18.0.3")).toBe(true);
+  expect(ping("ns2", "172.18.0.2")).toBe(true);
+  destroy("seed000-veth");
+});
+
+test("seed000-bridge: three namespaces on br0; the host reaches them through it", () => {
+  deploy("seed000-bridge");
+  expect(ping("ns1", "172.25.0.13")).toBe(true);
+  expect(ping("ns3", "172.25.0.12")).toBe(true);
+  expect(ping(host, "172.25.0.11")).toBe(true);
+  destroy("seed000-bridge");
+});
+
+test("seed000-routes: two subnets on one veth pair, a route on each side", () => {
+  deploy("seed000-routes");
+  expect(ping("ns1", "192.168.21.11")).toBe(true);
+  expect(ping("ns2", "192.168.20.11")).toBe(true);
+  destroy("seed000-routes");
+});
+
+test("seed001-modes: bridge, host, none and container modes", async () => {
+  deploy("seed001-modes");
+  expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe("bridge mode: test01\n");
+  expect(http(ext, `http://${HOST_ADDR}:8081/`)).toBe("host mode\n");
+  expect((JSON.parse(ok(["ip", "-n", "test02", "-j", "link", "show"])) as { ifname: string }[]).map((l) => l.ifname)).toEqual(["lo"]);
+  const log = `/run/netlab/${host}/seed001-modes/workload-container-sidecar.log`;
+  expect(await wait(() => existsSync(log) && readFileSync(log, "utf8").includes("bridge mode: test01"))).toBe(true);
+  destroy("seed001-modes");
+});
+
+test("seed002-nat: MASQUERADE out, the host's port 80 DNAT'd to ns1", async () => {
+  deploy("seed002-nat");
+  servers.push(await serve("ns1", "tcp", 80, "ns1"), await serve(ext, "tcp", 9000, "ext"));
+  expect(request(ext, "tcp", HOST_ADDR, 80)).toBe(`ns1 peer=${EXT_ADDR}`);
+  expect(request("ns2", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  destroy("seed002-nat");
+});
+
+test("seed003-bridge: net1 behind mybridge, reaching the host and the outside", async () => {
+  deploy("seed003-bridge");
+  expect(ping("net1", "10.68.0.1")).toBe(true);
+  servers.push(await serve(ext, "tcp", 9000, "ext"));
+  expect(request("net1", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
+  expect(ok(["ip", "-n", "net1", "-o", "link", "show", "veth1"])).toMatch(/veth1@/);
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  destroy("seed003-bridge");
+});

@@ -3,7 +3,7 @@
 import { Construct } from "constructs";
 import { NetlabValidationError, message } from "./errors";
 import { contains, fromInt, hostCount, isIPv4, overlaps, parseSubnet, toInt, type Subnet } from "./ipam";
-import { LabStack } from "./lab-stack";
+import { Firewall, LabStack } from "./lab-stack";
 import { checkName, deriveName } from "./names";
 import { NetopsResource } from "./netops-resource";
 import { Endpoint, type EndpointOptions } from "./endpoint";
@@ -107,6 +107,7 @@ export class ContainerNetwork extends Construct {
         ...(this.icc ? {} : { icc: false }),
         ...(this.internal ? { internal: true } : {}),
         ...(this.connected.length ? { connect: this.connected.map((n) => n.bridgeName).sort() } : {}),
+        ...(stack.firewall === Firewall.NFTABLES ? { firewall: "nftables" as const } : {}),
       }),
     });
     stack._register(this);

@@ -28,10 +28,10 @@ import { REMOVAL_ORDER, specKey } from "../spec/keys";
 import { isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../spec/schema";
 import { NetlabValidationError } from "./errors";
 import { NetopsResource } from "./netops-resource";
-import { ResourceType } from "./resource-type";
+import { Firewall, ResourceType } from "./resource-type";
 import { buildRunner } from "./runner-bundle";
 
-export { ResourceType };
+export { Firewall, ResourceType };
 
 export interface LabStackProps {
   /**
@@ -46,6 +46,13 @@ export interface LabStackProps {
    * @default - the NETLAB_HOST_NETNS environment variable at synth, else the real host
    */
   readonly hostNetns?: string;
+  /**
+   * Where firewall rules go: iptables, or one native nftables table for the whole stack.
+   * Either way the host's own iptables FORWARD policy still applies (with nftables, a
+   * host whose FORWARD policy is DROP drops the lab's forwarded traffic too).
+   * @default Firewall.IPTABLES
+   */
+  readonly firewall?: Firewall;
 }
 
 export class LabStack extends TerraformStack {
@@ -63,10 +70,12 @@ export class LabStack extends TerraformStack {
 
   readonly resourceType: ResourceType;
   readonly hostNetns?: string;
+  readonly firewall: Firewall;
   /** Runs the kernel work; every lab object is created after it (see the top of this file). */
   readonly applier: NetopsResource;
   private readonly members: Construct[] = [];
   private readonly names: NetopsResource;
+  private readonly nftables?: NetopsResource;
   private readonly nameservers = new Map<string, readonly string[]>();
   private runnerAsset?: TerraformAsset;
   private labCache?: { path: string; text: string };
@@ -82,6 +91,10 @@ export class LabStack extends TerraformStack {
       throw new NetlabValidationError(this, "LabStack", "hostNetns", `"${host}" is not a valid namespace name (from ${props.hostNetns ? "props" : LabStack.HOST_NETNS_ENV})`, "use 1-15 characters from a-z, A-Z, 0-9, '-', '_', '.'");
     }
     this.hostNetns = host;
+    this.firewall = props.firewall ?? Firewall.IPTABLES;
+    if (!Object.values(Firewall).includes(this.firewall)) {
+      throw new NetlabValidationError(this, "LabStack", "firewall", `"${this.firewall}" is not a firewall`, "use Firewall.IPTABLES or Firewall.NFTABLES");
+    }
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
     const owner = new NetopsResource(this, "netlab-owner", { stack: this, spec: () => ({ kind: "stack" }), run: { when: "destroy", verb: "destroy", arg: "spec" } });
     this.applier = new NetopsResource(this, "netlab-apply", {
@@ -93,6 +106,9 @@ export class LabStack extends TerraformStack {
     // /etc/netns/<ns>/hosts for every namespace with endpoints: the endpoints of the
     // networks it is on, by namespace name (and resolv.conf where nameservers are set)
     this.names = new NetopsResource(this, "netlab-names", { stack: this, spec: () => this.namesSpec() });
+    if (this.firewall === Firewall.NFTABLES) {
+      this.nftables = new NetopsResource(this, "netlab-nftables", { stack: this, spec: () => this.nftablesSpec() });
+    }
     addCustomSynthesis(this, {
       onSynthesize: (session: ISynthesisSession) => {
         const dir = dirname(join(session.manifest.outdir, session.manifest.forStack(this).synthesizedStackPath));
@@ -124,8 +140,22 @@ export class LabStack extends TerraformStack {
     this.nameservers.set(netns, servers);
   }
 
+  /** Specs of the lab objects proper (not the stack's own names and nftables resources). */
+  private labObjectSpecs() {
+    return this.membersOf(NetopsResource)
+      .filter((r) => r.hasSpec && r !== this.names && r !== this.nftables)
+      .map((r) => r.spec);
+  }
+
+  private nftablesSpec() {
+    const all = this.labObjectSpecs();
+    const networks = all.flatMap((s) => (s.kind === "network" ? [{ bridge: s.bridge, subnet: s.subnet, prefix: s.prefix, masquerade: s.masquerade, ...(s.icc === false ? { icc: false } : {}), ...(s.internal ? { internal: true } : {}), ...(s.connect ? { connect: s.connect } : {}) }] : []));
+    const portmaps = all.flatMap((s) => (s.kind === "portmap" ? [{ bridge: s.bridge, protocol: s.protocol, hostPort: s.hostPort, ...(s.hostPortEnd ? { hostPortEnd: s.hostPortEnd } : {}), ...(s.hostIp ? { hostIp: s.hostIp } : {}), address: s.address, port: s.port }] : []));
+    return { kind: "nftables" as const, networks, portmaps };
+  }
+
   private namesSpec() {
-    const all = this.membersOf(NetopsResource).filter((r) => r.hasSpec && r !== this.names).map((r) => r.spec);
+    const all = this.labObjectSpecs();
     const endpoints = all.flatMap((s) => (s.kind === "endpoint" ? [s] : []));
     const namespaces = [...new Set([...endpoints.map((e) => e.netns), ...this.nameservers.keys()])].sort();
     const files = namespaces.map((netns) => {
@@ -143,7 +173,8 @@ export class LabStack extends TerraformStack {
       .filter((r) => r.hasSpec)
       .map((r) => r.spec)
       .filter(isObjectSpec)
-      .filter((s) => s.kind !== "names" || s.files.length > 0); // no namespaces, no names to keep
+      .filter((s) => s.kind !== "names" || s.files.length > 0) // no namespaces, no names to keep
+      .filter((s) => s.kind !== "nftables" || s.networks.length > 0); // no networks, no table
     return specs.sort((a, b) => REMOVAL_ORDER[b.kind] - REMOVAL_ORDER[a.kind] || specKey(a).localeCompare(specKey(b)));
   }
 

@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { message, NetlabValidationError } from "./errors";
 import type { Endpoint } from "./endpoint";
 import { isIPv4 } from "./ipam";
-import { LabStack } from "./lab-stack";
+import { Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
 export enum Protocol {
@@ -91,6 +91,7 @@ export class PortMapping extends Construct {
         address: this.endpoint.address,
         port: this.containerPort,
         bridge: this.endpoint.network.bridgeName,
+        ...(stack.firewall === Firewall.NFTABLES ? { firewall: "nftables" as const } : {}),
       }),
     });
     stack._register(this);

@@ -5,3 +5,11 @@ export enum ResourceType {
   /** `null_resource` from the hashicorp/null provider, for older Terraform. */
   NULL_RESOURCE = "null_resource",
 }
+
+/** Where a stack's firewall rules live. */
+export enum Firewall {
+  /** iptables (nf_tables backend or legacy): netlab's chains hooked from the built-in ones. */
+  IPTABLES = "iptables",
+  /** Native nftables: one table per stack, `ip netlab-<stack>`, replaced atomically. */
+  NFTABLES = "nftables",
+}

@@ -18,6 +18,7 @@ import { HostView } from "./observe";
 import { portMappingOps } from "./portmap";
 import { linkOps } from "./link";
 import { namesOps } from "./names";
+import { nftablesOps } from "./nftables";
 import { routeOps } from "./route";
 import { sandboxOps } from "./sandbox";
 import { workloadOps } from "./workload";
@@ -26,7 +27,7 @@ import { hold, release } from "./shared-sysctl";
 import { NETNS_DIR } from "./step";
 
 function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
-  const table = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, workload: workloadOps } as const;
+  const table = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, nftables: nftablesOps, workload: workloadOps } as const;
   return table[s.kind] as unknown as Ops<ObjectSpec, unknown>;
 }
 
@@ -40,7 +41,7 @@ const logFor = (s: ObjectSpec) => log(labelOf(s));
 
 const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
-const APPLY_ORDER = ["network", "sandbox", "endpoint", "link", "portmap", "route", "names", "workload"] as const;
+const APPLY_ORDER = ["network", "sandbox", "endpoint", "link", "portmap", "nftables", "route", "names", "workload"] as const;
 const byRemovalOrder = (a: ObjectSpec, b: ObjectSpec) => REMOVAL_ORDER[a.kind] - REMOVAL_ORDER[b.kind];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

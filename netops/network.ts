@@ -28,6 +28,7 @@ export const outChain = (bridge: string) => `NETLAB-OUT-${bridge}`;
 const legacyFwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
 
 export function networkChains(s: NetworkSpec): Chain[] {
+  if (s.firewall === "nftables") return []; // the stack's nftables table holds it (nftables.ts)
   return [
     { table: "nat", name: dnatChain(s.bridge) },
     { table: "filter", name: inChain(s.bridge) },
@@ -44,6 +45,7 @@ export function networkChains(s: NetworkSpec): Chain[] {
  * so one network's way out never lets traffic into another.
  */
 export function networkRules(s: NetworkSpec): Rule[] {
+  if (s.firewall === "nftables") return [];
   const br = s.bridge;
   const r = (table: "nat" | "filter", chain: string, args: string[], where: Partial<Pick<Rule, "insert" | "insertAfter">> = {}) => ({ ...marked(s.stack, table, chain, args), ...where });
   const internal = s.internal === true;

@@ -7,6 +7,7 @@ import type { Ops } from "./resource";
 import type { Step } from "./step";
 
 export function portMappingRules(s: PortMappingSpec): Rule[] {
+  if (s.firewall === "nftables") return []; // the stack's nftables table holds it (nftables.ts)
   const p = s.protocol;
   const dst = s.hostIp ? ["-d", `${s.hostIp}/32`] : [];
   // a range keeps each connection's port: DNAT to the address alone

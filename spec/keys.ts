@@ -21,8 +21,10 @@ export function specKey(spec: ObjectSpec): string {
       return `route-${spec.netns ?? "host"}-${spec.dst.replace("/", "_")}`;
     case "names":
       return "names";
+    case "nftables":
+      return "nftables";
   }
 }
 
 /** Removal order: what hangs off an object goes before it (a process holds its namespace). */
-export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { workload: 0, names: 1, route: 2, portmap: 3, link: 4, endpoint: 5, sandbox: 6, network: 7 };
+export const REMOVAL_ORDER: Record<ObjectSpec["kind"], number> = { workload: 0, names: 1, route: 2, nftables: 3, portmap: 4, link: 5, endpoint: 6, sandbox: 7, network: 8 };

@@ -49,6 +49,8 @@ export const NetworkSpec = z
     internal: z.boolean().optional(),
     /** Bridges of other networks allowed to reach this one (traffic between networks is dropped otherwise). */
     connect: z.array(ifname).optional(),
+    /** "nftables": the stack's nftables resource holds this network's firewall. Absent = iptables. */
+    firewall: z.literal("nftables").optional(),
   })
   .strict();
 
@@ -101,6 +103,23 @@ export const NamesSpec = z
   })
   .strict();
 
+/**
+ * The native nftables firewall of a whole stack: one table (`ip netlab-<stack>`) made of
+ * its networks and port mappings, replaced atomically whenever one of them changes.
+ */
+export const NftablesSpec = z
+  .object({
+    ...common,
+    kind: z.literal("nftables"),
+    networks: z.array(
+      z.object({ bridge: ifname, subnet: ipv4, prefix, masquerade: z.boolean(), icc: z.boolean().optional(), internal: z.boolean().optional(), connect: z.array(ifname).optional() }).strict(),
+    ),
+    portmaps: z.array(
+      z.object({ bridge: ifname, protocol: z.enum(["tcp", "udp"]), hostPort: port, hostPortEnd: port.optional(), hostIp: ipv4.optional(), address: ipv4, port }).strict(),
+    ),
+  })
+  .strict();
+
 /** A static route in a namespace, or on the host when `netns` is absent. */
 export const RouteSpec = z
   .object({ ...common, kind: z.literal("route"), netns: netns.optional(), dst: cidr, via: ipv4.optional(), dev: ifname.optional() })
@@ -114,6 +133,8 @@ export const PortMappingSpec = z
     hostPort: port,
     /** Last port of a range published to the same ports inside. Absent = one port. */
     hostPortEnd: port.optional(),
+    /** "nftables": the stack's nftables resource holds this mapping's rules. Absent = iptables. */
+    firewall: z.literal("nftables").optional(),
     hostIp: ipv4.optional(),
     address: ipv4,
     port,
@@ -154,7 +175,7 @@ export const SweepSpec = z
   .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })
   .strict();
 
-export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, NamesSpec, StackSpec, SweepSpec]);
+export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, NamesSpec, NftablesSpec, StackSpec, SweepSpec]);
 
 export type NetworkSpec = z.infer<typeof NetworkSpec>;
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
@@ -164,11 +185,12 @@ export type SandboxSpec = z.infer<typeof SandboxSpec>;
 export type LinkSpec = z.infer<typeof LinkSpec>;
 export type RouteSpec = z.infer<typeof RouteSpec>;
 export type NamesSpec = z.infer<typeof NamesSpec>;
+export type NftablesSpec = z.infer<typeof NftablesSpec>;
 export type StackSpec = z.infer<typeof StackSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
-export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec | NamesSpec;
+export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec | NamesSpec | NftablesSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 

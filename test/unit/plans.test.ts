@@ -5,8 +5,9 @@ import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
 import { bridgeMac, networkOps, networkRules } from "../../netops/network";
 import { staleOf } from "../../netops/main";
+import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
-import { parseSpec, type EndpointSpec, type NetworkSpec, type PortMappingSpec } from "../../spec/schema";
+import { parseSpec, type EndpointSpec, type NetworkSpec, type NftablesSpec, type PortMappingSpec } from "../../spec/schema";
 
 const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
 const net: NetworkSpec = { v: 1, kind: "network", stack: "lab", host: "sbx", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
@@ -213,5 +214,29 @@ describe("converge: what goes before the lab is applied", () => {
   test("a changed network takes its endpoints and port mappings with it, as Terraform replaces them", () => {
     const changed = { ...net, masquerade: false };
     expect(keys(staleOf([net, ep, ep2, pm], [changed, ep, ep2, pm]))).toEqual(keys([net, ep, ep2, pm]));
+  });
+});
+
+describe("nftables table (one per stack)", () => {
+  const spec: NftablesSpec = {
+    v: 1,
+    kind: "nftables",
+    stack: "lab",
+    networks: [{ bridge: "br01", subnet: "192.168.88.0", prefix: 24, masquerade: true }, { bridge: "br02", subnet: "10.0.2.0", prefix: 24, masquerade: true, internal: true }],
+    portmaps: [{ bridge: "br01", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80 }],
+  };
+  test("replaced atomically: created empty, deleted, defined, in one nft -f", () => {
+    const text = renderTable(spec);
+    expect(text.split("\n").slice(0, 4)).toEqual(["table ip netlab-lab {}", "delete table ip netlab-lab", "table ip netlab-lab {", `  comment "${tableComment(spec)}"`]);
+  });
+  test("every IN jump before any OUT jump; DNAT'd accepts before the drop; internal has no MASQUERADE", () => {
+    const rules = renderRules(spec);
+    expect(rules).toContain('    oifname "br01" jump in_0\n    oifname "br02" jump in_1\n    iifname "br01" jump out_0\n    iifname "br02" jump out_1\n');
+    expect(rules).toContain('  chain in_0 {\n    ct state established,related accept\n    iifname "br01" accept\n    ip daddr 192.168.88.11 tcp dport 80 ct status dnat accept\n    drop\n  }\n');
+    expect(rules).toContain("  chain out_1 {\n    drop\n  }\n");
+    expect(rules).toContain('ip saddr 192.168.88.0/24 oifname != "br01" masquerade');
+    expect(rules).not.toContain('ip saddr 10.0.2.0/24 oifname != "br02" masquerade');
+    expect(rules).toContain("ip daddr != 127.0.0.0/8 fib daddr type local jump published");
+    expect(rules).toContain("tcp dport 8080 dnat to 192.168.88.11:80");
   });
 });

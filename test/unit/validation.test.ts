@@ -1,7 +1,7 @@
 // Bad input is rejected at synth with the construct path, the prop and the fix, before
 // anything runs. Each row is one kind of mistake.
 import { Testing } from "cdktf";
-import { ContainerNetwork, Endpoint, LabStack, type ContainerNetworkProps } from "../../constructs";
+import { ContainerNetwork, Endpoint, LabStack, Route, Sandbox, VethLink, Workload, type ContainerNetworkProps } from "../../constructs";
 
 type Build = (s: LabStack) => void;
 const net = (s: LabStack, props: Partial<ContainerNetworkProps> = {}, id = "Net") => new ContainerNetwork(s, id, { subnet: "10.10.0.0/24", bridgeName: "brx", ...props });
@@ -60,6 +60,19 @@ const cases: [string, Build, RegExp, string][] = [
     const plain = new TerraformStack(Testing.app(), "plain");
     new Endpoint(plain, "E", { network: undefined as any });
   }, /plain\/E: Endpoint prop `scope`: is in stack "plain", which is not a LabStack/, "inside a LabStack"],
+  // issue 4's constructs
+  ["connect a network to itself", (s) => { const n = net(s); n.connect(n); }, /ContainerNetwork prop `connect`: connects a network to itself/, "another network"],
+  ["endpoint with both netns and sandbox", (s) => net(s).addEndpoint("E", { netns: "x", sandbox: new Sandbox(s, "Sb") }), /Endpoint prop `netns`: is given together with sandbox/, "leave netns out"],
+  ["two default routes in one sandbox", (s) => { const sb = new Sandbox(s, "Sb"); net(s).addEndpoint("A", { sandbox: sb, defaultRoute: true }); net(s, { subnet: "10.11.0.0/24", bridgeName: "bry" }, "Net2").addEndpoint("B", { sandbox: sb, defaultRoute: true }); }, /Endpoint prop `defaultRoute`: sandbox .* already routes by default/, "one endpoint of the sandbox only"],
+  ["nameservers not IPv4", (s) => new Sandbox(s, "Sb", { nameservers: ["dns.example"] }), /Sandbox prop `nameservers`: "dns.example" is not an IPv4 address/, "four decimal numbers"],
+  ["veth link to the same sandbox", (s) => { const sb = new Sandbox(s, "Sb"); new VethLink(s, "L", { a: { sandbox: sb, interfaceName: "v0" }, b: { sandbox: sb, interfaceName: "v1" } }); }, /VethLink prop `b.sandbox`: is the same sandbox as a/, "two different sandboxes"],
+  ["veth link address without prefix", (s) => new VethLink(s, "L", { a: { sandbox: new Sandbox(s, "A"), interfaceName: "v0", address: "10.1.1.1" }, b: { sandbox: new Sandbox(s, "B"), interfaceName: "v1" } }), /VethLink prop `a.address`: "10.1.1.1" is not an address with a prefix/, "address/prefix"],
+  ["route with neither via nor device", (s) => new Route(s, "R", { destination: "10.9.0.0/24" }), /Route prop `via`: and device are both missing/, "give a gateway"],
+  ["route destination with host bits", (s) => new Route(s, "R", { destination: "10.9.0.1/24", device: "eth0" }), /Route prop `destination`: "10.9.0.1\/24" has host bits set/, 'did you mean "10.9.0.0/24"'],
+  ["workload with an empty command", (s) => new Workload(s, "W", { command: [] }), /Workload prop `command`: is empty/, "the program and its arguments"],
+  ["two workloads with one name", (s) => { new Workload(s, "A", { command: ["x"], name: "w" }); new Workload(s, "B", { command: ["x"], name: "w" }); }, /Workload prop `name`: "w" is also the name of/, "its own name"],
+  ["port range shifted", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 7000, hostPortEnd: 7005, containerPort: 8000 }), /PortMapping prop `containerPort`: 8000 differs from hostPort 7000 in a range/, "leave containerPort out"],
+  ["overlapping port ranges", (s) => { const e = net(s).addEndpoint("E"); e.publish("A", { hostPort: 7000, hostPortEnd: 7005 }); e.publish("B", { hostPort: 7003 }); }, /PortMapping prop `hostPort`: tcp port 7003 on every address is already published/, "another hostPort"],
 ];
 
 describe("bad input is rejected at synth with path, prop and fix", () => {

@@ -159,12 +159,12 @@ export class LabStack extends TerraformStack {
     const endpoints = all.flatMap((s) => (s.kind === "endpoint" ? [s] : []));
     const namespaces = [...new Set([...endpoints.map((e) => e.netns), ...this.nameservers.keys()])].sort();
     const files = namespaces.map((netns) => {
-      const bridges = new Set(endpoints.filter((e) => e.netns === netns).map((e) => e.bridge));
-      const hosts = endpoints.filter((e) => bridges.has(e.bridge)).map((e): [string, string] => [e.address, e.netns]);
+      const bridges = [...new Set(endpoints.filter((e) => e.netns === netns).map((e) => e.bridge))].sort();
       const servers = this.nameservers.get(netns);
-      return { netns, hosts, ...(servers ? { nameservers: [...servers] } : {}) };
+      return { netns, bridges, ...(servers ? { nameservers: [...servers] } : {}) };
     });
-    return { kind: "names" as const, files };
+    const list = endpoints.map((e): [string, string, string] => [e.address, e.netns, e.bridge]);
+    return { kind: "names" as const, endpoints: list, files };
   }
 
   /** Every object spec the stack declares, in apply order: what `netops converge` makes true. */

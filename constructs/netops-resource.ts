@@ -7,6 +7,7 @@
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Lazy, TerraformResource, TerraformSelf, type LocalExecProvisioner } from "cdktf";
 import { Construct } from "constructs";
+import { createHash } from "node:crypto";
 import { specKey } from "../spec/keys";
 import { parseSpec, SPEC_VERSION, type ObjectSpec, type Spec } from "../spec/schema";
 import type { LabStack } from "./lab-stack";
@@ -49,7 +50,7 @@ export class NetopsResource extends Construct {
       // A lab object: one line, `<key> field=value ...`. Not a map and not JSON, which
       // Terraform prints over a dozen lines per object: at 400 objects that output is
       // what the cdktf CLI spends much of a deploy reading (npm run bench).
-      triggers = Lazy.stringValue({ produce: () => `${specKey(this.spec as ObjectSpec)} ${fields(this.spec)}` });
+      triggers = Lazy.stringValue({ produce: () => `${specKey(this.spec as ObjectSpec)} ${summary(this.spec)}` });
     } else if (props.spec) {
       triggers.spec = Lazy.stringValue({ produce: () => JSON.stringify(this.spec) });
     }
@@ -85,6 +86,16 @@ export class NetopsResource extends Construct {
   get hasSpec(): boolean {
     return this.produce !== undefined;
   }
+}
+
+/**
+ * What a lab object's trigger shows. The stack's derived resources (names, nftables)
+ * list every endpoint or rule of the stack: a hash of them keeps the line short (their
+ * content is in the lab file), where a user's object shows every field.
+ */
+function summary(s: Spec): string {
+  if (s.kind === "names" || s.kind === "nftables") return `sha256=${createHash("sha256").update(JSON.stringify(s)).digest("hex").slice(0, 16)}`;
+  return fields(s);
 }
 
 /** Every field that can differ between two objects of one stack, as `name=value`, in schema order. */

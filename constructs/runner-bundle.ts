@@ -1,6 +1,8 @@
 // The netops runner ships inside every synthesized stack as one bundled file. It is
-// rebuilt at synth (esbuild takes ~50 ms) so a stack never carries a stale runner.
+// rebuilt at synth when any of its sources (or the lockfile) is newer than the bundle, so
+// a stack never carries a stale runner and an unchanged one costs no esbuild run (~90 ms).
 import { buildSync } from "esbuild";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(__dirname, "..");
@@ -9,8 +11,15 @@ export const RUNNER_BUNDLE = join(ROOT, "dist", "netops.cjs");
 let built = false;
 
 /** Bundle netops/main.ts and its dependencies (execa, zod) into dist/netops.cjs. */
+function upToDate(): boolean {
+  if (!existsSync(RUNNER_BUNDLE)) return false;
+  const bundle = statSync(RUNNER_BUNDLE).mtimeMs;
+  const sources = ["netops", "spec"].flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(ROOT, d, f)));
+  return [...sources, join(ROOT, "package-lock.json")].every((f) => !existsSync(f) || statSync(f).mtimeMs <= bundle);
+}
+
 export function buildRunner(): string {
-  if (built) return RUNNER_BUNDLE;
+  if (built || upToDate()) return RUNNER_BUNDLE;
   buildSync({
     entryPoints: [join(ROOT, "netops", "main.ts")],
     outfile: RUNNER_BUNDLE,

@@ -13,7 +13,10 @@ type File = { readonly path: string; readonly content: string };
 function wanted(s: NamesSpec): File[] {
   const head = `# ${ownerMark(s.stack)}: written by netlab, removed on destroy\n`;
   return s.files.flatMap((f) => [
-    { path: `${ETC_NETNS}/${f.netns}/hosts`, content: head + ["127.0.0.1\tlocalhost", ...f.hosts.map(([a, n]) => `${a}\t${n}`)].join("\n") + "\n" },
+    {
+      path: `${ETC_NETNS}/${f.netns}/hosts`,
+      content: head + ["127.0.0.1\tlocalhost", ...s.endpoints.filter(([, , br]) => f.bridges.includes(br)).map(([a, n]) => `${a}\t${n}`)].join("\n") + "\n",
+    },
     ...(f.nameservers ? [{ path: `${ETC_NETNS}/${f.netns}/resolv.conf`, content: head + f.nameservers.map((n) => `nameserver ${n}`).join("\n") + "\n" }] : []),
   ]);
 }

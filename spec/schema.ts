@@ -99,7 +99,10 @@ export const NamesSpec = z
   .object({
     ...common,
     kind: z.literal("names"),
-    files: z.array(z.object({ netns, hosts: z.array(z.tuple([ipv4, netns])), nameservers: z.array(ipv4).optional() }).strict()),
+    /** Every endpoint of the stack: address, namespace (its name), bridge. Listed once: a namespace's file is derived. */
+    endpoints: z.array(z.tuple([ipv4, netns, ifname])),
+    /** One entry per namespace: the networks it is on, and its nameservers if set. */
+    files: z.array(z.object({ netns, bridges: z.array(ifname), nameservers: z.array(ipv4).optional() }).strict()),
   })
   .strict();
 

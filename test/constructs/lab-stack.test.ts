@@ -58,7 +58,7 @@ describe("lab-stack synth", () => {
       "portmap-tcp-any-8080 protocol=tcp hostPort=8080 address=192.168.88.11 port=80 bridge=br01",
       "endpoint-ns02 netns=ns02 hostIf=veth-ns02 ifname=eth0 address=192.168.88.12 prefix=24 gateway=192.168.88.1 mtu=1500 bridge=br01",
       // each namespace's hosts file: every endpoint of its networks, by namespace name
-      'names files=[{"netns":"ns01","hosts":[["192.168.88.11","ns01"],["192.168.88.12","ns02"]]},{"netns":"ns02","hosts":[["192.168.88.11","ns01"],["192.168.88.12","ns02"]]}]',
+      'names endpoints=[["192.168.88.11","ns01","br01"],["192.168.88.12","ns02","br01"]] files=[{"netns":"ns01","bridges":["br01"]},{"netns":"ns02","bridges":["br01"]}]',
     ]);
     // the runner's specs are in the lab file (and in null_resource's map triggers)
     const stack = new BridgeLabStack(Testing.app(), "lab-stack");

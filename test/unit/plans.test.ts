@@ -5,9 +5,10 @@ import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
 import { bridgeMac, networkOps, networkRules } from "../../netops/network";
 import { staleOf } from "../../netops/main";
+import { namesOps } from "../../netops/names";
 import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
-import { parseSpec, type EndpointSpec, type NetworkSpec, type NftablesSpec, type PortMappingSpec } from "../../spec/schema";
+import { parseSpec, type EndpointSpec, type NetworkSpec, type NamesSpec, type NftablesSpec, type PortMappingSpec } from "../../spec/schema";
 
 const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
 const net: NetworkSpec = { v: 1, kind: "network", stack: "lab", host: "sbx", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
@@ -238,5 +239,28 @@ describe("nftables table (one per stack)", () => {
     expect(rules).not.toContain('ip saddr 10.0.2.0/24 oifname != "br02" masquerade');
     expect(rules).toContain("ip daddr != 127.0.0.0/8 fib daddr type local jump published");
     expect(rules).toContain("tcp dport 8080 dnat to 192.168.88.11:80");
+  });
+});
+
+describe("names", () => {
+  const spec: NamesSpec = {
+    v: 1,
+    kind: "names",
+    stack: "lab",
+    endpoints: [["10.0.1.11", "a", "br1"], ["10.0.1.12", "b", "br1"], ["10.0.2.11", "c", "br2"]],
+    files: [{ netns: "a", bridges: ["br1"], nameservers: ["10.0.1.1"] }, { netns: "c", bridges: ["br2"] }],
+  };
+  test("a namespace's hosts file lists the endpoints of its networks only; resolv.conf only where set", () => {
+    const steps = namesOps.converge(spec, new Map());
+    expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf", "/etc/netns/c/hosts"]);
+    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab, removed on destroy\n127.0.0.1\tlocalhost\n10.0.1.11\ta\n10.0.1.12\tb\n");
+    expect(steps[1].file?.content).toBe("# netlab:lab: written by netlab, removed on destroy\nnameserver 10.0.1.1\n");
+    expect(steps[2].file?.content).toContain("10.0.2.11\tc\n");
+    expect(steps[2].file?.content).not.toContain("10.0.1.11");
+  });
+  test("someone else's hosts file is not netlab's to touch", () => {
+    const theirs = new Map([["/etc/netns/a/hosts", "127.0.0.1 localhost\n"]]);
+    expect(() => namesOps.drift(spec, theirs, false)).toThrow(/\/etc\/netns\/a\/hosts exists and is not netlab's/);
+    expect(namesOps.remove(spec, theirs, false)).toEqual([]);
   });
 });

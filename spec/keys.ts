@@ -1,6 +1,6 @@
 // A resource's key: its kind plus the name that makes it unique on its host. The ledger
-// files are named by it, and the sweep keeps the keys a stack still declares, so the
-// constructs (writing the sweep) and the runner (reading the ledger) share this one rule.
+// files are named by it, the converge matches declared and recorded objects by it, and
+// lab objects' trigger lines start with it: constructs and runner share this one rule.
 import type { ObjectSpec } from "./schema";
 
 export function specKey(spec: ObjectSpec): string {

@@ -3,8 +3,8 @@
 // "object created" and "object marked" (a crash there must not turn our own namespace
 // into a foreign one), and it is the list of what a stack owns on this machine: the
 // converge removes what it holds and the stack no longer declares, and the stack's owner
-// resource removes all of it. It lives on tmpfs (/run) on purpose: a reboot clears it along with the
-// kernel objects it describes.
+// resource removes all of it. It lives on tmpfs (/run) on purpose: a reboot clears it
+// along with the kernel objects it describes.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { specKey } from "../spec/keys";

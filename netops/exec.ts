@@ -176,8 +176,3 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
     throw err;
   }
 }
-
-/** Run one resource's steps in order, rolling back on failure (runPlans with one plan). */
-export async function runAll(steps: readonly Step[], log: Log): Promise<void> {
-  return runPlans([{ steps, log }], log);
-}

@@ -9,7 +9,7 @@
 // commands where batch forms of many resources run as one (exec.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { REMOVAL_ORDER, specKey } from "../spec/keys";
-import { LabFile, parseSpec, type ObjectSpec, type Spec } from "../spec/schema";
+import { isObjectSpec, LabFile, parseSpec, type ObjectSpec, type Spec } from "../spec/schema";
 import { endpointOps } from "./endpoint";
 import { run, runPlans, type Log, type Plan } from "./exec";
 import { forget, record, recorded, recordedSpecs } from "./ledger";
@@ -47,10 +47,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Create the sandbox host namespace on first use (NETLAB_HOST_NETNS at synth). */
 async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
-  if (!s.host || existsSync(`${NETNS_DIR}/${s.host}`)) return;
+  if (!s.host || !hostGone(s)) return;
   const add = await run(["ip", "netns", "add", s.host]);
   // another runner may have won the race: existence is all that matters
-  if (!add.ok && !existsSync(`${NETNS_DIR}/${s.host}`)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
+  if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
   if (add.ok) await run(["ip", "-n", s.host, "link", "set", "lo", "up"]);
   log(`host ${s.host}`)("created sandbox host namespace");
 }
@@ -243,7 +243,6 @@ export function readLab(path: string): { lab: LabFile; specs: ObjectSpec[] } {
   return { lab, specs: specs as ObjectSpec[] };
 }
 
-const isObject = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv;
@@ -262,9 +261,9 @@ async function main(argv: string[]): Promise<number> {
     return drift.length ? 1 : 0;
   }
   const specs = args.map((j) => parseSpec(JSON.parse(j)));
-  const objects = specs.filter(isObject);
+  const objects = specs.filter(isObjectSpec);
   if (cmd === "apply") {
-    for (const s of specs) if (!isObject(s)) await ensureHost(s); // the owner needs nothing else on create
+    for (const s of specs) if (!isObjectSpec(s)) await ensureHost(s); // the owner needs nothing else on create
     await applySpecs(objects);
   } else if (cmd === "destroy") {
     await removeSpecs(objects);

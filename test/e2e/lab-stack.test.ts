@@ -1,45 +1,16 @@
 // End to end: the real `cdktf deploy lab-stack` / `cdktf destroy lab-stack` inside a
 // sandbox host namespace, checked with real traffic from an "external" namespace.
 import { existsSync, readFileSync } from "node:fs";
-import { cmd, ok, requireRoot, type Out } from "../helpers/cmd";
-import { projectCopy } from "../helpers/project";
-import { addExternal, addHost, delNs, EXT_ADDR, HOST_ADDR, hostState, inNs, uniq } from "../helpers/sandbox";
-import { http, ping, processesWith, request, serve, type Server } from "../helpers/traffic";
+import { cmd, must, ok, requireRoot } from "../helpers/cmd";
+import { e2eSandbox } from "../helpers/e2e";
+import { EXT_ADDR, HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
+import { http, ping, processesWith, request, serve } from "../helpers/traffic";
 
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const LAB_NS = ["ns01", "ns02"];
 const WEB_MARK = "hello from ns01"; // in the command line of lab-stack's web server
-const host = uniq("nle");
-const ext = uniq("nlx");
-const project = projectCopy();
-const servers: Server[] = [];
-
-const must = (o: Out, what: string) => {
-  if (o.code !== 0) throw new Error(`${what} failed (${o.code}):\n${o.stdout.slice(-4000)}\n${o.stderr.slice(-4000)}`);
-  return o.stdout;
-};
-
-beforeAll(() => {
-  for (const ns of LAB_NS) {
-    if (existsSync(`/run/netns/${ns}`)) throw new Error(`namespace ${ns} already exists on this machine (a lab-stack deployed outside the tests?); destroy it first`);
-  }
-  addHost(host);
-  addExternal(host, ext);
-  // default-deny forwarding, as on many hosts: the lab must bring its own FORWARD accepts
-  ok(inNs(host, ["iptables", "-w", "-P", "FORWARD", "DROP"]));
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
-
-afterAll(() => {
-  project.cdktf(["destroy", "lab-stack", "--auto-approve"], host);
-  delNs(...LAB_NS, ext, host);
-  project.remove();
-});
+const { host, ext, project, servers } = e2eSandbox(["ns01", "ns02"]);
 
 test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves nothing", async () => {
   const before = hostState(host);
@@ -86,7 +57,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   const t1 = Date.now();
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   const destroyMs = Date.now() - t1;
-  for (const ns of LAB_NS) expect(existsSync(`/run/netns/${ns}`)).toBe(false);
+  for (const ns of ["ns01", "ns02"]) expect(existsSync(`/run/netns/${ns}`)).toBe(false);
   expect(hostState(host)).toEqual(before);
   expect(processesWith(WEB_MARK)).not.toContain(webPid); // the workload is stopped, no orphan
   expect(existsSync("/etc/netns/ns01")).toBe(false); // and the names files are gone

@@ -95,6 +95,8 @@ export class ContainerNetwork extends Construct {
 
     this.resource = new NetopsResource(this, "Bridge", {
       stack,
+      role: "object",
+      kind: "network",
       spec: () => ({
         kind: "network",
         bridge: this.bridgeName,

@@ -5,5 +5,5 @@ export { Sandbox, type SandboxProps } from "./sandbox";
 export { VethLink, type VethLinkEnd, type VethLinkProps } from "./veth-link";
 export { Route, type RouteProps } from "./route";
 export { Workload, type WorkloadOptions, type WorkloadProps } from "./workload";
-export { Firewall, LabStack, ResourceType, type LabStackProps } from "./lab-stack";
+export { Execution, Firewall, LabStack, ResourceType, type LabStackProps } from "./lab-stack";
 export { NetlabValidationError } from "./errors";

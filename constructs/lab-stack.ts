@@ -1,37 +1,33 @@
-// A stack of lab constructs: picks the Terraform resource type and the sandbox host,
-// ships the netops runner into the stack output once, and makes the machine match the
-// declared lab with two resources of its own:
+// A stack of lab constructs: picks the Terraform resource type, the sandbox host and the
+// execution mode, ships the netops runner into the stack output once, writes the lab file
+// (netlab/lab-<hash>.json next to cdk.tf.json: every object spec of the stack), and adds
+// two resources of its own:
 //   netlab-owner  created first, destroyed last; its destroy removes everything the
-//                 stack has on the machine (the runner's ledger says what)
-//   netlab-apply  its trigger is the lab file (netlab/lab-<hash>.json, written at synth
-//                 next to cdk.tf.json: every object spec of the stack), so Terraform
-//                 replaces it exactly when the declared lab changes; its create runs
-//                 `netops converge`: remove what is no longer declared or is declared
-//                 differently, then ensure every object, in one runner call with
-//                 batched kernel commands.
-// Each lab object is its own Terraform resource (spec and parent ids in its triggers,
-// no provisioner), created after netlab-apply: plan and state show every object, and
-// Terraform replaces exactly the objects the runner rebuilds.
-//
-// Why not one provisioner per object: each would start its own node runner (~90 ms of
-// CPU), 400 of them for 200 endpoints with a port each: about three times the
-// hand-written script's time on two cores (npm run bench). One call does it in ~1 s.
+//                 stack has on the machine (the runner's ledger says what), which covers
+//                 the creates Terraform never destroys itself (tainted, killed)
+//   netlab-sweep  (default) its trigger is the lab file; its create removes what the
+//                 stack recorded and no longer declares (constructs deleted from the code,
+//                 whose destroy provisioner Terraform never runs), before any object is made
+//   netlab-apply  (batched) instead of the sweep: its create converges the machine to the
+//                 lab file in one runner call
+// Every lab object is its own resource (netops-resource.ts), ordered by the registry of
+// kinds (spec/kinds.ts).
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { AssetType, Lazy, TerraformAsset, TerraformStack, type ISynthesisSession } from "cdktf";
+import { AssetType, TerraformAsset, TerraformStack, type ISynthesisSession } from "cdktf";
 // the hook TerraformAsset itself uses to write files next to cdk.tf.json (not re-exported)
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import { Construct, type IConstruct } from "constructs";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { REMOVAL_ORDER, specKey } from "../spec/keys";
+import { applyOrder, parentsOf } from "../spec/kinds";
 import { isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../spec/schema";
 import { NetlabValidationError } from "./errors";
-import { NetopsResource } from "./netops-resource";
-import { Firewall, ResourceType } from "./resource-type";
+import { NetopsResource, type SpecBody } from "./netops-resource";
+import { Execution, Firewall, ResourceType } from "./resource-type";
 import { buildRunner } from "./runner-bundle";
 
-export { Firewall, ResourceType };
+export { Execution, Firewall, ResourceType };
 
 export interface LabStackProps {
   /**
@@ -53,6 +49,13 @@ export interface LabStackProps {
    * @default Firewall.IPTABLES
    */
   readonly firewall?: Firewall;
+  /**
+   * Who does the kernel work: each object's own provisioners, in Terraform's order, or
+   * one runner call for the whole lab (faster for hundreds of objects on a small
+   * machine; see the README for what each Terraform verb means in each mode).
+   * @default Execution.PER_OBJECT
+   */
+  readonly execution?: Execution;
 }
 
 export class LabStack extends TerraformStack {
@@ -71,14 +74,14 @@ export class LabStack extends TerraformStack {
   readonly resourceType: ResourceType;
   readonly hostNetns?: string;
   readonly firewall: Firewall;
-  /** Runs the kernel work; every lab object is created after it (see the top of this file). */
-  readonly applier: NetopsResource;
+  readonly execution: Execution;
+  /** The sweep or the converge: every lab object is created after it (see the top of this file). */
+  readonly gate: NetopsResource;
   private readonly members: Construct[] = [];
-  private readonly names: NetopsResource;
-  private readonly nftables?: NetopsResource;
-  private readonly nameservers = new Map<string, readonly string[]>();
   private runnerAsset?: TerraformAsset;
   private labCache?: { path: string; text: string };
+  private graph?: Map<NetopsResource, NetopsResource[]>;
+  private hostsIndex?: { onBridge: Map<string, [string, string][]>; bridgesOf: Map<string, Set<string>> };
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
@@ -95,19 +98,16 @@ export class LabStack extends TerraformStack {
     if (!Object.values(Firewall).includes(this.firewall)) {
       throw new NetlabValidationError(this, "LabStack", "firewall", `"${this.firewall}" is not a firewall`, "use Firewall.IPTABLES or Firewall.NFTABLES");
     }
+    this.execution = props.execution ?? Execution.PER_OBJECT;
+    if (!Object.values(Execution).includes(this.execution)) {
+      throw new NetlabValidationError(this, "LabStack", "execution", `"${this.execution}" is not an execution mode`, "use Execution.PER_OBJECT or Execution.BATCHED");
+    }
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
-    const owner = new NetopsResource(this, "netlab-owner", { stack: this, spec: () => ({ kind: "stack" }), run: { when: "destroy", verb: "destroy", arg: "spec" } });
-    this.applier = new NetopsResource(this, "netlab-apply", {
-      stack: this,
-      triggers: { lab: Lazy.stringValue({ produce: () => this.lab().path }) },
-      run: { when: "create", verb: "converge", arg: "lab" },
-      after: owner,
-    });
-    // /etc/netns/<ns>/hosts for every namespace with endpoints: the endpoints of the
-    // networks it is on, by namespace name (and resolv.conf where nameservers are set)
-    this.names = new NetopsResource(this, "netlab-names", { stack: this, spec: () => this.namesSpec() });
+    const owner = new NetopsResource(this, "netlab-owner", { stack: this, role: "owner", spec: () => ({ kind: "stack" }) });
+    const batched = this.execution === Execution.BATCHED;
+    this.gate = new NetopsResource(this, batched ? "netlab-apply" : "netlab-sweep", { stack: this, role: "gate", gate: batched ? "converge" : "sweep", after: owner });
     if (this.firewall === Firewall.NFTABLES) {
-      this.nftables = new NetopsResource(this, "netlab-nftables", { stack: this, spec: () => this.nftablesSpec() });
+      new NetopsResource(this, "netlab-nftables", { stack: this, role: "object", kind: "nftables", spec: () => this.nftablesSpec() });
     }
     addCustomSynthesis(this, {
       onSynthesize: (session: ISynthesisSession) => {
@@ -135,47 +135,60 @@ export class LabStack extends TerraformStack {
     return this.members.filter((m): m is Construct & T => m instanceof cls);
   }
 
-  /** @internal a sandbox or endpoint with its own namespace sets that namespace's nameservers */
-  _setNameservers(netns: string, servers: readonly string[]): void {
-    this.nameservers.set(netns, servers);
+  /**
+   * @internal one namespace's names: every endpoint of the networks it is on, by
+   * namespace name, and its nameservers. Read from the objects' specs once, at synth.
+   */
+  _hostsSpec(netns: string, nameservers?: readonly string[]): SpecBody {
+    if (!this.hostsIndex) {
+      const endpoints = this.objects()
+        .filter((r) => r.kind === "endpoint")
+        .flatMap((r) => (r.spec.kind === "endpoint" ? [r.spec] : []));
+      const onBridge = new Map<string, [string, string][]>();
+      const bridgesOf = new Map<string, Set<string>>();
+      for (const e of endpoints) {
+        onBridge.set(e.bridge, [...(onBridge.get(e.bridge) ?? []), [e.address, e.netns]]);
+        bridgesOf.set(e.netns, (bridgesOf.get(e.netns) ?? new Set()).add(e.bridge));
+      }
+      this.hostsIndex = { onBridge, bridgesOf };
+    }
+    const { onBridge, bridgesOf } = this.hostsIndex;
+    const entries = [...(bridgesOf.get(netns) ?? [])].sort().flatMap((b) => onBridge.get(b) ?? []);
+    return { kind: "hosts", netns, entries: [...new Map(entries.map((e) => [e.join(" "), e])).values()], ...(nameservers ? { nameservers: [...nameservers] } : {}) };
   }
 
-  /** Specs of the lab objects proper (not the stack's own names and nftables resources). */
-  private labObjectSpecs() {
-    return this.membersOf(NetopsResource)
-      .filter((r) => r.hasSpec && r !== this.names && r !== this.nftables)
-      .map((r) => r.spec);
+  /** The lab objects' resources (not the owner and the gate). */
+  private objects(): NetopsResource[] {
+    return this.membersOf(NetopsResource).filter((r) => r.role === "object");
+  }
+
+  /** The resources a lab object lives on: those whose specs provide what its spec needs. */
+  parentsOf(r: NetopsResource): NetopsResource[] {
+    if (!this.graph) {
+      const objects = this.objects();
+      const parents = parentsOf(objects.map((o) => o.spec as ObjectSpec));
+      this.graph = new Map(objects.map((o, i) => [o, parents[i].map((j) => objects[j])]));
+    }
+    return this.graph.get(r) ?? [];
   }
 
   private nftablesSpec() {
-    const all = this.labObjectSpecs();
+    const all = this.objects()
+      .filter((r) => r.kind === "network" || r.kind === "portmap")
+      .map((r) => r.spec);
     const networks = all.flatMap((s) => (s.kind === "network" ? [{ bridge: s.bridge, subnet: s.subnet, prefix: s.prefix, masquerade: s.masquerade, ...(s.icc === false ? { icc: false } : {}), ...(s.internal ? { internal: true } : {}), ...(s.connect ? { connect: s.connect } : {}) }] : []));
     const portmaps = all.flatMap((s) => (s.kind === "portmap" ? [{ bridge: s.bridge, protocol: s.protocol, hostPort: s.hostPort, ...(s.hostPortEnd ? { hostPortEnd: s.hostPortEnd } : {}), ...(s.hostIp ? { hostIp: s.hostIp } : {}), address: s.address, port: s.port }] : []));
     return { kind: "nftables" as const, networks, portmaps };
   }
 
-  private namesSpec() {
-    const all = this.labObjectSpecs();
-    const endpoints = all.flatMap((s) => (s.kind === "endpoint" ? [s] : []));
-    const namespaces = [...new Set([...endpoints.map((e) => e.netns), ...this.nameservers.keys()])].sort();
-    const files = namespaces.map((netns) => {
-      const bridges = [...new Set(endpoints.filter((e) => e.netns === netns).map((e) => e.bridge))].sort();
-      const servers = this.nameservers.get(netns);
-      return { netns, bridges, ...(servers ? { nameservers: [...servers] } : {}) };
-    });
-    const list = endpoints.map((e): [string, string, string] => [e.address, e.netns, e.bridge]);
-    return { kind: "names" as const, endpoints: list, files };
-  }
-
   /** Every object spec the stack declares, in apply order: what `netops converge` makes true. */
   get objectSpecs(): ObjectSpec[] {
-    const specs = this.membersOf(NetopsResource)
-      .filter((r) => r.hasSpec)
-      .map((r) => r.spec)
-      .filter(isObjectSpec)
-      .filter((s) => s.kind !== "names" || s.files.length > 0) // no namespaces, no names to keep
-      .filter((s) => s.kind !== "nftables" || s.networks.length > 0); // no networks, no table
-    return specs.sort((a, b) => REMOVAL_ORDER[b.kind] - REMOVAL_ORDER[a.kind] || specKey(a).localeCompare(specKey(b)));
+    return applyOrder(this.objects().map((r) => r.spec).filter(isObjectSpec));
+  }
+
+  /** Path of the lab file inside the synthesized stack (relative to its directory). */
+  get labPath(): string {
+    return this.lab().path;
   }
 
   /** The lab file, computed once at synth: the trigger and the file must agree. */
@@ -193,12 +206,11 @@ export class LabStack extends TerraformStack {
    * The cdktf CLI matches every line Terraform prints against every resource that has
    * it, to append the construct path: lines x resources, which at 400 objects cost more
    * CPU than the whole lab's kernel work (npm run bench). Logical ids already carry the
-   * path (Net1_A1_Namespace_...); the owner and apply resources keep theirs.
+   * path (Net1_A1_Namespace_...); the owner and the gate keep theirs.
    */
   override toTerraform(): any {
     const tf = super.toTerraform();
-    for (const r of this.membersOf(NetopsResource)) {
-      if (r.run) continue;
+    for (const r of this.objects()) {
       const block = tf.resource?.[this.resourceType]?.[r.resource.friendlyUniqueId];
       if (block) delete block["//"];
     }

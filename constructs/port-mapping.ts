@@ -81,7 +81,8 @@ export class PortMapping extends Construct {
 
     this.resource = new NetopsResource(this, "Rules", {
       stack,
-      parents: [props.endpoint.resource],
+      role: "object",
+      kind: "portmap",
       spec: () => ({
         kind: "portmap",
         protocol: this.protocol,

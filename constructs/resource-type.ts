@@ -1,4 +1,5 @@
-// Which Terraform resource every lab object synthesizes to (DESIGN.md, fact 1).
+// Stack-wide choices: the Terraform resource type every lab object synthesizes to
+// (DESIGN.md, fact 1), where firewall rules live, who does the kernel work.
 export enum ResourceType {
   /** Terraform's built-in `terraform_data` (Terraform >= 1.4, no provider download). */
   TERRAFORM_DATA = "terraform_data",
@@ -12,4 +13,21 @@ export enum Firewall {
   IPTABLES = "iptables",
   /** Native nftables: one table per stack, `ip netlab-<stack>`, replaced atomically. */
   NFTABLES = "nftables",
+}
+
+/** Who does a deploy's kernel work. */
+export enum Execution {
+  /**
+   * Each lab object's own resource runs the runner on it (create and destroy
+   * provisioners): Terraform's graph is the order, and every Terraform verb (`-replace`,
+   * `destroy -target`, `taint`, a failed create) means on the kernel what it says. One
+   * node process per object.
+   */
+  PER_OBJECT = "per-object",
+  /**
+   * One runner call converges the whole lab to the lab file, with batched kernel
+   * commands: for big labs on small machines. Lab objects are tracking resources; the
+   * README lists which Terraform verbs mean less here.
+   */
+  BATCHED = "batched",
 }

@@ -44,7 +44,8 @@ export class Route extends Construct {
     const sandbox = props.sandbox;
     this.resource = new NetopsResource(this, "Route", {
       stack,
-      parents: sandbox ? [sandbox.resource] : [],
+      role: "object",
+      kind: "route",
       spec: () => ({ kind: "route", ...(sandbox ? { netns: sandbox.netns } : {}), dst: `${net.network}/${net.prefix}`, ...(props.via ? { via: props.via } : {}), ...(dev ? { dev } : {}) }),
     });
     stack._register(this);

@@ -51,7 +51,7 @@ export class VethLink extends Construct {
     const b = end("b", props.b);
     if (props.a.sandbox === props.b.sandbox) throw new NetlabValidationError(this, KIND, "b.sandbox", "is the same sandbox as a", "join two different sandboxes");
     const mtu = props.mtu ?? 1500;
-    this.resource = new NetopsResource(this, "Veth", { stack, parents: [props.a.sandbox.resource, props.b.sandbox.resource], spec: () => ({ kind: "link", a, b, mtu }) });
+    this.resource = new NetopsResource(this, "Veth", { stack, role: "object", kind: "link", spec: () => ({ kind: "link", a, b, mtu }) });
     stack._register(this);
   }
 }

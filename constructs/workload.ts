@@ -63,7 +63,8 @@ export class Workload extends Construct {
     const netns = endpoint?.netns ?? sandbox?.netns;
     this.resource = new NetopsResource(this, "Process", {
       stack,
-      parents: endpoint ? [endpoint.resource] : sandbox ? [sandbox.resource] : [],
+      role: "object",
+      kind: "workload",
       spec: () => ({ kind: "workload", name: this.name, ...(netns ? { netns } : {}), command: [...this.command] }),
     });
     stack._register(this);

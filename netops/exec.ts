@@ -70,14 +70,24 @@ function writeOrDelete(path: string, content: string | null): { ok: boolean; std
   }
 }
 
-/** Test hooks: fail (with rollback) or die (SIGKILL, no rollback) after the k-th command. */
-const FAIL_AFTER = envInt("NETLAB_FAIL_AFTER_STEP");
-const KILL_AFTER = envInt("NETLAB_KILL_AFTER_STEP");
+/**
+ * Test hooks: fail (with rollback) or die (SIGKILL, no rollback) after the k-th command
+ * (NETLAB_FAIL_AFTER_STEP, NETLAB_KILL_AFTER_STEP). With NETLAB_HOOK_KEY they hit only
+ * the runner working on the object of that key (one resource of a deploy); main.ts
+ * arms them once it knows its objects.
+ */
+let hooks: { failAfter?: number; killAfter?: number } = {};
 let stepsDone = 0;
 
 function envInt(name: string): number | undefined {
   const v = process.env[name];
   return v === undefined || v === "" ? undefined : Number(v);
+}
+
+export function armTestHooks(keys: readonly string[]): void {
+  const only = process.env.NETLAB_HOOK_KEY;
+  if (only && !keys.includes(only)) return;
+  hooks = { failAfter: envInt("NETLAB_FAIL_AFTER_STEP"), killAfter: envInt("NETLAB_KILL_AFTER_STEP") };
 }
 
 export type Log = (line: string) => void;
@@ -160,8 +170,8 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
           done.push(s.step);
         }
         stepsDone++;
-        if (KILL_AFTER !== undefined && stepsDone >= KILL_AFTER) process.kill(process.pid, "SIGKILL");
-        if (FAIL_AFTER !== undefined && stepsDone >= FAIL_AFTER) {
+        if (hooks.killAfter !== undefined && stepsDone >= hooks.killAfter) process.kill(process.pid, "SIGKILL");
+        if (hooks.failAfter !== undefined && stepsDone >= hooks.failAfter) {
           throw new StepError(job.step, `injected failure after step ${stepsDone} (NETLAB_FAIL_AFTER_STEP)`);
         }
       });

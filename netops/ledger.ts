@@ -7,7 +7,7 @@
 // along with the kernel objects it describes.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { specKey } from "../spec/keys";
+import { specKey } from "../spec/kinds";
 import { parseSpec, type ObjectSpec, type Spec } from "../spec/schema";
 
 export function ledgerRoot(): string {
@@ -25,11 +25,19 @@ function stackDir(spec: Pick<Spec, "host" | "stack">): string {
 
 export function record(spec: ObjectSpec): void {
   const dir = stackDir(spec);
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, `${specKey(spec)}.json`);
-  // write-then-rename: ten runners write at once, and a crash must not leave half a file
-  writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(spec));
-  renameSync(`${file}.${process.pid}.tmp`, file);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      // write-then-rename: ten runners write at once, and a crash must not leave half a file
+      writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(spec));
+      renameSync(`${file}.${process.pid}.tmp`, file);
+      return;
+    } catch (err) {
+      // the stack's last other resource removed the folder between our mkdir and write
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || attempt > 20) throw err;
+    }
+  }
 }
 
 export function forget(spec: ObjectSpec): void {
@@ -63,11 +71,15 @@ export function recordedSpecs(owner: Pick<Spec, "host" | "stack">): ObjectSpec[]
     return [];
   }
   return files.map((f) => {
+    let spec: ObjectSpec;
     try {
       // any version an older runner wrote is read (and upgraded) by parseSpec
-      return parseSpec(JSON.parse(readFileSync(join(dir, f), "utf8"))) as ObjectSpec;
+      spec = parseSpec(JSON.parse(readFileSync(join(dir, f), "utf8"))) as ObjectSpec;
     } catch (err) {
       throw new Error(`ledger entry ${join(dir, f)}: ${(err as Error).message}`, { cause: err });
     }
+    // an older runner may have named it by an older key: file it under today's
+    if (f !== `${specKey(spec)}.json`) renameSync(join(dir, f), join(dir, `${specKey(spec)}.json`));
+    return spec;
   });
 }

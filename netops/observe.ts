@@ -71,14 +71,31 @@ export async function readSysctl(t: Target, key: string): Promise<string> {
  */
 export class HostView {
   private links?: Promise<Map<string, Link>>;
+  private readonly oneLink = new Map<string, Promise<Link | null>>();
   private save?: Promise<string>;
   private readonly sysctls = new Map<string, Promise<string>>();
   private readonly inside = new Map<string, Promise<{ links: Link[] | null; routes: Route[] | null }>>();
   private routes?: Promise<Route[]>;
 
-  constructor(readonly target: Target) {}
+  /**
+   * `narrow`: the view of one object's runner, which reads each link by name. Listing
+   * every link of a host is one process for a whole batch, but once per object it would
+   * make a deploy O(N^2).
+   */
+  constructor(
+    readonly target: Target,
+    private readonly narrow = false,
+  ) {}
 
   async link(name: string): Promise<Link | null> {
+    if (this.narrow) {
+      let v = this.oneLink.get(name);
+      if (!v) {
+        v = json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show", "dev", name]), `link ${name}`).then((ls) => ls?.[0] ?? null);
+        this.oneLink.set(name, v);
+      }
+      return v;
+    }
     this.links ??= json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show"]), "links").then((ls) => new Map((ls ?? []).map((l) => [l.ifname, l])));
     return (await this.links).get(name) ?? null;
   }

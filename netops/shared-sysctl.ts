@@ -4,59 +4,14 @@
 // that value back. The books live next to the ledger:
 //   <state>/<host>/_sysctl/<key>/prior            the value before netlab changed it
 //   <state>/<host>/_sysctl/<key>/holders/<stack>--<resource key>
-// A lock makes "look, change, note" one step for the runners Terraform starts at once.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+// A lock (lock.ts) makes "look, change, note" one step for the runners Terraform starts at once.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./exec";
 import { hostDir } from "./ledger";
+import { tryRmdir, withLock } from "./lock";
 import { readSysctl } from "./observe";
 import { NETNS_DIR, onHost, type Target } from "./step";
-
-const LOCK_WAIT_MS = 30_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** mkdir is atomic; the pid inside lets a runner that was killed holding it be detected. */
-async function withLock<T>(host: string | undefined, body: () => Promise<T>): Promise<T> {
-  const base = hostDir(host);
-  mkdirSync(base, { recursive: true });
-  const lock = join(base, "_sysctl.lock");
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, "pid"), String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const owner = Number(readOr(join(lock, "pid"), "0"));
-      if (owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`waiting for ${lock} (held by pid ${owner}) timed out`);
-      else await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-  try {
-    return await body();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-    tryRmdir(base); // the last netlab object of a host takes its folder with it
-  }
-}
-
-function tryRmdir(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // not empty: someone still keeps books here
-  }
-}
 
 function readOr(file: string, fallback: string): string {
   try {
@@ -81,7 +36,7 @@ export type Log = (line: string) => void;
  * rollback of the same apply lets go of it), false when the holder already had it.
  */
 export async function hold(t: Target, key: string, value: string, holder: string, log: Log): Promise<boolean> {
-  return withLock(t.host, async () => {
+  return withLock(t.host, "sysctl", async () => {
     const dir = keyDir(t.host, key);
     const current = await readSysctl(t, key);
     if (!existsSync(join(dir, "prior"))) {
@@ -101,7 +56,7 @@ export async function hold(t: Target, key: string, value: string, holder: string
 
 /** Let go of `key`; the last holder restores the prior value (unless someone changed it since). */
 export async function release(t: Target, key: string, holder: string, log: Log): Promise<void> {
-  await withLock(t.host, async () => {
+  await withLock(t.host, "sysctl", async () => {
     const dir = keyDir(t.host, key);
     const mine = join(dir, "holders", holder);
     if (!existsSync(mine)) return;

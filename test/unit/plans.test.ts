@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
 import { bridgeMac, networkOps, networkRules } from "../../netops/network";
-import { staleOf } from "../../netops/main";
+import { staleOf } from "../../netops/lab";
 import { namesOps } from "../../netops/names";
 import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";

@@ -1,0 +1,200 @@
+// Ensure and remove lab objects: the work both modes share. Called with one spec by a
+// lab object's own provisioner (the default mode: Terraform's graph is the order), or
+// with a whole lab by the batched converge, which goes through the registry's levels
+// (spec/kinds.ts) one at a time: one look at the host per kind, then waves of commands
+// where the batch forms of many objects run as one (exec.ts).
+import { existsSync } from "node:fs";
+import { levels, removalOrder, specKey } from "../spec/kinds";
+import type { ObjectSpec, Spec } from "../spec/schema";
+import { endpointOps } from "./endpoint";
+import { run, runPlans, type Log, type Plan } from "./exec";
+import { forget, record, recorded } from "./ledger";
+import { linkOps } from "./link";
+import { withLock } from "./lock";
+import { hostsOps, namesOps } from "./names";
+import { networkOps } from "./network";
+import { nftablesOps } from "./nftables";
+import { HostView } from "./observe";
+import { portMappingOps } from "./portmap";
+import type { Ops } from "./resource";
+import { routeOps } from "./route";
+import { sandboxOps } from "./sandbox";
+import { hold, release } from "./shared-sysctl";
+import { NETNS_DIR } from "./step";
+import { workloadOps } from "./workload";
+
+const OPS = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, hosts: hostsOps, nftables: nftablesOps, workload: workloadOps } as const;
+
+export function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
+  return OPS[s.kind] as unknown as Ops<ObjectSpec, unknown>;
+}
+
+export const log =
+  (prefix: string): Log =>
+  (line) => {
+    process.stdout.write(`netops ${prefix}: ${line}\n`);
+  };
+export const labelOf = (s: ObjectSpec) => opsFor(s).label(s);
+export const logFor = (s: ObjectSpec) => log(labelOf(s));
+
+export const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
+const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Networks place their FORWARD hooks by position (every IN hook above every OUT hook),
+ * computed from a look at the firewall: one network at a time per host, across runners
+ * and stacks, from that look to the change.
+ */
+const needsFirewallLock = (s: ObjectSpec) => s.kind === "network" && s.firewall !== "nftables";
+
+/** Create the sandbox host namespace on first use (NETLAB_HOST_NETNS at synth). */
+export async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
+  if (!s.host || !hostGone(s)) return;
+  const add = await run(["ip", "netns", "add", s.host]);
+  // another runner may have won the race: existence is all that matters
+  if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
+  if (add.ok) await run(["ip", "-n", s.host, "link", "set", "lo", "up"]);
+  log(`host ${s.host}`)("created sandbox host namespace");
+}
+
+/** One view per host for a group of specs; `narrow` when the group is one object's. */
+function viewsFor(narrow: boolean): (s: ObjectSpec) => HostView {
+  const views = new Map<string, HostView>();
+  return (s) => {
+    const k = s.host ?? "";
+    let v = views.get(k);
+    if (!v) views.set(k, (v = new HostView(s, narrow)));
+    return v;
+  };
+}
+
+async function observeAll(specs: readonly ObjectSpec[], toRemove = false): Promise<unknown[]> {
+  const view = viewsFor(specs.length === 1);
+  return Promise.all(specs.map((s) => opsFor(s).observe(s, view(s), toRemove ? { claimed: recorded(s) !== null } : undefined)));
+}
+
+/** Group specs by level of the dependency graph, then by kind: the batched waves. */
+function groups(specs: readonly ObjectSpec[]): ObjectSpec[][] {
+  const level = levels(specs);
+  const byGroup = new Map<string, ObjectSpec[]>();
+  specs.forEach((s, i) => {
+    const k = `${String(level[i]).padStart(4, "0")} ${s.kind}`;
+    byGroup.set(k, [...(byGroup.get(k) ?? []), s]);
+  });
+  return [...byGroup.keys()].sort().map((k) => byGroup.get(k)!);
+}
+
+/** Ensure every spec, parents first. A foreign object stops it before any command runs. */
+export async function applySpecs(specs: readonly ObjectSpec[]): Promise<void> {
+  for (const group of groups(specs)) {
+    const serial = group.filter(needsFirewallLock);
+    for (const s of serial) await withLock(s.host, "firewall", () => applyGroup([s]));
+    const rest = group.filter((s) => !needsFirewallLock(s));
+    if (rest.length) await applyGroup(rest);
+  }
+}
+
+async function applyGroup(specs: readonly ObjectSpec[]): Promise<void> {
+  for (const s of specs) await ensureHost(s);
+  const obs = await observeAll(specs);
+  const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], recorded(s) !== null)); // throws on a foreign object
+  for (const s of specs) record(s); // before the first kernel step: whatever happens next, the stack knows it owns these
+  const held: [ObjectSpec, string][] = [];
+  try {
+    for (const s of specs) {
+      for (const [key, value] of Object.entries(opsFor(s).sysctls?.(s) ?? {})) {
+        if (await hold(s, key, value, holder(s), logFor(s))) held.push([s, key]);
+      }
+    }
+    const plans: Plan[] = [];
+    specs.forEach((s, i) => {
+      if (drift[i].length === 0) logFor(s)("up to date");
+      else plans.push({ steps: opsFor(s).converge(s, obs[i]), log: logFor(s) });
+    });
+    await runPlans(plans, log("rollback"));
+  } catch (err) {
+    for (const [s, key] of held.reverse()) await release(s, key, holder(s), logFor(s));
+    throw err;
+  }
+}
+
+/** Remove every spec, what hangs off first. On failure, says what is left. */
+export async function removeSpecs(specs: readonly ObjectSpec[]): Promise<void> {
+  try {
+    for (const group of groups(specs).reverse()) {
+      for (const s of group.filter(needsFirewallLock)) await withLock(s.host, "firewall", () => removeGroup([s]));
+      const rest = group.filter((s) => !needsFirewallLock(s));
+      if (rest.length) await removeGroup(rest);
+    }
+  } catch (err) {
+    const left = await leftovers(removalOrder(specs));
+    throw new Error(
+      `${(err as Error).message}\n` + (left.length ? `still on this machine:\n${left.map((l) => `  - ${l}`).join("\n")}` : "nothing of it is left on this machine"),
+      { cause: err },
+    );
+  }
+}
+
+async function removeGroup(specs: readonly ObjectSpec[]): Promise<void> {
+  const live = specs.filter((s) => !hostGone(s));
+  const obs = await observeAll(live, true);
+  const plans: Plan[] = [];
+  live.forEach((s, i) => {
+    const steps = opsFor(s).remove(s, obs[i], recorded(s) !== null);
+    if (steps.length === 0) logFor(s)("already gone");
+    plans.push({ steps, log: logFor(s) });
+  });
+  for (const s of specs.filter(hostGone)) logFor(s)("already gone (no sandbox host)");
+  await runPlans(plans, log("rollback")); // remove steps carry no undo: a failure stops here and is reported
+  await settle(live);
+  for (const s of specs) {
+    for (const key of Object.keys(opsFor(s).sysctls?.(s) ?? {})) await release(s, key, holder(s), logFor(s));
+    forget(s);
+  }
+}
+
+/**
+ * Wait until the kernel has finished removing (a namespace's veth goes a moment after
+ * the namespace). What is still there after FINISH_AFTER_MS is held by something (a
+ * process in the namespace): its `finish` step removes it, and the wait goes on.
+ */
+const FINISH_AFTER_MS = 300;
+async function settle(specs: readonly ObjectSpec[]): Promise<void> {
+  let pending = specs.filter((s) => opsFor(s).gone);
+  const t0 = Date.now();
+  let finished = false;
+  for (let i = 0; pending.length && i < 500; i++) {
+    const view = viewsFor(pending.length === 1);
+    const gone = await Promise.all(pending.map((s) => opsFor(s).gone!(s, view(s))));
+    pending = pending.filter((_, j) => !gone[j]);
+    if (pending.length && !finished && Date.now() - t0 > FINISH_AFTER_MS) {
+      finished = true;
+      const finish = pending.flatMap((s) => {
+        const f = opsFor(s).finish?.(s);
+        return f ? [{ steps: [f], log: logFor(s) }] : [];
+      });
+      await runPlans(finish, log("rollback"));
+    }
+    if (pending.length) await sleep(20); // each look lists the host's links: not too often
+  }
+  if (pending.length) throw new Error(`still being removed by the kernel after 10 s: ${pending.map(labelOf).join(", ")}`);
+}
+
+/** What is left of each resource, one line each, for the error message of a failed removal. */
+async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
+  try {
+    const live = specs.filter((s) => !hostGone(s));
+    const obs = await observeAll(live, true);
+    return live.flatMap((s, i) => opsFor(s).remove(s, obs[i], recorded(s) !== null).map((st) => st.what.replace(/^(delete|remove|unpublish) /, "")));
+  } catch (err) {
+    return [`(could not look: ${(err as Error).message})`];
+  }
+}
+
+/** Differences between the kernel and these specs, one line each. */
+export async function verifySpecs(specs: readonly ObjectSpec[]): Promise<string[]> {
+  if (specs.some(hostGone)) return [`missing: sandbox host namespace ${specs.find(hostGone)!.host}`];
+  const obs = await observeAll(specs);
+  return specs.flatMap((s, i) => opsFor(s).drift(s, obs[i], recorded(s) !== null).map((d) => `${labelOf(s)}: ${d}`));
+}

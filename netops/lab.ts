@@ -1,0 +1,66 @@
+// Whole-lab work, driven by the stack's lab file (every object spec it declares, written
+// at synth): the sweep of what the code no longer declares (both modes), the batched
+// converge (the opt-in mode), and verify/repair (the netlab CLI).
+import { readFileSync } from "node:fs";
+import { dependentsOf, removalOrder, specKey } from "../spec/kinds";
+import { LabFile, parseSpec, type ObjectSpec } from "../spec/schema";
+import { applySpecs, ensureHost, labelOf, logFor, removeSpecs, verifySpecs } from "./engine";
+import { recordedSpecs } from "./ledger";
+
+const same = (a: ObjectSpec, b: ObjectSpec) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The lab file and the specs in it, each validated; they must belong to the lab's stack and host. */
+export function readLab(path: string): { lab: LabFile; specs: ObjectSpec[] } {
+  const lab = LabFile.parse(JSON.parse(readFileSync(path, "utf8")));
+  const specs = lab.specs.map((j) => parseSpec(j));
+  for (const s of specs) {
+    if (s.kind === "stack" || s.kind === "sweep") throw new Error(`${path}: a lab file holds object specs only, not ${s.kind}`);
+    if (s.stack !== lab.stack || s.host !== lab.host) throw new Error(`${path}: spec of stack ${s.stack} on ${s.host ?? "the host"} in the lab of ${lab.stack}`);
+  }
+  return { lab, specs: specs as ObjectSpec[] };
+}
+
+/** What the stack recorded on this machine and no longer declares (constructs deleted from the code). */
+function undeclared(lab: LabFile, desired: readonly ObjectSpec[]): ObjectSpec[] {
+  const declared = new Set(desired.map(specKey));
+  return recordedSpecs(lab).filter((r) => !declared.has(specKey(r)));
+}
+
+/**
+ * The sweep (default mode): Terraform never runs the destroy provisioner of a resource
+ * deleted from the code, so what the stack recorded and no longer declares is removed
+ * here, with the spec it was applied with, before any object is created.
+ */
+export async function sweep(lab: LabFile, desired: readonly ObjectSpec[]): Promise<void> {
+  await ensureHost(lab);
+  const gone = removalOrder(undeclared(lab, desired));
+  for (const s of gone) logFor(s)(`no longer declared by stack ${lab.stack}: removing`);
+  if (gone.length) await removeSpecs(gone);
+}
+
+/**
+ * What must go before `desired` is applied in one batch: what the stack recorded and no
+ * longer declares, what is declared differently (rebuilt, as Terraform replaces its
+ * resource), and what hangs off either (the registry's graph, as Terraform replaces the
+ * resources whose replace_triggered_by names a replaced one).
+ */
+export function staleOf(recorded: readonly ObjectSpec[], desired: readonly ObjectSpec[]): ObjectSpec[] {
+  const want = new Map(desired.map((s) => [specKey(s), s]));
+  const changed = recorded.flatMap((r, i) => (!want.has(specKey(r)) || !same(want.get(specKey(r))!, r) ? [i] : []));
+  return [...dependentsOf(recorded, changed)].map((i) => recorded[i]);
+}
+
+/** Batched mode: make the machine match the lab in one call (remove what is stale, then ensure all). */
+export async function converge(lab: LabFile, desired: readonly ObjectSpec[]): Promise<void> {
+  await ensureHost(lab);
+  const stale = removalOrder(staleOf(recordedSpecs(lab), desired));
+  const declared = new Set(desired.map(specKey));
+  for (const s of stale) logFor(s)(declared.has(specKey(s)) ? "changed: rebuilding" : `no longer declared by stack ${lab.stack}: removing`);
+  if (stale.length) await removeSpecs(stale);
+  await applySpecs(desired);
+}
+
+export async function verifyLab(lab: LabFile, desired: readonly ObjectSpec[]): Promise<string[]> {
+  const extra = undeclared(lab, desired).map((r) => `${labelOf(r)}: extra: on this machine, no longer declared by stack ${lab.stack}`);
+  return [...extra, ...(await verifySpecs(desired))];
+}

@@ -1,0 +1,148 @@
+// The registry of kinds: each kind of lab object is declared once, here. Its key names it
+// (unique per kernel object within a stack on its host: ledger file names, trigger lines,
+// the sweep's matching), and what it provides and needs make the dependency graph:
+// an object's parents are the objects that provide what it needs. Everything that orders
+// objects derives from this table: the constructs' Terraform `depends_on` and
+// `replace_triggered_by`, the removal order of the sweep and the owner, the batched
+// converge's waves and its rebuilds. Adding a kind touches this table (plus its schema in
+// schema.ts and its runner operations in netops/).
+import type { ObjectSpec } from "./schema";
+
+type Of<K extends ObjectSpec["kind"]> = Extract<ObjectSpec, { kind: K }>;
+
+export interface Kind<S extends ObjectSpec> {
+  /** Unique per kernel object of a stack on its host. */
+  key(s: S): string;
+  /** Names of kernel things this object makes, for others to need. */
+  provides(s: S): string[];
+  /** Names of kernel things this object lives on or in: whoever provides them is a parent. */
+  needs(s: S): string[];
+}
+
+const routeDst = (dst: string) => dst.replace("/", "_");
+
+export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
+  network: {
+    key: (s) => `network-${s.bridge}`,
+    // a host route over the bridge, or over any network when it names only a gateway
+    provides: (s) => [`bridge:${s.bridge}`, `hostdev:${s.bridge}`, "hostnets"],
+    needs: () => [],
+  },
+  sandbox: {
+    key: (s) => `sandbox-${s.netns}`,
+    provides: (s) => [`netns:${s.netns}`],
+    needs: () => [],
+  },
+  endpoint: {
+    // netns and interface: two endpoints of one sandbox are two objects
+    key: (s) => `endpoint-${s.netns}:${s.ifname}`,
+    provides: (s) => [`addr:${s.bridge}/${s.address}`, `dev:${s.netns}/${s.ifname}`, `devs:${s.netns}`, `hostdev:${s.hostIf}`, ...(s.shared ? [] : [`netns:${s.netns}`])],
+    needs: (s) => [`bridge:${s.bridge}`, ...(s.shared ? [`netns:${s.netns}`] : [])],
+  },
+  link: {
+    key: (s) => `link-${s.a.netns}:${s.a.ifname}`,
+    provides: (s) => [`dev:${s.a.netns}/${s.a.ifname}`, `dev:${s.b.netns}/${s.b.ifname}`, `devs:${s.a.netns}`, `devs:${s.b.netns}`],
+    needs: (s) => [`netns:${s.a.netns}`, `netns:${s.b.netns}`],
+  },
+  route: {
+    key: (s) => `route-${s.netns ?? ""}:${routeDst(s.dst)}`,
+    // a route goes with the interface it leaves by: with only a gateway, that may be any
+    // interface of its namespace (or any network's bridge on the host)
+    needs: (s) =>
+      s.netns ? [`netns:${s.netns}`, s.dev ? `dev:${s.netns}/${s.dev}` : `devs:${s.netns}`] : [s.dev ? `hostdev:${s.dev}` : "hostnets"],
+    provides: () => [],
+  },
+  portmap: {
+    key: (s) => `portmap-${s.protocol}-${s.hostIp ?? "any"}-${s.hostPort}${s.hostPortEnd ? `-${s.hostPortEnd}` : ""}`,
+    provides: () => [],
+    needs: (s) => [`addr:${s.bridge}/${s.address}`, `bridge:${s.bridge}`],
+  },
+  hosts: {
+    key: (s) => `hosts-${s.netns}`,
+    provides: (s) => [`hosts:${s.netns}`],
+    needs: () => [],
+  },
+  names: {
+    key: () => "names",
+    provides: () => [],
+    needs: () => [],
+  },
+  nftables: {
+    key: () => "nftables",
+    provides: () => [],
+    needs: () => [],
+  },
+  workload: {
+    key: (s) => `workload-${s.name}`,
+    provides: () => [],
+    // started in its namespace, reading its hosts file: rebuilt with either
+    needs: (s) => (s.netns ? [`netns:${s.netns}`, `hosts:${s.netns}`] : []),
+  },
+};
+
+const kindOf = <S extends ObjectSpec>(s: S) => KINDS[s.kind] as unknown as Kind<S>;
+
+export function specKey(s: ObjectSpec): string {
+  return kindOf(s).key(s);
+}
+
+/**
+ * The parents of every spec among `specs`, as indexes: the specs that provide something
+ * it needs. One index of providers, so this is linear in the number of specs.
+ */
+export function parentsOf(specs: readonly ObjectSpec[]): number[][] {
+  const providers = new Map<string, number[]>();
+  specs.forEach((s, i) => {
+    for (const p of kindOf(s).provides(s)) providers.set(p, [...(providers.get(p) ?? []), i]);
+  });
+  return specs.map((s, i) => [...new Set(kindOf(s).needs(s).flatMap((n) => providers.get(n) ?? []))].filter((j) => j !== i));
+}
+
+/**
+ * Levels of the graph: 0 for objects with no parent, else one more than the highest
+ * parent. Objects of one level can be made together; removal goes from the top level down.
+ */
+export function levels(specs: readonly ObjectSpec[]): number[] {
+  const parents = parentsOf(specs);
+  const level = new Array<number>(specs.length).fill(-1);
+  const visiting = new Set<number>();
+  const visit = (i: number): number => {
+    if (level[i] >= 0) return level[i];
+    if (visiting.has(i)) throw new Error(`dependency cycle through ${specKey(specs[i])}`);
+    visiting.add(i);
+    level[i] = Math.max(-1, ...parents[i].map(visit)) + 1;
+    visiting.delete(i);
+    return level[i];
+  };
+  specs.forEach((_, i) => visit(i));
+  return level;
+}
+
+/** `specs` in the order they are made: parents first, then by key (stable output). */
+export function applyOrder<S extends ObjectSpec>(specs: readonly S[]): S[] {
+  const level = levels(specs);
+  return specs
+    .map((s, i) => ({ s, l: level[i], k: specKey(s) }))
+    .sort((a, b) => a.l - b.l || a.k.localeCompare(b.k))
+    .map((x) => x.s);
+}
+
+/** `specs` in the order they are removed: what hangs off an object goes before it. */
+export function removalOrder<S extends ObjectSpec>(specs: readonly S[]): S[] {
+  return applyOrder(specs).reverse();
+}
+
+/**
+ * What goes with `changed`: every spec of `specs` that needs, directly or through
+ * others, something a changed spec provides (as Terraform replaces a resource whose
+ * `replace_triggered_by` names a replaced one). `changed` holds indexes into `specs`.
+ */
+export function dependentsOf(specs: readonly ObjectSpec[], changed: Iterable<number>): Set<number> {
+  const parents = parentsOf(specs);
+  const children = specs.map(() => [] as number[]);
+  parents.forEach((ps, i) => ps.forEach((p) => children[p].push(i)));
+  const out = new Set<number>(changed);
+  const queue = [...out];
+  while (queue.length) for (const c of children[queue.pop()!]) if (!out.has(c)) out.add(c), queue.push(c);
+  return out;
+}

@@ -1,0 +1,123 @@
+// Pure tier: the registry of kinds (keys, the dependency graph and the orders derived
+// from it), the trigger line, and the batched converge's rebuild rule, which must match
+// what Terraform's replace_triggered_by does with the same graph.
+import { applyOrder, dependentsOf, levels, parentsOf, removalOrder, specKey } from "../../spec/kinds";
+import { fromLine, toLine } from "../../spec/line";
+import { staleOf } from "../../netops/lab";
+import { hostsOps } from "../../netops/names";
+import type { EndpointSpec, HostsSpec, LinkSpec, NetworkSpec, ObjectSpec, PortMappingSpec, RouteSpec, SandboxSpec, WorkloadSpec } from "../../spec/schema";
+
+const base = { v: 1 as const, stack: "lab" };
+const net: NetworkSpec = { ...base, kind: "network", bridge: "br1", subnet: "10.1.0.0", prefix: 24, gateway: "10.1.0.1", mtu: 1500, masquerade: true };
+const net2: NetworkSpec = { ...net, bridge: "br2", subnet: "10.2.0.0", gateway: "10.2.0.1" };
+const ep = (netns: string, address: string, extra: Partial<EndpointSpec> = {}): EndpointSpec => ({
+  ...base,
+  kind: "endpoint",
+  netns,
+  hostIf: `v-${netns}-${extra.bridge ?? "br1"}`,
+  ifname: "eth0",
+  address,
+  prefix: 24,
+  gateway: "10.1.0.1",
+  mtu: 1500,
+  bridge: "br1",
+  ...extra,
+});
+const a = ep("a", "10.1.0.11");
+const b = ep("b", "10.1.0.12");
+const pm: PortMappingSpec = { ...base, kind: "portmap", protocol: "tcp", hostPort: 8080, address: "10.1.0.11", port: 80, bridge: "br1" };
+const hostsA: HostsSpec = { ...base, kind: "hosts", netns: "a", entries: [["10.1.0.11", "a"]] };
+const web: WorkloadSpec = { ...base, kind: "workload", name: "web", netns: "a", command: ["srv"] };
+const sbx: SandboxSpec = { ...base, kind: "sandbox", netns: "app" };
+const front = ep("app", "10.1.0.20", { shared: true, ifname: "eth0" });
+const back = ep("app", "10.2.0.20", { shared: true, ifname: "eth1", bridge: "br2", gateway: "10.2.0.1", defaultRoute: false });
+const other: SandboxSpec = { ...base, kind: "sandbox", netns: "db" };
+const link: LinkSpec = { ...base, kind: "link", a: { netns: "app", ifname: "l0" }, b: { netns: "db", ifname: "l0" }, mtu: 1500 };
+const routeVia: RouteSpec = { ...base, kind: "route", netns: "app", dst: "10.9.0.0/24", via: "10.1.0.1" };
+const routeDev: RouteSpec = { ...base, kind: "route", netns: "app", dst: "10.8.0.0/24", dev: "l0" };
+const hostRoute: RouteSpec = { ...base, kind: "route", dst: "10.7.0.0/24", dev: "br2" };
+
+const keys = (xs: readonly ObjectSpec[]) => xs.map(specKey);
+const parentKeys = (specs: ObjectSpec[], child: ObjectSpec) => parentsOf(specs)[specs.indexOf(child)].map((i) => specKey(specs[i])).sort();
+
+describe("keys", () => {
+  test("two endpoints of one sandbox are two objects; every kernel object has its own key", () => {
+    expect(specKey(front)).toBe("endpoint-app:eth0");
+    expect(specKey(back)).toBe("endpoint-app:eth1");
+    const all = [net, net2, a, b, pm, hostsA, web, sbx, front, back, other, link, routeVia, routeDev, hostRoute];
+    expect(new Set(keys(all)).size).toBe(all.length);
+    // a host route and a route in a namespace named "host" do not collide
+    expect(specKey({ ...hostRoute, netns: "host" })).not.toBe(specKey(hostRoute));
+  });
+});
+
+describe("the graph", () => {
+  const lab: ObjectSpec[] = [web, pm, hostsA, a, b, net, net2, sbx, front, back, other, link, routeVia, routeDev, hostRoute];
+
+  test("parents: an endpoint lives on its bridge (and its sandbox), a port mapping on its endpoint, a workload in its namespace with its names", () => {
+    expect(parentKeys(lab, a)).toEqual(["network-br1"]);
+    expect(parentKeys(lab, back)).toEqual(["network-br2", "sandbox-app"]);
+    expect(parentKeys(lab, pm)).toEqual(["endpoint-a:eth0", "network-br1"]);
+    expect(parentKeys(lab, web)).toEqual(["endpoint-a:eth0", "hosts-a"]);
+    expect(parentKeys(lab, link)).toEqual(["sandbox-app", "sandbox-db"]);
+    expect(parentKeys(lab, net)).toEqual([]);
+  });
+
+  test("a route goes with the interface it leaves by: the named device, else any interface of its namespace; on the host, the bridge", () => {
+    expect(parentKeys(lab, routeDev)).toEqual(["link-app:l0", "sandbox-app"]);
+    expect(parentKeys(lab, routeVia)).toEqual(["endpoint-app:eth0", "endpoint-app:eth1", "link-app:l0", "sandbox-app"]);
+    expect(parentKeys(lab, hostRoute)).toEqual(["network-br2"]);
+  });
+
+  test("apply order puts parents first; removal order is its reverse", () => {
+    const order = keys(applyOrder(lab));
+    for (const [child, parent] of [[pm, a], [a, net], [web, a], [web, hostsA], [back, sbx], [routeVia, back], [link, other]] as const) {
+      expect(order.indexOf(specKey(child))).toBeGreaterThan(order.indexOf(specKey(parent)));
+    }
+    expect(keys(removalOrder(lab))).toEqual([...order].reverse());
+    expect(levels([net, a, pm])).toEqual([0, 1, 2]);
+  });
+
+  test("dependents: replacing a network takes its endpoints, their port mappings and workloads, nothing of another network", () => {
+    const gone = dependentsOf(lab, [lab.indexOf(net)]);
+    expect(keys([...gone].map((i) => lab[i])).sort()).toEqual(
+      ["network-br1", "endpoint-a:eth0", "endpoint-b:eth0", "endpoint-app:eth0", "portmap-tcp-any-8080", "workload-web", "route-app:10.9.0.0_24"].sort(),
+    );
+  });
+});
+
+describe("the batched converge rebuilds exactly what Terraform would replace", () => {
+  test("unchanged: nothing; removed: only it; changed: it and what hangs off it", () => {
+    expect(staleOf([net, a, pm], [net, a, pm])).toEqual([]);
+    expect(keys(staleOf([net, a, b, pm], [net, a, pm]))).toEqual(keys([b]));
+    expect(keys(staleOf([net, a, b, pm, web, hostsA], [net, { ...a, mac: "02:00:00:00:00:01" }, b, pm, web, hostsA])).sort()).toEqual(keys([a, pm, web]).sort());
+  });
+
+  test("a rebuilt sandbox takes its endpoints, links and routes; a changed names file restarts the workload that reads it", () => {
+    const lab: ObjectSpec[] = [net, net2, sbx, other, front, back, link, routeVia, routeDev];
+    const stale = keys(staleOf(lab, lab.map((s) => (s === other ? { ...other, host: "x" } : s))));
+    // the link into it is rebuilt, and so is every route of the other side that may leave by it
+    expect(stale.sort()).toEqual(["link-app:l0", "route-app:10.8.0.0_24", "route-app:10.9.0.0_24", "sandbox-db"].sort());
+    expect(keys(staleOf([hostsA, web, a, net], [{ ...hostsA, entries: [] }, web, a, net])).sort()).toEqual(["hosts-a", "workload-web"]);
+  });
+});
+
+describe("the trigger line", () => {
+  test("key, then the spec as JSON; read back as written, whatever the command holds", () => {
+    const w: WorkloadSpec = { ...web, command: ["sh", "-c", 'echo "${HOME}" %{x} {y}'] };
+    const line = toLine(w);
+    expect(line.startsWith('workload-web {"v":1,')).toBe(true);
+    expect(fromLine(line)).toEqual({ key: "workload-web", json: w });
+    expect(fromLine(JSON.stringify(w))).toEqual({ key: null, json: w });
+    expect(() => fromLine("workload-web")).toThrow(/not a netlab trigger line/);
+  });
+});
+
+describe("names of one namespace", () => {
+  test("hosts lists the given entries after localhost; resolv.conf only with nameservers", () => {
+    const steps = hostsOps.converge({ ...hostsA, nameservers: ["10.1.0.1"] }, new Map());
+    expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf"]);
+    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n");
+    expect(hostsOps.converge(hostsA, new Map()).map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts"]);
+  });
+});

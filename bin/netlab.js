@@ -24,18 +24,19 @@ try {
   process.exit(2);
 }
 
+// the stack's gate (netlab-sweep, or netlab-apply in batched mode): its trigger is the
+// lab file's path, its provisioner runs the stack's runner
 const resources = [
   ...Object.values(tf.resource?.terraform_data ?? {}).map((r) => [r, r.triggers_replace]),
-  ...Object.values(tf.resource?.null_resource ?? {}).map((r) => [r, r.triggers]),
+  ...Object.values(tf.resource?.null_resource ?? {}).map((r) => [r, r.triggers?.spec]),
 ];
-const apply = resources.find(([, t]) => t && typeof t.lab === "string");
-if (!apply) {
-  process.stderr.write(`netlab: stack ${stack} has no netlab-apply resource (is it a LabStack?)\n`);
+const gate = resources.find(([, t]) => typeof t === "string" && /^netlab\/lab-[0-9a-f]+\.json$/.test(t));
+if (!gate) {
+  process.stderr.write(`netlab: stack ${stack} has no lab file (is it a LabStack?)\n`);
   process.exit(2);
 }
-const [resource, triggers] = apply;
+const [resource, lab] = gate;
 const runner = resource.provisioner[0]["local-exec"].interpreter[1];
-const lab = triggers.lab;
 const r = spawnSync("node", [runner, verb === "repair" ? "converge" : "verify", lab], { cwd: stackDir, stdio: "inherit" });
 if (verb === "verify" && r.status === 0) {
   const n = JSON.parse(readFileSync(join(stackDir, lab), "utf8")).specs.length;

@@ -1,7 +1,9 @@
-// End to end, issue 3: the runner is SIGKILLed after step k of an apply, for every step
-// of every kind of resource, under plain Terraform (one synth per stage, so each trial
-// costs only Terraform's own runs). After each kill either a new apply converges, or a
-// destroy (which skips the tainted resource's own provisioner) still leaves nothing.
+// End to end: the runner of one lab object (NETLAB_HOOK_KEY) is SIGKILLed after its k-th
+// kernel step, for every step of a network, an endpoint and a port mapping, under plain
+// Terraform (one synth per stage, so each trial costs only Terraform's own runs).
+// Terraform taints the killed resource and never runs its destroy provisioner. After
+// each kill either a new apply replaces it (its create removes what the killed one left,
+// then builds), or a destroy (the stack's owner removes what was recorded) leaves nothing.
 import { existsSync } from "node:fs";
 import { must, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
@@ -22,12 +24,12 @@ const endpoints = (withPort: boolean) => [
 const network = (eps: ReturnType<typeof endpoints>): LabShape => [{ id: "Net", props: { subnet: "10.250.9.0/24", bridgeName: "lkbr" }, endpoints: eps }];
 
 // a stage adds one kind of resource to what the one before it built; steps = the commands
-// its converge runs (network: bridge, config, firewall; endpoints: one host batch for
-// both, then one batch inside each; port mapping: one firewall restore)
+// the killed object's create runs (network: bridge, config, route_localnet, firewall;
+// endpoint: one host batch, one batch inside; port mapping: one firewall restore)
 const STAGES = [
-  { kind: "network", out: "cdktf.out.net", lab: network([]), steps: 3, before: null },
-  { kind: "endpoint", out: "cdktf.out.ep", lab: network(endpoints(false)), steps: 3, before: "cdktf.out.net" },
-  { kind: "port mapping", out: "cdktf.out.pm", lab: network(endpoints(true)), steps: 1, before: "cdktf.out.ep" },
+  { kind: "network", key: "network-lkbr", out: "cdktf.out.net", lab: network([]), steps: 4, before: null },
+  { kind: "endpoint", key: "endpoint-lk-a1:eth0", out: "cdktf.out.ep", lab: network(endpoints(false)), steps: 2, before: "cdktf.out.net" },
+  { kind: "port mapping", key: "portmap-tcp-any-8080", out: "cdktf.out.pm", lab: network(endpoints(true)), steps: 1, before: "cdktf.out.ep" },
 ] as const;
 const TRIALS = STAGES.flatMap((st) => Array.from({ length: st.steps }, (_, i) => ({ ...st, k: i + 1 })));
 
@@ -46,9 +48,11 @@ beforeAll(() => {
 
 function killAt(st: (typeof TRIALS)[number]) {
   if (st.before) must(apply(st.before), `apply ${st.before}`);
-  const killed = apply(st.out, { NETLAB_KILL_AFTER_STEP: String(st.k) });
+  const killed = apply(st.out, { NETLAB_KILL_AFTER_STEP: String(st.k), NETLAB_HOOK_KEY: st.key });
   expect(killed.code).not.toBe(0);
   expect(killed.stdout + killed.stderr).toMatch(/signal: killed|exit status|local-exec provisioner error/);
+  // Terraform keeps the killed object as tainted: the next apply replaces it
+  expect(must(project.terraform(["show", "-no-color"], host, {}, st.out), "terraform show")).toMatch(/\(tainted\)/);
 }
 
 test.each(TRIALS)("killed after step $k of the $kind apply: the next apply converges, then destroy leaves nothing", async (st) => {

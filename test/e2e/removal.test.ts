@@ -110,19 +110,21 @@ test("changed props rebuild cleanly, reusing the same names; a replaced network 
 test("a failed destroy says what is left and how to finish; the same destroy again finishes", () => {
   const pristine = hostState(host);
   deploy([net1([a1([])])], "deploy");
-  // the injected failure hits every runner of this destroy after its first step
-  const failed = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host, { NETLAB_FAIL_AFTER_STEP: "1" });
+  // the network's destroy fails after its first step (its firewall is gone, its bridge is not)
+  const failed = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host, { NETLAB_FAIL_AFTER_STEP: "1", NETLAB_HOOK_KEY: "network-lcbr1" });
   expect(failed.code).not.toBe(0);
   const said = (failed.stdout + failed.stderr).replace(/\x1b\[[0-9;]*m/g, ""); // cdktf colours Terraform's output
-  // the first removal is the namespace's hosts file; the failure comes right after it
-  expect(said).toMatch(/delete \/etc\/netns\/lc-a1\/hosts: failed: injected failure/);
+  expect(said).toMatch(/remove firewall for lcbr1: failed: injected failure/);
   // what is left follows, one object per line
-  expect(said).toMatch(/still on this machine:\n.*\(local-exec\): +- namespace lc-a1\n.*\(local-exec\): +- firewall for lcbr1\n.*\(local-exec\): +- bridge lcbr1\n/);
+  expect(said).toMatch(/still on this machine:\n.*\(local-exec\): +- bridge lcbr1\n/);
   expect(said).toMatch(/run the same destroy again \(`cdktf destroy <stack>`\): it removes only what is left/);
   expect(hostLinkExists("lcbr1")).toBe(true);
-  expect(existsSync("/run/netns/lc-a1")).toBe(true);
-  // Terraform kept the owner, so the next destroy runs its provisioner again
-  expect(must(project.terraform(["state", "list"], host), "terraform state list")).toMatch(/netlab-owner/);
+  expect(existsSync("/run/netns/lc-a1")).toBe(false); // the endpoint went first, as the graph says
+  // Terraform kept the network and the owner, so the next destroy runs their provisioners again
+  const state = must(project.terraform(["state", "list"], host), "terraform state list");
+  expect(state).toMatch(/Net1_Bridge/);
+  expect(state).toMatch(/netlab-owner/);
+  expect(state).not.toMatch(/Net1_A1_Namespace/);
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "second cdktf destroy");
   expect(hostState(host)).toEqual(pristine);
   expect(existsSync(ledger)).toBe(false);

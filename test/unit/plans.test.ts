@@ -26,7 +26,8 @@ describe("endpoint plan", () => {
     ]);
     expect(steps[0].input).toBe(
       "netns add ns01\n" +
-        "link add name veth-ns01 mtu 1500 type veth peer name eth0 netns ns01 mtu 1500\n" +
+        // no MAC given: 02:42 + the address, so a rebuilt endpoint keeps its MAC
+        "link add name veth-ns01 mtu 1500 type veth peer name eth0 netns ns01 mtu 1500 address 02:42:c0:a8:58:0b\n" +
         "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n" +
         "link set dev veth-ns01 type bridge_slave isolated off hairpin on\n",
     );
@@ -62,7 +63,7 @@ describe("endpoint plan", () => {
     const intact: EndpointObs = {
       nsExists: true,
       hostLink: { ifname: "veth-ns01", flags: ["UP"], mtu: 1500, ifalias: "netlab:lab", master: "br01" },
-      inside: [{ ifname: "eth0", flags: ["UP"], mtu: 1500 }],
+      inside: [{ ifname: "eth0", flags: ["UP"], mtu: 1500, address: "02:42:c0:a8:58:0b" }],
       routes: [],
     };
     const steps = endpointOps.converge(ep, intact);

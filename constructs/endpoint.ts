@@ -115,8 +115,7 @@ export class Endpoint extends Construct {
       this.mac = mac;
     }
     props.network._register(this);
-    // a namespace of its own has its own names (a sandbox's are the sandbox's)
-    if (!props.sandbox) new NetopsResource(this, "Names", { stack, role: "object", kind: "hosts", spec: () => stack._hostsSpec(this.netns, props.nameservers) });
+    if (props.nameservers) stack._setNameservers(this.netns, props.nameservers);
 
     this.resource = new NetopsResource(this, "Namespace", {
       stack,

@@ -20,7 +20,7 @@ import { Construct, type IConstruct } from "constructs";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { applyOrder, parentsOf } from "../spec/kinds";
+import { applyOrder, parentsOf, predecessorsOf } from "../spec/kinds";
 import { isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../spec/schema";
 import { NetlabValidationError } from "./errors";
 import { NetopsResource, type SpecBody } from "./netops-resource";
@@ -78,10 +78,11 @@ export class LabStack extends TerraformStack {
   /** The sweep or the converge: every lab object is created after it (see the top of this file). */
   readonly gate: NetopsResource;
   private readonly members: Construct[] = [];
+  private readonly byClass = new Map<abstract new (...args: never[]) => unknown, Construct[]>();
   private runnerAsset?: TerraformAsset;
   private labCache?: { path: string; text: string };
-  private graph?: Map<NetopsResource, NetopsResource[]>;
-  private hostsIndex?: { onBridge: Map<string, [string, string][]>; bridgesOf: Map<string, Set<string>> };
+  private graph?: Map<NetopsResource, { parents: NetopsResource[]; predecessors: NetopsResource[] }>;
+  private readonly nameservers = new Map<string, readonly string[]>();
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
@@ -103,9 +104,11 @@ export class LabStack extends TerraformStack {
       throw new NetlabValidationError(this, "LabStack", "execution", `"${this.execution}" is not an execution mode`, "use Execution.PER_OBJECT or Execution.BATCHED");
     }
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
+    void this.runnerPath; // the asset exists before synthesis copies assets (render() reads its path)
     const owner = new NetopsResource(this, "netlab-owner", { stack: this, role: "owner", spec: () => ({ kind: "stack" }) });
     const batched = this.execution === Execution.BATCHED;
     this.gate = new NetopsResource(this, batched ? "netlab-apply" : "netlab-sweep", { stack: this, role: "gate", gate: batched ? "converge" : "sweep", after: owner });
+    new NetopsResource(this, "netlab-names", { stack: this, role: "object", kind: "names", spec: () => this.namesSpec() });
     if (this.firewall === Firewall.NFTABLES) {
       new NetopsResource(this, "netlab-nftables", { stack: this, role: "object", kind: "nftables", spec: () => this.nftablesSpec() });
     }
@@ -124,6 +127,7 @@ export class LabStack extends TerraformStack {
   /** @internal every lab construct and resource registers itself once */
   _register(member: Construct): void {
     this.members.push(member);
+    this.byClass.clear();
   }
 
   /**
@@ -132,29 +136,36 @@ export class LabStack extends TerraformStack {
    * synth quadratic (1000 endpoints: seconds).
    */
   membersOf<T>(cls: abstract new (...args: never[]) => T): T[] {
-    return this.members.filter((m): m is Construct & T => m instanceof cls);
+    // cached per class: every endpoint's validation asks for all endpoints (N^2 otherwise)
+    let list = this.byClass.get(cls);
+    if (!list) this.byClass.set(cls, (list = this.members.filter((m) => m instanceof cls)));
+    return list as T[];
+  }
+
+  /** @internal a sandbox or endpoint with its own namespace sets that namespace's nameservers */
+  _setNameservers(netns: string, servers: readonly string[]): void {
+    this.nameservers.set(netns, servers);
   }
 
   /**
-   * @internal one namespace's names: every endpoint of the networks it is on, by
-   * namespace name, and its nameservers. Read from the objects' specs once, at synth.
+   * /etc/netns/<ns>/hosts for every namespace with endpoints (every endpoint of the
+   * networks it is on, by namespace name) and resolv.conf where nameservers are set. One
+   * resource for the stack: the endpoints are listed once and each file is derived, where
+   * a resource per namespace would repeat a network's endpoints in each (N^2 in the
+   * synthesized JSON).
    */
-  _hostsSpec(netns: string, nameservers?: readonly string[]): SpecBody {
-    if (!this.hostsIndex) {
-      const endpoints = this.objects()
-        .filter((r) => r.kind === "endpoint")
-        .flatMap((r) => (r.spec.kind === "endpoint" ? [r.spec] : []));
-      const onBridge = new Map<string, [string, string][]>();
-      const bridgesOf = new Map<string, Set<string>>();
-      for (const e of endpoints) {
-        onBridge.set(e.bridge, [...(onBridge.get(e.bridge) ?? []), [e.address, e.netns]]);
-        bridgesOf.set(e.netns, (bridgesOf.get(e.netns) ?? new Set()).add(e.bridge));
-      }
-      this.hostsIndex = { onBridge, bridgesOf };
-    }
-    const { onBridge, bridgesOf } = this.hostsIndex;
-    const entries = [...(bridgesOf.get(netns) ?? [])].sort().flatMap((b) => onBridge.get(b) ?? []);
-    return { kind: "hosts", netns, entries: [...new Map(entries.map((e) => [e.join(" "), e])).values()], ...(nameservers ? { nameservers: [...nameservers] } : {}) };
+  private namesSpec(): SpecBody {
+    const endpoints = this.objects()
+      .filter((r) => r.kind === "endpoint")
+      .flatMap((r) => (r.spec.kind === "endpoint" ? [r.spec] : []));
+    const bridgesOf = new Map<string, Set<string>>();
+    for (const e of endpoints) bridgesOf.set(e.netns, (bridgesOf.get(e.netns) ?? new Set()).add(e.bridge));
+    const namespaces = [...new Set([...bridgesOf.keys(), ...this.nameservers.keys()])].sort();
+    const files = namespaces.map((netns) => {
+      const servers = this.nameservers.get(netns);
+      return { netns, bridges: [...(bridgesOf.get(netns) ?? [])].sort(), ...(servers ? { nameservers: [...servers] } : {}) };
+    });
+    return { kind: "names", endpoints: endpoints.map((e): [string, string, string] => [e.address, e.netns, e.bridge]), files };
   }
 
   /** The lab objects' resources (not the owner and the gate). */
@@ -162,14 +173,19 @@ export class LabStack extends TerraformStack {
     return this.membersOf(NetopsResource).filter((r) => r.role === "object");
   }
 
-  /** The resources a lab object lives on: those whose specs provide what its spec needs. */
-  parentsOf(r: NetopsResource): NetopsResource[] {
+  /**
+   * A lab object's place in the graph (spec/kinds.ts): its parents, the resources whose
+   * specs provide what its spec needs (it is rebuilt with them), and its predecessors,
+   * its parents and what it is only made after.
+   */
+  graphOf(r: NetopsResource): { parents: NetopsResource[]; predecessors: NetopsResource[] } {
     if (!this.graph) {
       const objects = this.objects();
-      const parents = parentsOf(objects.map((o) => o.spec as ObjectSpec));
-      this.graph = new Map(objects.map((o, i) => [o, parents[i].map((j) => objects[j])]));
+      const specs = objects.map((o) => o.spec as ObjectSpec);
+      const [parents, preds] = [parentsOf(specs), predecessorsOf(specs)];
+      this.graph = new Map(objects.map((o, i) => [o, { parents: parents[i].map((j) => objects[j]), predecessors: preds[i].map((j) => objects[j]) }]));
     }
-    return this.graph.get(r) ?? [];
+    return this.graph.get(r) ?? { parents: [], predecessors: [] };
   }
 
   private nftablesSpec() {
@@ -210,9 +226,9 @@ export class LabStack extends TerraformStack {
    */
   override toTerraform(): any {
     const tf = super.toTerraform();
-    for (const r of this.objects()) {
+    for (const r of this.membersOf(NetopsResource)) {
       const block = tf.resource?.[this.resourceType]?.[r.resource.friendlyUniqueId];
-      if (block) delete block["//"];
+      if (block) r.render(block);
     }
     return tf;
   }

@@ -11,7 +11,7 @@
 //           the lab file, its create runs `netops sweep` or `netops converge` on it; every
 //           lab object is created after it.
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
-import { Lazy, TerraformResource, TerraformSelf, type LocalExecProvisioner } from "cdktf";
+import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { toLine } from "../spec/line";
 import { parseSpec, SPEC_VERSION, type ObjectSpec, type Spec } from "../spec/schema";
@@ -52,6 +52,8 @@ export class NetopsResource extends Construct {
   readonly kind?: ObjectSpec["kind"];
   private readonly produce?: () => SpecBody;
   private readonly stack: LabStack;
+  private readonly isData: boolean;
+  private readonly gateVerb?: NetopsResourceProps["gate"];
   private cached?: Spec;
 
   constructor(scope: Construct, id: string, props: NetopsResourceProps) {
@@ -60,41 +62,41 @@ export class NetopsResource extends Construct {
     this.role = props.role;
     this.kind = props.kind;
     this.produce = props.spec;
-    const isData = stack.resourceType === ResourceType.TERRAFORM_DATA;
-    // terraform_data replaces on any change of triggers_replace; null_resource wants map(string)
-    const attr = isData ? "triggers_replace" : "triggers.spec";
-    const line = props.spec ? Lazy.stringValue({ produce: () => escapeTemplate(toLine(this.spec)) }) : undefined;
-    const value = line ?? Lazy.stringValue({ produce: () => stack.labPath });
-    const runner = (verb: string, when: "create" | "destroy", arg: string): LocalExecProvisioner => ({
-      type: "local-exec",
-      when,
-      interpreter: ["node", stack.runnerPath, verb],
-      command: arg,
-    });
-    const self = TerraformSelf.getString(attr);
-    let provisioners: LocalExecProvisioner[] | undefined; // none rather than []: Terraform rejects `"provisioner": []`
-    if (props.role === "owner") provisioners = [runner("destroy", "destroy", self)];
-    else if (props.role === "gate") provisioners = [runner(props.gate!, "create", self)];
-    else if (stack.execution === Execution.PER_OBJECT) provisioners = [runner("create", "create", self), runner("destroy", "destroy", self)];
+    const isData = (this.isData = stack.resourceType === ResourceType.TERRAFORM_DATA);
+    this.gateVerb = props.gate;
+    // the block's content is filled in by render(), at toTerraform: see there
     const dependsOn = props.after ? [props.after.resource] : undefined;
-    if (isData) {
-      this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", provisioners, dependsOn });
-      this.resource.addOverride("triggers_replace", value);
-    } else {
-      this.resource = new NullResource(this, "Resource", { triggers: { spec: value }, provisioners, dependsOn });
-    }
-    if (props.role === "object") {
-      // Terraform's graph is the order: after the gate, after its parents; replaced with
-      // its parents ("replaced due to changes in replace_triggered_by"), as the kernel
-      // takes a child with its parent (a namespace's processes, a bridge's ports...).
-      // Bare addresses: cdktf would write a dependable as "${...}", which Terraform rejects there.
-      this.resource.addOverride("depends_on", Lazy.listValue({ produce: () => [address(stack.gate), ...stack.parentsOf(this).map(address)] }));
-      this.resource.addOverride(
-        "lifecycle",
-        Lazy.anyValue({ produce: () => (stack.parentsOf(this).length ? { replace_triggered_by: stack.parentsOf(this).map(address) } : undefined) }),
-      );
-    }
+    if (isData) this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", dependsOn });
+    else this.resource = new NullResource(this, "Resource", { triggers: {}, dependsOn });
     stack._register(this);
+  }
+
+  /**
+   * Fill in what is known only once the whole stack exists: the trigger (the line, or the
+   * gate's lab file), the provisioners, and for a lab object its place in the graph (from the registry of
+   * kinds): after the gate and its predecessors (depends_on), replaced with its parents
+   * (replace_triggered_by: the kernel takes a namespace's processes, a bridge's ports...).
+   * Called on the synthesized JSON (LabStack.toTerraform), so none of it goes through
+   * cdktf's token resolution, which at a thousand objects cost most of the synth.
+   * Bare addresses: cdktf would write a dependable as "${...}", which Terraform rejects there.
+   */
+  render(block: Record<string, any>): void {
+    const stack = this.stack;
+    const value = this.produce ? escapeTemplate(toLine(this.spec)) : stack.labPath;
+    if (this.isData) block.triggers_replace = value;
+    else block.triggers = { spec: value };
+    // a literal reference (Terraform resolves it; cdktf never sees it)
+    const self = this.isData ? "${self.triggers_replace}" : "${self.triggers.spec}";
+    const runner = (verb: string, when: "create" | "destroy") => ({ "local-exec": { command: self, interpreter: ["node", stack.runnerPath, verb], when } });
+    // none rather than []: Terraform rejects `"provisioner": []`
+    if (this.role === "owner") block.provisioner = [runner("destroy", "destroy")];
+    else if (this.role === "gate") block.provisioner = [runner(this.gateVerb!, "create")];
+    else if (stack.execution === Execution.PER_OBJECT) block.provisioner = [runner("create", "create"), runner("destroy", "destroy")];
+    if (this.role !== "object") return;
+    delete block["//"]; // construct-path metadata: see LabStack.toTerraform
+    const { parents, predecessors } = this.stack.graphOf(this);
+    block.depends_on = [address(this.stack.gate), ...predecessors.map(address)];
+    if (parents.length) block.lifecycle = { replace_triggered_by: parents.map(address) };
   }
 
   /** The spec, validated by the runner's own schema: what synth writes is what it reads. */

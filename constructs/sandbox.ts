@@ -31,9 +31,11 @@ export class Sandbox extends Construct {
     super(scope, id);
     const stack = LabStack.of(this);
     this.netns = props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
-    if (props.nameservers) checkNameservers(this, KIND, props.nameservers);
     this.resource = new NetopsResource(this, "Namespace", { stack, role: "object", kind: "sandbox", spec: () => ({ kind: "sandbox", netns: this.netns }) });
-    new NetopsResource(this, "Names", { stack, role: "object", kind: "hosts", spec: () => stack._hostsSpec(this.netns, props.nameservers) });
+    if (props.nameservers) {
+      checkNameservers(this, KIND, props.nameservers);
+      stack._setNameservers(this.netns, props.nameservers);
+    }
     stack._register(this);
     this.node.addValidation({
       validate: () => {

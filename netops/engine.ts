@@ -11,7 +11,7 @@ import { run, runPlans, type Log, type Plan } from "./exec";
 import { forget, record, recorded } from "./ledger";
 import { linkOps } from "./link";
 import { withLock } from "./lock";
-import { hostsOps, namesOps } from "./names";
+import { namesOps } from "./names";
 import { networkOps } from "./network";
 import { nftablesOps } from "./nftables";
 import { HostView } from "./observe";
@@ -23,7 +23,7 @@ import { hold, release } from "./shared-sysctl";
 import { NETNS_DIR } from "./step";
 import { workloadOps } from "./workload";
 
-const OPS = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, hosts: hostsOps, nftables: nftablesOps, workload: workloadOps } as const;
+const OPS = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, nftables: nftablesOps, workload: workloadOps } as const;
 
 export function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
   return OPS[s.kind] as unknown as Ops<ObjectSpec, unknown>;

@@ -2,7 +2,7 @@
 // (and so every workload) sees as /etc/hosts and /etc/resolv.conf. Files netlab writes
 // start with its mark; a file without it is someone else's and is left alone.
 import { readFileSync } from "node:fs";
-import type { HostsSpec, NamesSpec } from "../spec/schema";
+import type { NamesSpec } from "../spec/schema";
 import { ForeignObjectError, type Ops } from "./resource";
 import { ownerMark, type Step } from "./step";
 
@@ -30,45 +30,36 @@ const read = (path: string): string | null => {
 
 export type NamesObs = ReadonlyMap<string, string | null>;
 
-/** Operations on a set of netlab-written files, the same for both kinds below. */
-function filesOps<S extends NamesSpec | HostsSpec>(label: (s: S) => string, wanted: (s: S) => File[]): Ops<S, NamesObs> {
-  const ours = (s: S, content: string) => content.startsWith(`# ${ownerMark(s.stack)}:`);
-  return {
-    label,
-    observe: async (s) => new Map(wanted(s).map((f) => [f.path, read(f.path)])),
-    drift(s, o, claimed) {
-      const out: string[] = [];
-      for (const f of wanted(s)) {
-        const now = o.get(f.path) ?? null;
-        if (now === null) out.push(`missing: ${f.path}`);
-        else if (!ours(s, now) && !claimed) throw new ForeignObjectError(`${f.path} exists and is not netlab's; remove it or leave this namespace's names to it`);
-        else if (now !== f.content) out.push(`different: ${f.path}`);
-      }
-      return out;
-    },
-    // written in place (same inode): a running workload sees the new content
-    converge: (s, o): Step[] =>
-      wanted(s)
-        .filter((f) => o.get(f.path) !== f.content)
-        .map((f) => ({ what: `write ${f.path}`, argv: [], file: { path: f.path, content: f.content }, undo: { what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } } })),
-    remove: (s, o, claimed): Step[] =>
-      wanted(s)
-        .filter((f) => {
-          const now = o.get(f.path);
-          return now != null && (claimed || ours(s, now));
-        })
-        .map((f) => ({ what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } })),
-  };
+const ours = (s: NamesSpec, content: string) => content.startsWith(`# ${ownerMark(s.stack)}:`);
+
+/** Every file of the stack: per namespace, the endpoints of the networks it is on. */
+function wanted(s: NamesSpec): File[] {
+  return s.files.flatMap((f) => filesOf(s.stack, f.netns, s.endpoints.filter(([, , br]) => f.bridges.includes(br)).map(([a, n]) => [a, n] as const), f.nameservers));
 }
 
-/** One namespace's names (the kind constructs write). */
-export const hostsOps = filesOps<HostsSpec>(
-  (s) => `names of ${s.netns}`,
-  (s) => filesOf(s.stack, s.netns, s.entries, s.nameservers),
-);
-
-/** A whole stack's names, as an older netlab wrote them: still removed, and repaired. */
-export const namesOps = filesOps<NamesSpec>(
-  () => "names",
-  (s) => s.files.flatMap((f) => filesOf(s.stack, f.netns, s.endpoints.filter(([, , br]) => f.bridges.includes(br)).map(([a, n]) => [a, n] as const), f.nameservers)),
-);
+export const namesOps: Ops<NamesSpec, NamesObs> = {
+  label: () => "names",
+  observe: async (s) => new Map(wanted(s).map((f) => [f.path, read(f.path)])),
+  drift(s, o, claimed) {
+    const out: string[] = [];
+    for (const f of wanted(s)) {
+      const now = o.get(f.path) ?? null;
+      if (now === null) out.push(`missing: ${f.path}`);
+      else if (!ours(s, now) && !claimed) throw new ForeignObjectError(`${f.path} exists and is not netlab's; remove it or leave this namespace's names to it`);
+      else if (now !== f.content) out.push(`different: ${f.path}`);
+    }
+    return out;
+  },
+  // written in place (same inode): a repair shows in running workloads too
+  converge: (s, o): Step[] =>
+    wanted(s)
+      .filter((f) => o.get(f.path) !== f.content)
+      .map((f) => ({ what: `write ${f.path}`, argv: [], file: { path: f.path, content: f.content }, undo: { what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } } })),
+  remove: (s, o, claimed): Step[] =>
+    wanted(s)
+      .filter((f) => {
+        const now = o.get(f.path);
+        return now != null && (claimed || ours(s, now));
+      })
+      .map((f) => ({ what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } })),
+};

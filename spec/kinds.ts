@@ -17,6 +17,8 @@ export interface Kind<S extends ObjectSpec> {
   provides(s: S): string[];
   /** Names of kernel things this object lives on or in: whoever provides them is a parent. */
   needs(s: S): string[];
+  /** Names of things to make before this object (order only: it is not rebuilt with them). */
+  after?(s: S): string[];
 }
 
 const routeDst = (dst: string) => dst.replace("/", "_");
@@ -57,14 +59,9 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
     provides: () => [],
     needs: (s) => [`addr:${s.bridge}/${s.address}`, `bridge:${s.bridge}`],
   },
-  hosts: {
-    key: (s) => `hosts-${s.netns}`,
-    provides: (s) => [`hosts:${s.netns}`],
-    needs: () => [],
-  },
   names: {
     key: () => "names",
-    provides: () => [],
+    provides: () => ["names"],
     needs: () => [],
   },
   nftables: {
@@ -75,8 +72,12 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   workload: {
     key: (s) => `workload-${s.name}`,
     provides: () => [],
-    // started in its namespace, reading its hosts file: rebuilt with either
-    needs: (s) => (s.netns ? [`netns:${s.netns}`, `hosts:${s.netns}`] : []),
+    // rebuilt with its namespace (a process lives in the one it started in); started
+    // after the names files, which `ip netns exec` shows it as /etc/hosts and resolv.conf.
+    // Not restarted when they change: like Docker's /etc/hosts of a user-defined network,
+    // a running workload keeps what it started with (-replace it to start it again)
+    needs: (s) => (s.netns ? [`netns:${s.netns}`] : []),
+    after: (s) => (s.netns ? ["names"] : []),
   },
 };
 
@@ -86,16 +87,35 @@ export function specKey(s: ObjectSpec): string {
   return kindOf(s).key(s);
 }
 
+/** Index of who provides what among `specs`. */
+function providersOf(specs: readonly ObjectSpec[]): Map<string, number[]> {
+  const providers = new Map<string, number[]>();
+  specs.forEach((s, i) => {
+    for (const p of kindOf(s).provides(s)) {
+      const list = providers.get(p);
+      if (list) list.push(i);
+      else providers.set(p, [i]);
+    }
+  });
+  return providers;
+}
+
+const resolve = (providers: Map<string, number[]>, names: readonly string[], self: number) =>
+  [...new Set(names.flatMap((n) => providers.get(n) ?? []))].filter((j) => j !== self);
+
 /**
  * The parents of every spec among `specs`, as indexes: the specs that provide something
  * it needs. One index of providers, so this is linear in the number of specs.
  */
 export function parentsOf(specs: readonly ObjectSpec[]): number[][] {
-  const providers = new Map<string, number[]>();
-  specs.forEach((s, i) => {
-    for (const p of kindOf(s).provides(s)) providers.set(p, [...(providers.get(p) ?? []), i]);
-  });
-  return specs.map((s, i) => [...new Set(kindOf(s).needs(s).flatMap((n) => providers.get(n) ?? []))].filter((j) => j !== i));
+  const providers = providersOf(specs);
+  return specs.map((s, i) => resolve(providers, kindOf(s).needs(s), i));
+}
+
+/** Parents, plus what each spec is only made after (Terraform's depends_on). */
+export function predecessorsOf(specs: readonly ObjectSpec[]): number[][] {
+  const providers = providersOf(specs);
+  return specs.map((s, i) => resolve(providers, [...kindOf(s).needs(s), ...(kindOf(s).after?.(s) ?? [])], i));
 }
 
 /**
@@ -103,7 +123,7 @@ export function parentsOf(specs: readonly ObjectSpec[]): number[][] {
  * parent. Objects of one level can be made together; removal goes from the top level down.
  */
 export function levels(specs: readonly ObjectSpec[]): number[] {
-  const parents = parentsOf(specs);
+  const parents = predecessorsOf(specs);
   const level = new Array<number>(specs.length).fill(-1);
   const visiting = new Set<number>();
   const visit = (i: number): number => {

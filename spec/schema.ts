@@ -91,8 +91,6 @@ const linkEnd = z.object({ netns, ifname, address: cidr.optional() }).strict();
 export const LinkSpec = z.object({ ...common, kind: z.literal("link"), a: linkEnd, b: linkEnd, mtu: z.number().int().min(68).max(65535) }).strict();
 
 /**
- * (Written by netlab before hosts specs: one resource for the whole stack. Still read, so
- * what an older runner recorded is removed.)
  * Name resolution inside namespaces: /etc/netns/<ns>/hosts (every endpoint of the
  * networks the namespace is on, by namespace name) and resolv.conf when nameservers are
  * set. `ip netns exec` (and so every workload) sees them as /etc/hosts and /etc/resolv.conf.
@@ -105,23 +103,6 @@ export const NamesSpec = z
     endpoints: z.array(z.tuple([ipv4, netns, ifname])),
     /** One entry per namespace: the networks it is on, and its nameservers if set. */
     files: z.array(z.object({ netns, bridges: z.array(ifname), nameservers: z.array(ipv4).optional() }).strict()),
-  })
-  .strict();
-
-/**
- * Name resolution inside one namespace: /etc/netns/<netns>/hosts (the endpoints of the
- * networks the namespace is on, by namespace name) and resolv.conf when nameservers are
- * set. One per namespace, so a change to one network's endpoints touches only the
- * namespaces on it (and the workloads in them, which read the files at start).
- */
-export const HostsSpec = z
-  .object({
-    ...common,
-    kind: z.literal("hosts"),
-    netns,
-    /** Address and name of every endpoint on the namespace's networks. */
-    entries: z.array(z.tuple([ipv4, netns])),
-    nameservers: z.array(ipv4).optional(),
   })
   .strict();
 
@@ -197,7 +178,7 @@ export const SweepSpec = z
   .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })
   .strict();
 
-export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, NamesSpec, HostsSpec, NftablesSpec, StackSpec, SweepSpec]);
+export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, NamesSpec, NftablesSpec, StackSpec, SweepSpec]);
 
 export type NetworkSpec = z.infer<typeof NetworkSpec>;
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
@@ -207,13 +188,12 @@ export type SandboxSpec = z.infer<typeof SandboxSpec>;
 export type LinkSpec = z.infer<typeof LinkSpec>;
 export type RouteSpec = z.infer<typeof RouteSpec>;
 export type NamesSpec = z.infer<typeof NamesSpec>;
-export type HostsSpec = z.infer<typeof HostsSpec>;
 export type NftablesSpec = z.infer<typeof NftablesSpec>;
 export type StackSpec = z.infer<typeof StackSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
-export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec | NamesSpec | HostsSpec | NftablesSpec;
+export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec | NamesSpec | NftablesSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 

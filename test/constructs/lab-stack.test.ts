@@ -51,19 +51,19 @@ describe("lab-stack synth", () => {
     expect(maskAssetHash(synth(undefined, undefined, Execution.BATCHED))).toMatchSnapshot();
   });
 
-  test("seed 004 topology: bridge, two endpoints with their names, one port mapping, a workload", () => {
+  test("seed 004 topology: bridge, two endpoints, one port mapping, a workload, the names", () => {
     const json = synth();
     const bridgeSpec = { v: 1, stack: "lab-stack", kind: "network", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
     // terraform_data has no generated class: the matcher only needs its type name
     expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, { triggers_replace: `network-br01 ${JSON.stringify(bridgeSpec)}` });
     expect(synth(ResourceType.NULL_RESOURCE)).toHaveResourceWithProperties(NullResource, { triggers: { spec: `network-br01 ${JSON.stringify(bridgeSpec)}` } });
-    expect(lines(json).map((l) => l.split(" ")[0]).sort()).toEqual(["endpoint-ns01:eth0", "endpoint-ns02:eth0", "hosts-ns01", "hosts-ns02", "network-br01", "portmap-tcp-any-8080", "workload-ns01-web"]);
+    expect(lines(json).map((l) => l.split(" ")[0]).sort()).toEqual(["endpoint-ns01:eth0", "endpoint-ns02:eth0", "names", "network-br01", "portmap-tcp-any-8080", "workload-ns01-web"]);
     // each line's spec is the one the lab file holds
     const stack = new BridgeLabStack(Testing.app(), "lab-stack");
     expect(lines(json).map(specOfLine).sort(byKey)).toEqual([...stack.objectSpecs].sort(byKey));
     expect(stack.objectSpecs).toEqual([
-      expect.objectContaining({ kind: "hosts", netns: "ns01", entries: [["192.168.88.11", "ns01"], ["192.168.88.12", "ns02"]] }),
-      expect.objectContaining({ kind: "hosts", netns: "ns02" }),
+      // every endpoint listed once; each namespace's hosts file is derived from it
+      expect.objectContaining({ kind: "names", endpoints: [["192.168.88.11", "ns01", "br01"], ["192.168.88.12", "ns02", "br01"]], files: [{ netns: "ns01", bridges: ["br01"] }, { netns: "ns02", bridges: ["br01"] }] }),
       bridgeSpec,
       expect.objectContaining({ kind: "endpoint", netns: "ns01", address: "192.168.88.11", gateway: "192.168.88.1", hostIf: "veth-ns01", ifname: "eth0", bridge: "br01" }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
@@ -87,7 +87,7 @@ describe("lab-stack synth", () => {
     expect(r[owner].triggers_replace).toBe('netlab-stack {"v":1,"stack":"lab-stack","kind":"stack"}');
     expect(r[owner].depends_on).toBeUndefined();
     const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep);
-    expect(objects).toHaveLength(7);
+    expect(objects).toHaveLength(6);
     for (const [, v] of objects) {
       expect(exec(v)).toEqual([
         { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "create"] },
@@ -123,9 +123,9 @@ describe("lab-stack synth", () => {
       expect(parents("Br01_Bridge")).toBeUndefined();
       expect(parents("Br01_Ns01_Namespace")).toEqual([id("Br01_Bridge")]);
       expect(parents("Br01_Ns01_Web_Rules").sort()).toEqual([id("Br01_Bridge"), id("Br01_Ns01_Namespace")].sort());
-      // a workload runs in its namespace and reads its names at start
-      expect(parents("Br01_Ns01_WebServer").sort()).toEqual([id("Br01_Ns01_Names"), id("Br01_Ns01_Namespace")].sort());
-      expect(r[idOf(json, "Br01_Ns01_WebServer", type)].depends_on.slice(1).sort()).toEqual(parents("Br01_Ns01_WebServer").sort());
+      // a workload is rebuilt with its namespace, and started after the names files
+      expect(parents("Br01_Ns01_WebServer")).toEqual([id("Br01_Ns01_Namespace")]);
+      expect(r[idOf(json, "Br01_Ns01_WebServer", type)].depends_on.slice(1).sort()).toEqual([id("Br01_Ns01_Namespace"), id("netlab-names")].sort());
     }
   });
 
@@ -144,7 +144,7 @@ describe("lab-stack synth", () => {
     const stack = new LabStack(Testing.app(), "lab");
     const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
     net.addEndpoint("a", { netns: "a" }).publish("web", { hostPort: 80, containerPort: 80 });
-    expect(stack.objectSpecs.map((s) => s.kind)).toEqual(["hosts", "network", "endpoint", "portmap"]);
+    expect(stack.objectSpecs.map((s) => s.kind)).toEqual(["names", "network", "endpoint", "portmap"]);
     const lab1 = resources(Testing.synth(stack), "terraform_data")[idOf(Testing.synth(stack), "netlab-sweep")].triggers_replace;
     const stack2 = new LabStack(Testing.app(), "lab");
     new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
@@ -152,7 +152,7 @@ describe("lab-stack synth", () => {
     expect(resources(json2, "terraform_data")[idOf(json2, "netlab-sweep")].triggers_replace).not.toBe(lab1); // a construct removed: a new sweep
     // an empty stack keeps its owner and sweep: deleting every construct removes everything
     const empty = Testing.synth(new LabStack(Testing.app(), "lab"));
-    expect(Object.keys(resources(empty, "terraform_data")).map((k) => k.split("_")[0]).sort()).toEqual(["netlab-owner", "netlab-sweep"]);
+    expect(Object.keys(resources(empty, "terraform_data")).map((k) => k.split("_")[0]).sort()).toEqual(["netlab-names", "netlab-owner", "netlab-sweep"]);
   });
 
   test("a full synth writes the lab file next to cdk.tf.json", () => {
@@ -164,7 +164,7 @@ describe("lab-stack synth", () => {
     const lab = Object.values(tf.resource.terraform_data as Record<string, any>).find((r) => /^netlab\/lab-/.test(r.triggers_replace)).triggers_replace;
     const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
     expect(file).toEqual({ v: 1, stack: "lab-stack", kind: "lab", specs: stack.objectSpecs });
-    expect(file.specs).toHaveLength(7);
+    expect(file.specs).toHaveLength(6);
   });
 
   test("the sandbox host namespace goes into every spec", () => {

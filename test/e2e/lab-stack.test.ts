@@ -40,7 +40,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   expect(request("ns01", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
 
   // drift: delete a veth, a route and the DNAT rule out of band; verify lists each; repair fixes
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/7 objects match the kernel/);
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/6 objects match the kernel/);
   ok(inNs(host, ["ip", "link", "del", "veth-ns02"]));
   ok(["ip", "-n", "ns01", "route", "del", "default"]);
   ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NETLAB-DNAT-br01"]));

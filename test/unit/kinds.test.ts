@@ -1,11 +1,11 @@
 // Pure tier: the registry of kinds (keys, the dependency graph and the orders derived
 // from it), the trigger line, and the batched converge's rebuild rule, which must match
 // what Terraform's replace_triggered_by does with the same graph.
-import { applyOrder, dependentsOf, levels, parentsOf, removalOrder, specKey } from "../../spec/kinds";
+import { applyOrder, dependentsOf, levels, parentsOf, predecessorsOf, removalOrder, specKey } from "../../spec/kinds";
 import { fromLine, toLine } from "../../spec/line";
 import { staleOf } from "../../netops/lab";
-import { hostsOps } from "../../netops/names";
-import type { EndpointSpec, HostsSpec, LinkSpec, NetworkSpec, ObjectSpec, PortMappingSpec, RouteSpec, SandboxSpec, WorkloadSpec } from "../../spec/schema";
+import { namesOps } from "../../netops/names";
+import type { EndpointSpec, LinkSpec, NamesSpec, NetworkSpec, ObjectSpec, PortMappingSpec, RouteSpec, SandboxSpec, WorkloadSpec } from "../../spec/schema";
 
 const base = { v: 1 as const, stack: "lab" };
 const net: NetworkSpec = { ...base, kind: "network", bridge: "br1", subnet: "10.1.0.0", prefix: 24, gateway: "10.1.0.1", mtu: 1500, masquerade: true };
@@ -26,7 +26,7 @@ const ep = (netns: string, address: string, extra: Partial<EndpointSpec> = {}): 
 const a = ep("a", "10.1.0.11");
 const b = ep("b", "10.1.0.12");
 const pm: PortMappingSpec = { ...base, kind: "portmap", protocol: "tcp", hostPort: 8080, address: "10.1.0.11", port: 80, bridge: "br1" };
-const hostsA: HostsSpec = { ...base, kind: "hosts", netns: "a", entries: [["10.1.0.11", "a"]] };
+const names: NamesSpec = { ...base, kind: "names", endpoints: [["10.1.0.11", "a", "br1"]], files: [{ netns: "a", bridges: ["br1"] }] };
 const web: WorkloadSpec = { ...base, kind: "workload", name: "web", netns: "a", command: ["srv"] };
 const sbx: SandboxSpec = { ...base, kind: "sandbox", netns: "app" };
 const front = ep("app", "10.1.0.20", { shared: true, ifname: "eth0" });
@@ -44,7 +44,7 @@ describe("keys", () => {
   test("two endpoints of one sandbox are two objects; every kernel object has its own key", () => {
     expect(specKey(front)).toBe("endpoint-app:eth0");
     expect(specKey(back)).toBe("endpoint-app:eth1");
-    const all = [net, net2, a, b, pm, hostsA, web, sbx, front, back, other, link, routeVia, routeDev, hostRoute];
+    const all = [net, net2, a, b, pm, names, web, sbx, front, back, other, link, routeVia, routeDev, hostRoute];
     expect(new Set(keys(all)).size).toBe(all.length);
     // a host route and a route in a namespace named "host" do not collide
     expect(specKey({ ...hostRoute, netns: "host" })).not.toBe(specKey(hostRoute));
@@ -52,13 +52,15 @@ describe("keys", () => {
 });
 
 describe("the graph", () => {
-  const lab: ObjectSpec[] = [web, pm, hostsA, a, b, net, net2, sbx, front, back, other, link, routeVia, routeDev, hostRoute];
+  const lab: ObjectSpec[] = [web, pm, names, a, b, net, net2, sbx, front, back, other, link, routeVia, routeDev, hostRoute];
 
-  test("parents: an endpoint lives on its bridge (and its sandbox), a port mapping on its endpoint, a workload in its namespace with its names", () => {
+  test("parents: an endpoint lives on its bridge (and its sandbox), a port mapping on its endpoint, a workload in its namespace", () => {
     expect(parentKeys(lab, a)).toEqual(["network-br1"]);
     expect(parentKeys(lab, back)).toEqual(["network-br2", "sandbox-app"]);
     expect(parentKeys(lab, pm)).toEqual(["endpoint-a:eth0", "network-br1"]);
-    expect(parentKeys(lab, web)).toEqual(["endpoint-a:eth0", "hosts-a"]);
+    expect(parentKeys(lab, web)).toEqual(["endpoint-a:eth0"]);
+    // ...and it starts after the names files, but is not restarted when they change
+    expect(predecessorsOf(lab)[lab.indexOf(web)].map((i) => specKey(lab[i])).sort()).toEqual(["endpoint-a:eth0", "names"]);
     expect(parentKeys(lab, link)).toEqual(["sandbox-app", "sandbox-db"]);
     expect(parentKeys(lab, net)).toEqual([]);
   });
@@ -71,7 +73,7 @@ describe("the graph", () => {
 
   test("apply order puts parents first; removal order is its reverse", () => {
     const order = keys(applyOrder(lab));
-    for (const [child, parent] of [[pm, a], [a, net], [web, a], [web, hostsA], [back, sbx], [routeVia, back], [link, other]] as const) {
+    for (const [child, parent] of [[pm, a], [a, net], [web, a], [web, names], [back, sbx], [routeVia, back], [link, other]] as const) {
       expect(order.indexOf(specKey(child))).toBeGreaterThan(order.indexOf(specKey(parent)));
     }
     expect(keys(removalOrder(lab))).toEqual([...order].reverse());
@@ -90,15 +92,15 @@ describe("the batched converge rebuilds exactly what Terraform would replace", (
   test("unchanged: nothing; removed: only it; changed: it and what hangs off it", () => {
     expect(staleOf([net, a, pm], [net, a, pm])).toEqual([]);
     expect(keys(staleOf([net, a, b, pm], [net, a, pm]))).toEqual(keys([b]));
-    expect(keys(staleOf([net, a, b, pm, web, hostsA], [net, { ...a, mac: "02:00:00:00:00:01" }, b, pm, web, hostsA])).sort()).toEqual(keys([a, pm, web]).sort());
+    expect(keys(staleOf([net, a, b, pm, web, names], [net, { ...a, mac: "02:00:00:00:00:01" }, b, pm, web, names])).sort()).toEqual(keys([a, pm, web]).sort());
   });
 
-  test("a rebuilt sandbox takes its endpoints, links and routes; a changed names file restarts the workload that reads it", () => {
+  test("a rebuilt sandbox takes its links and the routes that may leave by them; changed names restart no workload", () => {
     const lab: ObjectSpec[] = [net, net2, sbx, other, front, back, link, routeVia, routeDev];
     const stale = keys(staleOf(lab, lab.map((s) => (s === other ? { ...other, host: "x" } : s))));
     // the link into it is rebuilt, and so is every route of the other side that may leave by it
     expect(stale.sort()).toEqual(["link-app:l0", "route-app:10.8.0.0_24", "route-app:10.9.0.0_24", "sandbox-db"].sort());
-    expect(keys(staleOf([hostsA, web, a, net], [{ ...hostsA, entries: [] }, web, a, net])).sort()).toEqual(["hosts-a", "workload-web"]);
+    expect(keys(staleOf([names, web, a, net], [{ ...names, endpoints: [] }, web, a, net]))).toEqual(["names"]);
   });
 });
 
@@ -113,11 +115,11 @@ describe("the trigger line", () => {
   });
 });
 
-describe("names of one namespace", () => {
-  test("hosts lists the given entries after localhost; resolv.conf only with nameservers", () => {
-    const steps = hostsOps.converge({ ...hostsA, nameservers: ["10.1.0.1"] }, new Map());
-    expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf"]);
+describe("names", () => {
+  test("a namespace's hosts lists localhost and the endpoints of its networks; resolv.conf only with nameservers", () => {
+    const spec: NamesSpec = { ...names, endpoints: [...names.endpoints, ["10.2.0.5", "c", "br2"]], files: [{ netns: "a", bridges: ["br1"], nameservers: ["10.1.0.1"] }, { netns: "c", bridges: ["br2"] }] };
+    const steps = namesOps.converge(spec, new Map());
+    expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf", "/etc/netns/c/hosts"]);
     expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n");
-    expect(hostsOps.converge(hostsA, new Map()).map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts"]);
   });
 });

@@ -115,6 +115,7 @@ export class Endpoint extends Construct {
       this.mac = mac;
     }
     props.network._register(this);
+    stack._useNames();
     if (props.nameservers) stack._setNameservers(this.netns, props.nameservers);
 
     this.resource = new NetopsResource(this, "Namespace", {

@@ -83,6 +83,7 @@ export class LabStack extends TerraformStack {
   private labCache?: { path: string; text: string };
   private graph?: Map<NetopsResource, { parents: NetopsResource[]; predecessors: NetopsResource[] }>;
   private readonly nameservers = new Map<string, readonly string[]>();
+  private names?: NetopsResource;
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
@@ -108,7 +109,6 @@ export class LabStack extends TerraformStack {
     const owner = new NetopsResource(this, "netlab-owner", { stack: this, role: "owner", spec: () => ({ kind: "stack" }) });
     const batched = this.execution === Execution.BATCHED;
     this.gate = new NetopsResource(this, batched ? "netlab-apply" : "netlab-sweep", { stack: this, role: "gate", gate: batched ? "converge" : "sweep", after: owner });
-    new NetopsResource(this, "netlab-names", { stack: this, role: "object", kind: "names", spec: () => this.namesSpec() });
     if (this.firewall === Firewall.NFTABLES) {
       new NetopsResource(this, "netlab-nftables", { stack: this, role: "object", kind: "nftables", spec: () => this.nftablesSpec() });
     }
@@ -145,6 +145,16 @@ export class LabStack extends TerraformStack {
   /** @internal a sandbox or endpoint with its own namespace sets that namespace's nameservers */
   _setNameservers(netns: string, servers: readonly string[]): void {
     this.nameservers.set(netns, servers);
+    this._useNames();
+  }
+
+  /**
+   * @internal a namespace of the stack gets names files (it has an endpoint, or
+   * nameservers): the stack's names resource exists from then on. A stack without
+   * namespaces has none, so it leaves no record of it either.
+   */
+  _useNames(): void {
+    this.names ??= new NetopsResource(this, "netlab-names", { stack: this, role: "object", kind: "names", spec: () => this.namesSpec() });
   }
 
   /**

@@ -152,7 +152,7 @@ describe("lab-stack synth", () => {
     expect(resources(json2, "terraform_data")[idOf(json2, "netlab-sweep")].triggers_replace).not.toBe(lab1); // a construct removed: a new sweep
     // an empty stack keeps its owner and sweep: deleting every construct removes everything
     const empty = Testing.synth(new LabStack(Testing.app(), "lab"));
-    expect(Object.keys(resources(empty, "terraform_data")).map((k) => k.split("_")[0]).sort()).toEqual(["netlab-names", "netlab-owner", "netlab-sweep"]);
+    expect(Object.keys(resources(empty, "terraform_data")).map((k) => k.split("_")[0]).sort()).toEqual(["netlab-owner", "netlab-sweep"]);
   });
 
   test("a full synth writes the lab file next to cdk.tf.json", () => {

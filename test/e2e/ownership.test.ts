@@ -125,7 +125,7 @@ test("five deploy/destroy cycles of a 50-endpoint stack at default parallelism: 
     const up = project.cdktf(["deploy", "lab-stack", "--auto-approve"], host);
     const said = up.stdout + up.stderr;
     expect({ cycle, code: up.code, lock: /lock|resource busy|File exists/i.test(said) ? said.slice(-3000) : null }).toEqual({ cycle, code: 0, lock: null });
-    expect(said).toMatch(/Apply complete! Resources: 103 added/);
+    expect(said).toMatch(/Apply complete! Resources: 104 added/);
     expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/102 objects match the kernel/);
     expect(ping(BIG_NS[0], "10.250.64.51")).toBe(true); // first to last
     const down = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host);

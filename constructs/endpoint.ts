@@ -103,7 +103,10 @@ export class Endpoint extends Construct {
     this.hostInterfaceName =
       props.hostInterfaceName !== undefined
         ? checkName(this, KIND, "hostInterfaceName", props.hostInterfaceName)
-        : hostIf.length <= MAX_IFNAME ? hostIf : `nlv${shortHash(`${stack.node.id}/${this.netns}`, 8)}`;
+        : hostIf.length <= MAX_IFNAME
+          ? hostIf
+          : // every derived name unique: in a sandbox the namespace is shared, the bridge tells its endpoints apart
+            `nlv${shortHash(`${stack.node.id}/${this.netns}${props.sandbox ? `/${props.network.bridgeName}` : ""}`, 8)}`;
     if (props.mac !== undefined) {
       const mac = props.mac.toLowerCase();
       if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) {

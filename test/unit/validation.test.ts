@@ -95,3 +95,16 @@ describe("bad input is rejected at synth with path, prop and fix", () => {
     expect(new ContainerNetwork(stack, "A-Long_Network.Name", { subnet: "10.30.0.0/24" }).bridgeName).toMatch(/^nl-a-long-[0-9a-f]{5}$/);
   });
 });
+
+test("derived host interface names are unique: a multi-homed sandbox with long names synthesizes", () => {
+  const stack = new LabStack(Testing.app(), "vstack");
+  const app = new Sandbox(stack, "App", { netns: "appserver" });
+  const front = new ContainerNetwork(stack, "Front", { subnet: "10.30.0.0/24", bridgeName: "frontbridge" });
+  const back = new ContainerNetwork(stack, "Back", { subnet: "10.31.0.0/24", bridgeName: "backbridge" });
+  const a = front.addEndpoint("F", { sandbox: app, defaultRoute: true });
+  const b = back.addEndpoint("B", { sandbox: app });
+  expect(() => Testing.synth(stack, true)).not.toThrow();
+  expect(a.hostInterfaceName).toMatch(/^nlv[0-9a-f]{8}$/);
+  expect(b.hostInterfaceName).toMatch(/^nlv[0-9a-f]{8}$/);
+  expect(a.hostInterfaceName).not.toBe(b.hostInterfaceName);
+});

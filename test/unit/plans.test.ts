@@ -138,10 +138,16 @@ describe("network plan", () => {
     expect(lines.some((l) => l.includes("! -o br01") && l.includes("MASQUERADE"))).toBe(false);
   });
 
-  test("GIVEN masquerade off THEN no POSTROUTING rule", () => {
-    const post = networkRules({ ...net, masquerade: false }).filter((r) => r.chain === "POSTROUTING").map((r) => r.args.join(" "));
-    // only hairpin and the host's loopback remain, which are not the subnet going out
-    expect(post.every((a) => a.includes("-o br01 "))).toBe(true);
+  test("GIVEN masquerade off THEN no MASQUERADE of the subnet going out; hairpin and loopback stay", () => {
+    const post = (masquerade: boolean) =>
+      networkRules({ ...net, masquerade })
+        .filter((r) => r.chain === "POSTROUTING")
+        .map((r) => r.args.join(" ").replace(" -m comment --comment netlab:lab", ""));
+    const out = "-s 192.168.88.0/24 ! -o br01 -j MASQUERADE";
+    const kept = ["-s 192.168.88.0/24 -d 192.168.88.0/24 -o br01 -m conntrack --ctstate DNAT -j MASQUERADE", "-s 127.0.0.0/8 -o br01 -j MASQUERADE"];
+    expect(post(true)).toEqual([...kept, out]);
+    // exactly the two rules into the bridge: a rule out of it (`! -o br01`) would fail this
+    expect(post(false)).toEqual(kept);
   });
 
   test("GIVEN no sandbox host THEN commands run on the host without nsenter", () => {

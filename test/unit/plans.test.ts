@@ -1,10 +1,11 @@
 // Pure tier: spec + observed state -> exact command lists. No kernel, no root.
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
 import { bridgeMac, networkOps, networkRules } from "../../netops/network";
-import { staleOf } from "../../netops/lab";
+import { readLab, staleOf } from "../../netops/lab";
+import { KINDS } from "../../spec/kinds";
 import { namesOps } from "../../netops/names";
 import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
@@ -192,8 +193,12 @@ describe("spec parsing (the runner's defence in depth)", () => {
   test("reads every spec version a runner ever wrote (test/fixtures/specs/v<N>)", () => {
     const root = join(__dirname, "..", "fixtures", "specs");
     const files = readdirSync(root).filter((v) => /^v\d+$/.test(v)).flatMap((v) => readdirSync(join(root, v)).map((f) => join(root, v, f)));
-    expect(files.length).toBeGreaterThanOrEqual(5);
-    for (const f of files) expect(() => parseSpec(JSON.parse(readFileSync(f, "utf8")))).not.toThrow();
+    const specs = files.filter((f) => !f.endsWith("/lab.json"));
+    for (const f of specs) expect(parseSpec(JSON.parse(readFileSync(f, "utf8"))).kind).toBe(basename(f, ".json"));
+    // every kind of the registry, the owner and the old sweep, and the lab file
+    expect(specs.filter((f) => f.includes("/v1/")).map((f) => basename(f, ".json")).sort()).toEqual([...Object.keys(KINDS), "stack", "sweep"].sort());
+    const lab = readLab(join(root, "v1", "lab.json"));
+    expect(lab.specs.map((x) => x.kind).sort()).toEqual(["endpoint", "endpoint", "names", "network", "portmap", "workload"]);
   });
   test("rejects a name with shell metacharacters or over 15 characters", () => {
     expect(() => parseSpec({ ...ep, netns: "ns;rm -rf" })).toThrow(/netns: not a valid namespace name/);

@@ -4,7 +4,7 @@
 import type { EndpointSpec } from "../spec/schema";
 import { netnsExists, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { onHost, ownerMark, type Step } from "./step";
+import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
 
 export interface EndpointObs {
   readonly nsExists: boolean;
@@ -65,9 +65,10 @@ function teardown(s: EndpointSpec, o: EndpointObs, claimed: boolean, now: boolea
   // a Sandbox's namespace is the Sandbox's to delete: only the veth goes, at once
   const nsOurs = !s.shared && o.nsExists && (nsOwned(s, o) || claimed);
   const linkToo = !!o.hostLink && (linkOwned(s, o) || claimed) && (now || !nsOurs);
-  const lines = [...(linkToo ? [`link del dev ${s.hostIf}`] : []), ...(nsOurs ? [`netns del ${s.netns}`] : [])];
-  const what = [...(linkToo ? [`veth ${s.hostIf}`] : []), ...(nsOurs ? [`namespace ${s.netns}`] : [])].join(" and ");
-  return lines.length ? [hostBatch(s, `delete ${what}`, lines, undefined, true)] : [];
+  return [
+    ...(linkToo ? [hostBatch(s, `delete veth ${s.hostIf}`, [`link del dev ${s.hostIf}`], undefined, true)] : []),
+    ...(nsOurs ? [deleteNamespaces(`delete namespace ${s.netns}`, [s.netns])] : []),
+  ];
 }
 
 export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
@@ -149,7 +150,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         s,
         `create namespace ${s.netns} and veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
         [`netns add ${s.netns}`, ...veth],
-        hostBatch(s, `delete namespace ${s.netns} and veth ${s.hostIf}`, [`link del dev ${s.hostIf}`, `netns del ${s.netns}`], undefined, true),
+        hostBatch(s, `delete veth ${s.hostIf} and namespace ${s.netns}`, [`link del dev ${s.hostIf}`, `netns del ${s.netns}`], undefined, true),
       ),
       configure,
     ];

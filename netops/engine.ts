@@ -136,18 +136,21 @@ export async function removeSpecs(specs: readonly ObjectSpec[]): Promise<void> {
   }
 }
 
+/**
+ * Remove what exists of each spec. A sandbox host that is gone took its links, rules and
+ * settings with it; what lives outside it (named namespaces, files under /etc/netns,
+ * processes, the ledger) is still removed: the views see nothing in a host that is gone.
+ */
 async function removeGroup(specs: readonly ObjectSpec[]): Promise<void> {
-  const live = specs.filter((s) => !hostGone(s));
-  const obs = await observeAll(live, true);
+  const obs = await observeAll(specs, true);
   const plans: Plan[] = [];
-  live.forEach((s, i) => {
+  specs.forEach((s, i) => {
     const steps = opsFor(s).remove(s, obs[i], recorded(s) !== null);
-    if (steps.length === 0) logFor(s)("already gone");
+    if (steps.length === 0) logFor(s)(hostGone(s) ? "already gone (with its sandbox host)" : "already gone");
     plans.push({ steps, log: logFor(s) });
   });
-  for (const s of specs.filter(hostGone)) logFor(s)("already gone (no sandbox host)");
   await runPlans(plans, log("rollback")); // remove steps carry no undo: a failure stops here and is reported
-  await settle(live);
+  await settle(specs);
   for (const s of specs) {
     for (const key of Object.keys(opsFor(s).sysctls?.(s) ?? {})) await release(s, key, holder(s), logFor(s));
     forget(s);
@@ -184,9 +187,8 @@ async function settle(specs: readonly ObjectSpec[]): Promise<void> {
 /** What is left of each resource, one line each, for the error message of a failed removal. */
 async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
   try {
-    const live = specs.filter((s) => !hostGone(s));
-    const obs = await observeAll(live, true);
-    return live.flatMap((s, i) => opsFor(s).remove(s, obs[i], recorded(s) !== null).map((st) => st.what.replace(/^(delete|remove|unpublish) /, "")));
+    const obs = await observeAll(specs, true);
+    return specs.flatMap((s, i) => opsFor(s).remove(s, obs[i], recorded(s) !== null).map((st) => st.what.replace(/^(delete|remove|unpublish) /, "")));
   } catch (err) {
     return [`(could not look: ${(err as Error).message})`];
   }

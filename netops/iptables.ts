@@ -99,6 +99,12 @@ export function ensureStep(t: Target, what: string, now: Ruleset, chains: readon
     else if (r.insertAfter) {
       const last = lines.reduce((found, l, i) => (l.includes(r.insertAfter!) ? i : found), -1);
       at = last + 2;
+    } else {
+      // a lost rule goes back where it was declared: before the first rule declared after
+      // it that is there (a chain's final DROP above all), not appended behind it
+      const later = rules.slice(rules.indexOf(r) + 1).filter((x) => x.table === r.table && x.chain === r.chain && !x.insert && !x.insertAfter);
+      const next = lines.findIndex((l) => later.some((x) => saveLine(x) === l));
+      if (next >= 0) at = next + 1;
     }
     push(add, r.table, at === null ? `-A ${r.chain} ${r.args.join(" ")}` : `-I ${r.chain} ${at} ${r.args.join(" ")}`);
     lines.splice(at === null ? lines.length : at - 1, 0, saveLine(r));

@@ -11,8 +11,9 @@
 import { specKey } from "../spec/kinds";
 import { fromLine } from "../spec/line";
 import { isObjectSpec, parseSpec, type Spec } from "../spec/schema";
-import { applySpecs, ensureHost, logFor, removeSpecs, verifySpecs } from "./engine";
-import { armTestHooks } from "./exec";
+import { applySpecs, ensureHost, log, logFor, removeSpecs, verifySpecs } from "./engine";
+import { armTestHooks, runPlans } from "./exec";
+import { strayNames } from "./names";
 import { converge, readLab, sweep, verifyLab } from "./lab";
 import { recorded, recordedSpecs } from "./ledger";
 
@@ -45,7 +46,11 @@ async function destroy(specs: readonly Spec[]): Promise<void> {
   await removeSpecs(specs.filter(isObjectSpec));
   // the owner goes last: whatever its stack still has recorded goes with it (creates that
   // failed or were killed, which Terraform never destroys itself)
-  for (const s of specs) if (s.kind === "stack") await removeSpecs(recordedSpecs(s));
+  for (const s of specs) {
+    if (s.kind !== "stack") continue;
+    await removeSpecs(recordedSpecs(s));
+    await runPlans([{ steps: strayNames(s), log: log(`stack ${s.stack}`) }], log("rollback"));
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,8 @@
 // Names inside namespaces: /etc/netns/<ns>/hosts and resolv.conf, which `ip netns exec`
 // (and so every workload) sees as /etc/hosts and /etc/resolv.conf. Files netlab writes
 // start with its mark; a file without it is someone else's and is left alone.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { NamesSpec } from "../spec/schema";
 import { ForeignObjectError, type Ops } from "./resource";
 import { ownerMark, type Step } from "./step";
@@ -10,13 +11,15 @@ export const ETC_NETNS = "/etc/netns";
 
 type File = { readonly path: string; readonly content: string };
 
-const head = (stack: string) => `# ${ownerMark(stack)}: written by netlab, removed on destroy\n`;
+/** The first line of every file netlab writes: whose it is, down to the sandbox host. */
+const head = (stack: string, host: string | undefined) => `# ${ownerMark(stack)}: written by netlab for ${host ? `sandbox host ${host}` : "this host"}, removed on destroy\n`;
 
 /** The files of one namespace: hosts (localhost and the given entries), resolv.conf if nameservers are set. */
-function filesOf(stack: string, netns: string, entries: readonly (readonly [string, string])[], nameservers?: readonly string[]): File[] {
+function filesOf(s: Pick<NamesSpec, "stack" | "host">, netns: string, entries: readonly (readonly [string, string])[], nameservers?: readonly string[]): File[] {
+  const h = head(s.stack, s.host);
   return [
-    { path: `${ETC_NETNS}/${netns}/hosts`, content: head(stack) + ["127.0.0.1\tlocalhost", ...entries.map(([a, n]) => `${a}\t${n}`)].join("\n") + "\n" },
-    ...(nameservers ? [{ path: `${ETC_NETNS}/${netns}/resolv.conf`, content: head(stack) + nameservers.map((n) => `nameserver ${n}`).join("\n") + "\n" }] : []),
+    { path: `${ETC_NETNS}/${netns}/hosts`, content: h + ["127.0.0.1\tlocalhost", ...entries.map(([a, n]) => `${a}\t${n}`)].join("\n") + "\n" },
+    ...(nameservers ? [{ path: `${ETC_NETNS}/${netns}/resolv.conf`, content: h + nameservers.map((n) => `nameserver ${n}`).join("\n") + "\n" }] : []),
   ];
 }
 
@@ -34,7 +37,7 @@ const ours = (s: NamesSpec, content: string) => content.startsWith(`# ${ownerMar
 
 /** Every file of the stack: per namespace, the endpoints of the networks it is on. */
 function wanted(s: NamesSpec): File[] {
-  return s.files.flatMap((f) => filesOf(s.stack, f.netns, s.endpoints.filter(([, , br]) => f.bridges.includes(br)).map(([a, n]) => [a, n] as const), f.nameservers));
+  return s.files.flatMap((f) => filesOf(s, f.netns, s.endpoints.filter(([, , br]) => f.bridges.includes(br)).map(([a, n]) => [a, n] as const), f.nameservers));
 }
 
 export const namesOps: Ops<NamesSpec, NamesObs> = {
@@ -63,3 +66,22 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
       })
       .map((f) => ({ what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } })),
 };
+
+/**
+ * Files of the stack's (on its host) that no spec names any more: /etc/netns is on disk,
+ * and outlives the ledger (tmpfs) across a reboot. The owner's destroy removes these, so
+ * destroy means gone whether or not the books survived.
+ */
+export function strayNames(owner: Pick<NamesSpec, "stack" | "host">): Step[] {
+  const mark = head(owner.stack, owner.host);
+  let dirs: string[];
+  try {
+    dirs = readdirSync(ETC_NETNS);
+  } catch {
+    return [];
+  }
+  return dirs
+    .flatMap((d) => ["hosts", "resolv.conf"].map((f) => join(ETC_NETNS, d, f)))
+    .filter((path) => read(path)?.startsWith(mark))
+    .map((path) => ({ what: `delete ${path} (left by an earlier run)`, argv: [], file: { path, content: null } }));
+}

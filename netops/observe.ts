@@ -82,12 +82,18 @@ export class HostView {
    * every link of a host is one process for a whole batch, but once per object it would
    * make a deploy O(N^2).
    */
+  /** The sandbox host namespace is gone: nothing is left in it, and nothing can be run there. */
+  readonly gone: boolean;
+
   constructor(
     readonly target: Target,
     private readonly narrow = false,
-  ) {}
+  ) {
+    this.gone = target.host !== undefined && !netnsExists(target.host);
+  }
 
   async link(name: string): Promise<Link | null> {
+    if (this.gone) return null;
     if (this.narrow) {
       let v = this.oneLink.get(name);
       if (!v) {
@@ -102,14 +108,17 @@ export class HostView {
 
   /** The host's (or sandbox host's) main routing table. */
   hostRoutes(): Promise<Route[]> {
+    if (this.gone) return Promise.resolve([]);
     return (this.routes ??= json<Route[]>(onHost(this.target, ["ip", "-j", "route", "show"]), "routes").then((r) => r ?? []));
   }
 
   iptables(): Promise<string> {
+    if (this.gone) return Promise.resolve("");
     return (this.save ??= iptablesSave(this.target));
   }
 
   sysctl(key: string): Promise<string> {
+    if (this.gone) return Promise.resolve("");
     let v = this.sysctls.get(key);
     if (!v) this.sysctls.set(key, (v = readSysctl(this.target, key)));
     return v;

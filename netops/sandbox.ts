@@ -4,7 +4,7 @@
 import type { SandboxSpec } from "../spec/schema";
 import { netnsExists, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { onHost, ownerMark, type Step } from "./step";
+import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
 
 export interface SandboxObs {
   readonly exists: boolean;
@@ -29,9 +29,9 @@ export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
   converge(s, o) {
     const lo: Step = { what: `lo up in ${s.netns}`, argv: ["ip", "-n", s.netns, "-batch", "-"], input: `link set dev lo alias ${ownerMark(s.stack)} up\n` };
     if (o.exists) return [lo];
-    const del = { what: `delete namespace ${s.netns}`, argv: onHost(s, ["ip", "-force", "-batch", "-"]), input: `netns del ${s.netns}\n` };
+    const del = deleteNamespaces(`delete namespace ${s.netns}`, [s.netns]);
     return [{ what: `create namespace ${s.netns}`, argv: onHost(s, ["ip", "-batch", "-"]), input: `netns add ${s.netns}\n`, undo: del }, lo];
   },
   remove: (s, o, claimed) =>
-    o.exists && (claimed || owned(s, o)) ? [{ what: `delete namespace ${s.netns}`, argv: onHost(s, ["ip", "-force", "-batch", "-"]), input: `netns del ${s.netns}\n` }] : [],
+    o.exists && (claimed || owned(s, o)) ? [deleteNamespaces(`delete namespace ${s.netns}`, [s.netns])] : [],
 };

@@ -38,6 +38,15 @@ export function onHost(t: Target, argv: readonly string[]): string[] {
   return t.host ? ["nsenter", `--net=${NETNS_DIR}/${t.host}`, "--", ...argv] : [...argv];
 }
 
+/**
+ * Delete named namespaces. Named namespaces are files under /run/netns, outside any
+ * network namespace: this runs from where the runner is, so it works when the sandbox
+ * host is gone too. A batch: many deletions merge into one process (exec.ts).
+ */
+export function deleteNamespaces(what: string, names: readonly string[]): Step {
+  return { what, argv: ["ip", "-force", "-batch", "-"], input: names.map((n) => `netns del ${n}\n`).join("") };
+}
+
 /** The mark every object netlab makes carries: link alias, lo alias, rule comment. */
 export function ownerMark(stack: string): string {
   return `netlab:${stack}`;

@@ -1,6 +1,6 @@
 // Kernel tier: the runner against real namespaces, bridges and iptables, inside a
 // throwaway sandbox host namespace. Root only.
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRunner } from "../../constructs/runner-bundle";
 import type { EndpointSpec, NetworkSpec, PortMappingSpec, Spec } from "../../spec/schema";
@@ -129,6 +129,32 @@ test("drift: out-of-band deletions are listed by verify and repaired by apply", 
   expectOk(r.call("apply", lab));
   expect(r.call("verify", lab).code).toBe(0);
   expect(ping(nsB, "10.240.0.11")).toBe(true);
+});
+
+test("repair puts a lost rule of the IN chain back in its declared place, above the final DROP", () => {
+  expectOk(r.call("apply", lab));
+  const inChain = () => ok(inNs(host, ["iptables", "-w", "-S", "NETLAB-IN-nlkbr0"])).trim().split("\n").slice(1); // after "-N"
+  const declared = inChain();
+  const related = declared.find((l) => l.includes("RELATED,ESTABLISHED"))!;
+  ok(inNs(host, ["iptables", "-w", ...related.replace(/^-A /, "-D ").split(" ").map((a) => a.replace(/^"|"$/g, ""))]));
+  expect(inChain()).not.toContain(related);
+  expect(r.call("verify", lab).stdout).toMatch(/missing: iptables -t filter -A NETLAB-IN-nlkbr0 -m conntrack --ctstate RELATED,ESTABLISHED/);
+  expectOk(r.call("apply", lab));
+  expect(inChain()).toEqual(declared);
+  expect(inChain().at(-1)).toMatch(/-j DROP$/);
+});
+
+test("after a reboot (the ledger gone, /etc/netns on disk) the owner's destroy still removes the stack's names files, and only them", () => {
+  const names: Spec = { ...base, kind: "names", endpoints: [["10.240.0.11", nsA, "nlkbr0"]], files: [{ netns: nsA, bridges: ["nlkbr0"], nameservers: ["10.240.0.1"] }] };
+  const other: Spec = { ...names, stack: "ktest-other", files: [{ netns: nsB, bridges: ["nlkbr0"] }] };
+  expectOk(r.call("apply", [names, other]));
+  expect(existsSync(`/etc/netns/${nsA}/hosts`)).toBe(true);
+  rmSync(r.stateDir, { recursive: true, force: true }); // tmpfs after a reboot
+  expectOk(r.call("destroy", [{ ...base, kind: "stack" }]));
+  expect(existsSync(`/etc/netns/${nsA}`)).toBe(false);
+  expect(existsSync(`/etc/netns/${nsB}/hosts`)).toBe(true); // another stack's
+  expectOk(r.call("destroy", [other]));
+  expect(existsSync(`/etc/netns/${nsB}`)).toBe(false);
 });
 
 describe("shared settings", () => {

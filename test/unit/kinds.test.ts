@@ -120,6 +120,6 @@ describe("names", () => {
     const spec: NamesSpec = { ...names, endpoints: [...names.endpoints, ["10.2.0.5", "c", "br2"]], files: [{ netns: "a", bridges: ["br1"], nameservers: ["10.1.0.1"] }, { netns: "c", bridges: ["br2"] }] };
     const steps = namesOps.converge(spec, new Map());
     expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf", "/etc/netns/c/hosts"]);
-    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n");
+    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n");
   });
 });

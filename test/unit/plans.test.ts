@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
-import { ensureStep, parseSave, removeStep } from "../../netops/iptables";
-import { bridgeMac, networkOps, networkRules } from "../../netops/network";
+import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
+import { bridgeMac, networkChains, networkOps, networkRules } from "../../netops/network";
 import { readLab, staleOf } from "../../netops/lab";
 import { KINDS } from "../../spec/kinds";
 import { namesOps } from "../../netops/names";
@@ -47,17 +47,22 @@ describe("endpoint plan", () => {
 
   test("GIVEN a half-made endpoint of ours WHEN converging THEN it is removed first, veth before namespace, at once", () => {
     const half: EndpointObs = { nsExists: true, hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" }, inside: [], routes: [] };
-    const [teardown, create] = endpointOps.converge(ep, half);
-    expect(teardown.argv).toEqual([...NS, "ip", "-force", "-batch", "-"]);
-    expect(teardown.input).toBe("link del dev veth-ns01\nnetns del ns01\n");
+    const [veth, ns, create] = endpointOps.converge(ep, half);
+    expect(veth.argv).toEqual([...NS, "ip", "-force", "-batch", "-"]);
+    expect(veth.input).toBe("link del dev veth-ns01\n");
+    // a named namespace is a file under /run/netns: deleted from anywhere, no host needed
+    expect(ns.argv).toEqual(["ip", "-force", "-batch", "-"]);
+    expect(ns.input).toBe("netns del ns01\n");
     expect(create.input).toMatch(/^netns add ns01\n/);
   });
 
   test("GIVEN an endpoint to remove THEN only its namespace is deleted (the veth goes with it)", () => {
     const whole: EndpointObs = { nsExists: true, hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" }, inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536, ifalias: "netlab:lab" }], routes: [] };
-    const [del] = endpointOps.remove(ep, whole, false);
+    const [del, more] = endpointOps.remove(ep, whole, false);
     expect(del.input).toBe("netns del ns01\n");
+    expect(del.argv).toEqual(["ip", "-force", "-batch", "-"]);
     expect(del.what).toBe("delete namespace ns01");
+    expect(more).toBeUndefined();
   });
 
   test("GIVEN an intact endpoint with a lost route WHEN converging THEN it is repaired in place", () => {
@@ -149,6 +154,29 @@ describe("network plan", () => {
     expect(post(true)).toEqual([...kept, out]);
     // exactly the two rules into the bridge: a rule out of it (`! -o br01`) would fail this
     expect(post(false)).toEqual(kept);
+  });
+
+  test("GIVEN the IN chain lost a rule WHEN converging THEN it goes back in its declared place, above the final DROP", () => {
+    const chains = networkChains(net);
+    const rules = networkRules(net);
+    const related = rules.find((r) => r.chain === "NETLAB-IN-br01" && r.args.includes("RELATED,ESTABLISHED"))!;
+    const accept = portMappingRules(pm)[1];
+    const save = (table: string) =>
+      [
+        `*${table}`,
+        ":PREROUTING ACCEPT [0:0]",
+        ":OUTPUT ACCEPT [0:0]",
+        ":POSTROUTING ACCEPT [0:0]",
+        ":FORWARD ACCEPT [0:0]",
+        ...chains.filter((c) => c.table === table).map((c) => `:${c.name} - [0:0]`),
+        // a port mapping's accept sits at the top of the IN chain, as it inserts it there
+        ...(table === "filter" ? [saveLine(accept)] : []),
+        ...rules.filter((r) => r.table === table && r !== related).map(saveLine),
+        "COMMIT",
+      ].join("\n");
+    const step = ensureStep(net, "firewall", parseSave(`${save("nat")}\n${save("filter")}\n`), chains, rules)!;
+    // [port mapping accept, ICC accept, DROP]: before the ICC accept, not behind the DROP
+    expect(step.input).toBe(`*filter\n-I NETLAB-IN-br01 2 ${related.args.join(" ")}\nCOMMIT\n`);
   });
 
   test("GIVEN no sandbox host THEN commands run on the host without nsenter", () => {
@@ -265,8 +293,8 @@ describe("names", () => {
   test("a namespace's hosts file lists the endpoints of its networks only; resolv.conf only where set", () => {
     const steps = namesOps.converge(spec, new Map());
     expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf", "/etc/netns/c/hosts"]);
-    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab, removed on destroy\n127.0.0.1\tlocalhost\n10.0.1.11\ta\n10.0.1.12\tb\n");
-    expect(steps[1].file?.content).toBe("# netlab:lab: written by netlab, removed on destroy\nnameserver 10.0.1.1\n");
+    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.0.1.11\ta\n10.0.1.12\tb\n");
+    expect(steps[1].file?.content).toBe("# netlab:lab: written by netlab for this host, removed on destroy\nnameserver 10.0.1.1\n");
     expect(steps[2].file?.content).toContain("10.0.2.11\tc\n");
     expect(steps[2].file?.content).not.toContain("10.0.1.11");
   });

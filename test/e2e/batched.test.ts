@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { must, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
+import { twoStacksMain } from "../helpers/lab-shape";
 import { EXT_ADDR, HOST_ADDR, hostState } from "../helpers/sandbox";
 import { http, ping } from "../helpers/traffic";
 
@@ -63,19 +64,7 @@ test.each([1, 3])("a converge killed after command %i: the next deploy finishes 
 
 test("two batched stacks deployed and destroyed at once", () => {
   const pristine = hostState(host);
-  const stack = (id: string, n: number) => `
-  {
-    const s = new LabStack(app, ${JSON.stringify(id)}, { execution: Execution.BATCHED });
-    const net = new ContainerNetwork(s, "Net", { subnet: "10.250.${50 + n}.0/24", bridgeName: "bts${n}" });
-    net.addEndpoint("E", { netns: "bt-s${n}" }).publish("P", { hostPort: ${9200 + n}, containerPort: 80 });
-  }`;
-  project.useMain(`import { App } from "cdktf";
-import { ContainerNetwork, Execution, LabStack } from "./constructs";
-const app = new App();
-${stack("stack-a", 1)}
-${stack("stack-b", 2)}
-app.synth();
-`);
+  project.useMain(twoStacksMain("bt", 50, 9200, "batched"));
   must(project.cdktf(["deploy", "stack-a", "stack-b", "--auto-approve"], host), "cdktf deploy stack-a stack-b");
   for (const s of ["stack-a", "stack-b"]) expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
   expect(ping("bt-s1", "10.250.51.1")).toBe(true);

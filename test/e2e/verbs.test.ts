@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
-import type { LabShape } from "../helpers/lab-shape";
+import { twoStacksMain, type LabShape } from "../helpers/lab-shape";
 import { EXT_ADDR, HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
 import { ping, request, serve } from "../helpers/traffic";
 
@@ -137,19 +137,7 @@ test("a create that fails half-way: the network stays in state and works, the en
 
 test("two stacks applied at once (cdktf deploy a b) both work, and destroy together", () => {
   const pristine = hostState(host);
-  const stack = (id: string, n: number) => `
-  {
-    const s = new LabStack(app, ${JSON.stringify(id)});
-    const net = new ContainerNetwork(s, "Net", { subnet: "10.250.${40 + n}.0/24", bridgeName: "vbs${n}" });
-    net.addEndpoint("E", { netns: "vb-s${n}" }).publish("P", { hostPort: ${9100 + n}, containerPort: 80 });
-  }`;
-  project.useMain(`import { App } from "cdktf";
-import { ContainerNetwork, LabStack } from "./constructs";
-const app = new App();
-${stack("stack-a", 1)}
-${stack("stack-b", 2)}
-app.synth();
-`);
+  project.useMain(twoStacksMain("vb", 40, 9100));
   const up = project.cdktf(["deploy", "stack-a", "stack-b", "--auto-approve"], host);
   must(up, "cdktf deploy stack-a stack-b");
   for (const s of ["stack-a", "stack-b"]) expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);

@@ -53,3 +53,24 @@ for (const w of hostWorkloads) new Workload(stack, w.id, w.props);
 app.synth();
 `;
 }
+
+/**
+ * main.ts with two LabStacks, stack-a and stack-b (for deploying them at once): each one
+ * network 10.250.<subnet+i>.0/24 on bridge <tag><i> with one endpoint, namespace
+ * <tag>-s<i>, publishing host port <port+i> to 80.
+ */
+export function twoStacksMain(tag: string, subnet: number, port: number, execution: "per-object" | "batched" = "per-object"): string {
+  const stack = (id: string, i: number) => `
+{
+  const s = new LabStack(app, ${JSON.stringify(id)}, { execution: ${JSON.stringify(execution)} as Execution });
+  const net = new ContainerNetwork(s, "Net", { subnet: "10.250.${subnet + i}.0/24", bridgeName: "${tag}s${i}" });
+  net.addEndpoint("E", { netns: "${tag}-s${i}" }).publish("P", { hostPort: ${port + i}, containerPort: 80 });
+}`;
+  return `import { App } from "cdktf";
+import { ContainerNetwork, type Execution, LabStack } from "./constructs";
+const app = new App();
+${stack("stack-a", 1)}
+${stack("stack-b", 2)}
+app.synth();
+`;
+}

@@ -5,7 +5,7 @@
 import { specKey } from "./kinds";
 import { isObjectSpec, type Spec } from "./schema";
 
-export const lineKey = (s: Spec): string => (isObjectSpec(s) ? specKey(s) : `netlab-${s.kind}`);
+const lineKey = (s: Spec): string => (isObjectSpec(s) ? specKey(s) : `netlab-${s.kind}`);
 
 export function toLine(s: Spec): string {
   return `${lineKey(s)} ${JSON.stringify(s)}`;

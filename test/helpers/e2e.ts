@@ -1,6 +1,8 @@
 // Setup shared by end-to-end files: a project copy, a sandbox host, an external client
 // namespace joined to it, and teardown by name (destroy first, then the namespaces).
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { runningPid } from "../../netops/daemon";
 import { ok } from "./cmd";
 import { projectCopy } from "./project";
 import { addExternal, addHost, delNs, inNs, uniq } from "./sandbox";
@@ -12,6 +14,28 @@ export interface E2E {
   readonly project: ReturnType<typeof projectCopy>;
   /** Servers started by a test; stopped (by their pid) after each test. */
   readonly servers: Server[];
+}
+
+/**
+ * Workloads that a failed test left running (a stack it did not get to destroy): stopped
+ * by the pids this host's own ledger recorded, with their start time, so a pid the kernel
+ * gave to another process since is never touched.
+ */
+function stopLeftWorkloads(host: string): void {
+  const root = `/run/netlab/${host}`;
+  if (!existsSync(root)) return;
+  for (const stack of readdirSync(root)) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(root, stack)).filter((f) => /^workload-.*\.pid$/.test(f));
+    } catch {
+      continue; // not a stack's folder
+    }
+    for (const f of files) {
+      const pid = runningPid({ pidFile: join(root, stack, f), logFile: "" });
+      if (pid !== null) process.kill(-pid, "SIGKILL"); // its own process group
+    }
+  }
 }
 
 /**
@@ -36,6 +60,7 @@ export function e2eSandbox(labNs: readonly string[], opts: { ipv6?: boolean } = 
   });
   afterAll(() => {
     env.project.cdktf(["destroy", "lab-stack", "--auto-approve"], env.host);
+    stopLeftWorkloads(env.host);
     delNs(...labNs, env.ext, env.host);
     rmSync(`/run/netlab/${env.host}`, { recursive: true, force: true }); // books of a failed run, by our host's name
     env.project.remove();

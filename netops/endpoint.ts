@@ -21,7 +21,7 @@ const isUp = (l: Link) => l.flags.includes("UP");
  * keeps its MAC, so its neighbours' ARP entries stay right and it is reachable at once;
  * a random one would be unreachable until they expire (~25 s measured).
  */
-export function macOf(s: EndpointSpec): string {
+function macOf(s: EndpointSpec): string {
   return s.mac ?? ["02", "42", ...s.address.split(".").map((o) => Number(o).toString(16).padStart(2, "0"))].join(":");
 }
 

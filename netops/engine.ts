@@ -25,7 +25,7 @@ import { workloadOps } from "./workload";
 
 const OPS = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, nftables: nftablesOps, workload: workloadOps } as const;
 
-export function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
+function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
   return OPS[s.kind] as unknown as Ops<ObjectSpec, unknown>;
 }
 

@@ -24,7 +24,8 @@ export interface EndpointOptions {
   readonly netns?: string;
   /**
    * Name of the veth end inside the namespace.
-   * @default Endpoint.DEFAULT_INTERFACE_NAME
+   * @default Endpoint.DEFAULT_INTERFACE_NAME; in a sandbox "eth-" + the network's bridge
+   * name (cut with a hash when too long), which no other endpoint joining or leaving shifts
    */
   readonly interfaceName?: string;
   /**
@@ -64,6 +65,18 @@ export interface EndpointProps extends EndpointOptions {
 
 const KIND = "Endpoint";
 
+/**
+ * An endpoint's interface in a sandbox, named after the network it joins. Numbering them
+ * in joining order (eth0, eth1, ...) would shift a name when an earlier endpoint leaves
+ * the code, and rebuild the endpoint under it; Docker keeps a container's names across a
+ * disconnect, and a declared lab can only do so with names that depend on nothing else.
+ * Bridge names are unique in a stack, so these are too.
+ */
+function sandboxIfname(bridge: string): string {
+  const name = `eth-${bridge}`;
+  return name.length <= MAX_IFNAME ? name : `eth-${bridge.slice(0, 5)}-${shortHash(bridge)}`;
+}
+
 export class Endpoint extends Construct {
   static readonly DEFAULT_INTERFACE_NAME = "eth0";
 
@@ -95,9 +108,12 @@ export class Endpoint extends Construct {
     }
     this.defaultRoute = props.defaultRoute ?? !props.sandbox;
     this.netns = props.sandbox ? props.sandbox.netns : props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
-    // in a sandbox: eth0, eth1, ... in the order endpoints join it
-    const joinedBefore = props.sandbox ? stack.membersOf(Endpoint).filter((e) => e.sandbox === props.sandbox).length : 0;
-    this.interfaceName = checkName(this, KIND, "interfaceName", props.interfaceName ?? (props.sandbox ? `eth${joinedBefore}` : Endpoint.DEFAULT_INTERFACE_NAME));
+    this.interfaceName =
+      props.interfaceName !== undefined
+        ? checkName(this, KIND, "interfaceName", props.interfaceName)
+        : props.sandbox
+          ? sandboxIfname(props.network.bridgeName)
+          : Endpoint.DEFAULT_INTERFACE_NAME;
     // in a sandbox the namespace is shared: the network's bridge tells its endpoints apart
     const hostIf = props.sandbox ? `v-${this.netns}-${props.network.bridgeName}` : `veth-${this.netns}`;
     this.hostInterfaceName =

@@ -65,7 +65,8 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
   // a multi-homed sandbox resolves the endpoints of both its networks
   expect(ok(["ip", "netns", "exec", "lk-mh", "getent", "hosts", "lk-pa"]).trim()).toBe("10.250.30.12    lk-pa");
 
-  // multi-homed: eth0 on A, eth1 on B; A reached directly, everything else through B
+  // multi-homed: eth-lka on A, eth-lkb on B (named after the networks); A reached directly, everything else through B
+  expect(ok(["ip", "-n", "lk-mh", "-o", "link", "show"]).split("\n").filter(Boolean).map((l) => l.split(": ")[1].split("@")[0]).sort()).toEqual(["eth-lka", "eth-lkb", "lo"]);
   expect(ping("lk-mh", "10.250.30.12")).toBe(true);
   const routes = JSON.parse(ok(["ip", "-n", "lk-mh", "-j", "route", "show", "default"])) as { gateway: string }[];
   expect(routes.map((r) => r.gateway)).toEqual(["10.250.31.1"]);
@@ -87,4 +88,43 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);
   expect(existsSync("/etc/netns/lk-none")).toBe(false);
+});
+
+// issue 10, item 7: a sandbox on F (routing by default) and B; F's endpoint deleted from
+// the code. B's interface keeps its name and is not rebuilt (its ifindex and a marker
+// address stay), and the deploy does not trip over F's interface on the way out.
+const multiHomed = (withF: boolean) => `import { App } from "cdktf";
+import { ContainerNetwork, LabStack, Sandbox } from "./constructs";
+const app = new App();
+const stack = new LabStack(app, "lab-stack");
+const f = new ContainerNetwork(stack, "F", { subnet: "10.250.40.0/24", bridgeName: "lkf" });
+const b = new ContainerNetwork(stack, "B", { subnet: "10.250.41.0/24", bridgeName: "lkb" });
+const mh = new Sandbox(stack, "Mh", { netns: "lk-mh" });
+${withF ? 'f.addEndpoint("MhF", { sandbox: mh, address: "10.250.40.11", defaultRoute: true });' : ""}
+b.addEndpoint("MhB", { sandbox: mh, address: "10.250.41.11" });
+app.synth();
+`;
+
+test("an endpoint leaving a multi-homed sandbox leaves the other's interface as it was", () => {
+  const before = hostState(host);
+  project.useMain(multiHomed(true));
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (F and B)");
+  const links = () => JSON.parse(ok(["ip", "-n", "lk-mh", "-j", "addr", "show"])) as { ifname: string; ifindex: number; addr_info: { local: string }[] }[];
+  const onB = () => links().find((l) => l.addr_info.some((a) => a.local === "10.250.41.11"));
+  const b0 = onB()!;
+  expect(links().filter((l) => l.ifname !== "lo")).toHaveLength(2);
+  ok(["ip", "-n", "lk-mh", "addr", "add", "192.0.2.99/32", "dev", b0.ifname]); // a marker only the same interface keeps
+
+  project.useMain(multiHomed(false));
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (F's endpoint deleted)");
+  const b1 = onB();
+  expect(b1).toMatchObject({ ifname: b0.ifname, ifindex: b0.ifindex });
+  expect(b1!.addr_info.map((a) => a.local)).toContain("192.0.2.99");
+  expect(links().map((l) => l.ifname)).toEqual(["lo", b0.ifname]);
+  expect(ping("lk-mh", "10.250.41.1")).toBe(true);
+  ok(["ip", "-n", "lk-mh", "addr", "del", "192.0.2.99/32", "dev", b0.ifname]);
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+
+  must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
+  expect(hostState(host)).toEqual(before);
 });

@@ -108,3 +108,21 @@ test("derived host interface names are unique: a multi-homed sandbox with long n
   expect(b.hostInterfaceName).toMatch(/^nlv[0-9a-f]{8}$/);
   expect(a.hostInterfaceName).not.toBe(b.hostInterfaceName);
 });
+
+test("a sandbox's interface names come from its networks, so one leaving renames no other (issue 10, item 7)", () => {
+  const shape = (withFirst: boolean) => {
+    const stack = new LabStack(Testing.app(), "vstack");
+    const app = new Sandbox(stack, "App", { netns: "app" });
+    const nets = ["f", "bridge-number1", "bridge-number2"].map((b, i) => new ContainerNetwork(stack, `N${i}`, { subnet: `10.4${i}.0.0/24`, bridgeName: b }));
+    const eps = nets.slice(withFirst ? 0 : 1).map((n) => n.addEndpoint(`On${n.bridgeName}`, { sandbox: app }));
+    Testing.synth(stack, true);
+    return eps.map((e) => e.interfaceName);
+  };
+  const all = shape(true);
+  expect(all[0]).toBe("eth-f");
+  // too long for the bridge name in full: cut, with a hash that tells the two apart
+  expect(all[1]).toMatch(/^eth-bridg-[0-9a-f]{5}$/);
+  expect(all[2]).toMatch(/^eth-bridg-[0-9a-f]{5}$/);
+  expect(all[1]).not.toBe(all[2]);
+  expect(shape(false)).toEqual(all.slice(1));
+});

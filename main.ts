@@ -1,7 +1,7 @@
 // The app: lab-stack (seed 004, the Quick start) and one stack per other seed scenario.
 // They reuse the seeds' own namespace names (ns1, ns2, ...): deploy one at a time.
 import { App } from "cdktf";
-import { BridgeLabStack } from "./stacks/lab-stack";
+import { Seed004BridgeNatStack } from "./stacks/seed004-bridge-nat";
 import { Seed000BridgeStack } from "./stacks/seed000-bridge";
 import { Seed000RoutesStack } from "./stacks/seed000-routes";
 import { Seed000VethStack } from "./stacks/seed000-veth";
@@ -10,7 +10,7 @@ import { Seed002NatStack } from "./stacks/seed002-nat";
 import { Seed003BridgeStack } from "./stacks/seed003-bridge";
 
 const app = new App();
-new BridgeLabStack(app, "lab-stack");
+new Seed004BridgeNatStack(app, "lab-stack");
 new Seed000VethStack(app, "seed000-veth");
 new Seed000BridgeStack(app, "seed000-bridge");
 new Seed000RoutesStack(app, "seed000-routes");

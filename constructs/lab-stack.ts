@@ -11,7 +11,7 @@
 //   netlab-apply  (batched) instead of the sweep: its create converges the machine to the
 //                 lab file in one runner call
 // Every lab object is its own resource (netops-resource.ts), ordered by the registry of
-// kinds (spec/kinds.ts).
+// kinds (model/kinds.ts).
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { AssetType, TerraformAsset, TerraformStack, type ISynthesisSession } from "cdktf";
 // the hook TerraformAsset itself uses to write files next to cdk.tf.json (not re-exported)
@@ -20,8 +20,8 @@ import { Construct, type IConstruct } from "constructs";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { applyOrder, parentsOf, predecessorsOf } from "../spec/kinds";
-import { isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../spec/schema";
+import { applyOrder, parentsOf, predecessorsOf } from "../model/kinds";
+import { isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import { NetlabValidationError } from "./errors";
 import { NetopsResource, type SpecBody } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
@@ -184,7 +184,7 @@ export class LabStack extends TerraformStack {
   }
 
   /**
-   * A lab object's place in the graph (spec/kinds.ts): its parents, the resources whose
+   * A lab object's place in the graph (model/kinds.ts): its parents, the resources whose
    * specs provide what its spec needs (it is rebuilt with them), and its predecessors,
    * its parents and what it is only made after.
    */

@@ -1,7 +1,7 @@
 // Kernel names: derived from construct ids when not given, validated when given.
 import { createHash } from "node:crypto";
 import type { IConstruct } from "constructs";
-import { IFNAME_RE } from "../spec/schema";
+import { IFNAME_RE } from "../model/schema";
 import { NetlabValidationError } from "./errors";
 
 /** Linux IFNAMSIZ - 1. */

@@ -1,7 +1,7 @@
 // The one construct that owns a Terraform resource and its provisioners; nothing else
 // builds provisioners. Three roles:
 //   object  a lab object: its trigger line (key + spec) in the replace trigger, its parents
-//           (from the registry of kinds, spec/kinds.ts) in depends_on and
+//           (from the registry of kinds, model/kinds.ts) in depends_on and
 //           replace_triggered_by. Default mode: a create provisioner (`netops create`)
 //           and a destroy provisioner (`netops destroy`, the line read from `self`).
 //           Batched mode: no provisioner (the stack's netlab-apply does the work).
@@ -13,8 +13,8 @@
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
-import { toLine } from "../spec/line";
-import { parseSpec, SPEC_VERSION, type ObjectSpec, type Spec } from "../spec/schema";
+import { toLine } from "../model/line";
+import { parseSpec, SPEC_VERSION, type ObjectSpec, type Spec } from "../model/schema";
 import type { LabStack } from "./lab-stack";
 import { Execution, ResourceType } from "./resource-type";
 

@@ -14,7 +14,7 @@ let built = false;
 function upToDate(): boolean {
   if (!existsSync(RUNNER_BUNDLE)) return false;
   const bundle = statSync(RUNNER_BUNDLE).mtimeMs;
-  const sources = ["netops", "spec"].flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(ROOT, d, f)));
+  const sources = ["netops", "model"].flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(ROOT, d, f)));
   return [...sources, join(ROOT, "package-lock.json")].every((f) => !existsSync(f) || statSync(f).mtimeMs <= bundle);
 }
 

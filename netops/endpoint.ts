@@ -1,7 +1,7 @@
 // An endpoint: a network namespace (the "container") joined to a bridge by a veth pair.
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
-import type { EndpointSpec } from "../spec/schema";
+import type { EndpointSpec } from "../model/schema";
 import { netnsExists, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";

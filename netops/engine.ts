@@ -1,11 +1,11 @@
 // Ensure and remove lab objects: the work both modes share. Called with one spec by a
 // lab object's own provisioner (the default mode: Terraform's graph is the order), or
 // with a whole lab by the batched converge, which goes through the registry's levels
-// (spec/kinds.ts) one at a time: one look at the host per kind, then waves of commands
+// (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
 import { existsSync } from "node:fs";
-import { levels, removalOrder, specKey } from "../spec/kinds";
-import type { ObjectSpec, Spec } from "../spec/schema";
+import { levels, removalOrder, specKey } from "../model/kinds";
+import type { ObjectSpec, Spec } from "../model/schema";
 import { endpointOps } from "./endpoint";
 import { run, runPlans, type Log, type Plan } from "./exec";
 import { forget, record, recorded } from "./ledger";

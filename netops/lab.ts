@@ -2,8 +2,8 @@
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the netlab CLI).
 import { readFileSync } from "node:fs";
-import { dependentsOf, removalOrder, specKey } from "../spec/kinds";
-import { LabFile, parseSpec, type ObjectSpec } from "../spec/schema";
+import { dependentsOf, removalOrder, specKey } from "../model/kinds";
+import { LabFile, parseSpec, type ObjectSpec } from "../model/schema";
 import { applySpecs, ensureHost, labelOf, logFor, removeSpecs, verifySpecs } from "./engine";
 import { recordedSpecs } from "./ledger";
 

@@ -7,8 +7,8 @@
 // along with the kernel objects it describes.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { specKey } from "../spec/kinds";
-import { parseSpec, type ObjectSpec, type Spec } from "../spec/schema";
+import { specKey } from "../model/kinds";
+import { parseSpec, type ObjectSpec, type Spec } from "../model/schema";
 
 export function ledgerRoot(): string {
   return process.env.NETLAB_STATE_DIR || "/run/netlab";

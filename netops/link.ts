@@ -1,6 +1,6 @@
 // A direct link: a veth pair straight between two namespaces, no bridge (seed 000's
 // ns1 <-> ns2). Made from inside namespace a, its other end created directly in b.
-import type { LinkSpec } from "../spec/schema";
+import type { LinkSpec } from "../model/schema";
 import type { Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { ownerMark, type Step } from "./step";

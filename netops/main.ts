@@ -7,10 +7,10 @@
 //   node netops.cjs converge <lab file>       batched mode: make the machine match the lab file
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
-// A line is the object's key then its spec as JSON (spec/line.ts); a bare JSON spec works too.
-import { specKey } from "../spec/kinds";
-import { fromLine } from "../spec/line";
-import { isObjectSpec, parseSpec, type Spec } from "../spec/schema";
+// A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
+import { specKey } from "../model/kinds";
+import { fromLine } from "../model/line";
+import { isObjectSpec, parseSpec, type Spec } from "../model/schema";
 import { applySpecs, ensureHost, log, logFor, removeSpecs, verifySpecs } from "./engine";
 import { armTestHooks, runPlans } from "./exec";
 import { strayNames } from "./names";

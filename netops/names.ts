@@ -3,7 +3,7 @@
 // start with its mark; a file without it is someone else's and is left alone.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NamesSpec } from "../spec/schema";
+import type { NamesSpec } from "../model/schema";
 import { ForeignObjectError, type Ops } from "./resource";
 import { ownerMark, type Step } from "./step";
 

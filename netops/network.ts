@@ -2,7 +2,7 @@
 // endpoints and port mappings hang off (netlab's own DNAT and FORWARD chains, hooks from
 // the built-in chains, MASQUERADE for the subnet).
 import { createHash } from "node:crypto";
-import type { NetworkSpec } from "../spec/schema";
+import type { NetworkSpec } from "../model/schema";
 import { type Chain, ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
 import type { Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";

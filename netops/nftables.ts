@@ -6,7 +6,7 @@
 // carries the owner mark and a hash of its content: that is how drift is seen.
 // As with Docker's nftables backend, the host's own iptables FORWARD policy still applies.
 import { createHash } from "node:crypto";
-import type { NftablesSpec } from "../spec/schema";
+import type { NftablesSpec } from "../model/schema";
 import { run } from "./exec";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";

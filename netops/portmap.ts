@@ -1,6 +1,6 @@
 // A port mapping: DNAT from a host port to an endpoint port in the network's own nat
 // chain, plus the accept it needs in the network's IN chain (which ends in DROP).
-import type { PortMappingSpec } from "../spec/schema";
+import type { PortMappingSpec } from "../model/schema";
 import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
 import { dnatChain, inChain } from "./network";
 import type { Ops } from "./resource";

@@ -1,7 +1,7 @@
 // What every kind of resource tells the runner: how to look at the kernel, what is
 // wrong there, and the steps that converge or remove it. The runner's apply/destroy/
 // verify are the same for all kinds (see main.ts).
-import type { ObjectSpec } from "../spec/schema";
+import type { ObjectSpec } from "../model/schema";
 import type { HostView } from "./observe";
 import type { Step } from "./step";
 

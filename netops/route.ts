@@ -1,7 +1,7 @@
 // A static route, in a namespace or on the (sandbox) host. Routes carry no alias, so
 // netlab's own are marked by their protocol number (ROUTE_PROTO): a route to the same
 // destination made by anyone else is foreign and left alone.
-import type { RouteSpec } from "../spec/schema";
+import type { RouteSpec } from "../model/schema";
 import type { Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, type Step } from "./step";

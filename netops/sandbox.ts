@@ -1,7 +1,7 @@
 // A sandbox: a network namespace of its own, lo up and marked, nothing else until
 // endpoints (one per network: multi-homed) or direct links join it. Docker's "none" mode
 // is a sandbox that nothing joins.
-import type { SandboxSpec } from "../spec/schema";
+import type { SandboxSpec } from "../model/schema";
 import { netnsExists, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";

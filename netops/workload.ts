@@ -2,7 +2,7 @@
 // (the sandbox host when there is one). Its pid and log files live in the stack's ledger
 // folder, so what is ours is known, and a stop ends its whole process group.
 import { join } from "node:path";
-import type { WorkloadSpec } from "../spec/schema";
+import type { WorkloadSpec } from "../model/schema";
 import { runningPid } from "./daemon";
 import { hostDir } from "./ledger";
 import type { Ops } from "./resource";

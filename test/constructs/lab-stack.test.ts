@@ -4,7 +4,7 @@ import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { Testing } from "cdktf";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BridgeLabStack } from "../../stacks/lab-stack";
+import { Seed004BridgeNatStack } from "../../stacks/seed004-bridge-nat";
 import { Seed000BridgeStack } from "../../stacks/seed000-bridge";
 import { Seed000RoutesStack } from "../../stacks/seed000-routes";
 import { Seed000VethStack } from "../../stacks/seed000-veth";
@@ -17,7 +17,7 @@ import { escapeTemplate } from "../../constructs/netops-resource";
 const maskAssetHash = (json: string) => json.replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/").replace(/netlab\/lab-[0-9a-f]+\.json/g, "netlab/lab-<hash>.json");
 
 function synth(resourceType?: ResourceType, hostNetns?: string, execution?: Execution): string {
-  const stack = new BridgeLabStack(Testing.app(), "lab-stack", { resourceType, hostNetns, execution });
+  const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack", { resourceType, hostNetns, execution });
   return Testing.synth(stack, true);
 }
 
@@ -59,7 +59,7 @@ describe("lab-stack synth", () => {
     expect(synth(ResourceType.NULL_RESOURCE)).toHaveResourceWithProperties(NullResource, { triggers: { spec: `network-br01 ${JSON.stringify(bridgeSpec)}` } });
     expect(lines(json).map((l) => l.split(" ")[0]).sort()).toEqual(["endpoint-ns01:eth0", "endpoint-ns02:eth0", "names", "network-br01", "portmap-tcp-any-8080", "workload-ns01-web"]);
     // each line's spec is the one the lab file holds
-    const stack = new BridgeLabStack(Testing.app(), "lab-stack");
+    const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack");
     expect(lines(json).map(specOfLine).sort(byKey)).toEqual([...stack.objectSpecs].sort(byKey));
     expect(stack.objectSpecs).toEqual([
       // every endpoint listed once; each namespace's hosts file is derived from it
@@ -157,7 +157,7 @@ describe("lab-stack synth", () => {
 
   test("a full synth writes the lab file next to cdk.tf.json", () => {
     const app = Testing.app();
-    const stack = new BridgeLabStack(app, "lab-stack");
+    const stack = new Seed004BridgeNatStack(app, "lab-stack");
     app.synth();
     const dir = join(app.outdir, "stacks", "lab-stack");
     const tf = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
@@ -170,11 +170,11 @@ describe("lab-stack synth", () => {
   test("the sandbox host namespace goes into every spec", () => {
     const json = synth(undefined, "labhost");
     expect(lines(json).every((l) => specOfLine(l).host === "labhost")).toBe(true);
-    expect(new BridgeLabStack(Testing.app(), "lab-stack", { hostNetns: "labhost" }).objectSpecs.every((s) => s.host === "labhost")).toBe(true);
+    expect(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { hostNetns: "labhost" }).objectSpecs.every((s) => s.host === "labhost")).toBe(true);
   });
 
   test.each([Execution.PER_OBJECT, Execution.BATCHED])("the synthesized stack is valid Terraform (terraform init + validate, no provider): %s", (execution) => {
-    const stack = new BridgeLabStack(Testing.app(), "lab-stack", { execution });
+    const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack", { execution });
     expect(Testing.fullSynth(stack)).toBeValidTerraform();
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildRunner } from "../../constructs/runner-bundle";
-import type { Spec } from "../../spec/schema";
+import type { Spec } from "../../model/schema";
 import { cmd, type Out } from "./cmd";
 
 export function runner(stateDir = mkdtempSync(join(tmpdir(), "netlab-ledger-"))) {

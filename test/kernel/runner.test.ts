@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRunner } from "../../constructs/runner-bundle";
-import type { EndpointSpec, NetworkSpec, PortMappingSpec, Spec } from "../../spec/schema";
+import type { EndpointSpec, NetworkSpec, PortMappingSpec, Spec } from "../../model/schema";
 import { cmd, ok, requireRoot } from "../helpers/cmd";
 import { runner } from "../helpers/runner";
 import { addHost, addNs, delNs, hostState, inNs, uniq } from "../helpers/sandbox";

@@ -1,11 +1,11 @@
 // Pure tier: the registry of kinds (keys, the dependency graph and the orders derived
 // from it), the trigger line, and the batched converge's rebuild rule, which must match
 // what Terraform's replace_triggered_by does with the same graph.
-import { applyOrder, dependentsOf, levels, parentsOf, predecessorsOf, removalOrder, specKey } from "../../spec/kinds";
-import { fromLine, toLine } from "../../spec/line";
+import { applyOrder, dependentsOf, levels, parentsOf, predecessorsOf, removalOrder, specKey } from "../../model/kinds";
+import { fromLine, toLine } from "../../model/line";
 import { staleOf } from "../../netops/lab";
 import { namesOps } from "../../netops/names";
-import type { EndpointSpec, LinkSpec, NamesSpec, NetworkSpec, ObjectSpec, PortMappingSpec, RouteSpec, SandboxSpec, WorkloadSpec } from "../../spec/schema";
+import type { EndpointSpec, LinkSpec, NamesSpec, NetworkSpec, ObjectSpec, PortMappingSpec, RouteSpec, SandboxSpec, WorkloadSpec } from "../../model/schema";
 
 const base = { v: 1 as const, stack: "lab" };
 const net: NetworkSpec = { ...base, kind: "network", bridge: "br1", subnet: "10.1.0.0", prefix: 24, gateway: "10.1.0.1", mtu: 1500, masquerade: true };

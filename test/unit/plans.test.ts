@@ -5,11 +5,11 @@ import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
 import { bridgeMac, networkChains, networkOps, networkRules } from "../../netops/network";
 import { readLab, staleOf } from "../../netops/lab";
-import { KINDS } from "../../spec/kinds";
+import { KINDS } from "../../model/kinds";
 import { namesOps } from "../../netops/names";
 import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
-import { parseSpec, type EndpointSpec, type NetworkSpec, type NamesSpec, type NftablesSpec, type PortMappingSpec } from "../../spec/schema";
+import { parseSpec, type EndpointSpec, type NetworkSpec, type NamesSpec, type NftablesSpec, type PortMappingSpec } from "../../model/schema";
 
 const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
 const net: NetworkSpec = { v: 1, kind: "network", stack: "lab", host: "sbx", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };

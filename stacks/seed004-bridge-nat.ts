@@ -1,4 +1,4 @@
-// lab-stack: the topology of seed 004 (bridge br01 with two namespaces, MASQUERADE,
+// lab-stack (the Quick start): the topology of seed 004 (bridge br01 with two namespaces, MASQUERADE,
 // host port 8080 -> ns01:80), with a small web server in ns01 so the published port
 // answers right after deploy.
 import { TerraformOutput } from "cdktf";
@@ -8,7 +8,7 @@ import { ContainerNetwork, LabStack, Protocol, type LabStackProps } from "../con
 /** Answers every request with who it is and who asked (the client address shows NAT at work). */
 const WEB_SERVER = `require("http").createServer((q, s) => s.end("hello from ns01, you are " + q.socket.remoteAddress + "\\n")).listen(80, "0.0.0.0")`;
 
-export class BridgeLabStack extends LabStack {
+export class Seed004BridgeNatStack extends LabStack {
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id, props);
     const net = new ContainerNetwork(this, "Br01", { bridgeName: "br01", subnet: "192.168.88.0/24", gateway: "192.168.88.1" });

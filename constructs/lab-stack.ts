@@ -21,6 +21,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { applyOrder, parentsOf, predecessorsOf } from "../model/kinds";
+import { STACK_MANIFEST, type StackManifest } from "../model/manifest";
 import { isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import { NetlabValidationError } from "./errors";
 import { NetopsResource, type SpecBody } from "./netops-resource";
@@ -120,6 +121,7 @@ export class LabStack extends TerraformStack {
         rmSync(join(dir, "netlab"), { recursive: true, force: true });
         mkdirSync(join(dir, "netlab"), { recursive: true });
         writeFileSync(join(dir, path), text);
+        writeFileSync(join(dir, STACK_MANIFEST), JSON.stringify(this.manifest(), null, 1) + "\n");
       },
     });
   }
@@ -210,6 +212,11 @@ export class LabStack extends TerraformStack {
   /** Every object spec the stack declares, in apply order: what `netops converge` makes true. */
   get objectSpecs(): ObjectSpec[] {
     return applyOrder(this.objects().map((r) => r.spec).filter(isObjectSpec));
+  }
+
+  /** What the netlab CLI reads to work on the synthesized stack (cli/manifest.ts). */
+  private manifest(): StackManifest {
+    return { v: SPEC_VERSION, stack: this.node.id, ...(this.hostNetns ? { host: this.hostNetns } : {}), execution: this.execution, lab: this.labPath, runner: this.runnerPath };
   }
 
   /** Path of the lab file inside the synthesized stack (relative to its directory). */

@@ -170,9 +170,10 @@ export const WorkloadSpec = z
 export const StackSpec = z.object({ ...common, kind: z.literal("stack") }).strict();
 
 /**
- * The sweep: lists the keys (see keys.ts) of every resource the stack declares. It is
- * replaced whenever that list changes, and its create removes what the stack recorded
- * on the machine but no longer declares (constructs deleted from the code).
+ * The sweep's spec as netlab wrote it before the lab file (the keys the stack declared).
+ * Read only: a Terraform state from then holds it in a destroy provisioner, and the
+ * runner must still parse it there (its destroy has nothing to remove). The sweep now
+ * reads the lab file (netops/lab.ts).
  */
 export const SweepSpec = z
   .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })

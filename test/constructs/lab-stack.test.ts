@@ -13,6 +13,7 @@ import { Seed002NatStack } from "../../stacks/seed002-nat";
 import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
 import { ContainerNetwork, Execution, LabStack, ResourceType } from "../../constructs";
 import { escapeTemplate } from "../../constructs/netops-resource";
+import { STACK_MANIFEST, StackManifest } from "../../model/manifest";
 
 const maskAssetHash = (json: string) => json.replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/").replace(/netlab\/lab-[0-9a-f]+\.json/g, "netlab/lab-<hash>.json");
 
@@ -165,6 +166,11 @@ describe("lab-stack synth", () => {
     const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
     expect(file).toEqual({ v: 1, stack: "lab-stack", kind: "lab", specs: stack.objectSpecs });
     expect(file.specs).toHaveLength(6);
+    // and the manifest the CLI reads: the same lab file, and a runner that is there
+    const manifest = StackManifest.parse(JSON.parse(readFileSync(join(dir, STACK_MANIFEST), "utf8")));
+    expect(manifest).toMatchObject({ stack: "lab-stack", execution: "per-object", lab });
+    expect(manifest.host).toBeUndefined();
+    expect(readFileSync(join(dir, manifest.runner), "utf8").length).toBeGreaterThan(10_000);
   });
 
   test("the sandbox host namespace goes into every spec", () => {

@@ -7,7 +7,7 @@ import { cmd, type Out } from "./cmd";
 import { mainFor, type HostShape, type LabShape } from "./lab-shape";
 
 const ROOT = join(__dirname, "..", "..");
-const SOURCES = ["bin", "main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "model", "netops", "scripts"];
+const SOURCES = ["bin", "main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "model", "netops", "cli", "scripts"];
 
 export function projectCopy() {
   const dir = mkdtempSync(join(tmpdir(), "netlab-e2e-"));

@@ -1,0 +1,66 @@
+// The netlab CLI: works on a deployed stack through what synth wrote for it (its
+// manifest), with the runner bundled into that stack, the same one its deploy ran.
+//   netlab verify <stack>   compare the kernel with the stack; exit 1 on drift
+//   netlab repair <stack>   put it right: the converge a batched deploy runs
+import { execa } from "execa";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CliError, loadStack, type SynthesizedStack } from "./manifest";
+
+const USAGE = "usage: netlab verify|repair <stack> [--out DIR (default cdktf.out)]";
+
+interface Args {
+  readonly verb: "verify" | "repair";
+  readonly stack: string;
+  readonly out: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const [verb, stack, ...rest] = argv;
+  if ((verb !== "verify" && verb !== "repair") || !stack || stack.startsWith("-")) throw new CliError(USAGE);
+  let out = "cdktf.out";
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === "--out" && rest[i + 1]) out = rest[++i];
+    else throw new CliError(`unknown argument ${rest[i]}`, USAGE);
+  }
+  return { verb, stack, out };
+}
+
+/** The stack's runner on its lab file; its output goes straight to ours. */
+async function runner(s: SynthesizedStack, cmd: string): Promise<number> {
+  const r = await execa("node", [s.manifest.runner, cmd, s.manifest.lab], { cwd: s.dir, stdio: "inherit", reject: false });
+  if (r.exitCode === undefined) throw new CliError(`the runner of stack ${s.manifest.stack} did not run: ${r.shortMessage}`, undefined, { cause: r, exitCode: 1 });
+  return r.exitCode;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const s = loadStack(args.out, args.stack);
+  if (args.verb === "repair") return runner(s, "converge");
+  const code = await runner(s, "verify");
+  if (code === 0) {
+    const n = (JSON.parse(readFileSync(join(s.dir, s.manifest.lab), "utf8")) as { specs: unknown[] }).specs.length;
+    process.stdout.write(`netlab: ${s.manifest.stack}: ${n} objects match the kernel\n`);
+  }
+  return code;
+}
+
+/** The message, its hint, then each cause in turn: what failed underneath stays visible. */
+function explain(err: unknown): string {
+  const lines: string[] = [];
+  for (let e: unknown = err, first = true; e !== undefined; first = false) {
+    const m = e instanceof Error ? e.message : String(e);
+    lines.push(first ? `netlab: ${m}` : `  cause: ${m}`);
+    if (first && e instanceof CliError && e.hint) lines.push(`  ${e.hint}`);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return lines.join("\n") + "\n";
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(explain(err));
+    process.exit(err instanceof CliError ? err.exitCode : 1);
+  },
+);

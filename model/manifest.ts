@@ -1,0 +1,22 @@
+// The stack manifest: what synth writes for the netlab CLI next to a stack's cdk.tf.json
+// (netlab/stack.json), so the CLI finds the lab file and the runner the deploy used
+// without reading Terraform's JSON or the provisioners' command lines.
+import { z } from "zod";
+import { NETNS_RE, STACK_RE } from "./schema";
+
+/** Relative to the synthesized stack's directory. */
+export const STACK_MANIFEST = "netlab/stack.json";
+
+export const StackManifest = z
+  .object({
+    v: z.literal(1),
+    stack: z.string().regex(STACK_RE),
+    /** Sandbox host namespace; absent = the real host. */
+    host: z.string().regex(NETNS_RE).optional(),
+    execution: z.enum(["per-object", "batched"]),
+    /** The lab file and the bundled runner, relative to the stack's directory. */
+    lab: z.string().regex(/^netlab\/lab-[0-9a-f]+\.json$/),
+    runner: z.string().min(1),
+  })
+  .strict();
+export type StackManifest = z.infer<typeof StackManifest>;

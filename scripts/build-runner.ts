@@ -1,2 +1,0 @@
-import { buildRunner } from "../constructs/runner-bundle";
-console.log(`netops runner: ${buildRunner()}`);

@@ -1,0 +1,44 @@
+// Pure tier: the netlab CLI finds a stack only through the manifest synth wrote for it,
+// and says what is wrong, with the cause underneath.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CliError, loadStack } from "../../cli/manifest";
+
+const out = mkdtempSync(join(tmpdir(), "netlab-cli-"));
+const write = (stack: string, manifest: unknown) => {
+  mkdirSync(join(out, "stacks", stack, "netlab"), { recursive: true });
+  writeFileSync(join(out, "stacks", stack, "netlab", "stack.json"), JSON.stringify(manifest));
+};
+const good = { v: 1, stack: "lab", execution: "per-object", lab: "netlab/lab-0123abcd.json", runner: "assets/netops/X/netops.cjs" };
+const failure = (f: () => unknown): CliError => {
+  try {
+    f();
+  } catch (err) {
+    return err as CliError;
+  }
+  throw new Error("no error");
+};
+
+test("GIVEN a synthesized stack THEN its manifest is read", () => {
+  write("lab", good);
+  expect(loadStack(out, "lab")).toEqual({ dir: join(out, "stacks", "lab"), manifest: good });
+});
+
+test("GIVEN no synth THEN the error says to synthesize and keeps the file system's cause", () => {
+  const err = failure(() => loadStack(out, "nosuch"));
+  expect(err).toBeInstanceOf(CliError);
+  expect(err.message).toMatch(/stack nosuch is not synthesized/);
+  expect(err.hint).toMatch(/cdktf synth/);
+  expect((err.cause as NodeJS.ErrnoException).code).toBe("ENOENT");
+  expect(err.exitCode).toBe(2);
+});
+
+test("GIVEN a manifest of another version or stack THEN it is refused, with the schema's cause", () => {
+  write("old", { ...good, stack: "old", v: 2 });
+  const err = failure(() => loadStack(out, "old"));
+  expect(err.message).toMatch(/not a netlab stack manifest this CLI reads/);
+  expect(String(err.cause)).toMatch(/v/);
+  write("other", good);
+  expect(failure(() => loadStack(out, "other")).message).toMatch(/belongs to stack lab, not other/);
+});

@@ -241,6 +241,7 @@ export class LabStack extends TerraformStack {
    * CPU than the whole lab's kernel work (npm run bench). Logical ids already carry the
    * path (Net1_A1_Namespace_...); the owner and the gate keep theirs.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cdktf types the stack's JSON as any
   override toTerraform(): any {
     const tf = super.toTerraform();
     for (const r of this.membersOf(NetopsResource)) {

@@ -80,6 +80,7 @@ export class NetopsResource extends Construct {
    * cdktf's token resolution, which at a thousand objects cost most of the synth.
    * Bare addresses: cdktf would write a dependable as "${...}", which Terraform rejects there.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
   render(block: Record<string, any>): void {
     const stack = this.stack;
     const value = this.produce ? escapeTemplate(toLine(this.spec)) : stack.labPath;

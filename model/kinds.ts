@@ -163,6 +163,13 @@ export function dependentsOf(specs: readonly ObjectSpec[], changed: Iterable<num
   parents.forEach((ps, i) => ps.forEach((p) => children[p].push(i)));
   const out = new Set<number>(changed);
   const queue = [...out];
-  while (queue.length) for (const c of children[queue.pop()!]) if (!out.has(c)) out.add(c), queue.push(c);
+  while (queue.length) {
+    for (const c of children[queue.pop()!]) {
+      if (!out.has(c)) {
+        out.add(c);
+        queue.push(c);
+      }
+    }
+  }
   return out;
 }

@@ -26,21 +26,56 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/**
+ * The seam between the runner and the machine: every command goes through `run`. Unit
+ * tests put a fake here that answers from canned `ip -j` / `iptables-save` output and
+ * records the argv it was given (test/helpers/fake-exec.ts).
+ */
+export interface Executor {
+  run(argv: readonly string[], input?: string): Promise<RunResult>;
+}
+
 /** Run argv; a non-zero exit is returned, not thrown (the caller knows which are expected). */
-export async function run(argv: readonly string[], input?: string): Promise<RunResult> {
-  const [file, ...args] = argv;
-  const r = await execa(file, args, {
-    input,
-    reject: false,
-    timeout: STEP_TIMEOUT_MS,
-    stripFinalNewline: false,
-    env: { LC_ALL: "C" },
-  });
-  if (r.failed && r.exitCode === undefined) {
-    // spawn failure or timeout: not an answer from the command, so never "expected"
-    throw new Error(`${argv.join(" ")}: ${r.shortMessage}`);
-  }
-  return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
+const execaExecutor: Executor = {
+  async run(argv, input) {
+    const [file, ...args] = argv;
+    const r = await execa(file, args, {
+      input,
+      reject: false,
+      timeout: STEP_TIMEOUT_MS,
+      stripFinalNewline: false,
+      env: { LC_ALL: "C" },
+    });
+    if (r.failed && r.exitCode === undefined) {
+      // spawn failure or timeout: not an answer from the command, so never "expected"
+      throw new Error(`${argv.join(" ")}: ${r.shortMessage}`);
+    }
+    return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
+  },
+};
+
+let executor = execaExecutor;
+
+/** Put `e` in the seam (null: the real one back); returns the one it replaces. */
+export function useExecutor(e: Executor | null): Executor {
+  const before = executor;
+  executor = e ?? execaExecutor;
+  return before;
+}
+
+export function run(argv: readonly string[], input?: string): Promise<RunResult> {
+  return executor.run(argv, input);
+}
+
+/**
+ * Called after each step (or merged batch) of a plan succeeds: a throw there fails the
+ * apply at that point, with its rollback. Nothing is called in production; the fail and
+ * kill test hooks (test-hooks.ts) are installed here by main.ts when asked for.
+ */
+let afterStep: ((s: Step) => void) | undefined;
+
+export function onStepDone(fn: ((s: Step) => void) | undefined): void {
+  afterStep = fn;
 }
 
 /** A step: a command to wait for, or a long-lived process to start or stop. */
@@ -68,26 +103,6 @@ function writeOrDelete(path: string, content: string | null): { ok: boolean; std
   } catch (err) {
     return { ok: false, stderr: (err as Error).message };
   }
-}
-
-/**
- * Test hooks: fail (with rollback) or die (SIGKILL, no rollback) after the k-th command
- * (NETLAB_FAIL_AFTER_STEP, NETLAB_KILL_AFTER_STEP). With NETLAB_HOOK_KEY they hit only
- * the runner working on the object of that key (one resource of a deploy); main.ts
- * arms them once it knows its objects.
- */
-let hooks: { failAfter?: number; killAfter?: number } = {};
-let stepsDone = 0;
-
-function envInt(name: string): number | undefined {
-  const v = process.env[name];
-  return v === undefined || v === "" ? undefined : Number(v);
-}
-
-export function armTestHooks(keys: readonly string[]): void {
-  const only = process.env.NETLAB_HOOK_KEY;
-  if (only && !keys.includes(only)) return;
-  hooks = { failAfter: envInt("NETLAB_FAIL_AFTER_STEP"), killAfter: envInt("NETLAB_KILL_AFTER_STEP") };
 }
 
 export type Log = (line: string) => void;
@@ -169,11 +184,7 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
           s.log(s.step.what);
           done.push(s.step);
         }
-        stepsDone++;
-        if (hooks.killAfter !== undefined && stepsDone >= hooks.killAfter) process.kill(process.pid, "SIGKILL");
-        if (hooks.failAfter !== undefined && stepsDone >= hooks.failAfter) {
-          throw new StepError(job.step, `injected failure after step ${stepsDone} (NETLAB_FAIL_AFTER_STEP)`);
-        }
+        afterStep?.(job.step);
       });
     }
   } catch (err) {

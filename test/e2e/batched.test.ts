@@ -26,7 +26,8 @@ ns01.run("Server", { name: "bt-web", command: ["node", "-e", 'require("http").cr
 app.synth();
 `;
 const deploy = (env: Record<string, string> = {}) => project.cdktf(["deploy", "lab-stack", "--auto-approve"], host, env);
-const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, ""); // cdktf colours Terraform's output
+// eslint-disable-next-line no-control-regex -- cdktf colours Terraform's output: ANSI escapes out
+const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const destroy = () => must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
 const verifyClean = () => expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
 

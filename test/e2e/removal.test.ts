@@ -113,7 +113,8 @@ test("a failed destroy says what is left and how to finish; the same destroy aga
   // the network's destroy fails after its first step (its firewall is gone, its bridge is not)
   const failed = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host, { NETLAB_FAIL_AFTER_STEP: "1", NETLAB_HOOK_KEY: "network-lcbr1" });
   expect(failed.code).not.toBe(0);
-  const said = (failed.stdout + failed.stderr).replace(/\x1b\[[0-9;]*m/g, ""); // cdktf colours Terraform's output
+  // eslint-disable-next-line no-control-regex -- cdktf colours Terraform's output: ANSI escapes out
+  const said = (failed.stdout + failed.stderr).replace(/\x1b\[[0-9;]*m/g, "");
   expect(said).toMatch(/remove firewall for lcbr1: failed: injected failure/);
   // what is left follows, one object per line
   expect(said).toMatch(/still on this machine:\n.*\(local-exec\): +- bridge lcbr1\n/);

@@ -25,7 +25,7 @@ function stopLeftWorkloads(host: string): void {
   const root = `/run/netlab/${host}`;
   if (!existsSync(root)) return;
   for (const stack of readdirSync(root)) {
-    let files: string[] = [];
+    let files: string[];
     try {
       files = readdirSync(join(root, stack)).filter((f) => /^workload-.*\.pid$/.test(f));
     } catch {

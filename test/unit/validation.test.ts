@@ -1,7 +1,7 @@
 // Bad input is rejected at synth with the construct path, the prop and the fix, before
 // anything runs. Each row is one kind of mistake.
-import { Testing } from "cdktf";
-import { ContainerNetwork, Endpoint, LabStack, Route, Sandbox, VethLink, Workload, type ContainerNetworkProps } from "../../constructs";
+import { Testing, TerraformStack } from "cdktf";
+import { ContainerNetwork, Endpoint, LabStack, PortMapping, Route, Sandbox, VethLink, Workload, type ContainerNetworkProps } from "../../constructs";
 
 type Build = (s: LabStack) => void;
 const net = (s: LabStack, props: Partial<ContainerNetworkProps> = {}, id = "Net") => new ContainerNetwork(s, id, { subnet: "10.10.0.0/24", bridgeName: "brx", ...props });
@@ -52,11 +52,10 @@ const cases: [string, Build, RegExp, string][] = [
   ["port mapping to an endpoint of another stack", (s) => {
     const other = new LabStack(Testing.app(), "other");
     const e = net(other).addEndpoint("E");
-    new (require("../../constructs").PortMapping)(s, "P", { endpoint: e, hostPort: 80 });
+    new PortMapping(s, "P", { endpoint: e, hostPort: 80 });
   }, /vstack\/P: PortMapping prop `endpoint`: other\/Net\/E belongs to stack "other", not "vstack"/, "same stack"],
   ["sandbox name invalid", () => { new LabStack(Testing.app(), "s", { hostNetns: "bad name" }); }, /LabStack prop `hostNetns`: "bad name" is not a valid namespace name/, "1-15 characters"],
   ["endpoint outside a LabStack", () => {
-    const { TerraformStack } = require("cdktf");
     const plain = new TerraformStack(Testing.app(), "plain");
     new Endpoint(plain, "E", { network: undefined as any });
   }, /plain\/E: Endpoint prop `scope`: is in stack "plain", which is not a LabStack/, "inside a LabStack"],

@@ -12,7 +12,12 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.cjs", "*.mjs", "bin/*.js", "scripts/*.cjs", "test/helpers/*.js"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ["*.js", "*.cjs", "*.mjs", "bin/*.js", "scripts/*.cjs", "test/helpers/*.js"],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",

@@ -42,7 +42,9 @@ type Row = { variant: string; n: number; rep: number; phase: string } & Sample;
 const rows: Row[] = [];
 const rec = (variant: string, n: number, rep: number, phase: string, s: Sample) => {
   rows.push({ variant, n, rep, phase, ...s });
-  process.stderr.write(`  ${variant.padEnd(8)} N=${String(n).padEnd(4)} rep ${rep} ${phase.padEnd(14)} ${s.wall.toFixed(3)} s  cpu ${s.cpu.toFixed(2)} s  peak ${s.peakMb.toFixed(0)} MB\n`);
+  process.stderr.write(
+    `  ${variant.padEnd(8)} N=${String(n).padEnd(4)} rep ${rep} ${phase.padEnd(14)} ${s.wall.toFixed(3)} s  cpu ${s.cpu.toFixed(2)} s  peak ${s.peakMb.toFixed(0)} MB\n`,
+  );
 };
 
 /** CPU of this process's waited-for children so far (cutime + cstime), in seconds. */
@@ -102,7 +104,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---- the floor, run as its README says: inside its sandbox, with nsenter ----
 const inFloor = (argv: string[]) => ["nsenter", `--net=/run/netns/${FLOOR_HOST}`, "--", ...argv];
 const floorEnv = { ...process.env, RD_WORK: join(ROOT, "bench", ".floor-work") };
-const vethCount = () => ok(inFloor(["ip", "-o", "link", "show"])).split("\n").filter((l) => /: rdv/.test(l)).length;
+const vethCount = () =>
+  ok(inFloor(["ip", "-o", "link", "show"]))
+    .split("\n")
+    .filter((l) => /: rdv/.test(l)).length;
 
 async function settleFloor(): Promise<void> {
   // namespace deletion is asynchronous: teardown is "settled" once the veths are gone
@@ -111,8 +116,14 @@ async function settleFloor(): Promise<void> {
 
 async function floorRun(variant: "naive" | "batch", n: number, rep: number): Promise<void> {
   const dir = join(floorEnv.RD_WORK, "gen", `n${n}`);
-  const create = variant === "naive" ? ["bash", join(FLOOR, "naive_create.sh"), String(n), "exec"] : ["bash", join(FLOOR, "batch_create.sh"), dir, String(n), "n"];
-  const teardown = variant === "naive" ? ["bash", join(FLOOR, "naive_teardown.sh"), String(n)] : ["bash", join(FLOOR, "batch_teardown.sh"), dir, "full"];
+  const create =
+    variant === "naive"
+      ? ["bash", join(FLOOR, "naive_create.sh"), String(n), "exec"]
+      : ["bash", join(FLOOR, "batch_create.sh"), dir, String(n), "n"];
+  const teardown =
+    variant === "naive"
+      ? ["bash", join(FLOOR, "naive_teardown.sh"), String(n)]
+      : ["bash", join(FLOOR, "batch_teardown.sh"), dir, "full"];
   rec(variant, n, rep, "create", await measure(`${variant} create`, inFloor(create), { env: floorEnv }));
   await sleep(500);
   const t0 = process.hrtime.bigint();
@@ -127,7 +138,11 @@ function benchLab(n: number): LabShape {
     {
       id: "Net",
       props: { subnet: "10.90.0.0/21", bridgeName: "bnbr" },
-      endpoints: Array.from({ length: n }, (_, i) => ({ id: `E${i + 1}`, props: { netns: `bn-e${i + 1}` }, ports: [{ id: "P", props: { hostPort: 20000 + i, containerPort: 80 } }] })),
+      endpoints: Array.from({ length: n }, (_, i) => ({
+        id: `E${i + 1}`,
+        props: { netns: `bn-e${i + 1}` },
+        ports: [{ id: "P", props: { hostPort: 20000 + i, containerPort: 80 } }],
+      })),
     },
   ];
 }
@@ -136,14 +151,29 @@ const objectsOf = (n: number) => 2 * n + 2;
 
 /** main.ts for a variant: the generated lab, in the default or the batched mode. */
 const mainOf = (n: number, batched: boolean) =>
-  mainFor(benchLab(n)).replace('new LabStack(app, "lab-stack")', `new LabStack(app, "lab-stack"${batched ? ", { execution: Execution.BATCHED }" : ""})`).replace("import { ContainerNetwork, LabStack, Workload }", "import { ContainerNetwork, Execution, LabStack, Workload }");
+  mainFor(benchLab(n))
+    .replace(
+      'new LabStack(app, "lab-stack")',
+      `new LabStack(app, "lab-stack"${batched ? ", { execution: Execution.BATCHED }" : ""})`,
+    )
+    .replace(
+      "import { ContainerNetwork, LabStack, Workload }",
+      "import { ContainerNetwork, Execution, LabStack, Workload }",
+    );
 
 async function main(): Promise<void> {
   const host = uniq("nlb");
   const project = projectCopy();
   const cdktf = (args: string[]) => [join(ROOT, "node_modules", ".bin", "cdktf"), ...args];
   const parallelism = process.env.BENCH_PARALLELISM ? [`--terraform-parallelism=${process.env.BENCH_PARALLELISM}`] : [];
-  const env = { ...process.env, NETLAB_HOST_NETNS: host, CI: "true", CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1", TF_CLI_CONFIG_FILE: "/dev/null" };
+  const env = {
+    ...process.env,
+    NETLAB_HOST_NETNS: host,
+    CI: "true",
+    CHECKPOINT_DISABLE: "1",
+    DISABLE_VERSION_CHECK: "1",
+    TF_CLI_CONFIG_FILE: "/dev/null",
+  };
   const opts = { cwd: project.dir, env };
   const deploy = () => cdktf(["deploy", "lab-stack", "--auto-approve", ...parallelism]);
   const destroy = () => cdktf(["destroy", "lab-stack", "--auto-approve", ...parallelism]);
@@ -152,7 +182,8 @@ async function main(): Promise<void> {
     delNs(FLOOR_HOST);
     ok(["ip", "netns", "add", FLOOR_HOST]);
     ok(["ip", "-n", FLOOR_HOST, "link", "set", "lo", "up"]);
-    for (const n of NS_LIST) ok(["bash", join(FLOOR, "gen_batch.sh"), String(n), join(floorEnv.RD_WORK, "gen", `n${n}`)], { env: floorEnv });
+    for (const n of NS_LIST)
+      ok(["bash", join(FLOOR, "gen_batch.sh"), String(n), join(floorEnv.RD_WORK, "gen", `n${n}`)], { env: floorEnv });
     addHost(host);
     // warm-up (not recorded): terraform init and the first synth pay one-time costs
     project.useMain(mainOf(1, false));
@@ -160,16 +191,26 @@ async function main(): Promise<void> {
     await measure("warm-up destroy", destroy(), opts);
 
     for (let rep = 1; rep <= REPS; rep++) {
-      rec("node", 0, rep, "node -e 0 x20", await measure("node -e 0", ["bash", "-c", "for i in $(seq 20); do node -e 0; done"]));
+      rec(
+        "node",
+        0,
+        rep,
+        "node -e 0 x20",
+        await measure("node -e 0", ["bash", "-c", "for i in $(seq 20); do node -e 0; done"]),
+      );
       for (const n of NS_LIST) {
         await floorRun("naive", n, rep);
         await sleep(500);
         await floorRun("batch", n, rep);
         await sleep(500);
-        for (const [variant, batched] of [["netlab", false], ["batched", true]] as const) {
+        for (const [variant, batched] of [
+          ["netlab", false],
+          ["batched", true],
+        ] as const) {
           project.useMain(mainOf(n, batched));
           rec(variant, n, rep, "create", await measure(`${variant} deploy`, deploy(), opts));
-          if (n === Math.max(...NS_LIST)) rec(variant, n, rep, "redeploy", await measure(`${variant} redeploy`, deploy(), opts));
+          if (n === Math.max(...NS_LIST))
+            rec(variant, n, rep, "redeploy", await measure(`${variant} redeploy`, deploy(), opts));
           await sleep(500);
           rec(variant, n, rep, "teardown", await measure(`${variant} destroy`, destroy(), opts));
           await sleep(500);
@@ -179,8 +220,26 @@ async function main(): Promise<void> {
       rec("netlab", 1000, rep, "synth", await measure("synth N=1000", cdktf(["synth"]), opts));
       await fixedCost(rep, project.dir, opts, cdktf);
       if (baseline) {
-        rec("baseline", 0, rep, "empty deploy", await measure("baseline empty deploy", cdktf(["deploy", "lab-stack", "--auto-approve"]), { ...opts, cwd: baseline.dir }));
-        rec("baseline", 0, rep, "empty destroy", await measure("baseline empty destroy", cdktf(["destroy", "lab-stack", "--auto-approve"]), { ...opts, cwd: baseline.dir }));
+        rec(
+          "baseline",
+          0,
+          rep,
+          "empty deploy",
+          await measure("baseline empty deploy", cdktf(["deploy", "lab-stack", "--auto-approve"]), {
+            ...opts,
+            cwd: baseline.dir,
+          }),
+        );
+        rec(
+          "baseline",
+          0,
+          rep,
+          "empty destroy",
+          await measure("baseline empty destroy", cdktf(["destroy", "lab-stack", "--auto-approve"]), {
+            ...opts,
+            cwd: baseline.dir,
+          }),
+        );
       }
     }
   } finally {
@@ -194,22 +253,62 @@ async function main(): Promise<void> {
 }
 
 /** Where one deploy of an empty LabStack spends its time, piece by piece, then as a whole. */
-async function fixedCost(rep: number, dir: string, opts: { cwd: string; env: NodeJS.ProcessEnv }, cdktf: (a: string[]) => string[]): Promise<void> {
+async function fixedCost(
+  rep: number,
+  dir: string,
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+  cdktf: (a: string[]) => string[],
+): Promise<void> {
   writeFileSync(join(dir, "main.ts"), EMPTY_MAIN);
   const stackDir = join(dir, "cdktf.out", "stacks", "lab-stack");
   const tf = (args: string[]) => ["terraform", `-chdir=${stackDir}`, ...args, "-input=false"];
   rec("fixed", 0, rep, "cdktf CLI start", await measure("cdktf --version", cdktf(["--version"]), opts));
-  rec("fixed", 0, rep, "synth (app)", await measure("app", JSON.parse(readFileSync(join(dir, "cdktf.json"), "utf8")).app.split(" "), opts));
+  rec(
+    "fixed",
+    0,
+    rep,
+    "synth (app)",
+    await measure("app", JSON.parse(readFileSync(join(dir, "cdktf.json"), "utf8")).app.split(" "), opts),
+  );
   rec("fixed", 0, rep, "terraform init", await measure("terraform init", tf(["init"]), opts));
   rec("fixed", 0, rep, "terraform plan", await measure("terraform plan", tf(["plan"]), opts));
   rec("fixed", 0, rep, "terraform apply", await measure("terraform apply", tf(["apply", "-auto-approve"]), opts));
   const lab = readdirSync(join(stackDir, "netlab"))[0];
   const runner = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")).resource.terraform_data;
-  const gate = Object.values(runner as Record<string, any>).find((r) => typeof r.triggers_replace === "string" && r.triggers_replace.startsWith("netlab/"));
-  rec("fixed", 0, rep, "runner start", await measure("runner", ["node", join(stackDir, gate.provisioner[0]["local-exec"].interpreter[1]), "verify", join(stackDir, "netlab", lab)], opts));
+  const gate = Object.values(runner as Record<string, any>).find(
+    (r) => typeof r.triggers_replace === "string" && r.triggers_replace.startsWith("netlab/"),
+  );
+  rec(
+    "fixed",
+    0,
+    rep,
+    "runner start",
+    await measure(
+      "runner",
+      [
+        "node",
+        join(stackDir, gate.provisioner[0]["local-exec"].interpreter[1]),
+        "verify",
+        join(stackDir, "netlab", lab),
+      ],
+      opts,
+    ),
+  );
   rec("fixed", 0, rep, "terraform destroy", await measure("terraform destroy", tf(["destroy", "-auto-approve"]), opts));
-  rec("fixed", 0, rep, "empty deploy", await measure("empty deploy", cdktf(["deploy", "lab-stack", "--auto-approve"]), opts));
-  rec("fixed", 0, rep, "empty destroy", await measure("empty destroy", cdktf(["destroy", "lab-stack", "--auto-approve"]), opts));
+  rec(
+    "fixed",
+    0,
+    rep,
+    "empty deploy",
+    await measure("empty deploy", cdktf(["deploy", "lab-stack", "--auto-approve"]), opts),
+  );
+  rec(
+    "fixed",
+    0,
+    rep,
+    "empty destroy",
+    await measure("empty destroy", cdktf(["destroy", "lab-stack", "--auto-approve"]), opts),
+  );
 }
 
 const EMPTY_MAIN = `import { App } from "cdktf";
@@ -224,7 +323,9 @@ function baselineCopy(): { dir: string; remove: () => void } | null {
   const dir = join(tmpdir(), `netlab-baseline-${process.pid}`);
   const r = spawnSync("git", ["-C", ROOT, "worktree", "add", "--detach", dir, BASELINE], { encoding: "utf8" });
   if (r.status !== 0) {
-    process.stderr.write(`bench: baseline ${BASELINE} not available (${r.stderr.trim()}); fixed cost is measured without it\n`);
+    process.stderr.write(
+      `bench: baseline ${BASELINE} not available (${r.stderr.trim()}); fixed cost is measured without it\n`,
+    );
     return null;
   }
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
@@ -244,18 +345,26 @@ function median(xs: number[]): number {
 }
 
 function report(): void {
-  const med = (variant: string, n: number, phase: string, field: keyof Sample = "wall") => median(rows.filter((r) => r.variant === variant && r.n === n && r.phase === phase).map((r) => r[field]));
+  const med = (variant: string, n: number, phase: string, field: keyof Sample = "wall") =>
+    median(rows.filter((r) => r.variant === variant && r.n === n && r.phase === phase).map((r) => r[field]));
   const f = (x: number, d = 2) => (Number.isNaN(x) ? "-" : x.toFixed(d));
   const lines: string[] = [];
   const hi = Math.max(...NS_LIST);
   const node0 = med("node", 0, "node -e 0 x20", "cpu") / 20;
   lines.push(`netlab bench, ${new Date().toISOString()}, ${REPS} repetitions, medians; wall seconds unless said`);
   lines.push("");
-  lines.push("| N | phase | naive | batch | netlab | batched | netlab/naive | batched/naive | netlab CPU s | netlab CPU ms/object | netlab peak MB | batched peak MB |");
+  lines.push(
+    "| N | phase | naive | batch | netlab | batched | netlab/naive | batched/naive | netlab CPU s | netlab CPU ms/object | netlab peak MB | batched peak MB |",
+  );
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const n of NS_LIST) {
     for (const phase of ["create", "teardown"]) {
-      const [nv, bt, nl, bd] = [med("naive", n, phase), med("batch", n, phase), med("netlab", n, phase), med("batched", n, phase)];
+      const [nv, bt, nl, bd] = [
+        med("naive", n, phase),
+        med("batch", n, phase),
+        med("netlab", n, phase),
+        med("batched", n, phase),
+      ];
       const cpu = med("netlab", n, phase, "cpu");
       lines.push(
         `| ${n} | ${phase === "create" ? "deploy" : "destroy"} | ${f(nv)} | ${f(bt)} | ${f(nl)} | ${f(bd)} | ${f(nl / nv)}x | ${f(bd / nv)}x | ${f(cpu)} | ${f((cpu * 1000) / objectsOf(n), 0)} | ${f(med("netlab", n, phase, "peakMb"), 0)} | ${f(med("batched", n, phase, "peakMb"), 0)} |`,
@@ -264,32 +373,56 @@ function report(): void {
   }
   const perObject = (med("netlab", hi, "create", "cpu") * 1000) / objectsOf(hi);
   lines.push("");
-  lines.push(`- default mode, CPU per object at N=${hi} (${objectsOf(hi)} objects): ${f(perObject, 0)} ms = ${f(perObject / (node0 * 1000))}x a bare \`node -e 0\` (${f(node0 * 1000, 0)} ms, same run; target <= 1.5x)`);
-  lines.push(`- default mode, N=${hi}: deploy ${f(med("netlab", hi, "create") / med("naive", hi, "create"))}x the naive create (target <= 2.5x), destroy ${f(med("netlab", hi, "teardown") / med("naive", hi, "teardown"))}x the naive teardown (target <= 2.5x)`);
-  lines.push(`- batched mode, N=${hi}: deploy ${f(med("batched", hi, "create") / med("naive", hi, "create"))}x the naive create (target <= 0.6x), destroy ${f(med("batched", hi, "teardown") / med("naive", hi, "teardown"))}x the naive teardown (target <= 0.5x)`);
-  lines.push(`- no-change redeploy N=${hi}: default ${f(med("netlab", hi, "redeploy"))} s, batched ${f(med("batched", hi, "redeploy"))} s (target <= 3 s)`);
+  lines.push(
+    `- default mode, CPU per object at N=${hi} (${objectsOf(hi)} objects): ${f(perObject, 0)} ms = ${f(perObject / (node0 * 1000))}x a bare \`node -e 0\` (${f(node0 * 1000, 0)} ms, same run; target <= 1.5x)`,
+  );
+  lines.push(
+    `- default mode, N=${hi}: deploy ${f(med("netlab", hi, "create") / med("naive", hi, "create"))}x the naive create (target <= 2.5x), destroy ${f(med("netlab", hi, "teardown") / med("naive", hi, "teardown"))}x the naive teardown (target <= 2.5x)`,
+  );
+  lines.push(
+    `- batched mode, N=${hi}: deploy ${f(med("batched", hi, "create") / med("naive", hi, "create"))}x the naive create (target <= 0.6x), destroy ${f(med("batched", hi, "teardown") / med("naive", hi, "teardown"))}x the naive teardown (target <= 0.5x)`,
+  );
+  lines.push(
+    `- no-change redeploy N=${hi}: default ${f(med("netlab", hi, "redeploy"))} s, batched ${f(med("batched", hi, "redeploy"))} s (target <= 3 s)`,
+  );
   lines.push(`- synth N=1000: ${f(med("netlab", 1000, "synth"))} s (target <= 3 s)`);
   lines.push("");
   lines.push("Fixed cost, an empty LabStack (its owner, sweep and names resources only):");
   lines.push("");
   lines.push("| piece | wall s | CPU s |");
   lines.push("|---|---|---|");
-  for (const piece of ["cdktf CLI start", "synth (app)", "terraform init", "terraform plan", "terraform apply", "runner start", "terraform destroy", "empty deploy", "empty destroy"]) {
+  for (const piece of [
+    "cdktf CLI start",
+    "synth (app)",
+    "terraform init",
+    "terraform plan",
+    "terraform apply",
+    "runner start",
+    "terraform destroy",
+    "empty deploy",
+    "empty destroy",
+  ]) {
     lines.push(`| ${piece} | ${f(med("fixed", 0, piece))} | ${f(med("fixed", 0, piece, "cpu"))} |`);
   }
   for (const phase of ["empty deploy", "empty destroy"]) {
     const base = med("baseline", 0, phase);
-    if (!Number.isNaN(base)) lines.push(`| ${phase}, baseline ${BASELINE} | ${f(base)} | ${f(med("baseline", 0, phase, "cpu"))} |`);
+    if (!Number.isNaN(base))
+      lines.push(`| ${phase}, baseline ${BASELINE} | ${f(base)} | ${f(med("baseline", 0, phase, "cpu"))} |`);
   }
   const ratio = (phase: string) => med("fixed", 0, phase) / med("baseline", 0, phase);
   lines.push("");
-  lines.push(`- empty deploy ${f(ratio("empty deploy"))}x and empty destroy ${f(ratio("empty destroy"))}x the baseline ${BASELINE} (target <= 0.5x)`);
+  lines.push(
+    `- empty deploy ${f(ratio("empty deploy"))}x and empty destroy ${f(ratio("empty destroy"))}x the baseline ${BASELINE} (target <= 0.5x)`,
+  );
   const text = lines.join("\n") + "\n";
   process.stdout.write(`\n${text}`);
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ reps: REPS, ns: NS_LIST, baseline: BASELINE, rows }, null, 1));
+  writeFileSync(
+    join(dir, `${stamp}.json`),
+    JSON.stringify({ reps: REPS, ns: NS_LIST, baseline: BASELINE, rows }, null, 1),
+  );
   writeFileSync(join(dir, `${stamp}.md`), text);
   writeFileSync(join(dir, "latest.md"), text);
   process.stdout.write(`written: bench/results/${stamp}.{json,md} and bench/results/latest.md\n`);

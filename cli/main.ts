@@ -28,8 +28,16 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** The stack's runner on its lab file; its output goes straight to ours. */
 async function runner(s: SynthesizedStack, cmd: string): Promise<number> {
-  const r = await execa("node", [s.manifest.runner, cmd, s.manifest.lab], { cwd: s.dir, stdio: "inherit", reject: false });
-  if (r.exitCode === undefined) throw new CliError(`the runner of stack ${s.manifest.stack} did not run: ${r.shortMessage}`, undefined, { cause: r, exitCode: 1 });
+  const r = await execa("node", [s.manifest.runner, cmd, s.manifest.lab], {
+    cwd: s.dir,
+    stdio: "inherit",
+    reject: false,
+  });
+  if (r.exitCode === undefined)
+    throw new CliError(`the runner of stack ${s.manifest.stack} did not run: ${r.shortMessage}`, undefined, {
+      cause: r,
+      exitCode: 1,
+    });
   return r.exitCode;
 }
 

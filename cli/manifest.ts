@@ -44,8 +44,13 @@ export function loadStack(out: string, name: string): SynthesizedStack {
   try {
     manifest = StackManifest.parse(JSON.parse(text));
   } catch (err) {
-    throw new CliError(`${path} is not a netlab stack manifest this CLI reads`, "synthesize the stack again with this netlab", { cause: err });
+    throw new CliError(
+      `${path} is not a netlab stack manifest this CLI reads`,
+      "synthesize the stack again with this netlab",
+      { cause: err },
+    );
   }
-  if (manifest.stack !== name) throw new CliError(`${path} belongs to stack ${manifest.stack}, not ${name}`, "synthesize the stack again");
+  if (manifest.stack !== name)
+    throw new CliError(`${path} belongs to stack ${manifest.stack}, not ${name}`, "synthesize the stack again");
   return { dir, manifest };
 }

@@ -73,25 +73,52 @@ export class ContainerNetwork extends Construct {
     const stack = LabStack.of(this);
     const subnet = parseSubnet(props.subnet);
     if (!subnet) {
-      throw new NetlabValidationError(this, KIND, "subnet", `"${props.subnet}" is not an IPv4 CIDR`, 'write it as address/prefix, e.g. "192.168.88.0/24"');
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "subnet",
+        `"${props.subnet}" is not an IPv4 CIDR`,
+        'write it as address/prefix, e.g. "192.168.88.0/24"',
+      );
     }
     if (subnet.hostBitsSet) {
-      throw new NetlabValidationError(this, KIND, "subnet", `"${props.subnet}" has host bits set`, `did you mean "${subnet.network}/${subnet.prefix}"?`);
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "subnet",
+        `"${props.subnet}" has host bits set`,
+        `did you mean "${subnet.network}/${subnet.prefix}"?`,
+      );
     }
     if (subnet.prefix > 30) {
-      throw new NetlabValidationError(this, KIND, "subnet", `/${subnet.prefix} leaves no room for a gateway and an endpoint`, "use a prefix of /30 or shorter");
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "subnet",
+        `/${subnet.prefix} leaves no room for a gateway and an endpoint`,
+        "use a prefix of /30 or shorter",
+      );
     }
     this.subnet = subnet;
     this.gateway = props.gateway ?? fromInt(subnet.first + 1);
     this.checkHostAddress("gateway", this.gateway);
     this.mtu = props.mtu ?? ContainerNetwork.DEFAULT_MTU;
     if (!Number.isInteger(this.mtu) || this.mtu < ContainerNetwork.MIN_MTU || this.mtu > ContainerNetwork.MAX_MTU) {
-      throw new NetlabValidationError(this, KIND, "mtu", `${this.mtu} is out of range`, `use an integer from ${ContainerNetwork.MIN_MTU} to ${ContainerNetwork.MAX_MTU} (1500 for Ethernet)`);
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "mtu",
+        `${this.mtu} is out of range`,
+        `use an integer from ${ContainerNetwork.MIN_MTU} to ${ContainerNetwork.MAX_MTU} (1500 for Ethernet)`,
+      );
     }
     this.masquerade = props.masquerade ?? true;
     this.icc = props.icc ?? true;
     this.internal = props.internal ?? false;
-    this.bridgeName = props.bridgeName !== undefined ? checkName(this, KIND, "bridgeName", props.bridgeName) : deriveName(`nl-${id}`, this.node.path);
+    this.bridgeName =
+      props.bridgeName !== undefined
+        ? checkName(this, KIND, "bridgeName", props.bridgeName)
+        : deriveName(`nl-${id}`, this.node.path);
 
     this.resource = new NetopsResource(this, "Bridge", {
       stack,
@@ -121,9 +148,16 @@ export class ContainerNetwork extends Construct {
    * unless they are connected (as Docker isolates its bridges); both must be in this stack.
    */
   connect(other: ContainerNetwork): void {
-    if (other === this) throw new NetlabValidationError(this, KIND, "connect", "connects a network to itself", "pass another network");
+    if (other === this)
+      throw new NetlabValidationError(this, KIND, "connect", "connects a network to itself", "pass another network");
     if (LabStack.of(other) !== LabStack.of(this)) {
-      throw new NetlabValidationError(this, KIND, "connect", `${other.node.path} is in stack "${LabStack.of(other).node.id}"`, "connect networks of the same stack");
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "connect",
+        `${other.node.path} is in stack "${LabStack.of(other).node.id}"`,
+        "connect networks of the same stack",
+      );
     }
     if (!this.connected.includes(other)) this.connected.push(other);
     if (!other.connected.includes(this)) other.connected.push(this);
@@ -148,12 +182,47 @@ export class ContainerNetwork extends Construct {
   /** Throw unless `addr` is a usable host address of this subnet (not network, broadcast, gateway). */
   checkHostAddress(prop: string, addr: string, scope: Construct = this, kind = KIND): void {
     const cidr = `${this.subnet.network}/${this.subnet.prefix}`;
-    if (!isIPv4(addr)) throw new NetlabValidationError(scope, kind, prop, `"${addr}" is not an IPv4 address`, 'write it as four decimal numbers, e.g. "192.168.88.11"');
-    if (!contains(this.subnet, addr)) throw new NetlabValidationError(scope, kind, prop, `${addr} is outside the subnet ${cidr}`, `pick an address inside ${cidr}`);
+    if (!isIPv4(addr))
+      throw new NetlabValidationError(
+        scope,
+        kind,
+        prop,
+        `"${addr}" is not an IPv4 address`,
+        'write it as four decimal numbers, e.g. "192.168.88.11"',
+      );
+    if (!contains(this.subnet, addr))
+      throw new NetlabValidationError(
+        scope,
+        kind,
+        prop,
+        `${addr} is outside the subnet ${cidr}`,
+        `pick an address inside ${cidr}`,
+      );
     const n = toInt(addr);
-    if (n === this.subnet.first) throw new NetlabValidationError(scope, kind, prop, `${addr} is the network address of ${cidr}`, "pick a host address");
-    if (n === this.subnet.last) throw new NetlabValidationError(scope, kind, prop, `${addr} is the broadcast address of ${cidr}`, "pick a host address");
-    if (prop !== "gateway" && addr === this.gateway) throw new NetlabValidationError(scope, kind, prop, `${addr} is the gateway of ${cidr}`, "pick another host address, or leave it out to get the next free one");
+    if (n === this.subnet.first)
+      throw new NetlabValidationError(
+        scope,
+        kind,
+        prop,
+        `${addr} is the network address of ${cidr}`,
+        "pick a host address",
+      );
+    if (n === this.subnet.last)
+      throw new NetlabValidationError(
+        scope,
+        kind,
+        prop,
+        `${addr} is the broadcast address of ${cidr}`,
+        "pick a host address",
+      );
+    if (prop !== "gateway" && addr === this.gateway)
+      throw new NetlabValidationError(
+        scope,
+        kind,
+        prop,
+        `${addr} is the gateway of ${cidr}`,
+        "pick another host address, or leave it out to get the next free one",
+      );
   }
 
   private allocate(): Map<Endpoint, string> {
@@ -163,7 +232,14 @@ export class ContainerNetwork extends Construct {
     for (const e of this.endpoints.filter((e) => e.requestedAddress)) {
       const a = e.requestedAddress!;
       const other = taken.get(a);
-      if (taken.has(a) && other) throw new NetlabValidationError(e, "Endpoint", "address", `${a} is already used by ${other.node.path}`, "give each endpoint its own address, or leave it out");
+      if (taken.has(a) && other)
+        throw new NetlabValidationError(
+          e,
+          "Endpoint",
+          "address",
+          `${a} is already used by ${other.node.path}`,
+          "give each endpoint its own address, or leave it out",
+        );
       taken.set(a, e);
       out.set(e, a);
     }
@@ -171,7 +247,13 @@ export class ContainerNetwork extends Construct {
     for (const e of this.endpoints.filter((e) => !e.requestedAddress)) {
       while (next < this.subnet.last && taken.has(fromInt(next))) next++;
       if (next >= this.subnet.last) {
-        throw new NetlabValidationError(e, "Endpoint", "address", `subnet ${this.subnet.network}/${this.subnet.prefix} is exhausted (${hostCount(this.subnet)} host addresses, ${this.endpoints.length} endpoints + gateway)`, "use a larger subnet (shorter prefix) or fewer endpoints");
+        throw new NetlabValidationError(
+          e,
+          "Endpoint",
+          "address",
+          `subnet ${this.subnet.network}/${this.subnet.prefix} is exhausted (${hostCount(this.subnet)} host addresses, ${this.endpoints.length} endpoints + gateway)`,
+          "use a larger subnet (shorter prefix) or fewer endpoints",
+        );
       }
       taken.set(fromInt(next), e);
       out.set(e, fromInt(next));
@@ -192,10 +274,24 @@ export class ContainerNetwork extends Construct {
     // report each pair once, from the network that comes first
     for (const other of all.slice(all.indexOf(this) + 1)) {
       if (overlaps(this.subnet, other.subnet)) {
-        errors.push(message(KIND, "subnet", `${this.subnet.network}/${this.subnet.prefix} overlaps ${other.node.path}'s ${other.subnet.network}/${other.subnet.prefix}`, "give each network its own, non-overlapping subnet"));
+        errors.push(
+          message(
+            KIND,
+            "subnet",
+            `${this.subnet.network}/${this.subnet.prefix} overlaps ${other.node.path}'s ${other.subnet.network}/${other.subnet.prefix}`,
+            "give each network its own, non-overlapping subnet",
+          ),
+        );
       }
       if (this.bridgeName === other.bridgeName) {
-        errors.push(message(KIND, "bridgeName", `"${this.bridgeName}" is also the bridge of ${other.node.path}`, "give each network its own bridgeName"));
+        errors.push(
+          message(
+            KIND,
+            "bridgeName",
+            `"${this.bridgeName}" is also the bridge of ${other.node.path}`,
+            "give each network its own bridgeName",
+          ),
+        );
       }
     }
     return errors;

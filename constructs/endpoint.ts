@@ -99,15 +99,32 @@ export class Endpoint extends Construct {
       this.requestedAddress = props.address;
     }
     if (props.sandbox && props.netns !== undefined) {
-      throw new NetlabValidationError(this, KIND, "netns", "is given together with sandbox", "leave netns out: the endpoint joins the sandbox's namespace");
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "netns",
+        "is given together with sandbox",
+        "leave netns out: the endpoint joins the sandbox's namespace",
+      );
     }
     this.sandbox = props.sandbox;
     if (props.nameservers !== undefined) {
-      if (props.sandbox) throw new NetlabValidationError(this, KIND, "nameservers", "is set on an endpoint in a sandbox", "set nameservers on the Sandbox: the namespace is its");
+      if (props.sandbox)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "nameservers",
+          "is set on an endpoint in a sandbox",
+          "set nameservers on the Sandbox: the namespace is its",
+        );
       checkNameservers(this, KIND, props.nameservers);
     }
     this.defaultRoute = props.defaultRoute ?? !props.sandbox;
-    this.netns = props.sandbox ? props.sandbox.netns : props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
+    this.netns = props.sandbox
+      ? props.sandbox.netns
+      : props.netns !== undefined
+        ? checkName(this, KIND, "netns", props.netns)
+        : deriveName(id, this.node.path);
     this.interfaceName =
       props.interfaceName !== undefined
         ? checkName(this, KIND, "interfaceName", props.interfaceName)
@@ -126,10 +143,22 @@ export class Endpoint extends Construct {
     if (props.mac !== undefined) {
       const mac = props.mac.toLowerCase();
       if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) {
-        throw new NetlabValidationError(this, KIND, "mac", `"${props.mac}" is not a MAC address`, 'write six hex pairs separated by colons, e.g. "02:42:c0:a8:58:0b"');
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "mac",
+          `"${props.mac}" is not a MAC address`,
+          'write six hex pairs separated by colons, e.g. "02:42:c0:a8:58:0b"',
+        );
       }
       if (parseInt(mac.slice(0, 2), 16) & 1) {
-        throw new NetlabValidationError(this, KIND, "mac", `${props.mac} is a multicast address (lowest bit of the first byte set)`, "use a unicast address; locally administered ones start with 02");
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "mac",
+          `${props.mac} is a multicast address (lowest bit of the first byte set)`,
+          "use a unicast address; locally administered ones start with 02",
+        );
       }
       this.mac = mac;
     }
@@ -186,25 +215,74 @@ export class Endpoint extends Construct {
     const all = stack.membersOf(Endpoint);
     const firstWith = (pred: (e: Endpoint) => boolean) => all.find(pred);
     const sameNs = firstWith((e) => e.netns === this.netns && !(e.sandbox && e.sandbox === this.sandbox));
-    if (sameNs && sameNs !== this) errors.push(message(KIND, "netns", `"${this.netns}" is also the namespace of ${sameNs.node.path}`, "give each endpoint its own netns, or join them through one Sandbox"));
+    if (sameNs && sameNs !== this)
+      errors.push(
+        message(
+          KIND,
+          "netns",
+          `"${this.netns}" is also the namespace of ${sameNs.node.path}`,
+          "give each endpoint its own netns, or join them through one Sandbox",
+        ),
+      );
     if (this.sandbox) {
       const joined = all.filter((e) => e.sandbox === this.sandbox);
       const routes = joined.filter((e) => e.defaultRoute);
       if (routes.length > 1 && routes[0] !== this && this.defaultRoute) {
-        errors.push(message(KIND, "defaultRoute", `sandbox ${this.sandbox.node.path} already routes by default through ${routes[0].node.path}`, "set defaultRoute on one endpoint of the sandbox only"));
+        errors.push(
+          message(
+            KIND,
+            "defaultRoute",
+            `sandbox ${this.sandbox.node.path} already routes by default through ${routes[0].node.path}`,
+            "set defaultRoute on one endpoint of the sandbox only",
+          ),
+        );
       }
       const sameIfname = joined.find((e) => e.interfaceName === this.interfaceName);
-      if (sameIfname && sameIfname !== this) errors.push(message(KIND, "interfaceName", `"${this.interfaceName}" is also used in sandbox ${this.sandbox.node.path} by ${sameIfname.node.path}`, "give each endpoint of a sandbox its own interfaceName"));
-      if (joined.filter((e) => e.network === this.network).length > 1 && joined.find((e) => e.network === this.network) !== this) {
-        errors.push(message(KIND, "network", `sandbox ${this.sandbox.node.path} already joins ${this.network.node.path}`, "join each network once per sandbox"));
+      if (sameIfname && sameIfname !== this)
+        errors.push(
+          message(
+            KIND,
+            "interfaceName",
+            `"${this.interfaceName}" is also used in sandbox ${this.sandbox.node.path} by ${sameIfname.node.path}`,
+            "give each endpoint of a sandbox its own interfaceName",
+          ),
+        );
+      if (
+        joined.filter((e) => e.network === this.network).length > 1 &&
+        joined.find((e) => e.network === this.network) !== this
+      ) {
+        errors.push(
+          message(
+            KIND,
+            "network",
+            `sandbox ${this.sandbox.node.path} already joins ${this.network.node.path}`,
+            "join each network once per sandbox",
+          ),
+        );
       }
     }
     const sameIf = firstWith((e) => e.hostInterfaceName === this.hostInterfaceName);
-    if (sameIf && sameIf !== this) errors.push(message(KIND, "hostInterfaceName", `"${this.hostInterfaceName}" is also used by ${sameIf.node.path}`, "give each endpoint its own hostInterfaceName"));
+    if (sameIf && sameIf !== this)
+      errors.push(
+        message(
+          KIND,
+          "hostInterfaceName",
+          `"${this.hostInterfaceName}" is also used by ${sameIf.node.path}`,
+          "give each endpoint its own hostInterfaceName",
+        ),
+      );
     // the network's class by reference: container-network.ts imports this file
     const networks = stack.membersOf(this.network.constructor as new () => ContainerNetwork);
     const bridges = networks.filter((n) => n.bridgeName === this.hostInterfaceName);
-    if (bridges.length) errors.push(message(KIND, "hostInterfaceName", `"${this.hostInterfaceName}" is the bridge name of ${bridges[0].node.path}`, "choose another hostInterfaceName"));
+    if (bridges.length)
+      errors.push(
+        message(
+          KIND,
+          "hostInterfaceName",
+          `"${this.hostInterfaceName}" is the bridge name of ${bridges[0].node.path}`,
+          "choose another hostInterfaceName",
+        ),
+      );
     return errors;
   }
 }

@@ -8,7 +8,10 @@ export interface Subnet {
   readonly last: number; // broadcast address as uint32
 }
 
-export const toInt = (a: string) => ipaddr.IPv4.parse(a).toByteArray().reduce((n, b) => n * 256 + b, 0);
+export const toInt = (a: string) =>
+  ipaddr.IPv4.parse(a)
+    .toByteArray()
+    .reduce((n, b) => n * 256 + b, 0);
 export const fromInt = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
 export const isIPv4 = (a: string) => ipaddr.IPv4.isValidFourPartDecimal(a);
 

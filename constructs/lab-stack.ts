@@ -67,7 +67,13 @@ export class LabStack extends TerraformStack {
   static of(scope: IConstruct): LabStack {
     const stack = TerraformStack.of(scope);
     if (!(stack instanceof LabStack)) {
-      throw new NetlabValidationError(scope, scope.constructor.name, "scope", `is in stack "${stack.node.id}", which is not a LabStack`, "create netlab constructs inside a LabStack");
+      throw new NetlabValidationError(
+        scope,
+        scope.constructor.name,
+        "scope",
+        `is in stack "${stack.node.id}", which is not a LabStack`,
+        "create netlab constructs inside a LabStack",
+      );
     }
     return stack;
   }
@@ -89,29 +95,67 @@ export class LabStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
     if (!STACK_RE.test(id)) {
-      throw new NetlabValidationError(this, "LabStack", "id", `"${id}" cannot be used as an owner mark`, "use up to 64 characters from a-z, A-Z, 0-9, '-', '_', '.'");
+      throw new NetlabValidationError(
+        this,
+        "LabStack",
+        "id",
+        `"${id}" cannot be used as an owner mark`,
+        "use up to 64 characters from a-z, A-Z, 0-9, '-', '_', '.'",
+      );
     }
     this.resourceType = props.resourceType ?? ResourceType.TERRAFORM_DATA;
     const host = props.hostNetns ?? (process.env[LabStack.HOST_NETNS_ENV] || undefined);
     if (host !== undefined && !NETNS_RE.test(host)) {
-      throw new NetlabValidationError(this, "LabStack", "hostNetns", `"${host}" is not a valid namespace name (from ${props.hostNetns ? "props" : LabStack.HOST_NETNS_ENV})`, "use 1-15 characters from a-z, A-Z, 0-9, '-', '_', '.'");
+      throw new NetlabValidationError(
+        this,
+        "LabStack",
+        "hostNetns",
+        `"${host}" is not a valid namespace name (from ${props.hostNetns ? "props" : LabStack.HOST_NETNS_ENV})`,
+        "use 1-15 characters from a-z, A-Z, 0-9, '-', '_', '.'",
+      );
     }
     this.hostNetns = host;
     this.firewall = props.firewall ?? Firewall.IPTABLES;
     if (!Object.values(Firewall).includes(this.firewall)) {
-      throw new NetlabValidationError(this, "LabStack", "firewall", `"${this.firewall}" is not a firewall`, "use Firewall.IPTABLES or Firewall.NFTABLES");
+      throw new NetlabValidationError(
+        this,
+        "LabStack",
+        "firewall",
+        `"${this.firewall}" is not a firewall`,
+        "use Firewall.IPTABLES or Firewall.NFTABLES",
+      );
     }
     this.execution = props.execution ?? Execution.PER_OBJECT;
     if (!Object.values(Execution).includes(this.execution)) {
-      throw new NetlabValidationError(this, "LabStack", "execution", `"${this.execution}" is not an execution mode`, "use Execution.PER_OBJECT or Execution.BATCHED");
+      throw new NetlabValidationError(
+        this,
+        "LabStack",
+        "execution",
+        `"${this.execution}" is not an execution mode`,
+        "use Execution.PER_OBJECT or Execution.BATCHED",
+      );
     }
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
     void this.runnerPath; // the asset exists before synthesis copies assets (render() reads its path)
-    const owner = new NetopsResource(this, "netlab-owner", { stack: this, role: "owner", spec: () => ({ kind: "stack" }) });
+    const owner = new NetopsResource(this, "netlab-owner", {
+      stack: this,
+      role: "owner",
+      spec: () => ({ kind: "stack" }),
+    });
     const batched = this.execution === Execution.BATCHED;
-    this.gate = new NetopsResource(this, batched ? "netlab-apply" : "netlab-sweep", { stack: this, role: "gate", gate: batched ? "converge" : "sweep", after: owner });
+    this.gate = new NetopsResource(this, batched ? "netlab-apply" : "netlab-sweep", {
+      stack: this,
+      role: "gate",
+      gate: batched ? "converge" : "sweep",
+      after: owner,
+    });
     if (this.firewall === Firewall.NFTABLES) {
-      new NetopsResource(this, "netlab-nftables", { stack: this, role: "object", kind: "nftables", spec: () => this.nftablesSpec() });
+      new NetopsResource(this, "netlab-nftables", {
+        stack: this,
+        role: "object",
+        kind: "nftables",
+        spec: () => this.nftablesSpec(),
+      });
     }
     addCustomSynthesis(this, {
       onSynthesize: (session: ISynthesisSession) => {
@@ -156,7 +200,12 @@ export class LabStack extends TerraformStack {
    * namespaces has none, so it leaves no record of it either.
    */
   _useNames(): void {
-    this.names ??= new NetopsResource(this, "netlab-names", { stack: this, role: "object", kind: "names", spec: () => this.namesSpec() });
+    this.names ??= new NetopsResource(this, "netlab-names", {
+      stack: this,
+      role: "object",
+      kind: "names",
+      spec: () => this.namesSpec(),
+    });
   }
 
   /**
@@ -175,9 +224,17 @@ export class LabStack extends TerraformStack {
     const namespaces = [...new Set([...bridgesOf.keys(), ...this.nameservers.keys()])].sort();
     const files = namespaces.map((netns) => {
       const servers = this.nameservers.get(netns);
-      return { netns, bridges: [...(bridgesOf.get(netns) ?? [])].sort(), ...(servers ? { nameservers: [...servers] } : {}) };
+      return {
+        netns,
+        bridges: [...(bridgesOf.get(netns) ?? [])].sort(),
+        ...(servers ? { nameservers: [...servers] } : {}),
+      };
     });
-    return { kind: "names", endpoints: endpoints.map((e): [string, string, string] => [e.address, e.netns, e.bridge]), files };
+    return {
+      kind: "names",
+      endpoints: endpoints.map((e): [string, string, string] => [e.address, e.netns, e.bridge]),
+      files,
+    };
   }
 
   /** The lab objects' resources (not the owner and the gate). */
@@ -195,7 +252,12 @@ export class LabStack extends TerraformStack {
       const objects = this.objects();
       const specs = objects.map((o) => o.spec as ObjectSpec);
       const [parents, preds] = [parentsOf(specs), predecessorsOf(specs)];
-      this.graph = new Map(objects.map((o, i) => [o, { parents: parents[i].map((j) => objects[j]), predecessors: preds[i].map((j) => objects[j]) }]));
+      this.graph = new Map(
+        objects.map((o, i) => [
+          o,
+          { parents: parents[i].map((j) => objects[j]), predecessors: preds[i].map((j) => objects[j]) },
+        ]),
+      );
     }
     return this.graph.get(r) ?? { parents: [], predecessors: [] };
   }
@@ -204,19 +266,58 @@ export class LabStack extends TerraformStack {
     const all = this.objects()
       .filter((r) => r.kind === "network" || r.kind === "portmap")
       .map((r) => r.spec);
-    const networks = all.flatMap((s) => (s.kind === "network" ? [{ bridge: s.bridge, subnet: s.subnet, prefix: s.prefix, masquerade: s.masquerade, ...(s.icc === false ? { icc: false } : {}), ...(s.internal ? { internal: true } : {}), ...(s.connect ? { connect: s.connect } : {}) }] : []));
-    const portmaps = all.flatMap((s) => (s.kind === "portmap" ? [{ bridge: s.bridge, protocol: s.protocol, hostPort: s.hostPort, ...(s.hostPortEnd ? { hostPortEnd: s.hostPortEnd } : {}), ...(s.hostIp ? { hostIp: s.hostIp } : {}), address: s.address, port: s.port }] : []));
+    const networks = all.flatMap((s) =>
+      s.kind === "network"
+        ? [
+            {
+              bridge: s.bridge,
+              subnet: s.subnet,
+              prefix: s.prefix,
+              masquerade: s.masquerade,
+              ...(s.icc === false ? { icc: false } : {}),
+              ...(s.internal ? { internal: true } : {}),
+              ...(s.connect ? { connect: s.connect } : {}),
+            },
+          ]
+        : [],
+    );
+    const portmaps = all.flatMap((s) =>
+      s.kind === "portmap"
+        ? [
+            {
+              bridge: s.bridge,
+              protocol: s.protocol,
+              hostPort: s.hostPort,
+              ...(s.hostPortEnd ? { hostPortEnd: s.hostPortEnd } : {}),
+              ...(s.hostIp ? { hostIp: s.hostIp } : {}),
+              address: s.address,
+              port: s.port,
+            },
+          ]
+        : [],
+    );
     return { kind: "nftables" as const, networks, portmaps };
   }
 
   /** Every object spec the stack declares, in apply order: what `netops converge` makes true. */
   get objectSpecs(): ObjectSpec[] {
-    return applyOrder(this.objects().map((r) => r.spec).filter(isObjectSpec));
+    return applyOrder(
+      this.objects()
+        .map((r) => r.spec)
+        .filter(isObjectSpec),
+    );
   }
 
   /** What the netlab CLI reads to work on the synthesized stack (cli/manifest.ts). */
   private manifest(): StackManifest {
-    return { v: SPEC_VERSION, stack: this.node.id, ...(this.hostNetns ? { host: this.hostNetns } : {}), execution: this.execution, lab: this.labPath, runner: this.runnerPath };
+    return {
+      v: SPEC_VERSION,
+      stack: this.node.id,
+      ...(this.hostNetns ? { host: this.hostNetns } : {}),
+      execution: this.execution,
+      lab: this.labPath,
+      runner: this.runnerPath,
+    };
   }
 
   /** Path of the lab file inside the synthesized stack (relative to its directory). */
@@ -228,7 +329,12 @@ export class LabStack extends TerraformStack {
   private lab(): { path: string; text: string } {
     if (!this.labCache) {
       const host = this.hostNetns;
-      const text = JSON.stringify({ v: SPEC_VERSION, stack: this.node.id, ...(host ? { host } : {}), kind: "lab", specs: this.objectSpecs }, null, 1) + "\n";
+      const text =
+        JSON.stringify(
+          { v: SPEC_VERSION, stack: this.node.id, ...(host ? { host } : {}), kind: "lab", specs: this.objectSpecs },
+          null,
+          1,
+        ) + "\n";
       this.labCache = { path: `netlab/lab-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`, text };
     }
     return this.labCache;

@@ -12,7 +12,10 @@ export function shortHash(s: string, len = 5): string {
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
 }
 
 /** `base` if it is a valid name, else a cut-down `base` plus a hash of `seed` (stable, unique). */
@@ -27,10 +30,22 @@ export function checkName(scope: IConstruct, kind: string, prop: string, name: s
   const fix = `use 1-${MAX_IFNAME} characters from a-z, A-Z, 0-9, '-', '_', '.', starting with a letter or digit`;
   if (name.length === 0) throw new NetlabValidationError(scope, kind, prop, "is empty", fix);
   if (Buffer.byteLength(name) > MAX_IFNAME) {
-    throw new NetlabValidationError(scope, kind, prop, `"${name}" is ${Buffer.byteLength(name)} characters, the kernel allows ${MAX_IFNAME}`, `shorten it, e.g. "${name.slice(0, MAX_IFNAME)}"`);
+    throw new NetlabValidationError(
+      scope,
+      kind,
+      prop,
+      `"${name}" is ${Buffer.byteLength(name)} characters, the kernel allows ${MAX_IFNAME}`,
+      `shorten it, e.g. "${name.slice(0, MAX_IFNAME)}"`,
+    );
   }
   if (!IFNAME_RE.test(name)) {
-    throw new NetlabValidationError(scope, kind, prop, `"${name}" contains characters a kernel name or a command line must not carry (/, spaces, quotes, $;&|...)`, fix);
+    throw new NetlabValidationError(
+      scope,
+      kind,
+      prop,
+      `"${name}" contains characters a kernel name or a command line must not carry (/, spaces, quotes, $;&|...)`,
+      fix,
+    );
   }
   return name;
 }
@@ -38,8 +53,21 @@ export function checkName(scope: IConstruct, kind: string, prop: string, name: s
 /** Nameservers for a resolv.conf: IPv4 addresses, at most 3 (the resolver reads no more). */
 export function checkNameservers(scope: IConstruct, kind: string, servers: readonly string[]): void {
   if (servers.length === 0 || servers.length > 3) {
-    throw new NetlabValidationError(scope, kind, "nameservers", `has ${servers.length} entries`, "give 1 to 3 IPv4 addresses (the resolver reads no more than 3)");
+    throw new NetlabValidationError(
+      scope,
+      kind,
+      "nameservers",
+      `has ${servers.length} entries`,
+      "give 1 to 3 IPv4 addresses (the resolver reads no more than 3)",
+    );
   }
   const bad = servers.find((n) => !/^\d+\.\d+\.\d+\.\d+$/.test(n) || n.split(".").some((o) => Number(o) > 255));
-  if (bad !== undefined) throw new NetlabValidationError(scope, kind, "nameservers", `"${bad}" is not an IPv4 address`, 'write each as four decimal numbers, e.g. "192.168.88.1"');
+  if (bad !== undefined)
+    throw new NetlabValidationError(
+      scope,
+      kind,
+      "nameservers",
+      `"${bad}" is not an IPv4 address`,
+      'write each as four decimal numbers, e.g. "192.168.88.1"',
+    );
 }

@@ -66,7 +66,8 @@ export class NetopsResource extends Construct {
     this.gateVerb = props.gate;
     // the block's content is filled in by render(), at toTerraform: see there
     const dependsOn = props.after ? [props.after.resource] : undefined;
-    if (isData) this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", dependsOn });
+    if (isData)
+      this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", dependsOn });
     else this.resource = new NullResource(this, "Resource", { triggers: {}, dependsOn });
     stack._register(this);
   }
@@ -88,11 +89,14 @@ export class NetopsResource extends Construct {
     else block.triggers = { spec: value };
     // a literal reference (Terraform resolves it; cdktf never sees it)
     const self = this.isData ? "${self.triggers_replace}" : "${self.triggers.spec}";
-    const runner = (verb: string, when: "create" | "destroy") => ({ "local-exec": { command: self, interpreter: ["node", stack.runnerPath, verb], when } });
+    const runner = (verb: string, when: "create" | "destroy") => ({
+      "local-exec": { command: self, interpreter: ["node", stack.runnerPath, verb], when },
+    });
     // none rather than []: Terraform rejects `"provisioner": []`
     if (this.role === "owner") block.provisioner = [runner("destroy", "destroy")];
     else if (this.role === "gate") block.provisioner = [runner(this.gateVerb!, "create")];
-    else if (stack.execution === Execution.PER_OBJECT) block.provisioner = [runner("create", "create"), runner("destroy", "destroy")];
+    else if (stack.execution === Execution.PER_OBJECT)
+      block.provisioner = [runner("create", "create"), runner("destroy", "destroy")];
     if (this.role !== "object") return;
     delete block["//"]; // construct-path metadata: see LabStack.toTerraform
     const { parents, predecessors } = this.stack.graphOf(this);
@@ -104,7 +108,12 @@ export class NetopsResource extends Construct {
   get spec(): Spec {
     if (!this.produce) throw new Error(`${this.node.path} has no spec`);
     const host = this.stack.hostNetns;
-    this.cached ??= parseSpec({ v: SPEC_VERSION, stack: this.stack.node.id, ...(host ? { host } : {}), ...this.produce() });
+    this.cached ??= parseSpec({
+      v: SPEC_VERSION,
+      stack: this.stack.node.id,
+      ...(host ? { host } : {}),
+      ...this.produce(),
+    });
     return this.cached;
   }
 }

@@ -56,10 +56,17 @@ export class PortMapping extends Construct {
     super(scope, id);
     const stack = LabStack.of(this);
     if (LabStack.of(props.endpoint) !== stack) {
-      throw new NetlabValidationError(this, KIND, "endpoint", `${props.endpoint.node.path} belongs to stack "${LabStack.of(props.endpoint).node.id}", not "${stack.node.id}"`, "publish ports of endpoints in the same stack");
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "endpoint",
+        `${props.endpoint.node.path} belongs to stack "${LabStack.of(props.endpoint).node.id}", not "${stack.node.id}"`,
+        "publish ports of endpoints in the same stack",
+      );
     }
     const port = (prop: string, v: number) => {
-      if (!Number.isInteger(v) || v < 1 || v > 65535) throw new NetlabValidationError(this, KIND, prop, `${v} is not a port`, "use an integer from 1 to 65535");
+      if (!Number.isInteger(v) || v < 1 || v > 65535)
+        throw new NetlabValidationError(this, KIND, prop, `${v} is not a port`, "use an integer from 1 to 65535");
       return v;
     };
     this.endpoint = props.endpoint;
@@ -67,15 +74,41 @@ export class PortMapping extends Construct {
     this.containerPort = port("containerPort", props.containerPort ?? props.hostPort);
     if (props.hostPortEnd !== undefined) {
       this.hostPortEnd = port("hostPortEnd", props.hostPortEnd);
-      if (this.hostPortEnd <= this.hostPort) throw new NetlabValidationError(this, KIND, "hostPortEnd", `${this.hostPortEnd} is not above hostPort ${this.hostPort}`, "give the last port of the range, above hostPort, or leave it out");
-      if (this.containerPort !== this.hostPort) throw new NetlabValidationError(this, KIND, "containerPort", `${this.containerPort} differs from hostPort ${this.hostPort} in a range`, "publish a range to the same ports inside: leave containerPort out");
+      if (this.hostPortEnd <= this.hostPort)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "hostPortEnd",
+          `${this.hostPortEnd} is not above hostPort ${this.hostPort}`,
+          "give the last port of the range, above hostPort, or leave it out",
+        );
+      if (this.containerPort !== this.hostPort)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "containerPort",
+          `${this.containerPort} differs from hostPort ${this.hostPort} in a range`,
+          "publish a range to the same ports inside: leave containerPort out",
+        );
     }
     this.protocol = props.protocol ?? Protocol.TCP;
     if (!Object.values(Protocol).includes(this.protocol)) {
-      throw new NetlabValidationError(this, KIND, "protocol", `"${this.protocol}" is not supported`, "use Protocol.TCP or Protocol.UDP");
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "protocol",
+        `"${this.protocol}" is not supported`,
+        "use Protocol.TCP or Protocol.UDP",
+      );
     }
     if (props.hostIp !== undefined && !isIPv4(props.hostIp)) {
-      throw new NetlabValidationError(this, KIND, "hostIp", `"${props.hostIp}" is not an IPv4 address`, 'write it as four decimal numbers, e.g. "10.0.0.1", or leave it out to listen on every address');
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "hostIp",
+        `"${props.hostIp}" is not an IPv4 address`,
+        'write it as four decimal numbers, e.g. "10.0.0.1", or leave it out to listen on every address',
+      );
     }
     this.hostIp = props.hostIp;
 
@@ -105,9 +138,22 @@ export class PortMapping extends Construct {
     const end = (m: PortMapping) => m.hostPortEnd ?? m.hostPort;
     const clash = stack
       .membersOf(PortMapping)
-      .find((c) => c.protocol === this.protocol && c.hostPort <= end(this) && this.hostPort <= end(c) && (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp));
+      .find(
+        (c) =>
+          c.protocol === this.protocol &&
+          c.hostPort <= end(this) &&
+          this.hostPort <= end(c) &&
+          (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp),
+      );
     if (clash && clash !== this) {
-      return [message(KIND, "hostPort", `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"} is already published by ${clash.node.path}`, "use another hostPort, or bind each mapping to its own hostIp")];
+      return [
+        message(
+          KIND,
+          "hostPort",
+          `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"} is already published by ${clash.node.path}`,
+          "use another hostPort, or bind each mapping to its own hostIp",
+        ),
+      ];
     }
     return [];
   }

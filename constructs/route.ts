@@ -36,17 +36,51 @@ export class Route extends Construct {
     super(scope, id);
     const stack = LabStack.of(this);
     const net = parseSubnet(props.destination);
-    if (!net) throw new NetlabValidationError(this, KIND, "destination", `"${props.destination}" is not an IPv4 CIDR`, 'write it as address/prefix, e.g. "192.168.21.0/24"');
-    if (net.hostBitsSet) throw new NetlabValidationError(this, KIND, "destination", `"${props.destination}" has host bits set`, `did you mean "${net.network}/${net.prefix}"?`);
-    if (props.via === undefined && props.device === undefined) throw new NetlabValidationError(this, KIND, "via", "and device are both missing", "give a gateway (via), an output interface (device), or both");
-    if (props.via !== undefined && !isIPv4(props.via)) throw new NetlabValidationError(this, KIND, "via", `"${props.via}" is not an IPv4 address`, 'write it as four decimal numbers, e.g. "192.168.20.1"');
+    if (!net)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "destination",
+        `"${props.destination}" is not an IPv4 CIDR`,
+        'write it as address/prefix, e.g. "192.168.21.0/24"',
+      );
+    if (net.hostBitsSet)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "destination",
+        `"${props.destination}" has host bits set`,
+        `did you mean "${net.network}/${net.prefix}"?`,
+      );
+    if (props.via === undefined && props.device === undefined)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "via",
+        "and device are both missing",
+        "give a gateway (via), an output interface (device), or both",
+      );
+    if (props.via !== undefined && !isIPv4(props.via))
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "via",
+        `"${props.via}" is not an IPv4 address`,
+        'write it as four decimal numbers, e.g. "192.168.20.1"',
+      );
     const dev = props.device !== undefined ? checkName(this, KIND, "device", props.device) : undefined;
     const sandbox = props.sandbox;
     this.resource = new NetopsResource(this, "Route", {
       stack,
       role: "object",
       kind: "route",
-      spec: () => ({ kind: "route", ...(sandbox ? { netns: sandbox.netns } : {}), dst: `${net.network}/${net.prefix}`, ...(props.via ? { via: props.via } : {}), ...(dev ? { dev } : {}) }),
+      spec: () => ({
+        kind: "route",
+        ...(sandbox ? { netns: sandbox.netns } : {}),
+        dst: `${net.network}/${net.prefix}`,
+        ...(props.via ? { via: props.via } : {}),
+        ...(dev ? { dev } : {}),
+      }),
     });
     stack._register(this);
   }

@@ -30,8 +30,14 @@ export class Sandbox extends Construct {
   constructor(scope: Construct, id: string, props: SandboxProps = {}) {
     super(scope, id);
     const stack = LabStack.of(this);
-    this.netns = props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
-    this.resource = new NetopsResource(this, "Namespace", { stack, role: "object", kind: "sandbox", spec: () => ({ kind: "sandbox", netns: this.netns }) });
+    this.netns =
+      props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
+    this.resource = new NetopsResource(this, "Namespace", {
+      stack,
+      role: "object",
+      kind: "sandbox",
+      spec: () => ({ kind: "sandbox", netns: this.netns }),
+    });
     if (props.nameservers) {
       checkNameservers(this, KIND, props.nameservers);
       stack._setNameservers(this.netns, props.nameservers);
@@ -40,7 +46,16 @@ export class Sandbox extends Construct {
     this.node.addValidation({
       validate: () => {
         const same = stack.membersOf(Sandbox).find((x) => x.netns === this.netns);
-        return same && same !== this ? [message(KIND, "netns", `"${this.netns}" is also the namespace of ${same.node.path}`, "give each sandbox its own netns")] : [];
+        return same && same !== this
+          ? [
+              message(
+                KIND,
+                "netns",
+                `"${this.netns}" is also the namespace of ${same.node.path}`,
+                "give each sandbox its own netns",
+              ),
+            ]
+          : [];
       },
     });
   }

@@ -42,16 +42,34 @@ export class VethLink extends Construct {
         const [addr, prefix] = e.address.split("/");
         const net = parseSubnet(`${addr}/${prefix ?? ""}`);
         if (!net || prefix === undefined) {
-          throw new NetlabValidationError(this, KIND, `${name}.address`, `"${e.address}" is not an address with a prefix`, 'write it as address/prefix, e.g. "192.168.20.11/24"');
+          throw new NetlabValidationError(
+            this,
+            KIND,
+            `${name}.address`,
+            `"${e.address}" is not an address with a prefix`,
+            'write it as address/prefix, e.g. "192.168.20.11/24"',
+          );
         }
       }
       return { netns: e.sandbox.netns, ifname, ...(e.address ? { address: e.address } : {}) };
     };
     const a = end("a", props.a);
     const b = end("b", props.b);
-    if (props.a.sandbox === props.b.sandbox) throw new NetlabValidationError(this, KIND, "b.sandbox", "is the same sandbox as a", "join two different sandboxes");
+    if (props.a.sandbox === props.b.sandbox)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "b.sandbox",
+        "is the same sandbox as a",
+        "join two different sandboxes",
+      );
     const mtu = props.mtu ?? 1500;
-    this.resource = new NetopsResource(this, "Veth", { stack, role: "object", kind: "link", spec: () => ({ kind: "link", a, b, mtu }) });
+    this.resource = new NetopsResource(this, "Veth", {
+      stack,
+      role: "object",
+      kind: "link",
+      spec: () => ({ kind: "link", a, b, mtu }),
+    });
     stack._register(this);
   }
 }

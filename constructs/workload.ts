@@ -46,20 +46,45 @@ export class Workload extends Construct {
     const stack = LabStack.of(this);
     this.name = props.name ?? id;
     if (!NAME_RE.test(this.name)) {
-      throw new NetlabValidationError(this, KIND, "name", `"${this.name}" cannot name a file`, "use up to 63 characters from a-z, A-Z, 0-9, '-', '_', '.'");
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "name",
+        `"${this.name}" cannot name a file`,
+        "use up to 63 characters from a-z, A-Z, 0-9, '-', '_', '.'",
+      );
     }
     if (!Array.isArray(props.command) || props.command.length === 0) {
-      throw new NetlabValidationError(this, KIND, "command", "is empty", 'give the program and its arguments, e.g. ["node", "server.js"]');
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "command",
+        "is empty",
+        'give the program and its arguments, e.g. ["node", "server.js"]',
+      );
     }
     const bad = props.command.findIndex((a) => typeof a !== "string" || a.length === 0 || a.includes("\0"));
     if (bad >= 0) {
-      throw new NetlabValidationError(this, KIND, "command", `argument ${bad} is empty or not text`, "give every argument as a non-empty string (no shell: each is passed as is)");
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "command",
+        `argument ${bad} is empty or not text`,
+        "give every argument as a non-empty string (no shell: each is passed as is)",
+      );
     }
     this.command = [...props.command];
     this.endpoint = props.endpoint;
     const endpoint = props.endpoint;
     const sandbox = props.sandbox;
-    if (endpoint && sandbox) throw new NetlabValidationError(this, KIND, "sandbox", "is given together with endpoint", "give one of them: the namespace it runs in");
+    if (endpoint && sandbox)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "sandbox",
+        "is given together with endpoint",
+        "give one of them: the namespace it runs in",
+      );
     const netns = endpoint?.netns ?? sandbox?.netns;
     this.resource = new NetopsResource(this, "Process", {
       stack,
@@ -71,7 +96,16 @@ export class Workload extends Construct {
     this.node.addValidation({
       validate: () => {
         const same = stack.membersOf(Workload).find((w) => w.name === this.name);
-        return same && same !== this ? [message(KIND, "name", `"${this.name}" is also the name of ${same.node.path}`, "give each workload of a stack its own name")] : [];
+        return same && same !== this
+          ? [
+              message(
+                KIND,
+                "name",
+                `"${this.name}" is also the name of ${same.node.path}`,
+                "give each workload of a stack its own name",
+              ),
+            ]
+          : [];
       },
     });
   }

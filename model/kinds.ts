@@ -38,12 +38,23 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   endpoint: {
     // netns and interface: two endpoints of one sandbox are two objects
     key: (s) => `endpoint-${s.netns}:${s.ifname}`,
-    provides: (s) => [`addr:${s.bridge}/${s.address}`, `dev:${s.netns}/${s.ifname}`, `devs:${s.netns}`, `hostdev:${s.hostIf}`, ...(s.shared ? [] : [`netns:${s.netns}`])],
+    provides: (s) => [
+      `addr:${s.bridge}/${s.address}`,
+      `dev:${s.netns}/${s.ifname}`,
+      `devs:${s.netns}`,
+      `hostdev:${s.hostIf}`,
+      ...(s.shared ? [] : [`netns:${s.netns}`]),
+    ],
     needs: (s) => [`bridge:${s.bridge}`, ...(s.shared ? [`netns:${s.netns}`] : [])],
   },
   link: {
     key: (s) => `link-${s.a.netns}:${s.a.ifname}`,
-    provides: (s) => [`dev:${s.a.netns}/${s.a.ifname}`, `dev:${s.b.netns}/${s.b.ifname}`, `devs:${s.a.netns}`, `devs:${s.b.netns}`],
+    provides: (s) => [
+      `dev:${s.a.netns}/${s.a.ifname}`,
+      `dev:${s.b.netns}/${s.b.ifname}`,
+      `devs:${s.a.netns}`,
+      `devs:${s.b.netns}`,
+    ],
     needs: (s) => [`netns:${s.a.netns}`, `netns:${s.b.netns}`],
   },
   route: {
@@ -51,7 +62,9 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
     // a route goes with the interface it leaves by: with only a gateway, that may be any
     // interface of its namespace (or any network's bridge on the host)
     needs: (s) =>
-      s.netns ? [`netns:${s.netns}`, s.dev ? `dev:${s.netns}/${s.dev}` : `devs:${s.netns}`] : [s.dev ? `hostdev:${s.dev}` : "hostnets"],
+      s.netns
+        ? [`netns:${s.netns}`, s.dev ? `dev:${s.netns}/${s.dev}` : `devs:${s.netns}`]
+        : [s.dev ? `hostdev:${s.dev}` : "hostnets"],
     provides: () => [],
   },
   portmap: {

@@ -88,7 +88,9 @@ export const SandboxSpec = z.object({ ...common, kind: z.literal("sandbox"), net
 
 const linkEnd = z.object({ netns, ifname, address: cidr.optional() }).strict();
 /** A veth pair straight between two namespaces, no bridge. */
-export const LinkSpec = z.object({ ...common, kind: z.literal("link"), a: linkEnd, b: linkEnd, mtu: z.number().int().min(68).max(65535) }).strict();
+export const LinkSpec = z
+  .object({ ...common, kind: z.literal("link"), a: linkEnd, b: linkEnd, mtu: z.number().int().min(68).max(65535) })
+  .strict();
 
 /**
  * Name resolution inside namespaces: /etc/netns/<ns>/hosts (every endpoint of the
@@ -115,17 +117,44 @@ export const NftablesSpec = z
     ...common,
     kind: z.literal("nftables"),
     networks: z.array(
-      z.object({ bridge: ifname, subnet: ipv4, prefix, masquerade: z.boolean(), icc: z.boolean().optional(), internal: z.boolean().optional(), connect: z.array(ifname).optional() }).strict(),
+      z
+        .object({
+          bridge: ifname,
+          subnet: ipv4,
+          prefix,
+          masquerade: z.boolean(),
+          icc: z.boolean().optional(),
+          internal: z.boolean().optional(),
+          connect: z.array(ifname).optional(),
+        })
+        .strict(),
     ),
     portmaps: z.array(
-      z.object({ bridge: ifname, protocol: z.enum(["tcp", "udp"]), hostPort: port, hostPortEnd: port.optional(), hostIp: ipv4.optional(), address: ipv4, port }).strict(),
+      z
+        .object({
+          bridge: ifname,
+          protocol: z.enum(["tcp", "udp"]),
+          hostPort: port,
+          hostPortEnd: port.optional(),
+          hostIp: ipv4.optional(),
+          address: ipv4,
+          port,
+        })
+        .strict(),
     ),
   })
   .strict();
 
 /** A static route in a namespace, or on the host when `netns` is absent. */
 export const RouteSpec = z
-  .object({ ...common, kind: z.literal("route"), netns: netns.optional(), dst: cidr, via: ipv4.optional(), dev: ifname.optional() })
+  .object({
+    ...common,
+    kind: z.literal("route"),
+    netns: netns.optional(),
+    dst: cidr,
+    via: ipv4.optional(),
+    dev: ifname.optional(),
+  })
   .strict(); // a gateway or a device, or both: checked at synth (Route) and by the runner
 
 export const PortMappingSpec = z
@@ -157,7 +186,14 @@ export const WorkloadSpec = z
     kind: z.literal("workload"),
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "not a valid workload name"),
     netns: netns.optional(),
-    command: z.array(z.string().min(1).refine((a) => !a.includes("\0"), "contains NUL")).min(1),
+    command: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine((a) => !a.includes("\0"), "contains NUL"),
+      )
+      .min(1),
   })
   .strict();
 
@@ -179,7 +215,19 @@ export const SweepSpec = z
   .object({ ...common, kind: z.literal("sweep"), keep: z.array(z.string().regex(/^[a-z]+-[A-Za-z0-9_.*:-]+$/)) })
   .strict();
 
-export const Spec = z.discriminatedUnion("kind", [NetworkSpec, EndpointSpec, PortMappingSpec, WorkloadSpec, SandboxSpec, LinkSpec, RouteSpec, NamesSpec, NftablesSpec, StackSpec, SweepSpec]);
+export const Spec = z.discriminatedUnion("kind", [
+  NetworkSpec,
+  EndpointSpec,
+  PortMappingSpec,
+  WorkloadSpec,
+  SandboxSpec,
+  LinkSpec,
+  RouteSpec,
+  NamesSpec,
+  NftablesSpec,
+  StackSpec,
+  SweepSpec,
+]);
 
 export type NetworkSpec = z.infer<typeof NetworkSpec>;
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
@@ -194,7 +242,16 @@ export type StackSpec = z.infer<typeof StackSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
-export type ObjectSpec = NetworkSpec | EndpointSpec | PortMappingSpec | WorkloadSpec | SandboxSpec | LinkSpec | RouteSpec | NamesSpec | NftablesSpec;
+export type ObjectSpec =
+  | NetworkSpec
+  | EndpointSpec
+  | PortMappingSpec
+  | WorkloadSpec
+  | SandboxSpec
+  | LinkSpec
+  | RouteSpec
+  | NamesSpec
+  | NftablesSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 
@@ -204,9 +261,7 @@ export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && 
  * machine to it in one runner call; its name changes with its content, so Terraform
  * replaces that resource (and runs it) exactly when the declared lab changes.
  */
-export const LabFile = z
-  .object({ ...common, kind: z.literal("lab"), specs: z.array(z.unknown()) })
-  .strict();
+export const LabFile = z.object({ ...common, kind: z.literal("lab"), specs: z.array(z.unknown()) }).strict();
 export type LabFile = z.infer<typeof LabFile>;
 
 /**

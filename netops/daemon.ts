@@ -48,7 +48,10 @@ export async function startDaemon(argv: readonly string[], d: Daemon): Promise<{
     await sleep(100); // a command that cannot run (not found, port taken) is gone by now
     if (runningPid(d) === null) {
       rmSync(d.pidFile, { force: true });
-      return { ok: false, stderr: `exited at once; its log ${d.logFile} ends with:\n${readFileSync(d.logFile, "utf8").slice(-1000)}` };
+      return {
+        ok: false,
+        stderr: `exited at once; its log ${d.logFile} ends with:\n${readFileSync(d.logFile, "utf8").slice(-1000)}`,
+      };
     }
     return { ok: true, stderr: "" };
   } finally {

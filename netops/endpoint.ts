@@ -44,7 +44,8 @@ function insideProblems(s: EndpointSpec, o: EndpointObs): string[] {
   return out;
 }
 
-const nsOwned = (s: EndpointSpec, o: EndpointObs) => (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
+const nsOwned = (s: EndpointSpec, o: EndpointObs) =>
+  (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
 const linkOwned = (s: EndpointSpec, o: EndpointObs) => o.hostLink?.ifalias === ownerMark(s.stack);
 
 /** Host-side batch: mergeable with every other endpoint's host batch of the same phase. */
@@ -85,10 +86,14 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
 
   drift(s, o, claimed) {
     if (o.nsExists && !s.shared && !nsOwned(s, o) && !claimed) {
-      throw new ForeignObjectError(`namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`);
+      throw new ForeignObjectError(
+        `namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`,
+      );
     }
     if (o.hostLink && !linkOwned(s, o) && !claimed) {
-      throw new ForeignObjectError(`link ${s.hostIf} exists and is not netlab's; remove it or choose another hostInterfaceName`);
+      throw new ForeignObjectError(
+        `link ${s.hostIf} exists and is not netlab's; remove it or choose another hostInterfaceName`,
+      );
     }
     const out: string[] = [];
     if (!o.nsExists) out.push(`missing: namespace ${s.netns}`);
@@ -96,9 +101,13 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     const h = o.hostLink;
     if (!h) out.push(`missing: veth ${s.hostIf}`);
     else {
-      if (h.master !== s.bridge) out.push(`different: ${s.hostIf} attached to ${h.master ?? "nothing"}, want ${s.bridge}`);
+      if (h.master !== s.bridge)
+        out.push(`different: ${s.hostIf} attached to ${h.master ?? "nothing"}, want ${s.bridge}`);
       if (!isUp(h)) out.push(`different: ${s.hostIf} is down`);
-      if ((h.linkinfo?.info_slave_data?.isolated ?? false) !== (s.isolated ?? false)) out.push(`different: ${s.hostIf} port isolation ${s.isolated ? "off" : "on"}, want ${s.isolated ? "on" : "off"}`);
+      if ((h.linkinfo?.info_slave_data?.isolated ?? false) !== (s.isolated ?? false))
+        out.push(
+          `different: ${s.hostIf} port isolation ${s.isolated ? "off" : "on"}, want ${s.isolated ? "on" : "off"}`,
+        );
       if (h.linkinfo?.info_slave_data?.hairpin === false) out.push(`different: ${s.hostIf} hairpin off, want on`);
     }
     return out;
@@ -140,7 +149,12 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       // joining a Sandbox's namespace (it exists: sandboxes are made first)
       return [
         ...teardown(s, o, true, true),
-        hostBatch(s, `create veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`, veth, hostBatch(s, `delete veth ${s.hostIf}`, [`link del dev ${s.hostIf}`], undefined, true)),
+        hostBatch(
+          s,
+          `create veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
+          veth,
+          hostBatch(s, `delete veth ${s.hostIf}`, [`link del dev ${s.hostIf}`], undefined, true),
+        ),
         configure,
       ];
     }
@@ -150,7 +164,13 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         s,
         `create namespace ${s.netns} and veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
         [`netns add ${s.netns}`, ...veth],
-        hostBatch(s, `delete veth ${s.hostIf} and namespace ${s.netns}`, [`link del dev ${s.hostIf}`, `netns del ${s.netns}`], undefined, true),
+        hostBatch(
+          s,
+          `delete veth ${s.hostIf} and namespace ${s.netns}`,
+          [`link del dev ${s.hostIf}`, `netns del ${s.netns}`],
+          undefined,
+          true,
+        ),
       ),
       configure,
     ];
@@ -161,5 +181,12 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
   // the namespace's veth goes a moment after the namespace: its name is free once it has
   gone: async (s, view) => !(await view.link(s.hostIf)),
   // a process still in the namespace keeps it, and the veth, alive: delete the veth itself
-  finish: (s) => hostBatch(s, `delete veth ${s.hostIf} (a process holds its namespace)`, [`link del dev ${s.hostIf}`], undefined, true),
+  finish: (s) =>
+    hostBatch(
+      s,
+      `delete veth ${s.hostIf} (a process holds its namespace)`,
+      [`link del dev ${s.hostIf}`],
+      undefined,
+      true,
+    ),
 };

@@ -23,7 +23,17 @@ import { hold, release } from "./shared-sysctl";
 import { NETNS_DIR } from "./step";
 import { workloadOps } from "./workload";
 
-const OPS = { network: networkOps, sandbox: sandboxOps, endpoint: endpointOps, link: linkOps, portmap: portMappingOps, route: routeOps, names: namesOps, nftables: nftablesOps, workload: workloadOps } as const;
+const OPS = {
+  network: networkOps,
+  sandbox: sandboxOps,
+  endpoint: endpointOps,
+  link: linkOps,
+  portmap: portMappingOps,
+  route: routeOps,
+  names: namesOps,
+  nftables: nftablesOps,
+  workload: workloadOps,
+} as const;
 
 function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
   return OPS[s.kind] as unknown as Ops<ObjectSpec, unknown>;
@@ -71,7 +81,9 @@ function viewsFor(narrow: boolean): (s: ObjectSpec) => HostView {
 
 async function observeAll(specs: readonly ObjectSpec[], toRemove = false): Promise<unknown[]> {
   const view = viewsFor(specs.length === 1);
-  return Promise.all(specs.map((s) => opsFor(s).observe(s, view(s), toRemove ? { claimed: recorded(s) !== null } : undefined)));
+  return Promise.all(
+    specs.map((s) => opsFor(s).observe(s, view(s), toRemove ? { claimed: recorded(s) !== null } : undefined)),
+  );
 }
 
 /** Group specs by level of the dependency graph, then by kind: the batched waves. */
@@ -130,7 +142,10 @@ export async function removeSpecs(specs: readonly ObjectSpec[]): Promise<void> {
   } catch (err) {
     const left = await leftovers(removalOrder(specs));
     throw new Error(
-      `${(err as Error).message}\n` + (left.length ? `still on this machine:\n${left.map((l) => `  - ${l}`).join("\n")}` : "nothing of it is left on this machine"),
+      `${(err as Error).message}\n` +
+        (left.length
+          ? `still on this machine:\n${left.map((l) => `  - ${l}`).join("\n")}`
+          : "nothing of it is left on this machine"),
       { cause: err },
     );
   }
@@ -179,18 +194,25 @@ async function settle(specs: readonly ObjectSpec[]): Promise<void> {
       });
       // the kernel may finish on its own meanwhile ("Cannot find device"): not an error,
       // the wait below decides
-      await runPlans(finish, log("rollback")).catch((err: Error) => log("settle")(`finishing: ${err.message.split("\n")[0]}`));
+      await runPlans(finish, log("rollback")).catch((err: Error) =>
+        log("settle")(`finishing: ${err.message.split("\n")[0]}`),
+      );
     }
     if (pending.length) await sleep(20); // each look lists the host's links: not too often
   }
-  if (pending.length) throw new Error(`still being removed by the kernel after 10 s: ${pending.map(labelOf).join(", ")}`);
+  if (pending.length)
+    throw new Error(`still being removed by the kernel after 10 s: ${pending.map(labelOf).join(", ")}`);
 }
 
 /** What is left of each resource, one line each, for the error message of a failed removal. */
 async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
   try {
     const obs = await observeAll(specs, true);
-    return specs.flatMap((s, i) => opsFor(s).remove(s, obs[i], recorded(s) !== null).map((st) => st.what.replace(/^(delete|remove|unpublish) /, "")));
+    return specs.flatMap((s, i) =>
+      opsFor(s)
+        .remove(s, obs[i], recorded(s) !== null)
+        .map((st) => st.what.replace(/^(delete|remove|unpublish) /, "")),
+    );
   } catch (err) {
     return [`(could not look: ${(err as Error).message})`];
   }
@@ -200,5 +222,9 @@ async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
 export async function verifySpecs(specs: readonly ObjectSpec[]): Promise<string[]> {
   if (specs.some(hostGone)) return [`missing: sandbox host namespace ${specs.find(hostGone)!.host}`];
   const obs = await observeAll(specs);
-  return specs.flatMap((s, i) => opsFor(s).drift(s, obs[i], recorded(s) !== null).map((d) => `${labelOf(s)}: ${d}`));
+  return specs.flatMap((s, i) =>
+    opsFor(s)
+      .drift(s, obs[i], recorded(s) !== null)
+      .map((d) => `${labelOf(s)}: ${d}`),
+  );
 }

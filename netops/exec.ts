@@ -140,7 +140,14 @@ function jobsOf(wave: { step: Step; log: Log }[]): Job[] {
   }
   for (const group of byKey.values()) {
     const first = group[0].step;
-    const step = group.length === 1 ? first : { what: group.map((g) => g.step.what).join("; "), argv: first.argv, input: group.map((g) => g.step.input).join("") };
+    const step =
+      group.length === 1
+        ? first
+        : {
+            what: group.map((g) => g.step.what).join("; "),
+            argv: first.argv,
+            input: group.map((g) => g.step.input).join(""),
+          };
     jobs.push({ steps: group, step });
   }
   return jobs;
@@ -189,7 +196,9 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
     }
   } catch (err) {
     const undone = new Set(done);
-    const undo = [...done, ...wave.map((w) => w.step).filter((s) => !undone.has(s))].reverse().flatMap((s) => (s.undo ? [s.undo] : []));
+    const undo = [...done, ...wave.map((w) => w.step).filter((s) => !undone.has(s))]
+      .reverse()
+      .flatMap((s) => (s.undo ? [s.undo] : []));
     for (const u of undo) {
       const r = await execute(u);
       log(r.ok ? `rollback: ${u.what}` : `rollback: ${u.what}: nothing to undo`);

@@ -83,7 +83,13 @@ function restoreStep(t: Target, what: string, text: string, undo?: Step): Step {
  * flush an existing chain, and a duplicate `-A` would stack copies of a rule.
  * The undo deletes exactly what this step added.
  */
-export function ensureStep(t: Target, what: string, now: Ruleset, chains: readonly Chain[], rules: readonly Rule[]): Step | null {
+export function ensureStep(
+  t: Target,
+  what: string,
+  now: Ruleset,
+  chains: readonly Chain[],
+  rules: readonly Rule[],
+): Step | null {
   const add = new Map<Table, string[]>();
   const del = new Map<Table, string[]>();
   const newChains = chains.filter((c) => !hasChain(now, c));
@@ -102,7 +108,9 @@ export function ensureStep(t: Target, what: string, now: Ruleset, chains: readon
     } else {
       // a lost rule goes back where it was declared: before the first rule declared after
       // it that is there (a chain's final DROP above all), not appended behind it
-      const later = rules.slice(rules.indexOf(r) + 1).filter((x) => x.table === r.table && x.chain === r.chain && !x.insert && !x.insertAfter);
+      const later = rules
+        .slice(rules.indexOf(r) + 1)
+        .filter((x) => x.table === r.table && x.chain === r.chain && !x.insert && !x.insertAfter);
       const next = lines.findIndex((l) => later.some((x) => saveLine(x) === l));
       if (next >= 0) at = next + 1;
     }
@@ -117,7 +125,13 @@ export function ensureStep(t: Target, what: string, now: Ruleset, chains: readon
 }
 
 /** Delete the rules that exist, then flush and delete our chains. Missing pieces are fine. */
-export function removeStep(t: Target, what: string, now: Ruleset, chains: readonly Chain[], rules: readonly Rule[]): Step | null {
+export function removeStep(
+  t: Target,
+  what: string,
+  now: Ruleset,
+  chains: readonly Chain[],
+  rules: readonly Rule[],
+): Step | null {
   const del = new Map<Table, string[]>();
   for (const r of rules.filter((r) => hasRule(now, r))) push(del, r.table, `-D ${r.chain} ${r.args.join(" ")}`);
   for (const c of chains.filter((c) => hasChain(now, c))) {

@@ -14,8 +14,10 @@ export function readLab(path: string): { lab: LabFile; specs: ObjectSpec[] } {
   const lab = LabFile.parse(JSON.parse(readFileSync(path, "utf8")));
   const specs = lab.specs.map((j) => parseSpec(j));
   for (const s of specs) {
-    if (s.kind === "stack" || s.kind === "sweep") throw new Error(`${path}: a lab file holds object specs only, not ${s.kind}`);
-    if (s.stack !== lab.stack || s.host !== lab.host) throw new Error(`${path}: spec of stack ${s.stack} on ${s.host ?? "the host"} in the lab of ${lab.stack}`);
+    if (s.kind === "stack" || s.kind === "sweep")
+      throw new Error(`${path}: a lab file holds object specs only, not ${s.kind}`);
+    if (s.stack !== lab.stack || s.host !== lab.host)
+      throw new Error(`${path}: spec of stack ${s.stack} on ${s.host ?? "the host"} in the lab of ${lab.stack}`);
   }
   return { lab, specs: specs as ObjectSpec[] };
 }
@@ -55,12 +57,15 @@ export async function converge(lab: LabFile, desired: readonly ObjectSpec[]): Pr
   await ensureHost(lab);
   const stale = removalOrder(staleOf(recordedSpecs(lab), desired));
   const declared = new Set(desired.map(specKey));
-  for (const s of stale) logFor(s)(declared.has(specKey(s)) ? "changed: rebuilding" : `no longer declared by stack ${lab.stack}: removing`);
+  for (const s of stale)
+    logFor(s)(declared.has(specKey(s)) ? "changed: rebuilding" : `no longer declared by stack ${lab.stack}: removing`);
   if (stale.length) await removeSpecs(stale);
   await applySpecs(desired);
 }
 
 export async function verifyLab(lab: LabFile, desired: readonly ObjectSpec[]): Promise<string[]> {
-  const extra = undeclared(lab, desired).map((r) => `${labelOf(r)}: extra: on this machine, no longer declared by stack ${lab.stack}`);
+  const extra = undeclared(lab, desired).map(
+    (r) => `${labelOf(r)}: extra: on this machine, no longer declared by stack ${lab.stack}`,
+  );
   return [...extra, ...(await verifySpecs(desired))];
 }

@@ -59,7 +59,8 @@ export async function withLock<T>(host: string | undefined, name: string, body: 
       if (code === "EEXIST") {
         const owner = Number(readOr(join(lock, "pid"), "0"));
         if (owner > 0 && !alive(owner)) rmSync(lock, { recursive: true, force: true });
-        else if (Date.now() > deadline) throw new Error(`waiting for ${lock} (held by pid ${owner}) timed out`, { cause: err });
+        else if (Date.now() > deadline)
+          throw new Error(`waiting for ${lock} (held by pid ${owner}) timed out`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }

@@ -22,7 +22,8 @@ function readSpec(arg: string): Spec {
   const { key, json } = fromLine(arg);
   const spec = parseSpec(json);
   const want = isObjectSpec(spec) ? specKey(spec) : null;
-  if (key !== null && want !== null && key !== want) throw new Error(`trigger line names ${key} but holds the spec of ${want}`);
+  if (key !== null && want !== null && key !== want)
+    throw new Error(`trigger line names ${key} but holds the spec of ${want}`);
   return spec;
 }
 
@@ -57,7 +58,9 @@ async function destroy(specs: readonly Spec[]): Promise<void> {
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv;
   const usage = () => {
-    process.stderr.write("usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify <lab file>\n");
+    process.stderr.write(
+      "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify <lab file>\n",
+    );
     return 2;
   };
   if (args.length === 0) return usage();

@@ -12,14 +12,30 @@ export const ETC_NETNS = "/etc/netns";
 type File = { readonly path: string; readonly content: string };
 
 /** The first line of every file netlab writes: whose it is, down to the sandbox host. */
-const head = (stack: string, host: string | undefined) => `# ${ownerMark(stack)}: written by netlab for ${host ? `sandbox host ${host}` : "this host"}, removed on destroy\n`;
+const head = (stack: string, host: string | undefined) =>
+  `# ${ownerMark(stack)}: written by netlab for ${host ? `sandbox host ${host}` : "this host"}, removed on destroy\n`;
 
 /** The files of one namespace: hosts (localhost and the given entries), resolv.conf if nameservers are set. */
-function filesOf(s: Pick<NamesSpec, "stack" | "host">, netns: string, entries: readonly (readonly [string, string])[], nameservers?: readonly string[]): File[] {
+function filesOf(
+  s: Pick<NamesSpec, "stack" | "host">,
+  netns: string,
+  entries: readonly (readonly [string, string])[],
+  nameservers?: readonly string[],
+): File[] {
   const h = head(s.stack, s.host);
   return [
-    { path: `${ETC_NETNS}/${netns}/hosts`, content: h + ["127.0.0.1\tlocalhost", ...entries.map(([a, n]) => `${a}\t${n}`)].join("\n") + "\n" },
-    ...(nameservers ? [{ path: `${ETC_NETNS}/${netns}/resolv.conf`, content: h + nameservers.map((n) => `nameserver ${n}`).join("\n") + "\n" }] : []),
+    {
+      path: `${ETC_NETNS}/${netns}/hosts`,
+      content: h + ["127.0.0.1\tlocalhost", ...entries.map(([a, n]) => `${a}\t${n}`)].join("\n") + "\n",
+    },
+    ...(nameservers
+      ? [
+          {
+            path: `${ETC_NETNS}/${netns}/resolv.conf`,
+            content: h + nameservers.map((n) => `nameserver ${n}`).join("\n") + "\n",
+          },
+        ]
+      : []),
   ];
 }
 
@@ -37,7 +53,14 @@ const ours = (s: NamesSpec, content: string) => content.startsWith(`# ${ownerMar
 
 /** Every file of the stack: per namespace, the endpoints of the networks it is on. */
 function wanted(s: NamesSpec): File[] {
-  return s.files.flatMap((f) => filesOf(s, f.netns, s.endpoints.filter(([, , br]) => f.bridges.includes(br)).map(([a, n]) => [a, n] as const), f.nameservers));
+  return s.files.flatMap((f) =>
+    filesOf(
+      s,
+      f.netns,
+      s.endpoints.filter(([, , br]) => f.bridges.includes(br)).map(([a, n]) => [a, n] as const),
+      f.nameservers,
+    ),
+  );
 }
 
 export const namesOps: Ops<NamesSpec, NamesObs> = {
@@ -48,7 +71,10 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
     for (const f of wanted(s)) {
       const now = o.get(f.path) ?? null;
       if (now === null) out.push(`missing: ${f.path}`);
-      else if (!ours(s, now) && !claimed) throw new ForeignObjectError(`${f.path} exists and is not netlab's; remove it or leave this namespace's names to it`);
+      else if (!ours(s, now) && !claimed)
+        throw new ForeignObjectError(
+          `${f.path} exists and is not netlab's; remove it or leave this namespace's names to it`,
+        );
       else if (now !== f.content) out.push(`different: ${f.path}`);
     }
     return out;
@@ -57,7 +83,12 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
   converge: (s, o): Step[] =>
     wanted(s)
       .filter((f) => o.get(f.path) !== f.content)
-      .map((f) => ({ what: `write ${f.path}`, argv: [], file: { path: f.path, content: f.content }, undo: { what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } } })),
+      .map((f) => ({
+        what: `write ${f.path}`,
+        argv: [],
+        file: { path: f.path, content: f.content },
+        undo: { what: `delete ${f.path}`, argv: [], file: { path: f.path, content: null } },
+      })),
   remove: (s, o, claimed): Step[] =>
     wanted(s)
       .filter((f) => {

@@ -47,7 +47,12 @@ export function networkChains(s: NetworkSpec): Chain[] {
 export function networkRules(s: NetworkSpec): Rule[] {
   if (s.firewall === "nftables") return [];
   const br = s.bridge;
-  const r = (table: "nat" | "filter", chain: string, args: string[], where: Partial<Pick<Rule, "insert" | "insertAfter">> = {}) => ({ ...marked(s.stack, table, chain, args), ...where });
+  const r = (
+    table: "nat" | "filter",
+    chain: string,
+    args: string[],
+    where: Partial<Pick<Rule, "insert" | "insertAfter">> = {},
+  ) => ({ ...marked(s.stack, table, chain, args), ...where });
   const internal = s.internal === true;
   const rules: Rule[] = [
     // published ports: any local destination address, from outside and from the host
@@ -57,7 +62,20 @@ export function networkRules(s: NetworkSpec): Rule[] {
     r("nat", "OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
     // hairpin: an endpoint reaching a published port of its own network through the host
     // sees the answer come back the same way (the server sees the gateway as the client)
-    r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "-d", `${s.subnet}/${s.prefix}`, "-o", br, "-m", "conntrack", "--ctstate", "DNAT", "-j", "MASQUERADE"]),
+    r("nat", "POSTROUTING", [
+      "-s",
+      `${s.subnet}/${s.prefix}`,
+      "-d",
+      `${s.subnet}/${s.prefix}`,
+      "-o",
+      br,
+      "-m",
+      "conntrack",
+      "--ctstate",
+      "DNAT",
+      "-j",
+      "MASQUERADE",
+    ]),
     // the host's own 127.0.0.1 to a published port: leaves through the bridge as the gateway
     r("nat", "POSTROUTING", ["-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"]),
     // first in FORWARD, so a host whose FORWARD ends in DROP/REJECT still passes our traffic
@@ -71,7 +89,10 @@ export function networkRules(s: NetworkSpec): Rule[] {
   ];
   if (s.masquerade && !internal) {
     // connected networks see each other's real addresses: no NAT on the way there
-    for (const other of s.connect ?? []) rules.push(r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "-o", other, "-j", "RETURN"], { insert: true }));
+    for (const other of s.connect ?? [])
+      rules.push(
+        r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "-o", other, "-j", "RETURN"], { insert: true }),
+      );
     rules.push(r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "!", "-o", br, "-j", "MASQUERADE"]));
   }
   return rules;
@@ -97,7 +118,8 @@ export interface NetworkObs {
 const localnetKey = (s: NetworkSpec) => `net/ipv4/conf/${s.bridge}/route_localnet`;
 
 const isUp = (l: Link) => l.flags.includes("UP");
-const hasAddr = (l: Link, a: string, p: number) => (l.addr_info ?? []).some((i) => i.family === "inet" && i.local === a && i.prefixlen === p);
+const hasAddr = (l: Link, a: string, p: number) =>
+  (l.addr_info ?? []).some((i) => i.family === "inet" && i.local === a && i.prefixlen === p);
 
 export const networkOps: Ops<NetworkSpec, NetworkObs> = {
   label: (s) => `bridge ${s.bridge}`,
@@ -106,7 +128,11 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
   sysctls: () => ({ "net.ipv4.ip_forward": "1" }),
 
   async observe(s, view) {
-    const [link, save, ipForward] = await Promise.all([view.link(s.bridge), view.iptables(), view.sysctl("net.ipv4.ip_forward")]);
+    const [link, save, ipForward] = await Promise.all([
+      view.link(s.bridge),
+      view.iptables(),
+      view.sysctl("net.ipv4.ip_forward"),
+    ]);
     const localnet = link ? await view.sysctl(localnetKey(s)) : "0";
     return { link, rules: parseSave(save), ipForward, localnet };
   },
@@ -117,10 +143,14 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     if (!l) out.push(`missing: bridge ${s.bridge}`);
     else {
       if (l.ifalias !== ownerMark(s.stack) && !claimed) {
-        throw new ForeignObjectError(`link ${s.bridge} exists and is not netlab's (alias ${JSON.stringify(l.ifalias ?? "")}); rename the network (bridgeName) or remove the link`);
+        throw new ForeignObjectError(
+          `link ${s.bridge} exists and is not netlab's (alias ${JSON.stringify(l.ifalias ?? "")}); rename the network (bridgeName) or remove the link`,
+        );
       }
       if (l.linkinfo?.info_kind !== "bridge") {
-        throw new ForeignObjectError(`link ${s.bridge} exists and is a ${l.linkinfo?.info_kind ?? "plain"} link, not a bridge; remove it or choose another bridgeName`);
+        throw new ForeignObjectError(
+          `link ${s.bridge} exists and is a ${l.linkinfo?.info_kind ?? "plain"} link, not a bridge; remove it or choose another bridgeName`,
+        );
       }
       if (!hasAddr(l, s.gateway, s.prefix)) out.push(`missing: address ${s.gateway}/${s.prefix} on ${s.bridge}`);
       if (l.address !== bridgeMac(s)) out.push(`different: ${s.bridge} mac ${l.address}, want ${bridgeMac(s)}`);
@@ -130,7 +160,8 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     }
     if (o.ipForward !== "1") out.push(`different: net.ipv4.ip_forward=${o.ipForward}, want 1`);
     if (l && o.localnet !== "1") out.push(`different: ${localnetKey(s)}=${o.localnet}, want 1`);
-    for (const r of networkRules(s)) if (!hasRule(o.rules, r)) out.push(`missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`);
+    for (const r of networkRules(s))
+      if (!hasRule(o.rules, r)) out.push(`missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`);
     return out;
   },
 
@@ -144,7 +175,14 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       });
     }
     const l = o.link;
-    if (!l || !hasAddr(l, s.gateway, s.prefix) || l.mtu !== s.mtu || !isUp(l) || l.ifalias !== ownerMark(s.stack) || l.address !== bridgeMac(s)) {
+    if (
+      !l ||
+      !hasAddr(l, s.gateway, s.prefix) ||
+      l.mtu !== s.mtu ||
+      !isUp(l) ||
+      l.ifalias !== ownerMark(s.stack) ||
+      l.address !== bridgeMac(s)
+    ) {
       steps.push({
         what: `configure bridge ${s.bridge}: ${s.gateway}/${s.prefix}, mtu ${s.mtu}, mac ${bridgeMac(s)}, up`,
         argv: onHost(s, ["ip", "-batch", "-"]),
@@ -161,8 +199,20 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       // the bridge's own setting: it goes with the bridge, nothing to restore
       steps.push({ what: `route_localnet on ${s.bridge}`, argv: onHost(s, ["sysctl", "-qw", `${localnetKey(s)}=1`]) });
     }
-    const what = [`chains ${dnatChain(s.bridge)}, ${inChain(s.bridge)}, ${outChain(s.bridge)}`, s.icc === false ? "no ICC" : "", s.internal ? "internal" : "", s.connect?.length ? `open to ${s.connect.join(", ")}` : "", s.masquerade && !s.internal ? "MASQUERADE" : ""];
-    const fw = ensureStep(s, `firewall for ${s.bridge}: ${what.filter(Boolean).join(", ")}`, o.rules, networkChains(s), networkRules(s));
+    const what = [
+      `chains ${dnatChain(s.bridge)}, ${inChain(s.bridge)}, ${outChain(s.bridge)}`,
+      s.icc === false ? "no ICC" : "",
+      s.internal ? "internal" : "",
+      s.connect?.length ? `open to ${s.connect.join(", ")}` : "",
+      s.masquerade && !s.internal ? "MASQUERADE" : "",
+    ];
+    const fw = ensureStep(
+      s,
+      `firewall for ${s.bridge}: ${what.filter(Boolean).join(", ")}`,
+      o.rules,
+      networkChains(s),
+      networkRules(s),
+    );
     if (fw) steps.push(fw);
     return steps;
   },
@@ -170,7 +220,13 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
   remove(s, o, claimed) {
     const steps: Step[] = [];
     const old = legacy(s);
-    const fw = removeStep(s, `remove firewall for ${s.bridge}`, o.rules, [...networkChains(s), ...old.chains], [...networkRules(s), ...old.rules]);
+    const fw = removeStep(
+      s,
+      `remove firewall for ${s.bridge}`,
+      o.rules,
+      [...networkChains(s), ...old.chains],
+      [...networkRules(s), ...old.rules],
+    );
     if (fw) steps.push(fw);
     if (o.link && (o.link.ifalias === ownerMark(s.stack) || claimed)) {
       steps.push({ what: `delete bridge ${s.bridge}`, argv: onHost(s, ["ip", "link", "del", "dev", s.bridge]) });

@@ -27,20 +27,39 @@ export function renderRules(s: NftablesSpec): string {
     return [
       `ip saddr ${sub} ip daddr ${sub} oifname ${q(n.bridge)} ct status dnat masquerade`,
       `ip saddr 127.0.0.0/8 oifname ${q(n.bridge)} masquerade`,
-      ...(n.masquerade && !n.internal ? [...(n.connect ?? []).map((o) => `ip saddr ${sub} oifname ${q(o)} return`), `ip saddr ${sub} oifname != ${q(n.bridge)} masquerade`] : []),
+      ...(n.masquerade && !n.internal
+        ? [
+            ...(n.connect ?? []).map((o) => `ip saddr ${sub} oifname ${q(o)} return`),
+            `ip saddr ${sub} oifname != ${q(n.bridge)} masquerade`,
+          ]
+        : []),
     ];
   });
   // every network's way in before any network's way out: one's exit never opens another's door
-  const forward = [...nets.map((n, i) => `oifname ${q(n.bridge)} jump in_${i}`), ...nets.map((n, i) => `iifname ${q(n.bridge)} jump out_${i}`)];
+  const forward = [
+    ...nets.map((n, i) => `oifname ${q(n.bridge)} jump in_${i}`),
+    ...nets.map((n, i) => `iifname ${q(n.bridge)} jump out_${i}`),
+  ];
   const chains = nets.flatMap((n, i) => {
     const accepts = s.portmaps
       .filter((p) => p.bridge === n.bridge)
-      .map((p) => `ip daddr ${p.address} ${p.protocol} dport ${p.hostPortEnd ? `${p.port}-${p.hostPortEnd}` : p.port} ct status dnat accept`);
-    const into = ["ct state established,related accept", ...(n.icc === false ? [] : [`iifname ${q(n.bridge)} accept`]), ...(n.connect ?? []).map((o) => `iifname ${q(o)} accept`), ...accepts, "drop"];
+      .map(
+        (p) =>
+          `ip daddr ${p.address} ${p.protocol} dport ${p.hostPortEnd ? `${p.port}-${p.hostPortEnd}` : p.port} ct status dnat accept`,
+      );
+    const into = [
+      "ct state established,related accept",
+      ...(n.icc === false ? [] : [`iifname ${q(n.bridge)} accept`]),
+      ...(n.connect ?? []).map((o) => `iifname ${q(o)} accept`),
+      ...accepts,
+      "drop",
+    ];
     return [chain(`in_${i}`, null, into), chain(`out_${i}`, null, [n.internal ? "drop" : "accept"])];
   });
   return [
-    chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", ["ip daddr != 127.0.0.0/8 fib daddr type local jump published"]),
+    chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", [
+      "ip daddr != 127.0.0.0/8 fib daddr type local jump published",
+    ]),
     chain("output", "type nat hook output priority -100; policy accept;", ["fib daddr type local jump published"]),
     chain("published", null, published),
     chain("postrouting", "type nat hook postrouting priority srcnat; policy accept;", post),
@@ -54,7 +73,8 @@ function chain(name: string, base: string | null, rules: string[]): string {
 }
 
 /** The comment: owner mark and a hash of the rules, so a changed table shows as drift. */
-export const tableComment = (s: NftablesSpec) => `${ownerMark(s.stack)} ${createHash("sha256").update(renderRules(s)).digest("hex").slice(0, 16)}`;
+export const tableComment = (s: NftablesSpec) =>
+  `${ownerMark(s.stack)} ${createHash("sha256").update(renderRules(s)).digest("hex").slice(0, 16)}`;
 
 export function renderTable(s: NftablesSpec): string {
   const t = tableName(s);
@@ -77,7 +97,10 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   },
   drift(s, o, claimed) {
     if (o.comment === null) return [`missing: nftables table ip ${tableName(s)}`];
-    if (!o.comment.startsWith(`${ownerMark(s.stack)} `) && !claimed) throw new ForeignObjectError(`nftables table ip ${tableName(s)} exists and is not netlab's; remove it or rename the stack`);
+    if (!o.comment.startsWith(`${ownerMark(s.stack)} `) && !claimed)
+      throw new ForeignObjectError(
+        `nftables table ip ${tableName(s)} exists and is not netlab's; remove it or rename the stack`,
+      );
     return o.comment === tableComment(s) ? [] : [`different: nftables table ip ${tableName(s)} (its rules changed)`];
   },
   converge: (s, o): Step[] => [
@@ -85,9 +108,22 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
       what: `nftables table ip ${tableName(s)}: ${s.networks.length} networks, ${s.portmaps.length} port mappings`,
       argv: onHost(s, ["nft", "-f", "-"]),
       input: renderTable(s),
-      undo: o.comment === null ? { what: `delete nftables table ip ${tableName(s)}`, argv: onHost(s, ["nft", "delete", "table", "ip", tableName(s)]) } : undefined,
+      undo:
+        o.comment === null
+          ? {
+              what: `delete nftables table ip ${tableName(s)}`,
+              argv: onHost(s, ["nft", "delete", "table", "ip", tableName(s)]),
+            }
+          : undefined,
     },
   ],
   remove: (s, o, claimed): Step[] =>
-    o.comment !== null && (claimed || o.comment.startsWith(`${ownerMark(s.stack)} `)) ? [{ what: `delete nftables table ip ${tableName(s)}`, argv: onHost(s, ["nft", "delete", "table", "ip", tableName(s)]) }] : [],
+    o.comment !== null && (claimed || o.comment.startsWith(`${ownerMark(s.stack)} `))
+      ? [
+          {
+            what: `delete nftables table ip ${tableName(s)}`,
+            argv: onHost(s, ["nft", "delete", "table", "ip", tableName(s)]),
+          },
+        ]
+      : [],
 };

@@ -44,7 +44,10 @@ async function nsState(ns: string): Promise<{ links: Link[] | null; routes: Rout
     if (NOT_FOUND.test(r.stderr)) return { links: null, routes: null };
     throw new Error(`reading namespace ${ns}: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
   }
-  const [links, routes] = r.stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown[]);
+  const [links, routes] = r.stdout
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as unknown[]);
   return { links: (links ?? []) as Link[], routes: (routes ?? []) as Route[] };
 }
 
@@ -97,19 +100,25 @@ export class HostView {
     if (this.narrow) {
       let v = this.oneLink.get(name);
       if (!v) {
-        v = json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show", "dev", name]), `link ${name}`).then((ls) => ls?.[0] ?? null);
+        v = json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show", "dev", name]), `link ${name}`).then(
+          (ls) => ls?.[0] ?? null,
+        );
         this.oneLink.set(name, v);
       }
       return v;
     }
-    this.links ??= json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show"]), "links").then((ls) => new Map((ls ?? []).map((l) => [l.ifname, l])));
+    this.links ??= json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show"]), "links").then(
+      (ls) => new Map((ls ?? []).map((l) => [l.ifname, l])),
+    );
     return (await this.links).get(name) ?? null;
   }
 
   /** The host's (or sandbox host's) main routing table. */
   hostRoutes(): Promise<Route[]> {
     if (this.gone) return Promise.resolve([]);
-    return (this.routes ??= json<Route[]>(onHost(this.target, ["ip", "-j", "route", "show"]), "routes").then((r) => r ?? []));
+    return (this.routes ??= json<Route[]>(onHost(this.target, ["ip", "-j", "route", "show"]), "routes").then(
+      (r) => r ?? [],
+    ));
   }
 
   iptables(): Promise<string> {

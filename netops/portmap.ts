@@ -11,20 +11,51 @@ export function portMappingRules(s: PortMappingSpec): Rule[] {
   const p = s.protocol;
   const dst = s.hostIp ? ["-d", `${s.hostIp}/32`] : [];
   // a range keeps each connection's port: DNAT to the address alone
-  const [hostPorts, to, ports] = s.hostPortEnd ? [`${s.hostPort}:${s.hostPortEnd}`, s.address, `${s.port}:${s.hostPortEnd}`] : [String(s.hostPort), `${s.address}:${s.port}`, String(s.port)];
+  const [hostPorts, to, ports] = s.hostPortEnd
+    ? [`${s.hostPort}:${s.hostPortEnd}`, s.address, `${s.port}:${s.hostPortEnd}`]
+    : [String(s.hostPort), `${s.address}:${s.port}`, String(s.port)];
   return [
-    marked(s.stack, "nat", dnatChain(s.bridge), [...dst, "-p", p, "-m", p, "--dport", hostPorts, "-j", "DNAT", "--to-destination", to]),
+    marked(s.stack, "nat", dnatChain(s.bridge), [
+      ...dst,
+      "-p",
+      p,
+      "-m",
+      p,
+      "--dport",
+      hostPorts,
+      "-j",
+      "DNAT",
+      "--to-destination",
+      to,
+    ]),
     // only connections that came through the DNAT: the endpoint's own address stays closed
     // to other networks and to the outside (the network's IN chain ends in DROP)
     {
-      ...marked(s.stack, "filter", inChain(s.bridge), ["-d", `${s.address}/32`, "-p", p, "-m", p, "--dport", ports, "-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT"]),
+      ...marked(s.stack, "filter", inChain(s.bridge), [
+        "-d",
+        `${s.address}/32`,
+        "-p",
+        p,
+        "-m",
+        p,
+        "--dport",
+        ports,
+        "-m",
+        "conntrack",
+        "--ctstate",
+        "DNAT",
+        "-j",
+        "ACCEPT",
+      ]),
       insert: true,
     },
   ];
 }
 
 const label = (s: PortMappingSpec) =>
-  s.hostPortEnd ? `ports ${s.hostIp ?? "*"}:${s.hostPort}-${s.hostPortEnd}/${s.protocol} -> ${s.address}` : `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${s.address}:${s.port}`;
+  s.hostPortEnd
+    ? `ports ${s.hostIp ?? "*"}:${s.hostPort}-${s.hostPortEnd}/${s.protocol} -> ${s.address}`
+    : `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${s.address}:${s.port}`;
 
 export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
   label,
@@ -33,6 +64,8 @@ export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
     portMappingRules(s)
       .filter((r) => !hasRule(rules, r))
       .map((r) => `missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`),
-  converge: (s, rules) => [ensureStep(s, `publish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
-  remove: (s, rules) => [removeStep(s, `unpublish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
+  converge: (s, rules) =>
+    [ensureStep(s, `publish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
+  remove: (s, rules) =>
+    [removeStep(s, `unpublish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
 };

@@ -14,7 +14,14 @@ export interface RouteObs {
 }
 
 const argvFor = (s: RouteSpec, verb: string[]): string[] => {
-  const tail = [...verb, s.dst, ...(s.via ? ["via", s.via] : []), ...(s.dev ? ["dev", s.dev] : []), "proto", ROUTE_PROTO];
+  const tail = [
+    ...verb,
+    s.dst,
+    ...(s.via ? ["via", s.via] : []),
+    ...(s.dev ? ["dev", s.dev] : []),
+    "proto",
+    ROUTE_PROTO,
+  ];
   return s.netns ? ["ip", "-n", s.netns, "route", ...tail] : onHost(s, ["ip", "route", ...tail]);
 };
 const where = (s: RouteSpec) => (s.netns ? `in ${s.netns}` : "on the host");
@@ -23,15 +30,19 @@ const ours = (r: Route) => r.protocol === ROUTE_PROTO;
 export const routeOps: Ops<RouteSpec, RouteObs> = {
   label: (s) => `route ${s.dst} ${where(s)}`,
   async observe(s, view) {
-    const routes = s.netns ? (await view.netns(s.netns)).routes ?? [] : await view.hostRoutes();
+    const routes = s.netns ? ((await view.netns(s.netns)).routes ?? []) : await view.hostRoutes();
     const dst = s.dst.endsWith("/32") ? s.dst.slice(0, -3) : s.dst;
     return { route: routes.find((r) => r.dst === dst) ?? null };
   },
   drift(s, o, claimed) {
     if (!s.via && !s.dev) throw new Error(`route ${s.dst}: needs a gateway (via) or a device (dev)`);
     const r = o.route;
-    if (!r) return [`missing: route ${s.dst}${s.via ? ` via ${s.via}` : ""}${s.dev ? ` dev ${s.dev}` : ""} ${where(s)}`];
-    if (!ours(r) && !claimed) throw new ForeignObjectError(`a route to ${s.dst} ${where(s)} exists and is not netlab's; remove it or route another destination`);
+    if (!r)
+      return [`missing: route ${s.dst}${s.via ? ` via ${s.via}` : ""}${s.dev ? ` dev ${s.dev}` : ""} ${where(s)}`];
+    if (!ours(r) && !claimed)
+      throw new ForeignObjectError(
+        `a route to ${s.dst} ${where(s)} exists and is not netlab's; remove it or route another destination`,
+      );
     const out: string[] = [];
     if (s.via && r.gateway !== s.via) out.push(`different: route ${s.dst} via ${r.gateway ?? "none"}, want ${s.via}`);
     if (s.dev && r.dev !== s.dev) out.push(`different: route ${s.dst} dev ${r.dev ?? "none"}, want ${s.dev}`);
@@ -44,5 +55,8 @@ export const routeOps: Ops<RouteSpec, RouteObs> = {
       undo: o.route ? undefined : { what: `delete route ${s.dst} ${where(s)}`, argv: argvFor(s, ["del"]) },
     },
   ],
-  remove: (s, o, claimed) => (o.route && (claimed || ours(o.route)) ? [{ what: `delete route ${s.dst} ${where(s)}`, argv: argvFor(s, ["del"]) }] : []),
+  remove: (s, o, claimed) =>
+    o.route && (claimed || ours(o.route))
+      ? [{ what: `delete route ${s.dst} ${where(s)}`, argv: argvFor(s, ["del"]) }]
+      : [],
 };

@@ -11,7 +11,8 @@ export interface SandboxObs {
   readonly inside: Link[] | null;
 }
 
-const owned = (s: SandboxSpec, o: SandboxObs) => (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
+const owned = (s: SandboxSpec, o: SandboxObs) =>
+  (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
 
 export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
   label: (s) => `sandbox ${s.netns}`,
@@ -22,15 +23,30 @@ export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
   },
   drift(s, o, claimed) {
     if (!o.exists) return [`missing: namespace ${s.netns}`];
-    if (!owned(s, o) && !claimed) throw new ForeignObjectError(`namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`);
+    if (!owned(s, o) && !claimed)
+      throw new ForeignObjectError(
+        `namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`,
+      );
     const lo = (o.inside ?? []).find((l) => l.ifname === "lo");
     return lo?.flags.includes("UP") && owned(s, o) ? [] : [`different: lo of ${s.netns} is down or unmarked`];
   },
   converge(s, o) {
-    const lo: Step = { what: `lo up in ${s.netns}`, argv: ["ip", "-n", s.netns, "-batch", "-"], input: `link set dev lo alias ${ownerMark(s.stack)} up\n` };
+    const lo: Step = {
+      what: `lo up in ${s.netns}`,
+      argv: ["ip", "-n", s.netns, "-batch", "-"],
+      input: `link set dev lo alias ${ownerMark(s.stack)} up\n`,
+    };
     if (o.exists) return [lo];
     const del = deleteNamespaces(`delete namespace ${s.netns}`, [s.netns]);
-    return [{ what: `create namespace ${s.netns}`, argv: onHost(s, ["ip", "-batch", "-"]), input: `netns add ${s.netns}\n`, undo: del }, lo];
+    return [
+      {
+        what: `create namespace ${s.netns}`,
+        argv: onHost(s, ["ip", "-batch", "-"]),
+        input: `netns add ${s.netns}\n`,
+        undo: del,
+      },
+      lo,
+    ];
   },
   remove: (s, o, claimed) =>
     o.exists && (claimed || owned(s, o)) ? [deleteNamespaces(`delete namespace ${s.netns}`, [s.netns])] : [],

@@ -19,6 +19,7 @@ export function armTestHooks(keys: readonly string[]): void {
   onStepDone((step) => {
     done++;
     if (killAfter !== undefined && done >= killAfter) process.kill(process.pid, "SIGKILL");
-    if (failAfter !== undefined && done >= failAfter) throw new StepError(step, `injected failure after step ${done} (NETLAB_FAIL_AFTER_STEP)`);
+    if (failAfter !== undefined && done >= failAfter)
+      throw new StepError(step, `injected failure after step ${done} (NETLAB_FAIL_AFTER_STEP)`);
   });
 }

@@ -29,8 +29,12 @@ export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
     const argv = s.netns ? ["ip", "netns", "exec", s.netns, ...s.command] : onHost(s, s.command);
     const d = daemonOf(s);
     const stop: Step = { what: `stop ${s.name}`, argv: [], stop: d };
-    return [{ what: `start ${s.name} ${where(s)}: ${s.command.join(" ")} (log ${d.logFile})`, argv, daemon: d, undo: stop }];
+    return [
+      { what: `start ${s.name} ${where(s)}: ${s.command.join(" ")} (log ${d.logFile})`, argv, daemon: d, undo: stop },
+    ];
   },
   // stopping also deletes the pid and log files, so it runs even when the process is gone
-  remove: (s, o) => [{ what: o.pid === null ? `clean up ${s.name}` : `stop ${s.name} (pid ${o.pid})`, argv: [], stop: daemonOf(s) }],
+  remove: (s, o) => [
+    { what: o.pid === null ? `clean up ${s.name}` : `stop ${s.name} (pid ${o.pid})`, argv: [], stop: daemonOf(s) },
+  ],
 };

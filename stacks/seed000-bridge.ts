@@ -7,9 +7,18 @@ import { ContainerNetwork, LabStack, type LabStackProps } from "../constructs";
 export class Seed000BridgeStack extends LabStack {
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id, props);
-    const br0 = new ContainerNetwork(this, "Br0", { bridgeName: "br0", subnet: "172.25.0.0/24", gateway: "172.25.0.1" });
+    const br0 = new ContainerNetwork(this, "Br0", {
+      bridgeName: "br0",
+      subnet: "172.25.0.0/24",
+      gateway: "172.25.0.1",
+    });
     for (const i of [1, 2, 3]) {
-      br0.addEndpoint(`Ns${i}`, { netns: `ns${i}`, address: `172.25.0.1${i}`, interfaceName: `veth${i}`, hostInterfaceName: `br0-veth${i}` });
+      br0.addEndpoint(`Ns${i}`, {
+        netns: `ns${i}`,
+        address: `172.25.0.1${i}`,
+        interfaceName: `veth${i}`,
+        hostInterfaceName: `br0-veth${i}`,
+      });
     }
   }
 }

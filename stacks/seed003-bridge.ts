@@ -7,7 +7,16 @@ import { ContainerNetwork, LabStack, type LabStackProps } from "../constructs";
 export class Seed003BridgeStack extends LabStack {
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id, props);
-    const mybridge = new ContainerNetwork(this, "MyBridge", { bridgeName: "mybridge", subnet: "10.68.0.0/24", gateway: "10.68.0.1" });
-    mybridge.addEndpoint("Net1", { netns: "net1", address: "10.68.0.101", interfaceName: "veth1", hostInterfaceName: "veth1_p" });
+    const mybridge = new ContainerNetwork(this, "MyBridge", {
+      bridgeName: "mybridge",
+      subnet: "10.68.0.0/24",
+      gateway: "10.68.0.1",
+    });
+    mybridge.addEndpoint("Net1", {
+      netns: "net1",
+      address: "10.68.0.101",
+      interfaceName: "veth1",
+      hostInterfaceName: "veth1_p",
+    });
   }
 }

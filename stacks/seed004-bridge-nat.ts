@@ -11,7 +11,11 @@ const WEB_SERVER = `require("http").createServer((q, s) => s.end("hello from ns0
 export class Seed004BridgeNatStack extends LabStack {
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id, props);
-    const net = new ContainerNetwork(this, "Br01", { bridgeName: "br01", subnet: "192.168.88.0/24", gateway: "192.168.88.1" });
+    const net = new ContainerNetwork(this, "Br01", {
+      bridgeName: "br01",
+      subnet: "192.168.88.0/24",
+      gateway: "192.168.88.1",
+    });
     const ns01 = net.addEndpoint("Ns01", { netns: "ns01", address: "192.168.88.11" });
     const ns02 = net.addEndpoint("Ns02", { netns: "ns02", address: "192.168.88.12" });
     const web = ns01.publish("Web", { hostPort: 8080, containerPort: 80, protocol: Protocol.TCP });
@@ -19,6 +23,8 @@ export class Seed004BridgeNatStack extends LabStack {
 
     new TerraformOutput(this, "ns01_address", { value: ns01.addressToken });
     new TerraformOutput(this, "ns02_address", { value: ns02.addressToken });
-    new TerraformOutput(this, "published_port", { value: `${web.hostPort}/${web.protocol} -> ns01:${web.containerPort}` });
+    new TerraformOutput(this, "published_port", {
+      value: `${web.hostPort}/${web.protocol} -> ns01:${web.containerPort}`,
+    });
   }
 }

@@ -15,7 +15,10 @@ import { ContainerNetwork, Execution, LabStack, ResourceType } from "../../const
 import { escapeTemplate } from "../../constructs/netops-resource";
 import { STACK_MANIFEST, StackManifest } from "../../model/manifest";
 
-const maskAssetHash = (json: string) => json.replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/").replace(/netlab\/lab-[0-9a-f]+\.json/g, "netlab/lab-<hash>.json");
+const maskAssetHash = (json: string) =>
+  json
+    .replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/")
+    .replace(/netlab\/lab-[0-9a-f]+\.json/g, "netlab/lab-<hash>.json");
 
 function synth(resourceType?: ResourceType, hostNetns?: string, execution?: Execution): string {
   const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack", { resourceType, hostNetns, execution });
@@ -24,16 +27,21 @@ function synth(resourceType?: ResourceType, hostNetns?: string, execution?: Exec
 
 const byKey = (a: { kind: string }, b: { kind: string }) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
-const resources = (json: string, type: string) => JSON.parse(json).resource[type] as Record<string, Record<string, any>>;
-const lineOf = (r: Record<string, any>): string | undefined => (typeof r.triggers_replace === "string" ? r.triggers_replace : r.triggers?.spec);
+const resources = (json: string, type: string) =>
+  JSON.parse(json).resource[type] as Record<string, Record<string, any>>;
+const lineOf = (r: Record<string, any>): string | undefined =>
+  typeof r.triggers_replace === "string" ? r.triggers_replace : r.triggers?.spec;
 /** Lab objects' trigger lines (key, then the spec as JSON), as Terraform renders them. */
 const lines = (json: string, type = "terraform_data") =>
   Object.values(resources(json, type)).flatMap((r) => {
     const l = lineOf(r);
-    return l && !l.startsWith("netlab-") && !l.startsWith("netlab/") ? [l.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")] : [];
+    return l && !l.startsWith("netlab-") && !l.startsWith("netlab/")
+      ? [l.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")]
+      : [];
   });
 const specOfLine = (l: string) => JSON.parse(l.slice(l.indexOf(" {") + 1));
-const idOf = (json: string, prefix: string, type = "terraform_data") => Object.keys(resources(json, type)).find((k) => k.startsWith(prefix))!;
+const idOf = (json: string, prefix: string, type = "terraform_data") =>
+  Object.keys(resources(json, type)).find((k) => k.startsWith(prefix))!;
 const exec = (r: Record<string, any>) => (r.provisioner ?? []).map((p: any) => p["local-exec"]);
 const RUNNER = expect.stringMatching(/^assets\/netops\/[0-9A-F]+\/netops\.cjs$/);
 
@@ -54,22 +62,77 @@ describe("lab-stack synth", () => {
 
   test("seed 004 topology: bridge, two endpoints, one port mapping, a workload, the names", () => {
     const json = synth();
-    const bridgeSpec = { v: 1, stack: "lab-stack", kind: "network", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
+    const bridgeSpec = {
+      v: 1,
+      stack: "lab-stack",
+      kind: "network",
+      bridge: "br01",
+      subnet: "192.168.88.0",
+      prefix: 24,
+      gateway: "192.168.88.1",
+      mtu: 1500,
+      masquerade: true,
+    };
     // terraform_data has no generated class: the matcher only needs its type name
-    expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, { triggers_replace: `network-br01 ${JSON.stringify(bridgeSpec)}` });
-    expect(synth(ResourceType.NULL_RESOURCE)).toHaveResourceWithProperties(NullResource, { triggers: { spec: `network-br01 ${JSON.stringify(bridgeSpec)}` } });
-    expect(lines(json).map((l) => l.split(" ")[0]).sort()).toEqual(["endpoint-ns01:eth0", "endpoint-ns02:eth0", "names", "network-br01", "portmap-tcp-any-8080", "workload-ns01-web"]);
+    expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, {
+      triggers_replace: `network-br01 ${JSON.stringify(bridgeSpec)}`,
+    });
+    expect(synth(ResourceType.NULL_RESOURCE)).toHaveResourceWithProperties(NullResource, {
+      triggers: { spec: `network-br01 ${JSON.stringify(bridgeSpec)}` },
+    });
+    expect(
+      lines(json)
+        .map((l) => l.split(" ")[0])
+        .sort(),
+    ).toEqual([
+      "endpoint-ns01:eth0",
+      "endpoint-ns02:eth0",
+      "names",
+      "network-br01",
+      "portmap-tcp-any-8080",
+      "workload-ns01-web",
+    ]);
     // each line's spec is the one the lab file holds
     const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack");
     expect(lines(json).map(specOfLine).sort(byKey)).toEqual([...stack.objectSpecs].sort(byKey));
     expect(stack.objectSpecs).toEqual([
       // every endpoint listed once; each namespace's hosts file is derived from it
-      expect.objectContaining({ kind: "names", endpoints: [["192.168.88.11", "ns01", "br01"], ["192.168.88.12", "ns02", "br01"]], files: [{ netns: "ns01", bridges: ["br01"] }, { netns: "ns02", bridges: ["br01"] }] }),
+      expect.objectContaining({
+        kind: "names",
+        endpoints: [
+          ["192.168.88.11", "ns01", "br01"],
+          ["192.168.88.12", "ns02", "br01"],
+        ],
+        files: [
+          { netns: "ns01", bridges: ["br01"] },
+          { netns: "ns02", bridges: ["br01"] },
+        ],
+      }),
       bridgeSpec,
-      expect.objectContaining({ kind: "endpoint", netns: "ns01", address: "192.168.88.11", gateway: "192.168.88.1", hostIf: "veth-ns01", ifname: "eth0", bridge: "br01" }),
+      expect.objectContaining({
+        kind: "endpoint",
+        netns: "ns01",
+        address: "192.168.88.11",
+        gateway: "192.168.88.1",
+        hostIf: "veth-ns01",
+        ifname: "eth0",
+        bridge: "br01",
+      }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
-      expect.objectContaining({ kind: "portmap", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" }),
-      expect.objectContaining({ kind: "workload", name: "ns01-web", netns: "ns01", command: ["node", "-e", expect.stringContaining("hello from ns01")] }),
+      expect.objectContaining({
+        kind: "portmap",
+        protocol: "tcp",
+        hostPort: 8080,
+        address: "192.168.88.11",
+        port: 80,
+        bridge: "br01",
+      }),
+      expect.objectContaining({
+        kind: "workload",
+        name: "ns01-web",
+        netns: "ns01",
+        command: ["node", "-e", expect.stringContaining("hello from ns01")],
+      }),
     ]);
     const out = JSON.parse(json).output;
     expect(out.ns01_address.value).toBe("192.168.88.11");
@@ -81,10 +144,14 @@ describe("lab-stack synth", () => {
     const r = resources(json, "terraform_data");
     const owner = idOf(json, "netlab-owner");
     const sweep = idOf(json, "netlab-sweep");
-    expect(exec(r[sweep])).toEqual([{ when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "sweep"] }]);
+    expect(exec(r[sweep])).toEqual([
+      { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "sweep"] },
+    ]);
     expect(r[sweep].triggers_replace).toMatch(/^netlab\/lab-[0-9a-f]{16}\.json$/);
     expect(r[sweep].depends_on).toEqual([`terraform_data.${owner}`]);
-    expect(exec(r[owner])).toEqual([{ when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"] }]);
+    expect(exec(r[owner])).toEqual([
+      { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"] },
+    ]);
     expect(r[owner].triggers_replace).toBe('netlab-stack {"v":1,"stack":"lab-stack","kind":"stack"}');
     expect(r[owner].depends_on).toBeUndefined();
     const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep);
@@ -105,7 +172,9 @@ describe("lab-stack synth", () => {
     const r = resources(json, "terraform_data");
     const apply = idOf(json, "netlab-apply");
     expect(idOf(json, "netlab-sweep")).toBeUndefined();
-    expect(exec(r[apply])).toEqual([{ when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "converge"] }]);
+    expect(exec(r[apply])).toEqual([
+      { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "converge"] },
+    ]);
     for (const [k, v] of Object.entries(r)) {
       if (k.startsWith("netlab-")) continue;
       expect(v.provisioner).toBeUndefined();
@@ -126,7 +195,9 @@ describe("lab-stack synth", () => {
       expect(parents("Br01_Ns01_Web_Rules").sort()).toEqual([id("Br01_Bridge"), id("Br01_Ns01_Namespace")].sort());
       // a workload is rebuilt with its namespace, and started after the names files
       expect(parents("Br01_Ns01_WebServer")).toEqual([id("Br01_Ns01_Namespace")]);
-      expect(r[idOf(json, "Br01_Ns01_WebServer", type)].depends_on.slice(1).sort()).toEqual([id("Br01_Ns01_Namespace"), id("netlab-names")].sort());
+      expect(r[idOf(json, "Br01_Ns01_WebServer", type)].depends_on.slice(1).sort()).toEqual(
+        [id("Br01_Ns01_Namespace"), id("netlab-names")].sort(),
+      );
     }
   });
 
@@ -135,7 +206,9 @@ describe("lab-stack synth", () => {
     const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
     net.addEndpoint("a", { netns: "a" }).run("w", { command: ["sh", "-c", 'echo "${HOME}" %{x} $${y}'] });
     const json = Testing.synth(stack);
-    const raw = Object.values(resources(json, "terraform_data")).map(lineOf).find((l) => l?.startsWith("workload-"))!;
+    const raw = Object.values(resources(json, "terraform_data"))
+      .map(lineOf)
+      .find((l) => l?.startsWith("workload-"))!;
     expect(raw).toContain('echo \\"$${HOME}\\" %%{x} $$${y}');
     expect(escapeTemplate("${a} %{b}")).toBe("$${a} %%{b}");
     expect(Testing.fullSynth(stack)).toBeValidTerraform();
@@ -146,14 +219,19 @@ describe("lab-stack synth", () => {
     const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
     net.addEndpoint("a", { netns: "a" }).publish("web", { hostPort: 80, containerPort: 80 });
     expect(stack.objectSpecs.map((s) => s.kind)).toEqual(["names", "network", "endpoint", "portmap"]);
-    const lab1 = resources(Testing.synth(stack), "terraform_data")[idOf(Testing.synth(stack), "netlab-sweep")].triggers_replace;
+    const lab1 = resources(Testing.synth(stack), "terraform_data")[idOf(Testing.synth(stack), "netlab-sweep")]
+      .triggers_replace;
     const stack2 = new LabStack(Testing.app(), "lab");
     new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
     const json2 = Testing.synth(stack2);
     expect(resources(json2, "terraform_data")[idOf(json2, "netlab-sweep")].triggers_replace).not.toBe(lab1); // a construct removed: a new sweep
     // an empty stack keeps its owner and sweep: deleting every construct removes everything
     const empty = Testing.synth(new LabStack(Testing.app(), "lab"));
-    expect(Object.keys(resources(empty, "terraform_data")).map((k) => k.split("_")[0]).sort()).toEqual(["netlab-owner", "netlab-sweep"]);
+    expect(
+      Object.keys(resources(empty, "terraform_data"))
+        .map((k) => k.split("_")[0])
+        .sort(),
+    ).toEqual(["netlab-owner", "netlab-sweep"]);
   });
 
   test("a full synth writes the lab file next to cdk.tf.json", () => {
@@ -162,7 +240,9 @@ describe("lab-stack synth", () => {
     app.synth();
     const dir = join(app.outdir, "stacks", "lab-stack");
     const tf = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
-    const lab = Object.values(tf.resource.terraform_data as Record<string, any>).find((r) => /^netlab\/lab-/.test(r.triggers_replace)).triggers_replace;
+    const lab = Object.values(tf.resource.terraform_data as Record<string, any>).find((r) =>
+      /^netlab\/lab-/.test(r.triggers_replace),
+    ).triggers_replace;
     const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
     expect(file).toEqual({ v: 1, stack: "lab-stack", kind: "lab", specs: stack.objectSpecs });
     expect(file.specs).toHaveLength(6);
@@ -176,13 +256,20 @@ describe("lab-stack synth", () => {
   test("the sandbox host namespace goes into every spec", () => {
     const json = synth(undefined, "labhost");
     expect(lines(json).every((l) => specOfLine(l).host === "labhost")).toBe(true);
-    expect(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { hostNetns: "labhost" }).objectSpecs.every((s) => s.host === "labhost")).toBe(true);
+    expect(
+      new Seed004BridgeNatStack(Testing.app(), "lab-stack", { hostNetns: "labhost" }).objectSpecs.every(
+        (s) => s.host === "labhost",
+      ),
+    ).toBe(true);
   });
 
-  test.each([Execution.PER_OBJECT, Execution.BATCHED])("the synthesized stack is valid Terraform (terraform init + validate, no provider): %s", (execution) => {
-    const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack", { execution });
-    expect(Testing.fullSynth(stack)).toBeValidTerraform();
-  });
+  test.each([Execution.PER_OBJECT, Execution.BATCHED])(
+    "the synthesized stack is valid Terraform (terraform init + validate, no provider): %s",
+    (execution) => {
+      const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack", { execution });
+      expect(Testing.fullSynth(stack)).toBeValidTerraform();
+    },
+  );
 });
 
 describe("example stacks (one per seed scenario)", () => {

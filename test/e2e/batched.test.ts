@@ -25,11 +25,13 @@ ns01.publish("Web", { hostPort: 8080, containerPort: 80, protocol: Protocol.TCP 
 ns01.run("Server", { name: "bt-web", command: ["node", "-e", 'require("http").createServer((q, s) => s.end("batched " + q.socket.remoteAddress)).listen(80, "0.0.0.0")'] });
 app.synth();
 `;
-const deploy = (env: Record<string, string> = {}) => project.cdktf(["deploy", "lab-stack", "--auto-approve"], host, env);
+const deploy = (env: Record<string, string> = {}) =>
+  project.cdktf(["deploy", "lab-stack", "--auto-approve"], host, env);
 // eslint-disable-next-line no-control-regex -- cdktf colours Terraform's output: ANSI escapes out
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const destroy = () => must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
-const verifyClean = () => expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+const verifyClean = () =>
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
 
 test("lab-stack deploys in one converge, carries traffic, and a construct deleted from the code is removed", () => {
   const pristine = hostState(host);
@@ -42,7 +44,9 @@ test("lab-stack deploys in one converge, carries traffic, and a construct delete
   verifyClean();
 
   project.useMain(labStack(false));
-  expect(plain(must(deploy(), "deploy without ns02"))).toMatch(/endpoint ns02: no longer declared by stack lab-stack: removing/);
+  expect(plain(must(deploy(), "deploy without ns02"))).toMatch(
+    /endpoint ns02: no longer declared by stack lab-stack: removing/,
+  );
   expect(existsSync("/run/netns/ns02")).toBe(false);
   expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`batched ${EXT_ADDR}`);
   verifyClean();
@@ -51,23 +55,27 @@ test("lab-stack deploys in one converge, carries traffic, and a construct delete
   expect(existsSync(`/run/netlab/${host}`)).toBe(false);
 });
 
-test.each([1, 3])("a converge killed after command %i: the next deploy finishes the lab; destroy leaves nothing", (k) => {
-  project.cdktf(["destroy", "lab-stack", "--auto-approve"], host); // whatever an earlier test left
-  const pristine = hostState(host);
-  project.useMain(labStack(true));
-  expect(deploy({ NETLAB_KILL_AFTER_STEP: String(k) }).code).not.toBe(0);
-  must(deploy(), "deploy after the kill");
-  verifyClean();
-  expect(ping("ns02", "192.168.88.11")).toBe(true);
-  destroy();
-  expect(hostState(host)).toEqual(pristine);
-});
+test.each([1, 3])(
+  "a converge killed after command %i: the next deploy finishes the lab; destroy leaves nothing",
+  (k) => {
+    project.cdktf(["destroy", "lab-stack", "--auto-approve"], host); // whatever an earlier test left
+    const pristine = hostState(host);
+    project.useMain(labStack(true));
+    expect(deploy({ NETLAB_KILL_AFTER_STEP: String(k) }).code).not.toBe(0);
+    must(deploy(), "deploy after the kill");
+    verifyClean();
+    expect(ping("ns02", "192.168.88.11")).toBe(true);
+    destroy();
+    expect(hostState(host)).toEqual(pristine);
+  },
+);
 
 test("two batched stacks deployed and destroyed at once", () => {
   const pristine = hostState(host);
   project.useMain(twoStacksMain("bt", 50, 9200, "batched"));
   must(project.cdktf(["deploy", "stack-a", "stack-b", "--auto-approve"], host), "cdktf deploy stack-a stack-b");
-  for (const s of ["stack-a", "stack-b"]) expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
+  for (const s of ["stack-a", "stack-b"])
+    expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
   expect(ping("bt-s1", "10.250.51.1")).toBe(true);
   expect(ping("bt-s2", "10.250.52.1")).toBe(true);
   must(project.cdktf(["destroy", "stack-a", "stack-b", "--auto-approve"], host), "cdktf destroy stack-a stack-b");

@@ -33,18 +33,33 @@ app.synth();
   const pristine = hostState(host);
   for (let cycle = 1; cycle <= 5; cycle++) {
     const up = project.cdktf(["deploy", "stack-a", "stack-b", "--auto-approve"], host);
-    expect({ cycle, code: up.code, out: up.code ? (up.stdout + up.stderr).slice(-3000) : "" }).toEqual({ cycle, code: 0, out: "" });
-    for (const s of ["stack-a", "stack-b"]) expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/42 objects match the kernel/);
+    expect({ cycle, code: up.code, out: up.code ? (up.stdout + up.stderr).slice(-3000) : "" }).toEqual({
+      cycle,
+      code: 0,
+      out: "",
+    });
+    for (const s of ["stack-a", "stack-b"])
+      expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/42 objects match the kernel/);
     // each network's IN hook above every OUT hook in FORWARD, whatever order the runners ran in
-    const forward = ok(inNs(host, ["iptables", "-w", "-S", "FORWARD"])).split("\n").filter((l) => l.includes("NETLAB-"));
+    const forward = ok(inNs(host, ["iptables", "-w", "-S", "FORWARD"]))
+      .split("\n")
+      .filter((l) => l.includes("NETLAB-"));
     const lastIn = Math.max(...forward.map((l, i) => (l.includes("NETLAB-IN-") ? i : -1)));
     const firstOut = forward.findIndex((l) => l.includes("NETLAB-OUT-"));
-    expect({ cycle, hooks: forward.length, inAboveOut: lastIn < firstOut }).toEqual({ cycle, hooks: 4, inAboveOut: true });
+    expect({ cycle, hooks: forward.length, inAboveOut: lastIn < firstOut }).toEqual({
+      cycle,
+      hooks: 4,
+      inAboveOut: true,
+    });
     expect(ping(ns(1, 1), `10.250.61.${N + 1}`)).toBe(true);
     expect(ping(ns(2, 1), "10.250.61.2")).toBe(false); // the two stacks' networks stay apart
     expect(ok(inNs(host, ["iptables-save", "-t", "nat"])).match(/-j DNAT/g)).toHaveLength(2 * N);
     const down = project.cdktf(["destroy", "stack-a", "stack-b", "--auto-approve"], host);
-    expect({ cycle, code: down.code, out: down.code ? (down.stdout + down.stderr).slice(-3000) : "" }).toEqual({ cycle, code: 0, out: "" });
+    expect({ cycle, code: down.code, out: down.code ? (down.stdout + down.stderr).slice(-3000) : "" }).toEqual({
+      cycle,
+      code: 0,
+      out: "",
+    });
     expect(hostState(host)).toEqual(pristine);
     expect(existsSync(`/run/netlab/${host}`)).toBe(false);
   }

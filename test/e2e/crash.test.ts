@@ -18,22 +18,43 @@ const LAB_NS = ["lk-a1", "lk-a2"];
 const { host, ext, project, servers } = e2eSandbox(LAB_NS);
 
 const endpoints = (withPort: boolean) => [
-  { id: "A1", props: { netns: "lk-a1", address: "10.250.9.11" }, ports: withPort ? [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }] : [] },
+  {
+    id: "A1",
+    props: { netns: "lk-a1", address: "10.250.9.11" },
+    ports: withPort ? [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }] : [],
+  },
   { id: "A2", props: { netns: "lk-a2", address: "10.250.9.12" } },
 ];
-const network = (eps: ReturnType<typeof endpoints>): LabShape => [{ id: "Net", props: { subnet: "10.250.9.0/24", bridgeName: "lkbr" }, endpoints: eps }];
+const network = (eps: ReturnType<typeof endpoints>): LabShape => [
+  { id: "Net", props: { subnet: "10.250.9.0/24", bridgeName: "lkbr" }, endpoints: eps },
+];
 
 // a stage adds one kind of resource to what the one before it built; steps = the commands
 // the killed object's create runs (network: bridge, config, route_localnet, firewall;
 // endpoint: one host batch, one batch inside; port mapping: one firewall restore)
 const STAGES = [
   { kind: "network", key: "network-lkbr", out: "cdktf.out.net", lab: network([]), steps: 4, before: null },
-  { kind: "endpoint", key: "endpoint-lk-a1:eth0", out: "cdktf.out.ep", lab: network(endpoints(false)), steps: 2, before: "cdktf.out.net" },
-  { kind: "port mapping", key: "portmap-tcp-any-8080", out: "cdktf.out.pm", lab: network(endpoints(true)), steps: 1, before: "cdktf.out.ep" },
+  {
+    kind: "endpoint",
+    key: "endpoint-lk-a1:eth0",
+    out: "cdktf.out.ep",
+    lab: network(endpoints(false)),
+    steps: 2,
+    before: "cdktf.out.net",
+  },
+  {
+    kind: "port mapping",
+    key: "portmap-tcp-any-8080",
+    out: "cdktf.out.pm",
+    lab: network(endpoints(true)),
+    steps: 1,
+    before: "cdktf.out.ep",
+  },
 ] as const;
 const TRIALS = STAGES.flatMap((st) => Array.from({ length: st.steps }, (_, i) => ({ ...st, k: i + 1 })));
 
-const tf = (out: string, args: string[], env: Record<string, string> = {}) => project.terraform([...args, "-input=false", "-no-color"], host, env, out);
+const tf = (out: string, args: string[], env: Record<string, string> = {}) =>
+  project.terraform([...args, "-input=false", "-no-color"], host, env, out);
 const apply = (out: string, env: Record<string, string> = {}) => tf(out, ["apply", "-auto-approve"], env);
 let pristine: ReturnType<typeof hostState>;
 
@@ -55,19 +76,24 @@ function killAt(st: (typeof TRIALS)[number]) {
   expect(must(project.terraform(["show", "-no-color"], host, {}, st.out), "terraform show")).toMatch(/\(tainted\)/);
 }
 
-test.each(TRIALS)("killed after step $k of the $kind apply: the next apply converges, then destroy leaves nothing", async (st) => {
-  killAt(st);
-  must(apply(st.out), "apply after the kill");
-  expect(must(project.netlab(["verify", "lab-stack", "--out", st.out], host), "netlab verify")).toMatch(/objects match the kernel/);
-  if (st.kind !== "network") expect(ping("lk-a1", "10.250.9.12")).toBe(true);
-  if (st.kind === "port mapping") {
-    servers.push(await serve("lk-a1", "tcp", 80, "a1"));
-    expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`a1 peer=${EXT_ADDR}`);
-  }
-  must(tf(st.out, ["destroy", "-auto-approve"]), "destroy");
-  expect(hostState(host)).toEqual(pristine);
-  expect(existsSync(`/run/netlab/${host}`)).toBe(false);
-});
+test.each(TRIALS)(
+  "killed after step $k of the $kind apply: the next apply converges, then destroy leaves nothing",
+  async (st) => {
+    killAt(st);
+    must(apply(st.out), "apply after the kill");
+    expect(must(project.netlab(["verify", "lab-stack", "--out", st.out], host), "netlab verify")).toMatch(
+      /objects match the kernel/,
+    );
+    if (st.kind !== "network") expect(ping("lk-a1", "10.250.9.12")).toBe(true);
+    if (st.kind === "port mapping") {
+      servers.push(await serve("lk-a1", "tcp", 80, "a1"));
+      expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`a1 peer=${EXT_ADDR}`);
+    }
+    must(tf(st.out, ["destroy", "-auto-approve"]), "destroy");
+    expect(hostState(host)).toEqual(pristine);
+    expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+  },
+);
 
 test.each(TRIALS)("killed after step $k of the $kind apply, then destroyed at once: nothing is left", (st) => {
   killAt(st);

@@ -16,7 +16,8 @@ beforeAll(() => {
   pristine = hostState(host);
 });
 
-const deploy = (stack: string) => must(project.cdktf(["deploy", stack, "--auto-approve"], host), `cdktf deploy ${stack}`);
+const deploy = (stack: string) =>
+  must(project.cdktf(["deploy", stack, "--auto-approve"], host), `cdktf deploy ${stack}`);
 const destroy = (stack: string) => {
   must(project.cdktf(["destroy", stack, "--auto-approve"], host), `cdktf destroy ${stack}`);
   expect(hostState(host)).toEqual(pristine);
@@ -52,7 +53,9 @@ test("seed001-modes: bridge, host, none and container modes", async () => {
   deploy("seed001-modes");
   expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe("bridge mode: test01\n");
   expect(http(ext, `http://${HOST_ADDR}:8081/`)).toBe("host mode\n");
-  expect((JSON.parse(ok(["ip", "-n", "test02", "-j", "link", "show"])) as { ifname: string }[]).map((l) => l.ifname)).toEqual(["lo"]);
+  expect(
+    (JSON.parse(ok(["ip", "-n", "test02", "-j", "link", "show"])) as { ifname: string }[]).map((l) => l.ifname),
+  ).toEqual(["lo"]);
   const log = `/run/netlab/${host}/seed001-modes/workload-container-sidecar.log`;
   expect(await wait(() => existsSync(log) && readFileSync(log, "utf8").includes("bridge mode: test01"))).toBe(true);
   destroy("seed001-modes");

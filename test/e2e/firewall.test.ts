@@ -36,7 +36,11 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: same behaviour, nothing left",
   const before = hostState(host);
   project.useMain(main(firewall));
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
-  servers.push(await serve("fw-a1", "tcp", 80, "a1"), await serve("fw-b1", "tcp", 80, "b1"), await serve(ext, "tcp", 9000, "ext"));
+  servers.push(
+    await serve("fw-a1", "tcp", 80, "a1"),
+    await serve("fw-b1", "tcp", 80, "b1"),
+    await serve(ext, "tcp", 9000, "ext"),
+  );
 
   expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`a1 peer=${EXT_ADDR}`); // published
   expect(request("fw-a2", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`); // MASQUERADE

@@ -54,19 +54,32 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
   expect(ping("ns1", "192.168.21.11")).toBe(true);
   expect(ping("ns2", "192.168.20.11")).toBe(true);
   // no bridge between them: nobody else on that link
-  expect(ok(["ip", "-n", "ns1", "-o", "link", "show"]).split("\n").filter(Boolean).map((l) => l.split(": ")[1].split("@")[0])).toEqual(["lo", "veth0-1"]);
+  expect(
+    ok(["ip", "-n", "ns1", "-o", "link", "show"])
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(": ")[1].split("@")[0]),
+  ).toEqual(["lo", "veth0-1"]);
 
   // none mode: lo and nothing else
   const none = JSON.parse(ok(["ip", "-n", "lk-none", "-j", "addr", "show"])) as { ifname: string; flags: string[] }[];
   expect(none.map((l) => l.ifname)).toEqual(["lo"]);
   expect(none[0].flags).toContain("UP");
   // its resolv.conf, as set (ip netns exec mounts /etc/netns/lk-none/resolv.conf over /etc/resolv.conf)
-  expect(ok(["ip", "netns", "exec", "lk-none", "cat", "/etc/resolv.conf"])).toMatch(/^# netlab:lab-stack.*\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\n$/);
+  expect(ok(["ip", "netns", "exec", "lk-none", "cat", "/etc/resolv.conf"])).toMatch(
+    /^# netlab:lab-stack.*\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\n$/,
+  );
   // a multi-homed sandbox resolves the endpoints of both its networks
   expect(ok(["ip", "netns", "exec", "lk-mh", "getent", "hosts", "lk-pa"]).trim()).toBe("10.250.30.12    lk-pa");
 
   // multi-homed: eth-lka on A, eth-lkb on B (named after the networks); A reached directly, everything else through B
-  expect(ok(["ip", "-n", "lk-mh", "-o", "link", "show"]).split("\n").filter(Boolean).map((l) => l.split(": ")[1].split("@")[0]).sort()).toEqual(["eth-lka", "eth-lkb", "lo"]);
+  expect(
+    ok(["ip", "-n", "lk-mh", "-o", "link", "show"])
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(": ")[1].split("@")[0])
+      .sort(),
+  ).toEqual(["eth-lka", "eth-lkb", "lo"]);
   expect(ping("lk-mh", "10.250.30.12")).toBe(true);
   const routes = JSON.parse(ok(["ip", "-n", "lk-mh", "-j", "route", "show", "default"])) as { gateway: string }[];
   expect(routes.map((r) => r.gateway)).toEqual(["10.250.31.1"]);
@@ -76,7 +89,10 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
   // host route: 10.77.0.5 answers from behind lk-pa only because the host routes there
   ok(["ip", "-n", "lk-pa", "addr", "add", "10.77.0.5/32", "dev", "lo"]);
   expect(ping(host, "10.77.0.5")).toBe(true);
-  expect(JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show", "10.77.0.0/24"])))[0]).toMatchObject({ gateway: "10.250.30.12", protocol: "77" });
+  expect(JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show", "10.77.0.0/24"])))[0]).toMatchObject({
+    gateway: "10.250.30.12",
+    protocol: "77",
+  });
   expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
 
   // the route on ns2 removed from the code: gone from the kernel, and ns1 -> ns2 stops
@@ -109,7 +125,12 @@ test("an endpoint leaving a multi-homed sandbox leaves the other's interface as 
   const before = hostState(host);
   project.useMain(multiHomed(true));
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (F and B)");
-  const links = () => JSON.parse(ok(["ip", "-n", "lk-mh", "-j", "addr", "show"])) as { ifname: string; ifindex: number; addr_info: { local: string }[] }[];
+  const links = () =>
+    JSON.parse(ok(["ip", "-n", "lk-mh", "-j", "addr", "show"])) as {
+      ifname: string;
+      ifindex: number;
+      addr_info: { local: string }[];
+    }[];
   const onB = () => links().find((l) => l.addr_info.some((a) => a.local === "10.250.41.11"));
   const b0 = onB()!;
   expect(links().filter((l) => l.ifname !== "lo")).toHaveLength(2);

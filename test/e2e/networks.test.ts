@@ -20,18 +20,39 @@ const ep = (ns: string, address: string, ports = false) => ({
   ports: ports ? [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }] : [],
 });
 const lab: LabShape = [
-  { id: "A", props: { subnet: "10.250.20.0/24", bridgeName: "nwa" }, endpoints: [ep("nw-a1", "10.250.20.11", true), ep("nw-a2", "10.250.20.12")] },
+  {
+    id: "A",
+    props: { subnet: "10.250.20.0/24", bridgeName: "nwa" },
+    endpoints: [ep("nw-a1", "10.250.20.11", true), ep("nw-a2", "10.250.20.12")],
+  },
   { id: "B", props: { subnet: "10.250.21.0/24", bridgeName: "nwb" }, endpoints: [ep("nw-b1", "10.250.21.11")] },
-  { id: "C", props: { subnet: "10.250.22.0/24", bridgeName: "nwc" }, endpoints: [ep("nw-c1", "10.250.22.11")], connect: ["A"] },
-  { id: "I", props: { subnet: "10.250.23.0/24", bridgeName: "nwi", internal: true }, endpoints: [ep("nw-i1", "10.250.23.11")] },
-  { id: "Q", props: { subnet: "10.250.24.0/24", bridgeName: "nwq", icc: false }, endpoints: [ep("nw-q1", "10.250.24.11"), ep("nw-q2", "10.250.24.12")] },
+  {
+    id: "C",
+    props: { subnet: "10.250.22.0/24", bridgeName: "nwc" },
+    endpoints: [ep("nw-c1", "10.250.22.11")],
+    connect: ["A"],
+  },
+  {
+    id: "I",
+    props: { subnet: "10.250.23.0/24", bridgeName: "nwi", internal: true },
+    endpoints: [ep("nw-i1", "10.250.23.11")],
+  },
+  {
+    id: "Q",
+    props: { subnet: "10.250.24.0/24", bridgeName: "nwq", icc: false },
+    endpoints: [ep("nw-q1", "10.250.24.11"), ep("nw-q2", "10.250.24.12")],
+  },
 ];
 
 test("isolation between networks, connected networks, ICC off, internal network", async () => {
   const before = hostState(host);
   project.useLab(lab);
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
-  servers.push(await serve("nw-a1", "tcp", 80, "a1"), await serve("nw-b1", "tcp", 80, "b1"), await serve(ext, "tcp", 9000, "ext"));
+  servers.push(
+    await serve("nw-a1", "tcp", 80, "a1"),
+    await serve("nw-b1", "tcp", 80, "b1"),
+    await serve(ext, "tcp", 9000, "ext"),
+  );
 
   // one network: its endpoints talk
   expect(ping("nw-a1", "10.250.20.12")).toBe(true);

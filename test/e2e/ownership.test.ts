@@ -24,7 +24,11 @@ const lab: LabShape = [
     id: "Net",
     props: { subnet: "10.250.5.0/24", bridgeName: "lobr" },
     endpoints: [
-      { id: "A1", props: { netns: "lo-a1", address: "10.250.5.11" }, ports: [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }] },
+      {
+        id: "A1",
+        props: { netns: "lo-a1", address: "10.250.5.11" },
+        ports: [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }],
+      },
       { id: "A2", props: { netns: "lo-a2", address: "10.250.5.12" } },
     ],
   },
@@ -49,7 +53,16 @@ function addForeign(): number {
   h(["ip", "addr", "add", "172.17.0.1/16", "dev", "docker0"]);
   h(["ip", "link", "set", "docker0", "up"]);
   addNs(FOREIGN_NS);
-  ok(["ip", "netns", "exec", FOREIGN_NS, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
+  ok([
+    "ip",
+    "netns",
+    "exec",
+    FOREIGN_NS,
+    "sysctl",
+    "-qw",
+    "net.ipv6.conf.all.disable_ipv6=1",
+    "net.ipv6.conf.default.disable_ipv6=1",
+  ]);
   h(["ip", "link", "add", "vforeign", "type", "veth", "peer", "name", "eth0", "netns", FOREIGN_NS]);
   h(["ip", "link", "set", "vforeign", "master", "docker0", "up"]);
   ok(["ip", "-n", FOREIGN_NS, "addr", "add", "172.17.0.2/16", "dev", "eth0"]);
@@ -117,19 +130,33 @@ test("five deploy/destroy cycles of a 50-endpoint stack at default parallelism: 
     {
       id: "Big",
       props: { subnet: "10.250.64.0/24", bridgeName: "lobig" },
-      endpoints: BIG_NS.map((netns, i) => ({ id: `E${i + 1}`, props: { netns }, ports: [{ id: "P", props: { hostPort: 20000 + i, containerPort: 80 } }] })),
+      endpoints: BIG_NS.map((netns, i) => ({
+        id: `E${i + 1}`,
+        props: { netns },
+        ports: [{ id: "P", props: { hostPort: 20000 + i, containerPort: 80 } }],
+      })),
     },
   ];
   project.useLab(big);
   for (let cycle = 1; cycle <= 5; cycle++) {
     const up = project.cdktf(["deploy", "lab-stack", "--auto-approve"], host);
     const said = up.stdout + up.stderr;
-    expect({ cycle, code: up.code, lock: /lock|resource busy|File exists/i.test(said) ? said.slice(-3000) : null }).toEqual({ cycle, code: 0, lock: null });
+    expect({
+      cycle,
+      code: up.code,
+      lock: /lock|resource busy|File exists/i.test(said) ? said.slice(-3000) : null,
+    }).toEqual({ cycle, code: 0, lock: null });
     expect(said).toMatch(/Apply complete! Resources: 104 added/);
-    expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/102 objects match the kernel/);
+    expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(
+      /102 objects match the kernel/,
+    );
     expect(ping(BIG_NS[0], "10.250.64.51")).toBe(true); // first to last
     const down = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host);
-    expect({ cycle, code: down.code, out: down.code ? (down.stdout + down.stderr).slice(-3000) : "" }).toEqual({ cycle, code: 0, out: "" });
+    expect({ cycle, code: down.code, out: down.code ? (down.stdout + down.stderr).slice(-3000) : "" }).toEqual({
+      cycle,
+      code: 0,
+      out: "",
+    });
     expect(hostState(host)).toEqual(pristine);
     expect(existsSync(`/run/netlab/${host}`)).toBe(false);
   }

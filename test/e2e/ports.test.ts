@@ -40,7 +40,15 @@ test("udp, a port range, a host-IP binding, hairpin, 127.0.0.1 from the host onl
   const before = hostState(host);
   project.useLab(lab);
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
-  for (const [proto, port, tag] of [["udp", 53, "dns"], ["tcp", 7000, "r0"], ["tcp", 7001, "r1"], ["tcp", 7002, "r2"], ["tcp", 443, "tls"], ["tcp", 81, "local"], ["tcp", 80, "web"]] as const) {
+  for (const [proto, port, tag] of [
+    ["udp", 53, "dns"],
+    ["tcp", 7000, "r0"],
+    ["tcp", 7001, "r1"],
+    ["tcp", 7002, "r2"],
+    ["tcp", 443, "tls"],
+    ["tcp", 81, "local"],
+    ["tcp", 80, "web"],
+  ] as const) {
     servers.push(await serve("pt-a", proto, port, tag));
   }
   // udp

@@ -15,16 +15,33 @@ const { host, ext, project, servers } = e2eSandbox(LAB_NS);
 
 const web: PortShape = { id: "Web", props: { hostPort: 8080, containerPort: 80 } };
 const dns = { id: "Dns", props: { hostPort: 5353, containerPort: 53, protocol: "udp" } } as PortShape;
-const a1 = (ports: PortShape[] = [web], props = {}): EndpointShape => ({ id: "A1", props: { netns: "lc-a1", hostInterfaceName: "lcv-a1", address: "10.250.1.11", ...props }, ports });
-const a2: EndpointShape = { id: "A2", props: { netns: "lc-a2", hostInterfaceName: "lcv-a2", address: "10.250.1.12" }, ports: [dns] };
-const net1 = (endpoints: EndpointShape[], props = {}): NetworkShape => ({ id: "Net1", props: { subnet: "10.250.1.0/24", bridgeName: "lcbr1", ...props }, endpoints });
-const net2: NetworkShape = { id: "Net2", props: { subnet: "10.250.2.0/24", bridgeName: "lcbr2" }, endpoints: [{ id: "B1", props: { netns: "lc-b1", hostInterfaceName: "lcv-b1" } }] };
+const a1 = (ports: PortShape[] = [web], props = {}): EndpointShape => ({
+  id: "A1",
+  props: { netns: "lc-a1", hostInterfaceName: "lcv-a1", address: "10.250.1.11", ...props },
+  ports,
+});
+const a2: EndpointShape = {
+  id: "A2",
+  props: { netns: "lc-a2", hostInterfaceName: "lcv-a2", address: "10.250.1.12" },
+  ports: [dns],
+};
+const net1 = (endpoints: EndpointShape[], props = {}): NetworkShape => ({
+  id: "Net1",
+  props: { subnet: "10.250.1.0/24", bridgeName: "lcbr1", ...props },
+  endpoints,
+});
+const net2: NetworkShape = {
+  id: "Net2",
+  props: { subnet: "10.250.2.0/24", bridgeName: "lcbr2" },
+  endpoints: [{ id: "B1", props: { netns: "lc-b1", hostInterfaceName: "lcv-b1" } }],
+};
 
 const deploy = (lab: LabShape, what: string) => {
   project.useLab(lab);
   return must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), what);
 };
-const verifyClean = () => expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+const verifyClean = () =>
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
 const hostLinkExists = (name: string) => cmd(inNs(host, ["ip", "link", "show", "dev", name])).code === 0;
 const nat = () => ok(inNs(host, ["iptables-save", "-t", "nat"]));
 const ledger = `/run/netlab/${host}`;
@@ -74,16 +91,24 @@ test("changed props rebuild cleanly, reusing the same names; a replaced network 
   // (nsfs inode numbers are reused, so they cannot tell)
   const mark = () => ok(["ip", "-n", "lc-a1", "link", "add", "lcmark", "type", "veth", "peer", "name", "lcmark2"]);
   const sameNs = () => cmd(["ip", "-n", "lc-a1", "link", "show", "dev", "lcmark"]).code === 0;
-  const addrs = (ns: string, dev: string) => (JSON.parse(ok(["ip", "-n", ns, "-j", "addr", "show", "dev", dev]))[0].addr_info as { local: string }[]).map((a) => a.local);
+  const addrs = (ns: string, dev: string) =>
+    (JSON.parse(ok(["ip", "-n", ns, "-j", "addr", "show", "dev", dev]))[0].addr_info as { local: string }[]).map(
+      (a) => a.local,
+    );
   deploy([net1([a1()])], "deploy");
   mark();
 
   // same netns, same veth names, new address and MAC: destroy then create, no "File exists"
-  const out = deploy([net1([a1([web], { address: "10.250.1.21", mac: "02:00:0a:fa:01:15" })])], "deploy with a new address");
+  const out = deploy(
+    [net1([a1([web], { address: "10.250.1.21", mac: "02:00:0a:fa:01:15" })])],
+    "deploy with a new address",
+  );
   expect(out).toMatch(/Destruction complete/);
   expect(sameNs()).toBe(false);
   expect(addrs("lc-a1", "eth0")).toEqual(["10.250.1.21"]);
-  expect(JSON.parse(ok(["ip", "-n", "lc-a1", "-j", "link", "show", "dev", "eth0"]))[0].address).toBe("02:00:0a:fa:01:15");
+  expect(JSON.parse(ok(["ip", "-n", "lc-a1", "-j", "link", "show", "dev", "eth0"]))[0].address).toBe(
+    "02:00:0a:fa:01:15",
+  );
   expect(nat()).toMatch(/--to-destination 10.250.1.21:80/);
   expect(nat()).not.toMatch(/10\.250\.1\.11/);
   servers.push(await serve("lc-a1", "tcp", 80, "a1"));
@@ -93,7 +118,10 @@ test("changed props rebuild cleanly, reusing the same names; a replaced network 
   // the network alone changes (no MASQUERADE); its endpoint's own spec does not, but it
   // hangs off the network, so it is rebuilt (a new namespace) along with its port mapping
   mark();
-  deploy([net1([a1([web], { address: "10.250.1.21", mac: "02:00:0a:fa:01:15" })], { masquerade: false })], "deploy without MASQUERADE");
+  deploy(
+    [net1([a1([web], { address: "10.250.1.21", mac: "02:00:0a:fa:01:15" })], { masquerade: false })],
+    "deploy without MASQUERADE",
+  );
   expect(sameNs()).toBe(false);
   expect(nat()).not.toMatch(/-s 10\.250\.1\.0\/24 ! -o lcbr1 .*MASQUERADE/);
   expect(nat()).toMatch(/--to-destination 10.250.1.21:80/);
@@ -111,7 +139,10 @@ test("a failed destroy says what is left and how to finish; the same destroy aga
   const pristine = hostState(host);
   deploy([net1([a1([])])], "deploy");
   // the network's destroy fails after its first step (its firewall is gone, its bridge is not)
-  const failed = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host, { NETLAB_FAIL_AFTER_STEP: "1", NETLAB_HOOK_KEY: "network-lcbr1" });
+  const failed = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host, {
+    NETLAB_FAIL_AFTER_STEP: "1",
+    NETLAB_HOOK_KEY: "network-lcbr1",
+  });
   expect(failed.code).not.toBe(0);
   // eslint-disable-next-line no-control-regex -- cdktf colours Terraform's output: ANSI escapes out
   const said = (failed.stdout + failed.stderr).replace(/\x1b\[[0-9;]*m/g, "");

@@ -32,7 +32,11 @@ const lab: LabShape = [
         ports: [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }],
         workloads: [{ id: "Server", props: { name: "vb-web", command: ["node", PEER, "serve", "tcp", "80", "a1"] } }],
       },
-      { id: "A2", props: { netns: "vb-a2", address: "10.250.30.12" }, ports: [{ id: "Dns", props: { hostPort: 5353, containerPort: 53, protocol: "udp" as never } }] },
+      {
+        id: "A2",
+        props: { netns: "vb-a2", address: "10.250.30.12" },
+        ports: [{ id: "Dns", props: { hostPort: 5353, containerPort: 53, protocol: "udp" as never } }],
+      },
     ],
   },
 ];
@@ -48,13 +52,22 @@ function addressOf(key: string, stack = "lab-stack"): string {
   return `terraform_data.${hit[0]}`;
 }
 /** apply or destroy with plain terraform; other verbs take neither flag */
-const tf = (args: string[], env: Record<string, string> = {}) => project.terraform([...args, "-input=false", "-no-color"], host, env);
+const tf = (args: string[], env: Record<string, string> = {}) =>
+  project.terraform([...args, "-input=false", "-no-color"], host, env);
 const tfq = (args: string[]) => project.terraform([...args, ...(args[0] === "show" ? ["-no-color"] : [])], host);
-const deploy = (env: Record<string, string> = {}) => project.cdktf(["deploy", "lab-stack", "--auto-approve"], host, env);
-const verifyClean = () => expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+const deploy = (env: Record<string, string> = {}) =>
+  project.cdktf(["deploy", "lab-stack", "--auto-approve"], host, env);
+const verifyClean = () =>
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
 const pidOf = () => Number(readFileSync(`/run/netlab/${host}/lab-stack/workload-vb-web.pid`, "utf8").split(" ")[0]);
 const ifindex = (ns: string | null, dev: string) =>
-  (JSON.parse(ok(ns ? ["ip", "-n", ns, "-j", "link", "show", "dev", dev] : inNs(host, ["ip", "-j", "link", "show", "dev", dev])))[0] as { ifindex: number }).ifindex;
+  (
+    JSON.parse(
+      ok(
+        ns ? ["ip", "-n", ns, "-j", "link", "show", "dev", dev] : inNs(host, ["ip", "-j", "link", "show", "dev", dev]),
+      ),
+    )[0] as { ifindex: number }
+  ).ifindex;
 /** A veth pair left inside a namespace tells whether it is still the same namespace. */
 const mark = (ns: string) => {
   cmd(["ip", "-n", ns, "link", "del", "vbmark"]); // an older mark, if the namespace is still the same
@@ -71,7 +84,10 @@ test("-replace of one endpoint rebuilds it and what hangs off it (its port mappi
   const bridge = ifindex(null, "vbbr");
   const pid = pidOf();
 
-  const out = must(tf(["apply", "-auto-approve", `-replace=${addressOf("endpoint-vb-a1:eth0")}`]), "terraform apply -replace");
+  const out = must(
+    tf(["apply", "-auto-approve", `-replace=${addressOf("endpoint-vb-a1:eth0")}`]),
+    "terraform apply -replace",
+  );
   expect(out).toMatch(/will be replaced, as requested/);
   expect(out).toMatch(/Apply complete! Resources: 3 added, 0 changed, 3 destroyed/); // endpoint, port mapping, workload
   expect(sameNs("vb-a1")).toBe(false); // rebuilt
@@ -86,7 +102,12 @@ test("-replace of one endpoint rebuilds it and what hangs off it (its port mappi
 test("destroy -target of a port mapping removes exactly its rules", async () => {
   servers.push(await serve("vb-a2", "udp", 53, "a2"));
   expect(request(ext, "udp", HOST_ADDR, 5353)).toBe(`a2 peer=${EXT_ADDR}`);
-  const rules = () => new Set(ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => l.startsWith("-A")));
+  const rules = () =>
+    new Set(
+      ok(inNs(host, ["iptables-save"]))
+        .split("\n")
+        .filter((l) => l.startsWith("-A")),
+    );
   const before = rules();
   must(tf(["destroy", "-auto-approve", `-target=${addressOf("portmap-udp-any-5353")}`]), "terraform destroy -target");
   const after = rules();
@@ -140,7 +161,8 @@ test("two stacks applied at once (cdktf deploy a b) both work, and destroy toget
   project.useMain(twoStacksMain("vb", 40, 9100));
   const up = project.cdktf(["deploy", "stack-a", "stack-b", "--auto-approve"], host);
   must(up, "cdktf deploy stack-a stack-b");
-  for (const s of ["stack-a", "stack-b"]) expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
+  for (const s of ["stack-a", "stack-b"])
+    expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
   expect(ping("vb-s1", "10.250.41.1")).toBe(true);
   expect(ping("vb-s2", "10.250.42.1")).toBe(true);
   expect(ping("vb-s1", "10.250.42.2")).toBe(false); // two stacks' networks are isolated like any two networks

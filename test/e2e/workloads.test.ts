@@ -32,15 +32,25 @@ const lab: LabShape = [
         props: { netns: "wl-a", address: "10.250.7.11" },
         ports: [{ id: "Web", props: { hostPort: 8080, containerPort: 80 } }],
         workloads: [
-          { id: "Server", props: { name: "bridge-web", command: ["node", PEER, "serve", "tcp", "80", `bridge-${TAG}`] } },
-          { id: "Local", props: { name: "local-only", command: ["node", PEER, "serve", "tcp", "9000", `local-${TAG}`] } },
+          {
+            id: "Server",
+            props: { name: "bridge-web", command: ["node", PEER, "serve", "tcp", "80", `bridge-${TAG}`] },
+          },
+          {
+            id: "Local",
+            props: { name: "local-only", command: ["node", PEER, "serve", "tcp", "9000", `local-${TAG}`] },
+          },
           { id: "Sidecar", props: { name: "sidecar", command: ["node", "-e", SIDECAR] } },
         ],
       },
     ],
   },
 ];
-const hostMode = { workloads: [{ id: "HostWeb", props: { name: "host-web", command: ["node", PEER, "serve", "tcp", "7000", `host-${TAG}`] } }] };
+const hostMode = {
+  workloads: [
+    { id: "HostWeb", props: { name: "host-web", command: ["node", PEER, "serve", "tcp", "7000", `host-${TAG}`] } },
+  ],
+};
 const logOf = (name: string) => join("/run/netlab", host, "lab-stack", `workload-${name}.log`);
 const wait = async (cond: () => boolean) => {
   for (let i = 0; i < 50 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));

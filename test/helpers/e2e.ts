@@ -46,10 +46,12 @@ function stopLeftWorkloads(host: string): void {
 export function e2eSandbox(labNs: readonly string[], opts: { ipv6?: boolean } = {}): E2E {
   const env: E2E = { host: uniq("nle"), ext: uniq("nlx"), project: projectCopy(), servers: [] };
   beforeAll(() => {
-    for (const ns of labNs) if (existsSync(`/run/netns/${ns}`)) throw new Error(`namespace ${ns} already exists; remove it first`);
+    for (const ns of labNs)
+      if (existsSync(`/run/netns/${ns}`)) throw new Error(`namespace ${ns} already exists; remove it first`);
     addHost(env.host);
     if (opts.ipv6 === false) {
-      for (const k of ["all", "default", "lo"]) ok(inNs(env.host, ["sysctl", "-qw", `net.ipv6.conf.${k}.disable_ipv6=1`]));
+      for (const k of ["all", "default", "lo"])
+        ok(inNs(env.host, ["sysctl", "-qw", `net.ipv6.conf.${k}.disable_ipv6=1`]));
     }
     addExternal(env.host, env.ext);
     // default-deny forwarding, as on many hosts: the lab must bring its own FORWARD accepts

@@ -43,4 +43,7 @@ export class FakeExec {
   }
 }
 
-export const notFound = (what: string): Partial<RunResult> => ({ ok: false, stderr: `Device "${what}" does not exist.\n` });
+export const notFound = (what: string): Partial<RunResult> => ({
+  ok: false,
+  stderr: `Device "${what}" does not exist.\n`,
+});

@@ -59,7 +59,12 @@ app.synth();
  * network 10.250.<subnet+i>.0/24 on bridge <tag><i> with one endpoint, namespace
  * <tag>-s<i>, publishing host port <port+i> to 80.
  */
-export function twoStacksMain(tag: string, subnet: number, port: number, execution: "per-object" | "batched" = "per-object"): string {
+export function twoStacksMain(
+  tag: string,
+  subnet: number,
+  port: number,
+  execution: "per-object" | "batched" = "per-object",
+): string {
   const stack = (id: string, i: number) => `
 {
   const s = new LabStack(app, ${JSON.stringify(id)}, { execution: ${JSON.stringify(execution)} as Execution });

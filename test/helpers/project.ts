@@ -7,7 +7,19 @@ import { cmd, type Out } from "./cmd";
 import { mainFor, type HostShape, type LabShape } from "./lab-shape";
 
 const ROOT = join(__dirname, "..", "..");
-const SOURCES = ["bin", "main.ts", "cdktf.json", "package.json", "tsconfig.json", "constructs", "stacks", "model", "netops", "cli", "scripts"];
+const SOURCES = [
+  "bin",
+  "main.ts",
+  "cdktf.json",
+  "package.json",
+  "tsconfig.json",
+  "constructs",
+  "stacks",
+  "model",
+  "netops",
+  "cli",
+  "scripts",
+];
 
 export function projectCopy() {
   const dir = mkdtempSync(join(tmpdir(), "netlab-e2e-"));
@@ -21,12 +33,16 @@ export function projectCopy() {
       cmd([join(ROOT, "node_modules", ".bin", "cdktf"), ...args], { cwd: dir, env: { ...env(host), ...extraEnv } }),
     /** Plain terraform on a synthesized stack (`out` as given to `cdktf synth --output`). */
     terraform: (args: string[], host: string, extraEnv: Record<string, string> = {}, out = "cdktf.out"): Out =>
-      cmd(["terraform", `-chdir=${join(dir, out, "stacks", "lab-stack")}`, ...args], { cwd: dir, env: { ...env(host), ...extraEnv } }),
+      cmd(["terraform", `-chdir=${join(dir, out, "stacks", "lab-stack")}`, ...args], {
+        cwd: dir,
+        env: { ...env(host), ...extraEnv },
+      }),
     /** Replace main.ts with a lab-stack built from `lab`, as a user edits their code. */
     useLab: (lab: LabShape, host?: HostShape) => writeFileSync(join(dir, "main.ts"), mainFor(lab, "lab-stack", host)),
     /** Replace main.ts with this source (it builds a LabStack "lab-stack" from ./constructs). */
     useMain: (source: string) => writeFileSync(join(dir, "main.ts"), source),
-    netlab: (args: string[], host: string): Out => cmd(["node", join(dir, "bin", "netlab.js"), ...args], { cwd: dir, env: env(host) }),
+    netlab: (args: string[], host: string): Out =>
+      cmd(["node", join(dir, "bin", "netlab.js"), ...args], { cwd: dir, env: env(host) }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -9,6 +9,8 @@ import { cmd, type Out } from "./cmd";
 export function runner(stateDir = mkdtempSync(join(tmpdir(), "netlab-ledger-"))) {
   const bundle = buildRunner();
   const call = (verb: "apply" | "destroy" | "verify", specs: Spec[], env: Record<string, string> = {}): Out =>
-    cmd(["node", bundle, verb, ...specs.map((s) => JSON.stringify(s))], { env: { ...process.env, NETLAB_STATE_DIR: stateDir, ...env } });
+    cmd(["node", bundle, verb, ...specs.map((s) => JSON.stringify(s))], {
+      env: { ...process.env, NETLAB_STATE_DIR: stateDir, ...env },
+    });
   return { stateDir, call };
 }

@@ -20,7 +20,9 @@ export function addNs(name: string): void {
  */
 export function addHost(name: string): void {
   addNs(name);
-  ok(inNs(name, ["iptables-restore", "-w", "--noflush"]), { input: "*nat\n-N NLTMP\n-X NLTMP\nCOMMIT\n*filter\n-N NLTMP\n-X NLTMP\nCOMMIT\n" });
+  ok(inNs(name, ["iptables-restore", "-w", "--noflush"]), {
+    input: "*nat\n-N NLTMP\n-X NLTMP\nCOMMIT\n*filter\n-N NLTMP\n-X NLTMP\nCOMMIT\n",
+  });
 }
 
 export function delNs(...names: string[]): void {
@@ -48,16 +50,42 @@ export function addExternal(host: string, ext: string): void {
 const CARRIER_FLAGS = new Set(["LOWER_UP", "NO-CARRIER", "M-DOWN"]);
 
 /** What a lab may change in a host: links with addresses, routes, firewall, namespaces, ip_forward. */
-export function hostState(host: string): { links: unknown; routes: unknown; rules: string; netns: string[]; ipForward: string } {
-  const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as { ifname: string; addr_info: { family: string; local: string; prefixlen: number }[]; flags: string[]; master?: string }[];
+export function hostState(host: string): {
+  links: unknown;
+  routes: unknown;
+  rules: string;
+  netns: string[];
+  ipForward: string;
+} {
+  const links = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show"]))) as {
+    ifname: string;
+    addr_info: { family: string; local: string; prefixlen: number }[];
+    flags: string[];
+    master?: string;
+  }[];
   return {
-    links: links.map((l) => ({ ifname: l.ifname, // DAD state (tentative) changes on its own; the addresses themselves are what matter
-    addr: l.addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`), flags: (l.flags as string[]).filter((f) => !CARRIER_FLAGS.has(f)), master: l.master })),
+    links: links.map((l) => ({
+      ifname: l.ifname, // DAD state (tentative) changes on its own; the addresses themselves are what matter
+      addr: l.addr_info.map((a) => `${a.family} ${a.local}/${a.prefixlen}`),
+      flags: (l.flags as string[]).filter((f) => !CARRIER_FLAGS.has(f)),
+      master: l.master,
+    })),
     // a route's linkdown flag follows its device's carrier, which settles a moment later
-    routes: (JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))) as { flags?: string[] }[]).map((r) => ({ ...r, flags: (r.flags ?? []).filter((f) => f !== "linkdown") })),
+    routes: (JSON.parse(ok(inNs(host, ["ip", "-j", "route", "show"]))) as { flags?: string[] }[]).map((r) => ({
+      ...r,
+      flags: (r.flags ?? []).filter((f) => f !== "linkdown"),
+    })),
     // chain counters count traffic the tests send (a dropped probe), not configuration
-    rules: ok(inNs(host, ["iptables-save"])).split("\n").filter((l) => !l.startsWith("#")).map((l) => l.replace(/\[\d+:\d+\]$/, "[0:0]")).join("\n"),
-    netns: ok(["ip", "netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter(Boolean).sort(),
+    rules: ok(inNs(host, ["iptables-save"]))
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .map((l) => l.replace(/\[\d+:\d+\]$/, "[0:0]"))
+      .join("\n"),
+    netns: ok(["ip", "netns", "list"])
+      .split("\n")
+      .map((l) => l.split(" ")[0])
+      .filter(Boolean)
+      .sort(),
     ipForward: ok(inNs(host, ["sysctl", "-n", "net.ipv4.ip_forward"])).trim(),
   };
 }

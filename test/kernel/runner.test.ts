@@ -15,11 +15,39 @@ const host = uniq("nlk");
 const nsA = uniq("nlka");
 const nsB = uniq("nlkb");
 const base = { v: 1 as const, stack: "ktest", host };
-const net: NetworkSpec = { ...base, kind: "network", bridge: "nlkbr0", subnet: "10.240.0.0", prefix: 24, gateway: "10.240.0.1", mtu: 1500, masquerade: true };
-const ep = (netns: string, address: string, hostIf: string): EndpointSpec => ({ ...base, kind: "endpoint", netns, hostIf, ifname: "eth0", address, prefix: 24, gateway: "10.240.0.1", mtu: 1500, bridge: "nlkbr0" });
+const net: NetworkSpec = {
+  ...base,
+  kind: "network",
+  bridge: "nlkbr0",
+  subnet: "10.240.0.0",
+  prefix: 24,
+  gateway: "10.240.0.1",
+  mtu: 1500,
+  masquerade: true,
+};
+const ep = (netns: string, address: string, hostIf: string): EndpointSpec => ({
+  ...base,
+  kind: "endpoint",
+  netns,
+  hostIf,
+  ifname: "eth0",
+  address,
+  prefix: 24,
+  gateway: "10.240.0.1",
+  mtu: 1500,
+  bridge: "nlkbr0",
+});
 const epA = ep(nsA, "10.240.0.11", "nlkva");
 const epB = ep(nsB, "10.240.0.12", "nlkvb");
-const pm: PortMappingSpec = { ...base, kind: "portmap", protocol: "tcp", hostPort: 8080, address: "10.240.0.11", port: 80, bridge: "nlkbr0" };
+const pm: PortMappingSpec = {
+  ...base,
+  kind: "portmap",
+  protocol: "tcp",
+  hostPort: 8080,
+  address: "10.240.0.11",
+  port: 80,
+  bridge: "nlkbr0",
+};
 const lab: Spec[] = [net, epA, epB, pm];
 const reversed = [...lab].reverse();
 
@@ -48,7 +76,9 @@ test("apply builds a working lab; apply again changes nothing", () => {
   expect(ping(nsA, "10.240.0.1")).toBe(true);
   const built = hostState(host);
   const again = expectOk(r.call("apply", lab));
-  expect(again.trim().split("\n")).toEqual(expect.arrayContaining([expect.stringMatching(/bridge nlkbr0: up to date/)]));
+  expect(again.trim().split("\n")).toEqual(
+    expect.arrayContaining([expect.stringMatching(/bridge nlkbr0: up to date/)]),
+  );
   expect(again).not.toMatch(/create|configure|publish|enable/);
   expect(hostState(host)).toEqual(built);
   expect(r.call("verify", lab).code).toBe(0);
@@ -120,7 +150,30 @@ test("drift: out-of-band deletions are listed by verify and repaired by apply", 
   expectOk(r.call("apply", lab));
   ok(inNs(host, ["ip", "link", "del", "nlkvb"]));
   ok(["ip", "-n", nsA, "route", "del", "default"]);
-  ok(inNs(host, ["iptables", "-w", "-t", "nat", "-D", "NETLAB-DNAT-nlkbr0", "-p", "tcp", "-m", "tcp", "--dport", "8080", "-m", "comment", "--comment", "netlab:ktest", "-j", "DNAT", "--to-destination", "10.240.0.11:80"]));
+  ok(
+    inNs(host, [
+      "iptables",
+      "-w",
+      "-t",
+      "nat",
+      "-D",
+      "NETLAB-DNAT-nlkbr0",
+      "-p",
+      "tcp",
+      "-m",
+      "tcp",
+      "--dport",
+      "8080",
+      "-m",
+      "comment",
+      "--comment",
+      "netlab:ktest",
+      "-j",
+      "DNAT",
+      "--to-destination",
+      "10.240.0.11:80",
+    ]),
+  );
   const v = r.call("verify", lab);
   expect(v.code).toBe(1);
   expect(v.stdout).toMatch(new RegExp(`endpoint ${nsB}: missing: veth nlkvb`));
@@ -133,19 +186,39 @@ test("drift: out-of-band deletions are listed by verify and repaired by apply", 
 
 test("repair puts a lost rule of the IN chain back in its declared place, above the final DROP", () => {
   expectOk(r.call("apply", lab));
-  const inChain = () => ok(inNs(host, ["iptables", "-w", "-S", "NETLAB-IN-nlkbr0"])).trim().split("\n").slice(1); // after "-N"
+  const inChain = () =>
+    ok(inNs(host, ["iptables", "-w", "-S", "NETLAB-IN-nlkbr0"]))
+      .trim()
+      .split("\n")
+      .slice(1); // after "-N"
   const declared = inChain();
   const related = declared.find((l) => l.includes("RELATED,ESTABLISHED"))!;
-  ok(inNs(host, ["iptables", "-w", ...related.replace(/^-A /, "-D ").split(" ").map((a) => a.replace(/^"|"$/g, ""))]));
+  ok(
+    inNs(host, [
+      "iptables",
+      "-w",
+      ...related
+        .replace(/^-A /, "-D ")
+        .split(" ")
+        .map((a) => a.replace(/^"|"$/g, "")),
+    ]),
+  );
   expect(inChain()).not.toContain(related);
-  expect(r.call("verify", lab).stdout).toMatch(/missing: iptables -t filter -A NETLAB-IN-nlkbr0 -m conntrack --ctstate RELATED,ESTABLISHED/);
+  expect(r.call("verify", lab).stdout).toMatch(
+    /missing: iptables -t filter -A NETLAB-IN-nlkbr0 -m conntrack --ctstate RELATED,ESTABLISHED/,
+  );
   expectOk(r.call("apply", lab));
   expect(inChain()).toEqual(declared);
   expect(inChain().at(-1)).toMatch(/-j DROP$/);
 });
 
 test("after a reboot (the ledger gone, /etc/netns on disk) the owner's destroy still removes the stack's names files, and only them", () => {
-  const names: Spec = { ...base, kind: "names", endpoints: [["10.240.0.11", nsA, "nlkbr0"]], files: [{ netns: nsA, bridges: ["nlkbr0"], nameservers: ["10.240.0.1"] }] };
+  const names: Spec = {
+    ...base,
+    kind: "names",
+    endpoints: [["10.240.0.11", nsA, "nlkbr0"]],
+    files: [{ netns: nsA, bridges: ["nlkbr0"], nameservers: ["10.240.0.1"] }],
+  };
   const other: Spec = { ...names, stack: "ktest-other", files: [{ netns: nsB, bridges: ["nlkbr0"] }] };
   expectOk(r.call("apply", [names, other]));
   expect(existsSync(`/etc/netns/${nsA}/hosts`)).toBe(true);
@@ -200,7 +273,9 @@ describe("converge (the stack's apply resource) and the owner", () => {
     return path;
   };
   const run = (verb: "converge" | "verify", specs: Spec[], env: Record<string, string> = {}) =>
-    cmd(["node", buildRunner(), verb, labFile(specs)], { env: { ...process.env, NETLAB_STATE_DIR: r.stateDir, ...env } });
+    cmd(["node", buildRunner(), verb, labFile(specs)], {
+      env: { ...process.env, NETLAB_STATE_DIR: r.stateDir, ...env },
+    });
 
   test("converge builds a whole lab in one call; again, it changes nothing", () => {
     const out = expectOk(run("converge", lab));
@@ -208,7 +283,12 @@ describe("converge (the stack's apply resource) and the owner", () => {
     expect(ping(nsA, "10.240.0.12")).toBe(true);
     const built = hostState(host);
     const again = expectOk(run("converge", lab));
-    expect(again.trim().split("\n").every((l) => l.endsWith("up to date"))).toBe(true);
+    expect(
+      again
+        .trim()
+        .split("\n")
+        .every((l) => l.endsWith("up to date")),
+    ).toBe(true);
     expect(hostState(host)).toEqual(built);
     expect(run("verify", lab).code).toBe(0);
   });
@@ -257,14 +337,17 @@ describe("converge (the stack's apply resource) and the owner", () => {
     expect(ping(nsA, "10.240.0.12")).toBe(true);
   });
 
-  test.each([1, 2, 3, 4, 5])("SIGKILL after command %i of a converge, then the owner's destroy: nothing is left", (k) => {
-    const killed = run("converge", lab, { NETLAB_KILL_AFTER_STEP: String(k) });
-    expect(killed.code).not.toBe(0);
-    expect(hostState(host)).not.toEqual(pristine);
-    expectOk(r.call("destroy", [owner]));
-    expect(hostState(host)).toEqual(pristine);
-    expect(readdirSync(r.stateDir).filter((f) => !f.startsWith("lab-"))).toEqual([]);
-  });
+  test.each([1, 2, 3, 4, 5])(
+    "SIGKILL after command %i of a converge, then the owner's destroy: nothing is left",
+    (k) => {
+      const killed = run("converge", lab, { NETLAB_KILL_AFTER_STEP: String(k) });
+      expect(killed.code).not.toBe(0);
+      expect(hostState(host)).not.toEqual(pristine);
+      expectOk(r.call("destroy", [owner]));
+      expect(hostState(host)).toEqual(pristine);
+      expect(readdirSync(r.stateDir).filter((f) => !f.startsWith("lab-"))).toEqual([]);
+    },
+  );
 });
 
 describe("a failed destroy", () => {

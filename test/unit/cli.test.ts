@@ -10,7 +10,13 @@ const write = (stack: string, manifest: unknown) => {
   mkdirSync(join(out, "stacks", stack, "netlab"), { recursive: true });
   writeFileSync(join(out, "stacks", stack, "netlab", "stack.json"), JSON.stringify(manifest));
 };
-const good = { v: 1, stack: "lab", execution: "per-object", lab: "netlab/lab-0123abcd.json", runner: "assets/netops/X/netops.cjs" };
+const good = {
+  v: 1,
+  stack: "lab",
+  execution: "per-object",
+  lab: "netlab/lab-0123abcd.json",
+  runner: "assets/netops/X/netops.cjs",
+};
 const failure = (f: () => unknown): CliError => {
   try {
     f();

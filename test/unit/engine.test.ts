@@ -27,10 +27,28 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-const net: NetworkSpec = { v: 1, stack: "s", kind: "network", bridge: "nlu-br", subnet: "10.9.0.0", prefix: 24, gateway: "10.9.0.1", mtu: 1500, masquerade: true };
+const net: NetworkSpec = {
+  v: 1,
+  stack: "s",
+  kind: "network",
+  bridge: "nlu-br",
+  subnet: "10.9.0.0",
+  prefix: 24,
+  gateway: "10.9.0.1",
+  mtu: 1500,
+  masquerade: true,
+};
 
 const MAC = "02:66:cb:7c:f9:e2"; // bridgeMac(net)
-const bridge = { ifname: "nlu-br", flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], mtu: 1500, address: MAC, ifalias: "netlab:s", linkinfo: { info_kind: "bridge" }, addr_info: [{ family: "inet", local: "10.9.0.1", prefixlen: 24 }] };
+const bridge = {
+  ifname: "nlu-br",
+  flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+  mtu: 1500,
+  address: MAC,
+  ifalias: "netlab:s",
+  linkinfo: { info_kind: "bridge" },
+  addr_info: [{ family: "inet", local: "10.9.0.1", prefixlen: 24 }],
+};
 const c = `-m comment --comment "netlab:s"`;
 /** iptables-save of a host with `net` in place, a foreign Docker rule around it; `drop` leaves lines out. */
 const saved = (drop: RegExp | null = null) =>
@@ -67,15 +85,23 @@ const saved = (drop: RegExp | null = null) =>
 
 /** The host's sysctls as a kernel keeps them (`sysctl -n` reads, `sysctl -qw k=v` writes), and its bridge. */
 function host(init: { sysctl?: Record<string, string>; bridge?: boolean; save?: string }) {
-  const kernel = { sysctl: { "net.ipv4.ip_forward": "0", "net/ipv4/conf/nlu-br/route_localnet": "0", ...init.sysctl }, bridge: init.bridge ?? false, save: init.save ?? saved(/netlab|NETLAB/) };
+  const kernel = {
+    sysctl: { "net.ipv4.ip_forward": "0", "net/ipv4/conf/nlu-br/route_localnet": "0", ...init.sysctl },
+    bridge: init.bridge ?? false,
+    save: init.save ?? saved(/netlab|NETLAB/),
+  };
   fake
-    .on(/^sysctl -n (\S+)$/, () => ({ stdout: `${kernel.sysctl[fake.calls.at(-1)!.argv.split(" ")[2] as keyof typeof kernel.sysctl] ?? "0"}\n` }))
+    .on(/^sysctl -n (\S+)$/, () => ({
+      stdout: `${kernel.sysctl[fake.calls.at(-1)!.argv.split(" ")[2] as keyof typeof kernel.sysctl] ?? "0"}\n`,
+    }))
     .on(/^sysctl -qw (\S+)=(\S+)$/, () => {
       const [k, v] = fake.calls.at(-1)!.argv.split(" ")[2].split("=");
       (kernel.sysctl as Record<string, string>)[k] = v;
       return {};
     })
-    .on(/^ip -d -j addr show dev nlu-br$/, () => (kernel.bridge ? { stdout: JSON.stringify([bridge]) } : notFound("nlu-br")))
+    .on(/^ip -d -j addr show dev nlu-br$/, () =>
+      kernel.bridge ? { stdout: JSON.stringify([bridge]) } : notFound("nlu-br"),
+    )
     .on(/^ip link add name nlu-br type bridge$/, () => ((kernel.bridge = true), {}))
     .on(/^ip link del dev nlu-br$/, () => ((kernel.bridge = false), {}))
     .on(/^ip -batch -$/, {})
@@ -92,25 +118,43 @@ describe("ensure", () => {
   test("GIVEN no network THEN the bridge, its address and the firewall are made, with ip_forward held", async () => {
     host({});
     await applySpecs([net]);
-    expect(writes()).toEqual(["sysctl -qw net.ipv4.ip_forward=1", "ip link add name nlu-br type bridge", "ip -batch -", "sysctl -qw net/ipv4/conf/nlu-br/route_localnet=1", "iptables-restore -w --noflush"]);
+    expect(writes()).toEqual([
+      "sysctl -qw net.ipv4.ip_forward=1",
+      "ip link add name nlu-br type bridge",
+      "ip -batch -",
+      "sysctl -qw net/ipv4/conf/nlu-br/route_localnet=1",
+      "iptables-restore -w --noflush",
+    ]);
     const [restore] = restoreInput();
     // the hooks go above the host's own FORWARD rules (Docker's jump), IN above OUT
-    expect(restore).toMatch(/-I FORWARD 1 -o nlu-br .*-j NETLAB-IN-nlu-br\n-I FORWARD 2 -i nlu-br .*-j NETLAB-OUT-nlu-br\n/);
+    expect(restore).toMatch(
+      /-I FORWARD 1 -o nlu-br .*-j NETLAB-IN-nlu-br\n-I FORWARD 2 -i nlu-br .*-j NETLAB-OUT-nlu-br\n/,
+    );
     expect(restore).toMatch(/-A POSTROUTING -s 10\.9\.0\.0\/24 ! -o nlu-br .*-j MASQUERADE/);
     expect(recorded(net)).toEqual(net); // the ledger knows before the first step
   });
 
   test("GIVEN the network in place THEN only reads run", async () => {
-    host({ bridge: true, save: saved(), sysctl: { "net.ipv4.ip_forward": "1", "net/ipv4/conf/nlu-br/route_localnet": "1" } });
+    host({
+      bridge: true,
+      save: saved(),
+      sysctl: { "net.ipv4.ip_forward": "1", "net/ipv4/conf/nlu-br/route_localnet": "1" },
+    });
     await applySpecs([net]);
     expect(writes()).toEqual([]);
   });
 
   test("GIVEN the IN chain lost a rule THEN repair puts it back in its place, before the chain's DROP (issue 10, item 8)", async () => {
-    host({ bridge: true, save: saved(/-A NETLAB-IN-nlu-br -i nlu-br/), sysctl: { "net.ipv4.ip_forward": "1", "net/ipv4/conf/nlu-br/route_localnet": "1" } });
+    host({
+      bridge: true,
+      save: saved(/-A NETLAB-IN-nlu-br -i nlu-br/),
+      sysctl: { "net.ipv4.ip_forward": "1", "net/ipv4/conf/nlu-br/route_localnet": "1" },
+    });
     await applySpecs([net]);
     expect(writes()).toEqual(["iptables-restore -w --noflush"]);
-    expect(restoreInput()).toEqual([`*filter\n-I NETLAB-IN-nlu-br 2 -i nlu-br -m comment --comment netlab:s -j ACCEPT\nCOMMIT\n`]);
+    expect(restoreInput()).toEqual([
+      `*filter\n-I NETLAB-IN-nlu-br 2 -i nlu-br -m comment --comment netlab:s -j ACCEPT\nCOMMIT\n`,
+    ]);
   });
 });
 
@@ -119,12 +163,22 @@ describe("rollback", () => {
     const kernel = host({});
     fake.on(/^iptables-restore/, { ok: false, stderr: "iptables-restore: line 7 failed\n" });
     await expect(applySpecs([net])).rejects.toThrow(/line 7 failed/);
-    const made = ["sysctl -qw net.ipv4.ip_forward=1", "ip link add name nlu-br type bridge", "ip -batch -", "sysctl -qw net/ipv4/conf/nlu-br/route_localnet=1", "iptables-restore -w --noflush"];
+    const made = [
+      "sysctl -qw net.ipv4.ip_forward=1",
+      "ip link add name nlu-br type bridge",
+      "ip -batch -",
+      "sysctl -qw net/ipv4/conf/nlu-br/route_localnet=1",
+      "iptables-restore -w --noflush",
+    ];
     const after = writes().slice(made.length);
     expect(writes().slice(0, made.length)).toEqual(made);
     // the failed restore's own undo (a restore may stop half-way), then the bridge (its
     // address and route_localnet go with it), then ip_forward
-    expect(after).toEqual(["iptables-restore -w --noflush", "ip link del dev nlu-br", "sysctl -qw net.ipv4.ip_forward=0"]);
+    expect(after).toEqual([
+      "iptables-restore -w --noflush",
+      "ip link del dev nlu-br",
+      "sysctl -qw net.ipv4.ip_forward=0",
+    ]);
     expect(restoreInput()[1]).toMatch(/^\*nat\n-D PREROUTING .*\n[\s\S]*-X NETLAB-DNAT-nlu-br\n/);
     expect(kernel).toMatchObject({ bridge: false, sysctl: { "net.ipv4.ip_forward": "0" } });
   });
@@ -144,7 +198,13 @@ describe("rollback", () => {
       fake.calls.length = 0;
       armed("network-nlu-br");
       await expect(applySpecs([net])).rejects.toThrow(/injected failure after step 2/);
-      expect(writes()).toEqual(["sysctl -qw net.ipv4.ip_forward=1", "ip link add name nlu-br type bridge", "ip -batch -", "ip link del dev nlu-br", "sysctl -qw net.ipv4.ip_forward=0"]);
+      expect(writes()).toEqual([
+        "sysctl -qw net.ipv4.ip_forward=1",
+        "ip link add name nlu-br type bridge",
+        "ip -batch -",
+        "ip link del dev nlu-br",
+        "sysctl -qw net.ipv4.ip_forward=0",
+      ]);
     } finally {
       onStepDone(undefined);
     }
@@ -162,7 +222,11 @@ describe("remove", () => {
     expect(restore).toMatch(/-D FORWARD -o nlu-br .*-j NETLAB-IN-nlu-br\n/);
     expect(restore).toMatch(/-X NETLAB-IN-nlu-br\n/);
     expect(restore).not.toMatch(/DOCKER-USER/); // the host's own rules are never touched
-    expect(writes()).toEqual(["iptables-restore -w --noflush", "ip link del dev nlu-br", "sysctl -qw net.ipv4.ip_forward=0"]);
+    expect(writes()).toEqual([
+      "iptables-restore -w --noflush",
+      "ip link del dev nlu-br",
+      "sysctl -qw net.ipv4.ip_forward=0",
+    ]);
     expect(recorded(net)).toBeNull();
   });
 

@@ -5,10 +5,29 @@ import { applyOrder, dependentsOf, levels, parentsOf, predecessorsOf, removalOrd
 import { fromLine, toLine } from "../../model/line";
 import { staleOf } from "../../netops/lab";
 import { namesOps } from "../../netops/names";
-import type { EndpointSpec, LinkSpec, NamesSpec, NetworkSpec, ObjectSpec, PortMappingSpec, RouteSpec, SandboxSpec, WorkloadSpec } from "../../model/schema";
+import type {
+  EndpointSpec,
+  LinkSpec,
+  NamesSpec,
+  NetworkSpec,
+  ObjectSpec,
+  PortMappingSpec,
+  RouteSpec,
+  SandboxSpec,
+  WorkloadSpec,
+} from "../../model/schema";
 
 const base = { v: 1 as const, stack: "lab" };
-const net: NetworkSpec = { ...base, kind: "network", bridge: "br1", subnet: "10.1.0.0", prefix: 24, gateway: "10.1.0.1", mtu: 1500, masquerade: true };
+const net: NetworkSpec = {
+  ...base,
+  kind: "network",
+  bridge: "br1",
+  subnet: "10.1.0.0",
+  prefix: 24,
+  gateway: "10.1.0.1",
+  mtu: 1500,
+  masquerade: true,
+};
 const net2: NetworkSpec = { ...net, bridge: "br2", subnet: "10.2.0.0", gateway: "10.2.0.1" };
 const ep = (netns: string, address: string, extra: Partial<EndpointSpec> = {}): EndpointSpec => ({
   ...base,
@@ -25,20 +44,46 @@ const ep = (netns: string, address: string, extra: Partial<EndpointSpec> = {}): 
 });
 const a = ep("a", "10.1.0.11");
 const b = ep("b", "10.1.0.12");
-const pm: PortMappingSpec = { ...base, kind: "portmap", protocol: "tcp", hostPort: 8080, address: "10.1.0.11", port: 80, bridge: "br1" };
-const names: NamesSpec = { ...base, kind: "names", endpoints: [["10.1.0.11", "a", "br1"]], files: [{ netns: "a", bridges: ["br1"] }] };
+const pm: PortMappingSpec = {
+  ...base,
+  kind: "portmap",
+  protocol: "tcp",
+  hostPort: 8080,
+  address: "10.1.0.11",
+  port: 80,
+  bridge: "br1",
+};
+const names: NamesSpec = {
+  ...base,
+  kind: "names",
+  endpoints: [["10.1.0.11", "a", "br1"]],
+  files: [{ netns: "a", bridges: ["br1"] }],
+};
 const web: WorkloadSpec = { ...base, kind: "workload", name: "web", netns: "a", command: ["srv"] };
 const sbx: SandboxSpec = { ...base, kind: "sandbox", netns: "app" };
 const front = ep("app", "10.1.0.20", { shared: true, ifname: "eth0" });
-const back = ep("app", "10.2.0.20", { shared: true, ifname: "eth1", bridge: "br2", gateway: "10.2.0.1", defaultRoute: false });
+const back = ep("app", "10.2.0.20", {
+  shared: true,
+  ifname: "eth1",
+  bridge: "br2",
+  gateway: "10.2.0.1",
+  defaultRoute: false,
+});
 const other: SandboxSpec = { ...base, kind: "sandbox", netns: "db" };
-const link: LinkSpec = { ...base, kind: "link", a: { netns: "app", ifname: "l0" }, b: { netns: "db", ifname: "l0" }, mtu: 1500 };
+const link: LinkSpec = {
+  ...base,
+  kind: "link",
+  a: { netns: "app", ifname: "l0" },
+  b: { netns: "db", ifname: "l0" },
+  mtu: 1500,
+};
 const routeVia: RouteSpec = { ...base, kind: "route", netns: "app", dst: "10.9.0.0/24", via: "10.1.0.1" };
 const routeDev: RouteSpec = { ...base, kind: "route", netns: "app", dst: "10.8.0.0/24", dev: "l0" };
 const hostRoute: RouteSpec = { ...base, kind: "route", dst: "10.7.0.0/24", dev: "br2" };
 
 const keys = (xs: readonly ObjectSpec[]) => xs.map(specKey);
-const parentKeys = (specs: ObjectSpec[], child: ObjectSpec) => parentsOf(specs)[specs.indexOf(child)].map((i) => specKey(specs[i])).sort();
+const keysAt = (specs: ObjectSpec[], indexes: number[]) => indexes.map((i) => specKey(specs[i])).sort();
+const parentKeys = (specs: ObjectSpec[], child: ObjectSpec) => keysAt(specs, parentsOf(specs)[specs.indexOf(child)]);
 
 describe("keys", () => {
   test("two endpoints of one sandbox are two objects; every kernel object has its own key", () => {
@@ -52,7 +97,23 @@ describe("keys", () => {
 });
 
 describe("the graph", () => {
-  const lab: ObjectSpec[] = [web, pm, names, a, b, net, net2, sbx, front, back, other, link, routeVia, routeDev, hostRoute];
+  const lab: ObjectSpec[] = [
+    web,
+    pm,
+    names,
+    a,
+    b,
+    net,
+    net2,
+    sbx,
+    front,
+    back,
+    other,
+    link,
+    routeVia,
+    routeDev,
+    hostRoute,
+  ];
 
   test("parents: an endpoint lives on its bridge (and its sandbox), a port mapping on its endpoint, a workload in its namespace", () => {
     expect(parentKeys(lab, a)).toEqual(["network-br1"]);
@@ -60,7 +121,7 @@ describe("the graph", () => {
     expect(parentKeys(lab, pm)).toEqual(["endpoint-a:eth0", "network-br1"]);
     expect(parentKeys(lab, web)).toEqual(["endpoint-a:eth0"]);
     // ...and it starts after the names files, but is not restarted when they change
-    expect(predecessorsOf(lab)[lab.indexOf(web)].map((i) => specKey(lab[i])).sort()).toEqual(["endpoint-a:eth0", "names"]);
+    expect(keysAt(lab, predecessorsOf(lab)[lab.indexOf(web)])).toEqual(["endpoint-a:eth0", "names"]);
     expect(parentKeys(lab, link)).toEqual(["sandbox-app", "sandbox-db"]);
     expect(parentKeys(lab, net)).toEqual([]);
   });
@@ -73,7 +134,15 @@ describe("the graph", () => {
 
   test("apply order puts parents first; removal order is its reverse", () => {
     const order = keys(applyOrder(lab));
-    for (const [child, parent] of [[pm, a], [a, net], [web, a], [web, names], [back, sbx], [routeVia, back], [link, other]] as const) {
+    for (const [child, parent] of [
+      [pm, a],
+      [a, net],
+      [web, a],
+      [web, names],
+      [back, sbx],
+      [routeVia, back],
+      [link, other],
+    ] as const) {
       expect(order.indexOf(specKey(child))).toBeGreaterThan(order.indexOf(specKey(parent)));
     }
     expect(keys(removalOrder(lab))).toEqual([...order].reverse());
@@ -83,7 +152,15 @@ describe("the graph", () => {
   test("dependents: replacing a network takes its endpoints, their port mappings and workloads, nothing of another network", () => {
     const gone = dependentsOf(lab, [lab.indexOf(net)]);
     expect(keys([...gone].map((i) => lab[i])).sort()).toEqual(
-      ["network-br1", "endpoint-a:eth0", "endpoint-b:eth0", "endpoint-app:eth0", "portmap-tcp-any-8080", "workload-web", "route-app:10.9.0.0_24"].sort(),
+      [
+        "network-br1",
+        "endpoint-a:eth0",
+        "endpoint-b:eth0",
+        "endpoint-app:eth0",
+        "portmap-tcp-any-8080",
+        "workload-web",
+        "route-app:10.9.0.0_24",
+      ].sort(),
     );
   });
 });
@@ -92,14 +169,23 @@ describe("the batched converge rebuilds exactly what Terraform would replace", (
   test("unchanged: nothing; removed: only it; changed: it and what hangs off it", () => {
     expect(staleOf([net, a, pm], [net, a, pm])).toEqual([]);
     expect(keys(staleOf([net, a, b, pm], [net, a, pm]))).toEqual(keys([b]));
-    expect(keys(staleOf([net, a, b, pm, web, names], [net, { ...a, mac: "02:00:00:00:00:01" }, b, pm, web, names])).sort()).toEqual(keys([a, pm, web]).sort());
+    expect(
+      keys(staleOf([net, a, b, pm, web, names], [net, { ...a, mac: "02:00:00:00:00:01" }, b, pm, web, names])).sort(),
+    ).toEqual(keys([a, pm, web]).sort());
   });
 
   test("a rebuilt sandbox takes its links and the routes that may leave by them; changed names restart no workload", () => {
     const lab: ObjectSpec[] = [net, net2, sbx, other, front, back, link, routeVia, routeDev];
-    const stale = keys(staleOf(lab, lab.map((s) => (s === other ? { ...other, host: "x" } : s))));
+    const stale = keys(
+      staleOf(
+        lab,
+        lab.map((s) => (s === other ? { ...other, host: "x" } : s)),
+      ),
+    );
     // the link into it is rebuilt, and so is every route of the other side that may leave by it
-    expect(stale.sort()).toEqual(["link-app:l0", "route-app:10.8.0.0_24", "route-app:10.9.0.0_24", "sandbox-db"].sort());
+    expect(stale.sort()).toEqual(
+      ["link-app:l0", "route-app:10.8.0.0_24", "route-app:10.9.0.0_24", "sandbox-db"].sort(),
+    );
     expect(keys(staleOf([names, web, a, net], [{ ...names, endpoints: [] }, web, a, net]))).toEqual(["names"]);
   });
 });
@@ -117,9 +203,22 @@ describe("the trigger line", () => {
 
 describe("names", () => {
   test("a namespace's hosts lists localhost and the endpoints of its networks; resolv.conf only with nameservers", () => {
-    const spec: NamesSpec = { ...names, endpoints: [...names.endpoints, ["10.2.0.5", "c", "br2"]], files: [{ netns: "a", bridges: ["br1"], nameservers: ["10.1.0.1"] }, { netns: "c", bridges: ["br2"] }] };
+    const spec: NamesSpec = {
+      ...names,
+      endpoints: [...names.endpoints, ["10.2.0.5", "c", "br2"]],
+      files: [
+        { netns: "a", bridges: ["br1"], nameservers: ["10.1.0.1"] },
+        { netns: "c", bridges: ["br2"] },
+      ],
+    };
     const steps = namesOps.converge(spec, new Map());
-    expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf", "/etc/netns/c/hosts"]);
-    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n");
+    expect(steps.map((s) => s.file?.path)).toEqual([
+      "/etc/netns/a/hosts",
+      "/etc/netns/a/resolv.conf",
+      "/etc/netns/c/hosts",
+    ]);
+    expect(steps[0].file?.content).toBe(
+      "# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n",
+    );
   });
 });

@@ -9,12 +9,53 @@ import { KINDS } from "../../model/kinds";
 import { namesOps } from "../../netops/names";
 import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
-import { parseSpec, type EndpointSpec, type NetworkSpec, type NamesSpec, type NftablesSpec, type PortMappingSpec } from "../../model/schema";
+import {
+  parseSpec,
+  type EndpointSpec,
+  type NetworkSpec,
+  type NamesSpec,
+  type NftablesSpec,
+  type PortMappingSpec,
+} from "../../model/schema";
 
 const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
-const net: NetworkSpec = { v: 1, kind: "network", stack: "lab", host: "sbx", bridge: "br01", subnet: "192.168.88.0", prefix: 24, gateway: "192.168.88.1", mtu: 1500, masquerade: true };
-const ep: EndpointSpec = { v: 1, kind: "endpoint", stack: "lab", host: "sbx", netns: "ns01", hostIf: "veth-ns01", ifname: "eth0", address: "192.168.88.11", prefix: 24, gateway: "192.168.88.1", mtu: 1500, bridge: "br01" };
-const pm: PortMappingSpec = { v: 1, kind: "portmap", stack: "lab", host: "sbx", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80, bridge: "br01" };
+const net: NetworkSpec = {
+  v: 1,
+  kind: "network",
+  stack: "lab",
+  host: "sbx",
+  bridge: "br01",
+  subnet: "192.168.88.0",
+  prefix: 24,
+  gateway: "192.168.88.1",
+  mtu: 1500,
+  masquerade: true,
+};
+const ep: EndpointSpec = {
+  v: 1,
+  kind: "endpoint",
+  stack: "lab",
+  host: "sbx",
+  netns: "ns01",
+  hostIf: "veth-ns01",
+  ifname: "eth0",
+  address: "192.168.88.11",
+  prefix: 24,
+  gateway: "192.168.88.1",
+  mtu: 1500,
+  bridge: "br01",
+};
+const pm: PortMappingSpec = {
+  v: 1,
+  kind: "portmap",
+  stack: "lab",
+  host: "sbx",
+  protocol: "tcp",
+  hostPort: 8080,
+  address: "192.168.88.11",
+  port: 80,
+  bridge: "br01",
+};
 const EMPTY_SAVE = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n";
 const absent: EndpointObs = { nsExists: false, hostLink: null, inside: null, routes: null };
 
@@ -46,7 +87,12 @@ describe("endpoint plan", () => {
   });
 
   test("GIVEN a half-made endpoint of ours WHEN converging THEN it is removed first, veth before namespace, at once", () => {
-    const half: EndpointObs = { nsExists: true, hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" }, inside: [], routes: [] };
+    const half: EndpointObs = {
+      nsExists: true,
+      hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" },
+      inside: [],
+      routes: [],
+    };
     const [veth, ns, create] = endpointOps.converge(ep, half);
     expect(veth.argv).toEqual([...NS, "ip", "-force", "-batch", "-"]);
     expect(veth.input).toBe("link del dev veth-ns01\n");
@@ -57,7 +103,12 @@ describe("endpoint plan", () => {
   });
 
   test("GIVEN an endpoint to remove THEN only its namespace is deleted (the veth goes with it)", () => {
-    const whole: EndpointObs = { nsExists: true, hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" }, inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536, ifalias: "netlab:lab" }], routes: [] };
+    const whole: EndpointObs = {
+      nsExists: true,
+      hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" },
+      inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536, ifalias: "netlab:lab" }],
+      routes: [],
+    };
     const [del, more] = endpointOps.remove(ep, whole, false);
     expect(del.input).toBe("netns del ns01\n");
     expect(del.argv).toEqual(["ip", "-force", "-batch", "-"]);
@@ -77,11 +128,18 @@ describe("endpoint plan", () => {
       [...NS, "ip", "-batch", "-"],
       ["ip", "-n", "ns01", "-batch", "-"],
     ]);
-    expect(steps[0].input).toBe("link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\nlink set dev veth-ns01 type bridge_slave isolated off hairpin on\n");
+    expect(steps[0].input).toBe(
+      "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\nlink set dev veth-ns01 type bridge_slave isolated off hairpin on\n",
+    );
   });
 
   test("GIVEN a foreign namespace with our name THEN drift refuses to touch it", () => {
-    const foreign: EndpointObs = { nsExists: true, hostLink: null, inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536 }], routes: [] };
+    const foreign: EndpointObs = {
+      nsExists: true,
+      hostLink: null,
+      inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536 }],
+      routes: [],
+    };
     expect(() => endpointOps.drift(ep, foreign, false)).toThrow(/namespace ns01 exists and is not netlab's/);
     expect(endpointOps.remove(ep, foreign, false)).toEqual([]);
   });
@@ -98,7 +156,9 @@ describe("network plan", () => {
     ]);
     expect(networkOps.sysctls?.(net)).toEqual({ "net.ipv4.ip_forward": "1" });
     // a fixed bridge MAC: removing a port must not change the gateway's MAC under the others
-    expect(steps[1].input).toContain(`link set dev br01 alias netlab:lab mtu 1500 address ${bridgeMac(net)} addrgenmode none\n`);
+    expect(steps[1].input).toContain(
+      `link set dev br01 alias netlab:lab mtu 1500 address ${bridgeMac(net)} addrgenmode none\n`,
+    );
     expect(bridgeMac(net)).toMatch(/^02(:[0-9a-f]{2}){5}$/);
     expect(bridgeMac({ ...net, bridge: "br02" })).not.toBe(bridgeMac(net));
     expect(steps[3].input).toBe(
@@ -133,11 +193,15 @@ describe("network plan", () => {
     );
     const fw = networkOps.converge(net, { link: null, rules: save, ipForward: "1" }).at(-1)!;
     // after the insert at 1, br09's IN hook is rule 3: our OUT hook goes to 4, above br09's OUT
-    expect(fw.input).toContain("-I FORWARD 1 -o br01 -m comment --comment netlab:lab -j NETLAB-IN-br01\n-I FORWARD 4 -i br01 ");
+    expect(fw.input).toContain(
+      "-I FORWARD 1 -o br01 -m comment --comment netlab:lab -j NETLAB-IN-br01\n-I FORWARD 4 -i br01 ",
+    );
   });
 
   test("GIVEN ICC off, internal, connected THEN no ICC accept, OUT drops, no MASQUERADE, the other bridge accepted in", () => {
-    const lines = networkRules({ ...net, icc: false, internal: true, connect: ["br02"] }).map((r) => `${r.chain} ${r.args.join(" ")}`);
+    const lines = networkRules({ ...net, icc: false, internal: true, connect: ["br02"] }).map(
+      (r) => `${r.chain} ${r.args.join(" ")}`,
+    );
     expect(lines).not.toContain("NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT");
     expect(lines).toContain("NETLAB-IN-br01 -i br02 -m comment --comment netlab:lab -j ACCEPT");
     expect(lines).toContain("NETLAB-OUT-br01 -m comment --comment netlab:lab -j DROP");
@@ -150,7 +214,10 @@ describe("network plan", () => {
         .filter((r) => r.chain === "POSTROUTING")
         .map((r) => r.args.join(" ").replace(" -m comment --comment netlab:lab", ""));
     const out = "-s 192.168.88.0/24 ! -o br01 -j MASQUERADE";
-    const kept = ["-s 192.168.88.0/24 -d 192.168.88.0/24 -o br01 -m conntrack --ctstate DNAT -j MASQUERADE", "-s 127.0.0.0/8 -o br01 -j MASQUERADE"];
+    const kept = [
+      "-s 192.168.88.0/24 -d 192.168.88.0/24 -o br01 -m conntrack --ctstate DNAT -j MASQUERADE",
+      "-s 127.0.0.0/8 -o br01 -j MASQUERADE",
+    ];
     expect(post(true)).toEqual([...kept, out]);
     // exactly the two rules into the bridge: a rule out of it (`! -o br01`) would fail this
     expect(post(false)).toEqual(kept);
@@ -187,19 +254,26 @@ describe("network plan", () => {
 });
 
 describe("firewall diff", () => {
-  const saved = (lines: string[]) => parseSave(`*nat\n:PREROUTING ACCEPT [0:0]\n:NETLAB-DNAT-br01 - [0:0]\n${lines.join("\n")}\nCOMMIT\n*filter\n:NETLAB-IN-br01 - [0:0]\nCOMMIT\n`);
-  const dnatLine = '-A NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment "netlab:lab" -j DNAT --to-destination 192.168.88.11:80';
+  const saved = (lines: string[]) =>
+    parseSave(
+      `*nat\n:PREROUTING ACCEPT [0:0]\n:NETLAB-DNAT-br01 - [0:0]\n${lines.join("\n")}\nCOMMIT\n*filter\n:NETLAB-IN-br01 - [0:0]\nCOMMIT\n`,
+    );
+  const dnatLine =
+    '-A NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment "netlab:lab" -j DNAT --to-destination 192.168.88.11:80';
 
   test("GIVEN the DNAT rule exists as iptables-save prints it THEN only the accept of DNAT'd connections is added, above the network's DROP", () => {
     const step = portMappingOps.converge(pm, saved([dnatLine]))[0];
-    const accept = "NETLAB-IN-br01 -d 192.168.88.11/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -m comment --comment netlab:lab -j ACCEPT";
+    const accept =
+      "NETLAB-IN-br01 -d 192.168.88.11/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -m comment --comment netlab:lab -j ACCEPT";
     expect(step.input).toBe(`*filter\n-I ${accept.replace(" ", " 1 ")}\nCOMMIT\n`);
     expect(step.undo?.input).toBe(`*filter\n-D ${accept}\nCOMMIT\n`);
   });
 
   test("GIVEN only some rules exist WHEN removing THEN only those are deleted", () => {
     const step = portMappingOps.remove(pm, saved([dnatLine]), true)[0];
-    expect(step.input).toBe("*nat\n-D NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment netlab:lab -j DNAT --to-destination 192.168.88.11:80\nCOMMIT\n");
+    expect(step.input).toBe(
+      "*nat\n-D NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment netlab:lab -j DNAT --to-destination 192.168.88.11:80\nCOMMIT\n",
+    );
   });
 
   test("GIVEN everything exists THEN no step, and nothing to remove when nothing exists", () => {
@@ -210,7 +284,24 @@ describe("firewall diff", () => {
 
   test("udp and host IP binding", () => {
     const [dnat] = portMappingRules({ ...pm, protocol: "udp", hostIp: "10.0.0.1", hostPort: 5353, port: 53 });
-    expect(dnat.args).toEqual(["-d", "10.0.0.1/32", "-p", "udp", "-m", "udp", "--dport", "5353", "-m", "comment", "--comment", "netlab:lab", "-j", "DNAT", "--to-destination", "192.168.88.11:53"]);
+    expect(dnat.args).toEqual([
+      "-d",
+      "10.0.0.1/32",
+      "-p",
+      "udp",
+      "-m",
+      "udp",
+      "--dport",
+      "5353",
+      "-m",
+      "comment",
+      "--comment",
+      "netlab:lab",
+      "-j",
+      "DNAT",
+      "--to-destination",
+      "192.168.88.11:53",
+    ]);
   });
 });
 
@@ -220,13 +311,27 @@ describe("spec parsing (the runner's defence in depth)", () => {
   });
   test("reads every spec version a runner ever wrote (test/fixtures/specs/v<N>)", () => {
     const root = join(__dirname, "..", "fixtures", "specs");
-    const files = readdirSync(root).filter((v) => /^v\d+$/.test(v)).flatMap((v) => readdirSync(join(root, v)).map((f) => join(root, v, f)));
+    const files = readdirSync(root)
+      .filter((v) => /^v\d+$/.test(v))
+      .flatMap((v) => readdirSync(join(root, v)).map((f) => join(root, v, f)));
     const specs = files.filter((f) => !f.endsWith("/lab.json"));
     for (const f of specs) expect(parseSpec(JSON.parse(readFileSync(f, "utf8"))).kind).toBe(basename(f, ".json"));
     // every kind of the registry, the owner and the old sweep, and the lab file
-    expect(specs.filter((f) => f.includes("/v1/")).map((f) => basename(f, ".json")).sort()).toEqual([...Object.keys(KINDS), "stack", "sweep"].sort());
+    expect(
+      specs
+        .filter((f) => f.includes("/v1/"))
+        .map((f) => basename(f, ".json"))
+        .sort(),
+    ).toEqual([...Object.keys(KINDS), "stack", "sweep"].sort());
     const lab = readLab(join(root, "v1", "lab.json"));
-    expect(lab.specs.map((x) => x.kind).sort()).toEqual(["endpoint", "endpoint", "names", "network", "portmap", "workload"]);
+    expect(lab.specs.map((x) => x.kind).sort()).toEqual([
+      "endpoint",
+      "endpoint",
+      "names",
+      "network",
+      "portmap",
+      "workload",
+    ]);
   });
   test("rejects a name with shell metacharacters or over 15 characters", () => {
     expect(() => parseSpec({ ...ep, netns: "ns;rm -rf" })).toThrow(/netns: not a valid namespace name/);
@@ -263,17 +368,29 @@ describe("nftables table (one per stack)", () => {
     v: 1,
     kind: "nftables",
     stack: "lab",
-    networks: [{ bridge: "br01", subnet: "192.168.88.0", prefix: 24, masquerade: true }, { bridge: "br02", subnet: "10.0.2.0", prefix: 24, masquerade: true, internal: true }],
+    networks: [
+      { bridge: "br01", subnet: "192.168.88.0", prefix: 24, masquerade: true },
+      { bridge: "br02", subnet: "10.0.2.0", prefix: 24, masquerade: true, internal: true },
+    ],
     portmaps: [{ bridge: "br01", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80 }],
   };
   test("replaced atomically: created empty, deleted, defined, in one nft -f", () => {
     const text = renderTable(spec);
-    expect(text.split("\n").slice(0, 4)).toEqual(["table ip netlab-lab {}", "delete table ip netlab-lab", "table ip netlab-lab {", `  comment "${tableComment(spec)}"`]);
+    expect(text.split("\n").slice(0, 4)).toEqual([
+      "table ip netlab-lab {}",
+      "delete table ip netlab-lab",
+      "table ip netlab-lab {",
+      `  comment "${tableComment(spec)}"`,
+    ]);
   });
   test("every IN jump before any OUT jump; DNAT'd accepts before the drop; internal has no MASQUERADE", () => {
     const rules = renderRules(spec);
-    expect(rules).toContain('    oifname "br01" jump in_0\n    oifname "br02" jump in_1\n    iifname "br01" jump out_0\n    iifname "br02" jump out_1\n');
-    expect(rules).toContain('  chain in_0 {\n    ct state established,related accept\n    iifname "br01" accept\n    ip daddr 192.168.88.11 tcp dport 80 ct status dnat accept\n    drop\n  }\n');
+    expect(rules).toContain(
+      '    oifname "br01" jump in_0\n    oifname "br02" jump in_1\n    iifname "br01" jump out_0\n    iifname "br02" jump out_1\n',
+    );
+    expect(rules).toContain(
+      '  chain in_0 {\n    ct state established,related accept\n    iifname "br01" accept\n    ip daddr 192.168.88.11 tcp dport 80 ct status dnat accept\n    drop\n  }\n',
+    );
     expect(rules).toContain("  chain out_1 {\n    drop\n  }\n");
     expect(rules).toContain('ip saddr 192.168.88.0/24 oifname != "br01" masquerade');
     expect(rules).not.toContain('ip saddr 10.0.2.0/24 oifname != "br02" masquerade');
@@ -287,14 +404,29 @@ describe("names", () => {
     v: 1,
     kind: "names",
     stack: "lab",
-    endpoints: [["10.0.1.11", "a", "br1"], ["10.0.1.12", "b", "br1"], ["10.0.2.11", "c", "br2"]],
-    files: [{ netns: "a", bridges: ["br1"], nameservers: ["10.0.1.1"] }, { netns: "c", bridges: ["br2"] }],
+    endpoints: [
+      ["10.0.1.11", "a", "br1"],
+      ["10.0.1.12", "b", "br1"],
+      ["10.0.2.11", "c", "br2"],
+    ],
+    files: [
+      { netns: "a", bridges: ["br1"], nameservers: ["10.0.1.1"] },
+      { netns: "c", bridges: ["br2"] },
+    ],
   };
   test("a namespace's hosts file lists the endpoints of its networks only; resolv.conf only where set", () => {
     const steps = namesOps.converge(spec, new Map());
-    expect(steps.map((s) => s.file?.path)).toEqual(["/etc/netns/a/hosts", "/etc/netns/a/resolv.conf", "/etc/netns/c/hosts"]);
-    expect(steps[0].file?.content).toBe("# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.0.1.11\ta\n10.0.1.12\tb\n");
-    expect(steps[1].file?.content).toBe("# netlab:lab: written by netlab for this host, removed on destroy\nnameserver 10.0.1.1\n");
+    expect(steps.map((s) => s.file?.path)).toEqual([
+      "/etc/netns/a/hosts",
+      "/etc/netns/a/resolv.conf",
+      "/etc/netns/c/hosts",
+    ]);
+    expect(steps[0].file?.content).toBe(
+      "# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.0.1.11\ta\n10.0.1.12\tb\n",
+    );
+    expect(steps[1].file?.content).toBe(
+      "# netlab:lab: written by netlab for this host, removed on destroy\nnameserver 10.0.1.1\n",
+    );
     expect(steps[2].file?.content).toContain("10.0.2.11\tc\n");
     expect(steps[2].file?.content).not.toContain("10.0.1.11");
   });

@@ -1,10 +1,21 @@
 // Bad input is rejected at synth with the construct path, the prop and the fix, before
 // anything runs. Each row is one kind of mistake.
 import { Testing, TerraformStack } from "cdktf";
-import { ContainerNetwork, Endpoint, LabStack, PortMapping, Route, Sandbox, VethLink, Workload, type ContainerNetworkProps } from "../../constructs";
+import {
+  ContainerNetwork,
+  Endpoint,
+  LabStack,
+  PortMapping,
+  Route,
+  Sandbox,
+  VethLink,
+  Workload,
+  type ContainerNetworkProps,
+} from "../../constructs";
 
 type Build = (s: LabStack) => void;
-const net = (s: LabStack, props: Partial<ContainerNetworkProps> = {}, id = "Net") => new ContainerNetwork(s, id, { subnet: "10.10.0.0/24", bridgeName: "brx", ...props });
+const net = (s: LabStack, props: Partial<ContainerNetworkProps> = {}, id = "Net") =>
+  new ContainerNetwork(s, id, { subnet: "10.10.0.0/24", bridgeName: "brx", ...props });
 
 function synthError(build: Build): string {
   const stack = new LabStack(Testing.app(), "vstack");
@@ -18,60 +29,312 @@ function synthError(build: Build): string {
 }
 
 const cases: [string, Build, RegExp, string][] = [
-  ["invalid CIDR", (s) => net(s, { subnet: "10.10.0.0" }), /subnet`: "10.10.0.0" is not an IPv4 CIDR/, "address/prefix"],
-  ["CIDR with host bits", (s) => net(s, { subnet: "10.10.0.5/24" }), /has host bits set/, 'did you mean "10.10.0.0/24"'],
+  [
+    "invalid CIDR",
+    (s) => net(s, { subnet: "10.10.0.0" }),
+    /subnet`: "10.10.0.0" is not an IPv4 CIDR/,
+    "address/prefix",
+  ],
+  [
+    "CIDR with host bits",
+    (s) => net(s, { subnet: "10.10.0.5/24" }),
+    /has host bits set/,
+    'did you mean "10.10.0.0/24"',
+  ],
   ["prefix too long", (s) => net(s, { subnet: "10.10.0.0/31" }), /\/31 leaves no room/, "/30 or shorter"],
-  ["gateway outside subnet", (s) => net(s, { gateway: "10.11.0.1" }), /gateway`: 10.11.0.1 is outside the subnet 10.10.0.0\/24/, "inside 10.10.0.0/24"],
-  ["gateway is broadcast", (s) => net(s, { gateway: "10.10.0.255" }), /gateway`: 10.10.0.255 is the broadcast address/, "host address"],
+  [
+    "gateway outside subnet",
+    (s) => net(s, { gateway: "10.11.0.1" }),
+    /gateway`: 10.11.0.1 is outside the subnet 10.10.0.0\/24/,
+    "inside 10.10.0.0/24",
+  ],
+  [
+    "gateway is broadcast",
+    (s) => net(s, { gateway: "10.10.0.255" }),
+    /gateway`: 10.10.0.255 is the broadcast address/,
+    "host address",
+  ],
   ["MTU too small", (s) => net(s, { mtu: 40 }), /mtu`: 40 is out of range/, "68 to 65535"],
   ["MTU not an integer", (s) => net(s, { mtu: 1500.5 }), /mtu`: 1500.5 is out of range/, "integer"],
-  ["bridge name over 15", (s) => net(s, { bridgeName: "bridge-name-too-long" }), /bridgeName`: "bridge-name-too-long" is 20 characters/, "shorten it"],
+  [
+    "bridge name over 15",
+    (s) => net(s, { bridgeName: "bridge-name-too-long" }),
+    /bridgeName`: "bridge-name-too-long" is 20 characters/,
+    "shorten it",
+  ],
   ["bridge name empty", (s) => net(s, { bridgeName: "" }), /bridgeName`: is empty/, "1-15 characters"],
-  ["bridge name with /", (s) => net(s, { bridgeName: "br/0" }), /bridgeName`: "br\/0" contains characters/, "1-15 characters"],
+  [
+    "bridge name with /",
+    (s) => net(s, { bridgeName: "br/0" }),
+    /bridgeName`: "br\/0" contains characters/,
+    "1-15 characters",
+  ],
   ["bridge name with space", (s) => net(s, { bridgeName: "br 0" }), /contains characters/, "1-15 characters"],
-  ["netns with shell metacharacters", (s) => net(s).addEndpoint("E", { netns: "a;b$(x)" }), /Endpoint prop `netns`: "a;b\$\(x\)" contains characters/, "1-15 characters"],
-  ["interface name over 15", (s) => net(s).addEndpoint("E", { interfaceName: "eth0-inside-the-ns" }), /interfaceName`: .* is 18 characters/, "shorten it"],
-  ["host interface name with quote", (s) => net(s).addEndpoint("E", { hostInterfaceName: "v'1" }), /hostInterfaceName`: .* contains characters/, "1-15 characters"],
-  ["endpoint address outside subnet", (s) => net(s).addEndpoint("E", { address: "10.20.0.5" }), /address`: 10.20.0.5 is outside the subnet/, "inside 10.10.0.0/24"],
-  ["endpoint address = network", (s) => net(s).addEndpoint("E", { address: "10.10.0.0" }), /is the network address/, "host address"],
-  ["endpoint address = broadcast", (s) => net(s).addEndpoint("E", { address: "10.10.0.255" }), /is the broadcast address/, "host address"],
-  ["endpoint address = gateway", (s) => net(s).addEndpoint("E", { address: "10.10.0.1" }), /10.10.0.1 is the gateway/, "leave it out"],
-  ["endpoint address not IPv4", (s) => net(s).addEndpoint("E", { address: "10.10.0.300" }), /"10.10.0.300" is not an IPv4 address/, "four decimal numbers"],
-  ["duplicate addresses", (s) => { const n = net(s); n.addEndpoint("A", { address: "10.10.0.9" }); n.addEndpoint("B", { address: "10.10.0.9" }); }, /vstack\/Net\/B: Endpoint prop `address`: 10.10.0.9 is already used by vstack\/Net\/A/, "own address"],
-  ["overlapping subnets", (s) => { net(s); net(s, { subnet: "10.10.0.128/25", bridgeName: "bry" }, "Other"); }, /subnet`: 10.10.0.0\/24 overlaps vstack\/Other's 10.10.0.128\/25/, "non-overlapping"],
-  ["duplicate bridge names", (s) => { net(s); net(s, { subnet: "10.20.0.0/24" }, "Other"); }, /bridgeName`: "brx" is also the bridge of vstack\/Other/, "own bridgeName"],
-  ["subnet exhausted", (s) => { const n = net(s, { subnet: "10.10.0.0/30" }); n.addEndpoint("A"); n.addEndpoint("B"); }, /subnet 10.10.0.0\/30 is exhausted/, "larger subnet"],
-  ["duplicate netns", (s) => { const n = net(s); n.addEndpoint("A", { netns: "same" }); n.addEndpoint("B", { netns: "same" }); }, /netns`: "same" is also the namespace of/, "own netns"],
-  ["MAC malformed", (s) => net(s).addEndpoint("E", { mac: "02:42:zz:00:00:01" }), /mac`: "02:42:zz:00:00:01" is not a MAC address/, "six hex pairs"],
+  [
+    "netns with shell metacharacters",
+    (s) => net(s).addEndpoint("E", { netns: "a;b$(x)" }),
+    /Endpoint prop `netns`: "a;b\$\(x\)" contains characters/,
+    "1-15 characters",
+  ],
+  [
+    "interface name over 15",
+    (s) => net(s).addEndpoint("E", { interfaceName: "eth0-inside-the-ns" }),
+    /interfaceName`: .* is 18 characters/,
+    "shorten it",
+  ],
+  [
+    "host interface name with quote",
+    (s) => net(s).addEndpoint("E", { hostInterfaceName: "v'1" }),
+    /hostInterfaceName`: .* contains characters/,
+    "1-15 characters",
+  ],
+  [
+    "endpoint address outside subnet",
+    (s) => net(s).addEndpoint("E", { address: "10.20.0.5" }),
+    /address`: 10.20.0.5 is outside the subnet/,
+    "inside 10.10.0.0/24",
+  ],
+  [
+    "endpoint address = network",
+    (s) => net(s).addEndpoint("E", { address: "10.10.0.0" }),
+    /is the network address/,
+    "host address",
+  ],
+  [
+    "endpoint address = broadcast",
+    (s) => net(s).addEndpoint("E", { address: "10.10.0.255" }),
+    /is the broadcast address/,
+    "host address",
+  ],
+  [
+    "endpoint address = gateway",
+    (s) => net(s).addEndpoint("E", { address: "10.10.0.1" }),
+    /10.10.0.1 is the gateway/,
+    "leave it out",
+  ],
+  [
+    "endpoint address not IPv4",
+    (s) => net(s).addEndpoint("E", { address: "10.10.0.300" }),
+    /"10.10.0.300" is not an IPv4 address/,
+    "four decimal numbers",
+  ],
+  [
+    "duplicate addresses",
+    (s) => {
+      const n = net(s);
+      n.addEndpoint("A", { address: "10.10.0.9" });
+      n.addEndpoint("B", { address: "10.10.0.9" });
+    },
+    /vstack\/Net\/B: Endpoint prop `address`: 10.10.0.9 is already used by vstack\/Net\/A/,
+    "own address",
+  ],
+  [
+    "overlapping subnets",
+    (s) => {
+      net(s);
+      net(s, { subnet: "10.10.0.128/25", bridgeName: "bry" }, "Other");
+    },
+    /subnet`: 10.10.0.0\/24 overlaps vstack\/Other's 10.10.0.128\/25/,
+    "non-overlapping",
+  ],
+  [
+    "duplicate bridge names",
+    (s) => {
+      net(s);
+      net(s, { subnet: "10.20.0.0/24" }, "Other");
+    },
+    /bridgeName`: "brx" is also the bridge of vstack\/Other/,
+    "own bridgeName",
+  ],
+  [
+    "subnet exhausted",
+    (s) => {
+      const n = net(s, { subnet: "10.10.0.0/30" });
+      n.addEndpoint("A");
+      n.addEndpoint("B");
+    },
+    /subnet 10.10.0.0\/30 is exhausted/,
+    "larger subnet",
+  ],
+  [
+    "duplicate netns",
+    (s) => {
+      const n = net(s);
+      n.addEndpoint("A", { netns: "same" });
+      n.addEndpoint("B", { netns: "same" });
+    },
+    /netns`: "same" is also the namespace of/,
+    "own netns",
+  ],
+  [
+    "MAC malformed",
+    (s) => net(s).addEndpoint("E", { mac: "02:42:zz:00:00:01" }),
+    /mac`: "02:42:zz:00:00:01" is not a MAC address/,
+    "six hex pairs",
+  ],
   ["MAC multicast", (s) => net(s).addEndpoint("E", { mac: "01:00:5e:00:00:01" }), /is a multicast address/, "unicast"],
-  ["host port out of range", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 70000 }), /PortMapping prop `hostPort`: 70000 is not a port/, "1 to 65535"],
-  ["container port zero", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, containerPort: 0 }), /containerPort`: 0 is not a port/, "1 to 65535"],
-  ["host IP malformed", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, hostIp: "localhost" }), /hostIp`: "localhost" is not an IPv4 address/, "four decimal numbers"],
-  ["duplicate host port", (s) => { const e = net(s).addEndpoint("E"); e.publish("P1", { hostPort: 80 }); e.publish("P2", { hostPort: 80, containerPort: 81 }); }, /tcp port 80 on every address is already published by vstack\/Net\/E\/P1/, "bind each mapping"],
-  ["duplicate host port, one bound", (s) => { const e = net(s).addEndpoint("E"); e.publish("P1", { hostPort: 80 }); e.publish("P2", { hostPort: 80, hostIp: "10.0.0.1" }); }, /already published/, "another hostPort"],
-  ["port mapping to an endpoint of another stack", (s) => {
-    const other = new LabStack(Testing.app(), "other");
-    const e = net(other).addEndpoint("E");
-    new PortMapping(s, "P", { endpoint: e, hostPort: 80 });
-  }, /vstack\/P: PortMapping prop `endpoint`: other\/Net\/E belongs to stack "other", not "vstack"/, "same stack"],
-  ["sandbox name invalid", () => { new LabStack(Testing.app(), "s", { hostNetns: "bad name" }); }, /LabStack prop `hostNetns`: "bad name" is not a valid namespace name/, "1-15 characters"],
-  ["endpoint outside a LabStack", () => {
-    const plain = new TerraformStack(Testing.app(), "plain");
-    new Endpoint(plain, "E", { network: undefined as any });
-  }, /plain\/E: Endpoint prop `scope`: is in stack "plain", which is not a LabStack/, "inside a LabStack"],
+  [
+    "host port out of range",
+    (s) => net(s).addEndpoint("E").publish("P", { hostPort: 70000 }),
+    /PortMapping prop `hostPort`: 70000 is not a port/,
+    "1 to 65535",
+  ],
+  [
+    "container port zero",
+    (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, containerPort: 0 }),
+    /containerPort`: 0 is not a port/,
+    "1 to 65535",
+  ],
+  [
+    "host IP malformed",
+    (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, hostIp: "localhost" }),
+    /hostIp`: "localhost" is not an IPv4 address/,
+    "four decimal numbers",
+  ],
+  [
+    "duplicate host port",
+    (s) => {
+      const e = net(s).addEndpoint("E");
+      e.publish("P1", { hostPort: 80 });
+      e.publish("P2", { hostPort: 80, containerPort: 81 });
+    },
+    /tcp port 80 on every address is already published by vstack\/Net\/E\/P1/,
+    "bind each mapping",
+  ],
+  [
+    "duplicate host port, one bound",
+    (s) => {
+      const e = net(s).addEndpoint("E");
+      e.publish("P1", { hostPort: 80 });
+      e.publish("P2", { hostPort: 80, hostIp: "10.0.0.1" });
+    },
+    /already published/,
+    "another hostPort",
+  ],
+  [
+    "port mapping to an endpoint of another stack",
+    (s) => {
+      const other = new LabStack(Testing.app(), "other");
+      const e = net(other).addEndpoint("E");
+      new PortMapping(s, "P", { endpoint: e, hostPort: 80 });
+    },
+    /vstack\/P: PortMapping prop `endpoint`: other\/Net\/E belongs to stack "other", not "vstack"/,
+    "same stack",
+  ],
+  [
+    "sandbox name invalid",
+    () => {
+      new LabStack(Testing.app(), "s", { hostNetns: "bad name" });
+    },
+    /LabStack prop `hostNetns`: "bad name" is not a valid namespace name/,
+    "1-15 characters",
+  ],
+  [
+    "endpoint outside a LabStack",
+    () => {
+      const plain = new TerraformStack(Testing.app(), "plain");
+      new Endpoint(plain, "E", { network: undefined as any });
+    },
+    /plain\/E: Endpoint prop `scope`: is in stack "plain", which is not a LabStack/,
+    "inside a LabStack",
+  ],
   // issue 4's constructs
-  ["connect a network to itself", (s) => { const n = net(s); n.connect(n); }, /ContainerNetwork prop `connect`: connects a network to itself/, "another network"],
-  ["endpoint with both netns and sandbox", (s) => net(s).addEndpoint("E", { netns: "x", sandbox: new Sandbox(s, "Sb") }), /Endpoint prop `netns`: is given together with sandbox/, "leave netns out"],
-  ["two default routes in one sandbox", (s) => { const sb = new Sandbox(s, "Sb"); net(s).addEndpoint("A", { sandbox: sb, defaultRoute: true }); net(s, { subnet: "10.11.0.0/24", bridgeName: "bry" }, "Net2").addEndpoint("B", { sandbox: sb, defaultRoute: true }); }, /Endpoint prop `defaultRoute`: sandbox .* already routes by default/, "one endpoint of the sandbox only"],
-  ["nameservers not IPv4", (s) => new Sandbox(s, "Sb", { nameservers: ["dns.example"] }), /Sandbox prop `nameservers`: "dns.example" is not an IPv4 address/, "four decimal numbers"],
-  ["veth link to the same sandbox", (s) => { const sb = new Sandbox(s, "Sb"); new VethLink(s, "L", { a: { sandbox: sb, interfaceName: "v0" }, b: { sandbox: sb, interfaceName: "v1" } }); }, /VethLink prop `b.sandbox`: is the same sandbox as a/, "two different sandboxes"],
-  ["veth link address without prefix", (s) => new VethLink(s, "L", { a: { sandbox: new Sandbox(s, "A"), interfaceName: "v0", address: "10.1.1.1" }, b: { sandbox: new Sandbox(s, "B"), interfaceName: "v1" } }), /VethLink prop `a.address`: "10.1.1.1" is not an address with a prefix/, "address/prefix"],
-  ["route with neither via nor device", (s) => new Route(s, "R", { destination: "10.9.0.0/24" }), /Route prop `via`: and device are both missing/, "give a gateway"],
-  ["route destination with host bits", (s) => new Route(s, "R", { destination: "10.9.0.1/24", device: "eth0" }), /Route prop `destination`: "10.9.0.1\/24" has host bits set/, 'did you mean "10.9.0.0/24"'],
-  ["workload with an empty command", (s) => new Workload(s, "W", { command: [] }), /Workload prop `command`: is empty/, "the program and its arguments"],
-  ["two workloads with one name", (s) => { new Workload(s, "A", { command: ["x"], name: "w" }); new Workload(s, "B", { command: ["x"], name: "w" }); }, /Workload prop `name`: "w" is also the name of/, "its own name"],
-  ["port range shifted", (s) => net(s).addEndpoint("E").publish("P", { hostPort: 7000, hostPortEnd: 7005, containerPort: 8000 }), /PortMapping prop `containerPort`: 8000 differs from hostPort 7000 in a range/, "leave containerPort out"],
-  ["overlapping port ranges", (s) => { const e = net(s).addEndpoint("E"); e.publish("A", { hostPort: 7000, hostPortEnd: 7005 }); e.publish("B", { hostPort: 7003 }); }, /PortMapping prop `hostPort`: tcp port 7003 on every address is already published/, "another hostPort"],
+  [
+    "connect a network to itself",
+    (s) => {
+      const n = net(s);
+      n.connect(n);
+    },
+    /ContainerNetwork prop `connect`: connects a network to itself/,
+    "another network",
+  ],
+  [
+    "endpoint with both netns and sandbox",
+    (s) => net(s).addEndpoint("E", { netns: "x", sandbox: new Sandbox(s, "Sb") }),
+    /Endpoint prop `netns`: is given together with sandbox/,
+    "leave netns out",
+  ],
+  [
+    "two default routes in one sandbox",
+    (s) => {
+      const sb = new Sandbox(s, "Sb");
+      net(s).addEndpoint("A", { sandbox: sb, defaultRoute: true });
+      net(s, { subnet: "10.11.0.0/24", bridgeName: "bry" }, "Net2").addEndpoint("B", {
+        sandbox: sb,
+        defaultRoute: true,
+      });
+    },
+    /Endpoint prop `defaultRoute`: sandbox .* already routes by default/,
+    "one endpoint of the sandbox only",
+  ],
+  [
+    "nameservers not IPv4",
+    (s) => new Sandbox(s, "Sb", { nameservers: ["dns.example"] }),
+    /Sandbox prop `nameservers`: "dns.example" is not an IPv4 address/,
+    "four decimal numbers",
+  ],
+  [
+    "veth link to the same sandbox",
+    (s) => {
+      const sb = new Sandbox(s, "Sb");
+      new VethLink(s, "L", { a: { sandbox: sb, interfaceName: "v0" }, b: { sandbox: sb, interfaceName: "v1" } });
+    },
+    /VethLink prop `b.sandbox`: is the same sandbox as a/,
+    "two different sandboxes",
+  ],
+  [
+    "veth link address without prefix",
+    (s) =>
+      new VethLink(s, "L", {
+        a: { sandbox: new Sandbox(s, "A"), interfaceName: "v0", address: "10.1.1.1" },
+        b: { sandbox: new Sandbox(s, "B"), interfaceName: "v1" },
+      }),
+    /VethLink prop `a.address`: "10.1.1.1" is not an address with a prefix/,
+    "address/prefix",
+  ],
+  [
+    "route with neither via nor device",
+    (s) => new Route(s, "R", { destination: "10.9.0.0/24" }),
+    /Route prop `via`: and device are both missing/,
+    "give a gateway",
+  ],
+  [
+    "route destination with host bits",
+    (s) => new Route(s, "R", { destination: "10.9.0.1/24", device: "eth0" }),
+    /Route prop `destination`: "10.9.0.1\/24" has host bits set/,
+    'did you mean "10.9.0.0/24"',
+  ],
+  [
+    "workload with an empty command",
+    (s) => new Workload(s, "W", { command: [] }),
+    /Workload prop `command`: is empty/,
+    "the program and its arguments",
+  ],
+  [
+    "two workloads with one name",
+    (s) => {
+      new Workload(s, "A", { command: ["x"], name: "w" });
+      new Workload(s, "B", { command: ["x"], name: "w" });
+    },
+    /Workload prop `name`: "w" is also the name of/,
+    "its own name",
+  ],
+  [
+    "port range shifted",
+    (s) => net(s).addEndpoint("E").publish("P", { hostPort: 7000, hostPortEnd: 7005, containerPort: 8000 }),
+    /PortMapping prop `containerPort`: 8000 differs from hostPort 7000 in a range/,
+    "leave containerPort out",
+  ],
+  [
+    "overlapping port ranges",
+    (s) => {
+      const e = net(s).addEndpoint("E");
+      e.publish("A", { hostPort: 7000, hostPortEnd: 7005 });
+      e.publish("B", { hostPort: 7003 });
+    },
+    /PortMapping prop `hostPort`: tcp port 7003 on every address is already published/,
+    "another hostPort",
+  ],
 ];
 
 describe("bad input is rejected at synth with path, prop and fix", () => {
@@ -91,7 +354,9 @@ describe("bad input is rejected at synth with path, prop and fix", () => {
     Testing.synth(stack, true);
     expect([a.address, b.address, c.address]).toEqual(["10.10.0.2", "10.10.0.3", "10.10.0.4"]);
     expect(n.bridgeName).toBe("brx");
-    expect(new ContainerNetwork(stack, "A-Long_Network.Name", { subnet: "10.30.0.0/24" }).bridgeName).toMatch(/^nl-a-long-[0-9a-f]{5}$/);
+    expect(new ContainerNetwork(stack, "A-Long_Network.Name", { subnet: "10.30.0.0/24" }).bridgeName).toMatch(
+      /^nl-a-long-[0-9a-f]{5}$/,
+    );
   });
 });
 
@@ -112,7 +377,9 @@ test("a sandbox's interface names come from its networks, so one leaving renames
   const shape = (withFirst: boolean) => {
     const stack = new LabStack(Testing.app(), "vstack");
     const app = new Sandbox(stack, "App", { netns: "app" });
-    const nets = ["f", "bridge-number1", "bridge-number2"].map((b, i) => new ContainerNetwork(stack, `N${i}`, { subnet: `10.4${i}.0.0/24`, bridgeName: b }));
+    const nets = ["f", "bridge-number1", "bridge-number2"].map(
+      (b, i) => new ContainerNetwork(stack, `N${i}`, { subnet: `10.4${i}.0.0/24`, bridgeName: b }),
+    );
     const eps = nets.slice(withFirst ? 0 : 1).map((n) => n.addEndpoint(`On${n.bridgeName}`, { sandbox: app }));
     Testing.synth(stack, true);
     return eps.map((e) => e.interfaceName);

@@ -58,7 +58,7 @@ export function parseSave(text: string): Ruleset {
 }
 
 export const hasRule = (rs: Ruleset, r: Rule) => rs.lines.has(`${r.table}/${saveLine(r)}`);
-export const hasChain = (rs: Ruleset, c: Chain) => rs.chains.has(`${c.table}/${c.name}`);
+const hasChain = (rs: Ruleset, c: Chain) => rs.chains.has(`${c.table}/${c.name}`);
 
 /**
  * Render restore input, table by table, skipping tables with nothing to do. Args are

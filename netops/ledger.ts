@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { specKey } from "../model/kinds";
 import { parseSpec, type ObjectSpec, type Spec } from "../model/schema";
 
-export function ledgerRoot(): string {
+function ledgerRoot(): string {
   return process.env.NETLAB_STATE_DIR || "/run/netlab";
 }
 

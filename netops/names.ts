@@ -7,7 +7,7 @@ import type { NamesSpec } from "../model/schema";
 import { ForeignObjectError, type Ops } from "./resource";
 import { ownerMark, type Step } from "./step";
 
-export const ETC_NETNS = "/etc/netns";
+const ETC_NETNS = "/etc/netns";
 
 type File = { readonly path: string; readonly content: string };
 

@@ -23,7 +23,7 @@ export const dnatChain = (bridge: string) => `NETLAB-DNAT-${bridge}`;
 /** Everything forwarded into the bridge: decided here, before any network's way out. */
 export const inChain = (bridge: string) => `NETLAB-IN-${bridge}`;
 /** Everything forwarded out of the bridge to elsewhere. */
-export const outChain = (bridge: string) => `NETLAB-OUT-${bridge}`;
+const outChain = (bridge: string) => `NETLAB-OUT-${bridge}`;
 /** The single forward chain of netlab before networks were isolated: still removed if found. */
 const legacyFwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
 

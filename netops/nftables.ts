@@ -11,7 +11,7 @@ import { run } from "./exec";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
-export const tableName = (s: Pick<NftablesSpec, "stack">) => `netlab-${s.stack}`;
+const tableName = (s: Pick<NftablesSpec, "stack">) => `netlab-${s.stack}`;
 
 /** The table's body (chains and rules), without its comment. */
 export function renderRules(s: NftablesSpec): string {

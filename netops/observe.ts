@@ -52,7 +52,7 @@ async function nsState(ns: string): Promise<{ links: Link[] | null; routes: Rout
 }
 
 /** iptables-save of the host (or sandbox): the text the firewall plans diff against. */
-export async function iptablesSave(t: Target): Promise<string> {
+async function iptablesSave(t: Target): Promise<string> {
   const argv = onHost(t, ["iptables-save"]);
   const r = await run(argv);
   if (!r.ok) throw new Error(`reading iptables rules: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);

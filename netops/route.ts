@@ -7,7 +7,7 @@ import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, type Step } from "./step";
 
 /** `ip route ... proto 77`: unassigned in /etc/iproute2/rt_protos, so it reads as netlab's. */
-export const ROUTE_PROTO = "77";
+const ROUTE_PROTO = "77";
 
 export interface RouteObs {
   readonly route: Route | null;

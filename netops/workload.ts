@@ -12,7 +12,7 @@ export interface WorkloadObs {
   readonly pid: number | null;
 }
 
-export function daemonOf(s: WorkloadSpec): Daemon {
+function daemonOf(s: WorkloadSpec): Daemon {
   const base = join(hostDir(s.host), s.stack, `workload-${s.name}`);
   return { pidFile: `${base}.pid`, logFile: `${base}.log` };
 }

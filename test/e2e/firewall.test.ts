@@ -45,6 +45,9 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: same behaviour, nothing left",
   expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`a1 peer=${EXT_ADDR}`); // published
   expect(request("fw-a2", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`); // MASQUERADE
   expect(ping("fw-a2", "10.250.50.11")).toBe(true); // ICC
+  // both servers answer the host, which routes to every bridge: what follows is the firewall
+  expect(request(host, "tcp", "10.250.51.11", 80)).toBe("b1 peer=10.250.51.1");
+  expect(request(host, "tcp", "10.250.50.11", 80)).toBe("a1 peer=10.250.50.1");
   expect(request("fw-a2", "tcp", "10.250.51.11", 80)).toBeNull(); // networks isolated
   expect(request("fw-b1", "tcp", "10.250.50.11", 80)).toBeNull();
   expect(request(ext, "tcp", "10.250.50.11", 80)).toBeNull(); // no direct routing in

@@ -34,7 +34,9 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   const pidFile = `/run/netlab/${host}/lab-stack/workload-ns01-web.pid`;
   const webPid = Number(readFileSync(pidFile, "utf8").split(" ")[0]);
   expect(processesWith(WEB_MARK)).toContain(webPid);
-  // an unpublished port is not forwarded
+  // an unpublished port is not forwarded, though something listens on it
+  servers.push(await serve("ns01", "tcp", 8081, "hidden"));
+  expect(request(host, "tcp", "192.168.88.11", 8081)).toBe("hidden peer=192.168.88.1");
   expect(request(ext, "tcp", HOST_ADDR, 8081)).toBeNull();
   // outbound: the external server sees the sandbox host's address (MASQUERADE)
   expect(request("ns01", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);

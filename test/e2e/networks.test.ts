@@ -58,6 +58,7 @@ test("isolation between networks, connected networks, ICC off, internal network"
   expect(ping("nw-a1", "10.250.20.12")).toBe(true);
   // two networks: dropped both ways, the published container port included (only the
   // host's published port leads there)
+  expect(ping(host, "10.250.21.11")).toBe(true); // it is up: the host reaches it
   expect(ping("nw-a1", "10.250.21.11")).toBe(false);
   expect(ping("nw-b1", "10.250.20.11")).toBe(false);
   expect(request("nw-b1", "tcp", "10.250.20.11", 80)).toBeNull();
@@ -77,6 +78,7 @@ test("isolation between networks, connected networks, ICC off, internal network"
   expect(ping("nw-i1", EXT_ADDR)).toBe(false);
   expect(ok(inNs(host, ["iptables-save", "-t", "nat"]))).not.toMatch(/-s 10\.250\.23\.0\/24 ! -o nwi .*MASQUERADE/);
   // ICC off: not each other, but the gateway and the outside
+  expect(ping(host, "10.250.24.12")).toBe(true);
   expect(ping("nw-q1", "10.250.24.12")).toBe(false);
   expect(ping("nw-q2", "10.250.24.11")).toBe(false);
   expect(ping("nw-q1", "10.250.24.1")).toBe(true);

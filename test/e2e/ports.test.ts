@@ -45,6 +45,7 @@ test("udp, a port range, a host-IP binding, hairpin, 127.0.0.1 from the host onl
     ["tcp", 7000, "r0"],
     ["tcp", 7001, "r1"],
     ["tcp", 7002, "r2"],
+    ["tcp", 7003, "r3"], // listening, but past the range
     ["tcp", 443, "tls"],
     ["tcp", 81, "local"],
     ["tcp", 80, "web"],
@@ -56,6 +57,7 @@ test("udp, a port range, a host-IP binding, hairpin, 127.0.0.1 from the host onl
   // a range: each port to the same port inside
   expect(request(ext, "tcp", HOST_ADDR, 7000)).toBe(`r0 peer=${EXT_ADDR}`);
   expect(request(ext, "tcp", HOST_ADDR, 7002)).toBe(`r2 peer=${EXT_ADDR}`);
+  expect(request(host, "tcp", "10.250.40.11", 7003)).toBe("r3 peer=10.250.40.1");
   expect(request(ext, "tcp", HOST_ADDR, 7003)).toBeNull();
   // bound to one host address: there, not on the others
   ok(["ip", "-n", ext, "route", "add", `${SECOND}/32`, "via", HOST_ADDR]);

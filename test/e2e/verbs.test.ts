@@ -165,6 +165,7 @@ test("two stacks applied at once (cdktf deploy a b) both work, and destroy toget
     expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
   expect(ping("vb-s1", "10.250.41.1")).toBe(true);
   expect(ping("vb-s2", "10.250.42.1")).toBe(true);
+  expect(ping(host, "10.250.42.2")).toBe(true);
   expect(ping("vb-s1", "10.250.42.2")).toBe(false); // two stacks' networks are isolated like any two networks
   must(project.cdktf(["destroy", "stack-a", "stack-b", "--auto-approve"], host), "cdktf destroy stack-a stack-b");
   expect(hostState(host)).toEqual(pristine);

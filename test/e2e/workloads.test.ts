@@ -73,7 +73,9 @@ test("bridge, host and container modes; verify sees a killed workload, repair re
   expect(sidecarLog()).toContain(`local-${TAG} peer=127.0.0.1`);
   // ...which nobody outside the namespace can (not published, and not on lo elsewhere)
   expect(request(ext, "tcp", HOST_ADDR, 9000)).toBeNull();
-  expect(request(ext, "tcp", "10.250.7.11", 9000)).toBeNull();
+  // the host routes to wl-a's address (its published server answers there), not to its lo
+  expect(request(host, "tcp", "10.250.7.11", 80)).toBe(`bridge-${TAG} peer=10.250.7.1`);
+  expect(request(host, "tcp", "10.250.7.11", 9000)).toBeNull();
 
   // killed out of band: verify says so, repair starts it again
   const [pid] = processesWith(`bridge-${TAG}`);

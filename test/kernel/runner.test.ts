@@ -71,7 +71,7 @@ const expectOk = (o: { code: number; stdout: string; stderr: string }) => {
 };
 
 test("apply builds a working lab; apply again changes nothing", () => {
-  expectOk(r.call("apply", lab));
+  expect(expectOk(r.call("apply", lab))).toMatch(/create namespace/); // what the second apply must not say
   expect(ping(nsA, "10.240.0.12")).toBe(true);
   expect(ping(nsA, "10.240.0.1")).toBe(true);
   const built = hostState(host);

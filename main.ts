@@ -6,6 +6,7 @@ import { Seed000BridgeStack } from "./stacks/seed000-bridge";
 import { Seed000RoutesStack } from "./stacks/seed000-routes";
 import { Seed000VethStack } from "./stacks/seed000-veth";
 import { Seed001ModesStack } from "./stacks/seed001-modes";
+import { Seed001VethStack } from "./stacks/seed001-veth";
 import { Seed002NatStack } from "./stacks/seed002-nat";
 import { Seed003BridgeStack } from "./stacks/seed003-bridge";
 
@@ -15,6 +16,7 @@ new Seed000VethStack(app, "seed000-veth");
 new Seed000BridgeStack(app, "seed000-bridge");
 new Seed000RoutesStack(app, "seed000-routes");
 new Seed001ModesStack(app, "seed001-modes");
+new Seed001VethStack(app, "seed001-veth");
 new Seed002NatStack(app, "seed002-nat");
 new Seed003BridgeStack(app, "seed003-bridge");
 app.synth();

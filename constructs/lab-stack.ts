@@ -237,6 +237,23 @@ export class LabStack extends TerraformStack {
     };
   }
 
+  /**
+   * @internal Who uses each device name on the host (bridges, endpoints' host veths,
+   * links' host ends): construct paths by name, for the checks that names do not clash.
+   */
+  _hostDevices(): Map<string, string[]> {
+    const byName = new Map<string, string[]>();
+    const add = (name: string, r: NetopsResource) =>
+      byName.set(name, [...(byName.get(name) ?? []), r.node.scope!.node.path]);
+    for (const r of this.objects()) {
+      const s = r.spec;
+      if (s.kind === "network") add(s.bridge, r);
+      else if (s.kind === "endpoint") add(s.hostIf, r);
+      else if (s.kind === "link") for (const e of [s.a, s.b]) if (!e.netns) add(e.ifname, r);
+    }
+    return byName;
+  }
+
   /** The lab objects' resources (not the owner and the gate). */
   private objects(): NetopsResource[] {
     return this.membersOf(NetopsResource).filter((r) => r.role === "object");

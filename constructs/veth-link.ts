@@ -1,8 +1,9 @@
-// VethLink: a veth pair straight between two sandboxes, no bridge (seed 000: ns1 and ns2
-// joined by veth0-1/veth0-2). Each end may carry an address in CIDR form; addresses of
-// different subnets need a Route on each side (seed 000's cross-subnet case).
+// VethLink: a veth pair straight between two sandboxes, or a sandbox and the host, no
+// bridge (seed 000: ns1 and ns2 joined by veth0-1/veth0-2; seed 001: test01's veth001 and
+// the host's veth). Each end may carry an address in CIDR form; addresses of different
+// subnets need a Route on each side (seed 000's cross-subnet case).
 import { Construct } from "constructs";
-import { NetlabValidationError } from "./errors";
+import { message, NetlabValidationError } from "./errors";
 import { parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { checkName } from "./names";
@@ -10,9 +11,12 @@ import { NetopsResource } from "./netops-resource";
 import type { Sandbox } from "./sandbox";
 
 export interface VethLinkEnd {
-  /** The sandbox this end lives in. */
-  readonly sandbox: Sandbox;
-  /** Interface name in that sandbox (at most 15 characters). */
+  /**
+   * The sandbox this end lives in.
+   * @default - the host (the sandbox host when there is one); one end at most
+   */
+  readonly sandbox?: Sandbox;
+  /** Interface name in that sandbox, or on the host (at most 15 characters). */
   readonly interfaceName: string;
   /**
    * Address with its prefix, e.g. "192.168.20.11/24".
@@ -51,10 +55,18 @@ export class VethLink extends Construct {
           );
         }
       }
-      return { netns: e.sandbox.netns, ifname, ...(e.address ? { address: e.address } : {}) };
+      return { ...(e.sandbox ? { netns: e.sandbox.netns } : {}), ifname, ...(e.address ? { address: e.address } : {}) };
     };
     const a = end("a", props.a);
     const b = end("b", props.b);
+    if (!props.a.sandbox && !props.b.sandbox)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "b.sandbox",
+        "is missing, as is a.sandbox: both ends would be on the host",
+        "put at least one end in a Sandbox",
+      );
     if (props.a.sandbox === props.b.sandbox)
       throw new NetlabValidationError(
         this,
@@ -71,5 +83,18 @@ export class VethLink extends Construct {
       spec: () => ({ kind: "link", a, b, mtu }),
     });
     stack._register(this);
+    const hostEnd = [props.a, props.b].findIndex((e) => !e.sandbox);
+    if (hostEnd >= 0) {
+      const name = [a, b][hostEnd].ifname;
+      const prop = `${"ab"[hostEnd]}.interfaceName`;
+      this.node.addValidation({
+        validate: () => {
+          const other = (stack._hostDevices().get(name) ?? []).find((p) => p !== this.node.path);
+          return other
+            ? [message(KIND, prop, `"${name}" is also a host device of ${other}`, "give the host end its own name")]
+            : [];
+        },
+      });
+    }
   }
 }

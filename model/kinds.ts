@@ -23,6 +23,9 @@ export interface Kind<S extends ObjectSpec> {
 
 const routeDst = (dst: string) => dst.replace("/", "_");
 
+const linkEndProvides = (e: { netns?: string; ifname: string }) =>
+  e.netns ? [`dev:${e.netns}/${e.ifname}`, `devs:${e.netns}`] : [`hostdev:${e.ifname}`, "hostnets"];
+
 export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   network: {
     key: (s) => `network-${s.bridge}`,
@@ -48,14 +51,10 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
     needs: (s) => [`bridge:${s.bridge}`, ...(s.shared ? [`netns:${s.netns}`] : [])],
   },
   link: {
-    key: (s) => `link-${s.a.netns}:${s.a.ifname}`,
-    provides: (s) => [
-      `dev:${s.a.netns}/${s.a.ifname}`,
-      `dev:${s.b.netns}/${s.b.ifname}`,
-      `devs:${s.a.netns}`,
-      `devs:${s.b.netns}`,
-    ],
-    needs: (s) => [`netns:${s.a.netns}`, `netns:${s.b.netns}`],
+    // an end on the host (no netns) is a host device, as a bridge or an endpoint's host veth is
+    key: (s) => `link-${s.a.netns ?? ""}:${s.a.ifname}`,
+    provides: (s) => [s.a, s.b].flatMap(linkEndProvides),
+    needs: (s) => [s.a, s.b].flatMap((e) => (e.netns ? [`netns:${e.netns}`] : [])),
   },
   route: {
     key: (s) => `route-${s.netns ?? ""}:${routeDst(s.dst)}`,

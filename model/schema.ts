@@ -86,8 +86,9 @@ const cidr = z.string().refine((s) => {
 /** A network namespace of its own: lo only until endpoints or links join it (Docker's "none" mode). */
 export const SandboxSpec = z.object({ ...common, kind: z.literal("sandbox"), netns }).strict();
 
-const linkEnd = z.object({ netns, ifname, address: cidr.optional() }).strict();
-/** A veth pair straight between two namespaces, no bridge. */
+/** One end of a veth link: in a namespace, or (netns absent) on the host, i.e. the sandbox host when there is one. */
+const linkEnd = z.object({ netns: netns.optional(), ifname, address: cidr.optional() }).strict();
+/** A veth pair straight between two namespaces, or a namespace and the host; no bridge. At most one end on the host. */
 export const LinkSpec = z
   .object({ ...common, kind: z.literal("link"), a: linkEnd, b: linkEnd, mtu: z.number().int().min(68).max(65535) })
   .strict();

@@ -1,9 +1,10 @@
-// A direct link: a veth pair straight between two namespaces, no bridge (seed 000's
-// ns1 <-> ns2). Made from inside namespace a, its other end created directly in b.
+// A direct link: a veth pair straight between two namespaces, or between a namespace and
+// the host (seed 001's veth001 <-> veth), no bridge. Made from the host end when there is
+// one, else from end a; the other end is created directly in its namespace.
 import type { LinkSpec } from "../model/schema";
-import type { Link } from "./observe";
+import type { HostView, Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { ownerMark, type Step } from "./step";
+import { onHost, ownerMark, type Step } from "./step";
 
 export interface LinkObs {
   readonly a: Link | null;
@@ -11,12 +12,24 @@ export interface LinkObs {
 }
 
 type End = LinkSpec["a"];
+const where = (e: End) => `${e.netns ?? "host"}/${e.ifname}`;
+/** `ip` in the end's namespace, or on the host (the sandbox host when there is one). */
+const ip = (s: LinkSpec, e: End, args: readonly string[]) =>
+  e.netns ? ["ip", "-n", e.netns, ...args] : onHost(s, ["ip", ...args]);
 const find = (links: Link[] | null, ifname: string) => (links ?? []).find((l) => l.ifname === ifname) ?? null;
 const hasAddr = (l: Link, cidr: string) =>
   (l.addr_info ?? []).some((i) => i.family === "inet" && `${i.local}/${i.prefixlen}` === cidr);
+
+async function observeEnd(e: End, view: HostView): Promise<Link | null> {
+  return e.netns ? find((await view.netns(e.netns)).links, e.ifname) : view.link(e.ifname);
+}
+
+/** The end the pair is made from (and deleted by): the host's, else a. */
+const ends = (s: LinkSpec): [End, End] => (s.b.netns === undefined ? [s.b, s.a] : [s.a, s.b]);
+
 const configure = (s: LinkSpec, e: End): Step => ({
-  what: `configure ${e.netns}/${e.ifname}${e.address ? ` ${e.address}` : ""}`,
-  argv: ["ip", "-n", e.netns, "-batch", "-"],
+  what: `configure ${where(e)}${e.address ? ` ${e.address}` : ""}`,
+  argv: ip(s, e, ["-batch", "-"]),
   input: [
     `link set dev ${e.ifname} alias ${ownerMark(s.stack)} addrgenmode none up`,
     ...(e.address ? [`addr replace ${e.address} dev ${e.ifname}`] : []),
@@ -24,11 +37,16 @@ const configure = (s: LinkSpec, e: End): Step => ({
   ].join("\n"),
 });
 
+const del = (s: LinkSpec, e: End, what = "delete veth"): Step => ({
+  what: `${what} ${where(e)}`,
+  argv: ip(s, e, ["link", "del", "dev", e.ifname]),
+});
+
 export const linkOps: Ops<LinkSpec, LinkObs> = {
-  label: (s) => `link ${s.a.netns}/${s.a.ifname} <-> ${s.b.netns}/${s.b.ifname}`,
+  label: (s) => `link ${where(s.a)} <-> ${where(s.b)}`,
   async observe(s, view) {
-    const [a, b] = await Promise.all([view.netns(s.a.netns), view.netns(s.b.netns)]);
-    return { a: find(a.links, s.a.ifname), b: find(b.links, s.b.ifname) };
+    const [a, b] = await Promise.all([observeEnd(s.a, view), observeEnd(s.b, view)]);
+    return { a, b };
   },
   drift(s, o, claimed) {
     const out: string[] = [];
@@ -37,70 +55,44 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
       [s.b, o.b],
     ] as const) {
       if (!l) {
-        out.push(`missing: ${end.netns}/${end.ifname}`);
+        out.push(`missing: ${where(end)}`);
         continue;
       }
       if (l.ifalias !== ownerMark(s.stack) && !claimed)
         throw new ForeignObjectError(
-          `${end.netns}/${end.ifname} exists and is not netlab's; remove it or choose another interface name`,
+          `${where(end)} exists and is not netlab's; remove it or choose another interface name`,
         );
-      if (end.address && !hasAddr(l, end.address))
-        out.push(`missing: address ${end.address} on ${end.netns}/${end.ifname}`);
-      if (!l.flags.includes("UP")) out.push(`different: ${end.netns}/${end.ifname} is down`);
+      if (end.address && !hasAddr(l, end.address)) out.push(`missing: address ${end.address} on ${where(end)}`);
+      if (!l.flags.includes("UP")) out.push(`different: ${where(end)} is down`);
     }
     return out;
   },
   converge(s, o) {
     const steps: Step[] = [];
     if (!o.a || !o.b) {
-      if (o.a)
-        steps.push({
-          what: `delete half a link ${s.a.netns}/${s.a.ifname}`,
-          argv: ["ip", "-n", s.a.netns, "link", "del", "dev", s.a.ifname],
-        });
-      if (o.b)
-        steps.push({
-          what: `delete half a link ${s.b.netns}/${s.b.ifname}`,
-          argv: ["ip", "-n", s.b.netns, "link", "del", "dev", s.b.ifname],
-        });
+      if (o.a) steps.push(del(s, s.a, "delete half a link"));
+      if (o.b) steps.push(del(s, s.b, "delete half a link"));
+      const [first, second] = ends(s);
+      if (!second.netns) throw new Error(`${linkOps.label(s)}: at most one end can be on the host`);
+      const mtu = String(s.mtu);
       steps.push({
-        what: `create veth ${s.a.netns}/${s.a.ifname} <-> ${s.b.netns}/${s.b.ifname}`,
-        argv: [
-          "ip",
-          "-n",
-          s.a.netns,
-          "link",
-          "add",
-          "name",
-          s.a.ifname,
-          "mtu",
-          String(s.mtu),
-          "type",
-          "veth",
-          "peer",
-          "name",
-          s.b.ifname,
-          "netns",
-          s.b.netns,
-          "mtu",
-          String(s.mtu),
-        ],
-        undo: {
-          what: `delete veth ${s.a.netns}/${s.a.ifname}`,
-          argv: ["ip", "-n", s.a.netns, "link", "del", "dev", s.a.ifname],
-        },
+        what: `create veth ${where(first)} <-> ${where(second)}`,
+        argv: ip(s, first, [
+          ...["link", "add", "name", first.ifname, "mtu", mtu, "type", "veth"],
+          ...["peer", "name", second.ifname, "netns", second.netns, "mtu", mtu],
+        ]),
+        undo: del(s, first),
       });
     }
     return [...steps, configure(s, s.a), configure(s, s.b)];
   },
   // deleting one end deletes the pair
-  remove: (s, o, claimed) =>
-    o.a && (claimed || o.a.ifalias === ownerMark(s.stack))
-      ? [
-          {
-            what: `delete veth ${s.a.netns}/${s.a.ifname}`,
-            argv: ["ip", "-n", s.a.netns, "link", "del", "dev", s.a.ifname],
-          },
-        ]
-      : [],
+  remove(s, o, claimed) {
+    const [first, second] = ends(s);
+    const l = first === s.a ? o.a : o.b;
+    const other = first === s.a ? o.b : o.a;
+    const ours = (x: Link | null) => x && (claimed || x.ifalias === ownerMark(s.stack));
+    if (ours(l)) return [del(s, first)];
+    return ours(other) ? [del(s, second)] : [];
+  },
 };

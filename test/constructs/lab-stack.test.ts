@@ -9,6 +9,7 @@ import { Seed000BridgeStack } from "../../stacks/seed000-bridge";
 import { Seed000RoutesStack } from "../../stacks/seed000-routes";
 import { Seed000VethStack } from "../../stacks/seed000-veth";
 import { Seed001ModesStack } from "../../stacks/seed001-modes";
+import { Seed001VethStack } from "../../stacks/seed001-veth";
 import { Seed002NatStack } from "../../stacks/seed002-nat";
 import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
 import { ContainerNetwork, Execution, LabStack, ResourceType } from "../../constructs";
@@ -278,6 +279,7 @@ describe("example stacks (one per seed scenario)", () => {
     ["seed000-bridge", Seed000BridgeStack],
     ["seed000-routes", Seed000RoutesStack],
     ["seed001-modes", Seed001ModesStack],
+    ["seed001-veth", Seed001VethStack],
     ["seed002-nat", Seed002NatStack],
     ["seed003-bridge", Seed003BridgeStack],
   ];

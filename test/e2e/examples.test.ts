@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
-import { EXT_ADDR, HOST_ADDR, hostState } from "../helpers/sandbox";
+import { EXT_ADDR, HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
 import { http, ping, request, serve } from "../helpers/traffic";
 
 requireRoot("e2e");
@@ -47,6 +47,25 @@ test("seed000-routes: two subnets on one veth pair, a route on each side", () =>
   expect(ping("ns1", "192.168.21.11")).toBe(true);
   expect(ping("ns2", "192.168.20.11")).toBe(true);
   destroy("seed000-routes");
+});
+
+test("seed001-veth: a veth pair between test01 and the host itself; repaired when cut; gone on destroy", () => {
+  deploy("seed001-veth");
+  expect(ping(host, "172.16.0.111")).toBe(true);
+  expect(ping("test01", "172.16.0.112")).toBe(true);
+  const hostEnd = JSON.parse(ok(inNs(host, ["ip", "-j", "addr", "show", "dev", "veth"])))[0];
+  expect(hostEnd.addr_info.map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`)).toEqual([
+    "172.16.0.112/20",
+  ]);
+  // cut out of band: verify says so, repair makes the pair again
+  ok(inNs(host, ["ip", "link", "del", "dev", "veth"]));
+  expect(ping(host, "172.16.0.111")).toBe(false);
+  const drift = project.netlab(["verify", "seed001-veth"], host);
+  expect(drift.code).toBe(1);
+  expect(drift.stdout).toMatch(/link test01\/veth001 <-> host\/veth: missing: host\/veth/);
+  must(project.netlab(["repair", "seed001-veth"], host), "netlab repair");
+  expect(ping(host, "172.16.0.111")).toBe(true);
+  destroy("seed001-veth");
 });
 
 test("seed001-modes: bridge, host, none and container modes", async () => {

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
+import { linkOps } from "../../netops/link";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
 import { bridgeMac, networkChains, networkOps, networkRules } from "../../netops/network";
 import { readLab, staleOf } from "../../netops/lab";
@@ -12,6 +13,7 @@ import { portMappingOps, portMappingRules } from "../../netops/portmap";
 import {
   parseSpec,
   type EndpointSpec,
+  type LinkSpec,
   type NetworkSpec,
   type NamesSpec,
   type NftablesSpec,
@@ -202,7 +204,9 @@ describe("network plan", () => {
     const lines = networkRules({ ...net, icc: false, internal: true, connect: ["br02"] }).map(
       (r) => `${r.chain} ${r.args.join(" ")}`,
     );
-    expect(lines).not.toContain("NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT");
+    const icc = "NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT";
+    expect(networkRules(net).map((r) => `${r.chain} ${r.args.join(" ")}`)).toContain(icc); // with ICC on
+    expect(lines).not.toContain(icc);
     expect(lines).toContain("NETLAB-IN-br01 -i br02 -m comment --comment netlab:lab -j ACCEPT");
     expect(lines).toContain("NETLAB-OUT-br01 -m comment --comment netlab:lab -j DROP");
     expect(lines.some((l) => l.includes("! -o br01") && l.includes("MASQUERADE"))).toBe(false);
@@ -434,5 +438,78 @@ describe("names", () => {
     const theirs = new Map([["/etc/netns/a/hosts", "127.0.0.1 localhost\n"]]);
     expect(() => namesOps.drift(spec, theirs, false)).toThrow(/\/etc\/netns\/a\/hosts exists and is not netlab's/);
     expect(namesOps.remove(spec, theirs, false)).toEqual([]);
+  });
+});
+
+describe("link plan", () => {
+  const link: LinkSpec = {
+    v: 1,
+    kind: "link",
+    stack: "lab",
+    host: "sbx",
+    a: { netns: "test01", ifname: "veth001", address: "172.16.0.111/20" },
+    b: { ifname: "veth", address: "172.16.0.112/20" },
+    mtu: 1500,
+  };
+  const mine = (ifname: string, address?: string) => ({
+    ifname,
+    flags: ["UP"],
+    mtu: 1500,
+    ifalias: "netlab:lab",
+    addr_info: address ? [{ family: "inet", local: address.split("/")[0], prefixlen: 20 }] : [],
+  });
+
+  test("GIVEN an end on the host WHEN converging THEN the pair is made from the host, its peer created in the namespace", () => {
+    const steps = linkOps.converge(link, { a: null, b: null });
+    expect(steps.map((s) => s.argv)).toEqual([
+      [
+        ...NS,
+        "ip",
+        "link",
+        "add",
+        "name",
+        "veth",
+        "mtu",
+        "1500",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "veth001",
+        "netns",
+        "test01",
+        "mtu",
+        "1500",
+      ],
+      ["ip", "-n", "test01", "-batch", "-"],
+      [...NS, "ip", "-batch", "-"],
+    ]);
+    expect(steps[0].undo?.argv).toEqual([...NS, "ip", "link", "del", "dev", "veth"]);
+    expect(steps[2].input).toBe(
+      "link set dev veth alias netlab:lab addrgenmode none up\naddr replace 172.16.0.112/20 dev veth\n",
+    );
+  });
+
+  test("GIVEN both ends in place THEN no drift; removal deletes the host end (the pair goes with it)", () => {
+    const o = { a: mine("veth001", "172.16.0.111/20"), b: mine("veth", "172.16.0.112/20") };
+    expect(linkOps.drift(link, o, true)).toEqual([]);
+    expect(linkOps.remove(link, o, true).map((s) => s.argv)).toEqual([[...NS, "ip", "link", "del", "dev", "veth"]]);
+    // half a pair (its host end deleted by hand): the half left in the namespace goes
+    expect(linkOps.remove(link, { a: o.a, b: null }, true).map((s) => s.argv)).toEqual([
+      ["ip", "-n", "test01", "link", "del", "dev", "veth001"],
+    ]);
+  });
+
+  test("GIVEN a host device of that name that is not netlab's THEN apply refuses it", () => {
+    expect(() => linkOps.drift(link, { a: null, b: { ...mine("veth"), ifalias: undefined } }, false)).toThrow(
+      /host\/veth exists and is not netlab's/,
+    );
+  });
+
+  test("the key and the graph: a host end is a host device; only the namespaced end needs a namespace", () => {
+    expect(KINDS.link.key(link)).toBe("link-test01:veth001");
+    expect(KINDS.link.key({ ...link, a: link.b, b: link.a })).toBe("link-:veth");
+    expect(KINDS.link.provides(link)).toEqual(["dev:test01/veth001", "devs:test01", "hostdev:veth", "hostnets"]);
+    expect(KINDS.link.needs(link)).toEqual(["netns:test01"]);
   });
 });

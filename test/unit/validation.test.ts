@@ -283,6 +283,33 @@ const cases: [string, Build, RegExp, string][] = [
     "two different sandboxes",
   ],
   [
+    "veth link with both ends on the host",
+    (s) => new VethLink(s, "L", { a: { interfaceName: "v0" }, b: { interfaceName: "v1" } }),
+    /VethLink prop `b.sandbox`: is missing, as is a.sandbox: both ends would be on the host/,
+    "at least one end in a Sandbox",
+  ],
+  [
+    "veth link's host end named as a bridge",
+    (s) => {
+      net(s);
+      new VethLink(s, "L", { a: { sandbox: new Sandbox(s, "A"), interfaceName: "v0" }, b: { interfaceName: "brx" } });
+    },
+    /VethLink prop `b.interfaceName`: "brx" is also a host device of vstack\/Net/,
+    "its own name",
+  ],
+  [
+    "veth link's host end named as an endpoint's host veth",
+    (s) => {
+      net(s).addEndpoint("E", { netns: "e1" });
+      new VethLink(s, "L", {
+        a: { interfaceName: "veth-e1" },
+        b: { sandbox: new Sandbox(s, "B"), interfaceName: "v0" },
+      });
+    },
+    /VethLink prop `a.interfaceName`: "veth-e1" is also a host device of vstack\/Net\/E/,
+    "its own name",
+  ],
+  [
     "veth link address without prefix",
     (s) =>
       new VethLink(s, "L", {

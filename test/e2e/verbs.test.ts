@@ -81,6 +81,7 @@ test("-replace of one endpoint rebuilds it and what hangs off it (its port mappi
   expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`a1 peer=${EXT_ADDR}`);
   mark("vb-a1");
   mark("vb-a2");
+  expect(ping("vb-a2", "10.250.30.11")).toBe(true); // vb-a2's neighbour table now holds vb-a1's MAC
   const bridge = ifindex(null, "vbbr");
   const pid = pidOf();
 
@@ -92,6 +93,10 @@ test("-replace of one endpoint rebuilds it and what hangs off it (its port mappi
   expect(out).toMatch(/Apply complete! Resources: 3 added, 0 changed, 3 destroyed/); // endpoint, port mapping, workload
   expect(sameNs("vb-a1")).toBe(false); // rebuilt
   expect(sameNs("vb-a2")).toBe(true); // untouched
+  // issue 10, item 3: the neighbour reaches it at once (one ping, 1 s), its old entry still
+  // right: the rebuilt endpoint has the same MAC (02:42 + its address), not a new random one
+  expect(ping("vb-a2", "10.250.30.11")).toBe(true);
+  expect(ok(["ip", "-n", "vb-a2", "neigh", "show", "10.250.30.11"])).toMatch(/lladdr 02:42:0a:fa:1e:0b /);
   expect(ifindex(null, "vbbr")).toBe(bridge);
   expect(pidOf()).not.toBe(pid); // the workload runs in the new namespace
   expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`a1 peer=${EXT_ADDR}`);

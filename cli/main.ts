@@ -1,36 +1,42 @@
 // The netlab CLI: works on a deployed stack through what synth wrote for it (its
 // manifest), with the runner bundled into that stack, the same one its deploy ran.
-//   netlab verify <stack>   compare the kernel with the stack; exit 1 on drift
-//   netlab repair <stack>   put it right: the converge a batched deploy runs
+//   netlab verify  <stack>           compare the kernel with the stack; exit 1 on drift
+//   netlab repair  <stack>           put it right: the converge a batched deploy runs
+//   netlab inspect <stack> [--json]  every object as the kernel shows it
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderInspect, type InspectReport } from "./inspect";
 import { CliError, loadStack, type SynthesizedStack } from "./manifest";
 
-const USAGE = "usage: netlab verify|repair <stack> [--out DIR (default cdktf.out)]";
+const USAGE = "usage: netlab verify|repair|inspect <stack> [--json (inspect)] [--out DIR (default cdktf.out)]";
+const VERBS = ["verify", "repair", "inspect"] as const;
 
 interface Args {
-  readonly verb: "verify" | "repair";
+  readonly verb: (typeof VERBS)[number];
   readonly stack: string;
   readonly out: string;
+  readonly json: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const [verb, stack, ...rest] = argv;
-  if ((verb !== "verify" && verb !== "repair") || !stack || stack.startsWith("-")) throw new CliError(USAGE);
+  if (!VERBS.includes(verb as Args["verb"]) || !stack || stack.startsWith("-")) throw new CliError(USAGE);
   let out = "cdktf.out";
+  let json = false;
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--out" && rest[i + 1]) out = rest[++i];
+    else if (rest[i] === "--json" && verb === "inspect") json = true;
     else throw new CliError(`unknown argument ${rest[i]}`, USAGE);
   }
-  return { verb, stack, out };
+  return { verb: verb as Args["verb"], stack, out, json };
 }
 
-/** The stack's runner on its lab file; its output goes straight to ours. */
-async function runner(s: SynthesizedStack, cmd: string): Promise<number> {
+/** The stack's runner on its lab file; its output goes straight to ours unless `capture`. */
+async function runner(s: SynthesizedStack, cmd: string, capture = false): Promise<{ code: number; stdout: string }> {
   const r = await execa("node", [s.manifest.runner, cmd, s.manifest.lab], {
     cwd: s.dir,
-    stdio: "inherit",
+    stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
     reject: false,
   });
   if (r.exitCode === undefined)
@@ -38,14 +44,33 @@ async function runner(s: SynthesizedStack, cmd: string): Promise<number> {
       cause: r,
       exitCode: 1,
     });
-  return r.exitCode;
+  return { code: r.exitCode, stdout: typeof r.stdout === "string" ? r.stdout : "" };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   const s = loadStack(args.out, args.stack);
-  if (args.verb === "repair") return runner(s, "converge");
-  const code = await runner(s, "verify");
+  if (args.verb === "repair") return (await runner(s, "converge")).code;
+  if (args.verb === "inspect") {
+    const r = await runner(s, "inspect", true);
+    if (r.code !== 0) return r.code;
+    let report: InspectReport;
+    try {
+      report = JSON.parse(r.stdout) as InspectReport;
+    } catch (err) {
+      throw new CliError(
+        `the runner of stack ${args.stack} answered inspect with something else than JSON`,
+        undefined,
+        {
+          cause: err,
+          exitCode: 1,
+        },
+      );
+    }
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderInspect(report));
+    return 0;
+  }
+  const { code } = await runner(s, "verify");
   if (code === 0) {
     const n = (JSON.parse(readFileSync(join(s.dir, s.manifest.lab), "utf8")) as { specs: unknown[] }).specs.length;
     process.stdout.write(`netlab: ${s.manifest.stack}: ${n} objects match the kernel\n`);

@@ -2,7 +2,7 @@
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
 import type { EndpointSpec } from "../model/schema";
-import { netnsExists, type Link, type Route } from "./observe";
+import { inetOf, netnsExists, stateOf, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
 
@@ -73,6 +73,21 @@ function teardown(s: EndpointSpec, o: EndpointObs, claimed: boolean, now: boolea
 }
 
 export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
+  describe(s, o) {
+    const eth = (o.inside ?? []).find((l) => l.ifname === s.ifname) ?? null;
+    const route = (o.routes ?? []).find((r) => r.dst === "default");
+    return {
+      netns: s.netns,
+      interface: s.ifname,
+      network: s.bridge,
+      addresses: inetOf(eth),
+      mac: eth?.address ?? null,
+      state: stateOf(eth),
+      hostInterface: s.hostIf,
+      hostState: stateOf(o.hostLink),
+      defaultVia: route?.gateway ?? null,
+    };
+  },
   label: (s) => `endpoint ${s.netns}`,
 
   async observe(s, view, toRemove) {

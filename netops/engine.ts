@@ -16,7 +16,7 @@ import { networkOps } from "./network";
 import { nftablesOps } from "./nftables";
 import { HostView } from "./observe";
 import { portMappingOps } from "./portmap";
-import type { Ops } from "./resource";
+import { ForeignObjectError, type Description, type Ops } from "./resource";
 import { routeOps } from "./route";
 import { sandboxOps } from "./sandbox";
 import { hold, release } from "./shared-sysctl";
@@ -216,6 +216,34 @@ async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
   } catch (err) {
     return [`(could not look: ${(err as Error).message})`];
   }
+}
+
+/** One object as `netlab inspect` reports it. */
+export interface Inspected {
+  readonly kind: ObjectSpec["kind"];
+  readonly key: string;
+  readonly name: string;
+  /** ok: as declared; drift: see `drift`; foreign: something not netlab's holds its name. */
+  readonly status: "ok" | "drift" | "foreign";
+  readonly drift: readonly string[];
+  readonly observed: Description;
+}
+
+/** What the kernel shows of each spec, with its differences: one look at the host for all. */
+export async function inspectSpecs(specs: readonly ObjectSpec[]): Promise<Inspected[]> {
+  const obs = await observeAll(specs);
+  return specs.map((s, i) => {
+    let drift: string[];
+    let status: Inspected["status"];
+    try {
+      drift = opsFor(s).drift(s, obs[i], recorded(s) !== null);
+      status = drift.length ? "drift" : "ok";
+    } catch (err) {
+      if (!(err instanceof ForeignObjectError)) throw err;
+      [drift, status] = [[err.message], "foreign"];
+    }
+    return { kind: s.kind, key: specKey(s), name: labelOf(s), status, drift, observed: opsFor(s).describe(s, obs[i]) };
+  });
 }
 
 /** Differences between the kernel and these specs, one line each. */

@@ -2,9 +2,9 @@
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the netlab CLI).
 import { readFileSync } from "node:fs";
-import { dependentsOf, removalOrder, specKey } from "../model/kinds";
+import { applyOrder, dependentsOf, removalOrder, specKey } from "../model/kinds";
 import { LabFile, parseSpec, type ObjectSpec } from "../model/schema";
-import { applySpecs, ensureHost, labelOf, logFor, removeSpecs, verifySpecs } from "./engine";
+import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs } from "./engine";
 import { recordedSpecs } from "./ledger";
 
 const same = (a: ObjectSpec, b: ObjectSpec) => JSON.stringify(a) === JSON.stringify(b);
@@ -61,6 +61,12 @@ export async function converge(lab: LabFile, desired: readonly ObjectSpec[]): Pr
     logFor(s)(declared.has(specKey(s)) ? "changed: rebuilding" : `no longer declared by stack ${lab.stack}: removing`);
   if (stale.length) await removeSpecs(stale);
   await applySpecs(desired);
+}
+
+/** `netlab inspect`: every declared object as the kernel shows it, and what is there undeclared. */
+export async function inspectLab(lab: LabFile, desired: readonly ObjectSpec[]) {
+  const extra = undeclared(lab, desired).map((r) => ({ kind: r.kind, key: specKey(r), name: labelOf(r) }));
+  return { v: 1, stack: lab.stack, host: lab.host ?? null, objects: await inspectSpecs(applyOrder(desired)), extra };
 }
 
 export async function verifyLab(lab: LabFile, desired: readonly ObjectSpec[]): Promise<string[]> {

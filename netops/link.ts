@@ -2,7 +2,7 @@
 // the host (seed 001's veth001 <-> veth), no bridge. Made from the host end when there is
 // one, else from end a; the other end is created directly in its namespace.
 import type { LinkSpec } from "../model/schema";
-import type { HostView, Link } from "./observe";
+import { inetOf, stateOf, type HostView, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
@@ -42,7 +42,15 @@ const del = (s: LinkSpec, e: End, what = "delete veth"): Step => ({
   argv: ip(s, e, ["link", "del", "dev", e.ifname]),
 });
 
+const endOf = (e: End, l: Link | null) => ({
+  netns: e.netns ?? null,
+  interface: e.ifname,
+  addresses: inetOf(l),
+  state: stateOf(l),
+});
+
 export const linkOps: Ops<LinkSpec, LinkObs> = {
+  describe: (s, o) => ({ a: endOf(s.a, o.a), b: endOf(s.b, o.b), mtu: s.mtu }),
   label: (s) => `link ${where(s.a)} <-> ${where(s.b)}`,
   async observe(s, view) {
     const [a, b] = await Promise.all([observeEnd(s.a, view), observeEnd(s.b, view)]);

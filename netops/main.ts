@@ -6,6 +6,7 @@
 //   node netops.cjs sweep    <lab file>       remove what the stack recorded and no longer declares
 //   node netops.cjs converge <lab file>       batched mode: make the machine match the lab file
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
+//   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (netlab inspect)
 //   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
 import { specKey } from "../model/kinds";
@@ -15,7 +16,7 @@ import { applySpecs, ensureHost, log, logFor, removeSpecs, verifySpecs } from ".
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
-import { converge, readLab, sweep, verifyLab } from "./lab";
+import { converge, inspectLab, readLab, sweep, verifyLab } from "./lab";
 import { recorded, recordedSpecs } from "./ledger";
 
 function readSpec(arg: string): Spec {
@@ -59,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv;
   const usage = () => {
     process.stderr.write(
-      "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify <lab file>\n",
+      "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify|inspect <lab file>\n",
     );
     return 2;
   };
@@ -70,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === "converge") await converge(lab, specs);
     else if (cmd === "sweep") await sweep(lab, specs);
     else if (cmd === "verify") return report(await verifyLab(lab, specs));
+    else if (cmd === "inspect") process.stdout.write(`${JSON.stringify(await inspectLab(lab, specs), null, 1)}\n`);
     else return usage();
     return 0;
   }

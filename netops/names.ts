@@ -64,6 +64,10 @@ function wanted(s: NamesSpec): File[] {
 }
 
 export const namesOps: Ops<NamesSpec, NamesObs> = {
+  describe: (_s, o) => ({
+    files: [...o.keys()].sort(),
+    state: [...o.values()].every((v) => v !== null) ? "present" : "absent",
+  }),
   label: () => "names",
   observe: async (s) => new Map(wanted(s).map((f) => [f.path, read(f.path)])),
   drift(s, o, claimed) {

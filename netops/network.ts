@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { NetworkSpec } from "../model/schema";
 import { type Chain, ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
-import type { Link } from "./observe";
+import { inetOf, stateOf, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
@@ -122,6 +122,14 @@ const hasAddr = (l: Link, a: string, p: number) =>
   (l.addr_info ?? []).some((i) => i.family === "inet" && i.local === a && i.prefixlen === p);
 
 export const networkOps: Ops<NetworkSpec, NetworkObs> = {
+  describe: (s, o) => ({
+    bridge: s.bridge,
+    subnet: `${s.subnet}/${s.prefix}`,
+    addresses: inetOf(o.link),
+    mac: o.link?.address ?? null,
+    mtu: o.link?.mtu ?? null,
+    state: stateOf(o.link),
+  }),
   label: (s) => `bridge ${s.bridge}`,
 
   // routing between the bridge and the outside; held, and restored by the last network

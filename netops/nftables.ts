@@ -88,6 +88,7 @@ export interface NftablesObs {
 }
 
 export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
+  describe: (s, o) => ({ table: tableName(s), state: o.comment === null ? "absent" : "present" }),
   label: (s) => `nftables table ${tableName(s)}`,
   async observe(s) {
     // text, not -j: nft 1.0.6 leaves the table's comment out of its JSON

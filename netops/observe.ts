@@ -51,6 +51,14 @@ async function nsState(ns: string): Promise<{ links: Link[] | null; routes: Rout
   return { links: (links ?? []) as Link[], routes: (routes ?? []) as Route[] };
 }
 
+/** The IPv4 addresses of a link, as address/prefix. */
+export const inetOf = (l: Link | null): string[] =>
+  (l?.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);
+
+/** A link's state for a reader: up, down, or absent. */
+export const stateOf = (l: Link | null): "up" | "down" | "absent" =>
+  !l ? "absent" : l.flags.includes("UP") ? "up" : "down";
+
 /** iptables-save of the host (or sandbox): the text the firewall plans diff against. */
 async function iptablesSave(t: Target): Promise<string> {
   const argv = onHost(t, ["iptables-save"]);

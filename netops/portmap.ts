@@ -58,6 +58,19 @@ const label = (s: PortMappingSpec) =>
     : `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${s.address}:${s.port}`;
 
 export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
+  describe(s, rules) {
+    const want = portMappingRules(s);
+    return {
+      protocol: s.protocol,
+      hostIp: s.hostIp ?? null,
+      hostPort: s.hostPortEnd ? `${s.hostPort}-${s.hostPortEnd}` : String(s.hostPort),
+      target: s.hostPortEnd ? `${s.address}:${s.port}-${s.hostPortEnd}` : `${s.address}:${s.port}`,
+      network: s.bridge,
+      // with nftables the stack's table holds the rules: its own row says whether it is there
+      state:
+        s.firewall === "nftables" ? "in nftables table" : want.every((r) => hasRule(rules, r)) ? "present" : "absent",
+    };
+  },
   label,
   observe: async (_s, view) => parseSave(await view.iptables()),
   drift: (s, rules) =>

@@ -5,6 +5,11 @@ import type { ObjectSpec } from "../model/schema";
 import type { HostView } from "./observe";
 import type { Step } from "./step";
 
+/** One object as `netlab inspect` shows it: field -> value, in a stable order. */
+export interface Description {
+  readonly [field: string]: string | number | boolean | null | readonly string[] | Description;
+}
+
 /** An object that exists under our name but is not ours: never touched, always reported. */
 export class ForeignObjectError extends Error {}
 
@@ -29,4 +34,9 @@ export interface Ops<S extends ObjectSpec, O> {
   finish?(spec: S): Step;
   /** Names for log lines. */
   label(spec: S): string;
+  /**
+   * What the kernel shows of this object, for `netlab inspect` (plain JSON, read from
+   * `obs`, not from the spec wherever the kernel can say). Fields per kind: README.
+   */
+  describe(spec: S, obs: O): Description;
 }

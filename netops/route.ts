@@ -28,6 +28,13 @@ const where = (s: RouteSpec) => (s.netns ? `in ${s.netns}` : "on the host");
 const ours = (r: Route) => r.protocol === ROUTE_PROTO;
 
 export const routeOps: Ops<RouteSpec, RouteObs> = {
+  describe: (s, o) => ({
+    netns: s.netns ?? null,
+    destination: s.dst,
+    via: o.route?.gateway ?? null,
+    device: o.route?.dev ?? null,
+    state: o.route ? "present" : "absent",
+  }),
   label: (s) => `route ${s.dst} ${where(s)}`,
   async observe(s, view) {
     const routes = s.netns ? ((await view.netns(s.netns)).routes ?? []) : await view.hostRoutes();

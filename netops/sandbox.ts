@@ -15,6 +15,11 @@ const owned = (s: SandboxSpec, o: SandboxObs) =>
   (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
 
 export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
+  describe: (s, o) => ({
+    netns: s.netns,
+    interfaces: (o.inside ?? []).map((l) => l.ifname),
+    state: o.exists ? "present" : "absent",
+  }),
   label: (s) => `sandbox ${s.netns}`,
   async observe(s, view, toRemove) {
     if (toRemove?.claimed) return { exists: netnsExists(s.netns), inside: null };

@@ -20,6 +20,14 @@ function daemonOf(s: WorkloadSpec): Daemon {
 const where = (s: WorkloadSpec) => (s.netns ? `in ${s.netns}` : "in the host namespace");
 
 export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
+  describe: (s, o) => ({
+    name: s.name,
+    netns: s.netns ?? null,
+    command: [...s.command],
+    pid: o.pid,
+    state: o.pid === null ? "stopped" : "running",
+    log: daemonOf(s).logFile,
+  }),
   label: (s) => `workload ${s.name}`,
   observe: async (s) => ({ pid: runningPid(daemonOf(s)) }),
   drift: (s, o) => (o.pid === null ? [`missing: process ${s.command[0]} ${where(s)} is not running`] : []),

@@ -41,9 +41,38 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   // outbound: the external server sees the sandbox host's address (MASQUERADE)
   expect(request("ns01", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
 
+  // inspect: what the kernel shows, read from it (the MACs and addresses of the interfaces)
+  const inspect = () => JSON.parse(must(project.netlab(["inspect", "lab-stack", "--json"], host), "netlab inspect"));
+  const endpoints = (r: any) => r.objects.filter((o: any) => o.kind === "endpoint");
+  const real = (ns: string) => JSON.parse(ok(["ip", "-n", ns, "-j", "addr", "show", "dev", "eth0"]))[0];
+  const seen = inspect();
+  expect(seen).toMatchObject({ v: 1, stack: "lab-stack", host, extra: [] });
+  expect(endpoints(seen).map((o: any) => [o.status, o.observed.netns, o.observed.addresses, o.observed.mac])).toEqual(
+    ["ns01", "ns02"].map((ns) => [
+      "ok",
+      ns,
+      [`${real(ns).addr_info.find((a: any) => a.family === "inet").local}/24`],
+      real(ns).address,
+    ]),
+  );
+  expect(seen.objects.find((o: any) => o.kind === "workload").observed).toMatchObject({
+    pid: webPid,
+    state: "running",
+  });
+  expect(must(project.netlab(["inspect", "lab-stack"], host), "netlab inspect")).toMatch(
+    /ENDPOINTS\n +NETNS +INTERFACE.*\n +ns01 +eth0 +br01 +192\.168\.88\.11\/24 +02:42:c0:a8:58:0b +up +veth-ns01 +up/,
+  );
+
   // drift: delete a veth, a route and the DNAT rule out of band; verify lists each; repair fixes
   expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/6 objects match the kernel/);
   ok(inNs(host, ["ip", "link", "del", "veth-ns02"]));
+  // inspect marks the endpoint whose veth is gone, and only it
+  const marked = endpoints(inspect());
+  expect(marked.map((o: any) => [o.observed.netns, o.status, o.observed.hostState])).toEqual([
+    ["ns01", "ok", "up"],
+    ["ns02", "drift", "absent"],
+  ]);
+  expect(must(project.netlab(["inspect", "lab-stack"], host), "netlab inspect")).toMatch(/\n! +ns02 +eth0 .*absent/);
   ok(["ip", "-n", "ns01", "route", "del", "default"]);
   ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NETLAB-DNAT-br01"]));
   const drift = project.netlab(["verify", "lab-stack"], host);

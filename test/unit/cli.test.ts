@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { renderInspect } from "../../cli/inspect";
 import { CliError, loadStack } from "../../cli/manifest";
 
 const out = mkdtempSync(join(tmpdir(), "netlab-cli-"));
@@ -47,4 +48,46 @@ test("GIVEN a manifest of another version or stack THEN it is refused, with the 
   expect(String(err.cause)).toMatch(/v/);
   write("other", good);
   expect(failure(() => loadStack(out, "other")).message).toMatch(/belongs to stack lab, not other/);
+});
+
+test("GIVEN an inspect report THEN tables by kind, the differing row marked, its differences and extras listed", () => {
+  const endpoint = (netns: string, status: "ok" | "drift", state: string) => ({
+    kind: "endpoint",
+    key: `endpoint-${netns}:eth0`,
+    name: `endpoint ${netns}`,
+    status,
+    drift: status === "ok" ? [] : [`missing: veth veth-${netns}`],
+    observed: {
+      netns,
+      interface: "eth0",
+      network: "br01",
+      addresses: state === "up" ? ["10.0.0.2/24"] : [],
+      mac: null,
+      state,
+    },
+  });
+  const text = renderInspect({
+    v: 1,
+    stack: "lab",
+    host: null,
+    objects: [endpoint("a", "ok", "up"), endpoint("b", "drift", "absent")],
+    extra: [{ kind: "route", key: "route-:10.9.0.0_24", name: "route 10.9.0.0/24" }],
+  });
+  expect(text).toBe(
+    [
+      "lab on this host: 2 objects, 1 not as declared (!)",
+      "",
+      "ENDPOINTS",
+      "   NETNS  INTERFACE  NETWORK  ADDRESSES    MAC  STATE   HOST VETH  HOST STATE  DEFAULT VIA",
+      "   a      eth0       br01     10.0.0.2/24  -    up      -          -           -",
+      "!  b      eth0       br01     -            -    absent  -          -           -",
+      "",
+      "DIFFERENCES",
+      "! endpoint b: missing: veth veth-b",
+      "",
+      "NOT DECLARED (removed by the next deploy)",
+      "+ route 10.9.0.0/24",
+      "",
+    ].join("\n"),
+  );
 });

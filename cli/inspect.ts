@@ -1,0 +1,162 @@
+// netlab inspect: the stack's objects as the kernel shows them (the runner's `inspect`,
+// run on the deployed machine), as tables by kind or as JSON for scripts. A row that
+// differs from the declaration is marked `!`, with the differences listed below.
+import { table } from "./table";
+
+type Value = string | number | boolean | null | readonly string[] | { readonly [k: string]: Value };
+type Observed = { readonly [field: string]: Value };
+
+export interface InspectReport {
+  readonly v: 1;
+  readonly stack: string;
+  readonly host: string | null;
+  readonly objects: readonly {
+    readonly kind: string;
+    readonly key: string;
+    readonly name: string;
+    readonly status: "ok" | "drift" | "foreign";
+    readonly drift: readonly string[];
+    readonly observed: Observed;
+  }[];
+  readonly extra: readonly { readonly kind: string; readonly key: string; readonly name: string }[];
+}
+
+const cell = (v: Value | undefined): string =>
+  v === null || v === undefined || (Array.isArray(v) && v.length === 0)
+    ? "-"
+    : Array.isArray(v)
+      ? v.join(",")
+      : typeof v === "object"
+        ? Object.values(v).map(cell).join(" ")
+        : String(v);
+
+/** A command line, cut to keep the table readable (--json has it whole). */
+const COMMAND_WIDTH = 48;
+const commandCell = (v: Value | undefined) => {
+  const s = Array.isArray(v) ? v.join(" ") : cell(v);
+  return s.length > COMMAND_WIDTH ? `${s.slice(0, COMMAND_WIDTH - 3)}...` : s;
+};
+
+/** Each kind's section: its title and columns (header, field of `observed`). */
+const SECTIONS: readonly { kind: string; title: string; columns: readonly [string, string][] }[] = [
+  {
+    kind: "network",
+    title: "NETWORKS",
+    columns: [
+      ["BRIDGE", "bridge"],
+      ["SUBNET", "subnet"],
+      ["ADDRESSES", "addresses"],
+      ["MAC", "mac"],
+      ["STATE", "state"],
+    ],
+  },
+  {
+    kind: "sandbox",
+    title: "SANDBOXES",
+    columns: [
+      ["NETNS", "netns"],
+      ["INTERFACES", "interfaces"],
+      ["STATE", "state"],
+    ],
+  },
+  {
+    kind: "endpoint",
+    title: "ENDPOINTS",
+    columns: [
+      ["NETNS", "netns"],
+      ["INTERFACE", "interface"],
+      ["NETWORK", "network"],
+      ["ADDRESSES", "addresses"],
+      ["MAC", "mac"],
+      ["STATE", "state"],
+      ["HOST VETH", "hostInterface"],
+      ["HOST STATE", "hostState"],
+      ["DEFAULT VIA", "defaultVia"],
+    ],
+  },
+  {
+    kind: "link",
+    title: "LINKS",
+    columns: [
+      ["END A", "a"],
+      ["END B", "b"],
+      ["MTU", "mtu"],
+    ],
+  },
+  {
+    kind: "route",
+    title: "ROUTES",
+    columns: [
+      ["NETNS", "netns"],
+      ["DESTINATION", "destination"],
+      ["VIA", "via"],
+      ["DEVICE", "device"],
+      ["STATE", "state"],
+    ],
+  },
+  {
+    kind: "portmap",
+    title: "PORT MAPPINGS",
+    columns: [
+      ["PROTO", "protocol"],
+      ["HOST IP", "hostIp"],
+      ["HOST PORT", "hostPort"],
+      ["TARGET", "target"],
+      ["NETWORK", "network"],
+      ["STATE", "state"],
+    ],
+  },
+  {
+    kind: "workload",
+    title: "WORKLOADS",
+    columns: [
+      ["NAME", "name"],
+      ["NETNS", "netns"],
+      ["PID", "pid"],
+      ["STATE", "state"],
+      ["COMMAND", "command"],
+    ],
+  },
+  {
+    kind: "names",
+    title: "NAMES FILES",
+    columns: [
+      ["FILES", "files"],
+      ["STATE", "state"],
+    ],
+  },
+  {
+    kind: "nftables",
+    title: "NFTABLES",
+    columns: [
+      ["TABLE", "table"],
+      ["STATE", "state"],
+    ],
+  },
+];
+
+export function renderInspect(r: InspectReport): string {
+  const differs = r.objects.filter((o) => o.status !== "ok");
+  const where = r.host ? `sandbox host ${r.host}` : "this host";
+  const out = [
+    `${r.stack} on ${where}: ${r.objects.length} objects, ${differs.length ? `${differs.length} not as declared (!)` : "all as declared"}`,
+  ];
+  for (const s of SECTIONS) {
+    const rows = r.objects.filter((o) => o.kind === s.kind);
+    if (!rows.length) continue;
+    const body = rows.map((o) => [
+      o.status === "ok" ? "" : "!",
+      ...s.columns.map(([, f]) => (f === "command" ? commandCell(o.observed[f]) : cell(o.observed[f]))),
+    ]);
+    out.push("", s.title, table(["", ...s.columns.map(([h]) => h)], body));
+  }
+  if (differs.length) {
+    out.push("", "DIFFERENCES");
+    for (const o of differs) for (const d of o.drift) out.push(`! ${o.name}: ${d}`);
+  }
+  if (r.extra.length) {
+    out.push("", "NOT DECLARED (removed by the next deploy)");
+    for (const e of r.extra) out.push(`+ ${e.name}`);
+  }
+  return out.join("\n") + "\n";
+}

@@ -3,20 +3,24 @@
 //   netlab verify  <stack>           compare the kernel with the stack; exit 1 on drift
 //   netlab repair  <stack>           put it right: the converge a batched deploy runs
 //   netlab inspect <stack> [--json]  every object as the kernel shows it
+//   netlab test    <stack> [--all-pairs] [--json]
+//                                    the stack's Expectations with real traffic; exit 1 if one fails
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderInspect, type InspectReport } from "./inspect";
 import { CliError, loadStack, type SynthesizedStack } from "./manifest";
 
-const USAGE = "usage: netlab verify|repair|inspect <stack> [--json (inspect)] [--out DIR (default cdktf.out)]";
-const VERBS = ["verify", "repair", "inspect"] as const;
+const USAGE =
+  "usage: netlab verify|repair|inspect|test <stack> [--json (inspect, test)] [--all-pairs (test)] [--out DIR (default cdktf.out)]";
+const VERBS = ["verify", "repair", "inspect", "test"] as const;
 
 interface Args {
   readonly verb: (typeof VERBS)[number];
   readonly stack: string;
   readonly out: string;
   readonly json: boolean;
+  readonly allPairs: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -24,17 +28,24 @@ function parseArgs(argv: readonly string[]): Args {
   if (!VERBS.includes(verb as Args["verb"]) || !stack || stack.startsWith("-")) throw new CliError(USAGE);
   let out = "cdktf.out";
   let json = false;
+  let allPairs = false;
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--out" && rest[i + 1]) out = rest[++i];
-    else if (rest[i] === "--json" && verb === "inspect") json = true;
+    else if (rest[i] === "--json" && (verb === "inspect" || verb === "test")) json = true;
+    else if (rest[i] === "--all-pairs" && verb === "test") allPairs = true;
     else throw new CliError(`unknown argument ${rest[i]}`, USAGE);
   }
-  return { verb: verb as Args["verb"], stack, out, json };
+  return { verb: verb as Args["verb"], stack, out, json, allPairs };
 }
 
 /** The stack's runner on its lab file; its output goes straight to ours unless `capture`. */
-async function runner(s: SynthesizedStack, cmd: string, capture = false): Promise<{ code: number; stdout: string }> {
-  const r = await execa("node", [s.manifest.runner, cmd, s.manifest.lab], {
+async function runner(
+  s: SynthesizedStack,
+  cmd: string,
+  capture = false,
+  flags: readonly string[] = [],
+): Promise<{ code: number; stdout: string }> {
+  const r = await execa("node", [s.manifest.runner, cmd, s.manifest.lab, ...flags], {
     cwd: s.dir,
     stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
     reject: false,
@@ -51,6 +62,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   const s = loadStack(args.out, args.stack);
   if (args.verb === "repair") return (await runner(s, "converge")).code;
+  if (args.verb === "test") {
+    const flags = [...(args.allPairs ? ["--all-pairs"] : []), ...(args.json ? ["--json"] : [])];
+    return (await runner(s, "test", false, flags)).code;
+  }
   if (args.verb === "inspect") {
     const r = await runner(s, "inspect", true);
     if (r.code !== 0) return r.code;

@@ -6,4 +6,5 @@ export { VethLink, type VethLinkEnd, type VethLinkProps } from "./veth-link";
 export { Route, type RouteProps } from "./route";
 export { Workload, type WorkloadOptions, type WorkloadProps } from "./workload";
 export { Execution, Firewall, LabStack, ResourceType, type LabStackProps } from "./lab-stack";
+export { Check, Expectation, Vantage, type ExpectationProps } from "./expectation";
 export { NetlabValidationError } from "./errors";

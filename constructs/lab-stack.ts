@@ -22,7 +22,8 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { applyOrder, parentsOf, predecessorsOf } from "../model/kinds";
 import { STACK_MANIFEST, type StackManifest } from "../model/manifest";
-import { isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
+import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
+import type { Expectation } from "./expectation";
 import { NetlabValidationError } from "./errors";
 import { NetopsResource, type SpecBody } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
@@ -57,6 +58,13 @@ export interface LabStackProps {
    * @default Execution.PER_OBJECT
    */
   readonly execution?: Execution;
+  /**
+   * Check the stack's Expectations with real traffic at the end of every deploy (a
+   * `netlab-test` resource, replaced on every apply): a deploy fails when the lab does
+   * not behave as declared. `npx netlab test <stack>` checks them at any time.
+   * @default false
+   */
+  readonly testOnDeploy?: boolean;
 }
 
 export class LabStack extends TerraformStack {
@@ -91,6 +99,7 @@ export class LabStack extends TerraformStack {
   private graph?: Map<NetopsResource, { parents: NetopsResource[]; predecessors: NetopsResource[] }>;
   private readonly nameservers = new Map<string, readonly string[]>();
   private names?: NetopsResource;
+  private readonly expectations: Expectation[] = [];
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
@@ -149,6 +158,7 @@ export class LabStack extends TerraformStack {
       gate: batched ? "converge" : "sweep",
       after: owner,
     });
+    if (props.testOnDeploy) new NetopsResource(this, "netlab-test", { stack: this, role: "test" });
     if (this.firewall === Firewall.NFTABLES) {
       new NetopsResource(this, "netlab-nftables", {
         stack: this,
@@ -168,6 +178,11 @@ export class LabStack extends TerraformStack {
         writeFileSync(join(dir, STACK_MANIFEST), JSON.stringify(this.manifest(), null, 1) + "\n");
       },
     });
+  }
+
+  /** @internal an Expectation of this stack: it goes into the lab file */
+  _addExpectation(e: Expectation): void {
+    this.expectations.push(e);
   }
 
   /** @internal every lab construct and resource registers itself once */
@@ -252,6 +267,11 @@ export class LabStack extends TerraformStack {
       else if (s.kind === "link") for (const e of [s.a, s.b]) if (!e.netns) add(e.ifname, r);
     }
     return byName;
+  }
+
+  /** @internal The lab objects' resources, for the test resource's depends_on. */
+  get objectResources(): NetopsResource[] {
+    return this.objects();
   }
 
   /** The lab objects' resources (not the owner and the gate). */
@@ -348,7 +368,14 @@ export class LabStack extends TerraformStack {
       const host = this.hostNetns;
       const text =
         JSON.stringify(
-          { v: SPEC_VERSION, stack: this.node.id, ...(host ? { host } : {}), kind: "lab", specs: this.objectSpecs },
+          {
+            v: SPEC_VERSION,
+            stack: this.node.id,
+            ...(host ? { host } : {}),
+            kind: "lab",
+            specs: this.objectSpecs,
+            ...(this.expectations.length ? { expect: this.expectations.map((e) => ExpectSpec.parse(e._spec())) } : {}),
+          },
           null,
           1,
         ) + "\n";

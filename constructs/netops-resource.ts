@@ -1,5 +1,5 @@
 // The one construct that owns a Terraform resource and its provisioners; nothing else
-// builds provisioners. Three roles:
+// builds provisioners. Four roles:
 //   object  a lab object: its trigger line (key + spec) in the replace trigger, its parents
 //           (from the registry of kinds, model/kinds.ts) in depends_on and
 //           replace_triggered_by. Default mode: a create provisioner (`netops create`)
@@ -10,6 +10,9 @@
 //   gate    the stack's netlab-sweep (default) or netlab-apply (batched): its trigger is
 //           the lab file, its create runs `netops sweep` or `netops converge` on it; every
 //           lab object is created after it.
+//   test    the stack's netlab-test (testOnDeploy): replaced on every apply (its trigger
+//           is the apply's time), after every lab object; its create runs `netops test`
+//           on the lab file, so a deploy fails when an Expectation does not hold.
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
@@ -21,7 +24,7 @@ import { Execution, ResourceType } from "./resource-type";
 /** What a construct says about its resource; the version, owner and host are added here. */
 export type SpecBody = Spec extends infer S ? (S extends Spec ? Omit<S, "v" | "stack" | "host"> : never) : never;
 
-export type Role = "object" | "owner" | "gate";
+export type Role = "object" | "owner" | "gate" | "test";
 
 export interface NetopsResourceProps {
   /** The stack it belongs to (its callers have checked it is a LabStack). */
@@ -84,6 +87,7 @@ export class NetopsResource extends Construct {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
   render(block: Record<string, any>): void {
     const stack = this.stack;
+    if (this.role === "test") return this.renderTest(block);
     const value = this.produce ? escapeTemplate(toLine(this.spec)) : stack.labPath;
     if (this.isData) block.triggers_replace = value;
     else block.triggers = { spec: value };
@@ -102,6 +106,16 @@ export class NetopsResource extends Construct {
     const { parents, predecessors } = this.stack.graphOf(this);
     block.depends_on = [address(this.stack.gate), ...predecessors.map(address)];
     if (parents.length) block.lifecycle = { replace_triggered_by: parents.map(address) };
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
+  private renderTest(block: Record<string, any>): void {
+    // timestamp() is known only at apply: the resource is replaced, so run, by every apply
+    if (this.isData) block.triggers_replace = "${timestamp()}";
+    else block.triggers = { at: "${timestamp()}" };
+    const test = { command: this.stack.labPath, interpreter: ["node", this.stack.runnerPath, "test"], when: "create" };
+    block.provisioner = [{ "local-exec": test }];
+    block.depends_on = this.stack.objectResources.map(address);
   }
 
   /** The spec, validated by the runner's own schema: what synth writes is what it reads. */

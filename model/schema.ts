@@ -262,8 +262,46 @@ export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && 
  * machine to it in one runner call; its name changes with its content, so Terraform
  * replaces that resource (and runs it) exactly when the declared lab changes.
  */
-export const LabFile = z.object({ ...common, kind: z.literal("lab"), specs: z.array(z.unknown()) }).strict();
+export const LabFile = z
+  .object({
+    ...common,
+    kind: z.literal("lab"),
+    specs: z.array(z.unknown()),
+    /** Declared expectations (ExpectSpec), checked by `netlab test`; absent in older lab files. */
+    expect: z.array(z.unknown()).optional(),
+  })
+  .strict();
 export type LabFile = z.infer<typeof LabFile>;
+
+/**
+ * A declared expectation (constructs/expectation.ts), checked by `netlab test` with real
+ * traffic: from a namespace, the host (the sandbox host when there is one) or outside (a
+ * probe namespace joined to the host for the test), to an address, a name (resolved in
+ * the source namespace: /etc/netns/<ns>/hosts) or the host's own address as the outside
+ * sees it; by ping, a TCP connection, or an answer to a UDP datagram.
+ */
+export const ExpectSpec = z
+  .object({
+    /** The construct path: what the report calls it. */
+    name: z.string().min(1),
+    from: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("netns"), netns }).strict(),
+      z.object({ kind: z.literal("host") }).strict(),
+      z.object({ kind: z.literal("outside") }).strict(),
+    ]),
+    to: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("address"), address: ipv4 }).strict(),
+      z.object({ kind: z.literal("name"), name: netns }).strict(),
+      z.object({ kind: z.literal("host") }).strict(),
+    ]),
+    /** What the report shows as the target (an endpoint's namespace, a published port). */
+    label: z.string().min(1),
+    check: z.enum(["ping", "tcp", "udp"]),
+    port: port.optional(),
+    reachable: z.boolean(),
+  })
+  .strict();
+export type ExpectSpec = z.infer<typeof ExpectSpec>;
 
 /**
  * Every spec version a netlab runner ever wrote, with its schema and how to read it as

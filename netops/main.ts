@@ -7,6 +7,9 @@
 //   node netops.cjs converge <lab file>       batched mode: make the machine match the lab file
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (netlab inspect)
+//   node netops.cjs test     <lab file> [--all-pairs] [--json]
+//                                             the stack's Expectations, with real traffic (netlab test)
+//   node netops.cjs probe tcp|udp <host> <port>  a check's client, run inside a namespace by `test`
 //   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
 import { specKey } from "../model/kinds";
@@ -16,7 +19,9 @@ import { applySpecs, ensureHost, log, logFor, removeSpecs, verifySpecs } from ".
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
+import { checkExpectations, parseExpectations, pingAll, report as testReport } from "./expect";
 import { converge, inspectLab, readLab, sweep, verifyLab } from "./lab";
+import { probe } from "./probe";
 import { recorded, recordedSpecs } from "./ledger";
 
 function readSpec(arg: string): Spec {
@@ -60,11 +65,14 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv;
   const usage = () => {
     process.stderr.write(
-      "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify|inspect <lab file>\n",
+      "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify|inspect <lab file>\n" +
+        "       netops test <lab file> [--all-pairs] [--json] | netops probe tcp|udp <host> <port>\n",
     );
     return 2;
   };
   if (args.length === 0) return usage();
+  if (cmd === "probe") return probe(args[0], args[1], Number(args[2]));
+  if (cmd === "test") return test(args[0], args.slice(1));
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
     const { lab, specs } = readLab(args[0]);
     armTestHooks(specs.map(specKey));
@@ -86,6 +94,23 @@ async function main(argv: string[]): Promise<number> {
   } else if (cmd === "verify") return report(await verifySpecs(objects));
   else return usage();
   return 0;
+}
+
+/** Expectations (and with --all-pairs every endpoint pair) checked with real traffic; exit 1 if any fails. */
+async function test(labPath: string, flags: readonly string[]): Promise<number> {
+  const bad = flags.find((f) => f !== "--all-pairs" && f !== "--json");
+  if (bad) throw new Error(`unknown option ${bad}: test takes --all-pairs and --json`);
+  const { lab, specs } = readLab(labPath);
+  const outcomes = [
+    ...(await checkExpectations(lab, parseExpectations(lab))),
+    ...(flags.includes("--all-pairs") ? await pingAll(specs) : []),
+  ];
+  if (flags.includes("--json"))
+    process.stdout.write(`${JSON.stringify({ v: 1, stack: lab.stack, outcomes }, null, 1)}\n`);
+  else if (outcomes.length === 0)
+    process.stdout.write(`stack ${lab.stack} declares no expectations (try --all-pairs)\n`);
+  else process.stdout.write(testReport(outcomes));
+  return outcomes.every((o) => o.want === o.got) ? 0 : 1;
 }
 
 function report(drift: readonly string[]): number {

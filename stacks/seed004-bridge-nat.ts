@@ -3,7 +3,7 @@
 // answers right after deploy.
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { ContainerNetwork, LabStack, Protocol, type LabStackProps } from "../constructs";
+import { Check, ContainerNetwork, Expectation, LabStack, Protocol, Vantage, type LabStackProps } from "../constructs";
 
 /** Answers every request with who it is and who asked (the client address shows NAT at work). */
 const WEB_SERVER = `require("http").createServer((q, s) => s.end("hello from ns01, you are " + q.socket.remoteAddress + "\\n")).listen(80, "0.0.0.0")`;
@@ -20,6 +20,24 @@ export class Seed004BridgeNatStack extends LabStack {
     const ns02 = net.addEndpoint("Ns02", { netns: "ns02", address: "192.168.88.12" });
     const web = ns01.publish("Web", { hostPort: 8080, containerPort: 80, protocol: Protocol.TCP });
     ns01.run("WebServer", { name: "ns01-web", command: ["node", "-e", WEB_SERVER] });
+
+    // what this lab must do: `npx netlab test lab-stack` checks it with real traffic
+    new Expectation(this, "Ns01PingsNs02", { from: ns01, to: ns02 });
+    new Expectation(this, "Ns02PingsNs01ByName", { from: ns02, to: "ns01" });
+    new Expectation(this, "Ns02ReachesWeb", { from: ns02, to: ns01, check: Check.tcp(80) });
+    new Expectation(this, "OutsideReachesWeb", { from: Vantage.OUTSIDE, to: web });
+    new Expectation(this, "OutsideNotDirect", {
+      from: Vantage.OUTSIDE,
+      to: ns01,
+      check: Check.tcp(80),
+      reachable: false,
+    });
+    new Expectation(this, "NothingUnpublished", {
+      from: Vantage.OUTSIDE,
+      to: Vantage.HOST,
+      check: Check.tcp(8081),
+      reachable: false,
+    });
 
     new TerraformOutput(this, "ns01_address", { value: ns01.addressToken });
     new TerraformOutput(this, "ns02_address", { value: ns02.addressToken });

@@ -245,13 +245,51 @@ describe("lab-stack synth", () => {
       /^netlab\/lab-/.test(r.triggers_replace),
     ).triggers_replace;
     const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
-    expect(file).toEqual({ v: 1, stack: "lab-stack", kind: "lab", specs: stack.objectSpecs });
+    expect(file).toEqual({
+      v: 1,
+      stack: "lab-stack",
+      kind: "lab",
+      specs: stack.objectSpecs,
+      expect: expect.any(Array),
+    });
+    // lab-stack's expectations, as netlab test reads them: an address, a name, the web
+    // port from the neighbour, the published port from outside (the host's LAN address,
+    // known at test time), and what must not answer
+    expect(file.expect.map((e: any) => [e.from.netns ?? e.from.kind, e.to, e.check, e.port, e.reachable])).toEqual([
+      ["ns01", { kind: "address", address: "192.168.88.12" }, "ping", undefined, true],
+      ["ns02", { kind: "name", name: "ns01" }, "ping", undefined, true],
+      ["ns02", { kind: "address", address: "192.168.88.11" }, "tcp", 80, true],
+      ["outside", { kind: "host" }, "tcp", 8080, true],
+      ["outside", { kind: "address", address: "192.168.88.11" }, "tcp", 80, false],
+      ["outside", { kind: "host" }, "tcp", 8081, false],
+    ]);
     expect(file.specs).toHaveLength(6);
     // and the manifest the CLI reads: the same lab file, and a runner that is there
     const manifest = StackManifest.parse(JSON.parse(readFileSync(join(dir, STACK_MANIFEST), "utf8")));
     expect(manifest).toMatchObject({ stack: "lab-stack", execution: "per-object", lab });
     expect(manifest.host).toBeUndefined();
     expect(readFileSync(join(dir, manifest.runner), "utf8").length).toBeGreaterThan(10_000);
+  });
+
+  test("testOnDeploy: a netlab-test resource runs netops test on the lab file after every object, on every apply", () => {
+    const json = Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { testOnDeploy: true }));
+    const data = resources(json, "terraform_data");
+    const test = data[idOf(json, "netlab-test")];
+    expect(test.triggers_replace).toBe("${timestamp()}");
+    expect(test.provisioner).toEqual([
+      {
+        "local-exec": {
+          command: expect.stringMatching(/^netlab\/lab-[0-9a-f]+\.json$/),
+          interpreter: ["node", RUNNER, "test"],
+          when: "create",
+        },
+      },
+    ]);
+    const objects = Object.keys(data).filter((k) => !/^netlab-(owner|sweep|test)/.test(k));
+    expect(objects).toHaveLength(6);
+    expect([...test.depends_on].sort()).toEqual(objects.map((k) => `terraform_data.${k}`).sort());
+    // without it, no such resource
+    expect(idOf(Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack")), "netlab-test")).toBeUndefined();
   });
 
   test("the sandbox host namespace goes into every spec", () => {

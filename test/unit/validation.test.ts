@@ -1,6 +1,7 @@
 // Bad input is rejected at synth with the construct path, the prop and the fix, before
 // anything runs. Each row is one kind of mistake.
 import { Testing, TerraformStack } from "cdktf";
+import { Check, Expectation, Vantage } from "../../constructs";
 import {
   ContainerNetwork,
   Endpoint,
@@ -281,6 +282,44 @@ const cases: [string, Build, RegExp, string][] = [
     },
     /VethLink prop `b.sandbox`: is the same sandbox as a/,
     "two different sandboxes",
+  ],
+  [
+    "expectation to the outside",
+    (s) => new Expectation(s, "X", { from: net(s).addEndpoint("E"), to: Vantage.OUTSIDE }),
+    /Expectation prop `to`: is Vantage.OUTSIDE, which is only a place to start from/,
+    "check from Vantage.OUTSIDE",
+  ],
+  [
+    "expectation with a tcp check and no port",
+    (s) => new Expectation(s, "X", { from: Vantage.HOST, to: "10.10.0.9", check: Check.tcp() }),
+    /Expectation prop `check`: Check.tcp\(\) needs a port here/,
+    "Check.tcp(80)",
+  ],
+  [
+    "expectation checking a tcp mapping by udp",
+    (s) => {
+      const p = net(s).addEndpoint("E").publish("P", { hostPort: 8080 });
+      new Expectation(s, "X", { from: Vantage.OUTSIDE, to: p, check: Check.udp() });
+    },
+    /Expectation prop `check`: is udp, but vstack\/Net\/E\/P publishes tcp/,
+    "Check.tcp()",
+  ],
+  [
+    "expectation to something that is no address nor name",
+    (s) => new Expectation(s, "X", { from: Vantage.HOST, to: "not a name" }),
+    /Expectation prop `to`: "not a name" is neither an IPv4 address nor a name/,
+    "an endpoint's namespace name",
+  ],
+  [
+    "expectation from a sandbox with no default route to a published port",
+    (s) => {
+      const sb = new Sandbox(s, "Sb");
+      const n = net(s);
+      n.addEndpoint("In", { sandbox: sb });
+      new Expectation(s, "X", { from: sb, to: n.addEndpoint("E").publish("P", { hostPort: 80 }) });
+    },
+    /Expectation prop `from`: vstack\/Sb has no endpoint that routes by default/,
+    "set defaultRoute",
   ],
   [
     "veth link with both ends on the host",

@@ -1,0 +1,199 @@
+// Expectation: what must (or must not) be reachable in the lab, checked with real traffic
+// by `netlab test` and, when the stack opts in (LabStack testOnDeploy), at the end of
+// every deploy. From an endpoint, a sandbox, the host, or outside (a probe namespace the
+// test joins to the host, as a client on the LAN would be); to an endpoint, an address, a
+// name in the source's /etc/hosts, or a published port.
+import { Construct } from "constructs";
+import * as ipaddr from "ipaddr.js";
+import { NETNS_RE } from "../model/schema";
+import { Endpoint } from "./endpoint";
+import { message, NetlabValidationError } from "./errors";
+import { LabStack } from "./lab-stack";
+import { PortMapping } from "./port-mapping";
+import { Sandbox } from "./sandbox";
+
+/** How to check: a ping, a TCP connection, or an answer to a UDP datagram. */
+export class Check {
+  static ping(): Check {
+    return new Check("ping");
+  }
+  /** A TCP connection is accepted. The port may be left out when the target is a port mapping. */
+  static tcp(port?: number): Check {
+    return new Check("tcp", port);
+  }
+  /** A datagram gets an answer. The port may be left out when the target is a port mapping. */
+  static udp(port?: number): Check {
+    return new Check("udp", port);
+  }
+  private constructor(
+    readonly kind: "ping" | "tcp" | "udp",
+    readonly port?: number,
+  ) {}
+}
+
+/** Where a check starts when it is neither an endpoint nor a sandbox. */
+export class Vantage {
+  /** The host itself (the sandbox host when there is one). */
+  static readonly HOST = new Vantage("host");
+  /** A client outside the host, on its LAN: reaches the lab only through published ports. */
+  static readonly OUTSIDE = new Vantage("outside");
+  private constructor(readonly kind: "host" | "outside") {}
+}
+
+export interface ExpectationProps {
+  /** Where the check starts. */
+  readonly from: Endpoint | Sandbox | Vantage;
+  /**
+   * What it reaches: an endpoint (its address), an IPv4 address, a name the source
+   * resolves (an endpoint's namespace name, from its /etc/hosts), or a published port
+   * (its host port, on the address the source would use: the network's gateway from an
+   * endpoint, 127.0.0.1 from the host, the host's LAN address from outside), or
+   * Vantage.HOST (the host's own address, as the source would use it, on check's port).
+   */
+  readonly to: Endpoint | PortMapping | Vantage | string;
+  /** @default Check.ping(); for a port mapping, its protocol on its host port */
+  readonly check?: Check;
+  /**
+   * Whether it must be reachable (true) or must not be (false: no answer to a ping, no
+   * connection accepted, no UDP answer).
+   * @default true
+   */
+  readonly reachable?: boolean;
+}
+
+const KIND = "Expectation";
+const isIPv4 = (s: string) => ipaddr.IPv4.isValidFourPartDecimal(s);
+
+export class Expectation extends Construct {
+  readonly reachable: boolean;
+  private readonly props: ExpectationProps;
+
+  constructor(scope: Construct, id: string, props: ExpectationProps) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    this.props = props;
+    this.reachable = props.reachable ?? true;
+    const { to, check } = props;
+    if (typeof to === "string" && !isIPv4(to) && !NETNS_RE.test(to))
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "to",
+        `"${to}" is neither an IPv4 address nor a name`,
+        'give an address, e.g. "192.168.88.11", or an endpoint\'s namespace name',
+      );
+    if (to === Vantage.OUTSIDE)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "to",
+        "is Vantage.OUTSIDE, which is only a place to start from",
+        "check from Vantage.OUTSIDE instead, or give an address",
+      );
+    if (to instanceof PortMapping) {
+      if (check && check.kind !== to.protocol)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "check",
+          `is ${check.kind}, but ${to.node.path} publishes ${to.protocol}`,
+          `leave check out, or use Check.${to.protocol}()`,
+        );
+      if (check?.port !== undefined && check.port !== to.hostPort)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "check",
+          `names port ${check.port}, but ${to.node.path} publishes ${to.hostPort}`,
+          "leave the port out: the mapping's host port is used",
+        );
+    } else if (check && check.kind !== "ping" && check.port === undefined) {
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "check",
+        `Check.${check.kind}() needs a port here`,
+        `e.g. Check.${check.kind}(80)`,
+      );
+    }
+    if (check?.port !== undefined && (!Number.isInteger(check.port) || check.port < 1 || check.port > 65535))
+      throw new NetlabValidationError(this, KIND, "check", `port ${check.port} is not a port`, "use 1-65535");
+    for (const [prop, c] of [
+      ["from", props.from],
+      ["to", to],
+    ] as const) {
+      if (c instanceof Construct && LabStack.of(c) !== stack)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          prop,
+          `${c.node.path} belongs to stack "${LabStack.of(c).node.id}", not "${stack.node.id}"`,
+          "expect within one stack",
+        );
+    }
+    stack._addExpectation(this);
+    this.node.addValidation({ validate: () => this.sourceErrors() });
+  }
+
+  private sourceErrors(): string[] {
+    const { from, to } = this.props;
+    if ((to instanceof PortMapping || to === Vantage.HOST) && from instanceof Sandbox && !this.sandboxGateway(from))
+      return [
+        message(
+          KIND,
+          "from",
+          `${from.node.path} has no endpoint that routes by default, so no gateway to reach ${to instanceof PortMapping ? to.node.path : "the host"} by`,
+          "set defaultRoute on one of its endpoints, or start from an endpoint",
+        ),
+      ];
+    return [];
+  }
+
+  private sandboxGateway(sb: Sandbox): string | undefined {
+    return LabStack.of(this)
+      .membersOf(Endpoint)
+      .find((e) => e.sandbox === sb && e.defaultRoute)?.network.gateway;
+  }
+
+  /** @internal The spec `netlab test` checks (model/schema.ts ExpectSpec). */
+  _spec() {
+    const { from, to } = this.props;
+    const source = from instanceof Vantage ? { kind: from.kind } : { kind: "netns" as const, netns: from.netns };
+    const check = this.props.check ?? (to instanceof PortMapping ? Check[to.protocol]() : Check.ping());
+    let target: { kind: "address"; address: string } | { kind: "name"; name: string } | { kind: "host" };
+    let label: string;
+    let port = check.port;
+    if (to instanceof PortMapping || to instanceof Vantage) {
+      if (to instanceof PortMapping) port = to.hostPort;
+      label =
+        to instanceof PortMapping ? `${to.hostIp ?? "host"}:${to.hostPort}/${to.protocol} (${to.node.path})` : "host";
+      // the host as the source reaches it: its loopback, the gateway of the source's
+      // network, or (from outside) its LAN address, known when the test runs
+      const address =
+        (to instanceof PortMapping ? to.hostIp : undefined) ??
+        (from === Vantage.OUTSIDE
+          ? undefined
+          : from === Vantage.HOST
+            ? "127.0.0.1"
+            : from instanceof Endpoint
+              ? from.network.gateway
+              : this.sandboxGateway(from as Sandbox)!);
+      target = address ? { kind: "address", address } : { kind: "host" };
+    } else if (to instanceof Endpoint) {
+      target = { kind: "address", address: to.address };
+      label = `${to.netns} (${to.address})`;
+    } else {
+      target = isIPv4(to) ? { kind: "address", address: to } : { kind: "name", name: to };
+      label = to;
+    }
+    return {
+      name: this.node.path,
+      from: source,
+      to: target,
+      label,
+      check: check.kind,
+      ...(check.kind === "ping" ? {} : { port }),
+      reachable: this.reachable,
+    };
+  }
+}

@@ -1,0 +1,54 @@
+// The probe client `netlab test` runs inside a namespace (`ip netns exec <ns> node
+// netops.cjs probe tcp|udp <host> <port>`): the runner itself, so a check needs no tool
+// beyond node. A name resolves through the namespace's /etc/hosts (ip netns exec mounts
+// /etc/netns/<ns>/hosts there). Prints what happened; exit 0 only when it was answered.
+import { createSocket } from "node:dgram";
+import { connect } from "node:net";
+
+/** How long a probe waits for an answer: a dropped packet is seen as silence, never as an error. */
+const PROBE_TIMEOUT_MS = 2000;
+
+type Result = { answered: boolean; what: string };
+
+function tcp(host: string, port: number): Promise<Result> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port, timeout: PROBE_TIMEOUT_MS });
+    const done = (r: Result) => {
+      s.destroy();
+      resolve(r);
+    };
+    s.once("connect", () => done({ answered: true, what: "connected" }));
+    s.once("timeout", () => done({ answered: false, what: "no answer" }));
+    s.once("error", (err: NodeJS.ErrnoException) =>
+      done({ answered: false, what: err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message) }),
+    );
+  });
+}
+
+function udp(host: string, port: number): Promise<Result> {
+  return new Promise((resolve) => {
+    const s = createSocket("udp4");
+    const timer = setTimeout(() => done({ answered: false, what: "no answer" }), PROBE_TIMEOUT_MS);
+    const done = (r: Result) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(r);
+    };
+    s.once("message", () => done({ answered: true, what: "answered" }));
+    // a connected socket hears the ICMP port unreachable as ECONNREFUSED
+    s.once("error", (err: NodeJS.ErrnoException) =>
+      done({ answered: false, what: err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message) }),
+    );
+    s.connect(port, host, () => s.send("netlab probe\n"));
+  });
+}
+
+export async function probe(proto: string, host: string, port: number): Promise<number> {
+  if ((proto !== "tcp" && proto !== "udp") || !Number.isInteger(port)) {
+    process.stderr.write("usage: netops probe tcp|udp <host> <port>\n");
+    return 2;
+  }
+  const r = await (proto === "tcp" ? tcp : udp)(host, port);
+  process.stdout.write(`${r.what}\n`);
+  return r.answered ? 0 : 1;
+}

@@ -3,17 +3,23 @@
 //   netlab verify  <stack>           compare the kernel with the stack; exit 1 on drift
 //   netlab repair  <stack>           put it right: the converge a batched deploy runs
 //   netlab inspect <stack> [--json]  every object as the kernel shows it
+//   netlab graph   <stack> [--format svg|dot|mermaid]
+//                                    the declared topology as a picture, on stdout
 //   netlab test    <stack> [--all-pairs] [--json]
 //                                    the stack's Expectations with real traffic; exit 1 if one fails
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readLab } from "../model/lab-file";
+import { topologyOf, toDot, toMermaid, toSvg } from "./graph";
 import { renderInspect, type InspectReport } from "./inspect";
 import { CliError, loadStack, type SynthesizedStack } from "./manifest";
 
 const USAGE =
-  "usage: netlab verify|repair|inspect|test <stack> [--json (inspect, test)] [--all-pairs (test)] [--out DIR (default cdktf.out)]";
-const VERBS = ["verify", "repair", "inspect", "test"] as const;
+  "usage: netlab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs (test)] " +
+  "[--format svg|dot|mermaid (graph)] [--out DIR (default cdktf.out)]";
+const VERBS = ["verify", "repair", "inspect", "test", "graph"] as const;
+const FORMATS = ["svg", "dot", "mermaid"] as const;
 
 interface Args {
   readonly verb: (typeof VERBS)[number];
@@ -21,6 +27,7 @@ interface Args {
   readonly out: string;
   readonly json: boolean;
   readonly allPairs: boolean;
+  readonly format: (typeof FORMATS)[number];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -29,13 +36,16 @@ function parseArgs(argv: readonly string[]): Args {
   let out = "cdktf.out";
   let json = false;
   let allPairs = false;
+  let format: Args["format"] = "svg";
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--out" && rest[i + 1]) out = rest[++i];
     else if (rest[i] === "--json" && (verb === "inspect" || verb === "test")) json = true;
     else if (rest[i] === "--all-pairs" && verb === "test") allPairs = true;
+    else if (rest[i] === "--format" && verb === "graph" && FORMATS.includes(rest[i + 1] as Args["format"]))
+      format = rest[++i] as Args["format"];
     else throw new CliError(`unknown argument ${rest[i]}`, USAGE);
   }
-  return { verb: verb as Args["verb"], stack, out, json, allPairs };
+  return { verb: verb as Args["verb"], stack, out, json, allPairs, format };
 }
 
 /** The stack's runner on its lab file; its output goes straight to ours unless `capture`. */
@@ -62,6 +72,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   const s = loadStack(args.out, args.stack);
   if (args.verb === "repair") return (await runner(s, "converge")).code;
+  if (args.verb === "graph") {
+    const { lab, specs } = readLab(join(s.dir, s.manifest.lab));
+    const topology = topologyOf(specs, lab.host ?? null);
+    const dot = toDot(topology, lab.stack);
+    process.stdout.write(
+      args.format === "dot" ? dot : args.format === "mermaid" ? toMermaid(topology) : await toSvg(dot),
+    );
+    return 0;
+  }
   if (args.verb === "test") {
     const flags = [...(args.allPairs ? ["--all-pairs"] : []), ...(args.json ? ["--json"] : [])];
     return (await runner(s, "test", false, flags)).code;

@@ -1,26 +1,12 @@
 // Whole-lab work, driven by the stack's lab file (every object spec it declares, written
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the netlab CLI).
-import { readFileSync } from "node:fs";
 import { applyOrder, dependentsOf, removalOrder, specKey } from "../model/kinds";
-import { LabFile, parseSpec, type ObjectSpec } from "../model/schema";
+import type { LabFile, ObjectSpec } from "../model/schema";
 import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs } from "./engine";
 import { recordedSpecs } from "./ledger";
 
 const same = (a: ObjectSpec, b: ObjectSpec) => JSON.stringify(a) === JSON.stringify(b);
-
-/** The lab file and the specs in it, each validated; they must belong to the lab's stack and host. */
-export function readLab(path: string): { lab: LabFile; specs: ObjectSpec[] } {
-  const lab = LabFile.parse(JSON.parse(readFileSync(path, "utf8")));
-  const specs = lab.specs.map((j) => parseSpec(j));
-  for (const s of specs) {
-    if (s.kind === "stack" || s.kind === "sweep")
-      throw new Error(`${path}: a lab file holds object specs only, not ${s.kind}`);
-    if (s.stack !== lab.stack || s.host !== lab.host)
-      throw new Error(`${path}: spec of stack ${s.stack} on ${s.host ?? "the host"} in the lab of ${lab.stack}`);
-  }
-  return { lab, specs: specs as ObjectSpec[] };
-}
 
 /** What the stack recorded on this machine and no longer declares (constructs deleted from the code). */
 function undeclared(lab: LabFile, desired: readonly ObjectSpec[]): ObjectSpec[] {

@@ -20,7 +20,8 @@ import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
 import { checkExpectations, parseExpectations, pingAll, report as testReport } from "./expect";
-import { converge, inspectLab, readLab, sweep, verifyLab } from "./lab";
+import { readLab } from "../model/lab-file";
+import { converge, inspectLab, sweep, verifyLab } from "./lab";
 import { probe } from "./probe";
 import { recorded, recordedSpecs } from "./ledger";
 

@@ -15,8 +15,11 @@ function upToDate(out, dirs) {
   return [...sources, join(ROOT, "package-lock.json")].every((f) => !existsSync(f) || statSync(f).mtimeMs <= built);
 }
 
-/** Bundle `entry` (relative to the project) into dist/`name`.cjs unless it is up to date; its path. */
-function bundle(entry, name, dirs) {
+/**
+ * Bundle `entry` (relative to the project) into dist/`name`.cjs unless it is up to date;
+ * its path. `external` packages are left to node_modules (only for what runs in the project).
+ */
+function bundle(entry, name, dirs, external = []) {
   const out = join(ROOT, "dist", `${name}.cjs`);
   if (upToDate(out, dirs)) return out;
   buildSync({
@@ -29,6 +32,7 @@ function bundle(entry, name, dirs) {
     minify: true,
     legalComments: "none",
     logLevel: "error",
+    external,
   });
   return out;
 }
@@ -37,5 +41,6 @@ module.exports = {
   /** The netops runner: one file, copied into every synthesized stack. */
   buildRunner: () => bundle("netops/main.ts", "netops", ["netops", "model"]),
   /** The netlab CLI (bin/netlab.js runs it). */
-  buildCli: () => bundle("cli/main.ts", "netlab", ["cli", "model"]),
+  // Graphviz's WebAssembly (1.2 MB) stays in node_modules: only `netlab graph` loads it
+  buildCli: () => bundle("cli/main.ts", "netlab", ["cli", "model", "netops"], ["@viz-js/viz"]),
 };

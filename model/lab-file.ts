@@ -1,0 +1,17 @@
+// Reading a lab file (netlab/lab-<hash>.json, written at synth): the runner converges to
+// it, the CLI draws it. Every spec in it is validated by the runner's own schema.
+import { readFileSync } from "node:fs";
+import { LabFile, parseSpec, type ObjectSpec } from "./schema";
+
+/** The lab file and the specs in it, each validated; they must belong to the lab's stack and host. */
+export function readLab(path: string): { lab: LabFile; specs: ObjectSpec[] } {
+  const lab = LabFile.parse(JSON.parse(readFileSync(path, "utf8")));
+  const specs = lab.specs.map((j) => parseSpec(j));
+  for (const s of specs) {
+    if (s.kind === "stack" || s.kind === "sweep")
+      throw new Error(`${path}: a lab file holds object specs only, not ${s.kind}`);
+    if (s.stack !== lab.stack || s.host !== lab.host)
+      throw new Error(`${path}: spec of stack ${s.stack} on ${s.host ?? "the host"} in the lab of ${lab.stack}`);
+  }
+  return { lab, specs: specs as ObjectSpec[] };
+}

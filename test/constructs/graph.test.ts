@@ -19,7 +19,16 @@ test("netlab graph writes lab-stack as SVG (Graphviz in WebAssembly), naming eve
   expect(svg.trimEnd()).toMatch(/<\/svg>$/);
   expect(svg.match(/<g /g)?.length).toBe(svg.match(/<\/g>/g)?.length);
   const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
-  for (const t of ["ns01", "ns02", "br01", "192.168.88.0/24", "eth0 192.168.88.11", "eth0 192.168.88.12", "*:8080/tcp &#45;&gt; :80", "host"])
+  for (const t of [
+    "ns01",
+    "ns02",
+    "br01",
+    "192.168.88.0/24",
+    "eth0 192.168.88.11",
+    "eth0 192.168.88.12",
+    "*:8080/tcp &#45;&gt; :80",
+    "host",
+  ])
     expect(texts).toContain(t);
 });
 
@@ -30,7 +39,10 @@ test("the topology: bridges on the host, endpoints on bridges, links (one to the
   a.connect(b);
   a.addEndpoint("W", { netns: "web" }).publish("P", { hostPort: 8080, containerPort: 80 });
   const s = new Sandbox(stack, "S", { netns: "solo" });
-  new VethLink(stack, "L", { a: { sandbox: s, interfaceName: "v0", address: "172.16.0.1/30" }, b: { interfaceName: "v1" } });
+  new VethLink(stack, "L", {
+    a: { sandbox: s, interfaceName: "v0", address: "172.16.0.1/30" },
+    b: { interfaceName: "v1" },
+  });
   const t = topologyOf(stack.objectSpecs, "sbx");
   expect(toDot(t, "g")).toBe(
     [

@@ -5,6 +5,9 @@
 //   netlab inspect <stack> [--json]  every object as the kernel shows it
 //   netlab graph   <stack> [--format svg|dot|mermaid]
 //                                    the declared topology as a picture, on stdout
+//   netlab impair  <stack> <target> [--loss PERCENT] [--rate MBIT] | reset
+//                                    loss and rate on an endpoint's veth or a link, now
+//   netlab link    <stack> <target> up|down
 //   netlab test    <stack> [--all-pairs] [--json]
 //                                    the stack's Expectations with real traffic; exit 1 if one fails
 import { execa } from "execa";
@@ -17,8 +20,10 @@ import { CliError, loadStack, type SynthesizedStack } from "./manifest";
 
 const USAGE =
   "usage: netlab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs (test)] " +
-  "[--format svg|dot|mermaid (graph)] [--out DIR (default cdktf.out)]";
-const VERBS = ["verify", "repair", "inspect", "test", "graph"] as const;
+  "[--format svg|dot|mermaid (graph)] [--out DIR (default cdktf.out)]\n" +
+  "       netlab impair <stack> <target> [--loss PERCENT] [--rate MBIT] | reset\n" +
+  "       netlab link <stack> <target> up|down";
+const VERBS = ["verify", "repair", "inspect", "test", "graph", "impair", "link"] as const;
 const FORMATS = ["svg", "dot", "mermaid"] as const;
 
 interface Args {
@@ -28,11 +33,16 @@ interface Args {
   readonly json: boolean;
   readonly allPairs: boolean;
   readonly format: (typeof FORMATS)[number];
+  /** impair and link: the endpoint (namespace, or namespace:interface) or link end, and what to do. */
+  readonly target?: string;
+  readonly action?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const [verb, stack, ...rest] = argv;
+  const [verb, stack, ...more] = argv;
   if (!VERBS.includes(verb as Args["verb"]) || !stack || stack.startsWith("-")) throw new CliError(USAGE);
+  if (verb === "impair" || verb === "link") return runtimeArgs(verb, stack, more);
+  const rest = more;
   let out = "cdktf.out";
   let json = false;
   let allPairs = false;
@@ -46,6 +56,34 @@ function parseArgs(argv: readonly string[]): Args {
     else throw new CliError(`unknown argument ${rest[i]}`, USAGE);
   }
   return { verb: verb as Args["verb"], stack, out, json, allPairs, format };
+}
+
+/** `impair <stack> <target> reset | --loss P --rate M` and `link <stack> <target> up|down`. */
+function runtimeArgs(verb: "impair" | "link", stack: string, [target, ...rest]: readonly string[]): Args {
+  const base = { verb, stack, out: "cdktf.out", json: false, allPairs: false, format: "svg" as const, target };
+  if (!target || target.startsWith("-")) throw new CliError(`${verb}: which endpoint or link?`, USAGE);
+  let out = base.out;
+  const num = (flag: string, v: string | undefined) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n)) throw new CliError(`${flag} needs a number`, USAGE);
+    return n;
+  };
+  const imp: { lossPercent?: number; rateKbit?: number } = {};
+  let action: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === "--out" && rest[i + 1]) out = rest[++i];
+    else if (verb === "impair" && a === "--loss") imp.lossPercent = num(a, rest[++i]);
+    else if (verb === "impair" && a === "--rate") imp.rateKbit = Math.round(num(a, rest[++i]) * 1000);
+    else if (!action && (verb === "impair" ? a === "reset" : a === "up" || a === "down")) action = a;
+    else throw new CliError(`unknown argument ${a}`, USAGE);
+  }
+  if (verb === "link" && !action) throw new CliError("link: say up or down", USAGE);
+  if (verb === "impair" && !action && Object.keys(imp).length === 0)
+    throw new CliError("impair: give --loss and/or --rate, or reset", USAGE);
+  if (verb === "impair" && action && Object.keys(imp).length)
+    throw new CliError("impair: reset takes no --loss or --rate", USAGE);
+  return { ...base, out, action: action ?? JSON.stringify(imp) };
 }
 
 /** The stack's runner on its lab file; its output goes straight to ours unless `capture`. */
@@ -72,6 +110,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   const s = loadStack(args.out, args.stack);
   if (args.verb === "repair") return (await runner(s, "converge")).code;
+  if (args.verb === "impair" || args.verb === "link")
+    return (await runner(s, args.verb, false, [args.target!, args.action!])).code;
   if (args.verb === "graph") {
     const { lab, specs } = readLab(join(s.dir, s.manifest.lab));
     const topology = topologyOf(specs, lab.host ?? null);

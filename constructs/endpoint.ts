@@ -6,6 +6,7 @@ import { message, NetlabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
 import { checkName, checkNameservers, deriveName, MAX_IFNAME, shortHash } from "./names";
+import { impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
 import type { Sandbox } from "./sandbox";
@@ -56,6 +57,11 @@ export interface EndpointOptions {
    * @default - none: the host's resolv.conf shows through
    */
   readonly nameservers?: readonly string[];
+  /**
+   * Loss and a rate limit on its veth, each way; `netlab impair` changes them at run time.
+   * @default - none
+   */
+  readonly impairment?: LinkImpairment;
 }
 
 export interface EndpointProps extends EndpointOptions {
@@ -162,6 +168,7 @@ export class Endpoint extends Construct {
       }
       this.mac = mac;
     }
+    const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
     props.network._register(this);
     stack._useNames();
     if (props.nameservers) stack._setNameservers(this.netns, props.nameservers);
@@ -184,6 +191,7 @@ export class Endpoint extends Construct {
         ...(this.network.icc ? {} : { isolated: true }),
         ...(this.sandbox ? { shared: true } : {}),
         ...(this.defaultRoute ? {} : { defaultRoute: false }),
+        ...(impair && Object.keys(impair).length ? { impair } : {}),
       }),
     });
     stack._register(this);

@@ -7,4 +7,5 @@ export { Route, type RouteProps } from "./route";
 export { Workload, type WorkloadOptions, type WorkloadProps } from "./workload";
 export { Execution, Firewall, LabStack, ResourceType, type LabStackProps } from "./lab-stack";
 export { Check, Expectation, Vantage, type ExpectationProps } from "./expectation";
+export { type LinkImpairment } from "./impairment";
 export { NetlabValidationError } from "./errors";

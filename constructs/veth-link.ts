@@ -7,6 +7,7 @@ import { message, NetlabValidationError } from "./errors";
 import { parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { checkName } from "./names";
+import { impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import type { Sandbox } from "./sandbox";
 
@@ -30,6 +31,11 @@ export interface VethLinkProps {
   readonly b: VethLinkEnd;
   /** @default 1500 */
   readonly mtu?: number;
+  /**
+   * Loss and a rate limit on the pair, each way; `netlab impair` changes them at run time.
+   * @default - none
+   */
+  readonly impairment?: LinkImpairment;
 }
 
 const KIND = "VethLink";
@@ -76,11 +82,12 @@ export class VethLink extends Construct {
         "join two different sandboxes",
       );
     const mtu = props.mtu ?? 1500;
+    const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
     this.resource = new NetopsResource(this, "Veth", {
       stack,
       role: "object",
       kind: "link",
-      spec: () => ({ kind: "link", a, b, mtu }),
+      spec: () => ({ kind: "link", a, b, mtu, ...(impair && Object.keys(impair).length ? { impair } : {}) }),
     });
     stack._register(this);
     const hostEnd = [props.a, props.b].findIndex((e) => !e.sandbox);

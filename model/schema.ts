@@ -24,6 +24,18 @@ const mac = z
   .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "not a lower-case MAC address")
   .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "multicast MAC");
 
+/**
+ * Link impairment, each direction: random loss (percent, two decimals) and a rate limit
+ * (kbit/s). Applied to an endpoint's veth or a link's end a, both ways.
+ */
+export const Impairment = z
+  .object({
+    lossPercent: z.number().min(0).max(100).optional(),
+    rateKbit: z.number().int().min(8).max(100_000_000).optional(),
+  })
+  .strict();
+export type Impairment = z.infer<typeof Impairment>;
+
 const common = {
   v: z.literal(1),
   /** Owner mark: every object carries it (link alias, rule comment). */
@@ -75,6 +87,8 @@ export const EndpointSpec = z
     shared: z.boolean().optional(),
     /** Route everything else through this network's gateway. Absent = true. */
     defaultRoute: z.boolean().optional(),
+    /** Loss and rate on the veth, both ways. Absent = none. */
+    impair: Impairment.optional(),
   })
   .strict();
 
@@ -90,7 +104,15 @@ export const SandboxSpec = z.object({ ...common, kind: z.literal("sandbox"), net
 const linkEnd = z.object({ netns: netns.optional(), ifname, address: cidr.optional() }).strict();
 /** A veth pair straight between two namespaces, or a namespace and the host; no bridge. At most one end on the host. */
 export const LinkSpec = z
-  .object({ ...common, kind: z.literal("link"), a: linkEnd, b: linkEnd, mtu: z.number().int().min(68).max(65535) })
+  .object({
+    ...common,
+    kind: z.literal("link"),
+    a: linkEnd,
+    b: linkEnd,
+    mtu: z.number().int().min(68).max(65535),
+    /** Loss and rate on the pair, both ways (applied at end a, and b's egress). Absent = none. */
+    impair: Impairment.optional(),
+  })
   .strict();
 
 /**

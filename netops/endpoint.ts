@@ -2,6 +2,7 @@
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
 import type { EndpointSpec } from "../model/schema";
+import { impairmentDrift, impairSteps, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, netnsExists, stateOf, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
@@ -11,7 +12,18 @@ export interface EndpointObs {
   readonly hostLink: Link | null;
   readonly inside: Link[] | null;
   readonly routes: Route[] | null;
+  /** Read only when an impairment is declared and both ends exist. */
+  readonly impair?: ImpairObs;
 }
+
+/** The endpoint's veth as impair.ts sees it: the inside end, its peer on the host. */
+export const wireOf = (s: EndpointSpec): Wire => ({
+  stack: s.stack,
+  host: s.host,
+  netns: s.netns,
+  ifname: s.ifname,
+  peer: { ifname: s.hostIf },
+});
 
 const isUp = (l: Link) => l.flags.includes("UP");
 
@@ -66,7 +78,13 @@ function teardown(s: EndpointSpec, o: EndpointObs, claimed: boolean, now: boolea
   // a Sandbox's namespace is the Sandbox's to delete: only the veth goes, at once
   const nsOurs = !s.shared && o.nsExists && (nsOwned(s, o) || claimed);
   const linkToo = !!o.hostLink && (linkOwned(s, o) || claimed) && (now || !nsOurs);
+  // in a Sandbox's namespace, the impairment's table outlives the veth: it goes first
+  const table =
+    s.shared && s.impair && o.nsExists
+      ? impairSteps(wireOf(s), undefined, `impair ${s.netns}/${s.ifname}`).slice(0, 1)
+      : [];
   return [
+    ...table,
     ...(linkToo ? [hostBatch(s, `delete veth ${s.hostIf}`, [`link del dev ${s.hostIf}`], undefined, true)] : []),
     ...(nsOurs ? [deleteNamespaces(`delete namespace ${s.netns}`, [s.netns])] : []),
   ];
@@ -96,7 +114,9 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       return { nsExists: netnsExists(s.netns), hostLink: await view.link(s.hostIf), inside: null, routes: null };
     }
     const [link, inside] = await Promise.all([view.link(s.hostIf), view.netns(s.netns)]);
-    return { nsExists: inside.links !== null, hostLink: link, inside: inside.links, routes: inside.routes };
+    const both = link && (inside.links ?? []).some((l) => l.ifname === s.ifname);
+    const impair = s.impair && both ? await observeImpairment(wireOf(s)) : undefined;
+    return { nsExists: inside.links !== null, hostLink: link, inside: inside.links, routes: inside.routes, impair };
   },
 
   drift(s, o, claimed) {
@@ -125,6 +145,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         );
       if (h.linkinfo?.info_slave_data?.hairpin === false) out.push(`different: ${s.hostIf} hairpin off, want on`);
     }
+    if (o.impair) out.push(...impairmentDrift(wireOf(s), s.impair, o.impair));
     return out;
   },
 
@@ -152,8 +173,9 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     // the host (br_netfilter), goes back out the port it came in by
     const isolation = `link set dev ${s.hostIf} type bridge_slave isolated ${s.isolated ? "on" : "off"} hairpin on`;
     const inside = (o.inside ?? []).find((l) => l.ifname === s.ifname);
+    const impair = s.impair ? impairSteps(wireOf(s), s.impair, `impair ${s.netns}/${s.ifname}`) : [];
     if (o.nsExists && o.hostLink && inside && inside.address === macOf(s) && inside.mtu === s.mtu) {
-      return [hostBatch(s, `attach ${s.hostIf} to ${s.bridge}`, [attach, isolation]), configure];
+      return [hostBatch(s, `attach ${s.hostIf} to ${s.bridge}`, [attach, isolation]), configure, ...impair];
     }
     // Anything more broken (a crash mid-create, a deleted veth) is rebuilt from scratch:
     // one path is easier to trust than many repairs. The namespace is created by the
@@ -171,6 +193,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
           hostBatch(s, `delete veth ${s.hostIf}`, [`link del dev ${s.hostIf}`], undefined, true),
         ),
         configure,
+        ...impair,
       ];
     }
     return [
@@ -188,6 +211,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         ),
       ),
       configure,
+      ...impair,
     ];
   },
 

@@ -2,6 +2,7 @@
 // the host (seed 001's veth001 <-> veth), no bridge. Made from the host end when there is
 // one, else from end a; the other end is created directly in its namespace.
 import type { LinkSpec } from "../model/schema";
+import { impairmentDrift, impairSteps, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, stateOf, type HostView, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
@@ -9,7 +10,18 @@ import { onHost, ownerMark, type Step } from "./step";
 export interface LinkObs {
   readonly a: Link | null;
   readonly b: Link | null;
+  /** Read only when an impairment is declared and both ends exist. */
+  readonly impair?: ImpairObs;
 }
+
+/** The pair as impair.ts sees it: end a, its peer b. */
+export const wireOf = (s: LinkSpec): Wire => ({
+  stack: s.stack,
+  host: s.host,
+  netns: s.a.netns,
+  ifname: s.a.ifname,
+  peer: s.b,
+});
 
 type End = LinkSpec["a"];
 const where = (e: End) => `${e.netns ?? "host"}/${e.ifname}`;
@@ -54,7 +66,7 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
   label: (s) => `link ${where(s.a)} <-> ${where(s.b)}`,
   async observe(s, view) {
     const [a, b] = await Promise.all([observeEnd(s.a, view), observeEnd(s.b, view)]);
-    return { a, b };
+    return { a, b, impair: s.impair && a && b ? await observeImpairment(wireOf(s)) : undefined };
   },
   drift(s, o, claimed) {
     const out: string[] = [];
@@ -73,6 +85,7 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
       if (end.address && !hasAddr(l, end.address)) out.push(`missing: address ${end.address} on ${where(end)}`);
       if (!l.flags.includes("UP")) out.push(`different: ${where(end)} is down`);
     }
+    if (o.impair) out.push(...impairmentDrift(wireOf(s), s.impair, o.impair));
     return out;
   },
   converge(s, o) {
@@ -92,7 +105,8 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
         undo: del(s, first),
       });
     }
-    return [...steps, configure(s, s.a), configure(s, s.b)];
+    const impair = s.impair ? impairSteps(wireOf(s), s.impair, `impair ${where(s.a)}`) : [];
+    return [...steps, configure(s, s.a), configure(s, s.b), ...impair];
   },
   // deleting one end deletes the pair
   remove(s, o, claimed) {
@@ -100,7 +114,9 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
     const l = first === s.a ? o.a : o.b;
     const other = first === s.a ? o.b : o.a;
     const ours = (x: Link | null) => x && (claimed || x.ifalias === ownerMark(s.stack));
-    if (ours(l)) return [del(s, first)];
-    return ours(other) ? [del(s, second)] : [];
+    // the impairment's table is on end a's side, which may outlive the pair (the host, a sandbox)
+    const table = s.impair && ours(o.a) ? impairSteps(wireOf(s), undefined, `impair ${where(s.a)}`).slice(0, 1) : [];
+    if (ours(l)) return [...table, del(s, first)];
+    return ours(other) ? [...table, del(s, second)] : [];
   },
 };

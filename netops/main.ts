@@ -10,11 +10,13 @@
 //   node netops.cjs test     <lab file> [--all-pairs] [--json]
 //                                             the stack's Expectations, with real traffic (netlab test)
 //   node netops.cjs probe tcp|udp <host> <port>  a check's client, run inside a namespace by `test`
+//   node netops.cjs impair <lab file> <target> reset|'<impairment json>'   run-time loss and rate
+//   node netops.cjs link   <lab file> <target> up|down                     run-time link state
 //   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
 import { specKey } from "../model/kinds";
 import { fromLine } from "../model/line";
-import { isObjectSpec, parseSpec, type Spec } from "../model/schema";
+import { Impairment, isObjectSpec, parseSpec, type Spec } from "../model/schema";
 import { applySpecs, ensureHost, log, logFor, removeSpecs, verifySpecs } from "./engine";
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
@@ -23,6 +25,7 @@ import { checkExpectations, parseExpectations, pingAll, report as testReport } f
 import { readLab } from "../model/lab-file";
 import { converge, inspectLab, sweep, verifyLab } from "./lab";
 import { probe } from "./probe";
+import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
 
 function readSpec(arg: string): Spec {
@@ -74,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.length === 0) return usage();
   if (cmd === "probe") return probe(args[0], args[1], Number(args[2]));
   if (cmd === "test") return test(args[0], args.slice(1));
+  if (cmd === "impair" || cmd === "link") return runtime(cmd, args);
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
     const { lab, specs } = readLab(args[0]);
     armTestHooks(specs.map(specKey));
@@ -94,6 +98,21 @@ async function main(argv: string[]): Promise<number> {
     await applySpecs(objects);
   } else if (cmd === "verify") return report(await verifySpecs(objects));
   else return usage();
+  return 0;
+}
+
+/**
+ * `impair <lab> <target> reset|<impairment json>` and `link <lab> <target> up|down`: run-time
+ * changes to a deployed lab (runtime.ts).
+ */
+async function runtime(cmd: "impair" | "link", [labPath, target, what]: readonly string[]): Promise<number> {
+  if (!target || !what)
+    throw new Error(`usage: netops ${cmd} <lab file> <target> ${cmd === "impair" ? "reset|<json>" : "up|down"}`);
+  const { specs } = readLab(labPath);
+  if (cmd === "link") {
+    if (what !== "up" && what !== "down") throw new Error(`link ${target}: say up or down, not ${what}`);
+    await linkNow(specs, target, what === "up");
+  } else await impairNow(specs, target, what === "reset" ? null : Impairment.parse(JSON.parse(what)));
   return 0;
 }
 

@@ -1,10 +1,33 @@
 // node peer.js serve tcp|udp PORT TAG     -> prints "listening", answers "TAG peer=ADDR"
 // node peer.js request tcp|udp ADDR PORT  -> prints the answer, exit 1 on timeout/refusal
+// node peer.js sink tcp PORT               -> prints "listening", counts what a client sends, answers the count
+// node peer.js send tcp ADDR PORT BYTES    -> sends BYTES, prints "<bytes> <ms>" once the sink has counted them
 const net = require("node:net");
 const dgram = require("node:dgram");
-const [mode, proto, a, b] = process.argv.slice(2);
+const [mode, proto, a, b, c] = process.argv.slice(2);
 const TIMEOUT_MS = 2000;
-if (mode === "serve") {
+const TRANSFER_TIMEOUT_MS = 60_000;
+if (mode === "sink") {
+  net
+    .createServer((s) => {
+      let n = 0;
+      s.on("data", (d) => (n += d.length));
+      s.on("end", () => s.end(String(n)));
+    })
+    .listen(Number(a), "0.0.0.0", () => console.log("listening"));
+  process.on("SIGTERM", () => process.exit(0));
+} else if (mode === "send") {
+  setTimeout(() => process.exit(1), TRANSFER_TIMEOUT_MS).unref();
+  const t0 = Date.now();
+  const s = net.connect({ host: a, port: Number(b) }, () => s.end(Buffer.alloc(Number(c), 120)));
+  let out = "";
+  s.on("data", (d) => (out += d));
+  s.on("end", () => {
+    process.stdout.write(`${out} ${Date.now() - t0}\n`);
+    process.exit(out === String(c) ? 0 : 1);
+  });
+  s.on("error", () => process.exit(1));
+} else if (mode === "serve") {
   const port = Number(a);
   const tag = b;
   if (proto === "tcp") {

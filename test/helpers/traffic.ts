@@ -19,7 +19,32 @@ export interface Server {
 
 /** Start a server in `ns`; resolves once it listens. Stopped by its pid only. */
 export function serve(ns: string, proto: "tcp" | "udp", port: number, tag: string): Promise<Server> {
-  const argv = inNs(ns, ["node", PEER, "serve", proto, String(port), tag]);
+  return start(ns, ["serve", proto, String(port), tag]);
+}
+
+/** A TCP sink in `ns`: counts what a `send` sends, answers the count. */
+export function sink(ns: string, port: number): Promise<Server> {
+  return start(ns, ["sink", "tcp", String(port)]);
+}
+
+/** Send `bytes` over TCP from `ns`; the milliseconds until the sink counted them all, or null. */
+export function send(ns: string, addr: string, port: number, bytes: number): number | null {
+  const r = cmd(inNs(ns, ["node", PEER, "send", "tcp", addr, String(port), String(bytes)]), { timeout: 70_000 });
+  return r.code === 0 ? Number(r.stdout.trim().split(" ")[1]) : null;
+}
+
+/** Percent of `count` pings from `ns` to `addr` (10 ms apart) that got no answer. */
+export function pingLoss(ns: string, addr: string, count: number): number {
+  const r = cmd(inNs(ns, ["ping", "-q", "-n", "-c", String(count), "-i", "0.01", "-W", "1", addr]), {
+    timeout: 60_000,
+  });
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+  if (!m) throw new Error(`ping from ${ns} to ${addr} printed no summary: ${r.stdout}${r.stderr}`);
+  return (100 * (Number(m[1]) - Number(m[2]))) / Number(m[1]);
+}
+
+function start(ns: string, args: string[]): Promise<Server> {
+  const argv = inNs(ns, ["node", PEER, ...args]);
   const proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   const stop = () =>
     new Promise<void>((res) => {

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
+import { impairmentDrift, impairSteps } from "../../netops/impair";
 import { linkOps } from "../../netops/link";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
 import { bridgeMac, networkChains, networkOps, networkRules } from "../../netops/network";
@@ -512,5 +513,82 @@ describe("link plan", () => {
     expect(KINDS.link.key({ ...link, a: link.b, b: link.a })).toBe("link-:veth");
     expect(KINDS.link.provides(link)).toEqual(["dev:test01/veth001", "devs:test01", "hostdev:veth", "hostnets"]);
     expect(KINDS.link.needs(link)).toEqual(["netns:test01"]);
+  });
+});
+
+describe("impairment plan", () => {
+  const wire = { stack: "lab", host: "sbx", netns: "ns01", ifname: "eth0", peer: { ifname: "veth-ns01" } };
+  const IN_NS = ["nsenter", "--net=/run/netns/ns01", "--"];
+
+  test("GIVEN loss and rate THEN one nft table on the interface (both hooks) and a tbf on each end's egress", () => {
+    const steps = impairSteps(wire, { lossPercent: 20, rateKbit: 2000 }, "impair ns01/eth0");
+    expect(steps.map((s) => s.argv)).toEqual([
+      [...IN_NS, "nft", "-f", "-"],
+      [
+        ...IN_NS,
+        "tc",
+        "qdisc",
+        "replace",
+        "dev",
+        "eth0",
+        "root",
+        "tbf",
+        "rate",
+        "2000kbit",
+        "burst",
+        "16000",
+        "latency",
+        "100ms",
+      ],
+      [
+        ...NS,
+        "tc",
+        "qdisc",
+        "replace",
+        "dev",
+        "veth-ns01",
+        "root",
+        "tbf",
+        "rate",
+        "2000kbit",
+        "burst",
+        "16000",
+        "latency",
+        "100ms",
+      ],
+    ]);
+    expect(steps[0].input).toBe(
+      [
+        "table netdev netlab-impair-eth0 {}",
+        "delete table netdev netlab-impair-eth0",
+        "table netdev netlab-impair-eth0 {",
+        '  comment "netlab:lab loss 20%"',
+        '  chain in { type filter hook ingress device "eth0" priority 0; meta protocol { ip, ip6 } numgen random mod 10000 < 2000 drop; }',
+        '  chain out { type filter hook egress device "eth0" priority 0; meta protocol { ip, ip6 } numgen random mod 10000 < 2000 drop; }',
+        "}",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("GIVEN nothing THEN the table goes (whether or not it is there) and both ends get their default qdisc back", () => {
+    const steps = impairSteps(wire, undefined, "reset");
+    expect(steps[0].input).toBe("table netdev netlab-impair-eth0 {}\ndelete table netdev netlab-impair-eth0\n");
+    expect(steps.slice(1).map((s) => s.argv.slice(-3))).toEqual([
+      ["eth0", "root", "noqueue"],
+      ["veth-ns01", "root", "noqueue"],
+    ]);
+  });
+
+  test("drift: the table's comment and each end's tbf rate, against the declaration", () => {
+    const declared = { lossPercent: 20, rateKbit: 2000 };
+    expect(impairmentDrift(wire, declared, { comment: "netlab:lab loss 20%", rateKbit: [2000, 2000] })).toEqual([]);
+    expect(impairmentDrift(wire, declared, { comment: null, rateKbit: [2000, null] })).toEqual([
+      'different: ns01/eth0 no loss, want "netlab:lab loss 20%"',
+      "different: host/veth-ns01 rate unlimited, want 2000 kbit/s",
+    ]);
+    expect(impairmentDrift(wire, undefined, { comment: "netlab:lab loss 5%", rateKbit: [null, null] })).toEqual([
+      'different: ns01/eth0 "netlab:lab loss 5%", want no loss',
+    ]);
   });
 });

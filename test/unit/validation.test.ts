@@ -322,6 +322,23 @@ const cases: [string, Build, RegExp, string][] = [
     "set defaultRoute",
   ],
   [
+    "impairment loss over 100%",
+    (s) => net(s).addEndpoint("E", { impairment: { lossPercent: 120 } }),
+    /Endpoint prop `impairment.lossPercent`: 120 is not a percentage/,
+    "0 to 100",
+  ],
+  [
+    "impairment rate of zero",
+    (s) =>
+      new VethLink(s, "L", {
+        a: { sandbox: new Sandbox(s, "A"), interfaceName: "v0" },
+        b: { interfaceName: "v1" },
+        impairment: { rateMbit: 0 },
+      }),
+    /VethLink prop `impairment.rateMbit`: 0 is out of range/,
+    "0.008",
+  ],
+  [
     "veth link with both ends on the host",
     (s) => new VethLink(s, "L", { a: { interfaceName: "v0" }, b: { interfaceName: "v1" } }),
     /VethLink prop `b.sandbox`: is missing, as is a.sandbox: both ends would be on the host/,

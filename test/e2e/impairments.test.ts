@@ -1,0 +1,99 @@
+// End to end, issue 11 item 4: impairments declared in props (loss, rate) on endpoints and
+// a veth link, measured with real traffic; changed at run time with `netlab impair`
+// (verify sees the change, `reset` undoes it) and `netlab link ... down|up`.
+// Delay and jitter need the kernel's netem, which this kernel lacks (see the README).
+import { must, ok, requireRoot } from "../helpers/cmd";
+import { e2eSandbox } from "../helpers/e2e";
+import { hostState } from "../helpers/sandbox";
+import { ping, pingLoss, send, sink } from "../helpers/traffic";
+
+requireRoot("e2e");
+jest.setTimeout(300_000);
+
+const { host, project, servers } = e2eSandbox(["im-l", "im-r", "im-c", "im-s"]);
+
+const main = `import { App } from "cdktf";
+import { ContainerNetwork, LabStack, Sandbox, VethLink } from "./constructs";
+const app = new App();
+const stack = new LabStack(app, "lab-stack");
+const n = new ContainerNetwork(stack, "N", { subnet: "10.250.80.0/24", bridgeName: "imbr" });
+n.addEndpoint("Lossy", { netns: "im-l", address: "10.250.80.11", impairment: { lossPercent: 20 } });
+n.addEndpoint("Slow", { netns: "im-r", address: "10.250.80.12", impairment: { rateMbit: 2 } });
+n.addEndpoint("Client", { netns: "im-c", address: "10.250.80.13" });
+// a veth to the host with half its packets lost each way
+const s = new Sandbox(stack, "S", { netns: "im-s" });
+new VethLink(stack, "L", {
+  a: { sandbox: s, interfaceName: "v0", address: "172.30.0.2/30" },
+  b: { interfaceName: "imv", address: "172.30.0.1/30" },
+  impairment: { lossPercent: 50 },
+});
+app.synth();
+`;
+
+// Tolerances: 200 pings through 20% loss each way lose 1 - 0.8^2 = 36% of round trips
+// on average, with a standard deviation of 3.4 points; 20% to 55% is more than 4 of them.
+// Through 50% each way: 75% on average (sd 3.1); 60% to 90%.
+test("declared loss and rate show in real traffic; netlab impair changes them at run time, reset restores; link down and up", async () => {
+  const before = hostState(host);
+  project.useMain(main);
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
+
+  // loss: the lossy endpoint and the lossy link lose about what they should; the others none
+  const lossy = pingLoss("im-c", "10.250.80.11", 200);
+  expect(lossy).toBeGreaterThanOrEqual(20);
+  expect(lossy).toBeLessThanOrEqual(55);
+  expect(pingLoss("im-c", "10.250.80.12", 200)).toBe(0);
+  const link = pingLoss(host, "172.30.0.2", 200);
+  expect(link).toBeGreaterThanOrEqual(60);
+  expect(link).toBeLessThanOrEqual(90);
+
+  // rate: 1 MB to a sink behind 2 Mbit/s takes about 4 s (at most 2.5 Mbit/s allowing
+  // for the bucket's first 16 kB); the same to an unlimited endpoint goes at memory speed
+  servers.push(await sink("im-r", 9000), await sink("im-c", 9000));
+  const MB = 1_000_000;
+  const intoMs = send("im-c", "10.250.80.12", 9000, MB)!;
+  const outOfMs = send("im-r", "10.250.80.13", 9000, MB)!; // each way
+  const freeMs = send(host, "10.250.80.13", 9000, MB)!;
+  const mbit = (ms: number, bytes = MB) => (8 * bytes) / 1000 / ms;
+  expect(mbit(intoMs)).toBeLessThanOrEqual(2.5);
+  expect(mbit(intoMs)).toBeGreaterThanOrEqual(1.2);
+  expect(mbit(outOfMs)).toBeLessThanOrEqual(2.5);
+  expect(mbit(freeMs)).toBeGreaterThan(20);
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+
+  // at run time: no loss on the lossy endpoint; verify calls it drift; reset puts it back
+  must(project.netlab(["impair", "lab-stack", "im-l", "--loss", "0"], host), "netlab impair --loss 0");
+  expect(pingLoss("im-c", "10.250.80.11", 200)).toBe(0);
+  const drift = project.netlab(["verify", "lab-stack"], host);
+  expect(drift.code).toBe(1);
+  expect(drift.stdout).toMatch(/endpoint im-l: different: im-l\/eth0 no loss, want "netlab:lab-stack loss 20%"/);
+  must(project.netlab(["impair", "lab-stack", "im-l", "reset"], host), "netlab impair reset");
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify after reset")).toMatch(/match the kernel/);
+  expect(pingLoss("im-c", "10.250.80.11", 200)).toBeGreaterThanOrEqual(20);
+
+  // a rate at run time on an endpoint that has none, then reset: unlimited again
+  must(project.netlab(["impair", "lab-stack", "im-c", "--rate", "1"], host), "netlab impair --rate 1");
+  expect(mbit(send("im-r", "10.250.80.13", 9000, MB / 4)!, MB / 4)).toBeLessThanOrEqual(1.3);
+  must(project.netlab(["impair", "lab-stack", "im-c", "reset"], host), "netlab impair reset (none declared)");
+
+  // link down cuts the endpoint off; up brings it back
+  expect(ping("im-c", "10.250.80.12")).toBe(true);
+  must(project.netlab(["link", "lab-stack", "im-r", "down"], host), "netlab link down");
+  expect(ping("im-c", "10.250.80.12")).toBe(false);
+  expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(/im-r\/eth0 is down/);
+  must(project.netlab(["link", "lab-stack", "im-r", "up"], host), "netlab link up");
+  let back = false;
+  for (let i = 0; i < 5 && !back; i++) back = ping("im-c", "10.250.80.12");
+  expect(back).toBe(true);
+
+  // a target that is not there is named, with what is
+  const bad = project.netlab(["impair", "lab-stack", "nope", "--loss", "5"], host);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toMatch(
+    /nope is no endpoint or link of this stack; these are: im-c:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
+  );
+
+  must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
+  expect(hostState(host)).toEqual(before);
+  expect(ok(["ip", "netns", "list"])).not.toMatch(/im-/);
+});

@@ -37,8 +37,12 @@ const commandCell = (v: Value | undefined) => {
   return s.length > COMMAND_WIDTH ? `${s.slice(0, COMMAND_WIDTH - 3)}...` : s;
 };
 
-/** Each kind's section: its title and columns (header, field of `observed`). */
-const SECTIONS: readonly { kind: string; title: string; columns: readonly [string, string][] }[] = [
+/** Each kind's section: its title and columns (header, field, and whether it is left out when no row has a value). */
+const SECTIONS: readonly {
+  kind: string;
+  title: string;
+  columns: readonly ([string, string] | [string, string, "shown when any has one"])[];
+}[] = [
   {
     kind: "network",
     title: "NETWORKS",
@@ -72,6 +76,7 @@ const SECTIONS: readonly { kind: string; title: string; columns: readonly [strin
       ["HOST VETH", "hostInterface"],
       ["HOST STATE", "hostState"],
       ["DEFAULT VIA", "defaultVia"],
+      ["IMPAIRMENT", "impairment", "shown when any has one"],
     ],
   },
   {
@@ -81,6 +86,7 @@ const SECTIONS: readonly { kind: string; title: string; columns: readonly [strin
       ["END A", "a"],
       ["END B", "b"],
       ["MTU", "mtu"],
+      ["IMPAIRMENT", "impairment", "shown when any has one"],
     ],
   },
   {
@@ -144,11 +150,12 @@ export function renderInspect(r: InspectReport): string {
   for (const s of SECTIONS) {
     const rows = r.objects.filter((o) => o.kind === s.kind);
     if (!rows.length) continue;
+    const columns = s.columns.filter((c) => c.length === 2 || rows.some((o) => cell(o.observed[c[1]]) !== "-"));
     const body = rows.map((o) => [
       o.status === "ok" ? "" : "!",
-      ...s.columns.map(([, f]) => (f === "command" ? commandCell(o.observed[f]) : cell(o.observed[f]))),
+      ...columns.map(([, f]) => (f === "command" ? commandCell(o.observed[f]) : cell(o.observed[f]))),
     ]);
-    out.push("", s.title, table(["", ...s.columns.map(([h]) => h)], body));
+    out.push("", s.title, table(["", ...columns.map(([h]) => h)], body));
   }
   if (differs.length) {
     out.push("", "DIFFERENCES");

@@ -2,7 +2,7 @@
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
 import type { EndpointSpec } from "../model/schema";
-import { impairmentDrift, impairSteps, observeImpairment, type ImpairObs, type Wire } from "./impair";
+import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, netnsExists, stateOf, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
@@ -104,6 +104,8 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       hostInterface: s.hostIf,
       hostState: stateOf(o.hostLink),
       defaultVia: route?.gateway ?? null,
+      // read when one is declared: what the veth carries now (netlab impair may have changed it)
+      impairment: o.impair ? impairText(o.impair) : null,
     };
   },
   label: (s) => `endpoint ${s.netns}`,

@@ -93,6 +93,13 @@ export async function observeImpairment(w: Wire): Promise<ImpairObs> {
   return { comment, rateKbit };
 }
 
+/** What a wire carries, for `netlab inspect`: "loss 20%, rate 2000/2000 kbit/s", or "none". */
+export function impairText(o: ImpairObs): string {
+  const loss = o.comment ? /loss ([\d.]+%)/.exec(o.comment)?.[1] : undefined;
+  const rates = o.rateKbit.some((r) => r !== null) ? o.rateKbit.map((r) => r ?? "unlimited").join("/") : undefined;
+  return [loss && `loss ${loss}`, rates && `rate ${rates} kbit/s`].filter(Boolean).join(", ") || "none";
+}
+
 /** Differences between what the wire carries and what is declared, one line each. */
 export function impairmentDrift(w: Wire, imp: Impairment | undefined, o: ImpairObs): string[] {
   const out: string[] = [];

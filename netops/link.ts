@@ -2,7 +2,7 @@
 // the host (seed 001's veth001 <-> veth), no bridge. Made from the host end when there is
 // one, else from end a; the other end is created directly in its namespace.
 import type { LinkSpec } from "../model/schema";
-import { impairmentDrift, impairSteps, observeImpairment, type ImpairObs, type Wire } from "./impair";
+import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, stateOf, type HostView, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
@@ -62,7 +62,12 @@ const endOf = (e: End, l: Link | null) => ({
 });
 
 export const linkOps: Ops<LinkSpec, LinkObs> = {
-  describe: (s, o) => ({ a: endOf(s.a, o.a), b: endOf(s.b, o.b), mtu: s.mtu }),
+  describe: (s, o) => ({
+    a: endOf(s.a, o.a),
+    b: endOf(s.b, o.b),
+    mtu: s.mtu,
+    impairment: o.impair ? impairText(o.impair) : null,
+  }),
   label: (s) => `link ${where(s.a)} <-> ${where(s.b)}`,
   async observe(s, view) {
     const [a, b] = await Promise.all([observeEnd(s.a, view), observeEnd(s.b, view)]);

@@ -38,6 +38,20 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   project.useMain(main);
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
 
+  // inspect shows what each veth carries, read from the kernel
+  const impairments = () =>
+    Object.fromEntries(
+      JSON.parse(must(project.netlab(["inspect", "lab-stack", "--json"], host), "netlab inspect"))
+        .objects.filter((o: any) => o.kind === "endpoint" || o.kind === "link")
+        .map((o: any) => [o.key, o.observed.impairment]),
+    );
+  expect(impairments()).toEqual({
+    "endpoint-im-l:eth0": "loss 20%",
+    "endpoint-im-r:eth0": "rate 2000/2000 kbit/s",
+    "endpoint-im-c:eth0": null,
+    "link-im-s:v0": "loss 50%",
+  });
+
   // loss: the lossy endpoint and the lossy link lose about what they should; the others none
   const lossy = pingLoss("im-c", "10.250.80.11", 200);
   expect(lossy).toBeGreaterThanOrEqual(20);
@@ -64,6 +78,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   // at run time: no loss on the lossy endpoint; verify calls it drift; reset puts it back
   must(project.netlab(["impair", "lab-stack", "im-l", "--loss", "0"], host), "netlab impair --loss 0");
   expect(pingLoss("im-c", "10.250.80.11", 200)).toBe(0);
+  expect(impairments()["endpoint-im-l:eth0"]).toBe("none");
   const drift = project.netlab(["verify", "lab-stack"], host);
   expect(drift.code).toBe(1);
   expect(drift.stdout).toMatch(/endpoint im-l: different: im-l\/eth0 no loss, want "netlab:lab-stack loss 20%"/);

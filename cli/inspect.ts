@@ -124,6 +124,18 @@ const SECTIONS: readonly {
     ],
   },
   {
+    kind: "delayline",
+    title: "DELAY LINES",
+    columns: [
+      ["NETNS", "netns"],
+      ["INTERFACE", "interface"],
+      ["DELAY MS", "delayMs"],
+      ["JITTER MS", "jitterMs"],
+      ["RELAY PID", "relay"],
+      ["STATE", "state"],
+    ],
+  },
+  {
     kind: "names",
     title: "NAMES FILES",
     columns: [

@@ -6,7 +6,7 @@ import { message, NetlabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
 import { checkName, checkNameservers, deriveName, MAX_IFNAME, shortHash } from "./names";
-import { impairmentSpec, type LinkImpairment } from "./impairment";
+import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
 import type { Sandbox } from "./sandbox";
@@ -169,6 +169,9 @@ export class Endpoint extends Construct {
       this.mac = mac;
     }
     const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
+    const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
+    // a delay line's private bridge: the host end joins it, the line joins the network
+    const port = delay ? `nlp${shortHash(`${stack.node.id}/${this.netns}/${this.interfaceName}`, 7)}` : undefined;
     props.network._register(this);
     stack._useNames();
     if (props.nameservers) stack._setNameservers(this.netns, props.nameservers);
@@ -192,8 +195,25 @@ export class Endpoint extends Construct {
         ...(this.sandbox ? { shared: true } : {}),
         ...(this.defaultRoute ? {} : { defaultRoute: false }),
         ...(impair && Object.keys(impair).length ? { impair } : {}),
+        ...(port ? { port } : {}),
       }),
     });
+    if (delay && port) {
+      new NetopsResource(this, "DelayLine", {
+        stack,
+        role: "object",
+        kind: "delayline",
+        spec: () => ({
+          kind: "delayline",
+          netns: this.netns,
+          ifname: this.interfaceName,
+          bridge: this.network.bridgeName,
+          port,
+          ...delay,
+          ...(this.network.icc ? {} : { isolated: true }),
+        }),
+      });
+    }
     stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
   }

@@ -15,6 +15,35 @@ export interface LinkImpairment {
    * @default - unlimited
    */
   readonly rateMbit?: number;
+  /**
+   * Delay in milliseconds, each way (a ping's round trip sees twice it). On an Endpoint
+   * only, for now: its frames cross a user-space relay (this kernel has no netem).
+   * @default 0
+   */
+  readonly delayMs?: number;
+  /**
+   * Jitter in milliseconds: each frame's delay is delayMs plus or minus up to this,
+   * uniformly (frames may then overtake each other, as with netem).
+   * @default 0
+   */
+  readonly jitterMs?: number;
+}
+
+/** Validate the delay and jitter of `imp`; null when there is none. */
+export function delaySpec(
+  scope: IConstruct,
+  kind: string,
+  prop: string,
+  imp: LinkImpairment,
+): { delayMs: number; jitterMs: number } | null {
+  const { delayMs = 0, jitterMs = 0 } = imp;
+  for (const [name, v] of [
+    ["delayMs", delayMs],
+    ["jitterMs", jitterMs],
+  ] as const)
+    if (!(v >= 0 && v <= 60_000))
+      throw new NetlabValidationError(scope, kind, `${prop}.${name}`, `${v} is out of range`, "use 0 to 60000 ms");
+  return delayMs || jitterMs ? { delayMs, jitterMs } : null;
 }
 
 /** Validate `imp` (prop `prop` of `kind`) and write it as the spec holds it. */

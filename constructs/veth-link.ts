@@ -83,6 +83,14 @@ export class VethLink extends Construct {
       );
     const mtu = props.mtu ?? 1500;
     const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
+    if (props.impairment?.delayMs || props.impairment?.jitterMs)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "impairment.delayMs",
+        "is set, but a VethLink cannot delay yet (only an Endpoint can)",
+        "leave delayMs and jitterMs out here, or join the sandboxes through a network and delay an endpoint",
+      );
     this.resource = new NetopsResource(this, "Veth", {
       stack,
       role: "object",

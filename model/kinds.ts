@@ -48,7 +48,17 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
       `hostdev:${s.hostIf}`,
       ...(s.shared ? [] : [`netns:${s.netns}`]),
     ],
-    needs: (s) => [`bridge:${s.bridge}`, ...(s.shared ? [`netns:${s.netns}`] : [])],
+    needs: (s) => [
+      `bridge:${s.bridge}`,
+      ...(s.port ? [`bridge:${s.port}`] : []),
+      ...(s.shared ? [`netns:${s.netns}`] : []),
+    ],
+  },
+  delayline: {
+    key: (s) => `delayline-${s.netns}:${s.ifname}`,
+    // the private bridge its endpoint's host end joins: the endpoint is rebuilt with it
+    provides: (s) => [`bridge:${s.port}`, `hostdev:${s.port}`],
+    needs: (s) => [`bridge:${s.bridge}`],
   },
   link: {
     // an end on the host (no netns) is a host device, as a bridge or an endpoint's host veth is

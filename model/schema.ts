@@ -89,6 +89,32 @@ export const EndpointSpec = z
     defaultRoute: z.boolean().optional(),
     /** Loss and rate on the veth, both ways. Absent = none. */
     impair: Impairment.optional(),
+    /** The bridge its host end joins when not `bridge`: its delay line's (DelayLineSpec). */
+    port: ifname.optional(),
+  })
+  .strict();
+
+/**
+ * A delay line: delay and jitter, each way, between an endpoint's veth and its network.
+ * This kernel has no netem, so the frames cross user space: the endpoint's host end joins
+ * a private bridge (`port`) with a VXLAN device whose UDP goes to a relay process in a
+ * namespace of its own, which holds each datagram before sending it on to a second VXLAN
+ * device on the network's bridge (netops/delayline.ts).
+ */
+export const DelayLineSpec = z
+  .object({
+    ...common,
+    kind: z.literal("delayline"),
+    /** The endpoint it serves. */
+    netns,
+    ifname,
+    /** The network's bridge, and the private bridge the endpoint's host end joins. */
+    bridge: ifname,
+    port: ifname,
+    delayMs: z.number().min(0).max(60_000),
+    jitterMs: z.number().min(0).max(60_000),
+    /** The endpoint's port isolation (ICC off), carried by the line's port on the bridge. */
+    isolated: z.boolean().optional(),
   })
   .strict();
 
@@ -239,6 +265,7 @@ export const SweepSpec = z
   .strict();
 
 export const Spec = z.discriminatedUnion("kind", [
+  DelayLineSpec,
   NetworkSpec,
   EndpointSpec,
   PortMappingSpec,
@@ -262,6 +289,7 @@ export type RouteSpec = z.infer<typeof RouteSpec>;
 export type NamesSpec = z.infer<typeof NamesSpec>;
 export type NftablesSpec = z.infer<typeof NftablesSpec>;
 export type StackSpec = z.infer<typeof StackSpec>;
+export type DelayLineSpec = z.infer<typeof DelayLineSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
@@ -274,7 +302,8 @@ export type ObjectSpec =
   | LinkSpec
   | RouteSpec
   | NamesSpec
-  | NftablesSpec;
+  | NftablesSpec
+  | DelayLineSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 

@@ -138,8 +138,8 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     const h = o.hostLink;
     if (!h) out.push(`missing: veth ${s.hostIf}`);
     else {
-      if (h.master !== s.bridge)
-        out.push(`different: ${s.hostIf} attached to ${h.master ?? "nothing"}, want ${s.bridge}`);
+      if (h.master !== (s.port ?? s.bridge))
+        out.push(`different: ${s.hostIf} attached to ${h.master ?? "nothing"}, want ${s.port ?? s.bridge}`);
       if (!isUp(h)) out.push(`different: ${s.hostIf} is down`);
       if ((h.linkinfo?.info_slave_data?.isolated ?? false) !== (s.isolated ?? false))
         out.push(
@@ -168,7 +168,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         "",
       ].join("\n"),
     };
-    const attach = `link set dev ${s.hostIf} alias ${mark} master ${s.bridge} addrgenmode none up`;
+    const attach = `link set dev ${s.hostIf} alias ${mark} master ${s.port ?? s.bridge} addrgenmode none up`;
     // ICC off: an isolated bridge port cannot talk to the network's other isolated ports,
     // only to the bridge itself (the gateway), at layer 2, with no netfilter involved
     // hairpin: a connection from this endpoint to a published port of its own, DNAT'd by

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { levels, removalOrder, specKey } from "../model/kinds";
 import type { ObjectSpec, Spec } from "../model/schema";
+import { delayLineOps } from "./delayline";
 import { endpointOps } from "./endpoint";
 import { run, runPlans, type Log, type Plan } from "./exec";
 import { forget, record, recorded } from "./ledger";
@@ -33,6 +34,7 @@ const OPS = {
   names: namesOps,
   nftables: nftablesOps,
   workload: workloadOps,
+  delayline: delayLineOps,
 } as const;
 
 function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {
@@ -54,9 +56,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Networks place their FORWARD hooks by position (every IN hook above every OUT hook),
  * computed from a look at the firewall: one network at a time per host, across runners
- * and stacks, from that look to the change.
+ * and stacks, from that look to the change. A delay line's accept goes to the top of
+ * FORWARD, which shifts those positions: it takes the same lock.
  */
-const needsFirewallLock = (s: ObjectSpec) => s.kind === "network" && s.firewall !== "nftables";
+const needsFirewallLock = (s: ObjectSpec) =>
+  (s.kind === "network" && s.firewall !== "nftables") || s.kind === "delayline";
 
 /** Create the sandbox host namespace on first use (NETLAB_HOST_NETNS at synth). */
 export async function ensureHost(s: Pick<Spec, "host">): Promise<void> {

@@ -25,6 +25,7 @@ import { checkExpectations, parseExpectations, pingAll, report as testReport } f
 import { readLab } from "../model/lab-file";
 import { converge, inspectLab, sweep, verifyLab } from "./lab";
 import { probe } from "./probe";
+import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
 
@@ -76,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
   };
   if (args.length === 0) return usage();
   if (cmd === "probe") return probe(args[0], args[1], Number(args[2]));
+  if (cmd === "relay") return relay(args);
   if (cmd === "test") return test(args[0], args.slice(1));
   if (cmd === "impair" || cmd === "link") return runtime(cmd, args);
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {

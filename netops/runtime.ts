@@ -24,13 +24,15 @@ export function findWire(specs: readonly ObjectSpec[], target: string): { spec: 
     const s = found[0];
     return { spec: s, wire: s.kind === "endpoint" ? endpointWire(s) : linkWire(s) };
   }
-  const names = specs.flatMap((s) =>
-    s.kind === "endpoint"
-      ? [`${s.netns}:${s.ifname}`]
-      : s.kind === "link"
-        ? [`${s.a.netns ?? "host"}:${s.a.ifname}`]
-        : [],
-  );
+  const names = specs
+    .flatMap((s) =>
+      s.kind === "endpoint"
+        ? [`${s.netns}:${s.ifname}`]
+        : s.kind === "link"
+          ? [`${s.a.netns ?? "host"}:${s.a.ifname}`]
+          : [],
+    )
+    .sort();
   throw new Error(
     found.length
       ? `${target} names ${found.length} interfaces; say which, as namespace:interface (${names.join(", ")})`

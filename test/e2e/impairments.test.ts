@@ -2,15 +2,17 @@
 // a veth link, measured with real traffic; changed at run time with `netlab impair`
 // (verify sees the change, `reset` undoes it) and `netlab link ... down|up`.
 // Delay and jitter need the kernel's netem, which this kernel lacks (see the README).
-import { must, ok, requireRoot } from "../helpers/cmd";
+import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
-import { hostState } from "../helpers/sandbox";
-import { ping, pingLoss, send, sink } from "../helpers/traffic";
+import { HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
+import { readFileSync } from "node:fs";
+import { startTime } from "../../netops/daemon";
+import { ping, pingLoss, pingRtt, send, sink } from "../helpers/traffic";
 
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const { host, project, servers } = e2eSandbox(["im-l", "im-r", "im-c", "im-s"]);
+const { host, ext, project, servers } = e2eSandbox(["im-l", "im-r", "im-c", "im-s", "im-d"]);
 
 const main = `import { App } from "cdktf";
 import { ContainerNetwork, LabStack, Sandbox, VethLink } from "./constructs";
@@ -20,6 +22,8 @@ const n = new ContainerNetwork(stack, "N", { subnet: "10.250.80.0/24", bridgeNam
 n.addEndpoint("Lossy", { netns: "im-l", address: "10.250.80.11", impairment: { lossPercent: 20 } });
 n.addEndpoint("Slow", { netns: "im-r", address: "10.250.80.12", impairment: { rateMbit: 2 } });
 n.addEndpoint("Client", { netns: "im-c", address: "10.250.80.13" });
+n.addEndpoint("Late", { netns: "im-d", address: "10.250.80.14", impairment: { delayMs: 100 } })
+  .publish("P", { hostPort: 8080, containerPort: 9000 });
 // a veth to the host with half its packets lost each way
 const s = new Sandbox(stack, "S", { netns: "im-s" });
 new VethLink(stack, "L", {
@@ -49,6 +53,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
     "endpoint-im-l:eth0": "loss 20%",
     "endpoint-im-r:eth0": "rate 2000/2000 kbit/s",
     "endpoint-im-c:eth0": null,
+    "endpoint-im-d:eth0": null,
     "link-im-s:v0": "loss 50%",
   });
 
@@ -65,15 +70,39 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   // for the bucket's first 16 kB); the same to an unlimited endpoint goes at memory speed
   servers.push(await sink("im-r", 9000), await sink("im-c", 9000));
   const MB = 1_000_000;
-  const intoMs = send("im-c", "10.250.80.12", 9000, MB)!;
-  const outOfMs = send("im-r", "10.250.80.13", 9000, MB)!; // each way
-  const freeMs = send(host, "10.250.80.13", 9000, MB)!;
+  const intoMs = send("im-c", "10.250.80.12", 9000, MB);
+  const outOfMs = send("im-r", "10.250.80.13", 9000, MB); // each way
+  const freeMs = send(host, "10.250.80.13", 9000, MB);
   const mbit = (ms: number, bytes = MB) => (8 * bytes) / 1000 / ms;
   expect(mbit(intoMs)).toBeLessThanOrEqual(2.5);
   expect(mbit(intoMs)).toBeGreaterThanOrEqual(1.2);
   expect(mbit(outOfMs)).toBeLessThanOrEqual(2.5);
   expect(mbit(freeMs)).toBeGreaterThan(20);
   expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+
+  // delay: 100 ms each way through the delay line's relay is a ~200 ms round trip. After
+  // a first ping (its ARP exchange is delayed too), 10 pings: each at least 200 ms, at most
+  // 260 (the relay's timers and two VXLAN hops); an undelayed neighbour answers in < 10 ms
+  const warm = cmd(inNs("im-c", ["ping", "-n", "-c", "3", "-i", "0.5", "-W", "2", "10.250.80.14"]));
+  expect(warm.stdout).toMatch(/ [123] received/);
+  const late = pingRtt("im-c", "10.250.80.14", 10);
+  expect(late.min).toBeGreaterThanOrEqual(199);
+  expect(late.max).toBeLessThanOrEqual(260);
+  expect(pingRtt("im-c", "10.250.80.12", 5).max).toBeLessThan(10);
+  // its published port works through the line, as TCP does
+  servers.push(await sink("im-d", 9000));
+  send("im-c", "10.250.80.14", 9000, 100_000);
+  // and from outside through its published port (DNAT, then the line)
+  send(ext, HOST_ADDR, 8080, 100_000);
+  // the relay killed out of band: verify says so, repair starts a new one
+  const relay = Number(readFileSync(`/run/netlab/${host}/lab-stack/delayline-im-d-eth0.pid`, "utf8").split(" ")[0]);
+  process.kill(relay, "SIGKILL");
+  for (let i = 0; i < 20 && startTime(relay) !== null; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(
+    /delay line im-d\/eth0: missing: relay process in nld-[0-9a-f]{7} is not running/,
+  );
+  must(project.netlab(["repair", "lab-stack"], host), "netlab repair (relay)");
+  expect(pingRtt("im-c", "10.250.80.14", 3).min).toBeGreaterThanOrEqual(199);
 
   // at run time: no loss on the lossy endpoint; verify calls it drift; reset puts it back
   must(project.netlab(["impair", "lab-stack", "im-l", "--loss", "0"], host), "netlab impair --loss 0");
@@ -88,7 +117,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
 
   // a rate at run time on an endpoint that has none, then reset: unlimited again
   must(project.netlab(["impair", "lab-stack", "im-c", "--rate", "1"], host), "netlab impair --rate 1");
-  expect(mbit(send("im-r", "10.250.80.13", 9000, MB / 4)!, MB / 4)).toBeLessThanOrEqual(1.3);
+  expect(mbit(send("im-r", "10.250.80.13", 9000, MB / 4), MB / 4)).toBeLessThanOrEqual(1.3);
   must(project.netlab(["impair", "lab-stack", "im-c", "reset"], host), "netlab impair reset (none declared)");
 
   // link down cuts the endpoint off; up brings it back
@@ -105,7 +134,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   const bad = project.netlab(["impair", "lab-stack", "nope", "--loss", "5"], host);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(
-    /nope is no endpoint or link of this stack; these are: im-c:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
+    /nope is no endpoint or link of this stack; these are: im-c:eth0, im-d:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
   );
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");

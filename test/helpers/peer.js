@@ -26,7 +26,10 @@ if (mode === "sink") {
     process.stdout.write(`${out} ${Date.now() - t0}\n`);
     process.exit(out === String(c) ? 0 : 1);
   });
-  s.on("error", () => process.exit(1));
+  s.on("error", (e) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  });
 } else if (mode === "serve") {
   const port = Number(a);
   const tag = b;

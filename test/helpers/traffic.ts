@@ -27,10 +27,11 @@ export function sink(ns: string, port: number): Promise<Server> {
   return start(ns, ["sink", "tcp", String(port)]);
 }
 
-/** Send `bytes` over TCP from `ns`; the milliseconds until the sink counted them all, or null. */
-export function send(ns: string, addr: string, port: number, bytes: number): number | null {
+/** Send `bytes` over TCP from `ns`; the milliseconds until the sink counted them all. */
+export function send(ns: string, addr: string, port: number, bytes: number): number {
   const r = cmd(inNs(ns, ["node", PEER, "send", "tcp", addr, String(port), String(bytes)]), { timeout: 70_000 });
-  return r.code === 0 ? Number(r.stdout.trim().split(" ")[1]) : null;
+  if (r.code !== 0) throw new Error(`send from ${ns} to ${addr}:${port} failed (${r.code}): ${r.stdout}${r.stderr}`);
+  return Number(r.stdout.trim().split(" ")[1]);
 }
 
 /** Percent of `count` pings from `ns` to `addr` (10 ms apart) that got no answer. */
@@ -41,6 +42,14 @@ export function pingLoss(ns: string, addr: string, count: number): number {
   const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
   if (!m) throw new Error(`ping from ${ns} to ${addr} printed no summary: ${r.stdout}${r.stderr}`);
   return (100 * (Number(m[1]) - Number(m[2]))) / Number(m[1]);
+}
+
+/** Round-trip times of `count` pings from `ns` to `addr`, 200 ms apart, in ms. */
+export function pingRtt(ns: string, addr: string, count: number): { min: number; avg: number; max: number } {
+  const r = cmd(inNs(ns, ["ping", "-q", "-n", "-c", String(count), "-i", "0.2", "-W", "2", addr]), { timeout: 60_000 });
+  const m = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(r.stdout);
+  if (!m) throw new Error(`ping from ${ns} to ${addr} printed no times: ${r.stdout}${r.stderr}`);
+  return { min: Number(m[1]), avg: Number(m[2]), max: Number(m[3]) };
 }
 
 function start(ns: string, args: string[]): Promise<Server> {

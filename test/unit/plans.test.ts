@@ -4,6 +4,7 @@ import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { impairmentDrift, impairSteps } from "../../netops/impair";
 import { linkOps } from "../../netops/link";
+import { finishChecksum } from "../../netops/relay";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
 import { bridgeMac, networkChains, networkOps, networkRules } from "../../netops/network";
 import { readLab } from "../../model/lab-file";
@@ -590,5 +591,35 @@ describe("impairment plan", () => {
     expect(impairmentDrift(wire, undefined, { comment: "netlab:lab loss 5%", rateKbit: [null, null] })).toEqual([
       'different: ns01/eth0 "netlab:lab loss 5%", want no loss',
     ]);
+  });
+});
+
+describe("delay line relay", () => {
+  // a VXLAN datagram: 8-byte header, Ethernet, IPv4 10.0.0.1 -> 10.0.0.2, then `l4`
+  const datagram = (proto: number, l4: Buffer) => {
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(20 + l4.length, 2);
+    ip[8] = 64;
+    ip[9] = proto;
+    Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(ip, 12);
+    const eth = Buffer.alloc(14);
+    eth.writeUInt16BE(0x0800, 12);
+    return Buffer.concat([Buffer.alloc(8), eth, ip, l4]);
+  };
+  // expected sums computed apart from this code (Python, RFC 768/793 pseudo-header)
+  test("GIVEN a UDP datagram whose sum the sender left to offload THEN it is finished", () => {
+    const d = datagram(17, Buffer.concat([Buffer.from("04d20050000c1234", "hex"), Buffer.from("abcd")]));
+    finishChecksum(d);
+    expect(d.readUInt16BE(8 + 14 + 20 + 6)).toBe(0x21eb);
+  });
+  test("GIVEN a TCP SYN THEN its sum is finished; a packet of another kind is left alone", () => {
+    const d = datagram(6, Buffer.from("9c40232800000001000000005002faf0abcd0000", "hex"));
+    finishChecksum(d);
+    expect(d.readUInt16BE(8 + 14 + 20 + 16)).toBe(0xe185);
+    const icmp = datagram(1, Buffer.from("0800f7ff00000000", "hex"));
+    const before = Buffer.from(icmp);
+    finishChecksum(icmp);
+    expect(icmp).toEqual(before);
   });
 });

@@ -1,0 +1,174 @@
+// A delay line (model/schema.ts DelayLineSpec): delay and jitter between an endpoint and its
+// network without netem. The endpoint's host end joins a private bridge; a VXLAN device
+// there (A) carries its frames as UDP to a relay process (relay.ts) in the line's own
+// namespace, which holds each one and sends it to a second VXLAN device (B) on the
+// network's bridge; and back. Names, addresses and ports derive from the private bridge's
+// name, itself a hash of the stack and the endpoint (constructs/endpoint.ts).
+import { join } from "node:path";
+import type { DelayLineSpec } from "../model/schema";
+import { runningPid } from "./daemon";
+import { hostDir } from "./ledger";
+import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
+import { netnsExists, stateOf, type Link } from "./observe";
+import type { Ops } from "./resource";
+import { deleteNamespaces, onHost, ownerMark, type Daemon, type Step } from "./step";
+
+export interface DelayLineObs {
+  readonly port: Link | null;
+  readonly a: Link | null;
+  readonly b: Link | null;
+  readonly under: Link | null;
+  readonly nsExists: boolean;
+  readonly pid: number | null;
+  readonly rules: Ruleset;
+}
+
+/**
+ * Frames crossing the private bridge go through the host's FORWARD chain when bridged
+ * traffic is filtered (br_netfilter), whose policy may be DROP: let them through. At the
+ * top of FORWARD, so it takes the firewall lock as networks do (engine.ts). (Not the raw
+ * table: once used, iptables-nft leaves its empty chains behind, and destroy must leave
+ * the host's rules as they were.)
+ */
+const wireRules = (s: DelayLineSpec): Rule[] => [
+  { ...marked(s.stack, "filter", "FORWARD", ["-i", s.port, "-o", s.port, "-j", "ACCEPT"]), insert: true },
+];
+
+/** Room for a VXLAN-wrapped 1500-byte frame (50 bytes more) on the line's own veth. */
+const UNDERLAY_MTU = 1600;
+
+export function partsOf(s: DelayLineSpec) {
+  const h = s.port.slice(3); // "nlp" + hash
+  const n = parseInt(h.slice(0, 4), 16);
+  // a /30 of 169.254.0.0/16 (link-local: never routed) and a port pair, from the hash
+  const net = [169, 254, (n >> 6) & 0xff, (n & 0x3f) * 4];
+  const addr = (k: number) => [...net.slice(0, 3), net[3] + k].join(".");
+  const portA = 30_000 + (parseInt(h.slice(4), 16) % 15_000) * 2;
+  return {
+    ns: `nld-${h}`,
+    under: `nld${h}`,
+    a: `nla${h}`,
+    b: `nlb${h}`,
+    hostAddr: addr(1),
+    relayAddr: addr(2),
+    portA,
+    portB: portA + 1,
+  };
+}
+
+function daemonOf(s: DelayLineSpec): Daemon {
+  const base = join(hostDir(s.host), s.stack, `delayline-${s.netns}-${s.ifname}`);
+  return { pidFile: `${base}.pid`, logFile: `${base}.log` };
+}
+
+const hostBatch = (s: DelayLineSpec, what: string, lines: string[], force = false): Step => ({
+  what,
+  argv: onHost(s, ["ip", ...(force ? ["-force"] : []), "-batch", "-"]),
+  input: [...lines, ""].join("\n"),
+});
+
+function teardown(s: DelayLineSpec, o: DelayLineObs): Step[] {
+  const p = partsOf(s);
+  const links = [
+    [o.b, p.b],
+    [o.a, p.a],
+    [o.port, s.port],
+    [o.under, p.under],
+  ].flatMap(([l, name]) => (l ? [`link del dev ${name as string}`] : []));
+  const unaccept = removeStep(s, `remove firewall rules of ${s.port}`, o.rules, [], wireRules(s));
+  return [
+    { what: `stop relay ${p.ns}`, argv: [], stop: daemonOf(s) },
+    ...(unaccept ? [unaccept] : []),
+    ...(links.length ? [hostBatch(s, `delete delay line ${s.port}`, links, true)] : []),
+    ...(o.nsExists ? [deleteNamespaces(`delete namespace ${p.ns}`, [p.ns])] : []),
+  ];
+}
+
+export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
+  label: (s) => `delay line ${s.netns}/${s.ifname}`,
+  describe: (s, o) => ({
+    netns: s.netns,
+    interface: s.ifname,
+    delayMs: s.delayMs,
+    jitterMs: s.jitterMs,
+    relay: o.pid,
+    state: o.pid !== null && stateOf(o.a) === "up" && stateOf(o.b) === "up" ? "up" : "down",
+  }),
+  async observe(s, view) {
+    const p = partsOf(s);
+    const [port, a, b, under] = await Promise.all([s.port, p.a, p.b, p.under].map((n) => view.link(n)));
+    const rules = parseSave(await view.iptables());
+    return { port, a, b, under, nsExists: netnsExists(p.ns), pid: runningPid(daemonOf(s)), rules };
+  },
+  drift(s, o) {
+    const p = partsOf(s);
+    const out: string[] = [];
+    for (const [l, name] of [
+      [o.port, s.port],
+      [o.a, p.a],
+      [o.b, p.b],
+      [o.under, p.under],
+    ] as const)
+      if (!l) out.push(`missing: ${name}`);
+    if (o.b && o.b.master !== s.bridge)
+      out.push(`different: ${p.b} attached to ${o.b.master ?? "nothing"}, want ${s.bridge}`);
+    if (!o.nsExists) out.push(`missing: namespace ${p.ns}`);
+    if (o.pid === null) out.push(`missing: relay process in ${p.ns} is not running`);
+    for (const r of wireRules(s))
+      if (!hasRule(o.rules, r)) out.push(`missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`);
+    return out;
+  },
+  converge(s, o) {
+    const p = partsOf(s);
+    const mark = ownerMark(s.stack);
+    // one frame per datagram: a bridge takes the smallest GSO limit of its ports, so the
+    // stack hands the line no super-packet that the relay would pass on whole and the
+    // endpoint's veth would drop as too big
+    const vxlan = (name: string, port: number) =>
+      `link add name ${name} mtu 1500 gso_max_size 1500 gso_max_segs 1 type vxlan id 1 local ${p.hostAddr} ` +
+      `remote ${p.relayAddr} dstport ${port} nolearning`;
+    const d = daemonOf(s);
+    return [
+      ...teardown(s, o), // one path: whatever is left of it goes, then all of it is made
+      // (the teardown took the accept away if it was there: what is made next sees none)
+      ensureStep(s, `let ${s.port} through FORWARD`, { ...o.rules, lines: new Set() }, [], wireRules(s))!,
+      hostBatch(s, `create delay line ${s.port} (${s.delayMs} ms +- ${s.jitterMs} ms) to ${s.bridge}`, [
+        `netns add ${p.ns}`,
+        `link add name ${s.port} type bridge`,
+        // no ARP: the host would answer its endpoint's ARP for the gateway here, at once,
+        // and the endpoint would then reach the gateway around the line
+        `link set dev ${s.port} alias ${mark} addrgenmode none arp off up`,
+        `link add name ${p.under} mtu ${UNDERLAY_MTU} type veth peer name eth0 netns ${p.ns} mtu ${UNDERLAY_MTU}`,
+        `addr add ${p.hostAddr}/30 dev ${p.under}`,
+        `link set dev ${p.under} alias ${mark} addrgenmode none up`,
+        vxlan(p.a, p.portA),
+        `link set dev ${p.a} alias ${mark} master ${s.port} addrgenmode none up`,
+        vxlan(p.b, p.portB),
+        `link set dev ${p.b} alias ${mark} master ${s.bridge} addrgenmode none up`,
+        `link set dev ${p.b} type bridge_slave isolated ${s.isolated ? "on" : "off"} hairpin on`,
+      ]),
+      {
+        what: `configure ${p.ns}`,
+        argv: ["ip", "-n", p.ns, "-batch", "-"],
+        input: `link set dev lo up\naddr add ${p.relayAddr}/30 dev eth0\nlink set dev eth0 up\n`,
+      },
+      {
+        what: `start relay in ${p.ns} (log ${d.logFile})`,
+        argv: [
+          "ip",
+          "netns",
+          "exec",
+          p.ns,
+          process.execPath,
+          process.argv[1],
+          "relay",
+          ...[p.portA, p.portB, p.hostAddr, s.delayMs, s.jitterMs].map(String),
+        ],
+        daemon: d,
+        undo: { what: `stop relay ${p.ns}`, argv: [], stop: d },
+      },
+    ];
+  },
+  remove: (s, o) => teardown(s, o),
+  gone: async (s, view) => !(await view.link(partsOf(s).under)),
+};

@@ -38,7 +38,7 @@ const lab: LabShape = [
           },
           {
             id: "Local",
-            props: { name: "local-only", command: ["node", PEER, "serve", "tcp", "9000", `local-${TAG}`] },
+            props: { name: "local-only", command: ["node", PEER, "serve", "tcp", "9000", `local-${TAG}`, "127.0.0.1"] },
           },
           { id: "Sidecar", props: { name: "sidecar", command: ["node", "-e", SIDECAR] } },
         ],

@@ -1,4 +1,4 @@
-// node peer.js serve tcp|udp PORT TAG     -> prints "listening", answers "TAG peer=ADDR"
+// node peer.js serve tcp|udp PORT TAG [BIND] -> prints "listening", answers "TAG peer=ADDR" (on BIND, else every address)
 // node peer.js request tcp|udp ADDR PORT  -> prints the answer, exit 1 on timeout/refusal
 // node peer.js sink tcp PORT               -> prints "listening", counts what a client sends, answers the count
 // node peer.js send tcp ADDR PORT BYTES    -> sends BYTES, prints "<bytes> <ms>" once the sink has counted them
@@ -36,11 +36,11 @@ if (mode === "sink") {
   if (proto === "tcp") {
     net
       .createServer((s) => s.end(`${tag} peer=${s.remoteAddress.replace(/^::ffff:/, "")}\n`))
-      .listen(port, "0.0.0.0", () => console.log("listening"));
+      .listen(port, c ?? "0.0.0.0", () => console.log("listening"));
   } else {
     const s = dgram.createSocket("udp4");
     s.on("message", (_m, r) => s.send(`${tag} peer=${r.address}\n`, r.port, r.address));
-    s.bind(port, "0.0.0.0", () => console.log("listening"));
+    s.bind(port, c ?? "0.0.0.0", () => console.log("listening"));
   }
   process.on("SIGTERM", () => process.exit(0));
 } else {

@@ -11,7 +11,7 @@ import { hostDir } from "./ledger";
 import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
 import { netnsExists, stateOf, type Link } from "./observe";
 import type { Ops } from "./resource";
-import { deleteNamespaces, onHost, ownerMark, type Daemon, type Step } from "./step";
+import { deleteNamespaces, hostBatch, ownerMark, type Daemon, type Step } from "./step";
 
 export interface DelayLineObs {
   readonly port: Link | null;
@@ -61,12 +61,6 @@ function daemonOf(s: DelayLineSpec): Daemon {
   return { pidFile: `${base}.pid`, logFile: `${base}.log` };
 }
 
-const hostBatch = (s: DelayLineSpec, what: string, lines: string[], force = false): Step => ({
-  what,
-  argv: onHost(s, ["ip", ...(force ? ["-force"] : []), "-batch", "-"]),
-  input: [...lines, ""].join("\n"),
-});
-
 function teardown(s: DelayLineSpec, o: DelayLineObs): Step[] {
   const p = partsOf(s);
   const links = [
@@ -79,7 +73,7 @@ function teardown(s: DelayLineSpec, o: DelayLineObs): Step[] {
   return [
     { what: `stop relay ${p.ns}`, argv: [], stop: daemonOf(s) },
     ...(unaccept ? [unaccept] : []),
-    ...(links.length ? [hostBatch(s, `delete delay line ${s.port}`, links, true)] : []),
+    ...(links.length ? [hostBatch(s, `delete delay line ${s.port}`, links, undefined, true)] : []),
     ...(o.nsExists ? [deleteNamespaces(`delete namespace ${p.ns}`, [p.ns])] : []),
   ];
 }

@@ -5,7 +5,7 @@ import type { EndpointSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, netnsExists, stateOf, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
+import { deleteNamespaces, hostBatch, ownerMark, type Step } from "./step";
 
 export interface EndpointObs {
   readonly nsExists: boolean;
@@ -59,15 +59,6 @@ function insideProblems(s: EndpointSpec, o: EndpointObs): string[] {
 const nsOwned = (s: EndpointSpec, o: EndpointObs) =>
   (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
 const linkOwned = (s: EndpointSpec, o: EndpointObs) => o.hostLink?.ifalias === ownerMark(s.stack);
-
-/** Host-side batch: mergeable with every other endpoint's host batch of the same phase. */
-const hostBatch = (s: EndpointSpec, what: string, lines: string[], undo?: Step, force = false): Step => ({
-  what,
-  // -force: a removal goes on past a line that fails (the exit status still says so)
-  argv: onHost(s, ["ip", ...(force ? ["-force"] : []), "-batch", "-"]),
-  input: [...lines, ""].join("\n"),
-  undo,
-});
 
 /**
  * Delete what exists of the endpoint, only what is ours. Deleting the namespace takes

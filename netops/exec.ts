@@ -153,14 +153,16 @@ function jobsOf(wave: { step: Step; log: Log }[]): Job[] {
   return jobs;
 }
 
-async function pool<T>(items: readonly T[], limit: number, body: (t: T) => Promise<void>): Promise<void> {
+/** Run `body` on every item, `limit` at a time; the results in order. The first failure stops it. */
+export async function pool<T, R>(items: readonly T[], limit: number, body: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
   let next = 0;
   let failed: unknown;
   const worker = async () => {
     while (next < items.length && failed === undefined) {
-      const item = items[next++];
+      const i = next++;
       try {
-        await body(item);
+        out[i] = await body(items[i]);
       } catch (err) {
         failed ??= err;
       }
@@ -168,6 +170,7 @@ async function pool<T>(items: readonly T[], limit: number, body: (t: T) => Promi
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failed !== undefined) throw failed;
+  return out;
 }
 
 /**

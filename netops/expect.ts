@@ -4,7 +4,7 @@
 // pair. Checks run a few at a time; the probe namespace is removed whatever happens.
 import { createHash } from "node:crypto";
 import { ExpectSpec, type EndpointSpec, type LabFile, type ObjectSpec } from "../model/schema";
-import { run } from "./exec";
+import { pool, run } from "./exec";
 import { netnsExists } from "./observe";
 import { onHost } from "./step";
 import { table } from "./table";
@@ -62,19 +62,6 @@ async function removeOutside(o: ReturnType<typeof outsideOf>): Promise<void> {
   await run(["ip", "netns", "del", o.ns]);
 }
 
-async function pool<T, R>(items: readonly T[], body: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await body(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
-  return out;
-}
-
 /** The argv prefix that runs a command where the check starts. */
 function origin(lab: LabFile, from: ExpectSpec["from"], outside: string): string[] {
   if (from.kind === "netns") return ["ip", "netns", "exec", from.netns];
@@ -104,7 +91,7 @@ export async function checkExpectations(lab: LabFile, expects: readonly ExpectSp
   if (lab.host && !netnsExists(lab.host)) throw new Error(`sandbox host namespace ${lab.host} does not exist`);
   if (needsOutside) await addOutside(lab, outside);
   try {
-    return await pool(expects, async (e) => {
+    return await pool(expects, PARALLEL, async (e) => {
       const target = e.to.kind === "address" ? e.to.address : e.to.kind === "name" ? e.to.name : outside.hostAddr;
       // what must answer gets a few tries (a workload just started, a first ARP); what must
       // not answer gets one, its silence being the answer
@@ -126,7 +113,7 @@ export async function pingAll(specs: readonly ObjectSpec[]): Promise<Outcome[]> 
   const eps = specs.filter((s): s is EndpointSpec => s.kind === "endpoint");
   const sources = [...new Set(eps.map((e) => e.netns))];
   const pairs = sources.flatMap((ns) => eps.filter((e) => e.netns !== ns).map((e) => [ns, e] as const));
-  return pool(pairs, async ([ns, e]) => {
+  return pool(pairs, PARALLEL, async ([ns, e]) => {
     const [got, detail] = await probe(["ip", "netns", "exec", ns], "ping", e.address);
     return { name: "all pairs", from: ns, to: `${e.netns} (${e.address})`, check: "ping", want: true, got, detail };
   });

@@ -5,7 +5,7 @@
 // and at run time by `netlab impair` (which `reset` and `repair` undo).
 import type { Impairment } from "../model/schema";
 import { run } from "./exec";
-import { NETNS_DIR, onHost, ownerMark, type Step } from "./step";
+import { inNetns, ownerMark, type Step } from "./step";
 
 /** An interface to impair: where it is (netns absent: the host), and its veth peer. */
 export interface Wire {
@@ -26,8 +26,6 @@ export interface ImpairObs {
 const TBF_LATENCY = "100ms";
 
 const tableOf = (ifname: string) => `netlab-impair-${ifname}`;
-const at = (w: Wire, netns: string | undefined, argv: string[]) =>
-  netns ? ["nsenter", `--net=${NETNS_DIR}/${netns}`, "--", ...argv] : onHost(w, argv);
 const ends = (w: Wire) => [{ netns: w.netns, ifname: w.ifname }, w.peer];
 
 /** The comment of a wire's table: the stack's mark and the loss it applies. */
@@ -53,7 +51,7 @@ export function impairSteps(w: Wire, imp: Impairment | undefined, label: string)
   const steps: Step[] = [
     {
       what: `${label}: ${loss > 0 ? `loss ${loss}% each way` : "no loss"}`,
-      argv: at(w, w.netns, ["nft", "-f", "-"]),
+      argv: inNetns(w, w.netns, ["nft", "-f", "-"]),
       input: lines.join("\n") + "\n",
     },
   ];
@@ -63,7 +61,7 @@ export function impairSteps(w: Wire, imp: Impairment | undefined, label: string)
     const burst = rate ? Math.max(Math.ceil((rate * 1000) / 8 / 50), 16_000) : 0;
     steps.push({
       what: `${label}: ${rate ? `rate ${rate} kbit/s` : "no rate limit"} out of ${e.netns ?? "host"}/${e.ifname}`,
-      argv: at(w, e.netns, [
+      argv: inNetns(w, e.netns, [
         "tc",
         "qdisc",
         "replace",
@@ -78,11 +76,11 @@ export function impairSteps(w: Wire, imp: Impairment | undefined, label: string)
 }
 
 export async function observeImpairment(w: Wire): Promise<ImpairObs> {
-  const table = await run(at(w, w.netns, ["nft", "list", "table", "netdev", tableOf(w.ifname)]));
+  const table = await run(inNetns(w, w.netns, ["nft", "list", "table", "netdev", tableOf(w.ifname)]));
   const comment = table.ok ? (/comment "([^"]*)"/.exec(table.stdout)?.[1] ?? "") : null;
   const rateKbit = await Promise.all(
     ends(w).map(async (e) => {
-      const r = await run(at(w, e.netns, ["tc", "-j", "qdisc", "show", "dev", e.ifname]));
+      const r = await run(inNetns(w, e.netns, ["tc", "-j", "qdisc", "show", "dev", e.ifname]));
       if (!r.ok) return null;
       const tbf = (
         JSON.parse(r.stdout || "[]") as { kind: string; root?: boolean; options?: { rate?: number } }[]

@@ -7,7 +7,7 @@ import { log } from "./engine";
 import { runPlans } from "./exec";
 import { impairSteps, type Wire } from "./impair";
 import { wireOf as linkWire } from "./link";
-import { NETNS_DIR, onHost, type Step } from "./step";
+import { inNetns, type Step } from "./step";
 
 /** What a target names: `ns` or `ns:ifname` (an endpoint, or either end of a link). */
 export function findWire(specs: readonly ObjectSpec[], target: string): { spec: EndpointSpec | LinkSpec; wire: Wire } {
@@ -53,9 +53,7 @@ export async function linkNow(specs: readonly ObjectSpec[], target: string, up: 
   const state = up ? "up" : "down";
   const steps: Step[] = [wire, wire.peer].map((e) => ({
     what: `${e.netns ?? "host"}/${e.ifname} ${state}`,
-    argv: e.netns
-      ? ["nsenter", `--net=${NETNS_DIR}/${e.netns}`, "--", "ip", "link", "set", "dev", e.ifname, state]
-      : onHost(wire, ["ip", "link", "set", "dev", e.ifname, state]),
+    argv: inNetns(wire, e.netns, ["ip", "link", "set", "dev", e.ifname, state]),
   }));
   await runPlans([{ steps, log: log("run time") }], log("rollback"));
 }

@@ -38,6 +38,24 @@ export function onHost(t: Target, argv: readonly string[]): string[] {
   return t.host ? ["nsenter", `--net=${NETNS_DIR}/${t.host}`, "--", ...argv] : [...argv];
 }
 
+/** Run argv in named namespace `netns` (entered as the host is, with nsenter), or on the host when absent. */
+export function inNetns(t: Target, netns: string | undefined, argv: readonly string[]): string[] {
+  return netns ? ["nsenter", `--net=${NETNS_DIR}/${netns}`, "--", ...argv] : onHost(t, argv);
+}
+
+/**
+ * Host-side `ip -batch`: mergeable with every other host batch of the same phase (exec.ts).
+ * `force` goes on past a line that fails (a removal; the exit status still says so).
+ */
+export function hostBatch(t: Target, what: string, lines: readonly string[], undo?: Step, force = false): Step {
+  return {
+    what,
+    argv: onHost(t, ["ip", ...(force ? ["-force"] : []), "-batch", "-"]),
+    input: [...lines, ""].join("\n"),
+    undo,
+  };
+}
+
 /**
  * Delete named namespaces. Named namespaces are files under /run/netns, outside any
  * network namespace: this runs from where the runner is, so it works when the sandbox

@@ -61,7 +61,8 @@ function daemonOf(s: DelayLineSpec): Daemon {
   return { pidFile: `${base}.pid`, logFile: `${base}.log` };
 }
 
-function teardown(s: DelayLineSpec, o: DelayLineObs): Step[] {
+/** Remove what exists of the line; `keepRules` for a rebuild, which keeps (or adds) its accept. */
+function teardown(s: DelayLineSpec, o: DelayLineObs, keepRules = false): Step[] {
   const p = partsOf(s);
   const links = [
     [o.b, p.b],
@@ -69,7 +70,7 @@ function teardown(s: DelayLineSpec, o: DelayLineObs): Step[] {
     [o.port, s.port],
     [o.under, p.under],
   ].flatMap(([l, name]) => (l ? [`link del dev ${name as string}`] : []));
-  const unaccept = removeStep(s, `remove firewall rules of ${s.port}`, o.rules, [], wireRules(s));
+  const unaccept = keepRules ? null : removeStep(s, `remove firewall rules of ${s.port}`, o.rules, [], wireRules(s));
   return [
     { what: `stop relay ${p.ns}`, argv: [], stop: daemonOf(s) },
     ...(unaccept ? [unaccept] : []),
@@ -123,9 +124,8 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
       `remote ${p.relayAddr} dstport ${port} nolearning`;
     const d = daemonOf(s);
     return [
-      ...teardown(s, o), // one path: whatever is left of it goes, then all of it is made
-      // (the teardown took the accept away if it was there: what is made next sees none)
-      ensureStep(s, `let ${s.port} through FORWARD`, { ...o.rules, lines: new Set() }, [], wireRules(s))!,
+      ...teardown(s, o, true), // one path: whatever is left of it goes, then all of it is made
+      ...[ensureStep(s, `let ${s.port} through FORWARD`, o.rules, [], wireRules(s))].filter((x): x is Step => !!x),
       hostBatch(s, `create delay line ${s.port} (${s.delayMs} ms +- ${s.jitterMs} ms) to ${s.bridge}`, [
         `netns add ${p.ns}`,
         `link add name ${s.port} type bridge`,

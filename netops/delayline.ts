@@ -7,11 +7,12 @@
 import { join } from "node:path";
 import type { DelayLineSpec } from "../model/schema";
 import { runningPid } from "./daemon";
+import { run } from "./exec";
 import { hostDir } from "./ledger";
 import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
 import { netnsExists, stateOf, type Link } from "./observe";
 import type { Ops } from "./resource";
-import { deleteNamespaces, hostBatch, ownerMark, type Daemon, type Step } from "./step";
+import { deleteNamespaces, hostBatch, onHost, ownerMark, type Daemon, type Step } from "./step";
 
 export interface DelayLineObs {
   readonly port: Link | null;
@@ -21,6 +22,8 @@ export interface DelayLineObs {
   readonly nsExists: boolean;
   readonly pid: number | null;
   readonly rules: Ruleset;
+  /** The comment of the line's nftables table, null when it is not there. */
+  readonly untracked: string | null;
 }
 
 /**
@@ -33,6 +36,34 @@ export interface DelayLineObs {
 const wireRules = (s: DelayLineSpec): Rule[] => [
   { ...marked(s.stack, "filter", "FORWARD", ["-i", s.port, "-o", s.port, "-j", "ACCEPT"]), insert: true },
 ];
+
+/**
+ * Frames crossing the private bridge are not tracked. Conntrack would see each connection
+ * a second time there (br_netfilter) after the host had NAT'd it on the network's bridge:
+ * a DNAT'd one as a new connection clashing with the first (its source port rewritten),
+ * and one the host masqueraded (from 127.0.0.1, or hairpin) masqueraded again, out a
+ * bridge with no address: dropped. An nftables table of the line's own, at the raw
+ * priority, which destroy deletes whole (an iptables raw rule would leave the raw table's
+ * empty chains behind under iptables-nft).
+ */
+const untrackTable = (s: DelayLineSpec) => `netlab-line-${s.port.slice(3)}`;
+const untrackComment = (s: DelayLineSpec) => `${ownerMark(s.stack)} untracked ${s.port}`;
+function untrackStep(s: DelayLineSpec, on: boolean): Step {
+  const t = untrackTable(s);
+  const lines = [`table inet ${t} {}`, `delete table inet ${t}`]; // whether or not it is there
+  if (on)
+    lines.push(
+      `table inet ${t} {`,
+      `  comment "${untrackComment(s)}"`,
+      `  chain pre { type filter hook prerouting priority raw; iifname "${s.port}" notrack; }`,
+      `}`,
+    );
+  return {
+    what: `${on ? "untrack" : "stop untracking"} frames on ${s.port}`,
+    argv: onHost(s, ["nft", "-f", "-"]),
+    input: lines.join("\n") + "\n",
+  };
+}
 
 /** Room for a VXLAN-wrapped 1500-byte frame (50 bytes more) on the line's own veth. */
 const UNDERLAY_MTU = 1600;
@@ -76,6 +107,7 @@ function teardown(s: DelayLineSpec, o: DelayLineObs, keepRules = false): Step[] 
     ...(unaccept ? [unaccept] : []),
     ...(links.length ? [hostBatch(s, `delete delay line ${s.port}`, links, undefined, true)] : []),
     ...(o.nsExists ? [deleteNamespaces(`delete namespace ${p.ns}`, [p.ns])] : []),
+    ...(o.untracked !== null && !keepRules ? [untrackStep(s, false)] : []),
   ];
 }
 
@@ -93,7 +125,9 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
     const p = partsOf(s);
     const [port, a, b, under] = await Promise.all([s.port, p.a, p.b, p.under].map((n) => view.link(n)));
     const rules = parseSave(await view.iptables());
-    return { port, a, b, under, nsExists: netnsExists(p.ns), pid: runningPid(daemonOf(s)), rules };
+    const table = await run(onHost(s, ["nft", "list", "table", "inet", untrackTable(s)]));
+    const untracked = table.ok ? (/comment "([^"]*)"/.exec(table.stdout)?.[1] ?? "") : null;
+    return { port, a, b, under, nsExists: netnsExists(p.ns), pid: runningPid(daemonOf(s)), rules, untracked };
   },
   drift(s, o) {
     const p = partsOf(s);
@@ -107,7 +141,9 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
       if (!l) out.push(`missing: ${name}`);
     if (o.b && o.b.master !== s.bridge)
       out.push(`different: ${p.b} attached to ${o.b.master ?? "nothing"}, want ${s.bridge}`);
+    if (o.a?.linkinfo?.info_slave_data?.learning) out.push(`different: ${p.a} learns addresses, want learning off`);
     if (!o.nsExists) out.push(`missing: namespace ${p.ns}`);
+    if (o.untracked !== untrackComment(s)) out.push(`missing: nftables table inet ${untrackTable(s)}`);
     if (o.pid === null) out.push(`missing: relay process in ${p.ns} is not running`);
     for (const r of wireRules(s))
       if (!hasRule(o.rules, r)) out.push(`missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`);
@@ -126,6 +162,7 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
     return [
       ...teardown(s, o, true), // one path: whatever is left of it goes, then all of it is made
       ...[ensureStep(s, `let ${s.port} through FORWARD`, o.rules, [], wireRules(s))].filter((x): x is Step => !!x),
+      untrackStep(s, true),
       hostBatch(s, `create delay line ${s.port} (${s.delayMs} ms +- ${s.jitterMs} ms) to ${s.bridge}`, [
         `netns add ${p.ns}`,
         `link add name ${s.port} type bridge`,
@@ -137,6 +174,10 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
         `link set dev ${p.under} alias ${mark} addrgenmode none up`,
         vxlan(p.a, p.portA),
         `link set dev ${p.a} alias ${mark} master ${s.port} addrgenmode none up`,
+        // no learning on A: the network's bridge sends the endpoint's own broadcasts back
+        // (hairpin, B's port), the private bridge would then place the endpoint's MAC behind
+        // A and drop what comes back to it there, the gateway's ARP answer first of all
+        `link set dev ${p.a} type bridge_slave learning off`,
         vxlan(p.b, p.portB),
         `link set dev ${p.b} alias ${mark} master ${s.bridge} addrgenmode none up`,
         `link set dev ${p.b} type bridge_slave isolated ${s.isolated ? "on" : "off"} hairpin on`,

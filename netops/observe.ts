@@ -12,7 +12,10 @@ export interface Link {
   readonly address?: string;
   readonly ifalias?: string;
   readonly link_type?: string;
-  readonly linkinfo?: { info_kind?: string; info_slave_data?: { isolated?: boolean; hairpin?: boolean } };
+  readonly linkinfo?: {
+    info_kind?: string;
+    info_slave_data?: { isolated?: boolean; hairpin?: boolean; learning?: boolean };
+  };
   readonly addr_info?: readonly { family: string; local: string; prefixlen: number }[];
 }
 

@@ -83,6 +83,13 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   // delay: 100 ms each way through the delay line's relay is a ~200 ms round trip. After
   // a first ping (its ARP exchange is delayed too), 10 pings: each at least 200 ms, at most
   // 260 (the relay's timers and two VXLAN hops); an undelayed neighbour answers in < 10 ms
+  servers.push(await sink("im-d", 9000));
+  // the host's own first contact with the delayed endpoint, through its published port:
+  // the endpoint's answer needs the gateway's ARP reply, which once died on the line's
+  // private bridge (the endpoint's reflected broadcast had moved its MAC behind the tunnel)
+  send(host, HOST_ADDR, 8080, 100_000);
+  send(host, "127.0.0.1", 8080, 100_000); // masqueraded by the host, then through the line
+  send("im-d", "10.250.80.1", 8080, 100_000); // hairpin: the endpoint to its own published port
   const warm = cmd(inNs("im-c", ["ping", "-n", "-c", "3", "-i", "0.5", "-W", "2", "10.250.80.14"]));
   expect(warm.stdout).toMatch(/ [123] received/);
   const late = pingRtt("im-c", "10.250.80.14", 10);
@@ -90,7 +97,6 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   expect(late.max).toBeLessThanOrEqual(260);
   expect(pingRtt("im-c", "10.250.80.12", 5).max).toBeLessThan(10);
   // its published port works through the line, as TCP does
-  servers.push(await sink("im-d", 9000));
   send("im-c", "10.250.80.14", 9000, 100_000);
   // and from outside through its published port (DNAT, then the line)
   send(ext, HOST_ADDR, 8080, 100_000);

@@ -54,6 +54,7 @@ export function hostState(host: string): {
   links: unknown;
   routes: unknown;
   rules: string;
+  nftTables: string;
   netns: string[];
   ipForward: string;
 } {
@@ -81,6 +82,9 @@ export function hostState(host: string): {
       .filter((l) => !l.startsWith("#"))
       .map((l) => l.replace(/\[\d+:\d+\]$/, "[0:0]"))
       .join("\n"),
+    // tables of nftables' own (impairments, delay lines, the nftables backend), which
+    // iptables-save does not show
+    nftTables: ok(inNs(host, ["nft", "list", "tables"])),
     netns: ok(["ip", "netns", "list"])
       .split("\n")
       .map((l) => l.split(" ")[0])

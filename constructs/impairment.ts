@@ -16,8 +16,8 @@ export interface LinkImpairment {
    */
   readonly rateMbit?: number;
   /**
-   * Delay in milliseconds, each way (a ping's round trip sees twice it). On an Endpoint
-   * only, for now: its frames cross a user-space relay (this kernel has no netem).
+   * Delay in milliseconds, each way (a ping's round trip sees twice it). Frames cross a
+   * user-space relay, a delay line (this kernel has no netem).
    * @default 0
    */
   readonly delayMs?: number;

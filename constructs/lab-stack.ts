@@ -264,7 +264,10 @@ export class LabStack extends TerraformStack {
       const s = r.spec;
       if (s.kind === "network") add(s.bridge, r);
       else if (s.kind === "endpoint") add(s.hostIf, r);
-      else if (s.kind === "link") for (const e of [s.a, s.b]) if (!e.netns) add(e.ifname, r);
+      else if (s.kind === "link") {
+        for (const e of [s.a, s.b]) if (!e.netns) add(e.ifname, r);
+        for (const side of s.line ? [s.line.a, s.line.b] : []) add(side.peer, r);
+      } else if (s.kind === "delayline") for (const b of [s.port, ...(s.ownsBridge ? [s.bridge] : [])]) add(b, r);
     }
     return byName;
   }

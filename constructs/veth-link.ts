@@ -6,8 +6,8 @@ import { Construct } from "constructs";
 import { message, NetlabValidationError } from "./errors";
 import { parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
-import { checkName } from "./names";
-import { impairmentSpec, type LinkImpairment } from "./impairment";
+import { checkName, shortHash } from "./names";
+import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import type { Sandbox } from "./sandbox";
 
@@ -32,7 +32,9 @@ export interface VethLinkProps {
   /** @default 1500 */
   readonly mtu?: number;
   /**
-   * Loss and a rate limit on the pair, each way; `netlab impair` changes them at run time.
+   * Loss, a rate limit, delay and jitter on the link, each way; `netlab impair` changes
+   * loss and rate at run time. With delay or jitter the link is two veth pairs joined by
+   * a delay line on the host (see the README).
    * @default - none
    */
   readonly impairment?: LinkImpairment;
@@ -83,20 +85,51 @@ export class VethLink extends Construct {
       );
     const mtu = props.mtu ?? 1500;
     const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
-    if (props.impairment?.delayMs || props.impairment?.jitterMs)
+    const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
+    if (delay && mtu > 1500)
       throw new NetlabValidationError(
         this,
         KIND,
-        "impairment.delayMs",
-        "is set, but a VethLink cannot delay yet (only an Endpoint can)",
-        "leave delayMs and jitterMs out here, or join the sandboxes through a network and delay an endpoint",
+        "mtu",
+        `is ${mtu}, but a delayed link carries frames of 1500 bytes at most (its delay line's tunnels)`,
+        "use an mtu of 1500 or less, or leave delayMs and jitterMs out",
       );
+    // a delayed link's line: a private bridge on each side, named from the link's first end
+    const h = shortHash(`${stack.node.id}/${a.netns ?? ""}/${a.ifname}`, 7);
+    const line = delay
+      ? { a: { bridge: `nlp${h}`, peer: `nlx${h}` }, b: { bridge: `nlq${h}`, peer: `nly${h}` } }
+      : undefined;
     this.resource = new NetopsResource(this, "Veth", {
       stack,
       role: "object",
       kind: "link",
-      spec: () => ({ kind: "link", a, b, mtu, ...(impair && Object.keys(impair).length ? { impair } : {}) }),
+      spec: () => ({
+        kind: "link",
+        a,
+        b,
+        mtu,
+        ...(impair && Object.keys(impair).length ? { impair } : {}),
+        ...(line ? { line } : {}),
+      }),
     });
+    if (delay && line) {
+      // the line is named after an end in a sandbox (its relay's files and key)
+      const named = a.netns ? a : b;
+      new NetopsResource(this, "DelayLine", {
+        stack,
+        role: "object",
+        kind: "delayline",
+        spec: () => ({
+          kind: "delayline",
+          netns: named.netns!,
+          ifname: named.ifname,
+          bridge: line.b.bridge,
+          port: line.a.bridge,
+          ownsBridge: true,
+          ...delay,
+        }),
+      });
+    }
     stack._register(this);
     const hostEnd = [props.a, props.b].findIndex((e) => !e.sandbox);
     if (hostEnd >= 0) {

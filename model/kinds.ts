@@ -57,14 +57,21 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   delayline: {
     key: (s) => `delayline-${s.netns}:${s.ifname}`,
     // the private bridge its endpoint's host end joins: the endpoint is rebuilt with it
-    provides: (s) => [`bridge:${s.port}`, `hostdev:${s.port}`],
-    needs: (s) => [`bridge:${s.bridge}`],
+    // (a link's line makes its far half's bridge too)
+    provides: (s) => [s.port, ...(s.ownsBridge ? [s.bridge] : [])].flatMap((b) => [`bridge:${b}`, `hostdev:${b}`]),
+    needs: (s) => (s.ownsBridge ? [] : [`bridge:${s.bridge}`]),
   },
   link: {
     // an end on the host (no netns) is a host device, as a bridge or an endpoint's host veth is
     key: (s) => `link-${s.a.netns ?? ""}:${s.a.ifname}`,
-    provides: (s) => [s.a, s.b].flatMap(linkEndProvides),
-    needs: (s) => [s.a, s.b].flatMap((e) => (e.netns ? [`netns:${e.netns}`] : [])),
+    provides: (s) => [
+      ...[s.a, s.b].flatMap(linkEndProvides),
+      ...(s.line ? [s.line.a.peer, s.line.b.peer].map((p) => `hostdev:${p}`) : []),
+    ],
+    needs: (s) => [
+      ...[s.a, s.b].flatMap((e) => (e.netns ? [`netns:${e.netns}`] : [])),
+      ...(s.line ? [`bridge:${s.line.a.bridge}`, `bridge:${s.line.b.bridge}`] : []),
+    ],
   },
   route: {
     key: (s) => `route-${s.netns ?? ""}:${routeDst(s.dst)}`,

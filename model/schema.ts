@@ -95,11 +95,12 @@ export const EndpointSpec = z
   .strict();
 
 /**
- * A delay line: delay and jitter, each way, between an endpoint's veth and its network.
- * This kernel has no netem, so the frames cross user space: the endpoint's host end joins
- * a private bridge (`port`) with a VXLAN device whose UDP goes to a relay process in a
- * namespace of its own, which holds each datagram before sending it on to a second VXLAN
- * device on the network's bridge (netops/delayline.ts).
+ * A delay line: delay and jitter, each way, between an endpoint's veth and its network, or
+ * between the two halves of a delayed link. This kernel has no netem, so the frames cross
+ * user space: the endpoint's host end (a link's near half) joins a private bridge (`port`)
+ * with a VXLAN device whose UDP goes to a relay process in a namespace of its own, which
+ * holds each datagram before sending it on to a second VXLAN device on the network's
+ * bridge (a link's: a second private bridge, `ownsBridge`) (netops/delayline.ts).
  */
 export const DelayLineSpec = z
   .object({
@@ -111,6 +112,8 @@ export const DelayLineSpec = z
     /** The network's bridge, and the private bridge the endpoint's host end joins. */
     bridge: ifname,
     port: ifname,
+    /** A link's line: `bridge` is a second private bridge, made by the line for the link's far half. */
+    ownsBridge: z.literal(true).optional(),
     delayMs: z.number().min(0).max(60_000),
     jitterMs: z.number().min(0).max(60_000),
     /** The endpoint's port isolation (ICC off), carried by the line's port on the bridge. */
@@ -138,6 +141,17 @@ export const LinkSpec = z
     mtu: z.number().int().min(68).max(65535),
     /** Loss and rate on the pair, both ways (applied at end a, and b's egress). Absent = none. */
     impair: Impairment.optional(),
+    /**
+     * A delayed link (a DelayLineSpec with `ownsBridge`): two veth pairs instead of one,
+     * each end's host-side peer on its side's private bridge of the line.
+     */
+    line: z
+      .object({
+        a: z.object({ bridge: ifname, peer: ifname }).strict(),
+        b: z.object({ bridge: ifname, peer: ifname }).strict(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

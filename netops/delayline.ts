@@ -16,6 +16,8 @@ import { deleteNamespaces, hostBatch, onHost, ownerMark, type Daemon, type Step 
 
 export interface DelayLineObs {
   readonly port: Link | null;
+  /** A link's far bridge (`ownsBridge`), else null. */
+  readonly far: Link | null;
   readonly a: Link | null;
   readonly b: Link | null;
   readonly under: Link | null;
@@ -26,6 +28,9 @@ export interface DelayLineObs {
   readonly untracked: string | null;
 }
 
+/** The bridges the line makes: its endpoint's (a link's near half's), and a link's far half's. */
+const privateBridges = (s: DelayLineSpec) => [s.port, ...(s.ownsBridge ? [s.bridge] : [])];
+
 /**
  * Frames crossing the private bridge go through the host's FORWARD chain when bridged
  * traffic is filtered (br_netfilter), whose policy may be DROP: let them through. At the
@@ -33,9 +38,11 @@ export interface DelayLineObs {
  * table: once used, iptables-nft leaves its empty chains behind, and destroy must leave
  * the host's rules as they were.)
  */
-const wireRules = (s: DelayLineSpec): Rule[] => [
-  { ...marked(s.stack, "filter", "FORWARD", ["-i", s.port, "-o", s.port, "-j", "ACCEPT"]), insert: true },
-];
+const wireRules = (s: DelayLineSpec): Rule[] =>
+  privateBridges(s).map((b) => ({
+    ...marked(s.stack, "filter", "FORWARD", ["-i", b, "-o", b, "-j", "ACCEPT"]),
+    insert: true,
+  }));
 
 /**
  * Frames crossing the private bridge are not tracked. Conntrack would see each connection
@@ -55,7 +62,7 @@ function untrackStep(s: DelayLineSpec, on: boolean): Step {
     lines.push(
       `table inet ${t} {`,
       `  comment "${untrackComment(s)}"`,
-      `  chain pre { type filter hook prerouting priority raw; iifname "${s.port}" notrack; }`,
+      `  chain pre { type filter hook prerouting priority raw; iifname { ${privateBridges(s).join(", ")} } notrack; }`,
       `}`,
     );
   return {
@@ -99,6 +106,7 @@ function teardown(s: DelayLineSpec, o: DelayLineObs, keepRules = false): Step[] 
     [o.b, p.b],
     [o.a, p.a],
     [o.port, s.port],
+    [o.far, s.bridge],
     [o.under, p.under],
   ].flatMap(([l, name]) => (l ? [`link del dev ${name as string}`] : []));
   const unaccept = keepRules ? null : removeStep(s, `remove firewall rules of ${s.port}`, o.rules, [], wireRules(s));
@@ -123,17 +131,30 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
   }),
   async observe(s, view) {
     const p = partsOf(s);
-    const [port, a, b, under] = await Promise.all([s.port, p.a, p.b, p.under].map((n) => view.link(n)));
+    const [port, a, b, under, far] = await Promise.all(
+      [s.port, p.a, p.b, p.under, ...(s.ownsBridge ? [s.bridge] : [])].map((n) => view.link(n)),
+    );
     const rules = parseSave(await view.iptables());
     const table = await run(onHost(s, ["nft", "list", "table", "inet", untrackTable(s)]));
     const untracked = table.ok ? (/comment "([^"]*)"/.exec(table.stdout)?.[1] ?? "") : null;
-    return { port, a, b, under, nsExists: netnsExists(p.ns), pid: runningPid(daemonOf(s)), rules, untracked };
+    return {
+      port,
+      far: far ?? null,
+      a,
+      b,
+      under,
+      nsExists: netnsExists(p.ns),
+      pid: runningPid(daemonOf(s)),
+      rules,
+      untracked,
+    };
   },
   drift(s, o) {
     const p = partsOf(s);
     const out: string[] = [];
     for (const [l, name] of [
       [o.port, s.port],
+      ...(s.ownsBridge ? ([[o.far, s.bridge]] as const) : []),
       [o.a, p.a],
       [o.b, p.b],
       [o.under, p.under],
@@ -141,7 +162,8 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
       if (!l) out.push(`missing: ${name}`);
     if (o.b && o.b.master !== s.bridge)
       out.push(`different: ${p.b} attached to ${o.b.master ?? "nothing"}, want ${s.bridge}`);
-    if (o.a?.linkinfo?.info_slave_data?.learning) out.push(`different: ${p.a} learns addresses, want learning off`);
+    for (const [l, name] of [[o.a, p.a], ...(s.ownsBridge ? ([[o.b, p.b]] as const) : [])] as const)
+      if (l?.linkinfo?.info_slave_data?.learning) out.push(`different: ${name} learns addresses, want learning off`);
     if (!o.nsExists) out.push(`missing: namespace ${p.ns}`);
     if (o.untracked !== untrackComment(s)) out.push(`missing: nftables table inet ${untrackTable(s)}`);
     if (o.pid === null) out.push(`missing: relay process in ${p.ns} is not running`);
@@ -159,16 +181,19 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
       `link add name ${name} mtu 1500 gso_max_size 1500 gso_max_segs 1 type vxlan id 1 local ${p.hostAddr} ` +
       `remote ${p.relayAddr} dstport ${port} nolearning`;
     const d = daemonOf(s);
+    const bridge = (name: string) => [
+      `link add name ${name} type bridge`,
+      // no ARP: the host would answer its endpoint's ARP for the gateway here, at once,
+      // and the endpoint would then reach the gateway around the line
+      `link set dev ${name} alias ${mark} addrgenmode none arp off up`,
+    ];
     return [
       ...teardown(s, o, true), // one path: whatever is left of it goes, then all of it is made
       ...[ensureStep(s, `let ${s.port} through FORWARD`, o.rules, [], wireRules(s))].filter((x): x is Step => !!x),
       untrackStep(s, true),
       hostBatch(s, `create delay line ${s.port} (${s.delayMs} ms +- ${s.jitterMs} ms) to ${s.bridge}`, [
         `netns add ${p.ns}`,
-        `link add name ${s.port} type bridge`,
-        // no ARP: the host would answer its endpoint's ARP for the gateway here, at once,
-        // and the endpoint would then reach the gateway around the line
-        `link set dev ${s.port} alias ${mark} addrgenmode none arp off up`,
+        ...privateBridges(s).flatMap(bridge),
         `link add name ${p.under} mtu ${UNDERLAY_MTU} type veth peer name eth0 netns ${p.ns} mtu ${UNDERLAY_MTU}`,
         `addr add ${p.hostAddr}/30 dev ${p.under}`,
         `link set dev ${p.under} alias ${mark} addrgenmode none up`,
@@ -180,7 +205,9 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
         `link set dev ${p.a} type bridge_slave learning off`,
         vxlan(p.b, p.portB),
         `link set dev ${p.b} alias ${mark} master ${s.bridge} addrgenmode none up`,
-        `link set dev ${p.b} type bridge_slave isolated ${s.isolated ? "on" : "off"} hairpin on`,
+        s.ownsBridge
+          ? `link set dev ${p.b} type bridge_slave learning off`
+          : `link set dev ${p.b} type bridge_slave isolated ${s.isolated ? "on" : "off"} hairpin on`,
       ]),
       {
         what: `configure ${p.ns}`,

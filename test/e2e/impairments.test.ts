@@ -12,7 +12,7 @@ import { ping, pingLoss, pingRtt, send, sink } from "../helpers/traffic";
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const { host, ext, project, servers } = e2eSandbox(["im-l", "im-r", "im-c", "im-s", "im-d"]);
+const { host, ext, project, servers } = e2eSandbox(["im-l", "im-r", "im-c", "im-s", "im-d", "im-x", "im-y", "im-z"]);
 
 const main = `import { App } from "cdktf";
 import { ContainerNetwork, LabStack, Sandbox, VethLink } from "./constructs";
@@ -146,4 +146,63 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);
   expect(ok(["ip", "netns", "list"])).not.toMatch(/im-/);
+});
+
+const delayedLinks = `import { App } from "cdktf";
+import { LabStack, Sandbox, VethLink } from "./constructs";
+const app = new App();
+const stack = new LabStack(app, "lab-stack");
+const x = new Sandbox(stack, "X", { netns: "im-x" });
+const y = new Sandbox(stack, "Y", { netns: "im-y" });
+const z = new Sandbox(stack, "Z", { netns: "im-z" });
+new VethLink(stack, "D", {
+  a: { sandbox: x, interfaceName: "d0", address: "172.30.1.1/30" },
+  b: { sandbox: y, interfaceName: "d1", address: "172.30.1.2/30" },
+  impairment: { delayMs: 50 },
+});
+new VethLink(stack, "H", {
+  a: { interfaceName: "imh", address: "172.30.2.1/30" },
+  b: { sandbox: z, interfaceName: "h0", address: "172.30.2.2/30" },
+  impairment: { delayMs: 30, rateMbit: 2 },
+});
+app.synth();
+`;
+
+test("delay on a VethLink, between two sandboxes and between a sandbox and the host", async () => {
+  const before = hostState(host);
+  project.useMain(delayedLinks);
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/match the kernel/);
+  // the sandboxes still see one interface each, with its declared name and address
+  expect(ok(["ip", "-n", "im-x", "-br", "addr", "show", "d0"])).toMatch(/172\.30\.1\.1\/30/);
+
+  // 50 ms each way: round trips of 100 ms and a little (after a first ping's ARP); the
+  // same both ways, and TCP gets through
+  expect(cmd(inNs("im-x", ["ping", "-n", "-c", "2", "-W", "2", "172.30.1.2"])).stdout).toMatch(/ [12] received/);
+  const xy = pingRtt("im-x", "172.30.1.2", 5);
+  expect(xy.min).toBeGreaterThanOrEqual(99);
+  expect(xy.max).toBeLessThanOrEqual(160);
+  expect(pingRtt("im-y", "172.30.1.1", 3).min).toBeGreaterThanOrEqual(99);
+  servers.push(await sink("im-y", 9000), await sink("im-z", 9000), await sink(host, 9001));
+  send("im-x", "172.30.1.2", 9000, 100_000);
+
+  // to the host: 30 ms each way, and its 2 Mbit/s rate too (1 MB in about 4 s), each way
+  expect(cmd(inNs(host, ["ping", "-n", "-c", "2", "-W", "2", "172.30.2.2"])).stdout).toMatch(/ [12] received/);
+  expect(pingRtt(host, "172.30.2.2", 5).min).toBeGreaterThanOrEqual(59);
+  const MB = 1_000_000;
+  const mbit = (ms: number) => (8 * MB) / 1000 / ms;
+  expect(mbit(send(host, "172.30.2.2", 9000, MB))).toBeLessThanOrEqual(2.5);
+  expect(mbit(send("im-z", "172.30.2.1", 9001, MB))).toBeLessThanOrEqual(2.5);
+
+  // a line's relay killed out of band: verify says so, repair starts another
+  const pidFile = `/run/netlab/${host}/lab-stack/delayline-im-x-d0.pid`;
+  process.kill(Number(readFileSync(pidFile, "utf8").split(" ")[0]), "SIGKILL");
+  await new Promise((r) => setTimeout(r, 200));
+  expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(/delay line im-x\/d0: missing: relay process/);
+  must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
+  expect(pingRtt("im-x", "172.30.1.2", 3).min).toBeGreaterThanOrEqual(99);
+
+  must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
+  expect(hostState(host)).toEqual(before);
+  expect(ok(["ip", "netns", "list"])).not.toMatch(/im-|nld-/);
 });

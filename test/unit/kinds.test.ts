@@ -6,6 +6,7 @@ import { fromLine, toLine } from "../../model/line";
 import { staleOf } from "../../netops/lab";
 import { namesOps } from "../../netops/names";
 import type {
+  DelayLineSpec,
   EndpointSpec,
   LinkSpec,
   NamesSpec,
@@ -162,6 +163,38 @@ describe("the graph", () => {
         "route-app:10.9.0.0_24",
       ].sort(),
     );
+  });
+});
+
+describe("a delayed link", () => {
+  const line = { a: { bridge: "nlp1234567", peer: "nlx1234567" }, b: { bridge: "nlq1234567", peer: "nly1234567" } };
+  const delayed: LinkSpec = { ...link, line };
+  const dl: DelayLineSpec = {
+    ...base,
+    kind: "delayline",
+    netns: "app",
+    ifname: "l0",
+    bridge: "nlq1234567",
+    port: "nlp1234567",
+    ownsBridge: true,
+    delayMs: 50,
+    jitterMs: 0,
+  };
+  test("lives on its line's two bridges, made first and rebuilt with it; the line needs no network", () => {
+    const lab: ObjectSpec[] = [delayed, sbx, other, dl];
+    expect(parentKeys(lab, delayed)).toEqual(["delayline-app:l0", "sandbox-app", "sandbox-db"]);
+    expect(parentKeys(lab, dl)).toEqual([]);
+    expect(keys(applyOrder(lab)).indexOf("delayline-app:l0")).toBeLessThan(
+      keys(applyOrder(lab)).indexOf("link-app:l0"),
+    );
+    expect(
+      keys(
+        staleOf(
+          lab,
+          lab.map((s) => (s === dl ? { ...dl, delayMs: 80 } : s)),
+        ),
+      ).sort(),
+    ).toEqual(["delayline-app:l0", "link-app:l0"].sort());
   });
 });
 

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { impairmentDrift, impairSteps } from "../../netops/impair";
+import { delayLineOps, type DelayLineObs } from "../../netops/delayline";
 import { linkOps } from "../../netops/link";
 import { finishChecksum } from "../../netops/relay";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
@@ -15,6 +16,7 @@ import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
 import {
   parseSpec,
+  type DelayLineSpec,
   type EndpointSpec,
   type LinkSpec,
   type NetworkSpec,
@@ -509,6 +511,42 @@ describe("link plan", () => {
     );
   });
 
+  test("GIVEN a delay line THEN two pairs, each peer on the host on its side's bridge; drift and removal see the peers", () => {
+    const line = { a: { bridge: "nlp1234567", peer: "nlx1234567" }, b: { bridge: "nlq1234567", peer: "nly1234567" } };
+    const delayed: LinkSpec = { ...link, line };
+    const steps = linkOps.converge(delayed, { a: null, b: null });
+    expect(steps.map((s) => [s.argv.slice(NS.length, NS.length + 5).join(" "), s.input ?? ""])).toEqual([
+      ["ip link add name nlx1234567", ""],
+      ["ip -batch -", "link set dev nlx1234567 alias netlab:lab master nlp1234567 addrgenmode none up\n"],
+      ["ip link add name nly1234567", ""],
+      ["ip -batch -", "link set dev nly1234567 alias netlab:lab master nlq1234567 addrgenmode none up\n"],
+      [
+        "-batch -",
+        "link set dev veth001 alias netlab:lab addrgenmode none up\naddr replace 172.16.0.111/20 dev veth001\n",
+      ],
+      [
+        "ip -batch -",
+        "link set dev veth alias netlab:lab addrgenmode none up\naddr replace 172.16.0.112/20 dev veth\n",
+      ],
+    ]);
+    // a's peer is made on the host, a itself in its namespace; b (a host end) next to its peer
+    expect(steps[0].argv.slice(-6)).toEqual(["name", "veth001", "netns", "test01", "mtu", "1500"]);
+    expect(steps[2].argv.slice(-4)).toEqual(["name", "veth", "mtu", "1500"]);
+    const ends = { a: mine("veth001", "172.16.0.111/20"), b: mine("veth", "172.16.0.112/20") };
+    const peers = [
+      { ...mine("nlx1234567"), master: "nlp1234567" },
+      { ...mine("nly1234567"), master: "nlq1234567" },
+    ] as const;
+    expect(linkOps.drift(delayed, { ...ends, peers }, true)).toEqual([]);
+    expect(linkOps.drift(delayed, { ...ends, peers: [peers[0], { ...peers[1], master: undefined }] }, true)).toEqual([
+      "different: nly1234567 attached to nothing, want nlq1234567",
+    ]);
+    expect(linkOps.remove(delayed, { ...ends, peers }, true).map((s) => s.argv.slice(NS.length))).toEqual([
+      ["ip", "link", "del", "dev", "nlx1234567"],
+      ["ip", "link", "del", "dev", "nly1234567"],
+    ]);
+  });
+
   test("the key and the graph: a host end is a host device; only the namespaced end needs a namespace", () => {
     expect(KINDS.link.key(link)).toBe("link-test01:veth001");
     expect(KINDS.link.key({ ...link, a: link.b, b: link.a })).toBe("link-:veth");
@@ -621,5 +659,61 @@ describe("delay line relay", () => {
     const before = Buffer.from(icmp);
     finishChecksum(icmp);
     expect(icmp).toEqual(before);
+  });
+});
+
+describe("delay line plan", () => {
+  const line: DelayLineSpec = {
+    v: 1,
+    kind: "delayline",
+    stack: "lab",
+    host: "sbx",
+    netns: "e1",
+    ifname: "eth0",
+    bridge: "br1",
+    port: "nlp1234567",
+    delayMs: 100,
+    jitterMs: 0,
+  };
+  const none: DelayLineObs = {
+    port: null,
+    far: null,
+    a: null,
+    b: null,
+    under: null,
+    nsExists: false,
+    pid: null,
+    rules: parseSave(""),
+    untracked: null,
+  };
+  const inputs = (s: DelayLineSpec) =>
+    delayLineOps
+      .converge(s, none)
+      .map((x) => x.input ?? "")
+      .join("");
+
+  test("an endpoint's: one private bridge; its tunnel port there learns nothing; the network's side carries isolation and hairpin; frames on it untracked", () => {
+    const text = inputs(line);
+    expect(text).toMatch(/link add name nlp1234567 type bridge\n/);
+    expect(text).toMatch(/link set dev nla1234567 type bridge_slave learning off\n/);
+    expect(text).toMatch(/link set dev nlb1234567 alias netlab:lab master br1 /);
+    expect(text).toMatch(/link set dev nlb1234567 type bridge_slave isolated off hairpin on\n/);
+    expect(text).toMatch(/iifname \{ nlp1234567 \} notrack/);
+    expect(text).toMatch(/-I FORWARD 1 -i nlp1234567 -o nlp1234567 .*-j ACCEPT/);
+    expect(text).not.toMatch(/nlq/);
+  });
+
+  test("a link's: both bridges its own, neither tunnel port learning, both untracked and let through FORWARD", () => {
+    const text = inputs({ ...line, bridge: "nlq1234567", ownsBridge: true });
+    expect(text).toMatch(/link add name nlp1234567 type bridge\n/);
+    expect(text).toMatch(/link add name nlq1234567 type bridge\n/);
+    expect(text).toMatch(/link set dev nlb1234567 type bridge_slave learning off\n/);
+    expect(text).not.toMatch(/hairpin/);
+    expect(text).toMatch(/iifname \{ nlp1234567, nlq1234567 \} notrack/);
+    expect(text).toMatch(/-I FORWARD 1 -i nlq1234567 -o nlq1234567 .*-j ACCEPT/);
+    expect(KINDS.delayline.needs({ ...line, ownsBridge: true })).toEqual([]);
+    expect(KINDS.delayline.provides({ ...line, bridge: "nlq1234567", ownsBridge: true })).toContain(
+      "bridge:nlq1234567",
+    );
   });
 });

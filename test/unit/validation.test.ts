@@ -339,6 +339,18 @@ const cases: [string, Build, RegExp, string][] = [
     "0.008",
   ],
   [
+    "delayed veth link with jumbo frames",
+    (s) =>
+      new VethLink(s, "L", {
+        a: { sandbox: new Sandbox(s, "A"), interfaceName: "v0" },
+        b: { sandbox: new Sandbox(s, "B"), interfaceName: "v1" },
+        mtu: 9000,
+        impairment: { delayMs: 10 },
+      }),
+    /VethLink prop `mtu`: is 9000, but a delayed link carries frames of 1500 bytes at most/,
+    "1500 or less",
+  ],
+  [
     "veth link with both ends on the host",
     (s) => new VethLink(s, "L", { a: { interfaceName: "v0" }, b: { interfaceName: "v1" } }),
     /VethLink prop `b.sandbox`: is missing, as is a.sandbox: both ends would be on the host/,

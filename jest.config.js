@@ -21,6 +21,8 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.jest.json" }] },
   moduleNameMapper: { "^execa$": "<rootDir>/dist/execa.cjs" },
   setupFilesAfterEnv: ["<rootDir>/test/helpers/setup.ts"],
+  globalSetup: "<rootDir>/test/helpers/global-setup.ts",
+  globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
   // kernel and e2e tests share machine-wide names (/run/netns, /etc/netns): one at a time
   maxWorkers: 1,
 };

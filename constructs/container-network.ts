@@ -1,16 +1,49 @@
-// ContainerNetwork: a Linux bridge with a gateway address on a subnet, outbound
-// MASQUERADE, and address management for the endpoints joined to it.
+// ContainerNetwork: a Linux bridge with a gateway address on an IPv4 subnet, an IPv6
+// subnet or both, outbound MASQUERADE, and address management for the endpoints joined to it.
 import { Construct } from "constructs";
 import { NetlabValidationError, message } from "./errors";
-import { contains, fromInt, hostCount, isIPv4, overlaps, parseSubnet, toInt, type Subnet } from "./ipam";
+import {
+  canonical,
+  cidrOf,
+  contains,
+  familyOf,
+  fromBig,
+  hostCount,
+  isHost,
+  overlaps,
+  parseSubnet,
+  toBig,
+  type Family,
+  type Subnet,
+} from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
 import { checkName, deriveName } from "./names";
 import { NetopsResource } from "./netops-resource";
 import { Endpoint, type EndpointOptions } from "./endpoint";
 
 export interface ContainerNetworkProps {
-  /** IPv4 subnet in CIDR form, e.g. "192.168.88.0/24" (prefix at most /30). */
-  readonly subnet: string;
+  /**
+   * IPv4 subnet in CIDR form, e.g. "192.168.88.0/24" (prefix at most /30).
+   * @default - no IPv4 (an IPv6-only network: ipv6Subnet is then required)
+   */
+  readonly subnet?: string;
+  /**
+   * IPv6 subnet in CIDR form, e.g. "fd00:88::/64" (prefix at most /126). Endpoints get an
+   * IPv6 address and an IPv6 default route as well (dual stack), or only those.
+   * @default - no IPv6
+   */
+  readonly ipv6Subnet?: string;
+  /**
+   * IPv6 gateway address, set on the bridge.
+   * @default - the first address after the subnet's, e.g. fd00:88::1
+   */
+  readonly ipv6Gateway?: string;
+  /**
+   * MASQUERADE IPv6 traffic from the subnet leaving through any other interface, as
+   * Docker does by default; false is routed mode (endpoints are seen with their own addresses).
+   * @default - as masquerade
+   */
+  readonly ipv6Masquerade?: boolean;
   /**
    * Name of the Linux bridge (at most 15 characters).
    * @default - "nl-" + the construct id, cut to fit, with a hash when cut
@@ -56,52 +89,59 @@ export class ContainerNetwork extends Construct {
   static readonly MAX_MTU = 65535;
 
   readonly bridgeName: string;
-  readonly gateway: string;
-  readonly subnet: Subnet;
+  /** The IPv4 gateway, undefined on an IPv6-only network. */
+  readonly gateway?: string;
+  /** The IPv4 subnet, undefined on an IPv6-only network. */
+  readonly subnet?: Subnet;
+  readonly ipv6Gateway?: string;
+  readonly ipv6Subnet?: Subnet;
   readonly mtu: number;
   readonly masquerade: boolean;
+  readonly ipv6Masquerade: boolean;
   readonly icc: boolean;
   readonly internal: boolean;
   readonly resource: NetopsResource;
   /** Networks whose traffic this one lets in (see connect). */
   private readonly connected: ContainerNetwork[] = [];
   private readonly endpoints: Endpoint[] = [];
-  private allocation?: Map<Endpoint, string>;
+  private allocation?: { 4: Map<Endpoint, string>; 6: Map<Endpoint, string> };
 
   constructor(scope: Construct, id: string, props: ContainerNetworkProps) {
     super(scope, id);
     const stack = LabStack.of(this);
-    const subnet = parseSubnet(props.subnet);
-    if (!subnet) {
+    if (props.subnet === undefined && props.ipv6Subnet === undefined)
       throw new NetlabValidationError(
         this,
         KIND,
         "subnet",
-        `"${props.subnet}" is not an IPv4 CIDR`,
-        'write it as address/prefix, e.g. "192.168.88.0/24"',
+        "is missing, as is ipv6Subnet",
+        'give an IPv4 subnet (e.g. "192.168.88.0/24"), an ipv6Subnet (e.g. "fd00:88::/64") or both',
       );
-    }
-    if (subnet.hostBitsSet) {
+    this.subnet = props.subnet !== undefined ? this.parseSubnetProp("subnet", props.subnet, 4) : undefined;
+    this.ipv6Subnet =
+      props.ipv6Subnet !== undefined ? this.parseSubnetProp("ipv6Subnet", props.ipv6Subnet, 6) : undefined;
+    if (this.subnet) {
+      this.gateway = props.gateway ?? fromBig(this.subnet.first + 1n, 4);
+      this.checkHostAddress("gateway", this.gateway);
+    } else if (props.gateway !== undefined)
       throw new NetlabValidationError(
         this,
         KIND,
-        "subnet",
-        `"${props.subnet}" has host bits set`,
-        `did you mean "${subnet.network}/${subnet.prefix}"?`,
+        "gateway",
+        "is set on a network without an IPv4 subnet",
+        "set subnet, or use ipv6Gateway",
       );
-    }
-    if (subnet.prefix > 30) {
+    if (this.ipv6Subnet) {
+      this.ipv6Gateway = canonical(props.ipv6Gateway ?? fromBig(this.ipv6Subnet.first + 1n, 6));
+      this.checkHostAddress("ipv6Gateway", this.ipv6Gateway);
+    } else if (props.ipv6Gateway !== undefined)
       throw new NetlabValidationError(
         this,
         KIND,
-        "subnet",
-        `/${subnet.prefix} leaves no room for a gateway and an endpoint`,
-        "use a prefix of /30 or shorter",
+        "ipv6Gateway",
+        "is set on a network without an ipv6Subnet",
+        "set ipv6Subnet too",
       );
-    }
-    this.subnet = subnet;
-    this.gateway = props.gateway ?? fromInt(subnet.first + 1);
-    this.checkHostAddress("gateway", this.gateway);
     this.mtu = props.mtu ?? ContainerNetwork.DEFAULT_MTU;
     if (!Number.isInteger(this.mtu) || this.mtu < ContainerNetwork.MIN_MTU || this.mtu > ContainerNetwork.MAX_MTU) {
       throw new NetlabValidationError(
@@ -113,6 +153,7 @@ export class ContainerNetwork extends Construct {
       );
     }
     this.masquerade = props.masquerade ?? true;
+    this.ipv6Masquerade = props.ipv6Masquerade ?? this.masquerade;
     this.icc = props.icc ?? true;
     this.internal = props.internal ?? false;
     this.bridgeName =
@@ -127,9 +168,15 @@ export class ContainerNetwork extends Construct {
       spec: () => ({
         kind: "network",
         bridge: this.bridgeName,
-        subnet: subnet.network,
-        prefix: subnet.prefix,
-        gateway: this.gateway,
+        ...(this.subnet ? { subnet: this.subnet.network, prefix: this.subnet.prefix, gateway: this.gateway } : {}),
+        ...(this.ipv6Subnet
+          ? {
+              subnet6: this.ipv6Subnet.network,
+              prefix6: this.ipv6Subnet.prefix,
+              gateway6: this.ipv6Gateway,
+              masquerade6: this.ipv6Masquerade,
+            }
+          : {}),
         mtu: this.mtu,
         masquerade: this.masquerade,
         // written only when not the default, so specs of networks that do not use them stay as they were
@@ -174,91 +221,116 @@ export class ContainerNetwork extends Construct {
     this.endpoints.push(e);
   }
 
-  /** The address of an endpoint: its own if it named one, else the next free host address. */
-  addressOf(e: Endpoint): string {
-    return this.allocate().get(e)!;
+  /** An endpoint's address of a family: its own if it named one, else the next free host address. */
+  addressOf(e: Endpoint, family: Family = 4): string | undefined {
+    return this.allocate()[family].get(e);
   }
 
-  /** Throw unless `addr` is a usable host address of this subnet (not network, broadcast, gateway). */
+  private parseSubnetProp(prop: string, cidr: string, family: Family): Subnet {
+    const name = family === 4 ? "IPv4" : "IPv6";
+    const net = parseSubnet(cidr);
+    if (!net || net.family !== family) {
+      const other = net ? (family === 4 ? "ipv6Subnet" : "subnet") : null;
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        prop,
+        `"${cidr}" is not an ${name} CIDR${other ? ` (it is of the other family)` : ""}`,
+        other
+          ? `put it in ${other}`
+          : `write it as address/prefix, e.g. "${family === 4 ? "192.168.88.0/24" : "fd00:88::/64"}"`,
+      );
+    }
+    if (net.hostBitsSet)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        prop,
+        `"${cidr}" has host bits set`,
+        `did you mean "${cidrOf(net)}"?`,
+      );
+    const max = family === 4 ? 30 : 126;
+    if (net.prefix > max)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        prop,
+        `/${net.prefix} leaves no room for a gateway and an endpoint`,
+        `use a prefix of /${max} or shorter`,
+      );
+    return net;
+  }
+
+  /** Throw unless `addr` is a usable host address of this network's subnet of its family (not network, broadcast, gateway). */
   checkHostAddress(prop: string, addr: string, scope: Construct = this, kind = KIND): void {
-    const cidr = `${this.subnet.network}/${this.subnet.prefix}`;
-    if (!isIPv4(addr))
-      throw new NetlabValidationError(
-        scope,
-        kind,
-        prop,
-        `"${addr}" is not an IPv4 address`,
-        'write it as four decimal numbers, e.g. "192.168.88.11"',
+    const family = familyOf(addr);
+    const subnet = family === 6 ? this.ipv6Subnet : this.subnet;
+    const fail = (problem: string, fix: string) => {
+      throw new NetlabValidationError(scope, kind, prop, problem, fix);
+    };
+    if (!family)
+      fail(
+        `"${addr}" is not an IP address`,
+        'write it as four decimal numbers, e.g. "192.168.88.11", or as IPv6, e.g. "fd00:88::11"',
       );
-    if (!contains(this.subnet, addr))
-      throw new NetlabValidationError(
-        scope,
-        kind,
-        prop,
-        `${addr} is outside the subnet ${cidr}`,
-        `pick an address inside ${cidr}`,
+    if (!subnet)
+      fail(
+        `${addr} is an IPv${family} address, and ${this.node.path} has no IPv${family} subnet`,
+        family === 6 ? "give the network an ipv6Subnet" : "give the network a subnet",
       );
-    const n = toInt(addr);
-    if (n === this.subnet.first)
-      throw new NetlabValidationError(
-        scope,
-        kind,
-        prop,
-        `${addr} is the network address of ${cidr}`,
-        "pick a host address",
-      );
-    if (n === this.subnet.last)
-      throw new NetlabValidationError(
-        scope,
-        kind,
-        prop,
-        `${addr} is the broadcast address of ${cidr}`,
-        "pick a host address",
-      );
-    if (prop !== "gateway" && addr === this.gateway)
-      throw new NetlabValidationError(
-        scope,
-        kind,
-        prop,
-        `${addr} is the gateway of ${cidr}`,
-        "pick another host address, or leave it out to get the next free one",
-      );
+    const cidr = cidrOf(subnet!);
+    if (!contains(subnet!, addr)) fail(`${addr} is outside the subnet ${cidr}`, `pick an address inside ${cidr}`);
+    const n = toBig(addr);
+    if (n === subnet!.first) fail(`${addr} is the network address of ${cidr}`, "pick a host address");
+    if (!isHost(subnet!, n)) fail(`${addr} is the broadcast address of ${cidr}`, "pick a host address");
+    const gateway = family === 6 ? this.ipv6Gateway : this.gateway;
+    if (!/[gG]ateway$/.test(prop) && gateway !== undefined && canonical(addr) === gateway)
+      fail(`${addr} is the gateway of ${cidr}`, "pick another host address, or leave it out to get the next free one");
   }
 
-  private allocate(): Map<Endpoint, string> {
+  private allocate(): { 4: Map<Endpoint, string>; 6: Map<Endpoint, string> } {
     if (this.allocation) return this.allocation;
-    const taken = new Map<string, Endpoint>([[this.gateway, undefined as unknown as Endpoint]]);
+    this.allocation = { 4: this.allocateFamily(4), 6: this.allocateFamily(6) };
+    return this.allocation;
+  }
+
+  private allocateFamily(family: Family): Map<Endpoint, string> {
+    const subnet = family === 4 ? this.subnet : this.ipv6Subnet;
     const out = new Map<Endpoint, string>();
-    for (const e of this.endpoints.filter((e) => e.requestedAddress)) {
-      const a = e.requestedAddress!;
+    if (!subnet) return out;
+    const prop = family === 4 ? "address" : "ipv6Address";
+    const requested = (e: Endpoint) => (family === 4 ? e.requestedAddress : e.requestedIpv6Address);
+    const gateway = (family === 4 ? this.gateway : this.ipv6Gateway)!;
+    const taken = new Map<string, Endpoint | null>([[gateway, null]]);
+    for (const e of this.endpoints.filter((e) => requested(e))) {
+      const a = canonical(requested(e)!);
       const other = taken.get(a);
-      if (taken.has(a) && other)
+      if (other)
         throw new NetlabValidationError(
           e,
           "Endpoint",
-          "address",
+          prop,
           `${a} is already used by ${other.node.path}`,
           "give each endpoint its own address, or leave it out",
         );
       taken.set(a, e);
       out.set(e, a);
     }
-    let next = this.subnet.first + 1;
-    for (const e of this.endpoints.filter((e) => !e.requestedAddress)) {
-      while (next < this.subnet.last && taken.has(fromInt(next))) next++;
-      if (next >= this.subnet.last) {
+    let next = subnet.first + 1n;
+    for (const e of this.endpoints.filter((e) => !requested(e))) {
+      while (isHost(subnet, next) && taken.has(fromBig(next, family))) next++;
+      if (!isHost(subnet, next)) {
         throw new NetlabValidationError(
           e,
           "Endpoint",
-          "address",
-          `subnet ${this.subnet.network}/${this.subnet.prefix} is exhausted (${hostCount(this.subnet)} host addresses, ${this.endpoints.length} endpoints + gateway)`,
+          prop,
+          `subnet ${cidrOf(subnet)} is exhausted (${hostCount(subnet)} host addresses, ${this.endpoints.length} endpoints + gateway)`,
           "use a larger subnet (shorter prefix) or fewer endpoints",
         );
       }
-      taken.set(fromInt(next), e);
-      out.set(e, fromInt(next));
+      taken.set(fromBig(next, family), e);
+      out.set(e, fromBig(next, family));
     }
-    this.allocation = out;
     return out;
   }
 
@@ -273,16 +345,19 @@ export class ContainerNetwork extends Construct {
     const all = stack.membersOf(ContainerNetwork);
     // report each pair once, from the network that comes first
     for (const other of all.slice(all.indexOf(this) + 1)) {
-      if (overlaps(this.subnet, other.subnet)) {
-        errors.push(
-          message(
-            KIND,
-            "subnet",
-            `${this.subnet.network}/${this.subnet.prefix} overlaps ${other.node.path}'s ${other.subnet.network}/${other.subnet.prefix}`,
-            "give each network its own, non-overlapping subnet",
-          ),
-        );
-      }
+      for (const [prop, mine, theirs] of [
+        ["subnet", this.subnet, other.subnet],
+        ["ipv6Subnet", this.ipv6Subnet, other.ipv6Subnet],
+      ] as const)
+        if (mine && theirs && overlaps(mine, theirs))
+          errors.push(
+            message(
+              KIND,
+              prop,
+              `${cidrOf(mine)} overlaps ${other.node.path}'s ${cidrOf(theirs)}`,
+              "give each network its own, non-overlapping subnet",
+            ),
+          );
       if (this.bridgeName === other.bridgeName) {
         errors.push(
           message(

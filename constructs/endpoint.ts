@@ -1,5 +1,6 @@
 // Endpoint: a network namespace (the "container") joined to a ContainerNetwork by a veth
-// pair, with an address, lo up and a default route via the network's gateway.
+// pair, with an address of each family its network has, lo up and default routes via the
+// network's gateways.
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { message, NetlabValidationError } from "./errors";
@@ -18,6 +19,11 @@ export interface EndpointOptions {
    * @default - the next free host address of the network, in the order endpoints were added
    */
   readonly address?: string;
+  /**
+   * IPv6 address in the network's ipv6Subnet (up at once: no duplicate address detection).
+   * @default - the next free address of the network's ipv6Subnet, when it has one
+   */
+  readonly ipv6Address?: string;
   /**
    * Name of the network namespace (at most 15 characters).
    * @default - the construct id, lower-cased, cut to fit with a hash when cut
@@ -92,6 +98,7 @@ export class Endpoint extends Construct {
   readonly hostInterfaceName: string;
   readonly mac?: string;
   readonly requestedAddress?: string;
+  readonly requestedIpv6Address?: string;
   readonly sandbox?: Sandbox;
   readonly defaultRoute: boolean;
   readonly resource: NetopsResource;
@@ -100,10 +107,24 @@ export class Endpoint extends Construct {
     super(scope, id);
     const stack = LabStack.of(this);
     this.network = props.network;
-    if (props.address !== undefined) {
-      props.network.checkHostAddress("address", props.address, this, KIND);
-      this.requestedAddress = props.address;
+    for (const [prop, family, value] of [
+      ["address", "4", props.address],
+      ["ipv6Address", "6", props.ipv6Address],
+    ] as const) {
+      if (value === undefined) continue;
+      const is6 = value.includes(":");
+      if (is6 !== (family === "6"))
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          prop,
+          `"${value}" is an IPv${is6 ? 6 : 4} address`,
+          `put it in ${is6 ? "ipv6Address" : "address"}`,
+        );
+      props.network.checkHostAddress(prop, value, this, KIND);
     }
+    this.requestedAddress = props.address;
+    this.requestedIpv6Address = props.ipv6Address;
     if (props.sandbox && props.netns !== undefined) {
       throw new NetlabValidationError(
         this,
@@ -185,9 +206,12 @@ export class Endpoint extends Construct {
         netns: this.netns,
         hostIf: this.hostInterfaceName,
         ifname: this.interfaceName,
-        address: this.address,
-        prefix: this.network.subnet.prefix,
-        gateway: this.network.gateway,
+        ...(this.network.subnet
+          ? { address: this.address, prefix: this.network.subnet.prefix, gateway: this.network.gateway }
+          : {}),
+        ...(this.network.ipv6Subnet
+          ? { address6: this.ipv6Address, prefix6: this.network.ipv6Subnet.prefix, gateway6: this.network.ipv6Gateway }
+          : {}),
         ...(this.mac ? { mac: this.mac } : {}),
         mtu: this.network.mtu,
         bridge: this.network.bridgeName,
@@ -218,14 +242,24 @@ export class Endpoint extends Construct {
     this.node.addValidation({ validate: () => this.validateStack(stack) });
   }
 
-  /** The endpoint's IPv4 address (allocated at synth when not given). */
-  get address(): string {
-    return this.network.addressOf(this);
+  /** The endpoint's IPv4 address (allocated at synth when not given); none on an IPv6-only network. */
+  get address(): string | undefined {
+    return this.network.addressOf(this, 4);
+  }
+
+  /** The endpoint's IPv6 address (allocated at synth when not given), when its network has IPv6. */
+  get ipv6Address(): string | undefined {
+    return this.network.addressOf(this, 6);
+  }
+
+  /** Its addresses, IPv4 first. */
+  get addresses(): string[] {
+    return [this.address, this.ipv6Address].filter((a): a is string => a !== undefined);
   }
 
   /** The address as a token for outputs and other constructs' props. */
   get addressToken(): string {
-    return Lazy.stringValue({ produce: () => this.address });
+    return Lazy.stringValue({ produce: () => this.addresses[0] });
   }
 
   /** Publish a port of this endpoint on the host. */

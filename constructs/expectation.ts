@@ -4,10 +4,10 @@
 // test joins to the host, as a client on the LAN would be); to an endpoint, an address, a
 // name in the source's /etc/hosts, or a published port.
 import { Construct } from "constructs";
-import * as ipaddr from "ipaddr.js";
 import { NETNS_RE } from "../model/schema";
 import { Endpoint } from "./endpoint";
 import { message, NetlabValidationError } from "./errors";
+import { canonical, familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { PortMapping } from "./port-mapping";
 import { Sandbox } from "./sandbox";
@@ -62,7 +62,7 @@ export interface ExpectationProps {
 }
 
 const KIND = "Expectation";
-const isIPv4 = (s: string) => ipaddr.IPv4.isValidFourPartDecimal(s);
+const isIP = (s: string) => familyOf(s) !== null;
 
 export class Expectation extends Construct {
   readonly reachable: boolean;
@@ -74,7 +74,7 @@ export class Expectation extends Construct {
     this.props = props;
     this.reachable = props.reachable ?? true;
     const { to, check } = props;
-    if (typeof to === "string" && !isIPv4(to) && !NETNS_RE.test(to))
+    if (typeof to === "string" && !isIP(to) && !NETNS_RE.test(to))
       throw new NetlabValidationError(
         this,
         KIND,
@@ -180,10 +180,12 @@ export class Expectation extends Construct {
               : this.sandboxGateway(from as Sandbox)!);
       target = address ? { kind: "address", address } : { kind: "host" };
     } else if (to instanceof Endpoint) {
-      target = { kind: "address", address: to.address };
-      label = `${to.netns} (${to.address})`;
+      // its IPv4 address when it has one (ping and connect pick the family from the address)
+      const address = to.addresses[0];
+      target = { kind: "address", address };
+      label = `${to.netns} (${address})`;
     } else {
-      target = isIPv4(to) ? { kind: "address", address: to } : { kind: "name", name: to };
+      target = isIP(to) ? { kind: "address", address: canonical(to) } : { kind: "name", name: to };
       label = to;
     }
     return {

@@ -247,7 +247,10 @@ export class LabStack extends TerraformStack {
     });
     return {
       kind: "names",
-      endpoints: endpoints.map((e): [string, string, string] => [e.address, e.netns, e.bridge]),
+      // both addresses of a dual-stack endpoint, IPv4 first
+      endpoints: endpoints.flatMap((e) =>
+        [e.address, e.address6].flatMap((a): [string, string, string][] => (a ? [[a, e.netns, e.bridge]] : [])),
+      ),
       files,
     };
   }
@@ -311,9 +314,9 @@ export class LabStack extends TerraformStack {
         ? [
             {
               bridge: s.bridge,
-              subnet: s.subnet,
-              prefix: s.prefix,
+              ...(s.subnet ? { subnet: s.subnet, prefix: s.prefix } : {}),
               masquerade: s.masquerade,
+              ...(s.subnet6 ? { subnet6: s.subnet6, prefix6: s.prefix6, masquerade6: s.masquerade6 } : {}),
               ...(s.icc === false ? { icc: false } : {}),
               ...(s.internal ? { internal: true } : {}),
               ...(s.connect ? { connect: s.connect } : {}),
@@ -330,7 +333,8 @@ export class LabStack extends TerraformStack {
               hostPort: s.hostPort,
               ...(s.hostPortEnd ? { hostPortEnd: s.hostPortEnd } : {}),
               ...(s.hostIp ? { hostIp: s.hostIp } : {}),
-              address: s.address,
+              ...(s.address ? { address: s.address } : {}),
+              ...(s.address6 ? { address6: s.address6 } : {}),
               port: s.port,
             },
           ]

@@ -2,7 +2,7 @@
 import { Construct } from "constructs";
 import { message, NetlabValidationError } from "./errors";
 import type { Endpoint } from "./endpoint";
-import { isIPv4 } from "./ipam";
+import { canonical, familyOf, toBig } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
@@ -101,16 +101,38 @@ export class PortMapping extends Construct {
         "use Protocol.TCP or Protocol.UDP",
       );
     }
-    if (props.hostIp !== undefined && !isIPv4(props.hostIp)) {
+    const family = props.hostIp === undefined ? null : familyOf(props.hostIp);
+    if (props.hostIp !== undefined && !family) {
       throw new NetlabValidationError(
         this,
         KIND,
         "hostIp",
-        `"${props.hostIp}" is not an IPv4 address`,
-        'write it as four decimal numbers, e.g. "10.0.0.1", or leave it out to listen on every address',
+        `"${props.hostIp}" is not an IP address`,
+        'write it as e.g. "10.0.0.1" or "2001:db8::1", or leave it out to listen on every address',
       );
     }
-    this.hostIp = props.hostIp;
+    if (family === 6 && toBig(props.hostIp!) === 1n) {
+      // IPv6 has no route_localnet: a packet from ::1 never leaves lo, so it cannot be DNAT'd
+      // to an endpoint (Docker answers ::1 with its userland proxy)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "hostIp",
+        "::1 cannot be forwarded to an endpoint (the kernel keeps IPv6 loopback on lo)",
+        'use "127.0.0.1" to publish to the host only, or one of the host\'s IPv6 addresses',
+      );
+    }
+    const has = { 4: this.endpoint.network.subnet, 6: this.endpoint.network.ipv6Subnet };
+    if (family && !has[family]) {
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "hostIp",
+        `${props.hostIp} is an IPv${family} address, and ${this.endpoint.node.path} has no IPv${family} address`,
+        `give its network ${family === 6 ? "an ipv6Subnet" : "a subnet"}, or publish on an IPv${family === 6 ? 4 : 6} hostIp`,
+      );
+    }
+    this.hostIp = family === 6 ? canonical(props.hostIp!) : props.hostIp;
 
     this.resource = new NetopsResource(this, "Rules", {
       stack,
@@ -122,7 +144,9 @@ export class PortMapping extends Construct {
         hostPort: this.hostPort,
         ...(this.hostPortEnd ? { hostPortEnd: this.hostPortEnd } : {}),
         ...(this.hostIp ? { hostIp: this.hostIp } : {}),
-        address: this.endpoint.address,
+        // a DNAT for each family the endpoint has, unless hostIp picks one
+        ...(family !== 6 && this.endpoint.address ? { address: this.endpoint.address } : {}),
+        ...(family !== 4 && this.endpoint.ipv6Address ? { address6: this.endpoint.ipv6Address } : {}),
         port: this.containerPort,
         bridge: this.endpoint.network.bridgeName,
         ...(stack.firewall === Firewall.NFTABLES ? { firewall: "nftables" as const } : {}),

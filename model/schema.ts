@@ -15,6 +15,15 @@ export const NETNS_RE = IFNAME_RE;
 export const STACK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), "not an IPv4 address");
+/** IPv6, in the shortest form (RFC 5952) `ip` prints, so specs compare with the kernel's view as strings. */
+const ipv6 = z
+  .string()
+  .refine(
+    (s) => ipaddr.IPv6.isValid(s) && s.includes(":") && ipaddr.IPv6.parse(s).toString() === s,
+    "not an IPv6 address in its shortest form",
+  );
+const prefix6 = z.number().int().min(0).max(128);
+const ip = z.union([ipv4, ipv6]);
 const ifname = z.string().regex(IFNAME_RE, "not a valid interface name");
 const netns = z.string().regex(NETNS_RE, "not a valid namespace name");
 const prefix = z.number().int().min(0).max(32);
@@ -49,11 +58,17 @@ export const NetworkSpec = z
     ...common,
     kind: z.literal("network"),
     bridge: ifname,
-    subnet: ipv4,
-    prefix,
-    gateway: ipv4,
+    /** IPv4: all three, or none on an IPv6-only network (every network has one family at least). */
+    subnet: ipv4.optional(),
+    prefix: prefix.optional(),
+    gateway: ipv4.optional(),
     mtu: z.number().int().min(68).max(65535),
     masquerade: z.boolean(),
+    /** IPv6: subnet, prefix and gateway together, and whether to masquerade it (false: routed). */
+    subnet6: ipv6.optional(),
+    prefix6: prefix6.optional(),
+    gateway6: ipv6.optional(),
+    masquerade6: z.boolean().optional(),
     // Added after v1 was first written, optional so every v1 spec still reads the same:
     /** Endpoints of this network reach each other (Docker's ICC). Absent = true. */
     icc: z.boolean().optional(),
@@ -75,9 +90,14 @@ export const EndpointSpec = z
     hostIf: ifname,
     /** Inside end of the veth pair, created directly in `netns`. */
     ifname,
-    address: ipv4,
-    prefix,
-    gateway: ipv4,
+    /** IPv4: all three, or none on an IPv6-only network. */
+    address: ipv4.optional(),
+    prefix: prefix.optional(),
+    gateway: ipv4.optional(),
+    /** IPv6: all three on a network with an IPv6 subnet. */
+    address6: ipv6.optional(),
+    prefix6: prefix6.optional(),
+    gateway6: ipv6.optional(),
     mac: mac.optional(),
     mtu: z.number().int().min(68).max(65535),
     bridge: ifname,
@@ -121,10 +141,13 @@ export const DelayLineSpec = z
   })
   .strict();
 
+/** An address with its prefix, of either family (IPv6 in its shortest form). */
 const cidr = z.string().refine((s) => {
   const [a, p] = s.split("/");
-  return ipaddr.IPv4.isValidFourPartDecimal(a ?? "") && /^\d+$/.test(p ?? "") && Number(p) <= 32;
-}, "not an IPv4 CIDR");
+  if (!/^\d+$/.test(p ?? "")) return false;
+  if (ipaddr.IPv4.isValidFourPartDecimal(a ?? "")) return Number(p) <= 32;
+  return ipv6.safeParse(a).success && Number(p) <= 128;
+}, "not a CIDR");
 
 /** A network namespace of its own: lo only until endpoints or links join it (Docker's "none" mode). */
 export const SandboxSpec = z.object({ ...common, kind: z.literal("sandbox"), netns }).strict();
@@ -165,7 +188,7 @@ export const NamesSpec = z
     ...common,
     kind: z.literal("names"),
     /** Every endpoint of the stack: address, namespace (its name), bridge. Listed once: a namespace's file is derived. */
-    endpoints: z.array(z.tuple([ipv4, netns, ifname])),
+    endpoints: z.array(z.tuple([ip, netns, ifname])),
     /** One entry per namespace: the networks it is on, and its nameservers if set. */
     files: z.array(z.object({ netns, bridges: z.array(ifname), nameservers: z.array(ipv4).optional() }).strict()),
   })
@@ -183,9 +206,12 @@ export const NftablesSpec = z
       z
         .object({
           bridge: ifname,
-          subnet: ipv4,
-          prefix,
+          subnet: ipv4.optional(),
+          prefix: prefix.optional(),
           masquerade: z.boolean(),
+          subnet6: ipv6.optional(),
+          prefix6: prefix6.optional(),
+          masquerade6: z.boolean().optional(),
           icc: z.boolean().optional(),
           internal: z.boolean().optional(),
           connect: z.array(ifname).optional(),
@@ -199,8 +225,9 @@ export const NftablesSpec = z
           protocol: z.enum(["tcp", "udp"]),
           hostPort: port,
           hostPortEnd: port.optional(),
-          hostIp: ipv4.optional(),
-          address: ipv4,
+          hostIp: ip.optional(),
+          address: ipv4.optional(),
+          address6: ipv6.optional(),
           port,
         })
         .strict(),
@@ -215,7 +242,7 @@ export const RouteSpec = z
     kind: z.literal("route"),
     netns: netns.optional(),
     dst: cidr,
-    via: ipv4.optional(),
+    via: ip.optional(),
     dev: ifname.optional(),
   })
   .strict(); // a gateway or a device, or both: checked at synth (Route) and by the runner
@@ -230,8 +257,11 @@ export const PortMappingSpec = z
     hostPortEnd: port.optional(),
     /** "nftables": the stack's nftables resource holds this mapping's rules. Absent = iptables. */
     firewall: z.literal("nftables").optional(),
-    hostIp: ipv4.optional(),
-    address: ipv4,
+    /** The host address it is published on, of either family. Absent = every local address of both. */
+    hostIp: ip.optional(),
+    /** The endpoint's addresses: a DNAT rule for each family it has (and hostIp, when set, allows). */
+    address: ipv4.optional(),
+    address6: ipv6.optional(),
     port,
     bridge: ifname,
   })
@@ -355,7 +385,7 @@ export const ExpectSpec = z
       z.object({ kind: z.literal("outside") }).strict(),
     ]),
     to: z.discriminatedUnion("kind", [
-      z.object({ kind: z.literal("address"), address: ipv4 }).strict(),
+      z.object({ kind: z.literal("address"), address: ip }).strict(),
       z.object({ kind: z.literal("name"), name: netns }).strict(),
       z.object({ kind: z.literal("host") }).strict(),
     ]),

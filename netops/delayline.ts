@@ -9,7 +9,7 @@ import type { DelayLineSpec } from "../model/schema";
 import { runningPid } from "./daemon";
 import { run } from "./exec";
 import { hostDir } from "./ledger";
-import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
+import { ensureStep, hasRule, marked, parseSave, removeStep, ruleText, type Rule, type Ruleset } from "./iptables";
 import { netnsExists, stateOf, type Link } from "./observe";
 import type { Ops } from "./resource";
 import { deleteNamespaces, hostBatch, onHost, ownerMark, type Daemon, type Step } from "./step";
@@ -109,10 +109,10 @@ function teardown(s: DelayLineSpec, o: DelayLineObs, keepRules = false): Step[] 
     [o.far, s.bridge],
     [o.under, p.under],
   ].flatMap(([l, name]) => (l ? [`link del dev ${name as string}`] : []));
-  const unaccept = keepRules ? null : removeStep(s, `remove firewall rules of ${s.port}`, o.rules, [], wireRules(s));
+  const unaccept = keepRules ? [] : removeStep(s, `remove firewall rules of ${s.port}`, o.rules, [], wireRules(s));
   return [
     { what: `stop relay ${p.ns}`, argv: [], stop: daemonOf(s) },
-    ...(unaccept ? [unaccept] : []),
+    ...unaccept,
     ...(links.length ? [hostBatch(s, `delete delay line ${s.port}`, links, undefined, true)] : []),
     ...(o.nsExists ? [deleteNamespaces(`delete namespace ${p.ns}`, [p.ns])] : []),
     ...(o.untracked !== null && !keepRules ? [untrackStep(s, false)] : []),
@@ -167,8 +167,7 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
     if (!o.nsExists) out.push(`missing: namespace ${p.ns}`);
     if (o.untracked !== untrackComment(s)) out.push(`missing: nftables table inet ${untrackTable(s)}`);
     if (o.pid === null) out.push(`missing: relay process in ${p.ns} is not running`);
-    for (const r of wireRules(s))
-      if (!hasRule(o.rules, r)) out.push(`missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`);
+    for (const r of wireRules(s)) if (!hasRule(o.rules, r)) out.push(`missing: ${ruleText(r)}`);
     return out;
   },
   converge(s, o) {
@@ -189,7 +188,7 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
     ];
     return [
       ...teardown(s, o, true), // one path: whatever is left of it goes, then all of it is made
-      ...[ensureStep(s, `let ${s.port} through FORWARD`, o.rules, [], wireRules(s))].filter((x): x is Step => !!x),
+      ...ensureStep(s, `let ${s.port} through FORWARD`, o.rules, [], wireRules(s)),
       untrackStep(s, true),
       hostBatch(s, `create delay line ${s.port} (${s.delayMs} ms +- ${s.jitterMs} ms) to ${s.bridge}`, [
         `netns add ${p.ns}`,

@@ -1,9 +1,10 @@
 // An endpoint: a network namespace (the "container") joined to a bridge by a veth pair.
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
+import * as ipaddr from "ipaddr.js";
 import type { EndpointSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
-import { inetOf, netnsExists, stateOf, type Link, type Route } from "./observe";
+import { hasAddress, inetOf, netnsExists, stateOf, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, hostBatch, ownerMark, type Step } from "./step";
 
@@ -12,6 +13,8 @@ export interface EndpointObs {
   readonly hostLink: Link | null;
   readonly inside: Link[] | null;
   readonly routes: Route[] | null;
+  /** IPv6 routes, read only when the endpoint has an IPv6 address. */
+  readonly routes6?: Route[] | null;
   /** Read only when an impairment is declared and both ends exist. */
   readonly impair?: ImpairObs;
 }
@@ -29,13 +32,22 @@ const isUp = (l: Link) => l.flags.includes("UP");
 
 /**
  * The inside end's MAC: the spec's, else derived from the address as Docker does (02:42
- * and the four bytes of the IPv4 address). A rebuilt endpoint (replace, taint, repair)
- * keeps its MAC, so its neighbours' ARP entries stay right and it is reachable at once;
- * a random one would be unreachable until they expire (~25 s measured).
+ * and the four bytes of the IPv4 address; on an IPv6-only network, the last four of the
+ * IPv6 one). A rebuilt endpoint (replace, taint, repair) keeps its MAC, so its
+ * neighbours' ARP and neighbour entries stay right and it is reachable at once; a random
+ * one would be unreachable until they expire (~25 s measured).
  */
 function macOf(s: EndpointSpec): string {
-  return s.mac ?? ["02", "42", ...s.address.split(".").map((o) => Number(o).toString(16).padStart(2, "0"))].join(":");
+  if (s.mac) return s.mac;
+  const bytes = s.address ? s.address.split(".").map(Number) : ipaddr.IPv6.parse(s.address6!).toByteArray().slice(12);
+  return ["02", "42", ...bytes.map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }
+
+/** The endpoint's addresses with their prefixes and gateways, IPv4 first. */
+const families = (s: EndpointSpec) => [
+  ...(s.address !== undefined ? [{ address: s.address, prefix: s.prefix!, gateway: s.gateway!, six: false }] : []),
+  ...(s.address6 !== undefined ? [{ address: s.address6, prefix: s.prefix6!, gateway: s.gateway6!, six: true }] : []),
+];
 
 function insideProblems(s: EndpointSpec, o: EndpointObs): string[] {
   const out: string[] = [];
@@ -44,15 +56,15 @@ function insideProblems(s: EndpointSpec, o: EndpointObs): string[] {
   const eth = byName.get(s.ifname);
   if (!lo || !isUp(lo)) out.push(`different: lo is down in ${s.netns}`);
   if (!eth) return [...out, `missing: ${s.ifname} in ${s.netns}`];
-  if (!(eth.addr_info ?? []).some((a) => a.family === "inet" && a.local === s.address && a.prefixlen === s.prefix)) {
-    out.push(`missing: address ${s.address}/${s.prefix} on ${s.netns}/${s.ifname}`);
-  }
+  for (const f of families(s))
+    if (!hasAddress(eth, f.address, f.prefix))
+      out.push(`missing: address ${f.address}/${f.prefix} on ${s.netns}/${s.ifname}`);
   if (!isUp(eth)) out.push(`different: ${s.netns}/${s.ifname} is down`);
   if (eth.mtu !== s.mtu) out.push(`different: ${s.netns}/${s.ifname} mtu ${eth.mtu}, want ${s.mtu}`);
   if (eth.address !== macOf(s)) out.push(`different: ${s.netns}/${s.ifname} mac ${eth.address}, want ${macOf(s)}`);
-  if (s.defaultRoute !== false && !(o.routes ?? []).some((r) => r.dst === "default" && r.gateway === s.gateway)) {
-    out.push(`missing: default route via ${s.gateway} in ${s.netns}`);
-  }
+  for (const f of s.defaultRoute === false ? [] : families(s))
+    if (!((f.six ? o.routes6 : o.routes) ?? []).some((r) => r.dst === "default" && r.gateway === f.gateway))
+      out.push(`missing: default route via ${f.gateway} in ${s.netns}`);
   return out;
 }
 
@@ -109,7 +121,15 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     const [link, inside] = await Promise.all([view.link(s.hostIf), view.netns(s.netns)]);
     const both = link && (inside.links ?? []).some((l) => l.ifname === s.ifname);
     const impair = s.impair && both ? await observeImpairment(wireOf(s)) : undefined;
-    return { nsExists: inside.links !== null, hostLink: link, inside: inside.links, routes: inside.routes, impair };
+    const routes6 = s.address6 !== undefined ? await view.routes6(s.netns) : undefined;
+    return {
+      nsExists: inside.links !== null,
+      hostLink: link,
+      inside: inside.links,
+      routes: inside.routes,
+      routes6,
+      impair,
+    };
   },
 
   drift(s, o, claimed) {
@@ -147,15 +167,20 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
     // Inside config uses replace forms, so it is idempotent: a repair re-runs it in place
     // and workloads in the namespace keep running.
     const route = s.defaultRoute !== false;
+    const fams = families(s);
     const configure: Step = {
-      what: `configure ${s.netns}: ${s.ifname} ${s.address}/${s.prefix}${route ? `, default via ${s.gateway}` : ""}`,
+      what: `configure ${s.netns}: ${s.ifname} ${fams.map((f) => `${f.address}/${f.prefix}`).join(", ")}${
+        route ? `, default via ${fams.map((f) => f.gateway).join(", ")}` : ""
+      }`,
       argv: ["ip", "-n", s.netns, "-batch", "-"],
+      // IPv6: no link-local address (addrgenmode none), and the static one up at once
+      // (nodad) rather than after a second of duplicate address detection
       input: [
         ...(s.shared ? [] : [`link set dev lo alias ${mark} up`]),
         `link set dev ${s.ifname} addrgenmode none`,
-        `addr replace ${s.address}/${s.prefix} dev ${s.ifname}`,
+        ...fams.map((f) => `addr replace ${f.address}/${f.prefix} dev ${s.ifname}${f.six ? " nodad" : ""}`),
         `link set dev ${s.ifname} up`,
-        ...(route ? [`route replace default via ${s.gateway} dev ${s.ifname}`] : []),
+        ...(route ? fams.map((f) => `route replace default via ${f.gateway} dev ${s.ifname}`) : []),
         "",
       ].join("\n"),
     };

@@ -112,10 +112,15 @@ export async function checkExpectations(lab: LabFile, expects: readonly ExpectSp
 export async function pingAll(specs: readonly ObjectSpec[]): Promise<Outcome[]> {
   const eps = specs.filter((s): s is EndpointSpec => s.kind === "endpoint");
   const sources = [...new Set(eps.map((e) => e.netns))];
-  const pairs = sources.flatMap((ns) => eps.filter((e) => e.netns !== ns).map((e) => [ns, e] as const));
-  return pool(pairs, PARALLEL, async ([ns, e]) => {
-    const [got, detail] = await probe(["ip", "netns", "exec", ns], "ping", e.address);
-    return { name: "all pairs", from: ns, to: `${e.netns} (${e.address})`, check: "ping", want: true, got, detail };
+  // every address of every other endpoint: a dual-stack pair is pinged over IPv4 and IPv6
+  const pairs = sources.flatMap((ns) =>
+    eps
+      .filter((e) => e.netns !== ns)
+      .flatMap((e) => [e.address, e.address6].flatMap((a) => (a ? [[ns, e, a] as const] : []))),
+  );
+  return pool(pairs, PARALLEL, async ([ns, e, address]) => {
+    const [got, detail] = await probe(["ip", "netns", "exec", ns], "ping", address);
+    return { name: "all pairs", from: ns, to: `${e.netns} (${address})`, check: "ping", want: true, got, detail };
   });
 }
 

@@ -1,11 +1,16 @@
-// Firewall rules as data. A rule is its table, chain and match/target args; plans diff
-// the desired rules against one `iptables-save` and apply the difference with one
-// `iptables-restore --noflush`: two processes per resource, whatever the rule count.
+// Firewall rules as data. A rule is its family, table, chain and match/target args; plans
+// diff the desired rules against one `iptables-save` (and `ip6tables-save` when there are
+// IPv6 rules) and apply the difference with one `iptables-restore --noflush` per family:
+// a few processes per resource, whatever the rule count.
 import { onHost, ownerMark, type Step, type Target } from "./step";
 
 export type Table = "nat" | "filter";
 
+/** 4: iptables, 6: ip6tables (absent: 4). */
+export type Family = 4 | 6;
+
 export interface Rule {
+  readonly family?: Family;
   readonly table: Table;
   readonly chain: string;
   readonly args: readonly string[];
@@ -16,6 +21,7 @@ export interface Rule {
 }
 
 export interface Chain {
+  readonly family?: Family;
   readonly table: Table;
   readonly name: string;
 }
@@ -26,6 +32,12 @@ export function marked(stack: string, table: Table, chain: string, args: string[
   const withComment = [...args.slice(0, i), "-m", "comment", "--comment", ownerMark(stack), ...args.slice(i)];
   return { table, chain, args: withComment, insert };
 }
+
+/** The same rules for ip6tables. */
+export const inFamily6 = <T extends Rule | Chain>(xs: readonly T[]): T[] => xs.map((x) => ({ ...x, family: 6 }));
+
+/** "nat" or "ip6/nat": a table as the ruleset keys it, apart for each family. */
+const tableKey = (x: Rule | Chain) => (x.family === 6 ? `ip6/${x.table}` : x.table);
 
 /** The rule exactly as iptables-save prints it (comments are always quoted). */
 export function saveLine(r: Rule): string {
@@ -40,12 +52,14 @@ export interface Ruleset {
   readonly order: ReadonlyMap<string, readonly string[]>;
 }
 
-export function parseSave(text: string): Ruleset {
+/** One ruleset from `iptables-save` and, when read, `ip6tables-save`. */
+export function parseSave(text: string, text6 = ""): Ruleset {
   const chains = new Set<string>();
   const lines = new Set<string>();
   const order = new Map<string, string[]>();
   let table = "";
-  for (const line of text.split("\n")) {
+  const all = [...text.split("\n"), ...text6.split("\n").map((l) => (l.startsWith("*") ? `*ip6/${l.slice(1)}` : l))];
+  for (const line of all) {
     if (line.startsWith("*")) table = line.slice(1).trim();
     else if (line.startsWith(":")) chains.add(`${table}/${line.slice(1).split(" ")[0]}`);
     else if (line.startsWith("-A ")) {
@@ -57,8 +71,12 @@ export function parseSave(text: string): Ruleset {
   return { chains, lines, order };
 }
 
-export const hasRule = (rs: Ruleset, r: Rule) => rs.lines.has(`${r.table}/${saveLine(r)}`);
-const hasChain = (rs: Ruleset, c: Chain) => rs.chains.has(`${c.table}/${c.name}`);
+export const hasRule = (rs: Ruleset, r: Rule) => rs.lines.has(`${tableKey(r)}/${saveLine(r)}`);
+const hasChain = (rs: Ruleset, c: Chain) => rs.chains.has(`${tableKey(c)}/${c.name}`);
+
+/** How a missing rule reads in verify's output. */
+export const ruleText = (r: Rule) =>
+  `${r.family === 6 ? "ip6tables" : "iptables"} -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`;
 
 /**
  * Render restore input, table by table, skipping tables with nothing to do. Args are
@@ -70,12 +88,29 @@ function restoreText(byTable: Map<Table, string[]>): string {
   return out;
 }
 
-function push(m: Map<Table, string[]>, t: Table, line: string) {
-  m.set(t, [...(m.get(t) ?? []), line]);
+/** Restore lines by family, then table. */
+type Lines = Map<Family, Map<Table, string[]>>;
+
+function push(m: Lines, x: Rule | Chain, line: string) {
+  const f = x.family ?? 4;
+  const byTable = m.get(f) ?? new Map<Table, string[]>();
+  byTable.set(x.table, [...(byTable.get(x.table) ?? []), line]);
+  m.set(f, byTable);
 }
 
-function restoreStep(t: Target, what: string, text: string, undo?: Step): Step {
-  return { what, argv: onHost(t, ["iptables-restore", "-w", "--noflush"]), input: text, undo };
+function restoreStep(t: Target, family: Family, what: string, text: string, undo?: Step): Step {
+  const bin = family === 6 ? "ip6tables-restore" : "iptables-restore";
+  return { what: family === 6 ? `${what} (IPv6)` : what, argv: onHost(t, [bin, "-w", "--noflush"]), input: text, undo };
+}
+
+/** One restore step per family with lines, IPv4 first. */
+function restoreSteps(t: Target, what: string, lines: Lines, undo?: Lines): Step[] {
+  return ([4, 6] as const).flatMap((f) => {
+    const text = restoreText(lines.get(f) ?? new Map());
+    if (!text) return [];
+    const back = undo ? restoreText(undo.get(f) ?? new Map()) : "";
+    return [restoreStep(t, f, what, text, back ? restoreStep(t, f, `remove ${what}`, back) : undefined)];
+  });
 }
 
 /**
@@ -89,16 +124,16 @@ export function ensureStep(
   now: Ruleset,
   chains: readonly Chain[],
   rules: readonly Rule[],
-): Step | null {
-  const add = new Map<Table, string[]>();
-  const del = new Map<Table, string[]>();
+): Step[] {
+  const add: Lines = new Map();
+  const del: Lines = new Map();
   const newChains = chains.filter((c) => !hasChain(now, c));
-  for (const c of newChains) push(add, c.table, `:${c.name} - [0:0]`);
+  for (const c of newChains) push(add, c, `:${c.name} - [0:0]`);
   // the chain as it will be after each insert of this step, to place `insertAfter` rules
-  const chainNow = (r: Rule) => [...(now.order.get(`${r.table}/${r.chain}`) ?? [])];
+  const chainNow = (r: Rule) => [...(now.order.get(`${tableKey(r)}/${r.chain}`) ?? [])];
   const after = new Map<string, string[]>();
   for (const r of rules.filter((r) => !hasRule(now, r))) {
-    const key = `${r.table}/${r.chain}`;
+    const key = `${tableKey(r)}/${r.chain}`;
     const lines = after.get(key) ?? chainNow(r);
     let at: number | null = null;
     if (r.insert) at = 1;
@@ -110,18 +145,17 @@ export function ensureStep(
       // it that is there (a chain's final DROP above all), not appended behind it
       const later = rules
         .slice(rules.indexOf(r) + 1)
-        .filter((x) => x.table === r.table && x.chain === r.chain && !x.insert && !x.insertAfter);
+        .filter((x) => tableKey(x) === tableKey(r) && x.chain === r.chain && !x.insert && !x.insertAfter);
       const next = lines.findIndex((l) => later.some((x) => saveLine(x) === l));
       if (next >= 0) at = next + 1;
     }
-    push(add, r.table, at === null ? `-A ${r.chain} ${r.args.join(" ")}` : `-I ${r.chain} ${at} ${r.args.join(" ")}`);
+    push(add, r, at === null ? `-A ${r.chain} ${r.args.join(" ")}` : `-I ${r.chain} ${at} ${r.args.join(" ")}`);
     lines.splice(at === null ? lines.length : at - 1, 0, saveLine(r));
     after.set(key, lines);
-    push(del, r.table, `-D ${r.chain} ${r.args.join(" ")}`);
+    push(del, r, `-D ${r.chain} ${r.args.join(" ")}`);
   }
-  for (const c of newChains) push(del, c.table, `-X ${c.name}`);
-  if (![...add.values()].some((l) => l.length)) return null;
-  return restoreStep(t, what, restoreText(add), restoreStep(t, `remove ${what}`, restoreText(del)));
+  for (const c of newChains) push(del, c, `-X ${c.name}`);
+  return restoreSteps(t, what, add, del);
 }
 
 /** Delete the rules that exist, then flush and delete our chains. Missing pieces are fine. */
@@ -131,13 +165,12 @@ export function removeStep(
   now: Ruleset,
   chains: readonly Chain[],
   rules: readonly Rule[],
-): Step | null {
-  const del = new Map<Table, string[]>();
-  for (const r of rules.filter((r) => hasRule(now, r))) push(del, r.table, `-D ${r.chain} ${r.args.join(" ")}`);
+): Step[] {
+  const del: Lines = new Map();
+  for (const r of rules.filter((r) => hasRule(now, r))) push(del, r, `-D ${r.chain} ${r.args.join(" ")}`);
   for (const c of chains.filter((c) => hasChain(now, c))) {
-    push(del, c.table, `-F ${c.name}`);
-    push(del, c.table, `-X ${c.name}`);
+    push(del, c, `-F ${c.name}`);
+    push(del, c, `-X ${c.name}`);
   }
-  if (![...del.values()].some((l) => l.length)) return null;
-  return restoreStep(t, what, restoreText(del));
+  return restoreSteps(t, what, del);
 }

@@ -1,10 +1,22 @@
-// A bridge network: bridge + gateway address, ip_forward, and the firewall pieces all its
-// endpoints and port mappings hang off (netlab's own DNAT and FORWARD chains, hooks from
-// the built-in chains, MASQUERADE for the subnet).
+// A bridge network: bridge + gateway addresses (IPv4, IPv6 or both), forwarding of each
+// family, and the firewall pieces all its endpoints and port mappings hang off (netlab's
+// own DNAT and FORWARD chains, hooks from the built-in chains, MASQUERADE for the subnet),
+// in iptables and, for IPv6, ip6tables.
 import { createHash } from "node:crypto";
 import type { NetworkSpec } from "../model/schema";
-import { type Chain, ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
-import { inetOf, stateOf, type Link } from "./observe";
+import {
+  type Chain,
+  ensureStep,
+  hasRule,
+  inFamily6,
+  marked,
+  parseSave,
+  removeStep,
+  ruleText,
+  type Rule,
+  type Ruleset,
+} from "./iptables";
+import { hasAddress, inetOf, stateOf, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
@@ -29,12 +41,18 @@ const legacyFwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
 
 export function networkChains(s: NetworkSpec): Chain[] {
   if (s.firewall === "nftables") return []; // the stack's nftables table holds it (nftables.ts)
-  return [
+  const chains: Chain[] = [
     { table: "nat", name: dnatChain(s.bridge) },
     { table: "filter", name: inChain(s.bridge) },
     { table: "filter", name: outChain(s.bridge) },
   ];
+  return [...(s.subnet ? chains : []), ...(s.subnet6 ? inFamily6(chains) : [])];
 }
+
+/** IPv4 forwarding, and IPv6's, held while a network of that family exists. */
+const FORWARD4 = "net.ipv4.ip_forward";
+const FORWARD6 = "net.ipv6.conf.all.forwarding";
+const forwardKeys = (s: NetworkSpec) => [...(s.subnet ? [FORWARD4] : []), ...(s.subnet6 ? [FORWARD6] : [])];
 
 /**
  * Forwarding, as Docker's bridge driver does it: into a network only replies, traffic
@@ -46,7 +64,16 @@ export function networkChains(s: NetworkSpec): Chain[] {
  */
 export function networkRules(s: NetworkSpec): Rule[] {
   if (s.firewall === "nftables") return [];
+  return [
+    ...(s.subnet ? familyRules(s, 4, `${s.subnet}/${s.prefix}`, s.masquerade) : []),
+    ...(s.subnet6 ? inFamily6(familyRules(s, 6, `${s.subnet6}/${s.prefix6}`, s.masquerade6 ?? s.masquerade)) : []),
+  ];
+}
+
+/** One family's rules: the same shape for both, but for what only IPv4 has (route_localnet). */
+function familyRules(s: NetworkSpec, family: 4 | 6, sub: string, masquerade: boolean): Rule[] {
   const br = s.bridge;
+  const loopback = family === 4 ? "127.0.0.0/8" : "::1/128";
   const r = (
     table: "nat" | "filter",
     chain: string,
@@ -58,15 +85,24 @@ export function networkRules(s: NetworkSpec): Rule[] {
     // published ports: any local destination address, from outside and from the host
     // itself. Loopback only from the host itself: a neighbour sending to 127.0.0.1 must
     // not be let in (moby#45610), so PREROUTING leaves 127.0.0.0/8 alone.
-    r("nat", "PREROUTING", ["!", "-d", "127.0.0.0/8", "-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
-    r("nat", "OUTPUT", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
+    r("nat", "PREROUTING", ["!", "-d", loopback, "-m", "addrtype", "--dst-type", "LOCAL", "-j", dnatChain(br)]),
+    // (::1 left alone: IPv6 loopback never leaves lo, so it is refused rather than DNAT'd)
+    r("nat", "OUTPUT", [
+      ...(family === 6 ? ["!", "-d", loopback] : []),
+      "-m",
+      "addrtype",
+      "--dst-type",
+      "LOCAL",
+      "-j",
+      dnatChain(br),
+    ]),
     // hairpin: an endpoint reaching a published port of its own network through the host
     // sees the answer come back the same way (the server sees the gateway as the client)
     r("nat", "POSTROUTING", [
       "-s",
-      `${s.subnet}/${s.prefix}`,
+      sub,
       "-d",
-      `${s.subnet}/${s.prefix}`,
+      sub,
       "-o",
       br,
       "-m",
@@ -77,7 +113,8 @@ export function networkRules(s: NetworkSpec): Rule[] {
       "MASQUERADE",
     ]),
     // the host's own 127.0.0.1 to a published port: leaves through the bridge as the gateway
-    r("nat", "POSTROUTING", ["-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"]),
+    // (IPv6 has no route_localnet: ::1 never leaves lo, and a port is not published on it)
+    ...(family === 4 ? [r("nat", "POSTROUTING", ["-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"])] : []),
     // first in FORWARD, so a host whose FORWARD ends in DROP/REJECT still passes our traffic
     r("filter", "FORWARD", ["-o", br, "-j", inChain(br)], { insert: true }),
     r("filter", "FORWARD", ["-i", br, "-j", outChain(br)], { insertAfter: "-j NETLAB-IN-" }),
@@ -87,13 +124,11 @@ export function networkRules(s: NetworkSpec): Rule[] {
     r("filter", inChain(br), ["-j", "DROP"]),
     r("filter", outChain(br), ["-j", internal ? "DROP" : "ACCEPT"]),
   ];
-  if (s.masquerade && !internal) {
+  if (masquerade && !internal) {
     // connected networks see each other's real addresses: no NAT on the way there
     for (const other of s.connect ?? [])
-      rules.push(
-        r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "-o", other, "-j", "RETURN"], { insert: true }),
-      );
-    rules.push(r("nat", "POSTROUTING", ["-s", `${s.subnet}/${s.prefix}`, "!", "-o", br, "-j", "MASQUERADE"]));
+      rules.push(r("nat", "POSTROUTING", ["-s", sub, "-o", other, "-j", "RETURN"], { insert: true }));
+    rules.push(r("nat", "POSTROUTING", ["-s", sub, "!", "-o", br, "-j", "MASQUERADE"]));
   }
   return rules;
 }
@@ -109,7 +144,8 @@ function legacy(s: NetworkSpec): { chains: Chain[]; rules: Rule[] } {
 export interface NetworkObs {
   readonly link: Link | null;
   readonly rules: Ruleset;
-  readonly ipForward: string;
+  /** Forwarding sysctls of the families the network has, by key. */
+  readonly forwarding: Readonly<Record<string, string>>;
   /** route_localnet of the bridge: the host's 127.0.0.1 may leave through it to a published port. */
   readonly localnet?: string;
 }
@@ -118,13 +154,19 @@ export interface NetworkObs {
 const localnetKey = (s: NetworkSpec) => `net/ipv4/conf/${s.bridge}/route_localnet`;
 
 const isUp = (l: Link) => l.flags.includes("UP");
-const hasAddr = (l: Link, a: string, p: number) =>
-  (l.addr_info ?? []).some((i) => i.family === "inet" && i.local === a && i.prefixlen === p);
+
+/** The gateway addresses the bridge carries, as [address, prefix]. */
+const gateways = (s: NetworkSpec): [string, number][] => [
+  ...(s.gateway !== undefined && s.prefix !== undefined ? [[s.gateway, s.prefix] as [string, number]] : []),
+  ...(s.gateway6 !== undefined && s.prefix6 !== undefined ? [[s.gateway6, s.prefix6] as [string, number]] : []),
+];
+const subnets = (s: NetworkSpec) =>
+  [s.subnet && `${s.subnet}/${s.prefix}`, s.subnet6 && `${s.subnet6}/${s.prefix6}`].filter(Boolean).join(" ");
 
 export const networkOps: Ops<NetworkSpec, NetworkObs> = {
   describe: (s, o) => ({
     bridge: s.bridge,
-    subnet: `${s.subnet}/${s.prefix}`,
+    subnet: subnets(s),
     addresses: inetOf(o.link),
     mac: o.link?.address ?? null,
     mtu: o.link?.mtu ?? null,
@@ -133,16 +175,18 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
   label: (s) => `bridge ${s.bridge}`,
 
   // routing between the bridge and the outside; held, and restored by the last network
-  sysctls: () => ({ "net.ipv4.ip_forward": "1" }),
+  sysctls: (s) => Object.fromEntries(forwardKeys(s).map((k) => [k, "1"])),
 
   async observe(s, view) {
-    const [link, save, ipForward] = await Promise.all([
+    const [link, save, save6, ...values] = await Promise.all([
       view.link(s.bridge),
       view.iptables(),
-      view.sysctl("net.ipv4.ip_forward"),
+      s.subnet6 ? view.ip6tables() : "",
+      ...forwardKeys(s).map((k) => view.sysctl(k)),
     ]);
-    const localnet = link ? await view.sysctl(localnetKey(s)) : "0";
-    return { link, rules: parseSave(save), ipForward, localnet };
+    const forwarding = Object.fromEntries(forwardKeys(s).map((k, i) => [k, values[i]]));
+    const localnet = link && s.subnet ? await view.sysctl(localnetKey(s)) : "1";
+    return { link, rules: parseSave(save, save6), forwarding, localnet };
   },
 
   drift(s, o, claimed) {
@@ -160,16 +204,15 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
           `link ${s.bridge} exists and is a ${l.linkinfo?.info_kind ?? "plain"} link, not a bridge; remove it or choose another bridgeName`,
         );
       }
-      if (!hasAddr(l, s.gateway, s.prefix)) out.push(`missing: address ${s.gateway}/${s.prefix} on ${s.bridge}`);
+      for (const [a, p] of gateways(s)) if (!hasAddress(l, a, p)) out.push(`missing: address ${a}/${p} on ${s.bridge}`);
       if (l.address !== bridgeMac(s)) out.push(`different: ${s.bridge} mac ${l.address}, want ${bridgeMac(s)}`);
       if (l.mtu !== s.mtu) out.push(`different: ${s.bridge} mtu ${l.mtu}, want ${s.mtu}`);
       if (!isUp(l)) out.push(`different: ${s.bridge} is down`);
       if (l.ifalias !== ownerMark(s.stack)) out.push(`missing: owner mark on ${s.bridge}`);
     }
-    if (o.ipForward !== "1") out.push(`different: net.ipv4.ip_forward=${o.ipForward}, want 1`);
+    for (const [k, v] of Object.entries(o.forwarding)) if (v !== "1") out.push(`different: ${k}=${v}, want 1`);
     if (l && o.localnet !== "1") out.push(`different: ${localnetKey(s)}=${o.localnet}, want 1`);
-    for (const r of networkRules(s))
-      if (!hasRule(o.rules, r)) out.push(`missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`);
+    for (const r of networkRules(s)) if (!hasRule(o.rules, r)) out.push(`missing: ${ruleText(r)}`);
     return out;
   },
 
@@ -185,25 +228,28 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     const l = o.link;
     if (
       !l ||
-      !hasAddr(l, s.gateway, s.prefix) ||
+      !gateways(s).every(([a, p]) => hasAddress(l, a, p)) ||
       l.mtu !== s.mtu ||
       !isUp(l) ||
       l.ifalias !== ownerMark(s.stack) ||
       l.address !== bridgeMac(s)
     ) {
       steps.push({
-        what: `configure bridge ${s.bridge}: ${s.gateway}/${s.prefix}, mtu ${s.mtu}, mac ${bridgeMac(s)}, up`,
+        what: `configure bridge ${s.bridge}: ${gateways(s)
+          .map(([a, p]) => `${a}/${p}`)
+          .join(", ")}, mtu ${s.mtu}, mac ${bridgeMac(s)}, up`,
         argv: onHost(s, ["ip", "-batch", "-"]),
-        // no IPv6 on netlab networks yet: link-local addresses would only add DAD and RS floods
+        // no link-local addresses: they would only add DAD and router solicitation floods;
+        // an IPv6 gateway is up at once (nodad), and its neighbours find it by its own address
         input: [
           `link set dev ${s.bridge} alias ${ownerMark(s.stack)} mtu ${s.mtu} address ${bridgeMac(s)} addrgenmode none`,
-          `addr replace ${s.gateway}/${s.prefix} dev ${s.bridge}`,
+          ...gateways(s).map(([a, p]) => `addr replace ${a}/${p} dev ${s.bridge}${a.includes(":") ? " nodad" : ""}`),
           `link set dev ${s.bridge} up`,
           "",
         ].join("\n"),
       });
     }
-    if (!l || o.localnet !== "1") {
+    if (s.subnet && (!l || o.localnet !== "1")) {
       // the bridge's own setting: it goes with the bridge, nothing to restore
       steps.push({ what: `route_localnet on ${s.bridge}`, argv: onHost(s, ["sysctl", "-qw", `${localnetKey(s)}=1`]) });
     }
@@ -221,7 +267,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       networkChains(s),
       networkRules(s),
     );
-    if (fw) steps.push(fw);
+    steps.push(...fw);
     return steps;
   },
 
@@ -235,7 +281,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       [...networkChains(s), ...old.chains],
       [...networkRules(s), ...old.rules],
     );
-    if (fw) steps.push(fw);
+    steps.push(...fw);
     if (o.link && (o.link.ifalias === ownerMark(s.stack) || claimed)) {
       steps.push({ what: `delete bridge ${s.bridge}`, argv: onHost(s, ["ip", "link", "del", "dev", s.bridge]) });
     }

@@ -1,9 +1,10 @@
-// The native nftables firewall: one table per stack (`ip netlab-<stack>`), rendered from
-// all of the stack's networks and port mappings and replaced in one `nft -f` transaction
-// (add, delete, define: atomic, and idempotent). The same behaviour as the iptables
-// backend (network.ts, portmap.ts): published ports, isolation between networks, ICC,
-// internal networks, hairpin, the host's 127.0.0.1, MASQUERADE. The table's comment
-// carries the owner mark and a hash of its content: that is how drift is seen.
+// The native nftables firewall: one table per stack (`inet netlab-<stack>`, both families),
+// rendered from all of the stack's networks and port mappings and replaced in one `nft -f`
+// transaction (add, delete, define: atomic, and idempotent). The same behaviour as the
+// iptables backend (network.ts, portmap.ts): published ports, isolation between networks,
+// ICC, internal networks, hairpin, the host's 127.0.0.1, MASQUERADE, for IPv4 and IPv6.
+// The table's comment carries the owner mark and a hash of its content: that is how drift
+// is seen. Older netlab wrote an `ip` table of the same name: replaced, and removed.
 // As with Docker's nftables backend, the host's own iptables FORWARD policy still applies.
 import { createHash } from "node:crypto";
 import type { NftablesSpec } from "../model/schema";
@@ -17,24 +18,27 @@ const tableName = (s: Pick<NftablesSpec, "stack">) => `netlab-${s.stack}`;
 export function renderRules(s: NftablesSpec): string {
   const q = (name: string) => `"${name}"`; // interface names: validated, quoted for nft
   const nets = s.networks;
-  const published = s.portmaps.map((p) => {
+  const published = s.portmaps.flatMap((p) => {
     const ports = p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : String(p.hostPort);
-    const to = p.hostPortEnd ? p.address : `${p.address}:${p.port}`;
-    return `${p.hostIp ? `ip daddr ${p.hostIp} ` : ""}${p.protocol} dport ${ports} dnat to ${to}`;
-  });
-  const post = nets.flatMap((n) => {
-    const sub = `${n.subnet}/${n.prefix}`;
+    const daddr = (fam: "ip" | "ip6") =>
+      p.hostIp ? `${fam} daddr ${p.hostIp} ` : `meta nfproto ${fam === "ip" ? "ipv4" : "ipv6"} `;
     return [
-      `ip saddr ${sub} ip daddr ${sub} oifname ${q(n.bridge)} ct status dnat masquerade`,
-      `ip saddr 127.0.0.0/8 oifname ${q(n.bridge)} masquerade`,
-      ...(n.masquerade && !n.internal
+      ...(p.address
         ? [
-            ...(n.connect ?? []).map((o) => `ip saddr ${sub} oifname ${q(o)} return`),
-            `ip saddr ${sub} oifname != ${q(n.bridge)} masquerade`,
+            `${daddr("ip")}${p.protocol} dport ${ports} dnat ip to ${p.hostPortEnd ? p.address : `${p.address}:${p.port}`}`,
+          ]
+        : []),
+      ...(p.address6
+        ? [
+            `${daddr("ip6")}${p.protocol} dport ${ports} dnat ip6 to ${p.hostPortEnd ? p.address6 : `[${p.address6}]:${p.port}`}`,
           ]
         : []),
     ];
   });
+  const post = nets.flatMap((n) => [
+    ...(n.subnet ? familyPost(n, "ip", `${n.subnet}/${n.prefix}`, n.masquerade) : []),
+    ...(n.subnet6 ? familyPost(n, "ip6", `${n.subnet6}/${n.prefix6}`, n.masquerade6 ?? n.masquerade) : []),
+  ]);
   // every network's way in before any network's way out: one's exit never opens another's door
   const forward = [
     ...nets.map((n, i) => `oifname ${q(n.bridge)} jump in_${i}`),
@@ -43,10 +47,13 @@ export function renderRules(s: NftablesSpec): string {
   const chains = nets.flatMap((n, i) => {
     const accepts = s.portmaps
       .filter((p) => p.bridge === n.bridge)
-      .map(
-        (p) =>
-          `ip daddr ${p.address} ${p.protocol} dport ${p.hostPortEnd ? `${p.port}-${p.hostPortEnd}` : p.port} ct status dnat accept`,
-      );
+      .flatMap((p) => {
+        const ports = p.hostPortEnd ? `${p.port}-${p.hostPortEnd}` : p.port;
+        return [
+          ...(p.address ? [`ip daddr ${p.address} ${p.protocol} dport ${ports} ct status dnat accept`] : []),
+          ...(p.address6 ? [`ip6 daddr ${p.address6} ${p.protocol} dport ${ports} ct status dnat accept`] : []),
+        ];
+      });
     const into = [
       "ct state established,related accept",
       ...(n.icc === false ? [] : [`iifname ${q(n.bridge)} accept`]),
@@ -59,13 +66,38 @@ export function renderRules(s: NftablesSpec): string {
   return [
     chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", [
       "ip daddr != 127.0.0.0/8 fib daddr type local jump published",
+      "ip6 daddr != ::1 fib daddr type local jump published",
     ]),
-    chain("output", "type nat hook output priority -100; policy accept;", ["fib daddr type local jump published"]),
+    // ::1 is left alone: IPv6 loopback never leaves lo (no route_localnet), so it is refused, not DNAT'd
+    chain("output", "type nat hook output priority -100; policy accept;", [
+      "meta nfproto ipv4 fib daddr type local jump published",
+      "ip6 daddr != ::1 fib daddr type local jump published",
+    ]),
     chain("published", null, published),
     chain("postrouting", "type nat hook postrouting priority srcnat; policy accept;", post),
     chain("forward", "type filter hook forward priority filter; policy accept;", forward),
     ...chains,
   ].join("");
+}
+
+/** A network's source NAT in one family: hairpin, (IPv4) the host's 127.0.0.1, MASQUERADE out. */
+function familyPost(
+  n: NftablesSpec["networks"][number],
+  fam: "ip" | "ip6",
+  sub: string,
+  masquerade: boolean,
+): string[] {
+  const q = (name: string) => `"${name}"`;
+  return [
+    `${fam} saddr ${sub} ${fam} daddr ${sub} oifname ${q(n.bridge)} ct status dnat masquerade`,
+    ...(fam === "ip" ? [`ip saddr 127.0.0.0/8 oifname ${q(n.bridge)} masquerade`] : []),
+    ...(masquerade && !n.internal
+      ? [
+          ...(n.connect ?? []).map((o) => `${fam} saddr ${sub} oifname ${q(o)} return`),
+          `${fam} saddr ${sub} oifname != ${q(n.bridge)} masquerade`,
+        ]
+      : []),
+  ];
 }
 
 function chain(name: string, base: string | null, rules: string[]): string {
@@ -76,55 +108,67 @@ function chain(name: string, base: string | null, rules: string[]): string {
 export const tableComment = (s: NftablesSpec) =>
   `${ownerMark(s.stack)} ${createHash("sha256").update(renderRules(s)).digest("hex").slice(0, 16)}`;
 
-export function renderTable(s: NftablesSpec): string {
+/** "table ... {}" then "delete": gone whether or not it was there. */
+const dropTable = (family: string, t: string) => `table ${family} ${t} {}\ndelete table ${family} ${t}\n`;
+
+export function renderTable(s: NftablesSpec, legacy = false): string {
   const t = tableName(s);
-  // "table ... {}" then "delete": the replace works whether or not the table exists
-  return `table ip ${t} {}\ndelete table ip ${t}\ntable ip ${t} {\n  comment "${tableComment(s)}"\n${renderRules(s)}}\n`;
+  return `${legacy ? dropTable("ip", t) : ""}${dropTable("inet", t)}table inet ${t} {\n  comment "${tableComment(s)}"\n${renderRules(s)}}\n`;
 }
 
 export interface NftablesObs {
   /** The table's comment, "" when it has none, null when there is no table. */
   readonly comment: string | null;
+  /** An older netlab's `ip` table of the same name is there, and is this stack's. */
+  readonly legacy?: boolean;
+}
+
+async function readComment(s: NftablesSpec, family: "inet" | "ip"): Promise<string | null> {
+  // text, not -j: nft 1.0.6 leaves the table's comment out of its JSON
+  const r = await run(onHost(s, ["nft", "list", "table", family, tableName(s)]));
+  if (!r.ok) return null;
+  return /^table \S+ \S+ \{\n\s*comment "([^"]*)"/m.exec(r.stdout)?.[1] ?? "";
 }
 
 export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   describe: (s, o) => ({ table: tableName(s), state: o.comment === null ? "absent" : "present" }),
   label: (s) => `nftables table ${tableName(s)}`,
   async observe(s) {
-    // text, not -j: nft 1.0.6 leaves the table's comment out of its JSON
-    const r = await run(onHost(s, ["nft", "list", "table", "ip", tableName(s)]));
-    if (!r.ok) return { comment: null };
-    return { comment: /^table ip \S+ \{\n\s*comment "([^"]*)"/m.exec(r.stdout)?.[1] ?? "" };
+    const [comment, old] = await Promise.all([readComment(s, "inet"), readComment(s, "ip")]);
+    return { comment, legacy: old !== null && old.startsWith(`${ownerMark(s.stack)} `) };
   },
   drift(s, o, claimed) {
-    if (o.comment === null) return [`missing: nftables table ip ${tableName(s)}`];
+    if (o.comment === null) return [`missing: nftables table inet ${tableName(s)}`];
+    if (o.legacy) return [`different: an older netlab's nftables table ip ${tableName(s)} is still there`];
     if (!o.comment.startsWith(`${ownerMark(s.stack)} `) && !claimed)
       throw new ForeignObjectError(
-        `nftables table ip ${tableName(s)} exists and is not netlab's; remove it or rename the stack`,
+        `nftables table inet ${tableName(s)} exists and is not netlab's; remove it or rename the stack`,
       );
-    return o.comment === tableComment(s) ? [] : [`different: nftables table ip ${tableName(s)} (its rules changed)`];
+    return o.comment === tableComment(s) ? [] : [`different: nftables table inet ${tableName(s)} (its rules changed)`];
   },
   converge: (s, o): Step[] => [
     {
-      what: `nftables table ip ${tableName(s)}: ${s.networks.length} networks, ${s.portmaps.length} port mappings`,
+      what: `nftables table inet ${tableName(s)}: ${s.networks.length} networks, ${s.portmaps.length} port mappings`,
       argv: onHost(s, ["nft", "-f", "-"]),
-      input: renderTable(s),
+      input: renderTable(s, o.legacy),
       undo:
         o.comment === null
           ? {
-              what: `delete nftables table ip ${tableName(s)}`,
-              argv: onHost(s, ["nft", "delete", "table", "ip", tableName(s)]),
+              what: `delete nftables table inet ${tableName(s)}`,
+              argv: onHost(s, ["nft", "delete", "table", "inet", tableName(s)]),
             }
           : undefined,
     },
   ],
-  remove: (s, o, claimed): Step[] =>
-    o.comment !== null && (claimed || o.comment.startsWith(`${ownerMark(s.stack)} `))
-      ? [
-          {
-            what: `delete nftables table ip ${tableName(s)}`,
-            argv: onHost(s, ["nft", "delete", "table", "ip", tableName(s)]),
-          },
-        ]
-      : [],
+  remove: (s, o, claimed): Step[] => {
+    const ours = o.comment !== null && (claimed || o.comment.startsWith(`${ownerMark(s.stack)} `));
+    if (!ours && !o.legacy) return [];
+    return [
+      {
+        what: `delete nftables table inet ${tableName(s)}`,
+        argv: onHost(s, ["nft", "-f", "-"]),
+        input: `${o.legacy ? dropTable("ip", tableName(s)) : ""}${ours ? dropTable("inet", tableName(s)) : ""}`,
+      },
+    ];
+  },
 };

@@ -16,7 +16,7 @@ export interface Link {
     info_kind?: string;
     info_slave_data?: { isolated?: boolean; hairpin?: boolean; learning?: boolean };
   };
-  readonly addr_info?: readonly { family: string; local: string; prefixlen: number }[];
+  readonly addr_info?: readonly { family: string; local: string; prefixlen: number; scope?: string }[];
 }
 
 export interface Route {
@@ -54,19 +54,26 @@ async function nsState(ns: string): Promise<{ links: Link[] | null; routes: Rout
   return { links: (links ?? []) as Link[], routes: (routes ?? []) as Route[] };
 }
 
-/** The IPv4 addresses of a link, as address/prefix. */
+/** The IPv4 and global IPv6 addresses of a link, as address/prefix (link-local left out). */
 export const inetOf = (l: Link | null): string[] =>
-  (l?.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);
+  (l?.addr_info ?? [])
+    .filter((a) => a.family === "inet" || (a.family === "inet6" && a.scope !== "link"))
+    .map((a) => `${a.local}/${a.prefixlen}`);
+
+/** Does the link carry this address (either family) with this prefix. */
+export const hasAddress = (l: Link, address: string, prefix: number) =>
+  (l.addr_info ?? []).some((i) => i.local === address && i.prefixlen === prefix);
 
 /** A link's state for a reader: up, down, or absent. */
 export const stateOf = (l: Link | null): "up" | "down" | "absent" =>
   !l ? "absent" : l.flags.includes("UP") ? "up" : "down";
 
-/** iptables-save of the host (or sandbox): the text the firewall plans diff against. */
-async function iptablesSave(t: Target): Promise<string> {
-  const argv = onHost(t, ["iptables-save"]);
+/** iptables-save (or ip6tables-save) of the host (or sandbox): the text the firewall plans diff against. */
+async function iptablesSave(t: Target, bin = "iptables-save"): Promise<string> {
+  const argv = onHost(t, [bin]);
   const r = await run(argv);
-  if (!r.ok) throw new Error(`reading iptables rules: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
+  if (!r.ok)
+    throw new Error(`reading ${bin.replace("-save", "")} rules: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
   return r.stdout;
 }
 
@@ -87,8 +94,10 @@ export class HostView {
   private links?: Promise<Map<string, Link>>;
   private readonly oneLink = new Map<string, Promise<Link | null>>();
   private save?: Promise<string>;
+  private save6?: Promise<string>;
   private readonly sysctls = new Map<string, Promise<string>>();
   private readonly inside = new Map<string, Promise<{ links: Link[] | null; routes: Route[] | null }>>();
+  private readonly inside6 = new Map<string, Promise<Route[] | null>>();
   private routes?: Promise<Route[]>;
 
   /**
@@ -137,6 +146,12 @@ export class HostView {
     return (this.save ??= iptablesSave(this.target));
   }
 
+  /** Read only by objects with IPv6 rules: an IPv4-only lab never starts ip6tables. */
+  ip6tables(): Promise<string> {
+    if (this.gone) return Promise.resolve("");
+    return (this.save6 ??= iptablesSave(this.target, "ip6tables-save"));
+  }
+
   sysctl(key: string): Promise<string> {
     if (this.gone) return Promise.resolve("");
     let v = this.sysctls.get(key);
@@ -145,6 +160,18 @@ export class HostView {
   }
 
   /** Links and routes inside namespace `ns` (null if it does not exist). */
+  /** A namespace's IPv6 routes: read only for what has IPv6 (`ip route` shows IPv4 alone). */
+  routes6(ns: string): Promise<Route[] | null> {
+    let v = this.inside6.get(ns);
+    if (!v) {
+      v = netnsExists(ns)
+        ? json<Route[]>(["ip", "-n", ns, "-6", "-j", "route", "show"], `IPv6 routes of ${ns}`)
+        : Promise.resolve(null);
+      this.inside6.set(ns, v);
+    }
+    return v;
+  }
+
   netns(ns: string): Promise<{ links: Link[] | null; routes: Route[] | null }> {
     let v = this.inside.get(ns);
     if (!v) {

@@ -1,19 +1,39 @@
 // A port mapping: DNAT from a host port to an endpoint port in the network's own nat
 // chain, plus the accept it needs in the network's IN chain (which ends in DROP).
 import type { PortMappingSpec } from "../model/schema";
-import { ensureStep, hasRule, marked, parseSave, removeStep, type Rule, type Ruleset } from "./iptables";
+import {
+  ensureStep,
+  hasRule,
+  inFamily6,
+  marked,
+  parseSave,
+  removeStep,
+  ruleText,
+  type Rule,
+  type Ruleset,
+} from "./iptables";
 import { dnatChain, inChain } from "./network";
 import type { Ops } from "./resource";
-import type { Step } from "./step";
 
 export function portMappingRules(s: PortMappingSpec): Rule[] {
   if (s.firewall === "nftables") return []; // the stack's nftables table holds it (nftables.ts)
+  return [
+    ...(s.address ? familyRules(s, 4, s.address) : []),
+    ...(s.address6 ? inFamily6(familyRules(s, 6, s.address6)) : []),
+  ];
+}
+
+/** The DNAT and its accept, for the endpoint's address of one family. */
+function familyRules(s: PortMappingSpec, family: 4 | 6, address: string): Rule[] {
   const p = s.protocol;
-  const dst = s.hostIp ? ["-d", `${s.hostIp}/32`] : [];
+  const host = family === 4 ? 32 : 128;
+  const dst = s.hostIp ? ["-d", `${s.hostIp}/${host}`] : [];
+  // ip6tables writes a DNAT target with a port as [address]:port
+  const withPort = family === 4 ? `${address}:${s.port}` : `[${address}]:${s.port}`;
   // a range keeps each connection's port: DNAT to the address alone
   const [hostPorts, to, ports] = s.hostPortEnd
-    ? [`${s.hostPort}:${s.hostPortEnd}`, s.address, `${s.port}:${s.hostPortEnd}`]
-    : [String(s.hostPort), `${s.address}:${s.port}`, String(s.port)];
+    ? [`${s.hostPort}:${s.hostPortEnd}`, address, `${s.port}:${s.hostPortEnd}`]
+    : [String(s.hostPort), withPort, String(s.port)];
   return [
     marked(s.stack, "nat", dnatChain(s.bridge), [
       ...dst,
@@ -33,7 +53,7 @@ export function portMappingRules(s: PortMappingSpec): Rule[] {
     {
       ...marked(s.stack, "filter", inChain(s.bridge), [
         "-d",
-        `${s.address}/32`,
+        `${address}/${host}`,
         "-p",
         p,
         "-m",
@@ -52,10 +72,12 @@ export function portMappingRules(s: PortMappingSpec): Rule[] {
   ];
 }
 
+const targets = (s: PortMappingSpec) => [s.address, s.address6 && `[${s.address6}]`].filter(Boolean).join(", ");
+
 const label = (s: PortMappingSpec) =>
   s.hostPortEnd
-    ? `ports ${s.hostIp ?? "*"}:${s.hostPort}-${s.hostPortEnd}/${s.protocol} -> ${s.address}`
-    : `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${s.address}:${s.port}`;
+    ? `ports ${s.hostIp ?? "*"}:${s.hostPort}-${s.hostPortEnd}/${s.protocol} -> ${targets(s)}`
+    : `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${targets(s)}:${s.port}`;
 
 export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
   describe(s, rules) {
@@ -64,7 +86,7 @@ export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
       protocol: s.protocol,
       hostIp: s.hostIp ?? null,
       hostPort: s.hostPortEnd ? `${s.hostPort}-${s.hostPortEnd}` : String(s.hostPort),
-      target: s.hostPortEnd ? `${s.address}:${s.port}-${s.hostPortEnd}` : `${s.address}:${s.port}`,
+      target: `${targets(s)}:${s.hostPortEnd ? `${s.port}-${s.hostPortEnd}` : s.port}`,
       network: s.bridge,
       // with nftables the stack's table holds the rules: its own row says whether it is there
       state:
@@ -72,13 +94,11 @@ export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
     };
   },
   label,
-  observe: async (_s, view) => parseSave(await view.iptables()),
+  observe: async (s, view) => parseSave(await view.iptables(), s.address6 ? await view.ip6tables() : ""),
   drift: (s, rules) =>
     portMappingRules(s)
       .filter((r) => !hasRule(rules, r))
-      .map((r) => `missing: iptables -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`),
-  converge: (s, rules) =>
-    [ensureStep(s, `publish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
-  remove: (s, rules) =>
-    [removeStep(s, `unpublish ${label(s)}`, rules, [], portMappingRules(s))].filter((x): x is Step => !!x),
+      .map((r) => `missing: ${ruleText(r)}`),
+  converge: (s, rules) => ensureStep(s, `publish ${label(s)}`, rules, [], portMappingRules(s)),
+  remove: (s, rules) => removeStep(s, `unpublish ${label(s)}`, rules, [], portMappingRules(s)),
 };

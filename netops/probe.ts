@@ -27,7 +27,7 @@ function tcp(host: string, port: number): Promise<Result> {
 
 function udp(host: string, port: number): Promise<Result> {
   return new Promise((resolve) => {
-    const s = createSocket("udp4");
+    const s = createSocket(host.includes(":") ? "udp6" : "udp4");
     const timer = setTimeout(() => done({ answered: false, what: "no answer" }), PROBE_TIMEOUT_MS);
     const done = (r: Result) => {
       clearTimeout(timer);

@@ -57,7 +57,7 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: same behaviour, nothing left",
   expect(ping("fw-i1", "10.250.52.1")).toBe(true);
 
   const iptables = ok(inNs(host, ["iptables-save"]));
-  const nft = cmd(inNs(host, ["nft", "list", "table", "ip", "netlab-lab-stack"]));
+  const nft = cmd(inNs(host, ["nft", "list", "table", "inet", "netlab-lab-stack"]));
   if (firewall === "NFTABLES") {
     expect(iptables).not.toMatch(/netlab/);
     expect(nft.code).toBe(0);
@@ -70,5 +70,5 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: same behaviour, nothing left",
   await Promise.all(servers.splice(0).map((s) => s.stop()));
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);
-  expect(cmd(inNs(host, ["nft", "list", "table", "ip", "netlab-lab-stack"])).code).not.toBe(0);
+  expect(cmd(inNs(host, ["nft", "list", "table", "inet", "netlab-lab-stack"])).code).not.toBe(0);
 });

@@ -154,7 +154,11 @@ describe("endpoint plan", () => {
 
 describe("network plan", () => {
   test("GIVEN nothing exists WHEN converging THEN bridge, config batch, one restore (ip_forward is held, not a step)", () => {
-    const steps = networkOps.converge(net, { link: null, rules: parseSave(EMPTY_SAVE), ipForward: "0" });
+    const steps = networkOps.converge(net, {
+      link: null,
+      rules: parseSave(EMPTY_SAVE),
+      forwarding: { "net.ipv4.ip_forward": "0" },
+    });
     expect(steps.map((s) => s.argv)).toEqual([
       [...NS, "ip", "link", "add", "name", "br01", "type", "bridge"],
       [...NS, "ip", "-batch", "-"],
@@ -198,7 +202,9 @@ describe("network plan", () => {
       "*nat\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\n" +
         '-A FORWARD -j DOCKER-USER\n-A FORWARD -o br09 -m comment --comment "netlab:x" -j NETLAB-IN-br09\n-A FORWARD -i br09 -m comment --comment "netlab:x" -j NETLAB-OUT-br09\nCOMMIT\n',
     );
-    const fw = networkOps.converge(net, { link: null, rules: save, ipForward: "1" }).at(-1)!;
+    const fw = networkOps
+      .converge(net, { link: null, rules: save, forwarding: { "net.ipv4.ip_forward": "1" } })
+      .at(-1)!;
     // after the insert at 1, br09's IN hook is rule 3: our OUT hook goes to 4, above br09's OUT
     expect(fw.input).toContain(
       "-I FORWARD 1 -o br01 -m comment --comment netlab:lab -j NETLAB-IN-br01\n-I FORWARD 4 -i br01 ",
@@ -250,14 +256,18 @@ describe("network plan", () => {
         ...rules.filter((r) => r.table === table && r !== related).map(saveLine),
         "COMMIT",
       ].join("\n");
-    const step = ensureStep(net, "firewall", parseSave(`${save("nat")}\n${save("filter")}\n`), chains, rules)!;
+    const [step] = ensureStep(net, "firewall", parseSave(`${save("nat")}\n${save("filter")}\n`), chains, rules);
     // [port mapping accept, ICC accept, DROP]: before the ICC accept, not behind the DROP
     expect(step.input).toBe(`*filter\n-I NETLAB-IN-br01 2 ${related.args.join(" ")}\nCOMMIT\n`);
   });
 
   test("GIVEN no sandbox host THEN commands run on the host without nsenter", () => {
     const { host: _h, ...onHost } = net;
-    const steps = networkOps.converge(onHost, { link: null, rules: parseSave(EMPTY_SAVE), ipForward: "1" });
+    const steps = networkOps.converge(onHost, {
+      link: null,
+      rules: parseSave(EMPTY_SAVE),
+      forwarding: { "net.ipv4.ip_forward": "1" },
+    });
     expect(steps[0].argv).toEqual(["ip", "link", "add", "name", "br01", "type", "bridge"]);
   });
 });
@@ -287,8 +297,8 @@ describe("firewall diff", () => {
 
   test("GIVEN everything exists THEN no step, and nothing to remove when nothing exists", () => {
     const rules = portMappingRules(pm);
-    expect(ensureStep({}, "x", saved([dnatLine, ""]), [], rules.slice(0, 1))).toBeNull();
-    expect(removeStep({}, "x", parseSave(EMPTY_SAVE), [], rules)).toBeNull();
+    expect(ensureStep({}, "x", saved([dnatLine, ""]), [], rules.slice(0, 1))).toEqual([]);
+    expect(removeStep({}, "x", parseSave(EMPTY_SAVE), [], rules)).toEqual([]);
   });
 
   test("udp and host IP binding", () => {
@@ -383,12 +393,31 @@ describe("nftables table (one per stack)", () => {
     ],
     portmaps: [{ bridge: "br01", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80 }],
   };
+  test("an older netlab's ip table of the same name goes in the same transaction; both families in the inet one", () => {
+    expect(renderTable(spec, true).split("\n").slice(0, 4)).toEqual([
+      "table ip netlab-lab {}",
+      "delete table ip netlab-lab",
+      "table inet netlab-lab {}",
+      "delete table inet netlab-lab",
+    ]);
+    const six = renderRules({
+      ...spec,
+      networks: [{ ...spec.networks[0], subnet6: "fd00:88::", prefix6: 64, masquerade6: false }],
+      portmaps: [{ ...spec.portmaps[0], address6: "fd00:88::b" }],
+    });
+    expect(six).toContain("meta nfproto ipv6 tcp dport 8080 dnat ip6 to [fd00:88::b]:80");
+    expect(six).toContain("ip6 daddr fd00:88::b tcp dport 80 ct status dnat accept");
+    // routed IPv6: hairpin only, no MASQUERADE out
+    expect(six).toContain('ip6 saddr fd00:88::/64 ip6 daddr fd00:88::/64 oifname "br01" ct status dnat masquerade');
+    expect(six).not.toContain('ip6 saddr fd00:88::/64 oifname != "br01" masquerade');
+  });
+
   test("replaced atomically: created empty, deleted, defined, in one nft -f", () => {
     const text = renderTable(spec);
     expect(text.split("\n").slice(0, 4)).toEqual([
-      "table ip netlab-lab {}",
-      "delete table ip netlab-lab",
-      "table ip netlab-lab {",
+      "table inet netlab-lab {}",
+      "delete table inet netlab-lab",
+      "table inet netlab-lab {",
       `  comment "${tableComment(spec)}"`,
     ]);
   });
@@ -404,7 +433,7 @@ describe("nftables table (one per stack)", () => {
     expect(rules).toContain('ip saddr 192.168.88.0/24 oifname != "br01" masquerade');
     expect(rules).not.toContain('ip saddr 10.0.2.0/24 oifname != "br02" masquerade');
     expect(rules).toContain("ip daddr != 127.0.0.0/8 fib daddr type local jump published");
-    expect(rules).toContain("tcp dport 8080 dnat to 192.168.88.11:80");
+    expect(rules).toContain("meta nfproto ipv4 tcp dport 8080 dnat ip to 192.168.88.11:80");
   });
 });
 
@@ -715,5 +744,77 @@ describe("delay line plan", () => {
     expect(KINDS.delayline.provides({ ...line, bridge: "nlq1234567", ownsBridge: true })).toContain(
       "bridge:nlq1234567",
     );
+  });
+});
+
+describe("IPv6 plans", () => {
+  const dual: NetworkSpec = { ...net, subnet6: "fd00:88::", prefix6: 64, gateway6: "fd00:88::1", masquerade6: true };
+  const only6: NetworkSpec = {
+    v: 1,
+    kind: "network",
+    stack: "lab",
+    host: "sbx",
+    bridge: "br6",
+    mtu: 1500,
+    masquerade: true,
+    subnet6: "fd00:99::",
+    prefix6: 64,
+    gateway6: "fd00:99::1",
+    masquerade6: false,
+  };
+  const none = { link: null, rules: parseSave(EMPTY_SAVE, EMPTY_SAVE), forwarding: {} };
+
+  test("a dual-stack network: both gateways (IPv6 without DAD), one restore per family, both forwarding sysctls held", () => {
+    const steps = networkOps.converge(dual, none);
+    expect(steps.map((s) => s.argv.slice(NS.length, NS.length + 2).join(" "))).toEqual([
+      "ip link",
+      "ip -batch",
+      "sysctl -qw",
+      "iptables-restore -w",
+      "ip6tables-restore -w",
+    ]);
+    expect(steps[1].input).toContain(
+      "addr replace 192.168.88.1/24 dev br01\naddr replace fd00:88::1/64 dev br01 nodad\n",
+    );
+    const v6 = steps[4].input!;
+    expect(v6).toContain("-A POSTROUTING -s fd00:88::/64 ! -o br01 -m comment --comment netlab:lab -j MASQUERADE");
+    expect(v6).toContain("-A PREROUTING ! -d ::1/128 -m addrtype --dst-type LOCAL");
+    expect(v6).not.toContain("127.0.0.0/8");
+    expect(networkOps.sysctls?.(dual)).toEqual({ "net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1" });
+  });
+
+  test("an IPv6-only network in routed mode: no IPv4 at all, no MASQUERADE, IPv6 forwarding only", () => {
+    const steps = networkOps.converge(only6, none);
+    expect(steps.map((s) => s.argv.slice(NS.length, NS.length + 1)[0])).toEqual(["ip", "ip", "ip6tables-restore"]);
+    expect(steps[2].input).not.toContain("MASQUERADE -s fd00:99::/64 ! -o");
+    expect(steps[2].input).not.toMatch(/! -o br6 .*-j MASQUERADE/);
+    expect(networkOps.sysctls?.(only6)).toEqual({ "net.ipv6.conf.all.forwarding": "1" });
+  });
+
+  test("a port mapping of a dual-stack endpoint: a DNAT in each family; hostIp picks one", () => {
+    const pm: PortMappingSpec = {
+      v: 1,
+      kind: "portmap",
+      stack: "lab",
+      host: "sbx",
+      protocol: "tcp",
+      hostPort: 8080,
+      address: "192.168.88.11",
+      address6: "fd00:88::b",
+      port: 80,
+      bridge: "br01",
+    };
+    const rules = portMappingRules(pm);
+    expect(rules.map((r) => [r.family ?? 4, r.table, saveLine(r)])).toEqual([
+      [4, "nat", expect.stringContaining("--to-destination 192.168.88.11:80")],
+      [4, "filter", expect.stringContaining("-d 192.168.88.11/32")],
+      [6, "nat", expect.stringContaining("--to-destination [fd00:88::b]:80")],
+      [6, "filter", expect.stringContaining("-d fd00:88::b/128")],
+    ]);
+    const { address: _a, ...only } = { ...pm, hostIp: "2001:db8::1" };
+    expect(portMappingRules(only).map((r) => r.args.slice(0, 2).join(" "))[0]).toBe("-d 2001:db8::1/128");
+    // the IPv6 rules are seen in ip6tables-save only: an IPv4 rule of the same text is no match
+    const steps = portMappingOps.converge(pm, parseSave(EMPTY_SAVE, EMPTY_SAVE));
+    expect(steps.map((s) => s.argv[NS.length])).toEqual(["iptables-restore", "ip6tables-restore"]);
   });
 });

@@ -1,6 +1,7 @@
 // Bad input is rejected at synth with the construct path, the prop and the fix, before
 // anything runs. Each row is one kind of mistake.
 import { Testing, TerraformStack } from "cdktf";
+import { specKey } from "../../model/kinds";
 import { Check, Expectation, Vantage } from "../../constructs";
 import {
   ContainerNetwork,
@@ -116,7 +117,7 @@ const cases: [string, Build, RegExp, string][] = [
   [
     "endpoint address not IPv4",
     (s) => net(s).addEndpoint("E", { address: "10.10.0.300" }),
-    /"10.10.0.300" is not an IPv4 address/,
+    /"10.10.0.300" is not an IP address/,
     "four decimal numbers",
   ],
   [
@@ -189,8 +190,8 @@ const cases: [string, Build, RegExp, string][] = [
   [
     "host IP malformed",
     (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, hostIp: "localhost" }),
-    /hostIp`: "localhost" is not an IPv4 address/,
-    "four decimal numbers",
+    /hostIp`: "localhost" is not an IP address/,
+    '"10.0.0.1" or "2001:db8::1"',
   ],
   [
     "duplicate host port",
@@ -430,6 +431,84 @@ const cases: [string, Build, RegExp, string][] = [
     /PortMapping prop `hostPort`: tcp port 7003 on every address is already published/,
     "another hostPort",
   ],
+  [
+    "network with neither subnet",
+    (s) => new ContainerNetwork(s, "N", { bridgeName: "brx" }),
+    /ContainerNetwork prop `subnet`: is missing, as is ipv6Subnet/,
+    "or both",
+  ],
+  [
+    "IPv4 CIDR as the IPv6 subnet",
+    (s) => net(s, { ipv6Subnet: "10.20.0.0/24" }),
+    /ContainerNetwork prop `ipv6Subnet`: "10.20.0.0\/24" is not an IPv6 CIDR \(it is of the other family\)/,
+    "put it in subnet",
+  ],
+  [
+    "IPv6 subnet with host bits",
+    (s) => net(s, { ipv6Subnet: "fd00:88::1/64" }),
+    /`ipv6Subnet`: "fd00:88::1\/64" has host bits set/,
+    'did you mean "fd00:88::/64"?',
+  ],
+  [
+    "IPv6 subnet too small",
+    (s) => net(s, { ipv6Subnet: "fd00:88::/127" }),
+    /`ipv6Subnet`: \/127 leaves no room for a gateway and an endpoint/,
+    "/126 or shorter",
+  ],
+  [
+    "IPv6 subnets overlapping",
+    (s) => {
+      net(s, { ipv6Subnet: "fd00:88::/64" });
+      net(s, { subnet: "10.11.0.0/24", bridgeName: "bry", ipv6Subnet: "fd00:88::/48" }, "Other");
+    },
+    /`ipv6Subnet`: fd00:88::\/64 overlaps vstack\/Other's fd00:88::\/48/,
+    "non-overlapping",
+  ],
+  [
+    "IPv6 subnet exhausted",
+    (s) => {
+      const n = net(s, { ipv6Subnet: "fd00:88::/126" });
+      for (const id of ["A", "B", "C"]) n.addEndpoint(id);
+    },
+    /vstack\/Net\/C: Endpoint prop `ipv6Address`: subnet fd00:88::\/126 is exhausted \(3 host addresses, 3 endpoints \+ gateway\)/,
+    "larger subnet",
+  ],
+  [
+    "IPv6 address outside the subnet",
+    (s) => net(s, { ipv6Subnet: "fd00:88::/64" }).addEndpoint("E", { ipv6Address: "fd00:89::5" }),
+    /`ipv6Address`: fd00:89::5 is outside the subnet fd00:88::\/64/,
+    "inside fd00:88::/64",
+  ],
+  [
+    "IPv6 address in the IPv4 prop",
+    (s) => net(s, { ipv6Subnet: "fd00:88::/64" }).addEndpoint("E", { address: "fd00:88::5" }),
+    /Endpoint prop `address`: "fd00:88::5" is an IPv6 address/,
+    "put it in ipv6Address",
+  ],
+  [
+    "IPv6 address on an IPv4-only network",
+    (s) => net(s).addEndpoint("E", { ipv6Address: "fd00:88::5" }),
+    /`ipv6Address`: fd00:88::5 is an IPv6 address, and vstack\/Net has no IPv6 subnet/,
+    "give the network an ipv6Subnet",
+  ],
+  [
+    "IPv6 address taken by the gateway, in another spelling",
+    (s) => net(s, { ipv6Subnet: "fd00:88::/64" }).addEndpoint("E", { ipv6Address: "fd00:88:0:0::1" }),
+    /`ipv6Address`: fd00:88:0:0::1 is the gateway of fd00:88::\/64/,
+    "leave it out",
+  ],
+  [
+    "port published on ::1",
+    (s) => net(s, { ipv6Subnet: "fd00:88::/64" }).addEndpoint("E").publish("P", { hostPort: 80, hostIp: "::1" }),
+    /PortMapping prop `hostIp`: ::1 cannot be forwarded to an endpoint/,
+    '"127.0.0.1"',
+  ],
+  [
+    "port published on an IPv6 host address for an IPv4-only endpoint",
+    (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, hostIp: "2001:db8::1" }),
+    /`hostIp`: 2001:db8::1 is an IPv6 address, and vstack\/Net\/E has no IPv6 address/,
+    "an ipv6Subnet",
+  ],
 ];
 
 describe("bad input is rejected at synth with path, prop and fix", () => {
@@ -452,6 +531,43 @@ describe("bad input is rejected at synth with path, prop and fix", () => {
     expect(new ContainerNetwork(stack, "A-Long_Network.Name", { subnet: "10.30.0.0/24" }).bridgeName).toMatch(
       /^nl-a-long-[0-9a-f]{5}$/,
     );
+  });
+
+  test("GIVEN an IPv6 subnet THEN each endpoint gets an address of each family, in its shortest form; IPv6-only works", () => {
+    const stack = new LabStack(Testing.app(), "ok6");
+    const dual = net(stack, { ipv6Subnet: "fd00:88:0::/64" });
+    const a = dual.addEndpoint("A");
+    const b = dual.addEndpoint("B", { ipv6Address: "fd00:88::00b" });
+    const c = dual.addEndpoint("C");
+    const only6 = new ContainerNetwork(stack, "Six", { ipv6Subnet: "fd00:99::/120", bridgeName: "br6" });
+    const d = only6.addEndpoint("D");
+    Testing.synth(stack, true);
+    expect([a.address, a.ipv6Address, b.ipv6Address, c.ipv6Address]).toEqual([
+      "10.10.0.2",
+      "fd00:88::2",
+      "fd00:88::b",
+      "fd00:88::3",
+    ]);
+    expect([d.address, d.ipv6Address, only6.ipv6Gateway, dual.ipv6Gateway]).toEqual([
+      undefined,
+      "fd00:99::2",
+      "fd00:99::1",
+      "fd00:88::1",
+    ]);
+    const spec = (key: string) => stack.objectSpecs.find((x) => specKey(x) === key);
+    expect(spec("network-brx")).toMatchObject({
+      subnet6: "fd00:88::",
+      prefix6: 64,
+      gateway6: "fd00:88::1",
+      masquerade6: true,
+    });
+    expect(spec("endpoint-a:eth0")).toMatchObject({
+      address: "10.10.0.2",
+      address6: "fd00:88::2",
+      gateway6: "fd00:88::1",
+    });
+    expect(spec("endpoint-d:eth0")).not.toHaveProperty("address");
+    expect(spec("network-br6")).not.toHaveProperty("subnet");
   });
 });
 

@@ -3,6 +3,7 @@
 // own DNAT and FORWARD chains, hooks from the built-in chains, MASQUERADE for the subnet),
 // in iptables and, for IPv6, ip6tables.
 import { createHash } from "node:crypto";
+import * as ipaddr from "ipaddr.js";
 import type { NetworkSpec } from "../model/schema";
 import {
   type Chain,
@@ -155,10 +156,24 @@ const localnetKey = (s: NetworkSpec) => `net/ipv4/conf/${s.bridge}/route_localne
 
 const isUp = (l: Link) => l.flags.includes("UP");
 
-/** The gateway addresses the bridge carries, as [address, prefix]. */
+/**
+ * The bridge's IPv6 link-local address, from its fixed MAC (EUI-64). A router needs one:
+ * the kernel asks for a neighbour on behalf of a forwarded packet from its link-local
+ * address, and without one it never asks (a published port from outside went unanswered
+ * until the host had talked to the endpoint itself).
+ */
+export function linkLocalOf(mac: string): string {
+  const b = mac.split(":").map((x) => parseInt(x, 16));
+  const eui = [b[0] ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]];
+  return ipaddr.fromByteArray([0xfe, 0x80, 0, 0, 0, 0, 0, 0, ...eui]).toString();
+}
+
+/** The addresses the bridge carries, as [address, prefix]: the gateways, and IPv6's link-local. */
 const gateways = (s: NetworkSpec): [string, number][] => [
   ...(s.gateway !== undefined && s.prefix !== undefined ? [[s.gateway, s.prefix] as [string, number]] : []),
-  ...(s.gateway6 !== undefined && s.prefix6 !== undefined ? [[s.gateway6, s.prefix6] as [string, number]] : []),
+  ...(s.gateway6 !== undefined && s.prefix6 !== undefined
+    ? [[s.gateway6, s.prefix6] as [string, number], [linkLocalOf(bridgeMac(s)), 64] as [string, number]]
+    : []),
 ];
 const subnets = (s: NetworkSpec) =>
   [s.subnet && `${s.subnet}/${s.prefix}`, s.subnet6 && `${s.subnet6}/${s.prefix6}`].filter(Boolean).join(" ");

@@ -53,7 +53,7 @@ export function e2eSandbox(labNs: readonly string[], opts: { ipv6?: boolean } = 
       for (const k of ["all", "default", "lo"])
         ok(inNs(env.host, ["sysctl", "-qw", `net.ipv6.conf.${k}.disable_ipv6=1`]));
     }
-    addExternal(env.host, env.ext);
+    addExternal(env.host, env.ext, opts.ipv6 !== false);
     // default-deny forwarding, as on many hosts: the lab must bring its own FORWARD accepts
     ok(inNs(env.host, ["iptables", "-w", "-P", "FORWARD", "DROP"]));
   });

@@ -38,8 +38,8 @@ if (mode === "sink") {
       .createServer((s) => s.end(`${tag} peer=${s.remoteAddress.replace(/^::ffff:/, "")}\n`))
       .listen(port, c ?? "0.0.0.0", () => console.log("listening"));
   } else {
-    const s = dgram.createSocket("udp4");
-    s.on("message", (_m, r) => s.send(`${tag} peer=${r.address}\n`, r.port, r.address));
+    const s = dgram.createSocket(c && c.includes(":") ? { type: "udp6", ipv6Only: false } : "udp4");
+    s.on("message", (_m, r) => s.send(`${tag} peer=${r.address.replace(/^::ffff:/, "")}\n`, r.port, r.address));
     s.bind(port, c ?? "0.0.0.0", () => console.log("listening"));
   }
   process.on("SIGTERM", () => process.exit(0));
@@ -56,7 +56,7 @@ if (mode === "sink") {
     });
     c.on("error", () => process.exit(1));
   } else {
-    const c = dgram.createSocket("udp4");
+    const c = dgram.createSocket(addr.includes(":") ? "udp6" : "udp4");
     c.on("message", (m) => {
       process.stdout.write(m);
       process.exit(0);

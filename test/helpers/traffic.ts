@@ -17,9 +17,12 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Start a server in `ns`; resolves once it listens. Stopped by its pid only. */
-export function serve(ns: string, proto: "tcp" | "udp", port: number, tag: string): Promise<Server> {
-  return start(ns, ["serve", proto, String(port), tag]);
+/**
+ * Start a server in `ns`; resolves once it listens. Stopped by its pid only. `bind`: its
+ * address (every IPv4 one by default; "::" is both families).
+ */
+export function serve(ns: string, proto: "tcp" | "udp", port: number, tag: string, bind?: string): Promise<Server> {
+  return start(ns, ["serve", proto, String(port), tag, ...(bind ? [bind] : [])]);
 }
 
 /** A TCP sink in `ns`: counts what a `send` sends, answers the count. */

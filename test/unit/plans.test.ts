@@ -7,7 +7,7 @@ import { delayLineOps, type DelayLineObs } from "../../netops/delayline";
 import { linkOps } from "../../netops/link";
 import { finishChecksum } from "../../netops/relay";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
-import { bridgeMac, networkChains, networkOps, networkRules } from "../../netops/network";
+import { bridgeMac, linkLocalOf, networkChains, networkOps, networkRules } from "../../netops/network";
 import { readLab } from "../../model/lab-file";
 import { staleOf } from "../../netops/lab";
 import { KINDS } from "../../model/kinds";
@@ -776,6 +776,11 @@ describe("IPv6 plans", () => {
     expect(steps[1].input).toContain(
       "addr replace 192.168.88.1/24 dev br01\naddr replace fd00:88::1/64 dev br01 nodad\n",
     );
+    // a link-local address from the bridge's MAC: the host asks for neighbours from it
+    const ll = linkLocalOf(bridgeMac(dual));
+    expect(ll).toMatch(/^fe80::[0-9a-f]{1,4}:[0-9a-f]{1,2}ff:fe[0-9a-f]{2}:[0-9a-f]{1,4}$/);
+    expect(steps[1].input).toContain(`addr replace ${ll}/64 dev br01 nodad\n`);
+    expect(linkLocalOf("02:42:ac:11:00:02")).toBe("fe80::42:acff:fe11:2");
     const v6 = steps[4].input!;
     expect(v6).toContain("-A POSTROUTING -s fd00:88::/64 ! -o br01 -m comment --comment netlab:lab -j MASQUERADE");
     expect(v6).toContain("-A PREROUTING ! -d ::1/128 -m addrtype --dst-type LOCAL");

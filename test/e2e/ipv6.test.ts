@@ -1,0 +1,102 @@
+// End to end, issue 12: IPv6, dual-stack and IPv6-only networks, on both firewall
+// backends, in a sandbox host whose uplink has an IPv6 address too (fd00:231::1, the
+// external client fd00:231::2): ping6, a published port over both families, outbound NAT
+// (the host's address) and routed mode (the endpoint's own), isolation, internal; and
+// after destroy, ip6tables, nftables and the IPv6 forwarding sysctl as they were.
+import { cmd, must, ok, requireRoot } from "../helpers/cmd";
+import { e2eSandbox } from "../helpers/e2e";
+import { EXT_ADDR, EXT_ADDR6, HOST_ADDR, HOST_ADDR6, hostState, inNs } from "../helpers/sandbox";
+import { request, serve } from "../helpers/traffic";
+
+requireRoot("e2e");
+jest.setTimeout(300_000);
+
+const { host, ext, project, servers } = e2eSandbox(["v6-a", "v6-b", "v6-r", "v6-i"]);
+beforeAll(() => {
+  // nftables cannot open what the host's iptables FORWARD policy drops (as with Docker's
+  // nftables backend): both backends run here on a host whose policy accepts, both families
+  ok(inNs(host, ["iptables", "-w", "-P", "FORWARD", "ACCEPT"]));
+  // the outside routes the routed network to the host, as a router upstream would
+  ok(["ip", "-n", ext, "route", "add", "fd00:77::/64", "via", HOST_ADDR6]);
+});
+
+const main = (firewall: "IPTABLES" | "NFTABLES") => `import { App } from "cdktf";
+import { ContainerNetwork, Firewall, LabStack } from "./constructs";
+const app = new App();
+const stack = new LabStack(app, "lab-stack", { firewall: Firewall.${firewall} });
+// dual stack: IPv4 and IPv6, both masqueraded on the way out
+const n = new ContainerNetwork(stack, "N", { subnet: "10.88.0.0/24", ipv6Subnet: "fd00:88::/64", bridgeName: "v6n" });
+n.addEndpoint("A", { netns: "v6-a" });
+n.addEndpoint("B", { netns: "v6-b" }).publish("Web", { hostPort: 8080, containerPort: 80 });
+// IPv6 only, routed: the outside sees the endpoint's own address
+const r = new ContainerNetwork(stack, "R", { ipv6Subnet: "fd00:77::/64", ipv6Masquerade: false, bridgeName: "v6r" });
+r.addEndpoint("R1", { netns: "v6-r" });
+// IPv6 only, internal: no way out
+const i = new ContainerNetwork(stack, "I", { ipv6Subnet: "fd00:66::/64", internal: true, bridgeName: "v6i" });
+i.addEndpoint("I1", { netns: "v6-i" });
+app.synth();
+`;
+
+const ping6 = (ns: string, addr: string) => cmd(inNs(ns, ["ping", "-6", "-c", "1", "-W", "2", addr])).code === 0;
+
+test.each(["IPTABLES", "NFTABLES"] as const)(
+  "%s: ping6, a published port on both families, NAT and routed mode, isolation, internal; nothing left",
+  async (firewall) => {
+    const before = hostState(host);
+    expect(before.ipv6Forward).toBe("0");
+    project.useMain(main(firewall));
+    must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
+    expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/match the kernel/);
+    expect(ok(inNs(host, ["sysctl", "-n", "net.ipv6.conf.all.forwarding"])).trim()).toBe("1");
+    // addresses as allocated: the gateway is ::1, endpoints from ::2; both families on A
+    const a = ok(["ip", "-n", "v6-a", "-br", "addr", "show", "eth0"]);
+    expect(a).toMatch(/10\.88\.0\.2\/24 fd00:88::2\/64/);
+    expect(a).not.toMatch(/fe80::/); // no link-local: nothing to flood the bridge with
+    // the hosts file lists both addresses
+    expect(ok(["ip", "netns", "exec", "v6-a", "cat", "/etc/hosts"])).toMatch(/fd00:88::3\s+v6-b/);
+
+    // ping6 between endpoints and to the gateway; by name too
+    expect(ping6("v6-a", "fd00:88::3")).toBe(true);
+    expect(ping6("v6-a", "fd00:88::1")).toBe(true);
+    expect(cmd(["ip", "netns", "exec", "v6-a", "ping", "-6", "-c", "1", "-W", "2", "v6-b"]).code).toBe(0);
+
+    servers.push(
+      await serve("v6-b", "tcp", 80, "b", "::"),
+      await serve(ext, "tcp", 9000, "ext", "::"),
+      await serve("v6-r", "tcp", 80, "r", "::"),
+    );
+    // the published port from outside, over IPv6 and over IPv4 (DNAT keeps the client's address)
+    expect(request(ext, "tcp", HOST_ADDR6, 8080)).toBe(`b peer=${EXT_ADDR6}`);
+    expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`b peer=${EXT_ADDR}`);
+    // and from the host itself, and hairpin from its own network, over IPv6
+    expect(request(host, "tcp", HOST_ADDR6, 8080)).toMatch(/^b peer=/);
+    expect(request("v6-a", "tcp", HOST_ADDR6, 8080)).toBe("b peer=fd00:88::1");
+    // outbound: masqueraded behind the host's address; routed: its own
+    expect(request("v6-a", "tcp", EXT_ADDR6, 9000)).toBe(`ext peer=${HOST_ADDR6}`);
+    expect(request("v6-a", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
+    expect(request("v6-r", "tcp", EXT_ADDR6, 9000)).toBe("ext peer=fd00:77::2");
+    // isolation: the host reaches both servers, the other network does not; the outside
+    // reaches the routed network's address only as a reply (nothing published there)
+    expect(request(host, "tcp", "fd00:77::2", 80)).toBe("r peer=fd00:77::1");
+    expect(request("v6-a", "tcp", "fd00:77::2", 80)).toBeNull();
+    expect(request("v6-r", "tcp", "fd00:88::3", 80)).toBeNull();
+    expect(request(ext, "tcp", "fd00:77::2", 80)).toBeNull();
+    // internal: its gateway answers, the outside does not
+    expect(ping6("v6-i", "fd00:66::1")).toBe(true);
+    expect(request("v6-i", "tcp", EXT_ADDR6, 9000)).toBeNull();
+    expect(ping6("v6-i", EXT_ADDR6)).toBe(false);
+
+    // netlab test --all-pairs pings every address of every other endpoint, IPv6 ones too
+    // (across the isolated networks too, where it fails: only A -> B is looked at)
+    const pairs = project.netlab(["test", "lab-stack", "--all-pairs", "--json"], host);
+    const { outcomes } = JSON.parse(pairs.stdout) as { outcomes: { from: string; to: string; got: boolean }[] };
+    const aToB = outcomes.filter((o) => o.from === "v6-a" && o.to.startsWith("v6-b "));
+    expect(aToB.map((o) => [o.to, o.got])).toEqual([
+      ["v6-b (10.88.0.3)", true],
+      ["v6-b (fd00:88::3)", true],
+    ]);
+
+    must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
+    expect(hostState(host)).toEqual(before);
+  },
+);

@@ -1,4 +1,5 @@
-// The app: lab-stack (seed 004, the Quick start) and one stack per other seed scenario.
+// The app: lab-stack (seed 004, the Quick start), one stack per other seed scenario, and
+// dual-stack (IPv4 and IPv6).
 // They reuse the seeds' own namespace names (ns1, ns2, ...): deploy one at a time.
 import { App } from "cdktf";
 import { Seed004BridgeNatStack } from "./stacks/seed004-bridge-nat";
@@ -9,6 +10,7 @@ import { Seed001ModesStack } from "./stacks/seed001-modes";
 import { Seed001VethStack } from "./stacks/seed001-veth";
 import { Seed002NatStack } from "./stacks/seed002-nat";
 import { Seed003BridgeStack } from "./stacks/seed003-bridge";
+import { DualStackStack } from "./stacks/dual-stack";
 
 const app = new App();
 new Seed004BridgeNatStack(app, "lab-stack");
@@ -19,4 +21,5 @@ new Seed001ModesStack(app, "seed001-modes");
 new Seed001VethStack(app, "seed001-veth");
 new Seed002NatStack(app, "seed002-nat");
 new Seed003BridgeStack(app, "seed003-bridge");
+new DualStackStack(app, "dual-stack");
 app.synth();

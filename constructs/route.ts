@@ -1,7 +1,7 @@
 // Route: a static route in a sandbox, or on the (sandbox) host when no sandbox is given.
 import { Construct } from "constructs";
 import { NetlabValidationError } from "./errors";
-import { isIPv4, parseSubnet } from "./ipam";
+import { canonical, familyOf, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { checkName } from "./names";
 import { NetopsResource } from "./netops-resource";
@@ -41,8 +41,8 @@ export class Route extends Construct {
         this,
         KIND,
         "destination",
-        `"${props.destination}" is not an IPv4 CIDR`,
-        'write it as address/prefix, e.g. "192.168.21.0/24"',
+        `"${props.destination}" is not a CIDR`,
+        'write it as address/prefix, e.g. "192.168.21.0/24" or "fd00:21::/64"',
       );
     if (net.hostBitsSet)
       throw new NetlabValidationError(
@@ -60,13 +60,13 @@ export class Route extends Construct {
         "and device are both missing",
         "give a gateway (via), an output interface (device), or both",
       );
-    if (props.via !== undefined && !isIPv4(props.via))
+    if (props.via !== undefined && familyOf(props.via) !== net.family)
       throw new NetlabValidationError(
         this,
         KIND,
         "via",
-        `"${props.via}" is not an IPv4 address`,
-        'write it as four decimal numbers, e.g. "192.168.20.1"',
+        `"${props.via}" is not an IPv${net.family} address, as the destination is`,
+        net.family === 4 ? 'write it as four decimal numbers, e.g. "192.168.20.1"' : 'write it as e.g. "fd00:20::1"',
       );
     const dev = props.device !== undefined ? checkName(this, KIND, "device", props.device) : undefined;
     const sandbox = props.sandbox;
@@ -78,7 +78,7 @@ export class Route extends Construct {
         kind: "route",
         ...(sandbox ? { netns: sandbox.netns } : {}),
         dst: `${net.network}/${net.prefix}`,
-        ...(props.via ? { via: props.via } : {}),
+        ...(props.via ? { via: canonical(props.via) } : {}),
         ...(dev ? { dev } : {}),
       }),
     });

@@ -4,7 +4,7 @@
 // subnets need a Route on each side (seed 000's cross-subnet case).
 import { Construct } from "constructs";
 import { message, NetlabValidationError } from "./errors";
-import { parseSubnet } from "./ipam";
+import { canonical, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { checkName, shortHash } from "./names";
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
@@ -50,6 +50,7 @@ export class VethLink extends Construct {
     const stack = LabStack.of(this);
     const end = (name: "a" | "b", e: VethLinkEnd) => {
       const ifname = checkName(this, KIND, `${name}.interfaceName`, e.interfaceName);
+      let address: string | undefined;
       if (e.address !== undefined) {
         const [addr, prefix] = e.address.split("/");
         const net = parseSubnet(`${addr}/${prefix ?? ""}`);
@@ -59,11 +60,12 @@ export class VethLink extends Construct {
             KIND,
             `${name}.address`,
             `"${e.address}" is not an address with a prefix`,
-            'write it as address/prefix, e.g. "192.168.20.11/24"',
+            'write it as address/prefix, e.g. "192.168.20.11/24" or "fd00:20::11/64"',
           );
         }
+        address = `${canonical(addr)}/${net.prefix}`; // as ip prints it
       }
-      return { ...(e.sandbox ? { netns: e.sandbox.netns } : {}), ifname, ...(e.address ? { address: e.address } : {}) };
+      return { ...(e.sandbox ? { netns: e.sandbox.netns } : {}), ifname, ...(address ? { address } : {}) };
     };
     const a = end("a", props.a);
     const b = end("b", props.b);

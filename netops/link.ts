@@ -33,8 +33,7 @@ const where = (e: End) => `${e.netns ?? "host"}/${e.ifname}`;
 const ip = (s: LinkSpec, e: End, args: readonly string[]) =>
   e.netns ? ["ip", "-n", e.netns, ...args] : onHost(s, ["ip", ...args]);
 const find = (links: Link[] | null, ifname: string) => (links ?? []).find((l) => l.ifname === ifname) ?? null;
-const hasAddr = (l: Link, cidr: string) =>
-  (l.addr_info ?? []).some((i) => i.family === "inet" && `${i.local}/${i.prefixlen}` === cidr);
+const hasAddr = (l: Link, cidr: string) => (l.addr_info ?? []).some((i) => `${i.local}/${i.prefixlen}` === cidr);
 
 async function observeEnd(e: End, view: HostView): Promise<Link | null> {
   return e.netns ? find((await view.netns(e.netns)).links, e.ifname) : view.link(e.ifname);
@@ -48,7 +47,8 @@ const configure = (s: LinkSpec, e: End): Step => ({
   argv: ip(s, e, ["-batch", "-"]),
   input: [
     `link set dev ${e.ifname} alias ${ownerMark(s.stack)} addrgenmode none up`,
-    ...(e.address ? [`addr replace ${e.address} dev ${e.ifname}`] : []),
+    // an IPv6 address up at once, without duplicate address detection
+    ...(e.address ? [`addr replace ${e.address} dev ${e.ifname}${e.address.includes(":") ? " nodad" : ""}`] : []),
     "",
   ].join("\n"),
 });

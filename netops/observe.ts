@@ -160,14 +160,20 @@ export class HostView {
   }
 
   /** Links and routes inside namespace `ns` (null if it does not exist). */
-  /** A namespace's IPv6 routes: read only for what has IPv6 (`ip route` shows IPv4 alone). */
-  routes6(ns: string): Promise<Route[] | null> {
-    let v = this.inside6.get(ns);
+  // read only for what has IPv6 (`ip route` shows IPv4 alone)
+  /** IPv6 routes of a namespace, or of the host when `ns` is absent. */
+  routes6(ns?: string): Promise<Route[] | null> {
+    const key = ns ?? "";
+    let v = this.inside6.get(key);
     if (!v) {
-      v = netnsExists(ns)
-        ? json<Route[]>(["ip", "-n", ns, "-6", "-j", "route", "show"], `IPv6 routes of ${ns}`)
-        : Promise.resolve(null);
-      this.inside6.set(ns, v);
+      v = !ns
+        ? this.gone
+          ? Promise.resolve([])
+          : json<Route[]>(onHost(this.target, ["ip", "-6", "-j", "route", "show"]), "IPv6 routes")
+        : netnsExists(ns)
+          ? json<Route[]>(["ip", "-n", ns, "-6", "-j", "route", "show"], `IPv6 routes of ${ns}`)
+          : Promise.resolve(null);
+      this.inside6.set(key, v);
     }
     return v;
   }

@@ -37,8 +37,14 @@ export const routeOps: Ops<RouteSpec, RouteObs> = {
   }),
   label: (s) => `route ${s.dst} ${where(s)}`,
   async observe(s, view) {
-    const routes = s.netns ? ((await view.netns(s.netns)).routes ?? []) : await view.hostRoutes();
-    const dst = s.dst.endsWith("/32") ? s.dst.slice(0, -3) : s.dst;
+    const six = s.dst.includes(":");
+    const routes = six
+      ? ((await view.routes6(s.netns)) ?? [])
+      : s.netns
+        ? ((await view.netns(s.netns)).routes ?? [])
+        : await view.hostRoutes();
+    // ip prints a host route without its prefix
+    const dst = s.dst.endsWith(six ? "/128" : "/32") ? s.dst.slice(0, s.dst.lastIndexOf("/")) : s.dst;
     return { route: routes.find((r) => r.dst === dst) ?? null };
   },
   drift(s, o, claimed) {

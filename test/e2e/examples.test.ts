@@ -2,15 +2,15 @@
 // own names and addresses) deploys with the real cdktf, does what its seed shows, and
 // leaves nothing behind.
 import { existsSync, readFileSync } from "node:fs";
-import { must, ok, requireRoot } from "../helpers/cmd";
+import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
-import { EXT_ADDR, HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
+import { EXT_ADDR, EXT_ADDR6, HOST_ADDR, HOST_ADDR6, hostState, inNs } from "../helpers/sandbox";
 import { http, ping, request, serve } from "../helpers/traffic";
 
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const { host, ext, project, servers } = e2eSandbox(["ns1", "ns2", "ns3", "test01", "test02", "net1"]);
+const { host, ext, project, servers } = e2eSandbox(["ns1", "ns2", "ns3", "test01", "test02", "net1", "web", "client"]);
 let pristine: ReturnType<typeof hostState>;
 beforeAll(() => {
   pristine = hostState(host);
@@ -97,4 +97,19 @@ test("seed003-bridge: net1 behind mybridge, reaching the host and the outside", 
   expect(ok(["ip", "-n", "net1", "-o", "link", "show", "veth1"])).toMatch(/veth1@/);
   await Promise.all(servers.splice(0).map((s) => s.stop()));
   destroy("seed003-bridge");
+});
+
+test("dual-stack: one network, both families; the published port answers over IPv4 and IPv6; its expectations hold", async () => {
+  deploy("dual-stack");
+  const get = (url: string) => cmd(inNs(ext, ["curl", "-g", "-s", "-m", "3", url])).stdout;
+  // the web server starts with the deploy: give it a moment to listen
+  expect(await wait(() => get(`http://${HOST_ADDR}:8080/`) !== "")).toBe(true);
+  expect(get(`http://${HOST_ADDR}:8080/`)).toBe(`hello from web, you are ${EXT_ADDR}\n`);
+  expect(get(`http://[${HOST_ADDR6}]:8080/`)).toBe(`hello from web, you are ${EXT_ADDR6}\n`);
+  expect(ok(["ip", "-n", "web", "-br", "addr", "show", "eth0"])).toMatch(/10\.88\.0\.2\/24 fd00:88::2\/64/);
+  const t = project.netlab(["test", "dual-stack"], host);
+  expect(t.code).toBe(0);
+  expect(t.stdout).toMatch(/ClientReachesWebOverIpv6/);
+  expect(t.stdout).toMatch(/4 of 4 hold/);
+  destroy("dual-stack");
 });

@@ -11,7 +11,7 @@ import { request, serve } from "../helpers/traffic";
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const { host, ext, project, servers } = e2eSandbox(["v6-a", "v6-b", "v6-r", "v6-i"]);
+const { host, ext, project, servers } = e2eSandbox(["v6-a", "v6-b", "v6-r", "v6-i", "v6-s1", "v6-s2"]);
 beforeAll(() => {
   // nftables cannot open what the host's iptables FORWARD policy drops (as with Docker's
   // nftables backend): both backends run here on a host whose policy accepts, both families
@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 
 const main = (firewall: "IPTABLES" | "NFTABLES") => `import { App } from "cdktf";
-import { ContainerNetwork, Firewall, LabStack } from "./constructs";
+import { ContainerNetwork, Firewall, LabStack, Route, Sandbox, VethLink } from "./constructs";
 const app = new App();
 const stack = new LabStack(app, "lab-stack", { firewall: Firewall.${firewall} });
 // dual stack: IPv4 and IPv6, both masqueraded on the way out
@@ -34,6 +34,15 @@ r.addEndpoint("R1", { netns: "v6-r" });
 // IPv6 only, internal: no way out
 const i = new ContainerNetwork(stack, "I", { ipv6Subnet: "fd00:66::/64", internal: true, bridgeName: "v6i" });
 i.addEndpoint("I1", { netns: "v6-i" });
+// seed 000's two subnets over one veth, in IPv6: a route on each side
+const s1 = new Sandbox(stack, "S1", { netns: "v6-s1" });
+const s2 = new Sandbox(stack, "S2", { netns: "v6-s2" });
+new VethLink(stack, "L", {
+  a: { sandbox: s1, interfaceName: "l0", address: "fd00:20::1/64" },
+  b: { sandbox: s2, interfaceName: "l0", address: "fd00:21:0::1/64" },
+});
+new Route(stack, "R1", { sandbox: s1, destination: "fd00:21::/64", device: "l0" });
+new Route(stack, "R2", { sandbox: s2, destination: "fd00:20::/64", device: "l0" });
 app.synth();
 `;
 
@@ -85,6 +94,16 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     expect(ping6("v6-i", "fd00:66::1")).toBe(true);
     expect(request("v6-i", "tcp", EXT_ADDR6, 9000)).toBeNull();
     expect(ping6("v6-i", EXT_ADDR6)).toBe(false);
+
+    // a veth and routes in IPv6: across the two subnets; without s2's route back, no answer
+    expect(ping6("v6-s1", "fd00:21::1")).toBe(true);
+    ok(["ip", "-n", "v6-s2", "-6", "route", "del", "fd00:20::/64"]);
+    expect(ping6("v6-s1", "fd00:21::1")).toBe(false);
+    expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(
+      /missing: route fd00:20::\/64 dev l0 in v6-s2/,
+    );
+    must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
+    expect(ping6("v6-s1", "fd00:21::1")).toBe(true);
 
     // netlab test --all-pairs pings every address of every other endpoint, IPv6 ones too
     // (across the isolated networks too, where it fails: only A -> B is looked at)

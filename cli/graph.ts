@@ -34,7 +34,12 @@ export function topologyOf(specs: readonly ObjectSpec[], host: string | null): T
     const flags = [n.internal ? "internal" : "", n.icc === false ? "icc off" : ""].filter(Boolean).join(", ");
     nodes.push({
       id: id("br", n.bridge),
-      label: [n.bridge, `${n.subnet}/${n.prefix}`, `gw ${n.gateway}`, ...(flags ? [flags] : [])],
+      label: [
+        n.bridge,
+        ...(n.subnet ? [`${n.subnet}/${n.prefix}`, `gw ${n.gateway}`] : []),
+        ...(n.subnet6 ? [`${n.subnet6}/${n.prefix6}`, `gw ${n.gateway6}`] : []),
+        ...(flags ? [flags] : []),
+      ],
       shape: "bridge",
     });
     edges.push({ from: HOST, to: id("br", n.bridge), label: "", style: "solid" });
@@ -46,16 +51,21 @@ export function topologyOf(specs: readonly ObjectSpec[], host: string | null): T
   for (const s of of("sandbox")) addNs(s.netns);
   for (const e of of("endpoint") as EndpointSpec[]) {
     addNs(e.netns);
-    edges.push({ from: id("ns", e.netns), to: id("br", e.bridge), label: `${e.ifname} ${e.address}`, style: "solid" });
+    const addresses = [e.address, e.address6].filter(Boolean).join(" ");
+    edges.push({ from: id("ns", e.netns), to: id("br", e.bridge), label: `${e.ifname} ${addresses}`, style: "solid" });
   }
   for (const l of of("link") as LinkSpec[]) {
     const end = (x: LinkSpec["a"]) => (x.netns ? (addNs(x.netns), id("ns", x.netns)) : HOST);
     const text = (x: LinkSpec["a"]) => `${x.ifname}${x.address ? ` ${x.address}` : ""}`;
     edges.push({ from: end(l.a), to: end(l.b), label: `${text(l.a)} - ${text(l.b)}`, style: "solid" });
   }
-  const netnsOf = new Map((of("endpoint") as EndpointSpec[]).map((e) => [`${e.bridge}/${e.address}`, e.netns]));
+  const netnsOf = new Map(
+    (of("endpoint") as EndpointSpec[]).flatMap((e) =>
+      [e.address, e.address6].flatMap((a) => (a ? [[`${e.bridge}/${a}`, e.netns] as const] : [])),
+    ),
+  );
   for (const p of of("portmap") as PortMappingSpec[]) {
-    const ns = netnsOf.get(`${p.bridge}/${p.address}`);
+    const ns = netnsOf.get(`${p.bridge}/${p.address ?? p.address6}`);
     const ports = p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : `${p.hostPort}`;
     const label = `${p.hostIp ?? "*"}:${ports}/${p.protocol} -> :${p.port}`;
     if (ns) edges.push({ from: HOST, to: id("ns", ns), label, style: "dashed" });

@@ -11,7 +11,7 @@ import { request, serve } from "../helpers/traffic";
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const { host, ext, project, servers } = e2eSandbox(["v6-a", "v6-b", "v6-r", "v6-i", "v6-s1", "v6-s2"]);
+const { host, ext, project, servers } = e2eSandbox(["v6-a", "v6-b", "v6-r", "v6-i", "v6-i2", "v6-c", "v6-s1", "v6-s2"]);
 beforeAll(() => {
   // nftables cannot open what the host's iptables FORWARD policy drops (as with Docker's
   // nftables backend): both backends run here on a host whose policy accepts, both families
@@ -31,9 +31,14 @@ n.addEndpoint("B", { netns: "v6-b" }).publish("Web", { hostPort: 8080, container
 // IPv6 only, routed: the outside sees the endpoint's own address
 const r = new ContainerNetwork(stack, "R", { ipv6Subnet: "fd00:77::/64", ipv6Masquerade: false, bridgeName: "v6r" });
 r.addEndpoint("R1", { netns: "v6-r" });
-// IPv6 only, internal: no way out
-const i = new ContainerNetwork(stack, "I", { ipv6Subnet: "fd00:66::/64", internal: true, bridgeName: "v6i" });
+// IPv6 only, internal and ICC off: no way out, and its endpoints do not reach each other
+const i = new ContainerNetwork(stack, "I", { ipv6Subnet: "fd00:66::/64", internal: true, icc: false, bridgeName: "v6i" });
 i.addEndpoint("I1", { netns: "v6-i" });
+i.addEndpoint("I2", { netns: "v6-i2" });
+// IPv6 only, connected to N: they reach each other with their own addresses
+const c = new ContainerNetwork(stack, "C", { ipv6Subnet: "fd00:55::/64", bridgeName: "v6c" });
+c.addEndpoint("C1", { netns: "v6-c" });
+n.connect(c);
 // seed 000's two subnets over one veth, in IPv6: a route on each side
 const s1 = new Sandbox(stack, "S1", { netns: "v6-s1" });
 const s2 = new Sandbox(stack, "S2", { netns: "v6-s2" });
@@ -49,7 +54,7 @@ app.synth();
 const ping6 = (ns: string, addr: string) => cmd(inNs(ns, ["ping", "-6", "-c", "1", "-W", "2", addr])).code === 0;
 
 test.each(["IPTABLES", "NFTABLES"] as const)(
-  "%s: ping6, a published port on both families, NAT and routed mode, isolation, internal; nothing left",
+  "%s: ping6, a published port on both families, NAT and routed mode, isolation, internal, ICC off, connected; nothing left",
   async (firewall) => {
     const before = hostState(host);
     expect(before.ipv6Forward).toBe("0");
@@ -94,6 +99,11 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     expect(ping6("v6-i", "fd00:66::1")).toBe(true);
     expect(request("v6-i", "tcp", EXT_ADDR6, 9000)).toBeNull();
     expect(ping6("v6-i", EXT_ADDR6)).toBe(false);
+    expect(ping6("v6-i2", "fd00:66::1")).toBe(true); // ICC off: the gateway only
+    expect(ping6("v6-i2", "fd00:66::2")).toBe(false);
+    // connected networks: no NAT between them, either way
+    expect(request("v6-c", "tcp", "fd00:88::3", 80)).toBe("b peer=fd00:55::2");
+    expect(ping6("v6-a", "fd00:55::2")).toBe(true);
 
     // a veth and routes in IPv6: across the two subnets; without s2's route back, no answer
     expect(ping6("v6-s1", "fd00:21::1")).toBe(true);

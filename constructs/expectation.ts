@@ -5,6 +5,7 @@
 // name in the source's /etc/hosts, or a published port.
 import { Construct } from "constructs";
 import { NETNS_RE } from "../model/schema";
+import type { ContainerNetwork } from "./container-network";
 import { Endpoint } from "./endpoint";
 import { message, NetlabValidationError } from "./errors";
 import { canonical, familyOf } from "./ipam";
@@ -63,6 +64,8 @@ export interface ExpectationProps {
 
 const KIND = "Expectation";
 const isIP = (s: string) => familyOf(s) !== null;
+/** A network's gateway the host is reached by: IPv4's, else (or when asked) IPv6's. */
+const gatewayOf = (n: ContainerNetwork, six: boolean) => (six ? n.ipv6Gateway : (n.gateway ?? n.ipv6Gateway));
 
 export class Expectation extends Construct {
   readonly reachable: boolean;
@@ -149,10 +152,11 @@ export class Expectation extends Construct {
     return [];
   }
 
-  private sandboxGateway(sb: Sandbox): string | undefined {
-    return LabStack.of(this)
+  private sandboxGateway(sb: Sandbox, six = false): string | undefined {
+    const net = LabStack.of(this)
       .membersOf(Endpoint)
-      .find((e) => e.sandbox === sb && e.defaultRoute)?.network.gateway;
+      .find((e) => e.sandbox === sb && e.defaultRoute)?.network;
+    return net && gatewayOf(net, six);
   }
 
   /** @internal The spec `netlab test` checks (model/schema.ts ExpectSpec). */
@@ -168,16 +172,21 @@ export class Expectation extends Construct {
       label =
         to instanceof PortMapping ? `${to.hostIp ?? "host"}:${to.hostPort}/${to.protocol} (${to.node.path})` : "host";
       // the host as the source reaches it: its loopback, the gateway of the source's
-      // network, or (from outside) its LAN address, known when the test runs
+      // network, or (from outside) its LAN address, known when the test runs; over IPv6
+      // when the mapping's endpoint has no IPv4 (and the host's IPv6 loopback is never
+      // DNAT'd: the gateway of the endpoint's own network then)
+      const six = to instanceof PortMapping && !to.endpoint.address;
       const address =
         (to instanceof PortMapping ? to.hostIp : undefined) ??
         (from === Vantage.OUTSIDE
           ? undefined
           : from === Vantage.HOST
-            ? "127.0.0.1"
+            ? six
+              ? (to as PortMapping).endpoint.network.ipv6Gateway
+              : "127.0.0.1"
             : from instanceof Endpoint
-              ? from.network.gateway
-              : this.sandboxGateway(from as Sandbox)!);
+              ? gatewayOf(from.network, six)
+              : this.sandboxGateway(from as Sandbox, six)!);
       target = address ? { kind: "address", address } : { kind: "host" };
     } else if (to instanceof Endpoint) {
       // its IPv4 address when it has one (ping and connect pick the family from the address)

@@ -21,16 +21,19 @@ beforeAll(() => {
 });
 
 const main = (firewall: "IPTABLES" | "NFTABLES") => `import { App } from "cdktf";
-import { ContainerNetwork, Firewall, LabStack, Route, Sandbox, VethLink } from "./constructs";
+import { ContainerNetwork, Expectation, Firewall, LabStack, Route, Sandbox, Vantage, VethLink } from "./constructs";
 const app = new App();
 const stack = new LabStack(app, "lab-stack", { firewall: Firewall.${firewall} });
 // dual stack: IPv4 and IPv6, both masqueraded on the way out
 const n = new ContainerNetwork(stack, "N", { subnet: "10.88.0.0/24", ipv6Subnet: "fd00:88::/64", bridgeName: "v6n" });
-n.addEndpoint("A", { netns: "v6-a" });
+const a = n.addEndpoint("A", { netns: "v6-a" });
 n.addEndpoint("B", { netns: "v6-b" }).publish("Web", { hostPort: 8080, containerPort: 80 });
 // IPv6 only, routed: the outside sees the endpoint's own address
 const r = new ContainerNetwork(stack, "R", { ipv6Subnet: "fd00:77::/64", ipv6Masquerade: false, bridgeName: "v6r" });
-r.addEndpoint("R1", { netns: "v6-r" });
+const rp = r.addEndpoint("R1", { netns: "v6-r" }).publish("Web", { hostPort: 8081, containerPort: 80 });
+// published over IPv6 only: the host reaches it on the routed network's gateway, A on its own
+new Expectation(stack, "HostReachesRouted", { from: Vantage.HOST, to: rp });
+new Expectation(stack, "AReachesRouted", { from: a, to: rp });
 // IPv6 only, internal and ICC off: no way out, and its endpoints do not reach each other
 const i = new ContainerNetwork(stack, "I", { ipv6Subnet: "fd00:66::/64", internal: true, icc: false, bridgeName: "v6i" });
 i.addEndpoint("I1", { netns: "v6-i" });
@@ -114,6 +117,11 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     );
     must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
     expect(ping6("v6-s1", "fd00:21::1")).toBe(true);
+
+    // the expectations of an IPv6-only port mapping hold
+    const declared = project.netlab(["test", "lab-stack"], host);
+    expect(declared.stdout).toMatch(/2 of 2 hold/);
+    expect(declared.code).toBe(0);
 
     // netlab test --all-pairs pings every address of every other endpoint, IPv6 ones too
     // (across the isolated networks too, where it fails: only A -> B is looked at)

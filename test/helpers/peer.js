@@ -10,6 +10,7 @@ const TRANSFER_TIMEOUT_MS = 60_000;
 if (mode === "sink") {
   net
     .createServer((s) => {
+      s.on("error", () => {});
       let n = 0;
       s.on("data", (d) => (n += d.length));
       s.on("end", () => s.end(String(n)));
@@ -35,7 +36,11 @@ if (mode === "sink") {
   const tag = b;
   if (proto === "tcp") {
     net
-      .createServer((s) => s.end(`${tag} peer=${s.remoteAddress.replace(/^::ffff:/, "")}\n`))
+      .createServer((s) => {
+        // a client that resets (netlab test's probe closes at once) must not end the server
+        s.on("error", () => {});
+        s.end(`${tag} peer=${s.remoteAddress.replace(/^::ffff:/, "")}\n`);
+      })
       .listen(port, c ?? "0.0.0.0", () => console.log("listening"));
   } else {
     const s = dgram.createSocket(c && c.includes(":") ? { type: "udp6", ipv6Only: false } : "udp4");

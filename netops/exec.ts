@@ -121,7 +121,8 @@ export interface Plan {
 function mergeKey(s: Step): string | null {
   if (s.input === undefined) return null;
   const batch = s.argv.at(-1) === "-" && s.argv.at(-2) === "-batch";
-  const restore = s.argv.some((a) => a === "iptables-restore" || a === "ip6tables-restore") && s.argv.includes("--noflush");
+  const restore =
+    s.argv.some((a) => a === "iptables-restore" || a === "ip6tables-restore") && s.argv.includes("--noflush");
   return batch || restore ? s.argv.join("\0") : null;
 }
 

@@ -11,7 +11,17 @@ import { request, serve } from "../helpers/traffic";
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const { host, ext, project, servers } = e2eSandbox(["v6-a", "v6-b", "v6-r", "v6-i", "v6-i2", "v6-c", "v6-s1", "v6-s2"]);
+const { host, ext, project, servers } = e2eSandbox([
+  "v6-a",
+  "v6-b",
+  "v6-d",
+  "v6-r",
+  "v6-i",
+  "v6-i2",
+  "v6-c",
+  "v6-s1",
+  "v6-s2",
+]);
 beforeAll(() => {
   // nftables cannot open what the host's iptables FORWARD policy drops (as with Docker's
   // nftables backend): both backends run here on a host whose policy accepts, both families
@@ -28,6 +38,8 @@ const stack = new LabStack(app, "lab-stack", { firewall: Firewall.${firewall} })
 const n = new ContainerNetwork(stack, "N", { subnet: "10.88.0.0/24", ipv6Subnet: "fd00:88::/64", bridgeName: "v6n" });
 const a = n.addEndpoint("A", { netns: "v6-a" });
 n.addEndpoint("B", { netns: "v6-b" }).publish("Web", { hostPort: 8080, containerPort: 80 });
+// 30 ms each way through a delay line, whose relay finishes IPv6 checksums too
+n.addEndpoint("D", { netns: "v6-d", impairment: { delayMs: 30 } });
 // IPv6 only, routed: the outside sees the endpoint's own address
 const r = new ContainerNetwork(stack, "R", { ipv6Subnet: "fd00:77::/64", ipv6Masquerade: false, bridgeName: "v6r" });
 const rp = r.addEndpoint("R1", { netns: "v6-r" }).publish("Web", { hostPort: 8081, containerPort: 80 });
@@ -81,7 +93,14 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
       await serve("v6-b", "tcp", 80, "b", "::"),
       await serve(ext, "tcp", 9000, "ext", "::"),
       await serve("v6-r", "tcp", 80, "r", "::"),
+      await serve("v6-d", "tcp", 80, "d", "::"),
     );
+    // IPv6 through a delay line: ping6 takes the round trip's 60 ms, TCP gets through
+    expect(ping6("v6-a", "fd00:88::4")).toBe(true);
+    const rtt = cmd(inNs("v6-a", ["ping", "-6", "-c", "3", "-i", "0.2", "fd00:88::4"])).stdout;
+    expect(Number(/= ([\d.]+)\//.exec(rtt)?.[1])).toBeGreaterThanOrEqual(59);
+    expect(request("v6-a", "tcp", "fd00:88::4", 80)).toBe("d peer=fd00:88::2");
+
     // the published port from outside, over IPv6 and over IPv4 (DNAT keeps the client's address)
     expect(request(ext, "tcp", HOST_ADDR6, 8080)).toBe(`b peer=${EXT_ADDR6}`);
     expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`b peer=${EXT_ADDR}`);

@@ -691,6 +691,30 @@ describe("delay line relay", () => {
   });
 });
 
+describe("delay line relay, IPv6", () => {
+  // Ethernet, IPv6 fd00:88::2 -> fd00:88::3 (no extension headers), then `l4`
+  const datagram6 = (next: number, l4: Buffer) => {
+    const ip = Buffer.alloc(40);
+    ip[0] = 0x60;
+    ip.writeUInt16BE(l4.length, 4);
+    ip[6] = next;
+    ip[7] = 64;
+    Buffer.from("fd000088000000000000000000000002fd000088000000000000000000000003", "hex").copy(ip, 8);
+    const eth = Buffer.alloc(14);
+    eth.writeUInt16BE(0x86dd, 12);
+    return Buffer.concat([Buffer.alloc(8), eth, ip, l4]);
+  };
+  // expected sums computed apart from this code (Python, RFC 8200 pseudo-header)
+  test("GIVEN a TCP SYN and an odd-length UDP datagram over IPv6 THEN their sums are finished", () => {
+    const tcp = datagram6(6, Buffer.from("9c40232800000001000000005002faf0abcd0000", "hex"));
+    finishChecksum(tcp);
+    expect(tcp.readUInt16BE(8 + 14 + 40 + 16)).toBe(0xfa71);
+    const udp = datagram6(17, Buffer.from("04d20050000b1234abcdef", "hex"));
+    finishChecksum(udp);
+    expect(udp.readUInt16BE(8 + 14 + 40 + 6)).toBe(0x64d1);
+  });
+});
+
 describe("delay line plan", () => {
   const line: DelayLineSpec = {
     v: 1,

@@ -1,0 +1,125 @@
+// Simulated hosts for multi-host labs (issue 13): each "host" is a network namespace on an
+// underlay bridge, running its own sshd inside a mount namespace of its own, where
+// /run/netns, /etc/netns and /run/netlab are private tmpfs: two hosts never see each
+// other's namespace names, files or ledgers. A controller namespace on the same underlay
+// is where terraform and ssh run. Keys are made here, in a folder removed with the rest;
+// every sshd is stopped by its own pid.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cmd, ok } from "./cmd";
+import { addNs, delNs, inNs } from "./sandbox";
+
+export interface SimHost {
+  readonly name: string; // its namespace
+  readonly address: string; // on the underlay
+}
+
+export interface SimHosts {
+  readonly controller: string; // namespace where terraform and ssh run
+  readonly hosts: readonly SimHost[];
+  readonly keyFile: string; // the client's private key, authorized on every host
+  /** Run argv on a host over ssh, from the controller (argv joined for the remote shell). */
+  ssh(host: SimHost, argv: readonly string[]): ReturnType<typeof cmd>;
+  remove(): void;
+}
+
+const UNDERLAY = "10.199.0";
+
+/** sshd's privilege-separation folder: made if missing, and then removed again. */
+const PRIVSEP = "/run/sshd";
+
+export function simHosts(prefix: string, count: number): SimHosts {
+  const dir = mkdtempSync(join(tmpdir(), "netlab-hosts-"));
+  const controller = `${prefix}c`;
+  const hosts = Array.from({ length: count }, (_, i) => ({ name: `${prefix}h${i}`, address: `${UNDERLAY}.${i + 2}` }));
+  const madePrivsep = !existsSync(PRIVSEP);
+  const pids: number[] = [];
+  const remove = () => {
+    for (const pid of pids.splice(0)) cmd(["kill", String(pid)]);
+    delNs(...hosts.map((h) => h.name), controller);
+    if (madePrivsep && existsSync(PRIVSEP)) rmdirSync(PRIVSEP);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    ok(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]);
+    ok(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
+    writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
+    if (madePrivsep) mkdirSync(PRIVSEP, { mode: 0o755 });
+    // the underlay: a bridge in the controller, a veth to each host
+    addNs(controller);
+    ok(inNs(controller, ["ip", "link", "add", "ul", "type", "bridge"]));
+    ok(inNs(controller, ["ip", "addr", "add", `${UNDERLAY}.1/24`, "dev", "ul"]));
+    ok(inNs(controller, ["ip", "link", "set", "ul", "up"]));
+    hosts.forEach((h, i) => {
+      addNs(h.name);
+      ok(inNs(controller, ["ip", "link", "add", `ul${i}`, "type", "veth", "peer", "name", "eth0", "netns", h.name]));
+      ok(inNs(controller, ["ip", "link", "set", `ul${i}`, "master", "ul", "up"]));
+      ok(["ip", "-n", h.name, "addr", "add", `${h.address}/24`, "dev", "eth0"]);
+      ok(["ip", "-n", h.name, "link", "set", "eth0", "up"]);
+      ok(["ip", "-n", h.name, "route", "add", "default", "via", `${UNDERLAY}.1`]);
+      const config = join(dir, `sshd-${h.name}`);
+      writeFileSync(
+        config,
+        [
+          `ListenAddress ${h.address}`,
+          `HostKey ${join(dir, "host_key")}`,
+          `PidFile ${join(dir, `${h.name}.pid`)}`,
+          `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+          "PermitRootLogin prohibit-password",
+          "StrictModes no",
+          "UsePAM no",
+          "PasswordAuthentication no",
+          "KbdInteractiveAuthentication no",
+          "",
+        ].join("\n"),
+      );
+      // the host's own mount namespace, so its names are its own; sshd detaches, its pid file says where it is
+      const private_ = ["/run/netns", "/etc/netns", "/run/netlab"]
+        .map((m) => `mkdir -p ${m} && mount -t tmpfs ${h.name} ${m}`)
+        .join(" && ");
+      ok(
+        inNs(h.name, [
+          "unshare",
+          "--mount",
+          "--propagation",
+          "private",
+          "--",
+          "sh",
+          "-c",
+          `${private_} && exec /usr/sbin/sshd -f ${config}`,
+        ]),
+      );
+      const pidFile = join(dir, `${h.name}.pid`);
+      for (let t = 0; t < 50 && !existsSync(pidFile); t++) cmd(["sleep", "0.05"]);
+      pids.push(Number(readFileSync(pidFile, "utf8").trim()));
+    });
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  const keyFile = join(dir, "client_key");
+  return {
+    controller,
+    hosts,
+    keyFile,
+    ssh: (h, argv) =>
+      cmd(
+        inNs(controller, [
+          "ssh",
+          ...[
+            "-i",
+            keyFile,
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+          ],
+          ...["-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", `root@${h.address}`, "--", ...argv],
+        ]),
+      ),
+    remove,
+  };
+}

@@ -45,12 +45,35 @@ export const Impairment = z
   .strict();
 export type Impairment = z.infer<typeof Impairment>;
 
+/**
+ * Another machine, reached by ssh (issue 13): the runner there does the object's work.
+ * In every spec of an object placed there, so a destroy read from Terraform state alone
+ * knows where to go.
+ */
+export const RemoteSpec = z
+  .object({
+    /** The Host construct's name, for messages. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/),
+    /** Address or DNS name; user and port. */
+    address: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, "not a host name or address"),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "not a user name"),
+    port,
+    /** A private key file; absent: ssh's defaults and agent. */
+    identityFile: z.string().startsWith("/").optional(),
+    /** A known_hosts file of its own; absent: the user's. */
+    knownHosts: z.string().startsWith("/").optional(),
+  })
+  .strict();
+export type RemoteSpec = z.infer<typeof RemoteSpec>;
+
 const common = {
   v: z.literal(1),
   /** Owner mark: every object carries it (link alias, rule comment). */
   stack: z.string().regex(STACK_RE),
   /** Sandbox host namespace; absent = the real host. */
   host: netns.optional(),
+  /** Another machine the object lives on; absent = this one. */
+  remote: RemoteSpec.optional(),
 };
 
 export const NetworkSpec = z

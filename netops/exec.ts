@@ -24,6 +24,8 @@ export interface RunResult {
   readonly ok: boolean;
   readonly stdout: string;
   readonly stderr: string;
+  /** The exit status, when the caller needs more than ok (ssh's 255: no connection). */
+  readonly code?: number;
 }
 
 /**
@@ -50,7 +52,7 @@ const execaExecutor: Executor = {
       // spawn failure or timeout: not an answer from the command, so never "expected"
       throw new Error(`${argv.join(" ")}: ${r.shortMessage}`);
     }
-    return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
+    return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
   },
 };
 

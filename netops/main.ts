@@ -15,7 +15,7 @@
 //   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
 import { specKey } from "../model/kinds";
-import { fromLine } from "../model/line";
+import { fromLine, toLine } from "../model/line";
 import { Impairment, isObjectSpec, parseSpec, type Spec } from "../model/schema";
 import { applySpecs, ensureHost, log, logFor, removeSpecs, verifySpecs } from "./engine";
 import { runPlans } from "./exec";
@@ -28,6 +28,7 @@ import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
+import { decodeLines, forward, hostLabel } from "./remote";
 
 function readSpec(arg: string): Spec {
   const { key, json } = fromLine(arg);
@@ -67,7 +68,9 @@ async function destroy(specs: readonly Spec[]): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...args] = argv;
+  const [cmd, ...given] = argv;
+  // a call forwarded from another machine (remote.ts): its lines come as base64
+  const args = given[0] === "--b64" ? decodeLines(given.slice(1)) : given;
   const usage = () => {
     process.stderr.write(
       "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify|inspect <lab file>\n" +
@@ -91,6 +94,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const specs = args.map(readSpec);
+  // objects on another machine: the runner there does the work (Terraform calls with one)
+  const remote = specs.find((s) => s.remote)?.remote;
+  if (remote) {
+    if (!specs.every((s) => s.remote?.name === remote.name))
+      throw new Error(`${cmd}: these specs are not all on ${hostLabel(remote)}`);
+    return forward(
+      remote,
+      cmd,
+      specs.map(({ remote: _r, ...here }) => toLine(here as Spec)),
+    );
+  }
   const objects = specs.filter(isObjectSpec);
   armTestHooks(objects.map(specKey));
   if (cmd === "create" && specs.length === 1) await create(specs[0]);

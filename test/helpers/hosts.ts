@@ -1,7 +1,7 @@
 // Simulated hosts for multi-host labs (issue 13): each "host" is a network namespace on an
 // underlay bridge, running its own sshd inside a mount namespace of its own, where
-// /run/netns, /etc/netns and /run/netlab are private tmpfs: two hosts never see each
-// other's namespace names, files or ledgers. A controller namespace on the same underlay
+// /run/netns, /etc/netns, /run/netlab and /var/lib/netlab are private tmpfs: two hosts
+// never see each other's namespace names, files, ledgers or runner copies. A controller namespace on the same underlay
 // is where terraform and ssh run. Keys are made here, in a folder removed with the rest;
 // every sshd is stopped by its own pid.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
@@ -26,26 +26,28 @@ export interface SimHosts {
 
 const UNDERLAY = "10.199.0";
 
-/** sshd's privilege-separation folder: made if missing, and then removed again. */
-const PRIVSEP = "/run/sshd";
+/** Folders the hosts need on the machine: made if missing, and then removed again (empty: tmpfs went over them). */
+const NEEDED = ["/run/sshd", "/run/netlab", "/var/lib/netlab"];
+/** Private to each host. */
+const PRIVATE = ["/run/netns", "/etc/netns", "/run/netlab", "/var/lib/netlab"];
 
 export function simHosts(prefix: string, count: number): SimHosts {
   const dir = mkdtempSync(join(tmpdir(), "netlab-hosts-"));
   const controller = `${prefix}c`;
   const hosts = Array.from({ length: count }, (_, i) => ({ name: `${prefix}h${i}`, address: `${UNDERLAY}.${i + 2}` }));
-  const madePrivsep = !existsSync(PRIVSEP);
+  const made = NEEDED.filter((d) => !existsSync(d));
   const pids: number[] = [];
   const remove = () => {
     for (const pid of pids.splice(0)) cmd(["kill", String(pid)]);
     delNs(...hosts.map((h) => h.name), controller);
-    if (madePrivsep && existsSync(PRIVSEP)) rmdirSync(PRIVSEP);
+    for (const d of made.reverse()) if (existsSync(d)) rmdirSync(d);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     ok(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]);
     ok(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
     writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
-    if (madePrivsep) mkdirSync(PRIVSEP, { mode: 0o755 });
+    for (const d of made) mkdirSync(d, { mode: 0o755, recursive: true });
     // the underlay: a bridge in the controller, a veth to each host
     addNs(controller);
     ok(inNs(controller, ["ip", "link", "add", "ul", "type", "bridge"]));
@@ -75,9 +77,7 @@ export function simHosts(prefix: string, count: number): SimHosts {
         ].join("\n"),
       );
       // the host's own mount namespace, so its names are its own; sshd detaches, its pid file says where it is
-      const private_ = ["/run/netns", "/etc/netns", "/run/netlab"]
-        .map((m) => `mkdir -p ${m} && mount -t tmpfs ${h.name} ${m}`)
-        .join(" && ");
+      const private_ = PRIVATE.map((m) => `mount -t tmpfs ${h.name} ${m}`).join(" && ");
       ok(
         inNs(h.name, [
           "unshare",

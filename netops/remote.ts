@@ -1,0 +1,87 @@
+// Objects on another machine (issue 13): the runner Terraform starts here forwards the
+// verb over ssh to a copy of itself on that machine, which does the work there. The spec
+// travels as base64 (only [A-Za-z0-9+/=]), so the remote shell ssh hands its command to
+// never sees a user's string; everything else in that command is fixed text. The copy
+// is named after its content, so each version is copied once and checked before first use.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { RemoteSpec } from "../model/schema";
+import { run } from "./exec";
+
+/** Where a machine keeps its copies of the runner. */
+export const REMOTE_DIR = "/var/lib/netlab";
+
+/** The remote copy of this runner: one file per version (its content's hash). */
+export function remoteRunner(localRunner = process.argv[1]): string {
+  const hash = createHash("sha256").update(readFileSync(localRunner)).digest("hex").slice(0, 12);
+  return `${REMOTE_DIR}/netops-${hash}.cjs`;
+}
+
+/** How failure messages name a machine. */
+export const hostLabel = (r: RemoteSpec) => `host ${r.name} (${r.user}@${r.address}:${r.port})`;
+
+/** ssh to the machine, never asking anything (no password prompt, no host key question). */
+export function sshArgv(r: RemoteSpec, command: readonly string[]): string[] {
+  return [
+    "ssh",
+    ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"],
+    // a machine met for the first time is remembered; a changed key fails the call
+    ...["-o", "StrictHostKeyChecking=accept-new"],
+    ...(r.knownHosts ? ["-o", `UserKnownHostsFile=${r.knownHosts}`] : []),
+    ...(r.identityFile ? ["-i", r.identityFile, "-o", "IdentitiesOnly=yes"] : []),
+    ...["-p", String(r.port), "-l", r.user, r.address, "--"],
+    ...command,
+  ];
+}
+
+/** The runner's own command on the machine: fixed words and base64, nothing a shell would read. */
+export function forwardCommand(runnerPath: string, verb: string, lines: readonly string[]): string[] {
+  return ["node", runnerPath, verb, "--b64", ...lines.map((l) => Buffer.from(l, "utf8").toString("base64"))];
+}
+
+/** The lines of a `--b64` call, decoded. */
+export const decodeLines = (args: readonly string[]) => args.map((a) => Buffer.from(a, "base64").toString("utf8"));
+
+/** What the machine must have; checked once, when its copy of the runner is made. */
+const CHECK =
+  'command -v node >/dev/null || { echo "node is missing"; exit 3; }; ' +
+  'command -v ip >/dev/null || { echo "ip (iproute2) is missing"; exit 3; }; ' +
+  'command -v iptables >/dev/null || command -v nft >/dev/null || { echo "iptables and nft are missing"; exit 3; }';
+
+async function install(r: RemoteSpec, path: string, local: string): Promise<void> {
+  const check = await run(sshArgv(r, ["sh", "-c", `'${CHECK}'`]));
+  if (!check.ok)
+    throw new Error(
+      `${hostLabel(r)}: ${(check.stdout + check.stderr).trim() || `cannot be reached (exit ${check.code})`}`,
+    );
+  // written aside, then renamed: a runner started meanwhile never sees half a file
+  const copy = await run(
+    sshArgv(r, ["sh", "-c", `'mkdir -p ${REMOTE_DIR} && cat > ${path}.tmp && mv ${path}.tmp ${path}'`]),
+    readFileSync(local, "utf8"),
+  );
+  if (!copy.ok) throw new Error(`${hostLabel(r)}: copying the runner to ${path}: ${copy.stderr.trim()}`);
+}
+
+/**
+ * Run `verb` on these lines (one object's, or several of one machine) on the machine, with
+ * its own copy of the runner, made first when it is not there. Its output is passed on.
+ */
+export async function forward(r: RemoteSpec, verb: string, lines: readonly string[]): Promise<number> {
+  const local = process.argv[1];
+  const path = remoteRunner(local);
+  const call = () => run(sshArgv(r, forwardCommand(path, verb, lines)));
+  let res = await call();
+  // ssh's own failures exit 255; node's for a missing file say so
+  if (!res.ok && res.code !== 255 && /Cannot find module/.test(res.stderr)) {
+    await install(r, path, local);
+    res = await call();
+  }
+  process.stdout.write(res.stdout);
+  if (!res.ok) {
+    const why = res.code === 255 ? "cannot be reached" : `the runner there failed (exit ${res.code})`;
+    process.stderr.write(`${hostLabel(r)}: ${why}\n${res.stderr}`);
+    return res.code || 1;
+  }
+  process.stderr.write(res.stderr);
+  return 0;
+}

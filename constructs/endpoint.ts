@@ -134,6 +134,14 @@ export class Endpoint extends Construct {
         "leave netns out: the endpoint joins the sandbox's namespace",
       );
     }
+    if (props.sandbox?.host)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "sandbox",
+        `is on ${props.sandbox.host.node.path}, and networks do not span machines yet`,
+        "join it by a VethLink on that machine, or keep networks and their endpoints on this one",
+      );
     this.sandbox = props.sandbox;
     if (props.nameservers !== undefined) {
       if (props.sandbox)

@@ -9,3 +9,4 @@ export { Execution, Firewall, LabStack, ResourceType, type LabStackProps } from 
 export { Check, Expectation, Vantage, type ExpectationProps } from "./expectation";
 export { type LinkImpairment } from "./impairment";
 export { NetlabValidationError } from "./errors";
+export { Host, type HostProps } from "./host";

@@ -275,6 +275,11 @@ export class LabStack extends TerraformStack {
     return byName;
   }
 
+  /** @internal The owners of the stack on other machines (Host), which the gate comes after. */
+  get hostOwners(): NetopsResource[] {
+    return this.membersOf(NetopsResource).filter((r) => r.role === "owner" && r.host);
+  }
+
   /** @internal The lab objects' resources, for the test resource's depends_on. */
   get objectResources(): NetopsResource[] {
     return this.objects();

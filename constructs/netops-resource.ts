@@ -18,6 +18,7 @@ import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { toLine } from "../model/line";
 import { parseSpec, SPEC_VERSION, type ObjectSpec, type Spec } from "../model/schema";
+import type { Host } from "./host";
 import type { LabStack } from "./lab-stack";
 import { Execution, ResourceType } from "./resource-type";
 
@@ -38,6 +39,8 @@ export interface NetopsResourceProps {
   readonly gate?: "sweep" | "converge";
   /** Created after this one, destroyed before it (ordering only). */
   readonly after?: NetopsResource;
+  /** The machine the object lives on (its spec's `remote`); absent: this one. */
+  readonly host?: () => Host | undefined;
 }
 
 /**
@@ -54,6 +57,7 @@ export class NetopsResource extends Construct {
   readonly role: Role;
   readonly kind?: ObjectSpec["kind"];
   private readonly produce?: () => SpecBody;
+  private readonly placement?: () => Host | undefined;
   private readonly stack: LabStack;
   private readonly isData: boolean;
   private readonly gateVerb?: NetopsResourceProps["gate"];
@@ -65,6 +69,7 @@ export class NetopsResource extends Construct {
     this.role = props.role;
     this.kind = props.kind;
     this.produce = props.spec;
+    this.placement = props.host;
     const isData = (this.isData = stack.resourceType === ResourceType.TERRAFORM_DATA);
     this.gateVerb = props.gate;
     // the block's content is filled in by render(), at toTerraform: see there
@@ -97,9 +102,16 @@ export class NetopsResource extends Construct {
       "local-exec": { command: self, interpreter: ["node", stack.runnerPath, verb], when },
     });
     // none rather than []: Terraform rejects `"provisioner": []`
-    if (this.role === "owner") block.provisioner = [runner("destroy", "destroy")];
-    else if (this.role === "gate") block.provisioner = [runner(this.gateVerb!, "create")];
-    else if (stack.execution === Execution.PER_OBJECT)
+    if (this.role === "owner")
+      block.provisioner = this.host
+        ? [runner("create", "create"), runner("destroy", "destroy")]
+        : [runner("destroy", "destroy")];
+    else if (this.role === "gate") {
+      block.provisioner = [runner(this.gateVerb!, "create")];
+      // after every other machine's owner: before every object, which comes after the gate
+      const owners = this.stack.hostOwners.map(address);
+      if (owners.length) block.depends_on = [...(block.depends_on ?? []), ...owners];
+    } else if (stack.execution === Execution.PER_OBJECT)
       block.provisioner = [runner("create", "create"), runner("destroy", "destroy")];
     if (this.role !== "object") return;
     delete block["//"]; // construct-path metadata: see LabStack.toTerraform
@@ -121,13 +133,21 @@ export class NetopsResource extends Construct {
   /** The spec, validated by the runner's own schema: what synth writes is what it reads. */
   get spec(): Spec {
     if (!this.produce) throw new Error(`${this.node.path} has no spec`);
-    const host = this.stack.hostNetns;
+    // on another machine: its real host namespace (the sandbox host is this machine's)
+    const remote = this.placement?.()?.remote;
+    const host = remote ? undefined : this.stack.hostNetns;
     this.cached ??= parseSpec({
       v: SPEC_VERSION,
       stack: this.stack.node.id,
       ...(host ? { host } : {}),
+      ...(remote ? { remote } : {}),
       ...this.produce(),
     });
     return this.cached;
+  }
+
+  /** The machine the object lives on, undefined for this one. */
+  get host(): Host | undefined {
+    return this.placement?.();
   }
 }

@@ -74,6 +74,7 @@ export class Route extends Construct {
       stack,
       role: "object",
       kind: "route",
+      host: () => sandbox?.host,
       spec: () => ({
         kind: "route",
         ...(sandbox ? { netns: sandbox.netns } : {}),

@@ -2,9 +2,10 @@
 // nothing joined it is Docker's "none" mode; joined to several networks it is
 // multi-homed, and exactly one of its endpoints routes by default (defaultRoute).
 import { Construct } from "constructs";
-import { message } from "./errors";
+import { message, NetlabValidationError } from "./errors";
 import { LabStack } from "./lab-stack";
 import { checkName, checkNameservers, deriveName } from "./names";
+import type { Host } from "./host";
 import { NetopsResource } from "./netops-resource";
 
 export interface SandboxProps {
@@ -19,12 +20,18 @@ export interface SandboxProps {
    * @default - none: the host's resolv.conf shows through
    */
   readonly nameservers?: readonly string[];
+  /**
+   * The machine it lives on, with its links, routes and workloads.
+   * @default - this one
+   */
+  readonly host?: Host;
 }
 
 const KIND = "Sandbox";
 
 export class Sandbox extends Construct {
   readonly netns: string;
+  readonly host?: Host;
   readonly resource: NetopsResource;
 
   constructor(scope: Construct, id: string, props: SandboxProps = {}) {
@@ -37,7 +44,17 @@ export class Sandbox extends Construct {
       role: "object",
       kind: "sandbox",
       spec: () => ({ kind: "sandbox", netns: this.netns }),
+      host: () => this.host,
     });
+    this.host = props.host;
+    if (props.nameservers && props.host)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "nameservers",
+        `is set on a sandbox on ${props.host.node.path}, and names files are written on this machine only, for now`,
+        "leave nameservers out on a sandbox on another host",
+      );
     if (props.nameservers) {
       checkNameservers(this, KIND, props.nameservers);
       stack._setNameservers(this.netns, props.nameservers);

@@ -101,10 +101,30 @@ export class VethLink extends Construct {
     const line = delay
       ? { a: { bridge: `nlp${h}`, peer: `nlx${h}` }, b: { bridge: `nlq${h}`, peer: `nly${h}` } }
       : undefined;
+    // both ends on one machine: a sandbox's host, and a host end is on that machine too
+    const host = props.a.sandbox?.host ?? props.b.sandbox?.host;
+    const ends = [props.a.sandbox, props.b.sandbox].filter((x) => x !== undefined);
+    if (ends.some((sb) => sb.host !== host))
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "b.sandbox",
+        `is on ${ends[1]?.host?.node.path ?? "this machine"}, and a is on ${ends[0]?.host?.node.path ?? "this machine"}`,
+        "join sandboxes of one machine (a veth does not cross machines)",
+      );
+    if (host && delay)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "impairment.delayMs",
+        `is set on a link on ${host.node.path}, and delay lines run on this machine only, for now`,
+        "leave delayMs and jitterMs out for a link on another host",
+      );
     this.resource = new NetopsResource(this, "Veth", {
       stack,
       role: "object",
       kind: "link",
+      host: () => host,
       spec: () => ({
         kind: "link",
         a,

@@ -319,6 +319,7 @@ export const WorkloadSpec = z
  * recorded on the machine (objects of creates that failed or were killed, whose own
  * destroy Terraform never runs).
  */
+/** The stack's owner: on this machine, or (with `remote`) one per other machine it uses. */
 export const StackSpec = z.object({ ...common, kind: z.literal("stack") }).strict();
 
 /**

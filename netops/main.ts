@@ -84,11 +84,25 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "test") return test(args[0], args.slice(1));
   if (cmd === "impair" || cmd === "link") return runtime(cmd, args);
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
-    const { lab, specs } = readLab(args[0]);
+    const { lab, specs: all } = readLab(args[0]);
+    // objects on other machines are each their own provisioner's, forwarded there (remote.ts)
+    const specs = all.filter((s) => !s.remote);
+    const elsewhere = all.filter((s) => s.remote);
     armTestHooks(specs.map(specKey));
-    if (cmd === "converge") await converge(lab, specs);
-    else if (cmd === "sweep") await sweep(lab, specs);
-    else if (cmd === "verify") return report(await verifyLab(lab, specs));
+    const there = async (verb: string) => {
+      let code = 0;
+      for (const [, group] of byMachine(elsewhere)) {
+        const lines = group.map(({ remote: _r, ...here }) => toLine(here as Spec));
+        code = Math.max(code, await forward(group[0].remote!, verb, lines));
+      }
+      return code;
+    };
+    // `netlab repair`: here as a batch, there object by object (a batched stack has no Host)
+    if (cmd === "converge") {
+      await converge(lab, specs);
+      return there("apply");
+    } else if (cmd === "sweep") await sweep(lab, specs);
+    else if (cmd === "verify") return Math.max(report(await verifyLab(lab, specs)), await there("verify"));
     else if (cmd === "inspect") process.stdout.write(`${JSON.stringify(await inspectLab(lab, specs), null, 1)}\n`);
     else return usage();
     return 0;
@@ -147,6 +161,13 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
     process.stdout.write(`stack ${lab.stack} declares no expectations (try --all-pairs)\n`);
   else process.stdout.write(testReport(outcomes));
   return outcomes.every((o) => o.want === o.got) ? 0 : 1;
+}
+
+/** Specs grouped by the machine they live on. */
+function byMachine(specs: readonly Spec[]): Map<string, Spec[]> {
+  const out = new Map<string, Spec[]>();
+  for (const s of specs) out.set(s.remote!.name, [...(out.get(s.remote!.name) ?? []), s]);
+  return out;
 }
 
 function report(drift: readonly string[]): number {

@@ -40,7 +40,13 @@ export function simHosts(prefix: string, count: number): SimHosts {
   const remove = () => {
     for (const pid of pids.splice(0)) cmd(["kill", String(pid)]);
     delNs(...hosts.map((h) => h.name), controller);
-    for (const d of made.reverse()) if (existsSync(d)) rmdirSync(d);
+    for (const d of made.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // not empty: someone else uses it now (a ledger of another run); it stays
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   try {

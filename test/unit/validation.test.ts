@@ -2,7 +2,7 @@
 // anything runs. Each row is one kind of mistake.
 import { Testing, TerraformStack } from "cdktf";
 import { specKey } from "../../model/kinds";
-import { Check, Expectation, Vantage } from "../../constructs";
+import { Check, Expectation, Host, Vantage } from "../../constructs";
 import {
   ContainerNetwork,
   Endpoint,
@@ -509,6 +509,35 @@ const cases: [string, Build, RegExp, string][] = [
     /`hostIp`: 2001:db8::1 is an IPv6 address, and vstack\/Net\/E has no IPv6 address/,
     "an ipv6Subnet",
   ],
+  [
+    "host address with a space",
+    (s) => new Host(s, "b", { address: "10.0.0.2; true" }),
+    /Host prop `address`: "10.0.0.2; true" is not a host name or address/,
+    '"10.0.0.2"',
+  ],
+  [
+    "host key file not absolute",
+    (s) => new Host(s, "b", { address: "10.0.0.2", identityFile: "keys/lab" }),
+    /Host prop `identityFile`: "keys\/lab" is not an absolute path/,
+    "full path",
+  ],
+  [
+    "endpoint in a sandbox on another host",
+    (s) =>
+      net(s).addEndpoint("E", { sandbox: new Sandbox(s, "S", { host: new Host(s, "b", { address: "10.0.0.2" }) }) }),
+    /Endpoint prop `sandbox`: is on vstack\/b, and networks do not span machines yet/,
+    "VethLink",
+  ],
+  [
+    "veth link across machines",
+    (s) =>
+      new VethLink(s, "L", {
+        a: { sandbox: new Sandbox(s, "A", { host: new Host(s, "b", { address: "10.0.0.2" }) }), interfaceName: "v0" },
+        b: { sandbox: new Sandbox(s, "B"), interfaceName: "v1" },
+      }),
+    /VethLink prop `b.sandbox`: is on this machine, and a is on vstack\/b/,
+    "a veth does not cross machines",
+  ],
 ];
 
 describe("bad input is rejected at synth with path, prop and fix", () => {
@@ -569,6 +598,30 @@ describe("bad input is rejected at synth with path, prop and fix", () => {
     expect(spec("endpoint-d:eth0")).not.toHaveProperty("address");
     expect(spec("network-br6")).not.toHaveProperty("subnet");
   });
+});
+
+test("an object on a Host carries where it is (and no sandbox host of this machine); the Host's owner comes before the gate", () => {
+  const stack = new LabStack(Testing.app(), "mh", { hostNetns: "sbx" });
+  const b = new Host(stack, "b", { address: "10.0.0.2", port: 2222, identityFile: "/keys/lab" });
+  const sb = new Sandbox(stack, "S", { host: b });
+  const here = new Sandbox(stack, "T");
+  const json = JSON.parse(Testing.synth(stack, true));
+  expect(sb.resource.spec).toMatchObject({
+    kind: "sandbox",
+    remote: { name: "b", address: "10.0.0.2", user: "root", port: 2222, identityFile: "/keys/lab" },
+  });
+  expect(sb.resource.spec).not.toHaveProperty("host");
+  expect(here.resource.spec).toMatchObject({ host: "sbx" });
+  const blocks = Object.entries(json.resource.terraform_data) as [string, any][];
+  const gate = blocks.find(([k]) => k.startsWith("netlab-sweep"))![1];
+  const owner = blocks.find(
+    ([, v]) =>
+      String(v.triggers_replace).startsWith("netlab-stack ") && String(v.triggers_replace).includes('"remote"'),
+  );
+  expect(owner).toBeDefined();
+  expect(gate.depends_on).toContain(`terraform_data.${owner![0]}`);
+  // its create copies and checks the runner there; its destroy clears what is left there
+  expect(owner![1].provisioner.map((p: any) => p["local-exec"].when)).toEqual(["create", "destroy"]);
 });
 
 test("derived host interface names are unique: a multi-homed sandbox with long names synthesizes", () => {

@@ -1,0 +1,83 @@
+// Host: another machine a lab's objects can live on (issue 13), reached by ssh. Terraform
+// runs here; each object placed on a Host is created and destroyed by its own
+// provisioner, whose runner forwards the work over ssh to a copy of itself on that
+// machine (netops/remote.ts). Objects with no Host are on this machine.
+import { Construct } from "constructs";
+import type { RemoteSpec } from "../model/schema";
+import { NetlabValidationError, message } from "./errors";
+import { Execution, LabStack } from "./lab-stack";
+import { NetopsResource } from "./netops-resource";
+
+export interface HostProps {
+  /** Its address or DNS name, as ssh reaches it. */
+  readonly address: string;
+  /** @default "root" (the runner there makes namespaces and firewall rules) */
+  readonly user?: string;
+  /** @default 22 */
+  readonly port?: number;
+  /**
+   * Private key file (absolute path) on the machine Terraform runs on.
+   * @default - ssh's own: the agent, ~/.ssh/id_*
+   */
+  readonly identityFile?: string;
+  /**
+   * A known_hosts file of its own (absolute path): a machine met for the first time is
+   * added there, a changed host key fails the call.
+   * @default - the user's ~/.ssh/known_hosts
+   */
+  readonly knownHostsFile?: string;
+}
+
+const KIND = "Host";
+
+export class Host extends Construct {
+  /** Its name in messages and in specs: the construct id. */
+  readonly name: string;
+  readonly remote: RemoteSpec;
+
+  constructor(scope: Construct, id: string, props: HostProps) {
+    super(scope, id);
+    const stack = LabStack.of(this);
+    const fail = (prop: string, problem: string, fix: string) => {
+      throw new NetlabValidationError(this, KIND, prop, problem, fix);
+    };
+    if (stack.execution === Execution.BATCHED)
+      fail("id", "is a host of a batched stack, which converges on this machine only", "use Execution.PER_OBJECT");
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(id))
+      fail("id", `"${id}" cannot name a host`, "use letters, digits, dot, dash or underscore");
+    if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(props.address))
+      fail("address", `"${props.address}" is not a host name or address`, 'give e.g. "10.0.0.2" or "lab-b.example"');
+    const user = props.user ?? "root";
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) fail("user", `"${user}" is not a user name`, 'e.g. "root"');
+    const port = props.port ?? 22;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) fail("port", `${port} is not a port`, "use 1 to 65535");
+    for (const [prop, path] of [
+      ["identityFile", props.identityFile],
+      ["knownHostsFile", props.knownHostsFile],
+    ] as const)
+      if (path !== undefined && !path.startsWith("/"))
+        fail(prop, `"${path}" is not an absolute path`, "give the file's full path");
+    this.name = id;
+    this.remote = {
+      name: id,
+      address: props.address,
+      user,
+      port,
+      ...(props.identityFile ? { identityFile: props.identityFile } : {}),
+      ...(props.knownHostsFile ? { knownHosts: props.knownHostsFile } : {}),
+    };
+    // the stack's owner there: made before the host's objects (its create copies and
+    // checks the runner, so an unreachable host fails the deploy at once), destroyed
+    // after them (its destroy clears whatever the stack still has recorded there)
+    new NetopsResource(this, "Owner", { stack, role: "owner", spec: () => ({ kind: "stack" }), host: () => this });
+    stack._register(this);
+    this.node.addValidation({
+      validate: () => {
+        const same = stack.membersOf(Host).find((h) => h !== this && h.name === this.name);
+        return same
+          ? [message(KIND, "id", `"${this.name}" also names ${same.node.path}`, "give each host its own id")]
+          : [];
+      },
+    });
+  }
+}

@@ -82,8 +82,16 @@ export class Expectation extends Construct {
         this,
         KIND,
         "to",
-        `"${to}" is neither an IPv4 address nor a name`,
-        'give an address, e.g. "192.168.88.11", or an endpoint\'s namespace name',
+        `"${to}" is neither an IP address nor a name`,
+        'give an address, e.g. "192.168.88.11" or "fd00:88::11", or an endpoint\'s namespace name',
+      );
+    if (props.from instanceof Sandbox && props.from.host)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "from",
+        `is a sandbox on ${props.from.host.node.path}, and netlab test runs its checks on this machine only, for now`,
+        "start the check from a sandbox or endpoint of this machine",
       );
     if (to === Vantage.OUTSIDE)
       throw new NetlabValidationError(

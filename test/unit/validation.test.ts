@@ -308,7 +308,7 @@ const cases: [string, Build, RegExp, string][] = [
   [
     "expectation to something that is no address nor name",
     (s) => new Expectation(s, "X", { from: Vantage.HOST, to: "not a name" }),
-    /Expectation prop `to`: "not a name" is neither an IPv4 address nor a name/,
+    /Expectation prop `to`: "not a name" is neither an IP address nor a name/,
     "an endpoint's namespace name",
   ],
   [

@@ -1,12 +1,13 @@
 // Pure tier: the netlab CLI finds a stack only through the manifest synth wrote for it,
 // and says what is wrong, with the cause underneath.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderInspect } from "../../cli/inspect";
 import { CliError, loadStack } from "../../cli/manifest";
 
 const out = mkdtempSync(join(tmpdir(), "netlab-cli-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 const write = (stack: string, manifest: unknown) => {
   mkdirSync(join(out, "stacks", stack, "netlab"), { recursive: true });
   writeFileSync(join(out, "stacks", stack, "netlab", "stack.json"), JSON.stringify(manifest));

@@ -92,8 +92,7 @@ async function main(argv: string[]): Promise<number> {
     const there = async (verb: string) => {
       let code = 0;
       for (const [, group] of byMachine(elsewhere)) {
-        const lines = group.map(({ remote: _r, ...here }) => toLine(here as Spec));
-        code = Math.max(code, await forward(group[0].remote!, verb, lines));
+        code = Math.max(code, await forward(group[0].remote!, verb, group.map(lineThere)));
       }
       return code;
     };
@@ -113,11 +112,7 @@ async function main(argv: string[]): Promise<number> {
   if (remote) {
     if (!specs.every((s) => s.remote?.name === remote.name))
       throw new Error(`${cmd}: these specs are not all on ${hostLabel(remote)}`);
-    return forward(
-      remote,
-      cmd,
-      specs.map(({ remote: _r, ...here }) => toLine(here as Spec)),
-    );
+    return forward(remote, cmd, specs.map(lineThere));
   }
   const objects = specs.filter(isObjectSpec);
   armTestHooks(objects.map(specKey));
@@ -162,6 +157,9 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
   else process.stdout.write(testReport(outcomes));
   return outcomes.every((o) => o.want === o.got) ? 0 : 1;
 }
+
+/** A spec's line as the machine it lives on reads it: there, it is local. */
+const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
 
 /** Specs grouped by the machine they live on. */
 function byMachine(specs: readonly Spec[]): Map<string, Spec[]> {

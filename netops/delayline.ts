@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { DelayLineSpec } from "../model/schema";
 import { runningPid } from "./daemon";
 import { run } from "./exec";
+import { dropTable } from "./nftables";
 import { hostDir } from "./ledger";
 import { ensureStep, hasRule, marked, parseSave, removeStep, ruleText, type Rule, type Ruleset } from "./iptables";
 import { netnsExists, stateOf, type Link } from "./observe";
@@ -57,7 +58,7 @@ const untrackTable = (s: DelayLineSpec) => `netlab-line-${s.port.slice(3)}`;
 const untrackComment = (s: DelayLineSpec) => `${ownerMark(s.stack)} untracked ${s.port}`;
 function untrackStep(s: DelayLineSpec, on: boolean): Step {
   const t = untrackTable(s);
-  const lines = [`table inet ${t} {}`, `delete table inet ${t}`]; // whether or not it is there
+  const lines = [dropTable("inet", t)];
   if (on)
     lines.push(
       `table inet ${t} {`,

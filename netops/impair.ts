@@ -5,6 +5,7 @@
 // and at run time by `netlab impair` (which `reset` and `repair` undo).
 import type { Impairment } from "../model/schema";
 import { run } from "./exec";
+import { dropTable } from "./nftables";
 import { inNetns, ownerMark, type Step } from "./step";
 
 /** An interface to impair: where it is (netns absent: the host), and its veth peer. */
@@ -36,7 +37,7 @@ export function impairSteps(w: Wire, imp: Impairment | undefined, label: string)
   const t = tableOf(w.ifname);
   const loss = imp?.lossPercent ?? 0;
   // create-then-delete: one restore that works whether or not the table is there
-  const lines = [`table netdev ${t} {}`, `delete table netdev ${t}`];
+  const lines = [dropTable("netdev", t)];
   if (loss > 0) {
     // IP only: a lost ARP exchange fails the neighbour entry and drops far more than p
     const drop = `meta protocol { ip, ip6 } numgen random mod 10000 < ${Math.round(loss * 100)} drop`;

@@ -13,10 +13,11 @@ import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
 const tableName = (s: Pick<NftablesSpec, "stack">) => `netlab-${s.stack}`;
+/** An interface name (validated) quoted for nft. */
+const q = (name: string) => `"${name}"`;
 
 /** The table's body (chains and rules), without its comment. */
 export function renderRules(s: NftablesSpec): string {
-  const q = (name: string) => `"${name}"`; // interface names: validated, quoted for nft
   const nets = s.networks;
   const published = s.portmaps.flatMap((p) => {
     const ports = p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : String(p.hostPort);
@@ -87,7 +88,6 @@ function familyPost(
   sub: string,
   masquerade: boolean,
 ): string[] {
-  const q = (name: string) => `"${name}"`;
   return [
     `${fam} saddr ${sub} ${fam} daddr ${sub} oifname ${q(n.bridge)} ct status dnat masquerade`,
     ...(fam === "ip" ? [`ip saddr 127.0.0.0/8 oifname ${q(n.bridge)} masquerade`] : []),
@@ -108,12 +108,13 @@ function chain(name: string, base: string | null, rules: string[]): string {
 export const tableComment = (s: NftablesSpec) =>
   `${ownerMark(s.stack)} ${createHash("sha256").update(renderRules(s)).digest("hex").slice(0, 16)}`;
 
-/** "table ... {}" then "delete": gone whether or not it was there. */
-const dropTable = (family: string, t: string) => `table ${family} ${t} {}\ndelete table ${family} ${t}\n`;
+/** "table ... {}" then "delete": gone whether or not it was there (nft -f input). */
+export const dropTable = (family: string, t: string) => `table ${family} ${t} {}\ndelete table ${family} ${t}`;
+const dropLines = (family: string, t: string) => `${dropTable(family, t)}\n`;
 
 export function renderTable(s: NftablesSpec, legacy = false): string {
   const t = tableName(s);
-  return `${legacy ? dropTable("ip", t) : ""}${dropTable("inet", t)}table inet ${t} {\n  comment "${tableComment(s)}"\n${renderRules(s)}}\n`;
+  return `${legacy ? dropLines("ip", t) : ""}${dropLines("inet", t)}table inet ${t} {\n  comment "${tableComment(s)}"\n${renderRules(s)}}\n`;
 }
 
 export interface NftablesObs {
@@ -167,7 +168,7 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
       {
         what: `delete nftables table inet ${tableName(s)}`,
         argv: onHost(s, ["nft", "-f", "-"]),
-        input: `${o.legacy ? dropTable("ip", tableName(s)) : ""}${ours ? dropTable("inet", tableName(s)) : ""}`,
+        input: `${o.legacy ? dropLines("ip", tableName(s)) : ""}${ours ? dropLines("inet", tableName(s)) : ""}`,
       },
     ];
   },

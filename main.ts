@@ -1,5 +1,6 @@
-// The app: lab-stack (seed 004, the Quick start), one stack per other seed scenario, and
-// dual-stack (IPv4 and IPv6).
+// The app: lab-stack (seed 004, the Quick start), one stack per other seed scenario,
+// dual-stack (IPv4 and IPv6), and two-hosts (one lab on two machines: only when
+// NETLAB_HOST_A and NETLAB_HOST_B name them, see stacks/two-hosts.ts).
 // They reuse the seeds' own namespace names (ns1, ns2, ...): deploy one at a time.
 import { App } from "cdktf";
 import { Seed004BridgeNatStack } from "./stacks/seed004-bridge-nat";
@@ -11,6 +12,7 @@ import { Seed001VethStack } from "./stacks/seed001-veth";
 import { Seed002NatStack } from "./stacks/seed002-nat";
 import { Seed003BridgeStack } from "./stacks/seed003-bridge";
 import { DualStackStack } from "./stacks/dual-stack";
+import { twoHostsFromEnv } from "./stacks/two-hosts";
 
 const app = new App();
 new Seed004BridgeNatStack(app, "lab-stack");
@@ -22,4 +24,5 @@ new Seed001VethStack(app, "seed001-veth");
 new Seed002NatStack(app, "seed002-nat");
 new Seed003BridgeStack(app, "seed003-bridge");
 new DualStackStack(app, "dual-stack");
+twoHostsFromEnv(app, "two-hosts");
 app.synth();

@@ -12,12 +12,23 @@ export interface Topology {
 const id = (kind: string, name: string) => `${kind}_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 const HOST = "host";
 
-/** Nodes: the host, each bridge, each namespace; edges: endpoints, links, connections, published ports. */
+/** A machine's node, and its bridges': this one's as before there were Hosts, another's after its name. */
+const hostOf = (s: ObjectSpec) => (s.remote ? id(HOST, s.remote.name) : HOST);
+const bridgeOf = (s: ObjectSpec, bridge: string) => (s.remote ? id(`br_${s.remote.name}`, bridge) : id("br", bridge));
+
+/**
+ * Nodes: each machine, each bridge (a network on several hosts has a part on each, the
+ * parts joined by their tunnel), each namespace; edges: endpoints, links, connections,
+ * tunnels, published ports.
+ */
 export function topologyOf(specs: readonly ObjectSpec[], host: string | null): Topology {
   const of = <K extends ObjectSpec["kind"]>(k: K) =>
     specs.filter((s) => s.kind === k) as Extract<ObjectSpec, { kind: K }>[];
+  const remotes = [...new Map(specs.flatMap((s) => (s.remote ? [[s.remote.name, s.remote] as const] : []))).values()];
+  const here = specs.some((s) => !s.remote && s.kind !== "names") || remotes.length === 0;
   const nodes: Topology["nodes"][number][] = [
-    { id: HOST, label: [host ? `sandbox host ${host}` : "host"], shape: "host" },
+    ...(here ? [{ id: HOST, label: [host ? `sandbox host ${host}` : "host"], shape: "host" as const }] : []),
+    ...remotes.map((r) => ({ id: id(HOST, r.name), label: [`host ${r.name}`, r.address], shape: "host" as const })),
   ];
   const edges: Topology["edges"][number][] = [];
   const workloads = (ns: string) =>
@@ -33,7 +44,7 @@ export function topologyOf(specs: readonly ObjectSpec[], host: string | null): T
   for (const n of of("network") as NetworkSpec[]) {
     const flags = [n.internal ? "internal" : "", n.icc === false ? "icc off" : ""].filter(Boolean).join(", ");
     nodes.push({
-      id: id("br", n.bridge),
+      id: bridgeOf(n, n.bridge),
       label: [
         n.bridge,
         ...(n.subnet ? [`${n.subnet}/${n.prefix}`, `gw ${n.gateway}`] : []),
@@ -42,20 +53,38 @@ export function topologyOf(specs: readonly ObjectSpec[], host: string | null): T
       ],
       shape: "bridge",
     });
-    edges.push({ from: HOST, to: id("br", n.bridge), label: "", style: "solid" });
+    edges.push({ from: hostOf(n), to: bridgeOf(n, n.bridge), label: "", style: "solid" });
   }
   for (const n of of("network") as NetworkSpec[])
     for (const other of n.connect ?? [])
       if (n.bridge < other)
-        edges.push({ from: id("br", n.bridge), to: id("br", other), label: "connected", style: "dotted" });
+        edges.push({ from: bridgeOf(n, n.bridge), to: bridgeOf(n, other), label: "connected", style: "dotted" });
+  // a tunnel's parts, once per pair of hosts
+  const tunnels = of("vxlan");
+  for (const t of tunnels)
+    for (const peer of t.peers) {
+      const far = tunnels.find((o) => o.bridge === t.bridge && o.local === peer);
+      if (far && t.local < peer)
+        edges.push({
+          from: bridgeOf(t, t.bridge),
+          to: bridgeOf(far, far.bridge),
+          label: `vxlan ${t.vni} (udp ${t.port})`,
+          style: "dotted",
+        });
+    }
   for (const s of of("sandbox")) addNs(s.netns);
   for (const e of of("endpoint") as EndpointSpec[]) {
     addNs(e.netns);
     const addresses = [e.address, e.address6].filter(Boolean).join(" ");
-    edges.push({ from: id("ns", e.netns), to: id("br", e.bridge), label: `${e.ifname} ${addresses}`, style: "solid" });
+    edges.push({
+      from: id("ns", e.netns),
+      to: bridgeOf(e, e.bridge),
+      label: `${e.ifname} ${addresses}`,
+      style: "solid",
+    });
   }
   for (const l of of("link") as LinkSpec[]) {
-    const end = (x: LinkSpec["a"]) => (x.netns ? (addNs(x.netns), id("ns", x.netns)) : HOST);
+    const end = (x: LinkSpec["a"]) => (x.netns ? (addNs(x.netns), id("ns", x.netns)) : hostOf(l));
     const text = (x: LinkSpec["a"]) => `${x.ifname}${x.address ? ` ${x.address}` : ""}`;
     edges.push({ from: end(l.a), to: end(l.b), label: `${text(l.a)} - ${text(l.b)}`, style: "solid" });
   }
@@ -68,7 +97,7 @@ export function topologyOf(specs: readonly ObjectSpec[], host: string | null): T
     const ns = netnsOf.get(`${p.bridge}/${p.address ?? p.address6}`);
     const ports = p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : `${p.hostPort}`;
     const label = `${p.hostIp ?? "*"}:${ports}/${p.protocol} -> :${p.port}`;
-    if (ns) edges.push({ from: HOST, to: id("ns", ns), label, style: "dashed" });
+    if (ns) edges.push({ from: hostOf(p), to: id("ns", ns), label, style: "dashed" });
   }
   return { nodes, edges };
 }

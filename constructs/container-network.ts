@@ -17,7 +17,8 @@ import {
   type Subnet,
 } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
-import { checkName, deriveName } from "./names";
+import type { Host } from "./host";
+import { checkName, deriveName, MAX_IFNAME, shortHash } from "./names";
 import { NetopsResource } from "./netops-resource";
 import { Endpoint, type EndpointOptions } from "./endpoint";
 
@@ -79,6 +80,24 @@ export interface ContainerNetworkProps {
    * @default false
    */
   readonly internal?: boolean;
+  /**
+   * The machines it is on (Host constructs). On two or more, each gets its part of the
+   * bridge with the same gateway address and MAC, and the parts are joined by VXLAN into
+   * one layer-2 network: endpoints on different hosts reach each other as on one bridge,
+   * and each routes out through its own host (see the README, "Labs across hosts").
+   * @default - this machine only
+   */
+  readonly hosts?: readonly Host[];
+  /**
+   * VXLAN network identifier of a network on several hosts (1 to 16777215).
+   * @default - derived from the stack and bridge names (4096 and up), the same on every host
+   */
+  readonly vni?: number;
+  /**
+   * UDP port of its VXLAN tunnel, on every host (open it between the hosts).
+   * @default ContainerNetwork.VXLAN_PORT (IANA's, as Docker and Linux use)
+   */
+  readonly vxlanPort?: number;
 }
 
 const KIND = "ContainerNetwork";
@@ -87,6 +106,9 @@ export class ContainerNetwork extends Construct {
   static readonly DEFAULT_MTU = 1500;
   static readonly MIN_MTU = 68;
   static readonly MAX_MTU = 65535;
+  static readonly VXLAN_PORT = 4789;
+  /** What VXLAN adds to a frame over an IPv4 underlay (outer IP, UDP, VXLAN, inner Ethernet); 20 more over IPv6. */
+  static readonly VXLAN_OVERHEAD = 50;
 
   readonly bridgeName: string;
   /** The IPv4 gateway, undefined on an IPv6-only network. */
@@ -100,7 +122,16 @@ export class ContainerNetwork extends Construct {
   readonly ipv6Masquerade: boolean;
   readonly icc: boolean;
   readonly internal: boolean;
+  /** The machines it is on; empty: this one. */
+  readonly hosts: readonly Host[];
+  /** Its VXLAN identifier, port and device, when it spans hosts. */
+  readonly vni?: number;
+  readonly vxlanPort?: number;
+  readonly tunnelDevice?: string;
+  /** Its bridge on the first (or only) machine it is on. */
   readonly resource: NetopsResource;
+  /** Its bridge on every machine it is on. */
+  readonly resources: readonly NetopsResource[];
   /** Networks whose traffic this one lets in (see connect). */
   private readonly connected: ContainerNetwork[] = [];
   private readonly endpoints: Endpoint[] = [];
@@ -142,7 +173,12 @@ export class ContainerNetwork extends Construct {
         "is set on a network without an ipv6Subnet",
         "set ipv6Subnet too",
       );
-    this.mtu = props.mtu ?? ContainerNetwork.DEFAULT_MTU;
+    this.hosts = this.placeOn(stack, props);
+    const spans = this.hosts.length > 1;
+    // the tunnel's headers come out of the underlay's 1500 (more over IPv6 underlays)
+    const v6Underlay = this.hosts.some((h) => h.tunnelAddress?.includes(":"));
+    const overhead = ContainerNetwork.VXLAN_OVERHEAD + (v6Underlay ? 20 : 0);
+    this.mtu = props.mtu ?? (spans ? ContainerNetwork.DEFAULT_MTU - overhead : ContainerNetwork.DEFAULT_MTU);
     if (!Number.isInteger(this.mtu) || this.mtu < ContainerNetwork.MIN_MTU || this.mtu > ContainerNetwork.MAX_MTU) {
       throw new NetlabValidationError(
         this,
@@ -161,10 +197,146 @@ export class ContainerNetwork extends Construct {
         ? checkName(this, KIND, "bridgeName", props.bridgeName)
         : deriveName(`nl-${id}`, this.node.path);
 
-    this.resource = new NetopsResource(this, "Bridge", {
+    if (spans) {
+      for (const [prop, value] of [
+        ["vni", props.vni],
+        ["vxlanPort", props.vxlanPort],
+      ] as const)
+        if (
+          value !== undefined &&
+          (!Number.isInteger(value) || value < 1 || value > (prop === "vni" ? 16_777_215 : 65535))
+        )
+          throw new NetlabValidationError(
+            this,
+            KIND,
+            prop,
+            `${value} is out of range`,
+            prop === "vni" ? "use an integer from 1 to 16777215" : "use a port from 1 to 65535",
+          );
+      this.vni =
+        props.vni ?? 4096 + (parseInt(shortHash(`${stack.node.id}/${this.bridgeName}`, 8), 16) % (16_777_216 - 4096));
+      this.vxlanPort = props.vxlanPort ?? ContainerNetwork.VXLAN_PORT;
+      const dev = `vx-${this.bridgeName}`;
+      this.tunnelDevice = dev.length <= MAX_IFNAME ? dev : `nlt${shortHash(`${stack.node.id}/${this.bridgeName}`, 8)}`;
+      if (this.mtu + overhead > ContainerNetwork.MAX_MTU)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "mtu",
+          `${this.mtu} leaves no room for the tunnel's ${overhead} bytes`,
+          `use at most ${ContainerNetwork.MAX_MTU - overhead}`,
+        );
+    } else
+      for (const prop of ["vni", "vxlanPort"] as const)
+        if (props[prop] !== undefined)
+          throw new NetlabValidationError(
+            this,
+            KIND,
+            prop,
+            "is set on a network on one machine, which has no tunnel",
+            "leave it out, or list two hosts or more in hosts",
+          );
+
+    const machines: (Host | undefined)[] = this.hosts.length ? [...this.hosts] : [undefined];
+    this.resources = machines.map((host) => this.bridgeOn(stack, host));
+    this.resource = this.resources[0];
+    if (spans) for (const host of this.hosts) this.tunnelOn(stack, host);
+    stack._register(this);
+    this.node.addValidation({ validate: () => this.validateStack(stack) });
+  }
+
+  /** Is it on this machine (undefined: this one). */
+  isOn(host: Host | undefined): boolean {
+    return host ? this.hosts.includes(host) : this.hosts.length === 0;
+  }
+
+  private placeOn(stack: LabStack, props: ContainerNetworkProps): Host[] {
+    const hosts = [...(props.hosts ?? [])];
+    hosts.forEach((h, i) => {
+      if (hosts.indexOf(h) !== i)
+        throw new NetlabValidationError(this, KIND, "hosts", `lists ${h.node.path} twice`, "list each host once");
+      if (LabStack.of(h) !== stack)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "hosts",
+          `${h.node.path} is in another stack`,
+          "use hosts of this stack",
+        );
+    });
+    if (stack.firewall === Firewall.NFTABLES && hosts.length)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "hosts",
+        "places a network on other hosts in a stack whose firewall is nftables, which is made on this machine only, for now",
+        "use Firewall.IPTABLES in a stack with Hosts",
+      );
+    if (hosts.length > 1) {
+      const missing = hosts.find((h) => !h.tunnelAddress);
+      if (missing)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "hosts",
+          `${missing.node.path} has no tunnel address (its address is a name)`,
+          "give that Host a tunnelAddress: its IP address on the network that joins the hosts",
+        );
+      const families = new Set(hosts.map((h) => familyOf(h.tunnelAddress!)));
+      if (families.size > 1)
+        throw new NetlabValidationError(
+          this,
+          KIND,
+          "hosts",
+          "joins hosts whose tunnel addresses are of both families",
+          "give every Host a tunnelAddress of one family",
+        );
+      const seen = new Map<string, Host>();
+      for (const h of hosts) {
+        const other = seen.get(h.tunnelAddress!);
+        if (other)
+          throw new NetlabValidationError(
+            this,
+            KIND,
+            "hosts",
+            `${h.node.path} and ${other.node.path} have the same tunnel address ${h.tunnelAddress}`,
+            "give each Host its own tunnelAddress",
+          );
+        seen.set(h.tunnelAddress!, h);
+      }
+    }
+    return hosts;
+  }
+
+  /** Its tunnel on one host: a VXLAN device on its part of the bridge, to every other host. */
+  private tunnelOn(stack: LabStack, host: Host): NetopsResource {
+    return new NetopsResource(this, `Tunnel-${host.name}`, {
+      stack,
+      role: "object",
+      kind: "vxlan",
+      host: () => host,
+      spec: () => ({
+        kind: "vxlan",
+        bridge: this.bridgeName,
+        dev: this.tunnelDevice!,
+        vni: this.vni!,
+        port: this.vxlanPort!,
+        local: host.tunnelAddress!,
+        peers: this.hosts.filter((h) => h !== host).map((h) => h.tunnelAddress!),
+        mtu: this.mtu,
+        ...(this.icc ? {} : { isolated: true as const }),
+      }),
+    });
+  }
+
+  /** Its bridge on one machine (the same on each: gateway, MAC, firewall). */
+  private bridgeOn(stack: LabStack, host: Host | undefined): NetopsResource {
+    // on this machine alone its id stays "Bridge", as before networks spanned hosts
+    return new NetopsResource(this, host ? `Bridge-${host.name}` : "Bridge", {
       stack,
       role: "object",
       kind: "network",
+      host: () => host,
       spec: () => ({
         kind: "network",
         bridge: this.bridgeName,
@@ -186,8 +358,6 @@ export class ContainerNetwork extends Construct {
         ...(stack.firewall === Firewall.NFTABLES ? { firewall: "nftables" as const } : {}),
       }),
     });
-    stack._register(this);
-    this.node.addValidation({ validate: () => this.validateStack(stack) });
   }
 
   /**
@@ -356,6 +526,29 @@ export class ContainerNetwork extends Construct {
               prop,
               `${cidrOf(mine)} overlaps ${other.node.path}'s ${cidrOf(theirs)}`,
               "give each network its own, non-overlapping subnet",
+            ),
+          );
+      if (this.vni !== undefined && this.vni === other.vni && this.vxlanPort === other.vxlanPort)
+        errors.push(
+          message(
+            KIND,
+            "vni",
+            `${this.vni} is also the VNI of ${other.node.path}, on the same UDP port`,
+            "give each network spanning hosts its own vni",
+          ),
+        );
+      for (const [mine, theirs] of [
+        [this.tunnelDevice, other.bridgeName],
+        [other.tunnelDevice, this.bridgeName],
+        [this.tunnelDevice, other.tunnelDevice],
+      ])
+        if (mine !== undefined && mine === theirs)
+          errors.push(
+            message(
+              KIND,
+              "bridgeName",
+              `"${mine}" is the tunnel device of one of ${this.node.path} and ${other.node.path} and a device of the other`,
+              "give the networks other bridgeNames",
             ),
           );
       if (this.bridgeName === other.bridgeName) {

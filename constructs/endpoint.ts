@@ -10,6 +10,7 @@ import { checkName, checkNameservers, deriveName, MAX_IFNAME, shortHash } from "
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
+import type { Host } from "./host";
 import type { Sandbox } from "./sandbox";
 import { Workload, type WorkloadOptions } from "./workload";
 
@@ -68,6 +69,12 @@ export interface EndpointOptions {
    * @default - none
    */
   readonly impairment?: LinkImpairment;
+  /**
+   * The machine its namespace is on; its network must be there too (ContainerNetwork
+   * `hosts`). In a sandbox, the sandbox's host.
+   * @default - this one (in a sandbox: the sandbox's)
+   */
+  readonly host?: Host;
 }
 
 export interface EndpointProps extends EndpointOptions {
@@ -101,6 +108,8 @@ export class Endpoint extends Construct {
   readonly requestedIpv6Address?: string;
   readonly sandbox?: Sandbox;
   readonly defaultRoute: boolean;
+  /** The machine it is on; undefined: this one. */
+  readonly host?: Host;
   readonly resource: NetopsResource;
 
   constructor(scope: Construct, id: string, props: EndpointProps) {
@@ -134,15 +143,29 @@ export class Endpoint extends Construct {
         "leave netns out: the endpoint joins the sandbox's namespace",
       );
     }
-    if (props.sandbox?.host)
+    if (props.sandbox && props.host && props.host !== props.sandbox.host)
       throw new NetlabValidationError(
         this,
         KIND,
-        "sandbox",
-        `is on ${props.sandbox.host.node.path}, and networks do not span machines yet`,
-        "join it by a VethLink on that machine, or keep networks and their endpoints on this one",
+        "host",
+        `is ${props.host.node.path}, and its sandbox is on ${props.sandbox.host?.node.path ?? "this machine"}`,
+        "leave host out: an endpoint in a sandbox is on the sandbox's machine",
       );
     this.sandbox = props.sandbox;
+    this.host = props.sandbox ? props.sandbox.host : props.host;
+    const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
+    if (!props.network.isOn(this.host))
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        props.sandbox ? "sandbox" : "host",
+        `places it on ${where(this.host)}, and ${props.network.node.path} is on ${
+          props.network.hosts.map((h) => h.node.path).join(", ") || "this machine"
+        } only`,
+        this.host
+          ? `add ${this.host.node.path} to the network's hosts`
+          : "give the endpoint one of the network's hosts",
+      );
     if (props.nameservers !== undefined) {
       if (props.sandbox)
         throw new NetlabValidationError(
@@ -201,9 +224,17 @@ export class Endpoint extends Construct {
     const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
     // a delay line's private bridge: the host end joins it, the line joins the network
     const port = delay ? `nlp${shortHash(`${stack.node.id}/${this.netns}/${this.interfaceName}`, 7)}` : undefined;
+    if (delay && this.host)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "impairment",
+        `sets a delay on an endpoint on ${this.host.node.path}, and delay lines run on this machine only, for now`,
+        "leave delayMs and jitterMs out there (lossPercent and rateKbit work)",
+      );
     props.network._register(this);
-    stack._useNames();
-    if (props.nameservers) stack._setNameservers(this.netns, props.nameservers);
+    stack._useNames(this.host);
+    if (props.nameservers) stack._setNameservers(this.netns, props.nameservers, this.host);
 
     this.resource = new NetopsResource(this, "Namespace", {
       stack,
@@ -229,6 +260,7 @@ export class Endpoint extends Construct {
         ...(impair && Object.keys(impair).length ? { impair } : {}),
         ...(port ? { port } : {}),
       }),
+      host: () => this.host,
     });
     if (delay && port) {
       new NetopsResource(this, "DelayLine", {

@@ -85,13 +85,22 @@ export class Expectation extends Construct {
         `"${to}" is neither an IP address nor a name`,
         'give an address, e.g. "192.168.88.11" or "fd00:88::11", or an endpoint\'s namespace name',
       );
-    if (props.from instanceof Sandbox && props.from.host)
+    const elsewhere = (props.from instanceof Sandbox || props.from instanceof Endpoint) && props.from.host;
+    if (elsewhere)
       throw new NetlabValidationError(
         this,
         KIND,
         "from",
-        `is a sandbox on ${props.from.host.node.path}, and netlab test runs its checks on this machine only, for now`,
+        `is on ${elsewhere.node.path}, and netlab test runs its checks on this machine only, for now`,
         "start the check from a sandbox or endpoint of this machine",
+      );
+    if (to instanceof PortMapping && to.endpoint.host)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "to",
+        `is published on ${to.endpoint.host.node.path}, and netlab test runs its checks on this machine only, for now`,
+        "check a port published on this machine, or give that host's address and port",
       );
     if (to === Vantage.OUTSIDE)
       throw new NetlabValidationError(

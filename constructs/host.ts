@@ -5,6 +5,7 @@
 import { Construct } from "constructs";
 import type { RemoteSpec } from "../model/schema";
 import { NetlabValidationError, message } from "./errors";
+import { canonical, familyOf } from "./ipam";
 import { Execution, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
@@ -26,6 +27,12 @@ export interface HostProps {
    * @default - the user's ~/.ssh/known_hosts
    */
   readonly knownHostsFile?: string;
+  /**
+   * Its address on the network that joins the hosts, where the others send the VXLAN
+   * traffic of networks spanning them (ContainerNetwork `hosts`).
+   * @default - address, when it is an IP address
+   */
+  readonly tunnelAddress?: string;
 }
 
 const KIND = "Host";
@@ -34,6 +41,8 @@ export class Host extends Construct {
   /** Its name in messages and in specs: the construct id. */
   readonly name: string;
   readonly remote: RemoteSpec;
+  /** Where the other hosts' tunnels reach it; undefined when address is a name and none was given. */
+  readonly tunnelAddress?: string;
 
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id);
@@ -57,6 +66,14 @@ export class Host extends Construct {
     ] as const)
       if (path !== undefined && !path.startsWith("/"))
         fail(prop, `"${path}" is not an absolute path`, "give the file's full path");
+    if (props.tunnelAddress !== undefined && !familyOf(props.tunnelAddress))
+      fail("tunnelAddress", `"${props.tunnelAddress}" is not an IP address`, 'give e.g. "10.0.0.2"');
+    this.tunnelAddress =
+      props.tunnelAddress !== undefined
+        ? canonical(props.tunnelAddress)
+        : familyOf(props.address)
+          ? canonical(props.address)
+          : undefined;
     this.name = id;
     this.remote = {
       name: id,

@@ -24,6 +24,7 @@ import { applyOrder, parentsOf, predecessorsOf } from "../model/kinds";
 import { STACK_MANIFEST, type StackManifest } from "../model/manifest";
 import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import type { Expectation } from "./expectation";
+import type { Host } from "./host";
 import { NetlabValidationError } from "./errors";
 import { NetopsResource, type SpecBody } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
@@ -98,7 +99,8 @@ export class LabStack extends TerraformStack {
   private labCache?: { path: string; text: string };
   private graph?: Map<NetopsResource, { parents: NetopsResource[]; predecessors: NetopsResource[] }>;
   private readonly nameservers = new Map<string, readonly string[]>();
-  private names?: NetopsResource;
+  /** The names resource of each machine that has namespaces with names files (undefined: this one). */
+  private readonly names = new Map<Host | undefined, NetopsResource>();
   private readonly expectations: Expectation[] = [];
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
@@ -204,23 +206,26 @@ export class LabStack extends TerraformStack {
   }
 
   /** @internal a sandbox or endpoint with its own namespace sets that namespace's nameservers */
-  _setNameservers(netns: string, servers: readonly string[]): void {
+  _setNameservers(netns: string, servers: readonly string[], host: Host | undefined): void {
     this.nameservers.set(netns, servers);
-    this._useNames();
+    this._useNames(host);
   }
 
   /**
-   * @internal a namespace of the stack gets names files (it has an endpoint, or
-   * nameservers): the stack's names resource exists from then on. A stack without
-   * namespaces has none, so it leaves no record of it either.
+   * @internal a namespace of the stack on this machine or a Host gets names files (it
+   * has an endpoint, or nameservers): that machine's names resource exists from then on.
+   * A stack without namespaces has none, so it leaves no record of it either.
    */
-  _useNames(): void {
-    this.names ??= new NetopsResource(this, "netlab-names", {
+  _useNames(host: Host | undefined): void {
+    if (this.names.has(host)) return;
+    const r = new NetopsResource(host ?? this, host ? "Names" : "netlab-names", {
       stack: this,
       role: "object",
       kind: "names",
-      spec: () => this.namesSpec(),
+      spec: () => this.namesSpec(host),
+      host: () => host,
     });
+    this.names.set(host, r);
   }
 
   /**
@@ -230,13 +235,22 @@ export class LabStack extends TerraformStack {
    * a resource per namespace would repeat a network's endpoints in each (N^2 in the
    * synthesized JSON).
    */
-  private namesSpec(): SpecBody {
-    const endpoints = this.objects()
-      .filter((r) => r.kind === "endpoint")
-      .flatMap((r) => (r.spec.kind === "endpoint" ? [r.spec] : []));
+  private namesSpec(host: Host | undefined): SpecBody {
+    const all = this.objects().filter((r) => r.kind === "endpoint");
+    const spec = (r: NetopsResource) => (r.spec.kind === "endpoint" ? [r.spec] : []);
+    // the files of this machine's namespaces; every endpoint of their networks, wherever it is
+    const here = all.filter((r) => r.host === host).flatMap(spec);
     const bridgesOf = new Map<string, Set<string>>();
-    for (const e of endpoints) bridgesOf.set(e.netns, (bridgesOf.get(e.netns) ?? new Set()).add(e.bridge));
-    const namespaces = [...new Set([...bridgesOf.keys(), ...this.nameservers.keys()])].sort();
+    for (const e of here) bridgesOf.set(e.netns, (bridgesOf.get(e.netns) ?? new Set()).add(e.bridge));
+    const bridges = new Set(here.map((e) => e.bridge));
+    const endpoints = all.flatMap(spec).filter((e) => bridges.has(e.bridge));
+    const ownNs = new Set(
+      this.membersOf(NetopsResource)
+        .filter((r) => r.host === host && (r.kind === "sandbox" || r.kind === "endpoint"))
+        .flatMap((r) => (r.spec.kind === "sandbox" || r.spec.kind === "endpoint" ? [r.spec.netns] : [])),
+    );
+    const servers = [...this.nameservers.keys()].filter((ns) => ownNs.has(ns));
+    const namespaces = [...new Set([...bridgesOf.keys(), ...servers])].sort();
     const files = namespaces.map((netns) => {
       const servers = this.nameservers.get(netns);
       return {
@@ -255,14 +269,21 @@ export class LabStack extends TerraformStack {
     };
   }
 
+  /** @internal How _hostDevices names a device of a machine (undefined: this one). */
+  static deviceKey(host: Host | undefined, dev: string): string {
+    return host ? `@${host.name}/${dev}` : dev;
+  }
+
   /**
    * @internal Who uses each device name on the host (bridges, endpoints' host veths,
    * links' host ends): construct paths by name, for the checks that names do not clash.
    */
   _hostDevices(): Map<string, string[]> {
     const byName = new Map<string, string[]>();
-    const add = (name: string, r: NetopsResource) =>
+    const add = (dev: string, r: NetopsResource) => {
+      const name = LabStack.deviceKey(r.host, dev);
       byName.set(name, [...(byName.get(name) ?? []), r.node.scope!.node.path]);
+    };
     for (const r of this.objects()) {
       const s = r.spec;
       if (s.kind === "network") add(s.bridge, r);
@@ -271,6 +292,7 @@ export class LabStack extends TerraformStack {
         for (const e of [s.a, s.b]) if (!e.netns) add(e.ifname, r);
         for (const side of s.line ? [s.line.a, s.line.b] : []) add(side.peer, r);
       } else if (s.kind === "delayline") for (const b of [s.port, ...(s.ownsBridge ? [s.bridge] : [])]) add(b, r);
+      else if (s.kind === "vxlan") add(s.dev, r);
     }
     return byName;
   }

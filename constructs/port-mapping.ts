@@ -151,6 +151,8 @@ export class PortMapping extends Construct {
         bridge: this.endpoint.network.bridgeName,
         ...(stack.firewall === Firewall.NFTABLES ? { firewall: "nftables" as const } : {}),
       }),
+      // published on its endpoint's machine: the DNAT reaches the endpoint only there
+      host: () => this.endpoint.host,
     });
     stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
@@ -164,6 +166,7 @@ export class PortMapping extends Construct {
       .membersOf(PortMapping)
       .find(
         (c) =>
+          c.endpoint.host === this.endpoint.host &&
           c.protocol === this.protocol &&
           c.hostPort <= end(this) &&
           this.hostPort <= end(c) &&
@@ -174,7 +177,7 @@ export class PortMapping extends Construct {
         message(
           KIND,
           "hostPort",
-          `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"} is already published by ${clash.node.path}`,
+          `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"}${this.endpoint.host ? ` of ${this.endpoint.host.node.path}` : ""} is already published by ${clash.node.path}`,
           "use another hostPort, or bind each mapping to its own hostIp",
         ),
       ];

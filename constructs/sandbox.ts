@@ -2,7 +2,7 @@
 // nothing joined it is Docker's "none" mode; joined to several networks it is
 // multi-homed, and exactly one of its endpoints routes by default (defaultRoute).
 import { Construct } from "constructs";
-import { message, NetlabValidationError } from "./errors";
+import { message } from "./errors";
 import { LabStack } from "./lab-stack";
 import { checkName, checkNameservers, deriveName } from "./names";
 import type { Host } from "./host";
@@ -47,17 +47,9 @@ export class Sandbox extends Construct {
       host: () => this.host,
     });
     this.host = props.host;
-    if (props.nameservers && props.host)
-      throw new NetlabValidationError(
-        this,
-        KIND,
-        "nameservers",
-        `is set on a sandbox on ${props.host.node.path}, and names files are written on this machine only, for now`,
-        "leave nameservers out on a sandbox on another host",
-      );
     if (props.nameservers) {
       checkNameservers(this, KIND, props.nameservers);
-      stack._setNameservers(this.netns, props.nameservers);
+      stack._setNameservers(this.netns, props.nameservers, props.host);
     }
     stack._register(this);
     this.node.addValidation({

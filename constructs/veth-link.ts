@@ -159,7 +159,9 @@ export class VethLink extends Construct {
       const prop = `${"ab"[hostEnd]}.interfaceName`;
       this.node.addValidation({
         validate: () => {
-          const other = (stack._hostDevices().get(name) ?? []).find((p) => p !== this.node.path);
+          const other = (stack._hostDevices().get(LabStack.deviceKey(host, name)) ?? []).find(
+            (p) => p !== this.node.path,
+          );
           return other
             ? [message(KIND, prop, `"${name}" is also a host device of ${other}`, "give the host end its own name")]
             : [];

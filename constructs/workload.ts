@@ -91,7 +91,7 @@ export class Workload extends Construct {
       role: "object",
       kind: "workload",
       spec: () => ({ kind: "workload", name: this.name, ...(netns ? { netns } : {}), command: [...this.command] }),
-      host: () => sandbox?.host ?? endpoint?.sandbox?.host,
+      host: () => sandbox?.host ?? endpoint?.host,
     });
     stack._register(this);
     this.node.addValidation({

@@ -61,6 +61,11 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
     provides: (s) => [s.port, ...(s.ownsBridge ? [s.bridge] : [])].flatMap((b) => [`bridge:${b}`, `hostdev:${b}`]),
     needs: (s) => (s.ownsBridge ? [] : [`bridge:${s.bridge}`]),
   },
+  vxlan: {
+    key: (s) => `vxlan-${s.dev}`,
+    provides: (s) => [`hostdev:${s.dev}`],
+    needs: (s) => [`bridge:${s.bridge}`],
+  },
   link: {
     // an end on the host (no netns) is a host device, as a bridge or an endpoint's host veth is
     key: (s) => `link-${s.a.netns ?? ""}:${s.a.ifname}`,
@@ -112,6 +117,16 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
 
 const kindOf = <S extends ObjectSpec>(s: S) => KINDS[s.kind] as unknown as Kind<S>;
 
+/**
+ * What an object provides and needs, on its machine: a network spanning hosts has a
+ * bridge of the same name on each, and an endpoint there hangs off its own host's only.
+ */
+const onMachine = (s: ObjectSpec, names: readonly string[]) =>
+  s.remote ? names.map((n) => `@${s.remote!.name}/${n}`) : names;
+const providesOf = (s: ObjectSpec) => onMachine(s, kindOf(s).provides(s));
+const needsOf = (s: ObjectSpec, withAfter: boolean) =>
+  onMachine(s, [...kindOf(s).needs(s), ...(withAfter ? (kindOf(s).after?.(s) ?? []) : [])]);
+
 export function specKey(s: ObjectSpec): string {
   return kindOf(s).key(s);
 }
@@ -120,7 +135,7 @@ export function specKey(s: ObjectSpec): string {
 function providersOf(specs: readonly ObjectSpec[]): Map<string, number[]> {
   const providers = new Map<string, number[]>();
   specs.forEach((s, i) => {
-    for (const p of kindOf(s).provides(s)) {
+    for (const p of providesOf(s)) {
       const list = providers.get(p);
       if (list) list.push(i);
       else providers.set(p, [i]);
@@ -138,13 +153,13 @@ const resolve = (providers: Map<string, number[]>, names: readonly string[], sel
  */
 export function parentsOf(specs: readonly ObjectSpec[]): number[][] {
   const providers = providersOf(specs);
-  return specs.map((s, i) => resolve(providers, kindOf(s).needs(s), i));
+  return specs.map((s, i) => resolve(providers, needsOf(s, false), i));
 }
 
 /** Parents, plus what each spec is only made after (Terraform's depends_on). */
 export function predecessorsOf(specs: readonly ObjectSpec[]): number[][] {
   const providers = providersOf(specs);
-  return specs.map((s, i) => resolve(providers, [...kindOf(s).needs(s), ...(kindOf(s).after?.(s) ?? [])], i));
+  return specs.map((s, i) => resolve(providers, needsOf(s, true), i));
 }
 
 /**

@@ -164,6 +164,32 @@ export const DelayLineSpec = z
   })
   .strict();
 
+/**
+ * A network's tunnel to its other hosts (issue 13): a VXLAN device on the bridge, with a
+ * flood entry for every peer (head-end replication: no multicast in the underlay), and
+ * the gateway's own frames kept off it (each host has the same gateway address and MAC:
+ * netops/vxlan.ts). Remote MACs are learned from the traffic, as a bridge does.
+ */
+export const VxlanSpec = z
+  .object({
+    ...common,
+    kind: z.literal("vxlan"),
+    /** The network's bridge, and the VXLAN device joined to it. */
+    bridge: ifname,
+    dev: ifname,
+    /** VXLAN network identifier: one per network of a stack. */
+    vni: z.number().int().min(1).max(16_777_215),
+    /** UDP port the tunnel listens on and sends to, on every host. */
+    port,
+    /** This host's tunnel address, and every other host's. */
+    local: ip,
+    peers: z.array(ip).min(1),
+    mtu: z.number().int().min(68).max(65535),
+    /** The network's ICC is off: the tunnel's port is isolated, as endpoints' ports are. */
+    isolated: z.literal(true).optional(),
+  })
+  .strict();
+
 /** An address with its prefix, of either family (IPv6 in its shortest form). */
 const cidr = z.string().refine((s) => {
   const [a, p] = s.split("/");
@@ -334,6 +360,7 @@ export const SweepSpec = z
 
 export const Spec = z.discriminatedUnion("kind", [
   DelayLineSpec,
+  VxlanSpec,
   NetworkSpec,
   EndpointSpec,
   PortMappingSpec,
@@ -358,6 +385,7 @@ export type NamesSpec = z.infer<typeof NamesSpec>;
 export type NftablesSpec = z.infer<typeof NftablesSpec>;
 export type StackSpec = z.infer<typeof StackSpec>;
 export type DelayLineSpec = z.infer<typeof DelayLineSpec>;
+export type VxlanSpec = z.infer<typeof VxlanSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
 /** Specs of resources that make kernel objects (the stack and sweep only keep books). */
@@ -371,7 +399,8 @@ export type ObjectSpec =
   | RouteSpec
   | NamesSpec
   | NftablesSpec
-  | DelayLineSpec;
+  | DelayLineSpec
+  | VxlanSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
 

@@ -22,6 +22,7 @@ import { routeOps } from "./route";
 import { sandboxOps } from "./sandbox";
 import { hold, release } from "./shared-sysctl";
 import { NETNS_DIR } from "./step";
+import { vxlanOps } from "./vxlan";
 import { workloadOps } from "./workload";
 
 const OPS = {
@@ -35,6 +36,7 @@ const OPS = {
   nftables: nftablesOps,
   workload: workloadOps,
   delayline: delayLineOps,
+  vxlan: vxlanOps,
 } as const;
 
 function opsFor(s: ObjectSpec): Ops<ObjectSpec, unknown> {

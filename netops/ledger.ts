@@ -19,6 +19,15 @@ export function hostDir(host: string | undefined): string {
   return join(ledgerRoot(), host ?? "_host");
 }
 
+/** Does any stack have anything recorded on this machine (on its host or a sandbox host)? */
+export function anythingRecorded(): boolean {
+  try {
+    return readdirSync(ledgerRoot()).some((h) => readdirSync(join(ledgerRoot(), h)).length > 0);
+  } catch {
+    return false; // no ledger at all
+  }
+}
+
 function stackDir(spec: Pick<Spec, "host" | "stack">): string {
   return join(hostDir(spec.host), spec.stack);
 }

@@ -28,7 +28,7 @@ import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
-import { decodeLines, forward, hostLabel } from "./remote";
+import { decodeLines, forward, hostLabel, retireCopy } from "./remote";
 
 function readSpec(arg: string): Spec {
   const { key, json } = fromLine(arg);
@@ -70,7 +70,8 @@ async function destroy(specs: readonly Spec[]): Promise<void> {
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...given] = argv;
   // a call forwarded from another machine (remote.ts): its lines come as base64
-  const args = given[0] === "--b64" ? decodeLines(given.slice(1)) : given;
+  const forwarded = given[0] === "--b64";
+  const args = forwarded ? decodeLines(given.slice(1)) : given;
   const usage = () => {
     process.stderr.write(
       "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify|inspect <lab file>\n" +
@@ -117,8 +118,11 @@ async function main(argv: string[]): Promise<number> {
   const objects = specs.filter(isObjectSpec);
   armTestHooks(objects.map(specKey));
   if (cmd === "create" && specs.length === 1) await create(specs[0]);
-  else if (cmd === "destroy") await destroy(specs);
-  else if (cmd === "apply") {
+  else if (cmd === "destroy") {
+    await destroy(specs);
+    // the stack's owner on this machine, forwarded here from the one Terraform runs on
+    if (forwarded && specs.some((s) => s.kind === "stack")) retireCopy();
+  } else if (cmd === "apply") {
     for (const s of specs) await ensureHost(s);
     await applySpecs(objects);
   } else if (cmd === "verify") return report(await verifySpecs(objects));

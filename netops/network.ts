@@ -27,7 +27,7 @@ import { onHost, ownerMark, type Step } from "./step";
  * gateway's MAC under the others, and their ARP caches point at nothing for a while.
  * Locally administered, unicast.
  */
-export function bridgeMac(s: NetworkSpec): string {
+export function bridgeMac(s: Pick<NetworkSpec, "stack" | "bridge">): string {
   const h = createHash("sha256").update(`${s.stack}/${s.bridge}`).digest();
   return ["02", ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }

@@ -4,9 +4,11 @@
 // never sees a user's string; everything else in that command is fixed text. The copy
 // is named after its content, so each version is copied once and checked before first use.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import type { RemoteSpec } from "../model/schema";
 import { run } from "./exec";
+import { anythingRecorded } from "./ledger";
 
 /** Where a machine keeps its copies of the runner. */
 export const REMOTE_DIR = "/var/lib/netlab";
@@ -84,4 +86,20 @@ export async function forward(r: RemoteSpec, verb: string, lines: readonly strin
   }
   process.stderr.write(res.stderr);
   return 0;
+}
+
+/**
+ * On the machine, after a stack's owner there is destroyed: when no stack has anything
+ * left here, this copy of the runner goes too (and its folder, when empty), so the
+ * machine is as it was before the first deploy. A runner of another stack that starts
+ * meanwhile finds no copy and makes it again (forward); one running has it loaded.
+ */
+export function retireCopy(path = process.argv[1]): void {
+  if (dirname(path) !== REMOTE_DIR || anythingRecorded()) return; // only a copy this file made
+  rmSync(path, { force: true });
+  try {
+    rmdirSync(REMOTE_DIR);
+  } catch {
+    // another version's copy, or a file of someone else's: the folder stays
+  }
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { topologyOf, toDot, toMermaid } from "../../cli/graph";
 import { ContainerNetwork, LabStack, Sandbox, VethLink } from "../../constructs";
 import { Seed004BridgeNatStack } from "../../stacks/seed004-bridge-nat";
+import { TwoHostsStack } from "../../stacks/two-hosts";
 import { cmd } from "../helpers/cmd";
 
 const ROOT = join(__dirname, "..", "..");
@@ -67,4 +68,26 @@ test("the topology: bridges on the host, endpoints on bridges, links (one to the
   );
   expect(toMermaid(t)).toContain('  br_bra -.-|"connected"| br_brb\n');
   expect(toMermaid(t)).toContain('  host[["sandbox host sbx"]]\n');
+});
+
+test("a lab on two hosts: each host with its part of each bridge, the parts joined by their tunnel, ports on their host", () => {
+  const app = Testing.app();
+  const stack = new TwoHostsStack(app, "two-hosts", { addresses: ["10.0.0.1", "10.0.0.2"] });
+  const t = topologyOf(stack.objectSpecs, null);
+  expect(t.nodes.filter((n) => n.shape === "host").map((n) => n.label)).toEqual([
+    ["host a", "10.0.0.1"],
+    ["host b", "10.0.0.2"],
+  ]);
+  expect(t.nodes.filter((n) => n.shape === "bridge").map((n) => n.id)).toEqual(
+    expect.arrayContaining(["br_a_br_front", "br_b_br_front", "br_a_br_back", "br_b_br_back"]),
+  );
+  const front = stack.node.findChild("Front") as ContainerNetwork;
+  expect(t.edges).toContainEqual({
+    from: "br_a_br_front",
+    to: "br_b_br_front",
+    label: `vxlan ${front.vni} (udp 4789)`,
+    style: "dotted",
+  });
+  expect(t.edges).toContainEqual({ from: "ns_web_b", to: "br_b_br_front", label: "eth0 10.91.0.3", style: "solid" });
+  expect(t.edges).toContainEqual({ from: "host_b", to: "ns_web_b", label: "*:8080/tcp -> :80", style: "dashed" });
 });

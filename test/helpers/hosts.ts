@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, ok } from "./cmd";
-import { addNs, delNs, inNs } from "./sandbox";
+import { addNs, delNs, inNs, primeTables } from "./sandbox";
 
 export interface SimHost {
   readonly name: string; // its namespace
@@ -61,6 +61,7 @@ export function simHosts(prefix: string, count: number): SimHosts {
     ok(inNs(controller, ["ip", "link", "set", "ul", "up"]));
     hosts.forEach((h, i) => {
       addNs(h.name);
+      primeTables(h.name);
       ok(inNs(controller, ["ip", "link", "add", `ul${i}`, "type", "veth", "peer", "name", "eth0", "netns", h.name]));
       ok(inNs(controller, ["ip", "link", "set", `ul${i}`, "master", "ul", "up"]));
       ok(["ip", "-n", h.name, "addr", "add", `${h.address}/24`, "dev", "eth0"]);

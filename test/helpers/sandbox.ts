@@ -21,6 +21,11 @@ export function addNs(name: string): void {
  */
 export function addHost(name: string): void {
   addNs(name);
+  primeTables(name);
+}
+
+/** The nat and filter tables of both families, as a real host has them. */
+export function primeTables(name: string): void {
   for (const bin of ["iptables-restore", "ip6tables-restore"])
     ok(inNs(name, [bin, "-w", "--noflush"]), {
       input: "*nat\n-N NLTMP\n-X NLTMP\nCOMMIT\n*filter\n-N NLTMP\n-X NLTMP\nCOMMIT\n",

@@ -522,11 +522,78 @@ const cases: [string, Build, RegExp, string][] = [
     "full path",
   ],
   [
-    "endpoint in a sandbox on another host",
+    "endpoint in a sandbox on a host its network is not on",
     (s) =>
       net(s).addEndpoint("E", { sandbox: new Sandbox(s, "S", { host: new Host(s, "b", { address: "10.0.0.2" }) }) }),
-    /Endpoint prop `sandbox`: is on vstack\/b, and networks do not span machines yet/,
-    "VethLink",
+    /Endpoint prop `sandbox`: places it on vstack\/b, and vstack\/Net is on this machine only/,
+    "add vstack/b to the network's hosts",
+  ],
+  [
+    "endpoint on this machine, its network on hosts",
+    (s) => net(s, { hosts: [new Host(s, "b", { address: "10.0.0.2" })] }).addEndpoint("E"),
+    /Endpoint prop `host`: places it on this machine, and vstack\/Net is on vstack\/b only/,
+    "give the endpoint one of the network's hosts",
+  ],
+  [
+    "endpoint's host differs from its sandbox's",
+    (s) => {
+      const b = new Host(s, "b", { address: "10.0.0.2" });
+      net(s, { hosts: [b] }).addEndpoint("E", { sandbox: new Sandbox(s, "S"), host: b });
+    },
+    /Endpoint prop `host`: is vstack\/b, and its sandbox is on this machine/,
+    "on the sandbox's machine",
+  ],
+  [
+    "network spanning a host known by name only",
+    (s) =>
+      net(s, { hosts: [new Host(s, "a", { address: "lab-a.example" }), new Host(s, "b", { address: "10.0.0.2" })] }),
+    /ContainerNetwork prop `hosts`: vstack\/a has no tunnel address/,
+    "give that Host a tunnelAddress",
+  ],
+  [
+    "network spanning hosts of both families",
+    (s) =>
+      net(s, {
+        hosts: [new Host(s, "a", { address: "10.0.0.1" }), new Host(s, "b", { address: "fd00::2" })],
+      }),
+    /joins hosts whose tunnel addresses are of both families/,
+    "of one family",
+  ],
+  [
+    "vni on a network on one machine",
+    (s) => net(s, { vni: 42 }),
+    /ContainerNetwork prop `vni`: is set on a network on one machine, which has no tunnel/,
+    "list two hosts or more",
+  ],
+  [
+    "two spanning networks, one VNI",
+    (s) => {
+      const hosts = [new Host(s, "a", { address: "10.0.0.1" }), new Host(s, "b", { address: "10.0.0.2" })];
+      net(s, { hosts, vni: 7 });
+      net(s, { hosts, vni: 7, subnet: "10.11.0.0/24", bridgeName: "bry" }, "Other");
+    },
+    /ContainerNetwork prop `vni`: 7 is also the VNI of vstack\/Other/,
+    "its own vni",
+  ],
+  [
+    "a delayed endpoint on a host",
+    (s) =>
+      net(s, { hosts: [new Host(s, "b", { address: "10.0.0.2" })] }).addEndpoint("E", {
+        host: s.node.findChild("b") as Host,
+        impairment: { delayMs: 10 },
+      }),
+    /Endpoint prop `impairment`: sets a delay on an endpoint on vstack\/b/,
+    "lossPercent and rateKbit work",
+  ],
+  [
+    "an expectation from an endpoint on a host",
+    (s) => {
+      const b = new Host(s, "b", { address: "10.0.0.2" });
+      const e = net(s, { hosts: [b] }).addEndpoint("E", { host: b });
+      new Expectation(s, "X", { from: e, to: "10.10.0.1" });
+    },
+    /Expectation prop `from`: is on vstack\/b, and netlab test runs its checks on this machine only/,
+    "of this machine",
   ],
   [
     "veth link across machines",
@@ -622,6 +689,71 @@ test("an object on a Host carries where it is (and no sandbox host of this machi
   expect(gate.depends_on).toContain(`terraform_data.${owner![0]}`);
   // its create copies and checks the runner there; its destroy clears what is left there
   expect(owner![1].provisioner.map((p: any) => p["local-exec"].when)).toEqual(["create", "destroy"]);
+});
+
+test("a network on two hosts: a bridge and a tunnel on each, the same gateway and MTU for the tunnel; endpoints and ports hang off their own host's", () => {
+  const stack = new LabStack(Testing.app(), "mh");
+  const a = new Host(stack, "a", { address: "10.0.0.1" });
+  const b = new Host(stack, "b", { address: "lab-b.example", tunnelAddress: "10.0.0.2" });
+  const lab = new ContainerNetwork(stack, "Lab", { subnet: "10.60.0.0/24", hosts: [a, b], icc: false });
+  const ea = lab.addEndpoint("EA", { host: a, netns: "ea" });
+  const eb = lab.addEndpoint("EB", { host: b, netns: "eb" });
+  // the same port on two machines is no clash
+  ea.publish("P", { hostPort: 8080, containerPort: 80 });
+  eb.publish("P", { hostPort: 8080, containerPort: 80 });
+  const json = JSON.parse(Testing.synth(stack, true));
+  expect(lab.mtu).toBe(1450);
+  expect(lab.resources.map((r) => r.spec)).toEqual([
+    expect.objectContaining({
+      kind: "network",
+      remote: expect.objectContaining({ name: "a" }),
+      gateway: "10.60.0.1",
+      mtu: 1450,
+    }),
+    expect.objectContaining({
+      kind: "network",
+      remote: expect.objectContaining({ name: "b" }),
+      gateway: "10.60.0.1",
+      mtu: 1450,
+    }),
+  ]);
+  const blocks = Object.entries(json.resource.terraform_data) as [string, any][];
+  // every object's line: its key, then its spec (the gate's trigger is the lab file's path)
+  const specOf = (k: string) => (String(k).startsWith("netlab/") ? {} : JSON.parse(k.slice(k.indexOf(" ") + 1)));
+  const tunnels = blocks.map(([, v]) => specOf(v.triggers_replace)).filter((x) => x.kind === "vxlan");
+  expect(tunnels).toEqual([
+    expect.objectContaining({
+      remote: expect.objectContaining({ name: "a" }),
+      local: "10.0.0.1",
+      peers: ["10.0.0.2"],
+      vni: lab.vni,
+      port: 4789,
+      mtu: 1450,
+      isolated: true,
+      dev: "vx-nl-lab",
+    }),
+    expect.objectContaining({
+      remote: expect.objectContaining({ name: "b" }),
+      local: "10.0.0.2",
+      peers: ["10.0.0.1"],
+      vni: lab.vni,
+      port: 4789,
+      mtu: 1450,
+      isolated: true,
+      dev: "vx-nl-lab",
+    }),
+  ]);
+  expect(lab.vni).toBeGreaterThanOrEqual(4096);
+  // each endpoint is made after its own host's bridge only, and rebuilt with it alone
+  const addr = (r: { resource: { friendlyUniqueId: string } }) => `terraform_data.${r.resource.friendlyUniqueId}`;
+  const block = (r: { resource: { friendlyUniqueId: string } }) =>
+    json.resource.terraform_data[r.resource.friendlyUniqueId];
+  expect(block(ea.resource).lifecycle.replace_triggered_by).toEqual([addr(lab.resources[0])]);
+  expect(block(eb.resource).lifecycle.replace_triggered_by).toEqual([addr(lab.resources[1])]);
+  // names files on each host list the endpoints of both
+  const names = blocks.map(([, v]) => specOf(v.triggers_replace)).filter((x) => x.kind === "names");
+  expect(names).toHaveLength(2);
+  for (const n of names) expect(n.endpoints.map((e: string[]) => e[1]).sort()).toEqual(["ea", "eb"]);
 });
 
 test("derived host interface names are unique: a multi-homed sandbox with long names synthesizes", () => {

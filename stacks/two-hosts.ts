@@ -1,0 +1,61 @@
+// two-hosts (issue 13): one lab on two machines, reached by ssh from the one Terraform runs
+// on. Two networks span both hosts (each host has its part of each bridge, joined by a
+// VXLAN tunnel per network); each host runs a web server on "front" and publishes it on
+// its own port 8080; "back" holds a client per host, isolated from "front" on every host.
+// The hosts come from the environment (see the README, "Labs across hosts"):
+//   NETLAB_HOST_A, NETLAB_HOST_B    their addresses (IP: the tunnels use them too)
+//   NETLAB_SSH_KEY                  a private key both accept (default: ssh's own, the agent)
+//   NETLAB_KNOWN_HOSTS              a known_hosts file of the lab's (default: ~/.ssh/known_hosts)
+//   NETLAB_SSH_USER                 default root
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import { ContainerNetwork, Host, LabStack, type LabStackProps } from "../constructs";
+
+/** Says which host answered and who asked (the address the endpoint sees). */
+const WEB_SERVER = (host: string) =>
+  `require("http").createServer((q, s) => s.end("hello from ${host}, you are " + q.socket.remoteAddress.replace(/^::ffff:/, "") + "\\n")).listen(80)`;
+
+export interface TwoHostsProps extends LabStackProps {
+  readonly addresses: readonly [string, string];
+  readonly identityFile?: string;
+  readonly knownHostsFile?: string;
+  readonly user?: string;
+}
+
+export class TwoHostsStack extends LabStack {
+  constructor(scope: Construct, id: string, props: TwoHostsProps) {
+    super(scope, id, props);
+    const ssh = { identityFile: props.identityFile, knownHostsFile: props.knownHostsFile, user: props.user };
+    const hosts = [
+      new Host(this, "a", { address: props.addresses[0], ...ssh }),
+      new Host(this, "b", { address: props.addresses[1], ...ssh }),
+    ];
+    const front = new ContainerNetwork(this, "Front", { bridgeName: "br-front", subnet: "10.91.0.0/24", hosts });
+    const back = new ContainerNetwork(this, "Back", { bridgeName: "br-back", subnet: "10.92.0.0/24", hosts });
+    hosts.forEach((host, i) => {
+      const n = "ab"[i];
+      const web = front.addEndpoint(`Web-${n}`, { netns: `web-${n}`, host }); // 10.91.0.2, .3
+      web.run(`Server-${n}`, { name: `web-${n}`, command: ["node", "-e", WEB_SERVER(host.name)] });
+      web.publish(`Http-${n}`, { hostPort: 8080, containerPort: 80 });
+      back.addEndpoint(`Client-${n}`, { netns: `client-${n}`, host }); // 10.92.0.2, .3
+      new TerraformOutput(this, `web_${n}`, {
+        value: `${props.addresses[i]}:8080 -> web-${n} (${web.addressToken}:80)`,
+      });
+    });
+    new TerraformOutput(this, "tunnels", {
+      value: `front: vni ${front.vni}, back: vni ${back.vni}, udp ${front.vxlanPort}, mtu ${front.mtu}`,
+    });
+  }
+}
+
+/** The stack from the environment; none when the two addresses are not given. */
+export function twoHostsFromEnv(scope: Construct, id: string, env = process.env): TwoHostsStack | undefined {
+  const [a, b] = [env.NETLAB_HOST_A, env.NETLAB_HOST_B];
+  if (!a || !b) return undefined;
+  return new TwoHostsStack(scope, id, {
+    addresses: [a, b],
+    identityFile: env.NETLAB_SSH_KEY || undefined,
+    knownHostsFile: env.NETLAB_KNOWN_HOSTS || undefined,
+    user: env.NETLAB_SSH_USER || undefined,
+  });
+}

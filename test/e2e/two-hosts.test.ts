@@ -1,0 +1,139 @@
+// End to end, issue 13: the `two-hosts` stack of main.ts, deployed by cdktf from a
+// controller namespace onto two simulated hosts (helpers/hosts.ts), with real traffic.
+// Two networks span both hosts, joined by VXLAN: endpoints on different hosts reach each
+// other across the tunnel (its counters say the packets crossed it), each host's
+// published port answers from outside, the networks stay isolated on every host, a host
+// that cannot be reached fails the deploy naming it and a later deploy finishes, and
+// destroy leaves every host as it was.
+import { join } from "node:path";
+import { cmd, must, requireRoot, type Out } from "../helpers/cmd";
+import { simHosts, type SimHost, type SimHosts } from "../helpers/hosts";
+import { projectCopy } from "../helpers/project";
+import { hostState, inNs, uniq } from "../helpers/sandbox";
+
+requireRoot("e2e");
+jest.setTimeout(600_000);
+
+const ROOT = join(__dirname, "..", "..");
+const project = projectCopy();
+let sim: SimHosts;
+let A: SimHost;
+let B: SimHost;
+beforeAll(() => {
+  sim = simHosts(uniq("nl2"), 2);
+  [A, B] = sim.hosts;
+});
+afterAll(() => {
+  if (sim) run(["destroy", "two-hosts", "--auto-approve"]);
+  sim?.remove();
+  project.remove();
+});
+
+/** cdktf, or the netlab CLI, in the controller namespace, with the hosts in the environment. */
+function run(args: string[], hostB = B.address, bin = join(ROOT, "node_modules", ".bin", "cdktf")): Out {
+  const env = {
+    ...process.env,
+    CI: "true",
+    NETLAB_HOST_NETNS: "",
+    NETLAB_HOST_A: A.address,
+    NETLAB_HOST_B: hostB,
+    NETLAB_SSH_KEY: sim.keyFile,
+    NETLAB_KNOWN_HOSTS: join(sim.keyFile, "..", "known_hosts"),
+  };
+  return cmd(["nsenter", `--net=/run/netns/${sim.controller}`, "--", bin, ...args], { cwd: project.dir, env });
+}
+const netlab = (args: string[]) => run(args, B.address, join(project.dir, "bin", "netlab.js"));
+/** argv in a lab namespace on a host (its names are that host's own). */
+const inLab = (h: SimHost, netns: string, argv: string[]) => sim.ssh(h, ["ip", "netns", "exec", netns, ...argv]);
+const ping = (h: SimHost, netns: string, to: string, extra: string[] = []) =>
+  inLab(h, netns, ["ping", "-c", "2", "-i", "0.2", "-W", "2", ...extra, to]).code === 0;
+const curl = (h: SimHost, netns: string, url: string) =>
+  inLab(h, netns, ["curl", "-s", "--max-time", "5", url]).stdout.trim();
+/** Packets the tunnel of a network sent and received on a host. */
+function tunnel(h: SimHost, dev: string): { tx: number; rx: number } {
+  const [l] = JSON.parse(sim.ssh(h, ["ip", "-s", "-j", "link", "show", "dev", dev]).stdout) as {
+    stats64: { tx: { packets: number }; rx: { packets: number } };
+  }[];
+  return { tx: l.stats64.tx.packets, rx: l.stats64.rx.packets };
+}
+/** A host as a lab may change it: its links, routes, firewall, forwarding, and its own names and files. */
+const stateOf = (h: SimHost) => ({
+  ...hostState(h.name),
+  netns: sim.ssh(h, ["ip", "netns", "list"]).stdout,
+  files: sim.ssh(h, ["sh", "-c", "'ls -AR /run/netlab /etc/netns /var/lib/netlab'"]).stdout,
+});
+
+test("a lab on two hosts: across the tunnel, published on each, isolated on each, gone after destroy", () => {
+  const before = [A, B].map(stateOf);
+  const controllerBefore = hostState(sim.controller);
+  must(run(["deploy", "two-hosts", "--auto-approve"]), "cdktf deploy two-hosts");
+  // each host has its own half: its namespaces only
+  expect(sim.ssh(A, ["ip", "netns", "list"]).stdout).toMatch(/web-a[\s\S]*|client-a/);
+  expect(sim.ssh(A, ["ip", "netns", "list"]).stdout).not.toMatch(/web-b|client-b/);
+  expect(sim.ssh(B, ["ip", "netns", "list"]).stdout).not.toMatch(/web-a|client-a/);
+
+  // web-a (10.91.0.2, on A) and web-b (10.91.0.3, on B): one layer-2 network through the tunnel
+  const t0 = tunnel(A, "vx-br-front");
+  expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
+  expect(curl(A, "web-a", "http://10.91.0.3/")).toBe("hello from b, you are 10.91.0.2");
+  expect(curl(B, "web-b", "http://web-a/")).toBe("hello from a, you are 10.91.0.3"); // names files list both hosts'
+  const t1 = tunnel(A, "vx-br-front");
+  expect(t1.tx - t0.tx).toBeGreaterThanOrEqual(4);
+  expect(t1.rx - t0.rx).toBeGreaterThanOrEqual(4);
+  // the MTU leaves room for the tunnel: a full 1450-byte packet crosses unfragmented
+  expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1422"])).toBe(true);
+  expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1423"])).toBe(false);
+  // the gateway is on each host, with the same MAC: each endpoint leaves through its own
+  // host (masqueraded there: the controller has no route back to 10.91.0.0/24)
+  for (const [h, ns] of [
+    [A, "web-a"],
+    [B, "web-b"],
+  ] as const) {
+    expect(ping(h, ns, "10.91.0.1")).toBe(true);
+    expect(ping(h, ns, "10.199.0.1")).toBe(true);
+  }
+  const gwMac = (h: SimHost) =>
+    JSON.parse(sim.ssh(h, ["ip", "-j", "link", "show", "dev", "br-front"]).stdout)[0].address as string;
+  expect(gwMac(A)).toBe(gwMac(B));
+
+  // each host's published port, from outside (the controller): the endpoint on that host answers
+  const fromOutside = (h: SimHost) =>
+    cmd(inNs(sim.controller, ["curl", "-s", "--max-time", "5", `http://${h.address}:8080/`])).stdout.trim();
+  expect(fromOutside(A)).toBe("hello from a, you are 10.199.0.1");
+  expect(fromOutside(B)).toBe("hello from b, you are 10.199.0.1");
+
+  // back spans both hosts too, and is isolated from front on every host
+  expect(ping(A, "client-a", "10.92.0.3")).toBe(true);
+  for (const [h, ns] of [
+    [A, "client-a"],
+    [B, "client-b"],
+  ] as const)
+    for (const web of ["10.91.0.2", "10.91.0.3"]) expect(ping(h, ns, web)).toBe(false);
+  expect(ping(A, "web-a", "10.92.0.3")).toBe(false);
+
+  // verify and repair reach both hosts: a tunnel deleted on B is reported and put back
+  expect(must(netlab(["verify", "two-hosts"]), "netlab verify")).toMatch(/match/);
+  sim.ssh(B, ["ip", "link", "del", "vx-br-front"]);
+  expect(ping(A, "web-a", "10.91.0.3")).toBe(false);
+  const drift = netlab(["verify", "two-hosts"]);
+  expect(drift.code).toBe(1);
+  expect(drift.stdout).toMatch(/tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
+  must(netlab(["repair", "two-hosts"]), "netlab repair");
+  expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
+
+  must(run(["destroy", "two-hosts", "--auto-approve"]), "cdktf destroy two-hosts");
+  expect([A, B].map(stateOf)).toEqual(before);
+  expect(hostState(sim.controller)).toEqual(controllerBefore);
+});
+
+test("a host that cannot be reached fails the deploy naming it; a later deploy finishes", () => {
+  const bad = run(["deploy", "two-hosts", "--auto-approve"], "10.199.0.99");
+  expect(bad.code).not.toBe(0);
+  expect(bad.stdout + bad.stderr).toMatch(/host b \(root@10\.199\.0\.99:22\)/);
+  // nothing of the lab was made on the host that could be reached
+  expect(sim.ssh(A, ["ip", "netns", "list"]).stdout).not.toMatch(/web-a/);
+  must(run(["deploy", "two-hosts", "--auto-approve"]), "cdktf deploy (both reachable)");
+  expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
+  must(run(["destroy", "two-hosts", "--auto-approve"]), "cdktf destroy");
+  for (const h of [A, B]) expect(sim.ssh(h, ["ip", "netns", "list"]).stdout).toBe("");
+});

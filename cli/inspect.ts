@@ -17,6 +17,8 @@ export interface InspectReport {
     readonly status: "ok" | "drift" | "foreign";
     readonly drift: readonly string[];
     readonly observed: Observed;
+    /** The Host it is on, when it is on another machine. */
+    readonly host?: string;
   }[];
   readonly extra: readonly { readonly kind: string; readonly key: string; readonly name: string }[];
 }
@@ -124,6 +126,20 @@ const SECTIONS: readonly {
     ],
   },
   {
+    kind: "vxlan",
+    title: "TUNNELS",
+    columns: [
+      ["DEVICE", "device"],
+      ["BRIDGE", "bridge"],
+      ["VNI", "vni"],
+      ["PORT", "port"],
+      ["LOCAL", "local"],
+      ["PEERS", "peers"],
+      ["MTU", "mtu"],
+      ["STATE", "state"],
+    ],
+  },
+  {
     kind: "delayline",
     title: "DELAY LINES",
     columns: [
@@ -155,7 +171,9 @@ const SECTIONS: readonly {
 
 export function renderInspect(r: InspectReport): string {
   const differs = r.objects.filter((o) => o.status !== "ok");
-  const where = r.host ? `sandbox host ${r.host}` : "this host";
+  const hosts = [...new Set(r.objects.flatMap((o) => (o.host ? [o.host] : [])))];
+  const where =
+    (r.host ? `sandbox host ${r.host}` : "this host") + (hosts.length ? ` and host ${hosts.join(", host ")}` : "");
   const out = [
     `${r.stack} on ${where}: ${r.objects.length} objects, ${differs.length ? `${differs.length} not as declared (!)` : "all as declared"}`,
   ];
@@ -163,15 +181,18 @@ export function renderInspect(r: InspectReport): string {
     const rows = r.objects.filter((o) => o.kind === s.kind);
     if (!rows.length) continue;
     const columns = s.columns.filter((c) => c.length === 2 || rows.some((o) => cell(o.observed[c[1]]) !== "-"));
+    // where each row is, when the lab is on more than this machine
+    const machine = hosts.length ? [(o: (typeof rows)[number]) => o.host ?? "(this)"] : [];
     const body = rows.map((o) => [
       o.status === "ok" ? "" : "!",
+      ...machine.map((m) => m(o)),
       ...columns.map(([, f]) => (f === "command" ? commandCell(o.observed[f]) : cell(o.observed[f]))),
     ]);
-    out.push("", s.title, table(["", ...columns.map(([h]) => h)], body));
+    out.push("", s.title, table(["", ...(hosts.length ? ["HOST"] : []), ...columns.map(([h]) => h)], body));
   }
   if (differs.length) {
     out.push("", "DIFFERENCES");
-    for (const o of differs) for (const d of o.drift) out.push(`! ${o.name}: ${d}`);
+    for (const o of differs) for (const d of o.drift) out.push(`! ${o.host ? `${o.host}: ` : ""}${o.name}: ${d}`);
   }
   if (r.extra.length) {
     out.push("", "NOT DECLARED (removed by the next deploy)");

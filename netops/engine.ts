@@ -233,6 +233,8 @@ export interface Inspected {
   readonly status: "ok" | "drift" | "foreign";
   readonly drift: readonly string[];
   readonly observed: Description;
+  /** The Host it is on, when it is on another machine. */
+  readonly host?: string;
 }
 
 /** What the kernel shows of each spec, with its differences: one look at the host for all. */

@@ -14,10 +14,20 @@
 //   node netops.cjs link   <lab file> <target> up|down                     run-time link state
 //   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
-import { specKey } from "../model/kinds";
+import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
-import { Impairment, isObjectSpec, parseSpec, type Spec } from "../model/schema";
-import { applySpecs, ensureHost, log, logFor, removeSpecs, verifySpecs } from "./engine";
+import { Impairment, isObjectSpec, parseSpec, type ObjectSpec, type Spec } from "../model/schema";
+import {
+  applySpecs,
+  ensureHost,
+  inspectSpecs,
+  labelOf,
+  log,
+  logFor,
+  removeSpecs,
+  verifySpecs,
+  type Inspected,
+} from "./engine";
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
@@ -28,7 +38,7 @@ import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
-import { decodeLines, forward, hostLabel, retireCopy } from "./remote";
+import { decodeLines, forward, forwardQuietly, hostLabel, retireCopy } from "./remote";
 
 function readSpec(arg: string): Spec {
   const { key, json } = fromLine(arg);
@@ -103,8 +113,12 @@ async function main(argv: string[]): Promise<number> {
       return there("apply");
     } else if (cmd === "sweep") await sweep(lab, specs);
     else if (cmd === "verify") return Math.max(report(await verifyLab(lab, specs)), await there("verify"));
-    else if (cmd === "inspect") process.stdout.write(`${JSON.stringify(await inspectLab(lab, specs), null, 1)}\n`);
-    else return usage();
+    else if (cmd === "inspect") {
+      const report = await inspectLab(lab, specs);
+      const objects = [...report.objects];
+      for (const [name, group] of byMachine(elsewhere)) objects.push(...(await inspectThere(name, group)));
+      process.stdout.write(`${JSON.stringify({ ...report, objects }, null, 1)}\n`);
+    } else return usage();
     return 0;
   }
   const specs = args.map(readSpec);
@@ -126,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
     for (const s of specs) await ensureHost(s);
     await applySpecs(objects);
   } else if (cmd === "verify") return report(await verifySpecs(objects));
+  else if (cmd === "inspect") process.stdout.write(`${JSON.stringify(await inspectSpecs(applyOrder(objects)))}\n`);
   else return usage();
   return 0;
 }
@@ -162,12 +177,32 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
   return outcomes.every((o) => o.want === o.got) ? 0 : 1;
 }
 
+/**
+ * `inspect` of one machine's objects, each marked with the machine. A machine that cannot
+ * be reached shows its objects as not as declared, with the reason: the rest of the lab
+ * is still shown.
+ */
+async function inspectThere(name: string, specs: readonly ObjectSpec[]): Promise<Inspected[]> {
+  const res = await forwardQuietly(specs[0].remote!, "inspect", specs.map(lineThere));
+  if (res.ok) return (JSON.parse(res.stdout) as Inspected[]).map((o) => ({ ...o, host: name }));
+  const why = res.why + (res.stderr.trim() ? `: ${res.stderr.trim().split("\n").pop()}` : "");
+  return applyOrder(specs).map((s) => ({
+    kind: s.kind,
+    key: specKey(s),
+    name: labelOf(s),
+    status: "drift" as const,
+    drift: [why],
+    observed: {},
+    host: name,
+  }));
+}
+
 /** A spec's line as the machine it lives on reads it: there, it is local. */
 const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
 
 /** Specs grouped by the machine they live on. */
-function byMachine(specs: readonly Spec[]): Map<string, Spec[]> {
-  const out = new Map<string, Spec[]>();
+function byMachine<S extends Spec>(specs: readonly S[]): Map<string, S[]> {
+  const out = new Map<string, S[]>();
   for (const s of specs) out.set(s.remote!.name, [...(out.get(s.remote!.name) ?? []), s]);
   return out;
 }

@@ -44,6 +44,23 @@ export function forwardCommand(runnerPath: string, verb: string, lines: readonly
 /** The lines of a `--b64` call, decoded. */
 export const decodeLines = (args: readonly string[]) => args.map((a) => Buffer.from(a, "base64").toString("utf8"));
 
+/**
+ * sshd drops connections that have not logged in yet once too many are pending
+ * (MaxStartups, 10 by default): Terraform's ten parallel provisioners, each an ssh call,
+ * meet it on any stock machine. Such a refusal comes before anything ran there, so the
+ * call is made again, a little later each time, with jitter so they do not meet again.
+ */
+const REFUSED = /kex_exchange_identification|banner exchange/;
+const ATTEMPTS = 8;
+
+async function sshRetrying(r: RemoteSpec, command: readonly string[], input?: string) {
+  for (let attempt = 1; ; attempt++) {
+    const res = await run(sshArgv(r, command), input);
+    if (res.ok || res.code !== 255 || !REFUSED.test(res.stderr) || attempt === ATTEMPTS) return res;
+    await new Promise((done) => setTimeout(done, 100 * 2 ** attempt * (0.5 + Math.random())));
+  }
+}
+
 /** What the machine must have; checked once, when its copy of the runner is made. */
 const CHECK =
   'command -v node >/dev/null || { echo "node is missing"; exit 3; }; ' +
@@ -51,14 +68,16 @@ const CHECK =
   'command -v iptables >/dev/null || command -v nft >/dev/null || { echo "iptables and nft are missing"; exit 3; }';
 
 async function install(r: RemoteSpec, path: string, local: string): Promise<void> {
-  const check = await run(sshArgv(r, ["sh", "-c", `'${CHECK}'`]));
+  const check = await sshRetrying(r, ["sh", "-c", `'${CHECK}'`]);
   if (!check.ok)
     throw new Error(
       `${hostLabel(r)}: ${(check.stdout + check.stderr).trim() || `cannot be reached (exit ${check.code})`}`,
     );
-  // written aside, then renamed: a runner started meanwhile never sees half a file
-  const copy = await run(
-    sshArgv(r, ["sh", "-c", `'mkdir -p ${REMOTE_DIR} && cat > ${path}.tmp && mv ${path}.tmp ${path}'`]),
+  // written aside (a name of this call's own: parallel provisioners install at once),
+  // then renamed: a runner started meanwhile never sees half a file
+  const copy = await sshRetrying(
+    r,
+    ["sh", "-c", `'mkdir -p ${REMOTE_DIR} && cat > ${path}.$$ && mv ${path}.$$ ${path}'`],
     readFileSync(local, "utf8"),
   );
   if (!copy.ok) throw new Error(`${hostLabel(r)}: copying the runner to ${path}: ${copy.stderr.trim()}`);
@@ -69,23 +88,31 @@ async function install(r: RemoteSpec, path: string, local: string): Promise<void
  * its own copy of the runner, made first when it is not there. Its output is passed on.
  */
 export async function forward(r: RemoteSpec, verb: string, lines: readonly string[]): Promise<number> {
+  const res = await forwardQuietly(r, verb, lines);
+  process.stdout.write(res.stdout);
+  if (!res.ok) {
+    process.stderr.write(`${res.why}\n${res.stderr}`);
+    return res.code || 1;
+  }
+  process.stderr.write(res.stderr);
+  return 0;
+}
+
+/** As forward, with the output handed back rather than passed on; `why` names the host when it failed. */
+export async function forwardQuietly(r: RemoteSpec, verb: string, lines: readonly string[]) {
   const local = process.argv[1];
   const path = remoteRunner(local);
-  const call = () => run(sshArgv(r, forwardCommand(path, verb, lines)));
+  const call = () => sshRetrying(r, forwardCommand(path, verb, lines));
   let res = await call();
   // ssh's own failures exit 255; node's for a missing file say so
   if (!res.ok && res.code !== 255 && /Cannot find module/.test(res.stderr)) {
     await install(r, path, local);
     res = await call();
   }
-  process.stdout.write(res.stdout);
-  if (!res.ok) {
-    const why = res.code === 255 ? "cannot be reached" : `the runner there failed (exit ${res.code})`;
-    process.stderr.write(`${hostLabel(r)}: ${why}\n${res.stderr}`);
-    return res.code || 1;
-  }
-  process.stderr.write(res.stderr);
-  return 0;
+  const why = res.ok
+    ? ""
+    : `${hostLabel(r)}: ${res.code === 255 ? "cannot be reached" : `the runner there failed (exit ${res.code})`}`;
+  return { ...res, why };
 }
 
 /**

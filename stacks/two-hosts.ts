@@ -1,7 +1,8 @@
 // two-hosts (issue 13): one lab on two machines, reached by ssh from the one Terraform runs
 // on. Two networks span both hosts (each host has its part of each bridge, joined by a
 // VXLAN tunnel per network); each host runs a web server on "front" and publishes it on
-// its own port 8080; "back" holds a client per host, isolated from "front" on every host.
+// its own port 8080; "back" (dual stack) holds a client per host, isolated from "front"
+// on every host.
 // The hosts come from the environment (see the README, "Labs across hosts"):
 //   NETLAB_HOST_A, NETLAB_HOST_B    their addresses (IP: the tunnels use them too)
 //   NETLAB_SSH_KEY                  a private key both accept (default: ssh's own, the agent)
@@ -31,13 +32,19 @@ export class TwoHostsStack extends LabStack {
       new Host(this, "b", { address: props.addresses[1], ...ssh }),
     ];
     const front = new ContainerNetwork(this, "Front", { bridgeName: "br-front", subnet: "10.91.0.0/24", hosts });
-    const back = new ContainerNetwork(this, "Back", { bridgeName: "br-back", subnet: "10.92.0.0/24", hosts });
+    // dual stack: IPv6 crosses the tunnel as IPv4 does
+    const back = new ContainerNetwork(this, "Back", {
+      bridgeName: "br-back",
+      subnet: "10.92.0.0/24",
+      ipv6Subnet: "fd00:92::/64",
+      hosts,
+    });
     hosts.forEach((host, i) => {
       const n = "ab"[i];
       const web = front.addEndpoint(`Web-${n}`, { netns: `web-${n}`, host }); // 10.91.0.2, .3
       web.run(`Server-${n}`, { name: `web-${n}`, command: ["node", "-e", WEB_SERVER(host.name)] });
       web.publish(`Http-${n}`, { hostPort: 8080, containerPort: 80 });
-      back.addEndpoint(`Client-${n}`, { netns: `client-${n}`, host }); // 10.92.0.2, .3
+      back.addEndpoint(`Client-${n}`, { netns: `client-${n}`, host }); // 10.92.0.2, .3; fd00:92::2, ::3
       new TerraformOutput(this, `web_${n}`, {
         value: `${props.addresses[i]}:8080 -> web-${n} (${web.addressToken}:80)`,
       });

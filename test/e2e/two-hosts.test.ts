@@ -104,6 +104,8 @@ test("a lab on two hosts: across the tunnel, published on each, isolated on each
 
   // back spans both hosts too, and is isolated from front on every host
   expect(ping(A, "client-a", "10.92.0.3")).toBe(true);
+  expect(ping(A, "client-a", "fd00:92::3")).toBe(true);
+  expect(ping(B, "client-b", "fd00:92::1")).toBe(true); // its own host's IPv6 gateway
   for (const [h, ns] of [
     [A, "client-a"],
     [B, "client-b"],
@@ -118,6 +120,26 @@ test("a lab on two hosts: across the tunnel, published on each, isolated on each
   const drift = netlab(["verify", "two-hosts"]);
   expect(drift.code).toBe(1);
   expect(drift.stdout).toMatch(/tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
+  // inspect, run here, shows both hosts' objects, each with its host, the cut tunnel marked
+  const report = JSON.parse(must(netlab(["inspect", "two-hosts", "--json"]), "netlab inspect")) as {
+    objects: { kind: string; host?: string; status: string; observed: Record<string, unknown> }[];
+  };
+  const tunnels = report.objects.filter((o) => o.kind === "vxlan" && o.observed.bridge !== "br-back");
+  expect(tunnels.map((o) => [o.host, o.status])).toEqual([
+    ["a", "ok"],
+    ["b", "drift"],
+  ]);
+  expect(tunnels[0].observed).toMatchObject({ device: "vx-br-front", local: A.address, peers: [B.address], mtu: 1450 });
+  expect(
+    report.objects
+      .filter((o) => o.kind === "endpoint")
+      .map((o) => o.host)
+      .sort(),
+  ).toEqual(["a", "a", "b", "b"]);
+  const table = must(netlab(["inspect", "two-hosts"]), "netlab inspect (table)");
+  expect(table).toMatch(/on this host and host a, host b/);
+  expect(table).toMatch(/TUNNELS/);
+  expect(table).toMatch(/! b: tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
   must(netlab(["repair", "two-hosts"]), "netlab repair");
   expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
 

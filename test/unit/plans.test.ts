@@ -14,6 +14,7 @@ import { KINDS } from "../../model/kinds";
 import { namesOps } from "../../netops/names";
 import { renderRules, renderTable, tableComment } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
+import { vxlanOps, type VxlanObs } from "../../netops/vxlan";
 import {
   parseSpec,
   type DelayLineSpec,
@@ -23,6 +24,7 @@ import {
   type NamesSpec,
   type NftablesSpec,
   type PortMappingSpec,
+  type VxlanSpec,
 } from "../../model/schema";
 
 const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
@@ -845,5 +847,74 @@ describe("IPv6 plans", () => {
     // the IPv6 rules are seen in ip6tables-save only: an IPv4 rule of the same text is no match
     const steps = portMappingOps.converge(pm, parseSave(EMPTY_SAVE, EMPTY_SAVE));
     expect(steps.map((s) => s.argv[NS.length])).toEqual(["iptables-restore", "ip6tables-restore"]);
+  });
+});
+
+describe("tunnel plan (a network spanning hosts)", () => {
+  const tunnel: VxlanSpec = {
+    v: 1,
+    kind: "vxlan",
+    stack: "lab",
+    bridge: "br1",
+    dev: "vx-br1",
+    vni: 4242,
+    port: 4789,
+    local: "10.0.0.1",
+    peers: ["10.0.0.2", "10.0.0.3"],
+    mtu: 1450,
+  };
+  const mac = bridgeMac({ stack: "lab", bridge: "br1" });
+  const link = (over: Record<string, unknown> = {}) => ({
+    ifname: "vx-br1",
+    flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
+    mtu: 1450,
+    master: "br1",
+    ifalias: "netlab:lab",
+    linkinfo: {
+      info_kind: "vxlan",
+      info_data: { id: 4242, port: 4789, local: "10.0.0.1" },
+      info_slave_data: { isolated: false },
+    },
+    ...over,
+  });
+  const made: VxlanObs = { link: link(), peers: ["10.0.0.2", "10.0.0.3"], filter: "netlab:lab gateway br1" };
+
+  test("made: the device on the bridge, a flood entry per peer, the gateway's MAC kept off it both ways", () => {
+    const steps = vxlanOps.converge(tunnel, { link: null, peers: [], filter: null });
+    const text = steps.map((s) => `${s.argv.join(" ")}\n${s.input ?? ""}`).join("");
+    expect(text).toContain("link add name vx-br1 mtu 1450 type vxlan id 4242 dstport 4789 local 10.0.0.1\n");
+    expect(text).toContain("link set dev vx-br1 alias netlab:lab master br1 addrgenmode none up\n");
+    expect(text).toContain("link set dev vx-br1 type bridge_slave isolated off\n");
+    expect(text).toContain(
+      "bridge -batch -\nfdb append 00:00:00:00:00:00 dev vx-br1 dst 10.0.0.2\nfdb append 00:00:00:00:00:00 dev vx-br1 dst 10.0.0.3\n",
+    );
+    expect(text).toContain(`oifname "vx-br1" ether saddr ${mac} drop;`);
+    expect(text).toContain(`iifname "vx-br1" ether saddr ${mac} drop;`);
+    // ICC off: the tunnel's port is isolated as the endpoints' are
+    const isolated = vxlanOps.converge({ ...tunnel, isolated: true }, { link: null, peers: [], filter: null });
+    expect(isolated.map((s) => s.input ?? "").join("")).toContain("type bridge_slave isolated on\n");
+  });
+
+  test("drift: a missing peer, a stray peer, another VNI, a missing filter; none when as declared", () => {
+    expect(vxlanOps.drift(tunnel, made, true)).toEqual([]);
+    expect(vxlanOps.drift(tunnel, { ...made, peers: ["10.0.0.2", "10.0.0.9"], filter: null }, true)).toEqual([
+      "missing: vx-br1 flood entry to 10.0.0.3",
+      "different: vx-br1 floods to 10.0.0.9, not a peer",
+      "missing: nftables table bridge netlab-gw-vx-br1",
+    ]);
+    const other = link({ linkinfo: { info_kind: "vxlan", info_data: { id: 7, port: 4789, local: "10.0.0.1" } } });
+    expect(vxlanOps.drift(tunnel, { ...made, link: other }, true)).toContain("different: vx-br1 vni 7, want 4242");
+    expect(() => vxlanOps.drift(tunnel, { ...made, link: link({ ifalias: "" }) }, false)).toThrow(/is not netlab's/);
+  });
+
+  test("removed: the device and its filter table; on each machine it needs only that machine's bridge", () => {
+    const text = vxlanOps
+      .remove(tunnel, made, true)
+      .map((s) => s.input ?? "")
+      .join("");
+    expect(text).toContain("link del dev vx-br1\n");
+    expect(text).toContain("delete table bridge netlab-gw-vx-br1");
+    expect(text).not.toContain("table bridge netlab-gw-vx-br1 {\n");
+    expect(KINDS.vxlan.needs(tunnel)).toEqual(["bridge:br1"]);
   });
 });

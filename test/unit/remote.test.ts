@@ -1,5 +1,6 @@
 // Unit: what the runner sends over ssh for an object on another machine (netops/remote.ts).
-import { decodeLines, forwardCommand, sshArgv } from "../../netops/remote";
+import { decodeLines, forwardCommand, forwardQuietly, sshArgv } from "../../netops/remote";
+import { FakeExec } from "../helpers/fake-exec";
 
 const host = { name: "b", address: "10.0.0.2", user: "root", port: 2222, identityFile: "/keys/lab" };
 
@@ -19,4 +20,32 @@ test("ssh never asks: batch mode, the given key only, a first-met host key remem
   );
   expect(argv.slice(-7)).toEqual(["-p", "2222", "-l", "root", "10.0.0.2", "--", "true"]);
   expect(argv).toContain("/keys/lab");
+});
+
+describe("forwarding (fake ssh)", () => {
+  let fake: FakeExec;
+  beforeEach(() => {
+    fake = new FakeExec();
+    fake.install();
+  });
+  afterEach(() => fake.uninstall());
+
+  test("a connection sshd refused before login (MaxStartups) is made again; the answer is passed back", async () => {
+    let refusals = 2;
+    fake.on(/^ssh /, () =>
+      refusals-- > 0
+        ? { ok: false, code: 255, stderr: "kex_exchange_identification: read: Connection reset by peer\n" }
+        : { ok: true, code: 0, stdout: "[]" },
+    );
+    const res = await forwardQuietly(host, "inspect", ["sandbox-x {}"]);
+    expect(res).toMatchObject({ ok: true, stdout: "[]", why: "" });
+    expect(fake.ran(/^ssh /)).toHaveLength(3);
+  });
+
+  test("a host that cannot be reached is named, and is tried once (nothing says it will answer later)", async () => {
+    fake.on(/^ssh /, { ok: false, code: 255, stderr: "ssh: connect to host 10.0.0.2 port 2222: No route to host\n" });
+    const res = await forwardQuietly(host, "verify", ["sandbox-x {}"]);
+    expect(res.why).toBe("host b (root@10.0.0.2:2222): cannot be reached");
+    expect(fake.ran(/^ssh /)).toHaveLength(1);
+  });
 });

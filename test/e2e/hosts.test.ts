@@ -1,5 +1,5 @@
-// End to end, issue 13 (first part: objects on another machine, no network across
-// machines yet). cdktf runs in a controller namespace; a Host is a simulated machine
+// End to end, issue 13 (objects on another machine; networks across machines are in
+// two-hosts.test.ts). cdktf runs in a controller namespace; a Host is a simulated machine
 // (helpers/hosts.ts) reached by ssh. Its sandboxes, link and workload are made there by
 // their own provisioners, verify reaches them there, destroy leaves the machine as it
 // was; a host that cannot be reached fails the deploy naming it, and a later deploy finishes.

@@ -264,14 +264,6 @@ export class ContainerNetwork extends Construct {
           "use hosts of this stack",
         );
     });
-    if (stack.firewall === Firewall.NFTABLES && hosts.length)
-      throw new NetlabValidationError(
-        this,
-        KIND,
-        "hosts",
-        "places a network on other hosts in a stack whose firewall is nftables, which is made on this machine only, for now",
-        "use Firewall.IPTABLES in a stack with Hosts",
-      );
     if (hosts.length > 1) {
       const missing = hosts.find((h) => !h.tunnelAddress);
       if (missing)

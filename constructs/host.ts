@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import type { RemoteSpec } from "../model/schema";
 import { NetlabValidationError, message } from "./errors";
 import { canonical, familyOf } from "./ipam";
-import { Execution, LabStack } from "./lab-stack";
+import { Execution, Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
 export interface HostProps {
@@ -87,6 +87,8 @@ export class Host extends Construct {
     // checks the runner, so an unreachable host fails the deploy at once), destroyed
     // after them (its destroy clears whatever the stack still has recorded there)
     new NetopsResource(this, "Owner", { stack, role: "owner", spec: () => ({ kind: "stack" }), host: () => this });
+    // the nftables firewall: a table of its own there, of its networks and port mappings
+    if (stack.firewall === Firewall.NFTABLES) stack._useNftables(this);
     stack._register(this);
     this.node.addValidation({
       validate: () => {

@@ -162,12 +162,7 @@ export class LabStack extends TerraformStack {
     });
     if (props.testOnDeploy) new NetopsResource(this, "netlab-test", { stack: this, role: "test" });
     if (this.firewall === Firewall.NFTABLES) {
-      new NetopsResource(this, "netlab-nftables", {
-        stack: this,
-        role: "object",
-        kind: "nftables",
-        spec: () => this.nftablesSpec(),
-      });
+      this._useNftables(undefined);
     }
     addCustomSynthesis(this, {
       onSynthesize: (session: ISynthesisSession) => {
@@ -332,9 +327,23 @@ export class LabStack extends TerraformStack {
     return this.graph.get(r) ?? { parents: [], predecessors: [] };
   }
 
-  private nftablesSpec() {
+  /**
+   * @internal The nftables firewall's table on a machine (undefined: this one): the
+   * stack's, and one per Host, each made of that machine's networks and port mappings.
+   */
+  _useNftables(host: Host | undefined): void {
+    new NetopsResource(host ?? this, host ? "Nftables" : "netlab-nftables", {
+      stack: this,
+      role: "object",
+      kind: "nftables",
+      spec: () => this.nftablesSpec(host),
+      host: () => host,
+    });
+  }
+
+  private nftablesSpec(host: Host | undefined) {
     const all = this.objects()
-      .filter((r) => r.kind === "network" || r.kind === "portmap")
+      .filter((r) => (r.kind === "network" || r.kind === "portmap") && r.host === host)
       .map((r) => r.spec);
     const networks = all.flatMap((s) =>
       s.kind === "network"

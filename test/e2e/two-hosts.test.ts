@@ -5,6 +5,7 @@
 // published port answers from outside, the networks stay isolated on every host, a host
 // that cannot be reached fails the deploy naming it and a later deploy finishes, and
 // destroy leaves every host as it was.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cmd, must, requireRoot, type Out } from "../helpers/cmd";
 import { simHosts, type SimHost, type SimHosts } from "../helpers/hosts";
@@ -63,92 +64,128 @@ const stateOf = (h: SimHost) => ({
   files: sim.ssh(h, ["sh", "-c", "'ls -AR /run/netlab /etc/netns /var/lib/netlab'"]).stdout,
 });
 
-test("a lab on two hosts: across the tunnel, published on each, isolated on each, gone after destroy", () => {
-  const before = [A, B].map(stateOf);
-  const controllerBefore = hostState(sim.controller);
-  must(run(["deploy", "two-hosts", "--auto-approve"]), "cdktf deploy two-hosts");
-  // each host has its own half: its namespaces only
-  expect(sim.ssh(A, ["ip", "netns", "list"]).stdout).toMatch(/web-a[\s\S]*|client-a/);
-  expect(sim.ssh(A, ["ip", "netns", "list"]).stdout).not.toMatch(/web-b|client-b/);
-  expect(sim.ssh(B, ["ip", "netns", "list"]).stdout).not.toMatch(/web-a|client-a/);
-
-  // web-a (10.91.0.2, on A) and web-b (10.91.0.3, on B): one layer-2 network through the tunnel
-  const t0 = tunnel(A, "vx-br-front");
-  expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
-  expect(curl(A, "web-a", "http://10.91.0.3/")).toBe("hello from b, you are 10.91.0.2");
-  expect(curl(B, "web-b", "http://web-a/")).toBe("hello from a, you are 10.91.0.3"); // names files list both hosts'
-  const t1 = tunnel(A, "vx-br-front");
-  expect(t1.tx - t0.tx).toBeGreaterThanOrEqual(4);
-  expect(t1.rx - t0.rx).toBeGreaterThanOrEqual(4);
-  // the MTU leaves room for the tunnel: a full 1450-byte packet crosses unfragmented
-  expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1422"])).toBe(true);
-  expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1423"])).toBe(false);
-  // the gateway is on each host, with the same MAC: each endpoint leaves through its own
-  // host (masqueraded there: the controller has no route back to 10.91.0.0/24)
-  for (const [h, ns] of [
-    [A, "web-a"],
-    [B, "web-b"],
-  ] as const) {
-    expect(ping(h, ns, "10.91.0.1")).toBe(true);
-    expect(ping(h, ns, "10.199.0.1")).toBe(true);
-  }
-  const gwMac = (h: SimHost) =>
-    JSON.parse(sim.ssh(h, ["ip", "-j", "link", "show", "dev", "br-front"]).stdout)[0].address as string;
-  expect(gwMac(A)).toBe(gwMac(B));
-
-  // each host's published port, from outside (the controller): the endpoint on that host answers
-  const fromOutside = (h: SimHost) =>
-    cmd(inNs(sim.controller, ["curl", "-s", "--max-time", "5", `http://${h.address}:8080/`])).stdout.trim();
-  expect(fromOutside(A)).toBe("hello from a, you are 10.199.0.1");
-  expect(fromOutside(B)).toBe("hello from b, you are 10.199.0.1");
-
-  // back spans both hosts too, and is isolated from front on every host
-  expect(ping(A, "client-a", "10.92.0.3")).toBe(true);
-  expect(ping(A, "client-a", "fd00:92::3")).toBe(true);
-  expect(ping(B, "client-b", "fd00:92::1")).toBe(true); // its own host's IPv6 gateway
-  for (const [h, ns] of [
-    [A, "client-a"],
-    [B, "client-b"],
-  ] as const)
-    for (const web of ["10.91.0.2", "10.91.0.3"]) expect(ping(h, ns, web)).toBe(false);
-  expect(ping(A, "web-a", "10.92.0.3")).toBe(false);
-
-  // verify and repair reach both hosts: a tunnel deleted on B is reported and put back
-  expect(must(netlab(["verify", "two-hosts"]), "netlab verify")).toMatch(/match/);
-  sim.ssh(B, ["ip", "link", "del", "vx-br-front"]);
-  expect(ping(A, "web-a", "10.91.0.3")).toBe(false);
-  const drift = netlab(["verify", "two-hosts"]);
-  expect(drift.code).toBe(1);
-  expect(drift.stdout).toMatch(/tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
-  // inspect, run here, shows both hosts' objects, each with its host, the cut tunnel marked
-  const report = JSON.parse(must(netlab(["inspect", "two-hosts", "--json"]), "netlab inspect")) as {
-    objects: { kind: string; host?: string; status: string; observed: Record<string, unknown> }[];
-  };
-  const tunnels = report.objects.filter((o) => o.kind === "vxlan" && o.observed.bridge !== "br-back");
-  expect(tunnels.map((o) => [o.host, o.status])).toEqual([
-    ["a", "ok"],
-    ["b", "drift"],
-  ]);
-  expect(tunnels[0].observed).toMatchObject({ device: "vx-br-front", local: A.address, peers: [B.address], mtu: 1450 });
-  expect(
-    report.objects
-      .filter((o) => o.kind === "endpoint")
-      .map((o) => o.host)
-      .sort(),
-  ).toEqual(["a", "a", "b", "b"]);
-  const table = must(netlab(["inspect", "two-hosts"]), "netlab inspect (table)");
-  expect(table).toMatch(/on this host and host a, host b/);
-  expect(table).toMatch(/TUNNELS/);
-  expect(table).toMatch(/! b: tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
-  must(netlab(["repair", "two-hosts"]), "netlab repair");
-  expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
-
-  must(run(["destroy", "two-hosts", "--auto-approve"]), "cdktf destroy two-hosts");
-  expect([A, B].map(stateOf)).toEqual(before);
-  expect(hostState(sim.controller)).toEqual(controllerBefore);
+/** main.ts as the README has it (two-hosts from the environment), or two-hosts with the nftables firewall. */
+const README_MAIN = readFileSync(join(ROOT, "main.ts"), "utf8");
+const NFTABLES_MAIN = `import { App } from "cdktf";
+import { Firewall } from "./constructs";
+import { TwoHostsStack } from "./stacks/two-hosts";
+const app = new App();
+const env = process.env;
+new TwoHostsStack(app, "two-hosts", {
+  firewall: Firewall.NFTABLES,
+  addresses: [env.NETLAB_HOST_A!, env.NETLAB_HOST_B!],
+  identityFile: env.NETLAB_SSH_KEY,
+  knownHostsFile: env.NETLAB_KNOWN_HOSTS,
 });
+app.synth();
+`;
+
+test.each([
+  ["iptables", README_MAIN],
+  ["nftables", NFTABLES_MAIN],
+])(
+  "a lab on two hosts (%s): across the tunnel, published on each, isolated on each, gone after destroy",
+  (firewall, main) => {
+    project.useMain(main);
+    const before = [A, B].map(stateOf);
+    const controllerBefore = hostState(sim.controller);
+    must(run(["deploy", "two-hosts", "--auto-approve"]), "cdktf deploy two-hosts");
+    // each host has its own half: its namespaces only
+    expect(sim.ssh(A, ["ip", "netns", "list"]).stdout).toMatch(/web-a[\s\S]*|client-a/);
+    expect(sim.ssh(A, ["ip", "netns", "list"]).stdout).not.toMatch(/web-b|client-b/);
+    expect(sim.ssh(B, ["ip", "netns", "list"]).stdout).not.toMatch(/web-a|client-a/);
+
+    // web-a (10.91.0.2, on A) and web-b (10.91.0.3, on B): one layer-2 network through the tunnel
+    const t0 = tunnel(A, "vx-br-front");
+    expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
+    expect(curl(A, "web-a", "http://10.91.0.3/")).toBe("hello from b, you are 10.91.0.2");
+    expect(curl(B, "web-b", "http://web-a/")).toBe("hello from a, you are 10.91.0.3"); // names files list both hosts'
+    const t1 = tunnel(A, "vx-br-front");
+    expect(t1.tx - t0.tx).toBeGreaterThanOrEqual(4);
+    expect(t1.rx - t0.rx).toBeGreaterThanOrEqual(4);
+    // the MTU leaves room for the tunnel: a full 1450-byte packet crosses unfragmented
+    expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1422"])).toBe(true);
+    expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1423"])).toBe(false);
+    // the gateway is on each host, with the same MAC: each endpoint leaves through its own
+    // host (masqueraded there: the controller has no route back to 10.91.0.0/24)
+    for (const [h, ns] of [
+      [A, "web-a"],
+      [B, "web-b"],
+    ] as const) {
+      expect(ping(h, ns, "10.91.0.1")).toBe(true);
+      expect(ping(h, ns, "10.199.0.1")).toBe(true);
+    }
+    const gwMac = (h: SimHost) =>
+      JSON.parse(sim.ssh(h, ["ip", "-j", "link", "show", "dev", "br-front"]).stdout)[0].address as string;
+    expect(gwMac(A)).toBe(gwMac(B));
+
+    // each host's published port, from outside (the controller): the endpoint on that host answers
+    const fromOutside = (h: SimHost) =>
+      cmd(inNs(sim.controller, ["curl", "-s", "--max-time", "5", `http://${h.address}:8080/`])).stdout.trim();
+    expect(fromOutside(A)).toBe("hello from a, you are 10.199.0.1");
+    expect(fromOutside(B)).toBe("hello from b, you are 10.199.0.1");
+
+    // back spans both hosts too, and is isolated from front on every host
+    expect(ping(A, "client-a", "10.92.0.3")).toBe(true);
+    expect(ping(A, "client-a", "fd00:92::3")).toBe(true);
+    expect(ping(B, "client-b", "fd00:92::1")).toBe(true); // its own host's IPv6 gateway
+    for (const [h, ns] of [
+      [A, "client-a"],
+      [B, "client-b"],
+    ] as const)
+      for (const web of ["10.91.0.2", "10.91.0.3"]) expect(ping(h, ns, web)).toBe(false);
+    expect(ping(A, "web-a", "10.92.0.3")).toBe(false);
+
+    // verify and repair reach both hosts: a tunnel deleted on B is reported and put back
+    expect(must(netlab(["verify", "two-hosts"]), "netlab verify")).toMatch(/match/);
+    sim.ssh(B, ["ip", "link", "del", "vx-br-front"]);
+    expect(ping(A, "web-a", "10.91.0.3")).toBe(false);
+    const drift = netlab(["verify", "two-hosts"]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toMatch(/tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
+    // inspect, run here, shows both hosts' objects, each with its host, the cut tunnel marked
+    const report = JSON.parse(must(netlab(["inspect", "two-hosts", "--json"]), "netlab inspect")) as {
+      objects: { kind: string; host?: string; status: string; observed: Record<string, unknown> }[];
+    };
+    const tunnels = report.objects.filter((o) => o.kind === "vxlan" && o.observed.bridge !== "br-back");
+    expect(tunnels.map((o) => [o.host, o.status])).toEqual([
+      ["a", "ok"],
+      ["b", "drift"],
+    ]);
+    expect(tunnels[0].observed).toMatchObject({
+      device: "vx-br-front",
+      local: A.address,
+      peers: [B.address],
+      mtu: 1450,
+    });
+    expect(
+      report.objects
+        .filter((o) => o.kind === "endpoint")
+        .map((o) => o.host)
+        .sort(),
+    ).toEqual(["a", "a", "b", "b"]);
+    const table = must(netlab(["inspect", "two-hosts"]), "netlab inspect (table)");
+    expect(table).toMatch(/on this host and host a, host b/);
+    expect(table).toMatch(/TUNNELS/);
+    expect(table).toMatch(/! b: tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
+    must(netlab(["repair", "two-hosts"]), "netlab repair");
+    expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
+
+    // the firewall is where the stack says, on each host
+    for (const h of [A, B]) {
+      const tables = sim.ssh(h, ["nft", "list", "tables"]).stdout;
+      if (firewall === "nftables") expect(tables).toContain("table inet netlab-two-hosts");
+      else expect(sim.ssh(h, ["iptables-save"]).stdout).toContain("NETLAB-IN-br-front");
+    }
+
+    must(run(["destroy", "two-hosts", "--auto-approve"]), "cdktf destroy two-hosts");
+    expect([A, B].map(stateOf)).toEqual(before);
+    expect(hostState(sim.controller)).toEqual(controllerBefore);
+  },
+);
 
 test("a host that cannot be reached fails the deploy naming it; a later deploy finishes", () => {
+  project.useMain(README_MAIN);
   const bad = run(["deploy", "two-hosts", "--auto-approve"], "10.199.0.99");
   expect(bad.code).not.toBe(0);
   expect(bad.stdout + bad.stderr).toMatch(/host b \(root@10\.199\.0\.99:22\)/);

@@ -6,6 +6,7 @@ import { Check, Expectation, Host, Vantage } from "../../constructs";
 import {
   ContainerNetwork,
   Endpoint,
+  Firewall,
   LabStack,
   PortMapping,
   Route,
@@ -754,6 +755,26 @@ test("a network on two hosts: a bridge and a tunnel on each, the same gateway an
   const names = blocks.map(([, v]) => specOf(v.triggers_replace)).filter((x) => x.kind === "names");
   expect(names).toHaveLength(2);
   for (const n of names) expect(n.endpoints.map((e: string[]) => e[1]).sort()).toEqual(["ea", "eb"]);
+});
+
+test("the nftables firewall on hosts: a table on each machine, of the networks and port mappings there", () => {
+  const stack = new LabStack(Testing.app(), "mh", { firewall: Firewall.NFTABLES });
+  const [a, b] = ["a", "b"].map((n, i) => new Host(stack, n, { address: `10.0.0.${i + 1}` }));
+  const here = new ContainerNetwork(stack, "Here", { subnet: "10.61.0.0/24" });
+  here.addEndpoint("E", { netns: "e" }).publish("P", { hostPort: 80 });
+  const lab = new ContainerNetwork(stack, "Lab", { subnet: "10.60.0.0/24", hosts: [a, b] });
+  lab.addEndpoint("EA", { host: a, netns: "ea" }).publish("P", { hostPort: 8080, containerPort: 80 });
+  const json = JSON.parse(Testing.synth(stack, true));
+  const tables = Object.values(json.resource.terraform_data as Record<string, { triggers_replace: string }>)
+    .map((v) => String(v.triggers_replace))
+    .filter((t) => t.startsWith("nftables "))
+    .map((t) => JSON.parse(t.slice(t.indexOf(" ") + 1)));
+  const on = (name?: string) => tables.find((t) => t.remote?.name === name)!;
+  expect(tables).toHaveLength(3);
+  expect(on(undefined).networks.map((n: { bridge: string }) => n.bridge)).toEqual([here.bridgeName]);
+  expect(on("a").networks.map((n: { bridge: string }) => n.bridge)).toEqual([lab.bridgeName]);
+  expect(on("a").portmaps.map((p: { hostPort: number }) => p.hostPort)).toEqual([8080]);
+  expect(on("b").portmaps).toEqual([]);
 });
 
 test("derived host interface names are unique: a multi-homed sandbox with long names synthesizes", () => {

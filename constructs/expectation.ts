@@ -7,6 +7,7 @@ import { Construct } from "constructs";
 import { NETNS_RE } from "../model/schema";
 import type { ContainerNetwork } from "./container-network";
 import { Endpoint } from "./endpoint";
+import type { Host } from "./host";
 import { message, NetlabValidationError } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
@@ -85,22 +86,20 @@ export class Expectation extends Construct {
         `"${to}" is neither an IP address nor a name`,
         'give an address, e.g. "192.168.88.11" or "fd00:88::11", or an endpoint\'s namespace name',
       );
-    const elsewhere = (props.from instanceof Sandbox || props.from instanceof Endpoint) && props.from.host;
-    if (elsewhere)
-      throw new NetlabValidationError(
-        this,
-        KIND,
-        "from",
-        `is on ${elsewhere.node.path}, and netlab test runs its checks on this machine only, for now`,
-        "start the check from a sandbox or endpoint of this machine",
-      );
-    if (to instanceof PortMapping && to.endpoint.host)
+    // a published port is reached through the host it is published on: from a namespace
+    // there, or (this machine's) from this machine and outside
+    const source = props.from instanceof Sandbox || props.from instanceof Endpoint ? props.from.host : undefined;
+    const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
+    if (
+      (to instanceof PortMapping || to === Vantage.HOST) &&
+      (to instanceof PortMapping ? to.endpoint.host : undefined) !== source
+    )
       throw new NetlabValidationError(
         this,
         KIND,
         "to",
-        `is published on ${to.endpoint.host.node.path}, and netlab test runs its checks on this machine only, for now`,
-        "check a port published on this machine, or give that host's address and port",
+        `is ${to instanceof PortMapping ? `published on ${where(to.endpoint.host)}` : "this machine"}, and the check starts on ${where(source)}`,
+        "start it from that machine (a namespace there), or give the host's address and port",
       );
     if (to === Vantage.OUTSIDE)
       throw new NetlabValidationError(
@@ -179,7 +178,10 @@ export class Expectation extends Construct {
   /** @internal The spec `netlab test` checks (model/schema.ts ExpectSpec). */
   _spec() {
     const { from, to } = this.props;
-    const source = from instanceof Vantage ? { kind: from.kind } : { kind: "netns" as const, netns: from.netns };
+    const source =
+      from instanceof Vantage
+        ? { kind: from.kind }
+        : { kind: "netns" as const, netns: from.netns, ...(from.host ? { remote: from.host.remote } : {}) };
     const check = this.props.check ?? (to instanceof PortMapping ? Check[to.protocol]() : Check.ping());
     let target: { kind: "address"; address: string } | { kind: "name"; name: string } | { kind: "host" };
     let label: string;

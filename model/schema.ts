@@ -433,7 +433,8 @@ export const ExpectSpec = z
     /** The construct path: what the report calls it. */
     name: z.string().min(1),
     from: z.discriminatedUnion("kind", [
-      z.object({ kind: z.literal("netns"), netns }).strict(),
+      // on another machine (`remote`): the runner there runs the check (issue 13)
+      z.object({ kind: z.literal("netns"), netns, remote: RemoteSpec.optional() }).strict(),
       z.object({ kind: z.literal("host") }).strict(),
       z.object({ kind: z.literal("outside") }).strict(),
     ]),

@@ -3,7 +3,7 @@
 // for the run, as a client on the host's LAN), and Mininet's pingAll over every endpoint
 // pair. Checks run a few at a time; the probe namespace is removed whatever happens.
 import { createHash } from "node:crypto";
-import { ExpectSpec, type EndpointSpec, type LabFile, type ObjectSpec } from "../model/schema";
+import { ExpectSpec, type EndpointSpec, type LabFile, type ObjectSpec, type RemoteSpec } from "../model/schema";
 import { pool, run } from "./exec";
 import { netnsExists } from "./observe";
 import { onHost } from "./step";
@@ -108,10 +108,13 @@ export async function checkExpectations(lab: LabFile, expects: readonly ExpectSp
   }
 }
 
-/** Mininet's pingAll: every namespace with an endpoint pings every other namespace's endpoint addresses. */
+/**
+ * Mininet's pingAll: every namespace with an endpoint on this machine pings every other
+ * namespace's endpoint addresses (those on other machines: `remotePairs`).
+ */
 export async function pingAll(specs: readonly ObjectSpec[]): Promise<Outcome[]> {
   const eps = specs.filter((s): s is EndpointSpec => s.kind === "endpoint");
-  const sources = [...new Set(eps.map((e) => e.netns))];
+  const sources = [...new Set(eps.filter((e) => !e.remote).map((e) => e.netns))];
   // every address of every other endpoint: a dual-stack pair is pinged over IPv4 and IPv6
   const pairs = sources.flatMap((ns) =>
     eps
@@ -122,6 +125,77 @@ export async function pingAll(specs: readonly ObjectSpec[]): Promise<Outcome[]> 
     const [got, detail] = await probe(["ip", "netns", "exec", ns], "ping", address);
     return { name: "all pairs", from: ns, to: `${e.netns} (${address})`, check: "ping", want: true, got, detail };
   });
+}
+
+/** pingAll's pairs whose source is on another machine, as expectations its runner checks. */
+export function remotePairs(specs: readonly ObjectSpec[]): ExpectSpec[] {
+  const eps = specs.filter((s): s is EndpointSpec => s.kind === "endpoint");
+  const sources = [...new Map(eps.filter((e) => e.remote).map((e) => [e.netns, e.remote!] as const))];
+  return sources.flatMap(([netns, remote]) =>
+    eps
+      .filter((e) => e.netns !== netns)
+      .flatMap((e) => [e.address, e.address6].flatMap((a) => (a ? [a] : [])).map((address) => ({ e, address })))
+      .map(({ e, address }) => ({
+        name: "all pairs",
+        from: { kind: "netns" as const, netns, remote },
+        to: { kind: "address" as const, address },
+        label: `${e.netns} (${address})`,
+        check: "ping" as const,
+        reachable: true,
+      })),
+  );
+}
+
+/**
+ * Expectations whose source is on another machine: each machine's runner checks its own
+ * (its namespaces, its names files), a few at a time there too. A machine that cannot be
+ * reached fails its checks, with the reason.
+ */
+export async function checkThere(
+  lab: LabFile,
+  expects: readonly ExpectSpec[],
+  forward: (remote: RemoteSpec, lines: string[]) => Promise<{ ok: boolean; stdout: string; why: string }>,
+): Promise<Outcome[]> {
+  const byHost = new Map<string, ExpectSpec[]>();
+  for (const e of expects)
+    if (e.from.kind === "netns" && e.from.remote)
+      byHost.set(e.from.remote.name, [...(byHost.get(e.from.remote.name) ?? []), e]);
+  const out: Outcome[] = [];
+  for (const [name, group] of byHost) {
+    const remote = (group[0].from as { remote: RemoteSpec }).remote;
+    // there, the check starts on its own machine
+    const local = group.map((e) => ({
+      ...e,
+      from: { kind: "netns" as const, netns: (e.from as { netns: string }).netns },
+    }));
+    const res = await forward(remote, [JSON.stringify({ stack: lab.stack, expect: local })]);
+    const answered = res.ok ? (JSON.parse(res.stdout) as Outcome[]) : null;
+    group.forEach((e, i) => {
+      const o = answered?.[i];
+      out.push({
+        ...(o ?? {
+          name: e.name,
+          to: e.label,
+          check: e.check === "ping" ? "ping" : `${e.check}/${e.port}`,
+          want: e.reachable,
+          got: false,
+          detail: res.why,
+        }),
+        from: `${(e.from as { netns: string }).netns} on ${name}`,
+      });
+    });
+  }
+  return out;
+}
+
+/** `check '<{stack, expect}>'`: a forwarded batch of expectations, checked here; the outcomes as JSON. */
+export async function checkForwarded(line: string): Promise<Outcome[]> {
+  const { stack, expect } = JSON.parse(line) as { stack: string; expect: unknown[] };
+  const lab: LabFile = { v: 1, stack, kind: "lab", specs: [] };
+  return checkExpectations(
+    lab,
+    expect.map((e) => ExpectSpec.parse(e)),
+  );
 }
 
 const word = (reachable: boolean) => (reachable ? "reachable" : "unreachable");

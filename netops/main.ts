@@ -16,7 +16,7 @@
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
 import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
-import { Impairment, isObjectSpec, parseSpec, type ObjectSpec, type Spec } from "../model/schema";
+import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type ObjectSpec, type Spec } from "../model/schema";
 import {
   applySpecs,
   ensureHost,
@@ -31,7 +31,15 @@ import {
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
-import { checkExpectations, parseExpectations, pingAll, report as testReport } from "./expect";
+import {
+  checkExpectations,
+  checkForwarded,
+  checkThere,
+  parseExpectations,
+  pingAll,
+  remotePairs,
+  report as testReport,
+} from "./expect";
 import { readLab } from "../model/lab-file";
 import { converge, inspectLab, sweep, verifyLab } from "./lab";
 import { probe } from "./probe";
@@ -92,6 +100,11 @@ async function main(argv: string[]): Promise<number> {
   if (args.length === 0) return usage();
   if (cmd === "probe") return probe(args[0], args[1], Number(args[2]));
   if (cmd === "relay") return relay(args);
+  if (cmd === "check") {
+    // expectations forwarded from the machine `netlab test` runs on (expect.ts checkThere)
+    process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
+    return 0;
+  }
   if (cmd === "test") return test(args[0], args.slice(1));
   if (cmd === "impair" || cmd === "link") return runtime(cmd, args);
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
@@ -165,9 +178,19 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
   const bad = flags.find((f) => f !== "--all-pairs" && f !== "--json");
   if (bad) throw new Error(`unknown option ${bad}: test takes --all-pairs and --json`);
   const { lab, specs } = readLab(labPath);
+  const expects = parseExpectations(lab);
+  const elsewhere = (e: ExpectSpec) => e.from.kind === "netns" && e.from.remote !== undefined;
+  // declared ones in their order, wherever they start; then the pairs
+  const here = await checkExpectations(
+    lab,
+    expects.filter((e) => !elsewhere(e)),
+  );
+  const there = await checkThere(lab, expects.filter(elsewhere), (r, lines) => forwardQuietly(r, "check", lines));
+  const allPairs = flags.includes("--all-pairs");
   const outcomes = [
-    ...(await checkExpectations(lab, parseExpectations(lab))),
-    ...(flags.includes("--all-pairs") ? await pingAll(specs) : []),
+    ...expects.map((e) => (elsewhere(e) ? there.shift()! : here.shift()!)),
+    ...(allPairs ? await pingAll(specs) : []),
+    ...(allPairs ? await checkThere(lab, remotePairs(specs), (r, lines) => forwardQuietly(r, "check", lines)) : []),
   ];
   if (flags.includes("--json"))
     process.stdout.write(`${JSON.stringify({ v: 1, stack: lab.stack, outcomes }, null, 1)}\n`);

@@ -2,7 +2,7 @@
 // on. Two networks span both hosts (each host has its part of each bridge, joined by a
 // VXLAN tunnel per network); each host runs a web server on "front" and publishes it on
 // its own port 8080; "back" (dual stack) holds a client per host, isolated from "front"
-// on every host.
+// on every host. Four expectations check it from the hosts (`npx netlab test two-hosts`).
 // The hosts come from the environment (see the README, "Labs across hosts"):
 //   NETLAB_HOST_A, NETLAB_HOST_B    their addresses (IP: the tunnels use them too)
 //   NETLAB_SSH_KEY                  a private key both accept (default: ssh's own, the agent)
@@ -10,7 +10,16 @@
 //   NETLAB_SSH_USER                 default root
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { ContainerNetwork, Host, LabStack, type LabStackProps } from "../constructs";
+import {
+  Check,
+  ContainerNetwork,
+  Expectation,
+  Host,
+  LabStack,
+  type Endpoint,
+  type LabStackProps,
+  type PortMapping,
+} from "../constructs";
 
 /** Says which host answered and who asked (the address the endpoint sees). */
 const WEB_SERVER = (host: string) =>
@@ -39,16 +48,23 @@ export class TwoHostsStack extends LabStack {
       ipv6Subnet: "fd00:92::/64",
       hosts,
     });
+    const [web, client] = [[] as Endpoint[], [] as Endpoint[]];
+    const ports: PortMapping[] = [];
     hosts.forEach((host, i) => {
       const n = "ab"[i];
-      const web = front.addEndpoint(`Web-${n}`, { netns: `web-${n}`, host }); // 10.91.0.2, .3
-      web.run(`Server-${n}`, { name: `web-${n}`, command: ["node", "-e", WEB_SERVER(host.name)] });
-      web.publish(`Http-${n}`, { hostPort: 8080, containerPort: 80 });
-      back.addEndpoint(`Client-${n}`, { netns: `client-${n}`, host }); // 10.92.0.2, .3; fd00:92::2, ::3
+      web.push(front.addEndpoint(`Web-${n}`, { netns: `web-${n}`, host })); // 10.91.0.2, .3
+      web[i].run(`Server-${n}`, { name: `web-${n}`, command: ["node", "-e", WEB_SERVER(host.name)] });
+      ports.push(web[i].publish(`Http-${n}`, { hostPort: 8080, containerPort: 80 }));
+      client.push(back.addEndpoint(`Client-${n}`, { netns: `client-${n}`, host })); // 10.92.0.2, .3; fd00:92::2, ::3
       new TerraformOutput(this, `web_${n}`, {
-        value: `${props.addresses[i]}:8080 -> web-${n} (${web.addressToken}:80)`,
+        value: `${props.addresses[i]}:8080 -> web-${n} (${web[i].addressToken}:80)`,
       });
     });
+    // checked from the hosts by `npx netlab test two-hosts`, each check run where it starts
+    new Expectation(this, "ClientAPingsClientB", { from: client[0], to: client[1] });
+    new Expectation(this, "WebAReachesWebBByName", { from: web[0], to: "web-b", check: Check.tcp(80) });
+    new Expectation(this, "ClientBCannotReachWebA", { from: client[1], to: web[0], reachable: false });
+    new Expectation(this, "ClientAReachesPortOnA", { from: client[0], to: ports[0] });
     new TerraformOutput(this, "tunnels", {
       value: `front: vni ${front.vni}, back: vni ${back.vni}, udp ${front.vxlanPort}, mtu ${front.mtu}`,
     });

@@ -136,6 +136,20 @@ test.each([
       for (const web of ["10.91.0.2", "10.91.0.3"]) expect(ping(h, ns, web)).toBe(false);
     expect(ping(A, "web-a", "10.92.0.3")).toBe(false);
 
+    // netlab test, run here, checks each expectation from the host it starts on
+    const tested = netlab(["test", "two-hosts"]);
+    expect(tested.stdout).toMatch(/4 of 4 hold/);
+    expect(tested.stdout).toMatch(/client-a on a/);
+    expect(tested.code).toBe(0);
+    const pairs = JSON.parse(netlab(["test", "two-hosts", "--all-pairs", "--json"]).stdout) as {
+      outcomes: { name: string; from: string; to: string; got: boolean }[];
+    };
+    const pair = (from: string, to: string) => pairs.outcomes.find((o) => o.from === from && o.to === to)?.got;
+    expect(pair("client-a on a", "client-b (10.92.0.3)")).toBe(true);
+    expect(pair("client-a on a", "client-b (fd00:92::3)")).toBe(true);
+    expect(pair("web-b on b", "web-a (10.91.0.2)")).toBe(true);
+    expect(pair("client-a on a", "web-b (10.91.0.3)")).toBe(false);
+
     // verify and repair reach both hosts: a tunnel deleted on B is reported and put back
     expect(must(netlab(["verify", "two-hosts"]), "netlab verify")).toMatch(/match/);
     sim.ssh(B, ["ip", "link", "del", "vx-br-front"]);

@@ -1,5 +1,6 @@
 // Unit: what the runner sends over ssh for an object on another machine (netops/remote.ts).
 import { decodeLines, forwardCommand, forwardQuietly, sshArgv } from "../../netops/remote";
+import { checkThere } from "../../netops/expect";
 import { FakeExec } from "../helpers/fake-exec";
 
 const host = { name: "b", address: "10.0.0.2", user: "root", port: 2222, identityFile: "/keys/lab" };
@@ -48,4 +49,54 @@ describe("forwarding (fake ssh)", () => {
     expect(res.why).toBe("host b (root@10.0.0.2:2222): cannot be reached");
     expect(fake.ran(/^ssh /)).toHaveLength(1);
   });
+});
+
+test("expectations from another machine: sent to it without `remote`, answered in order; an unreachable one fails them with its name", async () => {
+  const lab = { v: 1 as const, stack: "s", kind: "lab" as const, specs: [] };
+  const e = (netns: string, address: string) => ({
+    name: `X-${netns}`,
+    from: { kind: "netns" as const, netns, remote: host },
+    to: { kind: "address" as const, address },
+    label: address,
+    check: "ping" as const,
+    reachable: true,
+  });
+  const sent: string[][] = [];
+  const answered = await checkThere(lab, [e("a", "10.0.0.9"), e("b", "10.0.0.8")], async (_r, lines) => {
+    sent.push(lines);
+    const batch = JSON.parse(lines[0]) as { expect: { name: string; label: string; from: object }[] };
+    const stdout = JSON.stringify(
+      batch.expect.map((x) => ({
+        name: x.name,
+        from: "ns",
+        to: x.label,
+        check: "ping",
+        want: true,
+        got: true,
+        detail: "2/2",
+      })),
+    );
+    return { ok: true, stdout, why: "" };
+  });
+  expect(JSON.parse(sent[0][0]).expect[0].from).toEqual({ kind: "netns", netns: "a" });
+  expect(answered.map((o) => [o.name, o.from, o.got])).toEqual([
+    ["X-a", "a on b", true],
+    ["X-b", "b on b", true],
+  ]);
+  const unreachable = await checkThere(lab, [e("a", "10.0.0.9")], async () => ({
+    ok: false,
+    stdout: "",
+    why: "host b (root@10.0.0.2:2222): cannot be reached",
+  }));
+  expect(unreachable).toEqual([
+    {
+      name: "X-a",
+      from: "a on b",
+      to: "10.0.0.9",
+      check: "ping",
+      want: true,
+      got: false,
+      detail: "host b (root@10.0.0.2:2222): cannot be reached",
+    },
+  ]);
 });

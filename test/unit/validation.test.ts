@@ -587,14 +587,15 @@ const cases: [string, Build, RegExp, string][] = [
     "lossPercent and rateKbit work",
   ],
   [
-    "an expectation from an endpoint on a host",
+    "an expectation from a host to a port published on another machine",
     (s) => {
       const b = new Host(s, "b", { address: "10.0.0.2" });
       const e = net(s, { hosts: [b] }).addEndpoint("E", { host: b });
-      new Expectation(s, "X", { from: e, to: "10.10.0.1" });
+      const here = net(s, { subnet: "10.11.0.0/24", bridgeName: "bry" }, "Here").addEndpoint("H");
+      new Expectation(s, "X", { from: e, to: here.publish("P", { hostPort: 80 }) });
     },
-    /Expectation prop `from`: is on vstack\/b, and netlab test runs its checks on this machine only/,
-    "of this machine",
+    /Expectation prop `to`: is published on this machine, and the check starts on vstack\/b/,
+    "start it from that machine",
   ],
   [
     "veth link across machines",
@@ -755,6 +756,17 @@ test("a network on two hosts: a bridge and a tunnel on each, the same gateway an
   const names = blocks.map(([, v]) => specOf(v.triggers_replace)).filter((x) => x.kind === "names");
   expect(names).toHaveLength(2);
   for (const n of names) expect(n.endpoints.map((e: string[]) => e[1]).sort()).toEqual(["ea", "eb"]);
+});
+
+test("an expectation from a Host carries where it starts: the runner there checks it", () => {
+  const stack = new LabStack(Testing.app(), "mh");
+  const b = new Host(stack, "b", { address: "10.0.0.2" });
+  const e = new ContainerNetwork(stack, "N", { subnet: "10.60.0.0/24", hosts: [b] }).addEndpoint("E", {
+    host: b,
+    netns: "e",
+  });
+  const x = new Expectation(stack, "X", { from: e, to: "10.60.0.1" });
+  expect(x._spec().from).toEqual({ kind: "netns", netns: "e", remote: b.remote });
 });
 
 test("the nftables firewall on hosts: a table on each machine, of the networks and port mappings there", () => {

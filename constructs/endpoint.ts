@@ -224,14 +224,6 @@ export class Endpoint extends Construct {
     const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
     // a delay line's private bridge: the host end joins it, the line joins the network
     const port = delay ? `nlp${shortHash(`${stack.node.id}/${this.netns}/${this.interfaceName}`, 7)}` : undefined;
-    if (delay && this.host)
-      throw new NetlabValidationError(
-        this,
-        KIND,
-        "impairment",
-        `sets a delay on an endpoint on ${this.host.node.path}, and delay lines run on this machine only, for now`,
-        "leave delayMs and jitterMs out there (lossPercent and rateKbit work)",
-      );
     props.network._register(this);
     stack._useNames(this.host);
     if (props.nameservers) stack._setNameservers(this.netns, props.nameservers, this.host);
@@ -276,6 +268,7 @@ export class Endpoint extends Construct {
           ...delay,
           ...(this.network.icc ? {} : { isolated: true }),
         }),
+        host: () => this.host,
       });
     }
     stack._register(this);

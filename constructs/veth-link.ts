@@ -112,14 +112,6 @@ export class VethLink extends Construct {
         `is on ${ends[1]?.host?.node.path ?? "this machine"}, and a is on ${ends[0]?.host?.node.path ?? "this machine"}`,
         "join sandboxes of one machine (a veth does not cross machines)",
       );
-    if (host && delay)
-      throw new NetlabValidationError(
-        this,
-        KIND,
-        "impairment.delayMs",
-        `is set on a link on ${host.node.path}, and delay lines run on this machine only, for now`,
-        "leave delayMs and jitterMs out for a link on another host",
-      );
     this.resource = new NetopsResource(this, "Veth", {
       stack,
       role: "object",
@@ -150,6 +142,7 @@ export class VethLink extends Construct {
           ownsBridge: true,
           ...delay,
         }),
+        host: () => host,
       });
     }
     stack._register(this);

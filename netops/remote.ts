@@ -4,7 +4,7 @@
 // never sees a user's string; everything else in that command is fixed text. The copy
 // is named after its content, so each version is copied once and checked before first use.
 import { createHash } from "node:crypto";
-import { readFileSync, rmdirSync, rmSync } from "node:fs";
+import { readFileSync, readlinkSync, rmdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RemoteSpec } from "../model/schema";
 import { run } from "./exec";
@@ -22,11 +22,31 @@ export function remoteRunner(localRunner = process.argv[1]): string {
 /** How failure messages name a machine. */
 export const hostLabel = (r: RemoteSpec) => `host ${r.name} (${r.user}@${r.address}:${r.port})`;
 
-/** ssh to the machine, never asking anything (no password prompt, no host key question). */
-export function sshArgv(r: RemoteSpec, command: readonly string[]): string[] {
+/** Where ssh keeps the shared connections: one folder per network namespace and credentials. */
+export const CONTROL_ROOT = "/run/netlab-ssh";
+
+/**
+ * The folder of the shared connections to `r`. The same address may be another machine
+ * from another network namespace (a sandboxed controller, whose inode number the kernel
+ * soon gives to the next one), or with other keys: either makes another folder.
+ */
+export function controlDir(r: RemoteSpec, netns = readlinkSync("/proc/self/ns/net")): string {
+  const h = createHash("sha256").update(`${netns}|${r.identityFile ?? ""}|${r.knownHosts ?? ""}`);
+  return `${CONTROL_ROOT}/${h.digest("hex").slice(0, 12)}`;
+}
+
+/**
+ * ssh to the machine, never asking anything (no password prompt, no host key question).
+ * Calls share one connection per machine (ControlMaster, as Ansible does): Terraform's
+ * parallel provisioners log in once rather than each, so they neither pay a handshake
+ * apiece nor meet sshd's limit on logins in progress (MaxStartups). The shared connection
+ * ends 10 s after its last call.
+ */
+export function sshArgv(r: RemoteSpec, command: readonly string[], control = controlDir(r)): string[] {
   return [
     "ssh",
     ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"],
+    ...["-o", "ControlMaster=auto", "-o", "ControlPersist=10s", "-o", `ControlPath=${control}/%C`],
     // a machine met for the first time is remembered; a changed key fails the call
     ...["-o", "StrictHostKeyChecking=accept-new"],
     ...(r.knownHosts ? ["-o", `UserKnownHostsFile=${r.knownHosts}`] : []),
@@ -53,7 +73,15 @@ export const decodeLines = (args: readonly string[]) => args.map((a) => Buffer.f
 const REFUSED = /kex_exchange_identification|banner exchange/;
 const ATTEMPTS = 8;
 
+/** The folder, made (through the exec seam, as every command is) once per runner. */
+const made = new Map<string, Promise<unknown>>();
+const madeOnce = (dir: string) => {
+  if (!made.has(dir)) made.set(dir, run(["mkdir", "-p", "-m", "0700", dir]));
+  return made.get(dir);
+};
+
 async function sshRetrying(r: RemoteSpec, command: readonly string[], input?: string) {
+  await madeOnce(controlDir(r));
   for (let attempt = 1; ; attempt++) {
     const res = await run(sshArgv(r, command), input);
     if (res.ok || res.code !== 255 || !REFUSED.test(res.stderr) || attempt === ATTEMPTS) return res;

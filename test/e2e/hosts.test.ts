@@ -40,6 +40,12 @@ new VethLink(stack, "L", {
   a: { sandbox: s1, interfaceName: "l0", address: "10.77.0.1/24" },
   b: { sandbox: s2, interfaceName: "l0", address: "10.77.0.2/24" },
 });
+// 20 ms each way: a delay line on that machine, its relay run there by its copy of the runner
+new VethLink(stack, "D", {
+  a: { sandbox: s1, interfaceName: "d0", address: "10.78.0.1/24" },
+  b: { sandbox: s2, interfaceName: "d0", address: "10.78.0.2/24" },
+  impairment: { delayMs: 20 },
+});
 new Workload(stack, "W", { name: "mh-sleeper", sandbox: s2, command: ["sleep", "600"] });
 app.synth();
 `;
@@ -69,6 +75,11 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   expect(cmd(["ip", "netns", "list"]).stdout).not.toContain("mh-");
   // the link works there, and the workload runs there
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
+  // the delayed link: round trips of 40 ms or more
+  const rtt = sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.78.0.2"]);
+  expect(rtt.code).toBe(0);
+  const min = Number(/= ([\d.]+)\//.exec(rtt.stdout)?.[1]);
+  expect(min).toBeGreaterThanOrEqual(40);
   const pidLine = on(0, ["sh", "-c", "'cat /run/netlab/*/lab-stack/workload-mh-sleeper.pid'"]);
   expect(pidLine).toMatch(/^\d+ /);
   const pid = Number(pidLine.split(" ")[0]); // simulated machines share the process table
@@ -83,7 +94,8 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
 
   must(run(["destroy", "lab-stack", "--auto-approve"], b.address), "cdktf destroy");
-  expect(on(0, ["ip", "netns", "list"])).not.toContain("mh-");
+  expect(on(0, ["ip", "netns", "list"])).toBe(""); // the relay's namespace too
+  expect(on(0, ["ip", "-br", "link"])).not.toMatch(/nl[pqxyab]/); // the line's bridges and tunnels
   expect(on(0, ["sh", "-c", "'ls -A /run/netlab/*/ 2>/dev/null'"])).toBe("");
   expect(existsSync(`/proc/${pid}`)).toBe(false);
 });

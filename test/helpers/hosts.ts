@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, ok } from "./cmd";
 import { addNs, delNs, inNs, primeTables } from "./sandbox";
+import { CONTROL_ROOT, controlDir } from "../../netops/remote";
 
 export interface SimHost {
   readonly name: string; // its namespace
@@ -36,9 +37,25 @@ export function simHosts(prefix: string, count: number): SimHosts {
   const controller = `${prefix}c`;
   const hosts = Array.from({ length: count }, (_, i) => ({ name: `${prefix}h${i}`, address: `${UNDERLAY}.${i + 2}` }));
   const made = NEEDED.filter((d) => !existsSync(d));
+  const keyFile = join(dir, "client_key");
   const pids: number[] = [];
   const remove = () => {
     for (const pid of pids.splice(0)) cmd(["kill", String(pid)]);
+    // the runner's shared ssh connections from the controller (netops/remote.ts): their
+    // folder goes, so no later run finds them (a master left ends by itself, 10 s idle)
+    const ino = cmd(["stat", "-L", "-c", "%i", `/run/netns/${controller}`]).stdout.trim();
+    if (ino) {
+      const control = controlDir(
+        { name: "", address: "", user: "root", port: 22, identityFile: keyFile, knownHosts: join(dir, "known_hosts") },
+        `net:[${ino}]`,
+      );
+      rmSync(control, { recursive: true, force: true });
+      try {
+        rmdirSync(CONTROL_ROOT);
+      } catch {
+        // another run's folders are there
+      }
+    }
     delNs(...hosts.map((h) => h.name), controller);
     for (const d of made.reverse()) {
       try {
@@ -105,7 +122,6 @@ export function simHosts(prefix: string, count: number): SimHosts {
     remove();
     throw e;
   }
-  const keyFile = join(dir, "client_key");
   return {
     controller,
     hosts,

@@ -27,6 +27,7 @@ describe("forwarding (fake ssh)", () => {
   let fake: FakeExec;
   beforeEach(() => {
     fake = new FakeExec();
+    fake.on(/^mkdir -p -m 0700 \/run\/netlab-ssh\//, {});
     fake.install();
   });
   afterEach(() => fake.uninstall());

@@ -577,16 +577,6 @@ const cases: [string, Build, RegExp, string][] = [
     "its own vni",
   ],
   [
-    "a delayed endpoint on a host",
-    (s) =>
-      net(s, { hosts: [new Host(s, "b", { address: "10.0.0.2" })] }).addEndpoint("E", {
-        host: s.node.findChild("b") as Host,
-        impairment: { delayMs: 10 },
-      }),
-    /Endpoint prop `impairment`: sets a delay on an endpoint on vstack\/b/,
-    "lossPercent and rateKbit work",
-  ],
-  [
     "an expectation from a host to a port published on another machine",
     (s) => {
       const b = new Host(s, "b", { address: "10.0.0.2" });

@@ -18,7 +18,8 @@ import {
 } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
 import type { Host } from "./host";
-import { checkName, deriveName, MAX_IFNAME, shortHash } from "./names";
+import { checkName, deriveName } from "./names";
+import { spanOf, VXLAN_PORT, type Tunnel } from "./network-span";
 import { NetopsResource } from "./netops-resource";
 import { Endpoint, type EndpointOptions } from "./endpoint";
 
@@ -106,9 +107,7 @@ export class ContainerNetwork extends Construct {
   static readonly DEFAULT_MTU = 1500;
   static readonly MIN_MTU = 68;
   static readonly MAX_MTU = 65535;
-  static readonly VXLAN_PORT = 4789;
-  /** What VXLAN adds to a frame over an IPv4 underlay (outer IP, UDP, VXLAN, inner Ethernet); 20 more over IPv6. */
-  static readonly VXLAN_OVERHEAD = 50;
+  static readonly VXLAN_PORT = VXLAN_PORT;
 
   readonly bridgeName: string;
   /** The IPv4 gateway, undefined on an IPv6-only network. */
@@ -124,10 +123,8 @@ export class ContainerNetwork extends Construct {
   readonly internal: boolean;
   /** The machines it is on; empty: this one. */
   readonly hosts: readonly Host[];
-  /** Its VXLAN identifier, port and device, when it spans hosts. */
-  readonly vni?: number;
-  readonly vxlanPort?: number;
-  readonly tunnelDevice?: string;
+  /** Its VXLAN tunnel (identifier, port, device), when it spans hosts. */
+  readonly tunnel?: Tunnel;
   /** Its bridge on the first (or only) machine it is on. */
   readonly resource: NetopsResource;
   /** Its bridge on every machine it is on. */
@@ -173,12 +170,14 @@ export class ContainerNetwork extends Construct {
         "is set on a network without an ipv6Subnet",
         "set ipv6Subnet too",
       );
-    this.hosts = this.placeOn(stack, props);
-    const spans = this.hosts.length > 1;
-    // the tunnel's headers come out of the underlay's 1500 (more over IPv6 underlays)
-    const v6Underlay = this.hosts.some((h) => h.tunnelAddress?.includes(":"));
-    const overhead = ContainerNetwork.VXLAN_OVERHEAD + (v6Underlay ? 20 : 0);
-    this.mtu = props.mtu ?? (spans ? ContainerNetwork.DEFAULT_MTU - overhead : ContainerNetwork.DEFAULT_MTU);
+    this.bridgeName =
+      props.bridgeName !== undefined
+        ? checkName(this, KIND, "bridgeName", props.bridgeName)
+        : deriveName(`nl-${id}`, this.node.path);
+    const { hosts, tunnel } = spanOf(this, stack, this.bridgeName, props);
+    this.hosts = hosts;
+    this.tunnel = tunnel;
+    this.mtu = props.mtu ?? ContainerNetwork.DEFAULT_MTU - (tunnel?.overhead ?? 0);
     if (!Number.isInteger(this.mtu) || this.mtu < ContainerNetwork.MIN_MTU || this.mtu > ContainerNetwork.MAX_MTU) {
       throw new NetlabValidationError(
         this,
@@ -188,61 +187,35 @@ export class ContainerNetwork extends Construct {
         `use an integer from ${ContainerNetwork.MIN_MTU} to ${ContainerNetwork.MAX_MTU} (1500 for Ethernet)`,
       );
     }
+    if (tunnel && this.mtu + tunnel.overhead > ContainerNetwork.MAX_MTU)
+      throw new NetlabValidationError(
+        this,
+        KIND,
+        "mtu",
+        `${this.mtu} leaves no room for the tunnel's ${tunnel.overhead} bytes`,
+        `use at most ${ContainerNetwork.MAX_MTU - tunnel.overhead}`,
+      );
     this.masquerade = props.masquerade ?? true;
     this.ipv6Masquerade = props.ipv6Masquerade ?? this.masquerade;
     this.icc = props.icc ?? true;
     this.internal = props.internal ?? false;
-    this.bridgeName =
-      props.bridgeName !== undefined
-        ? checkName(this, KIND, "bridgeName", props.bridgeName)
-        : deriveName(`nl-${id}`, this.node.path);
-
-    if (spans) {
-      for (const [prop, value] of [
-        ["vni", props.vni],
-        ["vxlanPort", props.vxlanPort],
-      ] as const)
-        if (
-          value !== undefined &&
-          (!Number.isInteger(value) || value < 1 || value > (prop === "vni" ? 16_777_215 : 65535))
-        )
-          throw new NetlabValidationError(
-            this,
-            KIND,
-            prop,
-            `${value} is out of range`,
-            prop === "vni" ? "use an integer from 1 to 16777215" : "use a port from 1 to 65535",
-          );
-      this.vni =
-        props.vni ?? 4096 + (parseInt(shortHash(`${stack.node.id}/${this.bridgeName}`, 8), 16) % (16_777_216 - 4096));
-      this.vxlanPort = props.vxlanPort ?? ContainerNetwork.VXLAN_PORT;
-      const dev = `vx-${this.bridgeName}`;
-      this.tunnelDevice = dev.length <= MAX_IFNAME ? dev : `nlt${shortHash(`${stack.node.id}/${this.bridgeName}`, 8)}`;
-      if (this.mtu + overhead > ContainerNetwork.MAX_MTU)
-        throw new NetlabValidationError(
-          this,
-          KIND,
-          "mtu",
-          `${this.mtu} leaves no room for the tunnel's ${overhead} bytes`,
-          `use at most ${ContainerNetwork.MAX_MTU - overhead}`,
-        );
-    } else
-      for (const prop of ["vni", "vxlanPort"] as const)
-        if (props[prop] !== undefined)
-          throw new NetlabValidationError(
-            this,
-            KIND,
-            prop,
-            "is set on a network on one machine, which has no tunnel",
-            "leave it out, or list two hosts or more in hosts",
-          );
 
     const machines: (Host | undefined)[] = this.hosts.length ? [...this.hosts] : [undefined];
     this.resources = machines.map((host) => this.bridgeOn(stack, host));
     this.resource = this.resources[0];
-    if (spans) for (const host of this.hosts) this.tunnelOn(stack, host);
+    if (tunnel) for (const host of this.hosts) this.tunnelOn(stack, host, tunnel);
     stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
+  }
+
+  /** Its VXLAN identifier, when it spans hosts. */
+  get vni(): number | undefined {
+    return this.tunnel?.vni;
+  }
+
+  /** Its tunnel's UDP port, when it spans hosts. */
+  get vxlanPort(): number | undefined {
+    return this.tunnel?.port;
   }
 
   /** Is it on this machine (undefined: this one). */
@@ -250,58 +223,8 @@ export class ContainerNetwork extends Construct {
     return host ? this.hosts.includes(host) : this.hosts.length === 0;
   }
 
-  private placeOn(stack: LabStack, props: ContainerNetworkProps): Host[] {
-    const hosts = [...(props.hosts ?? [])];
-    hosts.forEach((h, i) => {
-      if (hosts.indexOf(h) !== i)
-        throw new NetlabValidationError(this, KIND, "hosts", `lists ${h.node.path} twice`, "list each host once");
-      if (LabStack.of(h) !== stack)
-        throw new NetlabValidationError(
-          this,
-          KIND,
-          "hosts",
-          `${h.node.path} is in another stack`,
-          "use hosts of this stack",
-        );
-    });
-    if (hosts.length > 1) {
-      const missing = hosts.find((h) => !h.tunnelAddress);
-      if (missing)
-        throw new NetlabValidationError(
-          this,
-          KIND,
-          "hosts",
-          `${missing.node.path} has no tunnel address (its address is a name)`,
-          "give that Host a tunnelAddress: its IP address on the network that joins the hosts",
-        );
-      const families = new Set(hosts.map((h) => familyOf(h.tunnelAddress!)));
-      if (families.size > 1)
-        throw new NetlabValidationError(
-          this,
-          KIND,
-          "hosts",
-          "joins hosts whose tunnel addresses are of both families",
-          "give every Host a tunnelAddress of one family",
-        );
-      const seen = new Map<string, Host>();
-      for (const h of hosts) {
-        const other = seen.get(h.tunnelAddress!);
-        if (other)
-          throw new NetlabValidationError(
-            this,
-            KIND,
-            "hosts",
-            `${h.node.path} and ${other.node.path} have the same tunnel address ${h.tunnelAddress}`,
-            "give each Host its own tunnelAddress",
-          );
-        seen.set(h.tunnelAddress!, h);
-      }
-    }
-    return hosts;
-  }
-
   /** Its tunnel on one host: a VXLAN device on its part of the bridge, to every other host. */
-  private tunnelOn(stack: LabStack, host: Host): NetopsResource {
+  private tunnelOn(stack: LabStack, host: Host, tunnel: Tunnel): NetopsResource {
     return new NetopsResource(this, `Tunnel-${host.name}`, {
       stack,
       role: "object",
@@ -310,9 +233,9 @@ export class ContainerNetwork extends Construct {
       spec: () => ({
         kind: "vxlan",
         bridge: this.bridgeName,
-        dev: this.tunnelDevice!,
-        vni: this.vni!,
-        port: this.vxlanPort!,
+        dev: tunnel.device,
+        vni: tunnel.vni,
+        port: tunnel.port,
         local: host.tunnelAddress!,
         peers: this.hosts.filter((h) => h !== host).map((h) => h.tunnelAddress!),
         mtu: this.mtu,
@@ -520,26 +443,27 @@ export class ContainerNetwork extends Construct {
               "give each network its own, non-overlapping subnet",
             ),
           );
-      if (this.vni !== undefined && this.vni === other.vni && this.vxlanPort === other.vxlanPort)
+      const [mine, theirs] = [this.tunnel, other.tunnel];
+      if (mine && theirs && mine.vni === theirs.vni && mine.port === theirs.port)
         errors.push(
           message(
             KIND,
             "vni",
-            `${this.vni} is also the VNI of ${other.node.path}, on the same UDP port`,
+            `${mine.vni} is also the VNI of ${other.node.path}, on the same UDP port`,
             "give each network spanning hosts its own vni",
           ),
         );
-      for (const [mine, theirs] of [
-        [this.tunnelDevice, other.bridgeName],
-        [other.tunnelDevice, this.bridgeName],
-        [this.tunnelDevice, other.tunnelDevice],
+      for (const [a, b] of [
+        [mine?.device, other.bridgeName],
+        [theirs?.device, this.bridgeName],
+        [mine?.device, theirs?.device],
       ])
-        if (mine !== undefined && mine === theirs)
+        if (a !== undefined && a === b)
           errors.push(
             message(
               KIND,
               "bridgeName",
-              `"${mine}" is the tunnel device of one of ${this.node.path} and ${other.node.path} and a device of the other`,
+              `"${a}" is the tunnel device of one of ${this.node.path} and ${other.node.path} and a device of the other`,
               "give the networks other bridgeNames",
             ),
           );

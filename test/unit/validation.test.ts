@@ -748,6 +748,16 @@ test("a network on two hosts: a bridge and a tunnel on each, the same gateway an
   for (const n of names) expect(n.endpoints.map((e: string[]) => e[1]).sort()).toEqual(["ea", "eb"]);
 });
 
+test("a tunnel over IPv6 takes 70 bytes: the network's MTU is 1430; a given MTU is kept, up to what leaves room", () => {
+  const stack = new LabStack(Testing.app(), "mh6");
+  const hosts = [new Host(stack, "a", { address: "fd00::1" }), new Host(stack, "b", { address: "fd00::2" })];
+  expect(new ContainerNetwork(stack, "N", { subnet: "10.60.0.0/24", hosts }).mtu).toBe(1430);
+  expect(new ContainerNetwork(stack, "J", { subnet: "10.61.0.0/24", hosts, mtu: 8950 }).mtu).toBe(8950);
+  expect(() => new ContainerNetwork(stack, "X", { subnet: "10.62.0.0/24", hosts, mtu: 65500 })).toThrow(
+    /mtu`: 65500 leaves no room for the tunnel's 70 bytes.*use at most 65465/,
+  );
+});
+
 test("an expectation from a Host carries where it starts: the runner there checks it", () => {
   const stack = new LabStack(Testing.app(), "mh");
   const b = new Host(stack, "b", { address: "10.0.0.2" });

@@ -418,6 +418,7 @@ export class LabStack extends TerraformStack {
             kind: "lab",
             specs: this.objectSpecs,
             ...(this.expectations.length ? { expect: this.expectations.map((e) => ExpectSpec.parse(e._spec())) } : {}),
+            ...(this.hostOwners.length ? { hosts: this.hostOwners.map((r) => r.host!.remote) } : {}),
           },
           null,
           1,

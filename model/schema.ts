@@ -417,6 +417,8 @@ export const LabFile = z
     specs: z.array(z.unknown()),
     /** Declared expectations (ExpectSpec), checked by `netlab test`; absent in older lab files. */
     expect: z.array(z.unknown()).optional(),
+    /** The other machines (Host) the stack is on, with objects or not: the sweep reaches each. */
+    hosts: z.array(RemoteSpec).optional(),
   })
   .strict();
 export type LabFile = z.infer<typeof LabFile>;

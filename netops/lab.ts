@@ -27,6 +27,18 @@ export async function sweep(lab: LabFile, desired: readonly ObjectSpec[]): Promi
 }
 
 /**
+ * The sweep of a stack's objects on another machine, run there (forwarded by the sweep
+ * here with the keys the stack declares on that machine): what it recorded there and no
+ * longer declares is removed.
+ */
+export async function sweepKeys(stack: string, keys: readonly string[]): Promise<void> {
+  const declared = new Set(keys);
+  const gone = removalOrder(recordedSpecs({ stack }).filter((r) => !declared.has(specKey(r))));
+  for (const s of gone) logFor(s)(`no longer declared by stack ${stack}: removing`);
+  if (gone.length) await removeSpecs(gone);
+}
+
+/**
  * What must go before `desired` is applied in one batch: what the stack recorded and no
  * longer declares, what is declared differently (rebuilt, as Terraform replaces its
  * resource), and what hangs off either (the registry's graph, as Terraform replaces the

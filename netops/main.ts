@@ -41,7 +41,7 @@ import {
   report as testReport,
 } from "./expect";
 import { readLab } from "../model/lab-file";
-import { converge, inspectLab, sweep, verifyLab } from "./lab";
+import { converge, inspectLab, sweep, sweepKeys, verifyLab } from "./lab";
 import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
@@ -100,6 +100,12 @@ async function main(argv: string[]): Promise<number> {
   if (args.length === 0) return usage();
   if (cmd === "probe") return probe(args[0], args[1], Number(args[2]));
   if (cmd === "relay") return relay(args);
+  if (cmd === "sweep" && forwarded) {
+    // the sweep of this machine's part of a stack, forwarded from the one Terraform runs on
+    const { stack, keys } = JSON.parse(args[0]) as { stack: string; keys: string[] };
+    await sweepKeys(stack, keys);
+    return 0;
+  }
   if (cmd === "check") {
     // expectations forwarded from the machine `netlab test` runs on (expect.ts checkThere)
     process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
@@ -124,8 +130,18 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === "converge") {
       await converge(lab, specs);
       return there("apply");
-    } else if (cmd === "sweep") await sweep(lab, specs);
-    else if (cmd === "verify") return Math.max(report(await verifyLab(lab, specs)), await there("verify"));
+    } else if (cmd === "sweep") {
+      await sweep(lab, specs);
+      // each other machine sweeps its own, from the keys the stack declares there
+      // (every Host of the stack: one whose objects were all deleted too)
+      const machines = new Map((lab.hosts ?? []).map((r) => [r.name, r]));
+      for (const s of elsewhere) machines.set(s.remote!.name, s.remote!);
+      for (const [name, remote] of machines) {
+        const keys = elsewhere.filter((s) => s.remote!.name === name).map(specKey);
+        const code = await forward(remote, "sweep", [JSON.stringify({ stack: lab.stack, keys })]);
+        if (code !== 0) return code;
+      }
+    } else if (cmd === "verify") return Math.max(report(await verifyLab(lab, specs)), await there("verify"));
     else if (cmd === "inspect") {
       const report = await inspectLab(lab, specs);
       const objects = [...report.objects];

@@ -3,7 +3,7 @@
 // (helpers/hosts.ts) reached by ssh. Its sandboxes, link and workload are made there by
 // their own provisioners, verify reaches them there, destroy leaves the machine as it
 // was; a host that cannot be reached fails the deploy naming it, and a later deploy finishes.
-import { existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cmd, must, requireRoot, type Out } from "../helpers/cmd";
 import { simHosts, type SimHosts } from "../helpers/hosts";
@@ -64,6 +64,14 @@ function run(args: string[], address: string, bin = join(ROOT, "node_modules", "
 }
 const netlab = (args: string[], address: string) => run(args, address, join(project.dir, "bin", "netlab.js"));
 const on = (i: number, argv: string[]) => sim.ssh(sim.hosts[i], argv).stdout;
+/** The process has ended: gone, or a zombie its new parent has not reaped yet (the machines share the process table). */
+const ended = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? true;
+  } catch {
+    return true;
+  }
+};
 
 test("a Host's sandboxes, link and workload are made there, verified there, and gone after destroy", () => {
   project.useMain(main);
@@ -93,11 +101,22 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   must(netlab(["repair", "lab-stack"], b.address), "netlab repair");
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
 
+  // constructs deleted from the code: Terraform never runs their destroy provisioners;
+  // the sweep reaches the host and removes them there (the workload and the delayed link)
+  const relayNs = on(0, ["ip", "netns", "list"]).match(/nld-\w+/)?.[0];
+  expect(relayNs).toBeDefined();
+  project.useMain(main.replace(/\/\/ 20 ms[\s\S]*?\n}\);\n/, "").replace(/new Workload\(.*\n/, ""));
+  must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (workload and delayed link deleted)");
+  expect(ended(pid)).toBe(true);
+  expect(on(0, ["ip", "netns", "list"])).not.toContain(relayNs!);
+  expect(on(0, ["ip", "-n", "mh-1", "link", "show", "d0"])).toBe("");
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
+
   must(run(["destroy", "lab-stack", "--auto-approve"], b.address), "cdktf destroy");
   expect(on(0, ["ip", "netns", "list"])).toBe(""); // the relay's namespace too
   expect(on(0, ["ip", "-br", "link"])).not.toMatch(/nl[pqxyab]/); // the line's bridges and tunnels
   expect(on(0, ["sh", "-c", "'ls -A /run/netlab/*/ 2>/dev/null'"])).toBe("");
-  expect(existsSync(`/proc/${pid}`)).toBe(false);
+  expect(ended(pid)).toBe(true);
 });
 
 test("a host that cannot be reached fails the deploy naming it; nothing of the lab is made; a later deploy finishes", () => {

@@ -42,11 +42,12 @@ export function controlDir(r: RemoteSpec, netns = readlinkSync("/proc/self/ns/ne
  * apiece nor meet sshd's limit on logins in progress (MaxStartups). The shared connection
  * ends 10 s after its last call.
  */
-export function sshArgv(r: RemoteSpec, command: readonly string[], control = controlDir(r)): string[] {
+export function sshArgv(r: RemoteSpec, command: readonly string[], control: string | null = controlDir(r)): string[] {
   return [
     "ssh",
     ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"],
-    ...["-o", "ControlMaster=auto", "-o", "ControlPersist=10s", "-o", `ControlPath=${control}/%C`],
+    // (null: the folder could not be made, e.g. a user who may not write /run: one connection per call)
+    ...(control ? ["-o", "ControlMaster=auto", "-o", "ControlPersist=10s", "-o", `ControlPath=${control}/%C`] : []),
     // a machine met for the first time is remembered; a changed key fails the call
     ...["-o", "StrictHostKeyChecking=accept-new"],
     ...(r.knownHosts ? ["-o", `UserKnownHostsFile=${r.knownHosts}`] : []),
@@ -73,17 +74,21 @@ export const decodeLines = (args: readonly string[]) => args.map((a) => Buffer.f
 const REFUSED = /kex_exchange_identification|banner exchange/;
 const ATTEMPTS = 8;
 
-/** The folder, made (through the exec seam, as every command is) once per runner. */
-const made = new Map<string, Promise<unknown>>();
+/** The folder of shared connections, made (through the exec seam, as every command is) once per runner; null if it cannot be. */
+const made = new Map<string, Promise<string | null>>();
 const madeOnce = (dir: string) => {
-  if (!made.has(dir)) made.set(dir, run(["mkdir", "-p", "-m", "0700", dir]));
-  return made.get(dir);
+  if (!made.has(dir))
+    made.set(
+      dir,
+      run(["mkdir", "-p", "-m", "0700", dir]).then((r) => (r.ok ? dir : null)),
+    );
+  return made.get(dir)!;
 };
 
 async function sshRetrying(r: RemoteSpec, command: readonly string[], input?: string) {
-  await madeOnce(controlDir(r));
+  const control = await madeOnce(controlDir(r));
   for (let attempt = 1; ; attempt++) {
-    const res = await run(sshArgv(r, command), input);
+    const res = await run(sshArgv(r, command, control), input);
     if (res.ok || res.code !== 255 || !REFUSED.test(res.stderr) || attempt === ATTEMPTS) return res;
     await new Promise((done) => setTimeout(done, 100 * 2 ** attempt * (0.5 + Math.random())));
   }

@@ -44,6 +44,16 @@ describe("forwarding (fake ssh)", () => {
     expect(fake.ran(/^ssh /)).toHaveLength(3);
   });
 
+  test("connections are shared when their folder can be made, and not when it cannot (a user who may not write /run)", async () => {
+    fake.on(/^mkdir /, { ok: false, code: 1, stderr: "mkdir: Permission denied" });
+    fake.on(/^ssh /, { ok: true, code: 0, stdout: "[]" });
+    expect((await forwardQuietly({ ...host, knownHosts: "/elsewhere" }, "inspect", ["x {}"])).ok).toBe(true);
+    expect(fake.ran(/^ssh /)[0]).not.toContain("ControlMaster");
+    expect(sshArgv(host, ["true"], "/run/netlab-ssh/abc")).toEqual(
+      expect.arrayContaining(["ControlMaster=auto", "ControlPath=/run/netlab-ssh/abc/%C"]),
+    );
+  });
+
   test("a host that cannot be reached is named, and is tried once (nothing says it will answer later)", async () => {
     fake.on(/^ssh /, { ok: false, code: 255, stderr: "ssh: connect to host 10.0.0.2 port 2222: No route to host\n" });
     const res = await forwardQuietly(host, "verify", ["sandbox-x {}"]);

@@ -64,19 +64,25 @@ const stateOf = (h: SimHost) => ({
   files: sim.ssh(h, ["sh", "-c", "'ls -AR /run/netlab /etc/netns /var/lib/netlab'"]).stdout,
 });
 
-/** main.ts as the README has it (two-hosts from the environment), or two-hosts with the nftables firewall. */
+/**
+ * main.ts as the README has it (two-hosts from the environment), or two-hosts with the
+ * nftables firewall and a third network spanning both hosts with ICC off.
+ */
 const README_MAIN = readFileSync(join(ROOT, "main.ts"), "utf8");
 const NFTABLES_MAIN = `import { App } from "cdktf";
-import { Firewall } from "./constructs";
+import { ContainerNetwork, Firewall, type Host } from "./constructs";
 import { TwoHostsStack } from "./stacks/two-hosts";
 const app = new App();
 const env = process.env;
-new TwoHostsStack(app, "two-hosts", {
+const stack = new TwoHostsStack(app, "two-hosts", {
   firewall: Firewall.NFTABLES,
   addresses: [env.NETLAB_HOST_A!, env.NETLAB_HOST_B!],
   identityFile: env.NETLAB_SSH_KEY,
   knownHostsFile: env.NETLAB_KNOWN_HOSTS,
 });
+const hosts = ["a", "b"].map((id) => stack.node.findChild(id) as Host);
+const quiet = new ContainerNetwork(stack, "Quiet", { bridgeName: "br-quiet", subnet: "10.93.0.0/24", hosts, icc: false });
+hosts.forEach((host, i) => quiet.addEndpoint("Q" + i, { netns: "quiet-" + "ab"[i], host })); // 10.93.0.2, .3
 app.synth();
 `;
 
@@ -136,6 +142,18 @@ test.each([
       for (const web of ["10.91.0.2", "10.91.0.3"]) expect(ping(h, ns, web)).toBe(false);
     expect(ping(A, "web-a", "10.92.0.3")).toBe(false);
 
+    if (firewall === "nftables") {
+      // ICC off on a network spanning hosts: its endpoints reach their own host's gateway,
+      // not each other across the tunnel (its port is isolated, as theirs are)
+      expect(ping(A, "quiet-a", "10.93.0.1")).toBe(true);
+      expect(ping(B, "quiet-b", "10.93.0.1")).toBe(true);
+      expect(ping(A, "quiet-a", "10.93.0.3")).toBe(false);
+      const port = JSON.parse(sim.ssh(A, ["bridge", "-d", "-j", "link", "show", "dev", "vx-br-quiet"]).stdout) as {
+        isolated?: boolean;
+      }[];
+      expect(port[0].isolated).toBe(true);
+    }
+
     // netlab test, run here, checks each expectation from the host it starts on
     const tested = netlab(["test", "two-hosts"]);
     expect(tested.stdout).toMatch(/4 of 4 hold/);
@@ -161,7 +179,7 @@ test.each([
     const report = JSON.parse(must(netlab(["inspect", "two-hosts", "--json"]), "netlab inspect")) as {
       objects: { kind: string; host?: string; status: string; observed: Record<string, unknown> }[];
     };
-    const tunnels = report.objects.filter((o) => o.kind === "vxlan" && o.observed.bridge !== "br-back");
+    const tunnels = report.objects.filter((o) => o.kind === "vxlan" && o.observed.device === "vx-br-front");
     expect(tunnels.map((o) => [o.host, o.status])).toEqual([
       ["a", "ok"],
       ["b", "drift"],
@@ -174,10 +192,10 @@ test.each([
     });
     expect(
       report.objects
-        .filter((o) => o.kind === "endpoint")
-        .map((o) => o.host)
+        .filter((o) => o.kind === "endpoint" && /^(web|client)-/.test(String(o.observed.netns)))
+        .map((o) => `${String(o.observed.netns)} ${o.host}`)
         .sort(),
-    ).toEqual(["a", "a", "b", "b"]);
+    ).toEqual(["client-a a", "client-b b", "web-a a", "web-b b"]);
     const table = must(netlab(["inspect", "two-hosts"]), "netlab inspect (table)");
     expect(table).toMatch(/on this host and host a, host b/);
     expect(table).toMatch(/TUNNELS/);

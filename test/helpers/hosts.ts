@@ -1,10 +1,10 @@
 // Simulated hosts for multi-host labs (issue 13): each "host" is a network namespace on an
-// underlay bridge, running its own sshd inside a mount namespace of its own, where
-// /run/netns, /etc/netns, /run/netlab and /var/lib/netlab are private tmpfs: two hosts
-// never see each other's namespace names, files, ledgers or runner copies. A controller namespace on the same underlay
-// is where terraform and ssh run. Keys are made here, in a folder removed with the rest;
+// underlay bridge, running its own sshd inside a mount namespace of its own, where /run,
+// /etc/netns and /var/lib are private tmpfs: two hosts never see each other's namespace
+// names, files, ledgers or runner copies. A controller namespace on the same underlay is
+// where terraform and ssh run. Keys are made here, in a folder removed with the rest;
 // every sshd is stopped by its own pid.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, ok } from "./cmd";
@@ -27,16 +27,24 @@ export interface SimHosts {
 
 const UNDERLAY = "10.199.0";
 
-/** Folders the hosts need on the machine: made if missing, and then removed again (empty: tmpfs went over them). */
-const NEEDED = ["/run/sshd", "/run/netlab", "/var/lib/netlab"];
-/** Private to each host. */
-const PRIVATE = ["/run/netns", "/etc/netns", "/run/netlab", "/var/lib/netlab"];
+/**
+ * Each host's own /run, /etc/netns and /var/lib: tmpfs mounted in its mount namespace,
+ * over folders every machine has, so nothing is made on the machine itself (a folder
+ * made there and removed by one test run would take the mounts of another's hosts with
+ * it). sshd needs /run/sshd; /var/lib/netlab is left for the runner to make, as on a
+ * machine it has never been on.
+ */
+const PRIVATE = [
+  "mount -t tmpfs HOST /run",
+  "mkdir -p /run/netns /run/sshd /run/netlab",
+  "mount -t tmpfs HOST /etc/netns",
+  "mount -t tmpfs HOST /var/lib",
+];
 
 export function simHosts(prefix: string, count: number): SimHosts {
   const dir = mkdtempSync(join(tmpdir(), "netlab-hosts-"));
   const controller = `${prefix}c`;
   const hosts = Array.from({ length: count }, (_, i) => ({ name: `${prefix}h${i}`, address: `${UNDERLAY}.${i + 2}` }));
-  const made = NEEDED.filter((d) => !existsSync(d));
   const keyFile = join(dir, "client_key");
   const pids: number[] = [];
   const remove = () => {
@@ -57,20 +65,12 @@ export function simHosts(prefix: string, count: number): SimHosts {
       }
     }
     delNs(...hosts.map((h) => h.name), controller);
-    for (const d of made.reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // not empty: someone else uses it now (a ledger of another run); it stays
-      }
-    }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     ok(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]);
     ok(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
     writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
-    for (const d of made) mkdirSync(d, { mode: 0o755, recursive: true });
     // the underlay: a bridge in the controller, a veth to each host
     addNs(controller);
     ok(inNs(controller, ["ip", "link", "add", "ul", "type", "bridge"]));
@@ -101,7 +101,7 @@ export function simHosts(prefix: string, count: number): SimHosts {
         ].join("\n"),
       );
       // the host's own mount namespace, so its names are its own; sshd detaches, its pid file says where it is
-      const private_ = PRIVATE.map((m) => `mount -t tmpfs ${h.name} ${m}`).join(" && ");
+      const private_ = PRIVATE.map((m) => m.replace("HOST", h.name)).join(" && ");
       ok(
         inNs(h.name, [
           "unshare",

@@ -7,8 +7,7 @@
 import { join } from "node:path";
 import type { DelayLineSpec } from "../model/schema";
 import { runningPid } from "./daemon";
-import { run } from "./exec";
-import { dropTable } from "./nftables";
+import { ownTable, tableCommentBy } from "./nftables";
 import { hostDir } from "./ledger";
 import { ensureStep, hasRule, marked, parseSave, removeStep, ruleText, type Rule, type Ruleset } from "./iptables";
 import { netnsExists, stateOf, type Link } from "./observe";
@@ -57,19 +56,13 @@ const wireRules = (s: DelayLineSpec): Rule[] =>
 const untrackTable = (s: DelayLineSpec) => `netlab-line-${s.port.slice(3)}`;
 const untrackComment = (s: DelayLineSpec) => `${ownerMark(s.stack)} untracked ${s.port}`;
 function untrackStep(s: DelayLineSpec, on: boolean): Step {
-  const t = untrackTable(s);
-  const lines = [dropTable("inet", t)];
-  if (on)
-    lines.push(
-      `table inet ${t} {`,
-      `  comment "${untrackComment(s)}"`,
-      `  chain pre { type filter hook prerouting priority raw; iifname { ${privateBridges(s).join(", ")} } notrack; }`,
-      `}`,
-    );
+  const chains = [
+    `  chain pre { type filter hook prerouting priority raw; iifname { ${privateBridges(s).join(", ")} } notrack; }`,
+  ];
   return {
     what: `${on ? "untrack" : "stop untracking"} frames on ${s.port}`,
     argv: onHost(s, ["nft", "-f", "-"]),
-    input: lines.join("\n") + "\n",
+    input: ownTable("inet", untrackTable(s), untrackComment(s), on ? chains : undefined),
   };
 }
 
@@ -136,8 +129,7 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
       [s.port, p.a, p.b, p.under, ...(s.ownsBridge ? [s.bridge] : [])].map((n) => view.link(n)),
     );
     const rules = parseSave(await view.iptables());
-    const table = await run(onHost(s, ["nft", "list", "table", "inet", untrackTable(s)]));
-    const untracked = table.ok ? (/comment "([^"]*)"/.exec(table.stdout)?.[1] ?? "") : null;
+    const untracked = await tableCommentBy(onHost(s, ["nft", "list", "table", "inet", untrackTable(s)]));
     return {
       port,
       far: far ?? null,

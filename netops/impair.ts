@@ -5,7 +5,7 @@
 // and at run time by `netlab impair` (which `reset` and `repair` undo).
 import type { Impairment } from "../model/schema";
 import { run } from "./exec";
-import { dropTable } from "./nftables";
+import { ownTable, tableCommentBy } from "./nftables";
 import { inNetns, ownerMark, type Step } from "./step";
 
 /** An interface to impair: where it is (netns absent: the host), and its veth peer. */
@@ -34,26 +34,18 @@ export const lossComment = (stack: string, lossPercent: number) => `${ownerMark(
 
 /** Steps that make the wire carry exactly `imp` (nothing: no loss, no rate limit). */
 export function impairSteps(w: Wire, imp: Impairment | undefined, label: string): Step[] {
-  const t = tableOf(w.ifname);
   const loss = imp?.lossPercent ?? 0;
-  // create-then-delete: one restore that works whether or not the table is there
-  const lines = [dropTable("netdev", t)];
-  if (loss > 0) {
-    // IP only: a lost ARP exchange fails the neighbour entry and drops far more than p
-    const drop = `meta protocol { ip, ip6 } numgen random mod 10000 < ${Math.round(loss * 100)} drop`;
-    lines.push(
-      `table netdev ${t} {`,
-      `  comment "${lossComment(w.stack, loss)}"`,
-      `  chain in { type filter hook ingress device "${w.ifname}" priority 0; ${drop}; }`,
-      `  chain out { type filter hook egress device "${w.ifname}" priority 0; ${drop}; }`,
-      `}`,
-    );
-  }
+  // IP only: a lost ARP exchange fails the neighbour entry and drops far more than p
+  const drop = `meta protocol { ip, ip6 } numgen random mod 10000 < ${Math.round(loss * 100)} drop`;
+  const chains = [
+    `  chain in { type filter hook ingress device "${w.ifname}" priority 0; ${drop}; }`,
+    `  chain out { type filter hook egress device "${w.ifname}" priority 0; ${drop}; }`,
+  ];
   const steps: Step[] = [
     {
       what: `${label}: ${loss > 0 ? `loss ${loss}% each way` : "no loss"}`,
       argv: inNetns(w, w.netns, ["nft", "-f", "-"]),
-      input: lines.join("\n") + "\n",
+      input: ownTable("netdev", tableOf(w.ifname), lossComment(w.stack, loss), loss > 0 ? chains : undefined),
     },
   ];
   for (const e of ends(w)) {
@@ -77,8 +69,7 @@ export function impairSteps(w: Wire, imp: Impairment | undefined, label: string)
 }
 
 export async function observeImpairment(w: Wire): Promise<ImpairObs> {
-  const table = await run(inNetns(w, w.netns, ["nft", "list", "table", "netdev", tableOf(w.ifname)]));
-  const comment = table.ok ? (/comment "([^"]*)"/.exec(table.stdout)?.[1] ?? "") : null;
+  const comment = await tableCommentBy(inNetns(w, w.netns, ["nft", "list", "table", "netdev", tableOf(w.ifname)]));
   const rateKbit = await Promise.all(
     ends(w).map(async (e) => {
       const r = await run(inNetns(w, e.netns, ["tc", "-j", "qdisc", "show", "dev", e.ifname]));

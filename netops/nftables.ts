@@ -112,6 +112,27 @@ export const tableComment = (s: NftablesSpec) =>
 export const dropTable = (family: string, t: string) => `table ${family} ${t} {}\ndelete table ${family} ${t}`;
 const dropLines = (family: string, t: string) => `${dropTable(family, t)}\n`;
 
+/**
+ * nft -f input for a small table of netlab's own (an impairment, a delay line, a tunnel's
+ * filter): it is dropped whether or not it is there, then, with `chains`, made again
+ * whole with its comment. One transaction either way.
+ */
+export function ownTable(family: string, t: string, comment: string, chains?: readonly string[]): string {
+  const table = chains ? [`table ${family} ${t} {`, `  comment "${comment}"`, ...chains, "}"] : [];
+  return [dropTable(family, t), ...table].join("\n") + "\n";
+}
+
+/**
+ * The comment of a table, read by `argv` (an `nft list table`, where the table is): null
+ * when there is no such table, "" when it has none. Text, not -j: nft 1.0.6 leaves the
+ * table's comment out of its JSON.
+ */
+export async function tableCommentBy(argv: string[]): Promise<string | null> {
+  const r = await run(argv);
+  if (!r.ok) return null;
+  return /^table \S+ \S+ \{\n\s*comment "([^"]*)"/m.exec(r.stdout)?.[1] ?? "";
+}
+
 export function renderTable(s: NftablesSpec, legacy = false): string {
   const t = tableName(s);
   return `${legacy ? dropLines("ip", t) : ""}${dropLines("inet", t)}table inet ${t} {\n  comment "${tableComment(s)}"\n${renderRules(s)}}\n`;
@@ -124,12 +145,8 @@ export interface NftablesObs {
   readonly legacy?: boolean;
 }
 
-async function readComment(s: NftablesSpec, family: "inet" | "ip"): Promise<string | null> {
-  // text, not -j: nft 1.0.6 leaves the table's comment out of its JSON
-  const r = await run(onHost(s, ["nft", "list", "table", family, tableName(s)]));
-  if (!r.ok) return null;
-  return /^table \S+ \S+ \{\n\s*comment "([^"]*)"/m.exec(r.stdout)?.[1] ?? "";
-}
+const readComment = (s: NftablesSpec, family: "inet" | "ip") =>
+  tableCommentBy(onHost(s, ["nft", "list", "table", family, tableName(s)]));
 
 export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   describe: (s, o) => ({ table: tableName(s), state: o.comment === null ? "absent" : "present" }),

@@ -11,7 +11,7 @@
 import type { VxlanSpec } from "../model/schema";
 import { run } from "./exec";
 import { bridgeMac } from "./network";
-import { dropTable } from "./nftables";
+import { ownTable, tableCommentBy } from "./nftables";
 import { stateOf, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { hostBatch, onHost, ownerMark, type Step } from "./step";
@@ -37,21 +37,15 @@ const filterComment = (s: VxlanSpec) => `${ownerMark(s.stack)} gateway ${s.bridg
 const FLOOD = "00:00:00:00:00:00";
 
 function filterStep(s: VxlanSpec, on: boolean): Step {
-  const t = filterTable(s);
   const mac = bridgeMac(s);
-  const lines = [dropTable("bridge", t)];
-  if (on)
-    lines.push(
-      `table bridge ${t} {`,
-      `  comment "${filterComment(s)}"`,
-      `  chain out { type filter hook postrouting priority 0; oifname "${s.dev}" ether saddr ${mac} drop; }`,
-      `  chain in { type filter hook prerouting priority 0; iifname "${s.dev}" ether saddr ${mac} drop; }`,
-      `}`,
-    );
+  const chains = [
+    `  chain out { type filter hook postrouting priority 0; oifname "${s.dev}" ether saddr ${mac} drop; }`,
+    `  chain in { type filter hook prerouting priority 0; iifname "${s.dev}" ether saddr ${mac} drop; }`,
+  ];
   return {
     what: `${on ? "keep" : "stop keeping"} the gateway's frames (${mac}) off ${s.dev}`,
     argv: onHost(s, ["nft", "-f", "-"]),
-    input: lines.join("\n") + "\n",
+    input: ownTable("bridge", filterTable(s), filterComment(s), on ? chains : undefined),
   };
 }
 
@@ -77,8 +71,7 @@ export const vxlanOps: Ops<VxlanSpec, VxlanObs> = {
           .filter((e) => e.mac === FLOOD && e.dst)
           .map((e) => e.dst!);
     }
-    const table = await run(onHost(s, ["nft", "list", "table", "bridge", filterTable(s)]));
-    const filter = table.ok ? (/comment "([^"]*)"/.exec(table.stdout)?.[1] ?? "") : null;
+    const filter = await tableCommentBy(onHost(s, ["nft", "list", "table", "bridge", filterTable(s)]));
     return { link, peers, filter };
   },
   drift(s, o, claimed) {

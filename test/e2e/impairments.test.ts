@@ -5,8 +5,8 @@
 import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
 import { HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
-import { readFileSync } from "node:fs";
 import { startTime } from "../../netops/daemon";
+import { pidIn, signalOwn } from "../helpers/pids";
 import { ping, pingLoss, pingRtt, send, sink } from "../helpers/traffic";
 
 requireRoot("e2e");
@@ -101,9 +101,9 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   // and from outside through its published port (DNAT, then the line)
   send(ext, HOST_ADDR, 8080, 100_000);
   // the relay killed out of band: verify says so, repair starts a new one
-  const relay = Number(readFileSync(`/run/netlab/${host}/lab-stack/delayline-im-d-eth0.pid`, "utf8").split(" ")[0]);
-  process.kill(relay, "SIGKILL");
-  for (let i = 0; i < 20 && startTime(relay) !== null; i++) await new Promise((r) => setTimeout(r, 50));
+  const relay = pidIn(`/run/netlab/${host}/lab-stack/delayline-im-d-eth0.pid`);
+  signalOwn(relay, "SIGKILL");
+  for (let i = 0; i < 20 && startTime(relay.pid) !== null; i++) await new Promise((r) => setTimeout(r, 50));
   expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(
     /delay line im-d\/eth0: missing: relay process in nld-[0-9a-f]{7} is not running/,
   );
@@ -196,7 +196,7 @@ test("delay on a VethLink, between two sandboxes and between a sandbox and the h
 
   // a line's relay killed out of band: verify says so, repair starts another
   const pidFile = `/run/netlab/${host}/lab-stack/delayline-im-x-d0.pid`;
-  process.kill(Number(readFileSync(pidFile, "utf8").split(" ")[0]), "SIGKILL");
+  signalOwn(pidIn(pidFile), "SIGKILL");
   await new Promise((r) => setTimeout(r, 200));
   expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(/delay line im-x\/d0: missing: relay process/);
   must(project.netlab(["repair", "lab-stack"], host), "netlab repair");

@@ -4,11 +4,12 @@
 // names, files, ledgers or runner copies. A controller namespace on the same underlay is
 // where terraform and ssh run. Keys are made here, in a folder removed with the rest;
 // every sshd is stopped by its own pid.
-import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, ok } from "./cmd";
 import { addNs, delNs, inNs, primeTables } from "./sandbox";
+import { pidIn, signalOwn, type Own } from "./pids";
 import { CONTROL_ROOT, controlDir } from "../../netops/remote";
 
 export interface SimHost {
@@ -46,9 +47,9 @@ export function simHosts(prefix: string, count: number): SimHosts {
   const controller = `${prefix}c`;
   const hosts = Array.from({ length: count }, (_, i) => ({ name: `${prefix}h${i}`, address: `${UNDERLAY}.${i + 2}` }));
   const keyFile = join(dir, "client_key");
-  const pids: number[] = [];
+  const sshds: Own[] = [];
   const remove = () => {
-    for (const pid of pids.splice(0)) cmd(["kill", String(pid)]);
+    for (const own of sshds.splice(0)) signalOwn(own);
     // the runner's shared ssh connections from the controller (netops/remote.ts): their
     // folder goes, so no later run finds them (a master left ends by itself, 10 s idle)
     const ino = cmd(["stat", "-L", "-c", "%i", `/run/netns/${controller}`]).stdout.trim();
@@ -114,9 +115,7 @@ export function simHosts(prefix: string, count: number): SimHosts {
           `${private_} && exec /usr/sbin/sshd -f ${config}`,
         ]),
       );
-      const pidFile = join(dir, `${h.name}.pid`);
-      for (let t = 0; t < 50 && !existsSync(pidFile); t++) cmd(["sleep", "0.05"]);
-      pids.push(Number(readFileSync(pidFile, "utf8").trim()));
+      sshds.push(pidIn(join(dir, `${h.name}.pid`)));
     });
   } catch (e) {
     remove();

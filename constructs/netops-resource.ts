@@ -9,7 +9,8 @@
 //           whatever the stack still has on the machine.
 //   gate    the stack's netlab-sweep (default) or netlab-apply (batched): its trigger is
 //           the lab file, its create runs `netops sweep` or `netops converge` on it; every
-//           lab object is created after it.
+//           lab object is created after it. The sweep also keeps the stack's Hosts: its
+//           destroy (`netops retire`) clears a machine the code no longer has.
 //   test    the stack's netlab-test (testOnDeploy): replaced on every apply (its trigger
 //           is the apply's time), after every lab object; its create runs `netops test`
 //           on the lab file, so a deploy fails when an Expectation does not hold.
@@ -108,6 +109,7 @@ export class NetopsResource extends Construct {
         : [runner("destroy", "destroy")];
     else if (this.role === "gate") {
       block.provisioner = [runner(this.gateVerb!, "create")];
+      if (this.gateVerb === "sweep") this.keepHosts(block);
       // after every other machine's owner: before every object, which comes after the gate
       const owners = this.stack.hostOwners.map(address);
       if (owners.length) block.depends_on = [...(block.depends_on ?? []), ...owners];
@@ -118,6 +120,25 @@ export class NetopsResource extends Construct {
     const { parents, predecessors } = this.stack.graphOf(this);
     block.depends_on = [address(this.stack.gate), ...predecessors.map(address)];
     if (parents.length) block.lifecycle = { replace_triggered_by: parents.map(address) };
+  }
+
+  /**
+   * The sweep keeps the stack's Hosts (their owners' lines) in its state. Every change of
+   * the lab replaces it, and its old instance's destroy hands them to `netops retire`
+   * with the new lab file: a Host deleted from the code together with its objects runs
+   * no destroy provisioner (nor do they), so what the stack has on that machine is
+   * removed there, as its owner's destroy would. An older state without the record
+   * hands over nothing.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
+  private keepHosts(block: Record<string, any>): void {
+    const hosts = this.stack.hostOwners.map((o) => escapeTemplate(toLine(o.spec)));
+    // as JSON for the runner (a command must not be empty): [] for none, null from an older state
+    if (this.isData) block.input = hosts;
+    else block.triggers.hosts = JSON.stringify(hosts);
+    const kept = this.isData ? "${jsonencode(self.input)}" : '${lookup(self.triggers, "hosts", "[]")}';
+    const retire = ["node", this.stack.runnerPath, "retire", this.stack.labPath, address(this)];
+    block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy" } });
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON

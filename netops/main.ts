@@ -4,6 +4,8 @@
 //                                             remove it, "already gone" is success; the
 //                                             stack's owner removes all the stack recorded
 //   node netops.cjs sweep    <lab file>       remove what the stack recorded and no longer declares
+//   node netops.cjs retire <lab file> <address> '<owner lines, JSON>'
+//                                             the sweep's destroy: clear the Hosts deleted from the code
 //   node netops.cjs converge <lab file>       batched mode: make the machine match the lab file
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (netlab inspect)
@@ -14,6 +16,7 @@
 //   node netops.cjs link   <lab file> <target> up|down                     run-time link state
 //   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
+import { existsSync } from "node:fs";
 import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
 import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type ObjectSpec, type Spec } from "../model/schema";
@@ -106,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
     await sweepKeys(stack, keys);
     return 0;
   }
+  if (cmd === "retire") return retire(args[0], args[1], args[2]);
   if (cmd === "check") {
     // expectations forwarded from the machine `netlab test` runs on (expect.ts checkThere)
     process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
@@ -214,6 +218,35 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
     process.stdout.write(`stack ${lab.stack} declares no expectations (try --all-pairs)\n`);
   else process.stdout.write(testReport(outcomes));
   return outcomes.every((o) => o.want === o.got) ? 0 : 1;
+}
+
+/**
+ * The old sweep's destroy (netops-resource.ts keepHosts): `hosts` are the owner lines of
+ * the Hosts the stack had before this change. One the lab no longer lists was deleted from
+ * the code, with its objects: none of their destroy provisioners runs, so what the stack
+ * has there (its ledger there says what) is removed as that owner's destroy would, runner
+ * copy included. With no lab file left, no Host is declared any more.
+ */
+async function retire(labPath: string, address: string, hosts = "null"): Promise<number> {
+  const declared = new Set(existsSync(labPath) ? (readLab(labPath).lab.hosts ?? []).map((r) => r.name) : []);
+  const owners = (JSON.parse(hosts) ?? []) as string[];
+  for (const owner of owners.map(readSpec)) {
+    if (owner.kind !== "stack" || !owner.remote) throw new Error(`not a Host's owner: ${toLine(owner).slice(0, 80)}`);
+    if (declared.has(owner.remote.name)) continue;
+    log(`stack ${owner.stack}`)(
+      `${hostLabel(owner.remote)} is no longer in the code: removing what the stack has there`,
+    );
+    const code = await forward(owner.remote, "destroy", [lineThere(owner)]);
+    if (code !== 0) {
+      process.stderr.write(
+        `stack ${owner.stack} still has objects on ${hostLabel(owner.remote)}, which the code no longer has. ` +
+          "Make it reachable and deploy again; if that machine is gone for good, forget it with " +
+          `\`terraform state rm ${address}\` in the stack's folder (cdktf.out/stacks/${owner.stack}), then deploy.\n`,
+      );
+      return code;
+    }
+  }
+  return 0;
 }
 
 /**

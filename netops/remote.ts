@@ -46,6 +46,9 @@ export function sshArgv(r: RemoteSpec, command: readonly string[], control: stri
   return [
     "ssh",
     ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"],
+    // a connection that stops answering (the machine or its network gone mid-call) ends
+    // within 15 s: every call sharing it fails then, rather than hanging until TCP gives up
+    ...["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"],
     // (null: the folder could not be made, e.g. a user who may not write /run: one connection per call)
     ...(control ? ["-o", "ControlMaster=auto", "-o", "ControlPersist=10s", "-o", `ControlPath=${control}/%C`] : []),
     // a machine met for the first time is remembered; a changed key fails the call

@@ -12,7 +12,7 @@ import { Seed001ModesStack } from "../../stacks/seed001-modes";
 import { Seed001VethStack } from "../../stacks/seed001-veth";
 import { Seed002NatStack } from "../../stacks/seed002-nat";
 import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
-import { ContainerNetwork, Execution, LabStack, ResourceType } from "../../constructs";
+import { ContainerNetwork, Execution, Host, LabStack, ResourceType } from "../../constructs";
 import { escapeTemplate } from "../../constructs/netops-resource";
 import { STACK_MANIFEST, StackManifest } from "../../model/manifest";
 
@@ -147,8 +147,14 @@ describe("lab-stack synth", () => {
     const sweep = idOf(json, "netlab-sweep");
     expect(exec(r[sweep])).toEqual([
       { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "sweep"] },
+      {
+        when: "destroy",
+        command: "${jsonencode(self.input)}",
+        interpreter: ["node", RUNNER, "retire", r[sweep].triggers_replace, `terraform_data.${sweep}`],
+      },
     ]);
     expect(r[sweep].triggers_replace).toMatch(/^netlab\/lab-[0-9a-f]{16}\.json$/);
+    expect(r[sweep].input).toEqual([]); // no Host: nothing kept
     expect(r[sweep].depends_on).toEqual([`terraform_data.${owner}`]);
     expect(exec(r[owner])).toEqual([
       { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"] },
@@ -166,6 +172,35 @@ describe("lab-stack synth", () => {
     }
     // never on_failure = continue: a failed destroy must stop and say what is left
     expect(json).not.toContain("on_failure");
+  });
+
+  test("the sweep keeps the stack's Hosts in its state, for its destroy to clear one deleted from the code", () => {
+    for (const type of [ResourceType.TERRAFORM_DATA, ResourceType.NULL_RESOURCE]) {
+      const stack = new LabStack(Testing.app(), "mh", { resourceType: type });
+      new Host(stack, "a", { address: "10.0.0.1" });
+      new Host(stack, "b", { address: "h-b.example", user: "lab", port: 2222, identityFile: "/k/${id}" });
+      const json = Testing.synth(stack, true);
+      const kind = type === ResourceType.TERRAFORM_DATA ? "terraform_data" : "null_resource";
+      const r = resources(json, kind);
+      const sweep = r[idOf(json, "netlab-sweep", kind)];
+      const kept: string[] = kind === "terraform_data" ? sweep.input : JSON.parse(sweep.triggers.hosts);
+      // as the owners' own lines (a user string escaped for Terraform's templates)
+      const owners = ["a", "b"].map((h) => lineOf(r[idOf(json, `${h}_Owner`, kind)]));
+      expect(kept).toEqual(owners);
+      expect(specOfLine(kept[1].replace(/\$\$\{/g, "${"))).toEqual({
+        v: 1,
+        stack: "mh",
+        kind: "stack",
+        remote: { name: "b", address: "h-b.example", user: "lab", port: 2222, identityFile: "/k/${id}" },
+      });
+      const retire = exec(sweep).find((p: { when: string }) => p.when === "destroy");
+      expect(retire.interpreter.slice(2)).toEqual([
+        "retire",
+        lineOf(sweep),
+        `${kind}.${idOf(json, "netlab-sweep", kind)}`,
+      ]);
+      if (kind === "null_resource") expect(retire.command).toBe('${lookup(self.triggers, "hosts", "[]")}');
+    }
   });
 
   test("batched mode: lab objects are tracking resources after netlab-apply, which converges to the lab file", () => {

@@ -5,10 +5,10 @@
 // was; a host that cannot be reached fails the deploy naming it, and a later deploy finishes.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cmd, must, requireRoot, type Out } from "../helpers/cmd";
+import { cmd, must, ok, requireRoot, type Out } from "../helpers/cmd";
 import { simHosts, type SimHosts } from "../helpers/hosts";
 import { projectCopy } from "../helpers/project";
-import { uniq } from "../helpers/sandbox";
+import { inNs, uniq } from "../helpers/sandbox";
 
 requireRoot("e2e");
 jest.setTimeout(300_000);
@@ -129,4 +129,40 @@ test("a host that cannot be reached fails the deploy naming it; nothing of the l
   expect(on(0, ["ip", "netns", "list"])).toContain("mh-1");
   must(run(["destroy", "lab-stack", "--auto-approve"], sim.hosts[0].address), "cdktf destroy");
   expect(on(0, ["ip", "netns", "list"])).not.toContain("mh-");
+});
+
+test("a Host deleted from the code together with its objects: the next deploy leaves that machine as it was", () => {
+  const b = sim.hosts[0];
+  const state = () => ({
+    netns: on(0, ["ip", "netns", "list"]),
+    links: on(0, ["ip", "-br", "link"]),
+    nft: on(0, ["nft", "list", "tables"]),
+    files: on(0, ["sh", "-c", "'ls -AR /run/netlab /var/lib /etc/netns'"]),
+  });
+  const before = state();
+  project.useMain(main);
+  must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy");
+  const pid = Number(on(0, ["sh", "-c", "'cat /run/netlab/*/lab-stack/workload-mh-sleeper.pid'"]).split(" ")[0]);
+  expect(pid).toBeGreaterThan(1);
+  expect(state()).not.toEqual(before);
+  // the Host and everything on it deleted at once: none of their destroy provisioners
+  // runs; the sweep's old instance, which kept the stack's Hosts, clears the machine
+  project.useMain(main.replace(/const b = new Host[\s\S]*(?=app\.synth)/, ""));
+  // while the machine cannot be reached, the deploy stops and says what is left where
+  ok(inNs(sim.controller, ["ip", "link", "set", "ul", "down"]));
+  const cut = run(["deploy", "lab-stack", "--auto-approve"], b.address);
+  ok(inNs(sim.controller, ["ip", "link", "set", "ul", "up"]));
+  expect(cut.code).not.toBe(0);
+  expect(cut.stdout + cut.stderr).toMatch(
+    /stack lab-stack still has objects on host hostb \(root@10\.199\.0\.2:22\), which the code no longer has[\s\S]*terraform state rm terraform_data\.netlab-sweep_\w+/,
+  );
+  expect(ended(pid)).toBe(false);
+  const out = must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (Host deleted)");
+  expect(out).toMatch(/host hostb \(root@10\.199\.0\.2:22\) is no longer in the code/);
+  expect(ended(pid)).toBe(true);
+  expect(state()).toEqual(before); // the runner copy and its folder too
+  // and the stack goes on without it
+  must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (again, nothing to do)");
+  must(run(["destroy", "lab-stack", "--auto-approve"], b.address), "cdktf destroy");
+  expect(state()).toEqual(before);
 });

@@ -17,7 +17,12 @@ test("ssh never asks: batch mode, the given key only, a first-met host key remem
   const argv = sshArgv(host, ["true"]);
   expect(argv[0]).toBe("ssh");
   expect(argv).toEqual(
-    expect.arrayContaining(["BatchMode=yes", "StrictHostKeyChecking=accept-new", "IdentitiesOnly=yes"]),
+    expect.arrayContaining([
+      "BatchMode=yes",
+      "StrictHostKeyChecking=accept-new",
+      "IdentitiesOnly=yes",
+      "ServerAliveInterval=5",
+    ]),
   );
   expect(argv.slice(-7)).toEqual(["-p", "2222", "-l", "root", "10.0.0.2", "--", "true"]);
   expect(argv).toContain("/keys/lab");

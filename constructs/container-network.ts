@@ -19,7 +19,7 @@ import {
 import { Firewall, LabStack } from "./lab-stack";
 import type { Host } from "./host";
 import { checkName, deriveName } from "./names";
-import { spanOf, VXLAN_PORT, type Tunnel } from "./network-span";
+import { spanOf, VXLAN_PORT, type Machine, type Tunnel } from "./network-span";
 import { NetopsResource } from "./netops-resource";
 import { Endpoint, type EndpointOptions } from "./endpoint";
 
@@ -82,13 +82,15 @@ export interface ContainerNetworkProps {
    */
   readonly internal?: boolean;
   /**
-   * The machines it is on (Host constructs). On two or more, each gets its part of the
-   * bridge with the same gateway address and MAC, and the parts are joined by VXLAN into
-   * one layer-2 network: endpoints on different hosts reach each other as on one bridge,
-   * and each routes out through its own host (see the README, "Labs across hosts").
+   * The machines it is on: Host constructs, and the stack itself for this machine (the
+   * one Terraform runs on; give the LabStack a tunnelAddress). On two or more, each gets
+   * its part of the bridge with the same gateway address and MAC, and the parts are
+   * joined by VXLAN into one layer-2 network: endpoints on different machines reach each
+   * other as on one bridge, and each routes out through its own machine (see the README,
+   * "Labs across hosts").
    * @default - this machine only
    */
-  readonly hosts?: readonly Host[];
+  readonly hosts?: readonly (Host | LabStack)[];
   /**
    * VXLAN network identifier of a network on several hosts (1 to 16777215).
    * @default - derived from the stack and bridge names (4096 and up), the same on every host
@@ -121,8 +123,10 @@ export class ContainerNetwork extends Construct {
   readonly ipv6Masquerade: boolean;
   readonly icc: boolean;
   readonly internal: boolean;
-  /** The machines it is on; empty: this one. */
+  /** The Hosts it is on (this machine aside: see machines). */
   readonly hosts: readonly Host[];
+  /** The machines it is on, in the order given: a Host, or undefined for this one. */
+  readonly machines: readonly Machine[];
   /** Its VXLAN tunnel (identifier, port, device), when it spans hosts. */
   readonly tunnel?: Tunnel;
   /** Its bridge on the first (or only) machine it is on. */
@@ -174,8 +178,9 @@ export class ContainerNetwork extends Construct {
       props.bridgeName !== undefined
         ? checkName(this, KIND, "bridgeName", props.bridgeName)
         : deriveName(`nl-${id}`, this.node.path);
-    const { hosts, tunnel } = spanOf(this, stack, this.bridgeName, props);
-    this.hosts = hosts;
+    const { machines, tunnel, tunnelAddress } = spanOf(this, stack, this.bridgeName, props);
+    this.machines = machines;
+    this.hosts = machines.filter((m): m is Host => m !== undefined);
     this.tunnel = tunnel;
     this.mtu = props.mtu ?? ContainerNetwork.DEFAULT_MTU - (tunnel?.overhead ?? 0);
     if (!Number.isInteger(this.mtu) || this.mtu < ContainerNetwork.MIN_MTU || this.mtu > ContainerNetwork.MAX_MTU) {
@@ -200,10 +205,9 @@ export class ContainerNetwork extends Construct {
     this.icc = props.icc ?? true;
     this.internal = props.internal ?? false;
 
-    const machines: (Host | undefined)[] = this.hosts.length ? [...this.hosts] : [undefined];
     this.resources = machines.map((host) => this.bridgeOn(stack, host));
     this.resource = this.resources[0];
-    if (tunnel) for (const host of this.hosts) this.tunnelOn(stack, host, tunnel);
+    if (tunnel) for (const host of machines) this.tunnelOn(stack, host, tunnel, tunnelAddress);
     stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
   }
@@ -219,13 +223,13 @@ export class ContainerNetwork extends Construct {
   }
 
   /** Is it on this machine (undefined: this one). */
-  isOn(host: Host | undefined): boolean {
-    return host ? this.hosts.includes(host) : this.hosts.length === 0;
+  isOn(host: Machine): boolean {
+    return this.machines.includes(host);
   }
 
-  /** Its tunnel on one host: a VXLAN device on its part of the bridge, to every other host. */
-  private tunnelOn(stack: LabStack, host: Host, tunnel: Tunnel): NetopsResource {
-    return new NetopsResource(this, `Tunnel-${host.name}`, {
+  /** Its tunnel on one machine: a VXLAN device on its part of the bridge, to every other machine. */
+  private tunnelOn(stack: LabStack, host: Machine, tunnel: Tunnel, address: (m: Machine) => string): NetopsResource {
+    return new NetopsResource(this, host ? `Tunnel-${host.name}` : "Tunnel", {
       stack,
       role: "object",
       kind: "vxlan",
@@ -236,8 +240,8 @@ export class ContainerNetwork extends Construct {
         dev: tunnel.device,
         vni: tunnel.vni,
         port: tunnel.port,
-        local: host.tunnelAddress!,
-        peers: this.hosts.filter((h) => h !== host).map((h) => h.tunnelAddress!),
+        local: address(host),
+        peers: this.machines.filter((h) => h !== host).map(address),
         mtu: this.mtu,
         ...(this.icc ? {} : { isolated: true as const }),
       }),

@@ -159,12 +159,12 @@ export class Endpoint extends Construct {
         this,
         KIND,
         props.sandbox ? "sandbox" : "host",
-        `places it on ${where(this.host)}, and ${props.network.node.path} is on ${
-          props.network.hosts.map((h) => h.node.path).join(", ") || "this machine"
-        } only`,
+        `places it on ${where(this.host)}, and ${props.network.node.path} is on ${props.network.machines
+          .map(where)
+          .join(", ")} only`,
         this.host
           ? `add ${this.host.node.path} to the network's hosts`
-          : "give the endpoint one of the network's hosts",
+          : "give the endpoint one of the network's hosts, or list the stack in them (this machine)",
       );
     if (props.nameservers !== undefined) {
       if (props.sandbox)

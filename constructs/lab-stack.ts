@@ -26,6 +26,7 @@ import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type Object
 import type { Expectation } from "./expectation";
 import type { Host } from "./host";
 import { NetlabValidationError } from "./errors";
+import { canonical, familyOf } from "./ipam";
 import { NetopsResource, type SpecBody } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
 import { buildRunner } from "./runner-bundle";
@@ -66,6 +67,13 @@ export interface LabStackProps {
    * @default false
    */
   readonly testOnDeploy?: boolean;
+  /**
+   * This machine's IP address on the network that joins it to the stack's Hosts: what a
+   * ContainerNetwork that lists the stack in its `hosts` (this machine and Hosts, joined
+   * by VXLAN) uses as the tunnel's local end here.
+   * @default - none: list only Hosts in a network's hosts
+   */
+  readonly tunnelAddress?: string;
 }
 
 export class LabStack extends TerraformStack {
@@ -91,6 +99,8 @@ export class LabStack extends TerraformStack {
   readonly hostNetns?: string;
   readonly firewall: Firewall;
   readonly execution: Execution;
+  /** This machine's address on the network that joins the hosts (see LabStackProps). */
+  readonly tunnelAddress?: string;
   /** The sweep or the converge: every lab object is created after it (see the top of this file). */
   readonly gate: NetopsResource;
   private readonly members: Construct[] = [];
@@ -136,6 +146,15 @@ export class LabStack extends TerraformStack {
         "use Firewall.IPTABLES or Firewall.NFTABLES",
       );
     }
+    if (props.tunnelAddress !== undefined && !familyOf(props.tunnelAddress))
+      throw new NetlabValidationError(
+        this,
+        "LabStack",
+        "tunnelAddress",
+        `"${props.tunnelAddress}" is not an IP address`,
+        'give this machine\'s address on the network that joins the hosts, e.g. "10.0.0.1"',
+      );
+    this.tunnelAddress = props.tunnelAddress !== undefined ? canonical(props.tunnelAddress) : undefined;
     this.execution = props.execution ?? Execution.PER_OBJECT;
     if (!Object.values(Execution).includes(this.execution)) {
       throw new NetlabValidationError(

@@ -1,6 +1,7 @@
-// Where a ContainerNetwork is (issue 13): this machine, one Host, or several Hosts whose
-// parts of the network a VXLAN tunnel joins. Checked and derived here, before the
-// network makes a bridge on each machine and a tunnel device on each host.
+// Where a ContainerNetwork is (issue 13): this machine, one Host, or several machines
+// (Hosts, and this one when the stack is listed) whose parts of the network a VXLAN
+// tunnel joins. Checked and derived here, before the
+// network makes a bridge and a tunnel device on each machine.
 import type { Construct } from "constructs";
 import { NetlabValidationError } from "./errors";
 import type { Host } from "./host";
@@ -11,16 +12,21 @@ import { MAX_IFNAME, shortHash } from "./names";
 const KIND = "ContainerNetwork";
 
 export interface SpanProps {
-  readonly hosts?: readonly Host[];
+  readonly hosts?: readonly (Host | LabStack)[];
   readonly vni?: number;
   readonly vxlanPort?: number;
 }
+
+/** A machine a network is on: a Host, or undefined for this one (where Terraform runs). */
+export type Machine = Host | undefined;
+
+export const machineLabel = (m: Machine) => (m ? m.node.path : "this machine");
 
 /** The tunnel of a network on two hosts or more. */
 export interface Tunnel {
   readonly vni: number;
   readonly port: number;
-  /** The VXLAN device on each host. */
+  /** The VXLAN device on each machine. */
   readonly device: string;
   /** What it adds to each frame: out of the network's MTU. */
   readonly overhead: number;
@@ -33,22 +39,31 @@ export const VXLAN_OVERHEAD = 50;
 const FIRST_DERIVED_VNI = 4096;
 const MAX_VNI = 16_777_215;
 
-/** The hosts it is on (none: this machine) and, on two or more, its tunnel. */
+/**
+ * The machines it is on (given none: this one) and, on two or more, its tunnel with each
+ * machine's address on it. The stack itself in `hosts` stands for this machine.
+ */
 export function spanOf(
   network: Construct,
   stack: LabStack,
   bridge: string,
   props: SpanProps,
-): { hosts: Host[]; tunnel?: Tunnel } {
+): { machines: Machine[]; tunnel?: Tunnel; tunnelAddress: (m: Machine) => string } {
   const fail = (prop: string, problem: string, fix: string): never => {
     throw new NetlabValidationError(network, KIND, prop, problem, fix);
   };
-  const hosts = [...(props.hosts ?? [])];
-  hosts.forEach((h, i) => {
-    if (hosts.indexOf(h) !== i) fail("hosts", `lists ${h.node.path} twice`, "list each host once");
-    if (LabStack.of(h) !== stack) fail("hosts", `${h.node.path} is in another stack`, "use hosts of this stack");
+  const given = [...(props.hosts ?? [])];
+  given.forEach((h, i) => {
+    if (given.indexOf(h) !== i)
+      fail("hosts", `lists ${h instanceof LabStack ? "the stack" : h.node.path} twice`, "list each host once");
+    if (h instanceof LabStack) {
+      if (h !== stack) fail("hosts", `lists stack ${h.node.id}, not its own`, "list its own stack for this machine");
+    } else if (LabStack.of(h) !== stack) fail("hosts", `${h.node.path} is in another stack`, "use hosts of this stack");
   });
-  if (hosts.length < 2) {
+  const machines: Machine[] = given.length ? given.map((h) => (h instanceof LabStack ? undefined : h)) : [undefined];
+  const addressOf = (m: Machine) => (m ? m.tunnelAddress : stack.tunnelAddress);
+  const tunnelAddress = (m: Machine) => addressOf(m)!;
+  if (machines.length < 2) {
     for (const prop of ["vni", "vxlanPort"] as const)
       if (props[prop] !== undefined)
         fail(
@@ -56,32 +71,35 @@ export function spanOf(
           "is set on a network on one machine, which has no tunnel",
           "leave it out, or list two hosts or more in hosts",
         );
-    return { hosts };
+    return { machines, tunnelAddress };
   }
-  const missing = hosts.find((h) => !h.tunnelAddress);
-  if (missing)
+  const at = machines.findIndex((m) => !addressOf(m));
+  const missing = machines[at];
+  if (at >= 0)
     fail(
       "hosts",
-      `${missing.node.path} has no tunnel address (its address is a name)`,
-      "give that Host a tunnelAddress: its IP address on the network that joins the hosts",
+      `${machineLabel(missing)} has no tunnel address${missing ? " (its address is a name)" : ""}`,
+      missing
+        ? "give that Host a tunnelAddress: its IP address on the network that joins the hosts"
+        : "give the LabStack a tunnelAddress: this machine's IP address on the network that joins the hosts",
     );
-  const families = new Set(hosts.map((h) => familyOf(h.tunnelAddress!)));
+  const families = new Set(machines.map((m) => familyOf(addressOf(m)!)));
   if (families.size > 1)
     fail(
       "hosts",
       "joins hosts whose tunnel addresses are of both families",
-      "give every Host a tunnelAddress of one family",
+      "give every Host (and the LabStack, for this machine) a tunnelAddress of one family",
     );
-  const seen = new Map<string, Host>();
-  for (const h of hosts) {
-    const other = seen.get(h.tunnelAddress!);
-    if (other)
+  const seen = new Map<string, Machine>();
+  for (const m of machines) {
+    const address = addressOf(m)!;
+    if (seen.has(address))
       fail(
         "hosts",
-        `${h.node.path} and ${other.node.path} have the same tunnel address ${h.tunnelAddress}`,
-        "give each Host its own tunnelAddress",
+        `${machineLabel(m)} and ${machineLabel(seen.get(address))} have the same tunnel address ${address}`,
+        "give each machine its own tunnelAddress",
       );
-    seen.set(h.tunnelAddress!, h);
+    seen.set(address, m);
   }
   for (const [prop, value, max] of [
     ["vni", props.vni, MAX_VNI],
@@ -92,7 +110,8 @@ export function spanOf(
   const hash = shortHash(`${stack.node.id}/${bridge}`, 8);
   const device = `vx-${bridge}`;
   return {
-    hosts,
+    machines,
+    tunnelAddress,
     tunnel: {
       vni: props.vni ?? FIRST_DERIVED_VNI + (parseInt(hash, 16) % (MAX_VNI + 1 - FIRST_DERIVED_VNI)),
       port: props.vxlanPort ?? VXLAN_PORT,

@@ -3,14 +3,18 @@
 import { readFileSync } from "node:fs";
 import { LabFile, parseSpec, type ObjectSpec } from "./schema";
 
-/** The lab file and the specs in it, each validated; they must belong to the lab's stack and host. */
+/**
+ * The lab file and the specs in it, each validated; they must belong to the lab's stack
+ * and host (this machine's sandbox host; none for one on a Host).
+ */
 export function readLab(path: string): { lab: LabFile; specs: ObjectSpec[] } {
   const lab = LabFile.parse(JSON.parse(readFileSync(path, "utf8")));
   const specs = lab.specs.map((j) => parseSpec(j));
   for (const s of specs) {
     if (s.kind === "stack" || s.kind === "sweep")
       throw new Error(`${path}: a lab file holds object specs only, not ${s.kind}`);
-    if (s.stack !== lab.stack || s.host !== lab.host)
+    // one on another machine has no sandbox host of this one (its real host is its own)
+    if (s.stack !== lab.stack || s.host !== (s.remote ? undefined : lab.host))
       throw new Error(`${path}: spec of stack ${s.stack} on ${s.host ?? "the host"} in the lab of ${lab.stack}`);
   }
   return { lab, specs: specs as ObjectSpec[] };

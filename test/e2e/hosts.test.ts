@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { cmd, must, ok, requireRoot, type Out } from "../helpers/cmd";
 import { simHosts, type SimHosts } from "../helpers/hosts";
 import { projectCopy } from "../helpers/project";
-import { inNs, uniq } from "../helpers/sandbox";
+import { hostState, inNs, uniq } from "../helpers/sandbox";
+import { http } from "../helpers/traffic";
 
 requireRoot("e2e");
 jest.setTimeout(300_000);
@@ -50,19 +51,26 @@ new Workload(stack, "W", { name: "mh-sleeper", sandbox: s2, command: ["sleep", "
 app.synth();
 `;
 
-/** cdktf, or the netlab CLI, run in the controller namespace: where Terraform runs. */
-function run(args: string[], address: string, bin = join(ROOT, "node_modules", ".bin", "cdktf")): Out {
+const CDKTF = join(ROOT, "node_modules", ".bin", "cdktf");
+/**
+ * cdktf, or the netlab CLI, run in the controller namespace: where Terraform runs. Lab
+ * objects of this machine (there are some only when `here` is set) are made in the
+ * controller namespace too, as its sandbox host.
+ */
+function run(args: string[], address: string, bin = CDKTF, here = false): Out {
   const env = {
     ...process.env,
     CI: "true",
-    NETLAB_HOST_NETNS: "",
+    NETLAB_HOST_NETNS: here ? sim.controller : "",
+    MH_HERE: "10.199.0.1", // the controller's address on the underlay
     MH_ADDRESS: address,
     MH_KEY: sim.keyFile,
     MH_KNOWN: join(sim.keyFile, "..", "known_hosts"),
   };
   return cmd(["nsenter", `--net=/run/netns/${sim.controller}`, "--", bin, ...args], { cwd: project.dir, env });
 }
-const netlab = (args: string[], address: string) => run(args, address, join(project.dir, "bin", "netlab.js"));
+const netlab = (args: string[], address: string, here = false) =>
+  run(args, address, join(project.dir, "bin", "netlab.js"), here);
 const on = (i: number, argv: string[]) => sim.ssh(sim.hosts[i], argv).stdout;
 /** The process has ended: gone, or a zombie its new parent has not reaped yet (the machines share the process table). */
 const ended = (pid: number) => {
@@ -165,4 +173,65 @@ test("a Host deleted from the code together with its objects: the next deploy le
   must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (again, nothing to do)");
   must(run(["destroy", "lab-stack", "--auto-approve"], b.address), "cdktf destroy");
   expect(state()).toEqual(before);
+});
+
+// this machine (the controller namespace, as the stack's sandbox host) and a Host on one
+// network: the stack itself listed in its hosts, the stack's tunnelAddress the local end
+const SERVER = 'require("http").createServer((q, s) => s.end("b says " + q.socket.remoteAddress)).listen(80)';
+const spanning = `import { App } from "cdktf";
+import { Check, ContainerNetwork, Expectation, Host, LabStack } from "./constructs";
+const app = new App();
+const stack = new LabStack(app, "lab-stack", { tunnelAddress: process.env.MH_HERE });
+const b = new Host(stack, "hostb", {
+  address: process.env.MH_ADDRESS!,
+  identityFile: process.env.MH_KEY,
+  knownHostsFile: process.env.MH_KNOWN,
+});
+const span = new ContainerNetwork(stack, "Span", { bridgeName: "br-span", subnet: "10.93.0.0/24", hosts: [stack, b] });
+const here = span.addEndpoint("Here", { netns: "mh-here" });
+const there = span.addEndpoint("There", { netns: "mh-there", host: b });
+there.run("Web", { name: "mh-web", command: ["node", "-e", ${JSON.stringify(SERVER)}] });
+new Expectation(stack, "HereReachesThere", { from: here, to: there, check: Check.tcp(80) });
+new Expectation(stack, "TherePingsHere", { from: there, to: here });
+app.synth();
+`;
+
+test("this machine and a Host on one network: joined by the tunnel, both ways; destroy leaves both as they were", () => {
+  const b = sim.hosts[0];
+  const local = () => hostState(sim.controller); // links, routes, rules of both families, nft tables, namespaces
+  const remote = () => ({
+    links: on(0, ["ip", "-br", "link"]),
+    netns: on(0, ["ip", "netns", "list"]),
+    files: on(0, ["sh", "-c", "'ls -AR /run/netlab /var/lib /etc/netns'"]),
+  });
+  const [hereBefore, thereBefore] = [local(), remote()];
+  project.useMain(spanning);
+  must(run(["deploy", "lab-stack", "--auto-approve"], b.address, CDKTF, true), "cdktf deploy");
+  // the tunnel here ends at the stack's address, and at b's there
+  const vx = JSON.parse(
+    must(cmd(inNs(sim.controller, ["ip", "-d", "-j", "link", "show", "vx-br-span"])), "vx here"),
+  )[0];
+  expect(vx.linkinfo.info_data).toMatchObject({ local: "10.199.0.1", port: 4789 });
+  expect(on(0, ["ip", "-br", "link", "show", "vx-br-span"])).toContain("vx-br-span");
+  const sent = () =>
+    JSON.parse(cmd(inNs(sim.controller, ["ip", "-s", "-j", "link", "show", "vx-br-span"])).stdout)[0].stats64.tx
+      .packets;
+  const before = sent();
+  // from here to there, by ping and over TCP (its server sees this endpoint's own address)
+  expect(cmd(inNs("mh-here", ["ping", "-c", "2", "-W", "2", "10.93.0.3"])).code).toBe(0);
+  expect(http("mh-here", "http://10.93.0.3/")).toMatch(/^b says (::ffff:)?10\.93\.0\.2$/);
+  // and from there to here
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-there", "ping", "-c", "2", "-W", "2", "10.93.0.2"]).code).toBe(0);
+  expect(sent() - before).toBeGreaterThanOrEqual(4); // across the tunnel, not some other way
+  // each end's own gateway is on its own machine
+  expect(cmd(inNs("mh-here", ["ping", "-c", "1", "-W", "2", "10.93.0.1"])).code).toBe(0);
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-there", "ping", "-c", "1", "-W", "2", "10.93.0.1"]).code).toBe(0);
+  // the expectations: one checked here, one on b
+  const test = must(netlab(["test", "lab-stack"], b.address, true), "netlab test");
+  expect(test).toMatch(/2 of 2 hold/);
+  expect(test).toMatch(/mh-there on hostb/);
+  expect(must(netlab(["verify", "lab-stack"], b.address, true), "netlab verify")).toMatch(/match/);
+  must(run(["destroy", "lab-stack", "--auto-approve"], b.address, CDKTF, true), "cdktf destroy");
+  expect(local()).toEqual(hereBefore);
+  expect(remote()).toEqual(thereBefore);
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, ok } from "./cmd";
-import { addNs, delNs, inNs, primeTables } from "./sandbox";
+import { addHost, addNs, delNs, inNs, primeTables } from "./sandbox";
 import { pidIn, signalOwn, type Own } from "./pids";
 import { CONTROL_ROOT, controlDir } from "../../netops/remote";
 
@@ -73,7 +73,7 @@ export function simHosts(prefix: string, count: number): SimHosts {
     ok(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
     writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")));
     // the underlay: a bridge in the controller, a veth to each host
-    addNs(controller);
+    addHost(controller); // also this machine's sandbox host, for labs that span it
     ok(inNs(controller, ["ip", "link", "add", "ul", "type", "bridge"]));
     ok(inNs(controller, ["ip", "addr", "add", `${UNDERLAY}.1/24`, "dev", "ul"]));
     ok(inNs(controller, ["ip", "link", "set", "ul", "up"]));

@@ -1,5 +1,6 @@
 // Pure tier: spec + observed state -> exact command lists. No kernel, no root.
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { impairmentDrift, impairSteps } from "../../netops/impair";
@@ -353,6 +354,22 @@ describe("spec parsing (the runner's defence in depth)", () => {
       "portmap",
       "workload",
     ]);
+  });
+  test("a lab file in a sandbox host: this machine's specs carry it, a Host's carry none", () => {
+    const dir = mkdtempSync(join(tmpdir(), "netlab-lab-"));
+    try {
+      const remote = { name: "b", address: "10.0.0.2", user: "root", port: 22 };
+      const write = (specs: object[]) => {
+        writeFileSync(join(dir, "lab.json"), JSON.stringify({ v: 1, stack: "lab", host: "sbx", kind: "lab", specs }));
+        return join(dir, "lab.json");
+      };
+      const { host: _sbx, ...there } = ep;
+      expect(readLab(write([net, { ...there, remote }])).specs).toHaveLength(2);
+      expect(() => readLab(write([{ ...ep, remote }]))).toThrow(/spec of stack lab on sbx in the lab of lab/);
+      expect(() => readLab(write([there]))).toThrow(/spec of stack lab on the host in the lab of lab/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   test("rejects a name with shell metacharacters or over 15 characters", () => {
     expect(() => parseSpec({ ...ep, netns: "ns;rm -rf" })).toThrow(/netns: not a valid namespace name/);

@@ -748,6 +748,64 @@ test("a network on two hosts: a bridge and a tunnel on each, the same gateway an
   for (const n of names) expect(n.endpoints.map((e: string[]) => e[1]).sort()).toEqual(["ea", "eb"]);
 });
 
+test("this machine in a spanning network (the stack listed in hosts): its bridge and tunnel are made here, to the Hosts' tunnel addresses", () => {
+  const stack = new LabStack(Testing.app(), "mh", { hostNetns: "sbx", tunnelAddress: "10.0.0.1" });
+  const b = new Host(stack, "b", { address: "10.0.0.2" });
+  const c = new Host(stack, "c", { address: "10.0.0.3" });
+  const lab = new ContainerNetwork(stack, "Lab", { subnet: "10.60.0.0/24", hosts: [stack, b] });
+  const here = lab.addEndpoint("Here", { netns: "here" }); // no host: this machine
+  const there = lab.addEndpoint("There", { host: b, netns: "there" });
+  expect(lab.machines).toEqual([undefined, b]);
+  expect(lab.hosts).toEqual([b]);
+  expect(lab.mtu).toBe(1450);
+  expect(here.resource.spec).toMatchObject({ host: "sbx", gateway: "10.60.0.1" });
+  expect(here.resource.spec).not.toHaveProperty("remote");
+  expect(there.resource.spec).toMatchObject({ remote: expect.objectContaining({ name: "b" }) });
+  const json = JSON.parse(Testing.synth(stack, true));
+  const specs = Object.values(json.resource.terraform_data as Record<string, any>)
+    .map((v) => String(v.triggers_replace))
+    .filter((l) => l.startsWith("vxlan-"))
+    .map((l) => JSON.parse(l.slice(l.indexOf(" {") + 1)))
+    .sort((x, y) => x.local.localeCompare(y.local));
+  expect(specs).toEqual([
+    expect.objectContaining({ host: "sbx", local: "10.0.0.1", peers: ["10.0.0.2"], vni: lab.vni }),
+    expect.objectContaining({ remote: expect.objectContaining({ name: "b" }), local: "10.0.0.2", peers: ["10.0.0.1"] }),
+  ]);
+  expect(specs[0]).not.toHaveProperty("remote");
+  // an endpoint here on a network of Hosts only, or on a Host the network is not on, is refused
+  const far = new ContainerNetwork(stack, "Far", { subnet: "10.61.0.0/24", hosts: [b, c] });
+  expect(() => far.addEndpoint("X", { netns: "x" })).toThrow(
+    /places it on this machine, and mh\/Far is on mh\/b, mh\/c only.*list the stack in them \(this machine\)/,
+  );
+  expect(() => lab.addEndpoint("Y", { host: c, netns: "y" })).toThrow(
+    /places it on mh\/c, and mh\/Lab is on this machine, mh\/b only.*add mh\/c to the network's hosts/,
+  );
+});
+
+test("this machine in a spanning network needs the stack's tunnelAddress; the stack listed is its own, once", () => {
+  const stack = new LabStack(Testing.app(), "mh");
+  const b = new Host(stack, "b", { address: "10.0.0.2" });
+  expect(() => new ContainerNetwork(stack, "N", { subnet: "10.60.0.0/24", hosts: [stack, b] })).toThrow(
+    /ContainerNetwork.*`hosts`: this machine has no tunnel address.*give the LabStack a tunnelAddress/,
+  );
+  const other = new LabStack(Testing.app(), "other", { tunnelAddress: "10.0.0.1" });
+  expect(() => new ContainerNetwork(stack, "O", { subnet: "10.61.0.0/24", hosts: [other, b] })).toThrow(
+    /`hosts`: lists stack other, not its own/,
+  );
+  const twice = new LabStack(Testing.app(), "twice", { tunnelAddress: "10.0.0.1" });
+  expect(() => new ContainerNetwork(twice, "T", { subnet: "10.62.0.0/24", hosts: [twice, twice] })).toThrow(
+    /`hosts`: lists the stack twice/,
+  );
+  const same = new LabStack(Testing.app(), "same", { tunnelAddress: "10.0.0.2" });
+  const sb = new Host(same, "b", { address: "10.0.0.2" });
+  expect(() => new ContainerNetwork(same, "S", { subnet: "10.63.0.0/24", hosts: [same, sb] })).toThrow(
+    /same\/b and this machine have the same tunnel address 10.0.0.2/,
+  );
+  expect(() => new LabStack(Testing.app(), "bad", { tunnelAddress: "lab-a.example" })).toThrow(
+    /LabStack.*`tunnelAddress`: "lab-a.example" is not an IP address/,
+  );
+});
+
 test("a tunnel over IPv6 takes 70 bytes: the network's MTU is 1430; a given MTU is kept, up to what leaves room", () => {
   const stack = new LabStack(Testing.app(), "mh6");
   const hosts = [new Host(stack, "a", { address: "fd00::1" }), new Host(stack, "b", { address: "fd00::2" })];

@@ -20,7 +20,12 @@ export interface InspectReport {
     /** The Host it is on, when it is on another machine. */
     readonly host?: string;
   }[];
-  readonly extra: readonly { readonly kind: string; readonly key: string; readonly name: string }[];
+  readonly extra: readonly {
+    readonly kind: string;
+    readonly key: string;
+    readonly name: string;
+    readonly host?: string;
+  }[];
 }
 
 const cell = (v: Value | undefined): string =>
@@ -196,7 +201,7 @@ export function renderInspect(r: InspectReport): string {
   }
   if (r.extra.length) {
     out.push("", "NOT DECLARED (removed by the next deploy)");
-    for (const e of r.extra) out.push(`+ ${e.name}`);
+    for (const e of r.extra) out.push(`+ ${e.host ? `${e.host}: ` : ""}${e.name}`);
   }
   return out.join("\n") + "\n";
 }

@@ -2,7 +2,7 @@
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the netlab CLI).
 import { applyOrder, dependentsOf, removalOrder, specKey } from "../model/kinds";
-import type { LabFile, ObjectSpec } from "../model/schema";
+import type { LabFile, ObjectSpec, RemoteSpec } from "../model/schema";
 import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs } from "./engine";
 import { recordedSpecs } from "./ledger";
 
@@ -32,10 +32,46 @@ export async function sweep(lab: LabFile, desired: readonly ObjectSpec[]): Promi
  * longer declares is removed.
  */
 export async function sweepKeys(stack: string, keys: readonly string[]): Promise<void> {
-  const declared = new Set(keys);
-  const gone = removalOrder(recordedSpecs({ stack }).filter((r) => !declared.has(specKey(r))));
+  const gone = removalOrder(undeclaredKeys(stack, keys));
   for (const s of gone) logFor(s)(`no longer declared by stack ${stack}: removing`);
   if (gone.length) await removeSpecs(gone);
+}
+
+/** What a stack recorded on this machine and the keys given do not name. */
+function undeclaredKeys(stack: string, keys: readonly string[]): ObjectSpec[] {
+  const declared = new Set(keys);
+  return recordedSpecs({ stack }).filter((r) => !declared.has(specKey(r)));
+}
+
+/** `recorded`, forwarded from the machine Terraform runs on: what the stack has here and no longer declares. */
+export function extraKeys(stack: string, keys: readonly string[]): Extra[] {
+  return undeclaredKeys(stack, keys).map((r) => ({ kind: r.kind, key: specKey(r), name: labelOf(r) }));
+}
+
+export interface Extra {
+  kind: string;
+  key: string;
+  name: string;
+  host?: string;
+}
+
+type Ask = (remote: RemoteSpec, lines: string[]) => Promise<{ ok: boolean; stdout: string; why: string }>;
+
+/**
+ * What the stack has on each of its Hosts and no longer declares there (deleted from the
+ * code, not yet deployed), asked of the runner there. A host that does not answer is
+ * left out: its objects' own checks say so.
+ */
+export async function extraThere(lab: LabFile, desired: readonly ObjectSpec[], ask: Ask): Promise<Extra[]> {
+  const machines = new Map((lab.hosts ?? []).map((r) => [r.name, r]));
+  for (const s of desired) if (s.remote) machines.set(s.remote.name, s.remote);
+  const out: Extra[] = [];
+  for (const [name, remote] of machines) {
+    const keys = desired.filter((s) => s.remote?.name === name).map(specKey);
+    const res = await ask(remote, [JSON.stringify({ stack: lab.stack, keys })]);
+    if (res.ok) out.push(...(JSON.parse(res.stdout) as Extra[]).map((e) => ({ ...e, host: name })));
+  }
+  return out;
 }
 
 /**

@@ -19,7 +19,15 @@
 import { existsSync } from "node:fs";
 import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
-import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type ObjectSpec, type Spec } from "../model/schema";
+import {
+  Impairment,
+  isObjectSpec,
+  parseSpec,
+  type ExpectSpec,
+  type ObjectSpec,
+  type RemoteSpec,
+  type Spec,
+} from "../model/schema";
 import {
   applySpecs,
   ensureHost,
@@ -44,7 +52,7 @@ import {
   report as testReport,
 } from "./expect";
 import { readLab } from "../model/lab-file";
-import { converge, inspectLab, sweep, sweepKeys, verifyLab } from "./lab";
+import { converge, extraKeys, extraThere, inspectLab, sweep, sweepKeys, verifyLab } from "./lab";
 import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
@@ -110,6 +118,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === "retire") return retire(args[0], args[1], args[2]);
+  if (cmd === "recorded" && forwarded) {
+    // what the stack has here and no longer declares, asked by verify and inspect (lab.ts extraThere)
+    const { stack, keys } = JSON.parse(args[0]) as { stack: string; keys: string[] };
+    process.stdout.write(`${JSON.stringify(extraKeys(stack, keys))}\n`);
+    return 0;
+  }
   if (cmd === "check") {
     // expectations forwarded from the machine `netlab test` runs on (expect.ts checkThere)
     process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
@@ -145,12 +159,17 @@ async function main(argv: string[]): Promise<number> {
         const code = await forward(remote, "sweep", [JSON.stringify({ stack: lab.stack, keys })]);
         if (code !== 0) return code;
       }
-    } else if (cmd === "verify") return Math.max(report(await verifyLab(lab, specs)), await there("verify"));
-    else if (cmd === "inspect") {
+    } else if (cmd === "verify") {
+      const extra = (await extraThere(lab, elsewhere, recordedThere)).map(
+        (e) => `${e.name}: extra: on host ${e.host}, no longer declared by stack ${lab.stack}`,
+      );
+      return Math.max(report([...(await verifyLab(lab, specs)), ...extra]), await there("verify"));
+    } else if (cmd === "inspect") {
       const report = await inspectLab(lab, specs);
       const objects = [...report.objects];
       for (const [name, group] of byMachine(elsewhere)) objects.push(...(await inspectThere(name, group)));
-      process.stdout.write(`${JSON.stringify({ ...report, objects }, null, 1)}\n`);
+      const extra = [...report.extra, ...(await extraThere(lab, elsewhere, recordedThere))];
+      process.stdout.write(`${JSON.stringify({ ...report, objects, extra }, null, 1)}\n`);
     } else return usage();
     return 0;
   }
@@ -268,6 +287,8 @@ async function inspectThere(name: string, specs: readonly ObjectSpec[]): Promise
     host: name,
   }));
 }
+
+const recordedThere = (r: RemoteSpec, lines: string[]) => forwardQuietly(r, "recorded", lines);
 
 /** A spec's line as the machine it lives on reads it: there, it is local. */
 const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);

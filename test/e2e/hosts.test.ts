@@ -114,6 +114,14 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   const relayNs = on(0, ["ip", "netns", "list"]).match(/nld-\w+/)?.[0];
   expect(relayNs).toBeDefined();
   project.useMain(main.replace(/\/\/ 20 ms[\s\S]*?\n}\);\n/, "").replace(/new Workload\(.*\n/, ""));
+  // before the deploy, verify and inspect (run here) say what is there and no longer declared
+  must(run(["synth"], b.address), "cdktf synth");
+  const extra = netlab(["verify", "lab-stack"], b.address);
+  expect(extra.code).toBe(1);
+  expect(extra.stdout).toMatch(/workload mh-sleeper: extra: on host hostb, no longer declared by stack lab-stack/);
+  expect(must(netlab(["inspect", "lab-stack"], b.address), "netlab inspect")).toMatch(
+    /NOT DECLARED \(removed by the next deploy\)\n(\+ hostb: .*\n)*\+ hostb: workload mh-sleeper/,
+  );
   must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (workload and delayed link deleted)");
   expect(ended(pid)).toBe(true);
   expect(on(0, ["ip", "netns", "list"])).not.toContain(relayNs!);

@@ -1,6 +1,9 @@
 // Unit: what the runner sends over ssh for an object on another machine (netops/remote.ts).
 import { decodeLines, forwardCommand, forwardQuietly, sshArgv } from "../../netops/remote";
 import { checkThere } from "../../netops/expect";
+import { extraThere } from "../../netops/lab";
+import { specKey } from "../../model/kinds";
+import { parseSpec, type LabFile, type ObjectSpec } from "../../model/schema";
 import { FakeExec } from "../helpers/fake-exec";
 
 const host = { name: "b", address: "10.0.0.2", user: "root", port: 2222, identityFile: "/keys/lab" };
@@ -115,4 +118,24 @@ test("expectations from another machine: sent to it without `remote`, answered i
       detail: "host b (root@10.0.0.2:2222): cannot be reached",
     },
   ]);
+});
+
+test("verify and inspect ask each Host what the stack has there and no longer declares, with the keys declared there", async () => {
+  const a = { ...host, name: "a", address: "10.0.0.1" };
+  const lab = { v: 1, stack: "s", kind: "lab", specs: [], hosts: [a, host] } as LabFile;
+  const onA = parseSpec({ v: 1, stack: "s", remote: a, kind: "sandbox", netns: "x" }) as ObjectSpec;
+  const asked: [string, unknown][] = [];
+  const extra = await extraThere(lab, [onA], async (r, lines) => {
+    asked.push([r.name, JSON.parse(lines[0])]);
+    return r.name === "a"
+      ? { ok: true, stdout: JSON.stringify([{ kind: "workload", key: "workload-w", name: "workload w" }]), why: "" }
+      : { ok: false, stdout: "", why: "host b (root@10.0.0.2:2222): cannot be reached" };
+  });
+  // b has nothing declared and is asked all the same (a Host whose objects were all deleted)
+  expect(asked).toEqual([
+    ["a", { stack: "s", keys: [specKey(onA)] }],
+    ["b", { stack: "s", keys: [] }],
+  ]);
+  // one that does not answer adds nothing: its objects' own checks say it cannot be reached
+  expect(extra).toEqual([{ kind: "workload", key: "workload-w", name: "workload w", host: "a" }]);
 });

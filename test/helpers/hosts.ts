@@ -3,14 +3,16 @@
 // /etc/netns and /var/lib are private tmpfs: two hosts never see each other's namespace
 // names, files, ledgers or runner copies. A controller namespace on the same underlay is
 // where terraform and ssh run. Keys are made here, in a folder removed with the rest;
-// every sshd is stopped by its own pid.
-import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+// every sshd is stopped by its own pid, and so is whatever a failed destroy left running
+// in a host's namespaces.
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, ok } from "./cmd";
 import { addHost, addNs, delNs, inNs, primeTables } from "./sandbox";
 import { pidIn, signalOwn, type Own } from "./pids";
 import { CONTROL_ROOT, controlDir } from "../../netops/remote";
+import { startTime } from "../../netops/daemon";
 
 export interface SimHost {
   readonly name: string; // its namespace
@@ -42,6 +44,37 @@ const PRIVATE = [
   "mount -t tmpfs HOST /var/lib",
 ];
 
+/**
+ * Processes left in a host's namespaces: a destroy that failed leaves a workload or a
+ * delay line's relay running there. Every namespace of a host (its own, and those its
+ * runner made, named in its private /run/netns) is this test's, and so is every process
+ * in one: each is ended by its pid and start time.
+ */
+function endLeftovers(host: SimHost, sshd: Own): void {
+  const inMount = (argv: string[]) => cmd(["nsenter", "-t", String(sshd.pid), "-m", "--", ...argv]).stdout;
+  const names = inMount(["ls", "/run/netns"]).split("\n").filter(Boolean);
+  const inodes = new Set(
+    [
+      ...(names.length ? inMount(["stat", "-L", "-c", "%i", ...names.map((n) => `/run/netns/${n}`)]).split("\n") : []),
+      cmd(["stat", "-L", "-c", "%i", `/run/netns/${host.name}`]).stdout,
+    ]
+      .map((i) => i.trim())
+      .filter(Boolean),
+  );
+  for (const pid of readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)) {
+    let ino: string | undefined;
+    try {
+      ino = /net:\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/net`))?.[1];
+    } catch {
+      continue; // gone meanwhile
+    }
+    const start = ino && inodes.has(ino) ? startTime(pid) : null;
+    if (start !== null) signalOwn({ pid, start }, "SIGKILL");
+  }
+}
+
 export function simHosts(prefix: string, count: number): SimHosts {
   const dir = mkdtempSync(join(tmpdir(), "netlab-hosts-"));
   const controller = `${prefix}c`;
@@ -49,6 +82,7 @@ export function simHosts(prefix: string, count: number): SimHosts {
   const keyFile = join(dir, "client_key");
   const sshds: Own[] = [];
   const remove = () => {
+    sshds.forEach((own, i) => endLeftovers(hosts[i], own));
     for (const own of sshds.splice(0)) signalOwn(own);
     // the runner's shared ssh connections from the controller (netops/remote.ts): their
     // folder goes, so no later run finds them (a master left ends by itself, 10 s idle)

@@ -2,6 +2,7 @@
 // sshd runs in a mount namespace of its own: a namespace made on one host is seen there
 // only, and neither on the other host nor on the machine. Root only.
 import { existsSync } from "node:fs";
+import { startTime } from "../../netops/daemon";
 import { requireRoot } from "../helpers/cmd";
 import { simHosts, type SimHosts } from "../helpers/hosts";
 import { uniq } from "../helpers/sandbox";
@@ -30,11 +31,22 @@ test("two simulated hosts: reached by ssh from the controller, each with its own
   expect(sim.ssh(a, ["ip", "netns", "del", inner]).code).toBe(0);
 });
 
-test("removal stops every sshd it started and deletes the namespaces it made", () => {
+test("removal stops every sshd it started, and what a failed destroy left running there, and deletes the namespaces it made", () => {
   const other = simHosts(uniq("nlt"), 1);
   const h = other.hosts[0];
   expect(other.ssh(h, ["true"]).code).toBe(0);
+  // a process in a namespace made on the host, as a workload a destroy did not stop
+  const inner = uniq("nlti");
+  const started = other.ssh(h, [
+    "sh",
+    "-c",
+    `'ip netns add ${inner} && (ip netns exec ${inner} sleep 300 </dev/null >/dev/null 2>&1 &) && sleep 0.2 && ip netns pids ${inner}'`,
+  ]);
+  const pid = Number(started.stdout.trim());
+  expect(pid).toBeGreaterThan(1);
+  expect(startTime(pid)).not.toBeNull();
   other.remove();
+  expect(startTime(pid)).toBeNull();
   expect(existsSync(`/run/netns/${h.name}`)).toBe(false);
   expect(existsSync(`/run/netns/${other.controller}`)).toBe(false);
   expect(other.ssh(h, ["true"]).code).not.toBe(0);

@@ -19,7 +19,7 @@ import {
 import { Firewall, LabStack } from "./lab-stack";
 import type { Host } from "./host";
 import { checkName, deriveName } from "./names";
-import { spanOf, VXLAN_PORT, type Machine, type Tunnel } from "./network-span";
+import { spanOf, tunnelAddressOf, VXLAN_PORT, type Machine, type Tunnel } from "./network-span";
 import { NetopsResource } from "./netops-resource";
 import { Endpoint, type EndpointOptions } from "./endpoint";
 
@@ -178,7 +178,7 @@ export class ContainerNetwork extends Construct {
       props.bridgeName !== undefined
         ? checkName(this, KIND, "bridgeName", props.bridgeName)
         : deriveName(`nl-${id}`, this.node.path);
-    const { machines, tunnel, tunnelAddress } = spanOf(this, stack, this.bridgeName, props);
+    const { machines, tunnel } = spanOf(this, stack, this.bridgeName, props);
     this.machines = machines;
     this.hosts = machines.filter((m): m is Host => m !== undefined);
     this.tunnel = tunnel;
@@ -207,7 +207,7 @@ export class ContainerNetwork extends Construct {
 
     this.resources = machines.map((host) => this.bridgeOn(stack, host));
     this.resource = this.resources[0];
-    if (tunnel) for (const host of machines) this.tunnelOn(stack, host, tunnel, tunnelAddress);
+    if (tunnel) for (const host of machines) this.tunnelOn(stack, host, tunnel);
     stack._register(this);
     this.node.addValidation({ validate: () => this.validateStack(stack) });
   }
@@ -228,7 +228,9 @@ export class ContainerNetwork extends Construct {
   }
 
   /** Its tunnel on one machine: a VXLAN device on its part of the bridge, to every other machine. */
-  private tunnelOn(stack: LabStack, host: Machine, tunnel: Tunnel, address: (m: Machine) => string): NetopsResource {
+  private tunnelOn(stack: LabStack, host: Machine, tunnel: Tunnel): NetopsResource {
+    // checked by spanOf: every machine of a tunnel has an address
+    const address = (m: Machine) => tunnelAddressOf(stack, m)!;
     return new NetopsResource(this, host ? `Tunnel-${host.name}` : "Tunnel", {
       stack,
       role: "object",

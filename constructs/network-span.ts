@@ -1,7 +1,7 @@
 // Where a ContainerNetwork is (issue 13): this machine, one Host, or several machines
 // (Hosts, and this one when the stack is listed) whose parts of the network a VXLAN
-// tunnel joins. Checked and derived here, before the
-// network makes a bridge and a tunnel device on each machine.
+// tunnel joins. Checked and derived here, before the network makes a bridge and a
+// tunnel device on each machine.
 import type { Construct } from "constructs";
 import { NetlabValidationError } from "./errors";
 import type { Host } from "./host";
@@ -21,6 +21,9 @@ export interface SpanProps {
 export type Machine = Host | undefined;
 
 export const machineLabel = (m: Machine) => (m ? m.node.path : "this machine");
+
+/** A machine's address on the network that joins the hosts: a Host's own, or the stack's for this one. */
+export const tunnelAddressOf = (stack: LabStack, m: Machine) => (m ? m.tunnelAddress : stack.tunnelAddress);
 
 /** The tunnel of a network on two hosts or more. */
 export interface Tunnel {
@@ -48,7 +51,7 @@ export function spanOf(
   stack: LabStack,
   bridge: string,
   props: SpanProps,
-): { machines: Machine[]; tunnel?: Tunnel; tunnelAddress: (m: Machine) => string } {
+): { machines: Machine[]; tunnel?: Tunnel } {
   const fail = (prop: string, problem: string, fix: string): never => {
     throw new NetlabValidationError(network, KIND, prop, problem, fix);
   };
@@ -61,8 +64,7 @@ export function spanOf(
     } else if (LabStack.of(h) !== stack) fail("hosts", `${h.node.path} is in another stack`, "use hosts of this stack");
   });
   const machines: Machine[] = given.length ? given.map((h) => (h instanceof LabStack ? undefined : h)) : [undefined];
-  const addressOf = (m: Machine) => (m ? m.tunnelAddress : stack.tunnelAddress);
-  const tunnelAddress = (m: Machine) => addressOf(m)!;
+  const addressOf = (m: Machine) => tunnelAddressOf(stack, m);
   if (machines.length < 2) {
     for (const prop of ["vni", "vxlanPort"] as const)
       if (props[prop] !== undefined)
@@ -71,7 +73,7 @@ export function spanOf(
           "is set on a network on one machine, which has no tunnel",
           "leave it out, or list two hosts or more in hosts",
         );
-    return { machines, tunnelAddress };
+    return { machines };
   }
   const at = machines.findIndex((m) => !addressOf(m));
   const missing = machines[at];
@@ -111,7 +113,6 @@ export function spanOf(
   const device = `vx-${bridge}`;
   return {
     machines,
-    tunnelAddress,
     tunnel: {
       vni: props.vni ?? FIRST_DERIVED_VNI + (parseInt(hash, 16) % (MAX_VNI + 1 - FIRST_DERIVED_VNI)),
       port: props.vxlanPort ?? VXLAN_PORT,

@@ -63,15 +63,25 @@ type Ask = (remote: RemoteSpec, lines: string[]) => Promise<{ ok: boolean; stdou
  * left out: its objects' own checks say so.
  */
 export async function extraThere(lab: LabFile, desired: readonly ObjectSpec[], ask: Ask): Promise<Extra[]> {
-  const machines = new Map((lab.hosts ?? []).map((r) => [r.name, r]));
-  for (const s of desired) if (s.remote) machines.set(s.remote.name, s.remote);
   const out: Extra[] = [];
-  for (const [name, remote] of machines) {
-    const keys = desired.filter((s) => s.remote?.name === name).map(specKey);
+  for (const { remote, keys } of keysByHost(lab, desired)) {
     const res = await ask(remote, [JSON.stringify({ stack: lab.stack, keys })]);
-    if (res.ok) out.push(...(JSON.parse(res.stdout) as Extra[]).map((e) => ({ ...e, host: name })));
+    if (res.ok) out.push(...(JSON.parse(res.stdout) as Extra[]).map((e) => ({ ...e, host: remote.name })));
   }
   return out;
+}
+
+/**
+ * Every Host of the stack (one whose objects were all deleted too) with the keys the
+ * stack declares there: what the sweep and `recorded` send each.
+ */
+export function keysByHost(lab: LabFile, desired: readonly ObjectSpec[]): { remote: RemoteSpec; keys: string[] }[] {
+  const machines = new Map((lab.hosts ?? []).map((r) => [r.name, r]));
+  for (const s of desired) if (s.remote) machines.set(s.remote.name, s.remote);
+  return [...machines.values()].map((remote) => ({
+    remote,
+    keys: desired.filter((s) => s.remote?.name === remote.name).map(specKey),
+  }));
 }
 
 /**

@@ -52,7 +52,7 @@ import {
   report as testReport,
 } from "./expect";
 import { readLab } from "../model/lab-file";
-import { converge, extraKeys, extraThere, inspectLab, sweep, sweepKeys, verifyLab } from "./lab";
+import { converge, extraKeys, extraThere, inspectLab, keysByHost, sweep, sweepKeys, verifyLab } from "./lab";
 import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
@@ -151,11 +151,7 @@ async function main(argv: string[]): Promise<number> {
     } else if (cmd === "sweep") {
       await sweep(lab, specs);
       // each other machine sweeps its own, from the keys the stack declares there
-      // (every Host of the stack: one whose objects were all deleted too)
-      const machines = new Map((lab.hosts ?? []).map((r) => [r.name, r]));
-      for (const s of elsewhere) machines.set(s.remote!.name, s.remote!);
-      for (const [name, remote] of machines) {
-        const keys = elsewhere.filter((s) => s.remote!.name === name).map(specKey);
+      for (const { remote, keys } of keysByHost(lab, elsewhere)) {
         const code = await forward(remote, "sweep", [JSON.stringify({ stack: lab.stack, keys })]);
         if (code !== 0) return code;
       }

@@ -1,6 +1,7 @@
 // ContainerNetwork: a Linux bridge with a gateway address on an IPv4 subnet, an IPv6
 // subnet or both, outbound MASQUERADE, and address management for the endpoints joined to it.
 import { Construct } from "constructs";
+import { LIMITS } from "../model/schema";
 import { NetlabValidationError, message } from "./errors";
 import {
   canonical,
@@ -107,8 +108,8 @@ const KIND = "ContainerNetwork";
 
 export class ContainerNetwork extends Construct {
   static readonly DEFAULT_MTU = 1500;
-  static readonly MIN_MTU = 68;
-  static readonly MAX_MTU = 65535;
+  static readonly MIN_MTU = LIMITS.mtu.min;
+  static readonly MAX_MTU = LIMITS.mtu.max;
   static readonly VXLAN_PORT = VXLAN_PORT;
 
   readonly bridgeName: string;

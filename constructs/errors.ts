@@ -13,3 +13,28 @@ export class NetlabValidationError extends Error {
 export function message(kind: string, prop: string, problem: string, fix: string): string {
   return `${kind} prop \`${prop}\`: ${problem}. Fix: ${fix}.`;
 }
+
+/**
+ * `value` if it is within `limit` (one of the schema's LIMITS, the one source of every
+ * range), else a NetlabValidationError whose fix gives the range.
+ */
+export function within(
+  scope: IConstruct,
+  kind: string,
+  prop: string,
+  value: number,
+  limit: { readonly min: number; readonly max: number },
+  opts: { readonly integer?: boolean; readonly unit?: string; readonly hint?: string } = {},
+): number {
+  const integer = opts.integer ?? true;
+  if ((integer ? Number.isInteger(value) : Number.isFinite(value)) && value >= limit.min && value <= limit.max)
+    return value;
+  const what = integer ? "a whole number" : "a number";
+  throw new NetlabValidationError(
+    scope,
+    kind,
+    prop,
+    `${value} is out of range`,
+    `use ${what} from ${limit.min} to ${limit.max}${opts.unit ? ` ${opts.unit}` : ""}${opts.hint ? ` (${opts.hint})` : ""}`,
+  );
+}

@@ -3,8 +3,8 @@
 // provisioner, whose runner forwards the work over ssh to a copy of itself on that
 // machine (netops/remote.ts). Objects with no Host are on this machine.
 import { Construct } from "constructs";
-import type { RemoteSpec } from "../model/schema";
-import { NetlabValidationError, message } from "./errors";
+import { LIMITS, type RemoteSpec } from "../model/schema";
+import { NetlabValidationError, message, within } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { Execution, Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
@@ -59,7 +59,7 @@ export class Host extends Construct {
     const user = props.user ?? "root";
     if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) fail("user", `"${user}" is not a user name`, 'e.g. "root"');
     const port = props.port ?? 22;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) fail("port", `${port} is not a port`, "use 1 to 65535");
+    within(this, KIND, "port", port, LIMITS.port);
     for (const [prop, path] of [
       ["identityFile", props.identityFile],
       ["knownHostsFile", props.knownHostsFile],

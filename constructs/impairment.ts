@@ -1,7 +1,7 @@
 // Link impairment as props: what an Endpoint's veth or a VethLink carries, each way.
 import type { IConstruct } from "constructs";
-import type { Impairment } from "../model/schema";
-import { NetlabValidationError } from "./errors";
+import { LIMITS, type Impairment } from "../model/schema";
+import { within } from "./errors";
 
 export interface LinkImpairment {
   /**
@@ -41,30 +41,19 @@ export function delaySpec(
     ["delayMs", delayMs],
     ["jitterMs", jitterMs],
   ] as const)
-    if (!(v >= 0 && v <= 60_000))
-      throw new NetlabValidationError(scope, kind, `${prop}.${name}`, `${v} is out of range`, "use 0 to 60000 ms");
+    within(scope, kind, `${prop}.${name}`, v, LIMITS.delayMs, { integer: false, unit: "ms" });
   return delayMs || jitterMs ? { delayMs, jitterMs } : null;
 }
 
 /** Validate `imp` (prop `prop` of `kind`) and write it as the spec holds it. */
 export function impairmentSpec(scope: IConstruct, kind: string, prop: string, imp: LinkImpairment): Impairment {
   const { lossPercent, rateMbit } = imp;
-  if (lossPercent !== undefined && !(lossPercent >= 0 && lossPercent <= 100))
-    throw new NetlabValidationError(
-      scope,
-      kind,
-      `${prop}.lossPercent`,
-      `${lossPercent} is not a percentage`,
-      "use 0 to 100, e.g. 20",
-    );
-  if (rateMbit !== undefined && !(rateMbit >= 0.008 && rateMbit <= 100_000))
-    throw new NetlabValidationError(
-      scope,
-      kind,
-      `${prop}.rateMbit`,
-      `${rateMbit} is out of range`,
-      "use 0.008 (8 kbit/s) to 100000 Mbit/s, e.g. 10",
-    );
+  if (lossPercent !== undefined)
+    within(scope, kind, `${prop}.lossPercent`, lossPercent, LIMITS.lossPercent, { integer: false, hint: "e.g. 20" });
+  // the schema counts kbit/s, the prop Mbit/s
+  const mbit = { min: LIMITS.rateKbit.min / 1000, max: LIMITS.rateKbit.max / 1000 };
+  if (rateMbit !== undefined)
+    within(scope, kind, `${prop}.rateMbit`, rateMbit, mbit, { integer: false, unit: "Mbit/s" });
   return {
     ...(lossPercent ? { lossPercent: Math.round(lossPercent * 100) / 100 } : {}),
     ...(rateMbit !== undefined ? { rateKbit: Math.round(rateMbit * 1000) } : {}),

@@ -18,7 +18,8 @@ import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { toLine } from "../model/line";
-import { parseSpec, SPEC_VERSION, type ObjectSpec, type Spec } from "../model/schema";
+import { parseSpec, SPEC_VERSION, SpecError, type ObjectSpec, type Spec } from "../model/schema";
+import { NetlabValidationError } from "./errors";
 import type { Host } from "./host";
 import type { LabStack } from "./lab-stack";
 import { Execution, ResourceType } from "./resource-type";
@@ -42,6 +43,8 @@ export interface NetopsResourceProps {
   readonly after?: NetopsResource;
   /** The machine the object lives on (its spec's `remote`); absent: this one. */
   readonly host?: () => Host | undefined;
+  /** Spec fields named otherwise in its construct's props, for messages (e.g. port: "containerPort"). */
+  readonly fieldProps?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -50,6 +53,19 @@ export interface NetopsResourceProps {
  * original text.
  */
 export const escapeTemplate = (s: string) => s.replace(/\$\{/g, () => "$${").replace(/%\{/g, "%%{");
+
+/** Spec fields whose construct prop has another name (a construct adds its own: NetopsResourceProps.fieldProps). */
+const SPEC_FIELD_PROPS: Readonly<Record<string, string>> = {
+  hostIf: "hostInterfaceName",
+  ifname: "interfaceName",
+  address6: "ipv6Address",
+  gateway6: "ipv6Gateway",
+  subnet6: "ipv6Subnet",
+  bridge: "bridgeName",
+  impair: "impairment",
+  dst: "destination",
+  dev: "device",
+};
 
 const address = (r: NetopsResource) => `${r.resource.terraformResourceType}.${r.resource.friendlyUniqueId}`;
 
@@ -62,6 +78,7 @@ export class NetopsResource extends Construct {
   private readonly stack: LabStack;
   private readonly isData: boolean;
   private readonly gateVerb?: NetopsResourceProps["gate"];
+  private readonly fieldProps: Readonly<Record<string, string>>;
   private cached?: Spec;
 
   constructor(scope: Construct, id: string, props: NetopsResourceProps) {
@@ -73,6 +90,7 @@ export class NetopsResource extends Construct {
     this.placement = props.host;
     const isData = (this.isData = stack.resourceType === ResourceType.TERRAFORM_DATA);
     this.gateVerb = props.gate;
+    this.fieldProps = props.fieldProps ?? {};
     // the block's content is filled in by render(), at toTerraform: see there
     const dependsOn = props.after ? [props.after.resource] : undefined;
     if (isData)
@@ -157,14 +175,30 @@ export class NetopsResource extends Construct {
     // on another machine: its real host namespace (the sandbox host is this machine's)
     const remote = this.placement?.()?.remote;
     const host = remote ? undefined : this.stack.hostNetns;
-    this.cached ??= parseSpec({
-      v: SPEC_VERSION,
-      stack: this.stack.node.id,
-      ...(host ? { host } : {}),
-      ...(remote ? { remote } : {}),
-      ...this.produce(),
-    });
+    try {
+      this.cached ??= parseSpec({
+        v: SPEC_VERSION,
+        stack: this.stack.node.id,
+        ...(host ? { host } : {}),
+        ...(remote ? { remote } : {}),
+        ...this.produce(),
+      });
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+      // a limit of the schema (model/limits.ts), reported as every other bad prop is
+      const owner = this.node.scope!;
+      const [v] = err.violations;
+      throw new NetlabValidationError(owner, owner.constructor.name, this.propOf(v.field), v.problem, v.fix);
+    }
     return this.cached;
+  }
+
+  /** The construct prop a spec field comes from: spec names are the kernel's, props the user's. */
+  private propOf(field: string): string {
+    return field
+      .split(".")
+      .map((f) => this.fieldProps[f] ?? SPEC_FIELD_PROPS[f] ?? f)
+      .join(".");
   }
 
   /** The machine the object lives on, undefined for this one. */

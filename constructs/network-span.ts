@@ -3,7 +3,8 @@
 // tunnel joins. Checked and derived here, before the network makes a bridge and a
 // tunnel device on each machine.
 import type { Construct } from "constructs";
-import { NetlabValidationError } from "./errors";
+import { LIMITS } from "../model/schema";
+import { NetlabValidationError, within } from "./errors";
 import type { Host } from "./host";
 import { familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
@@ -40,7 +41,6 @@ export const VXLAN_PORT = 4789;
 export const VXLAN_OVERHEAD = 50;
 /** Derived VNIs start above the ones people pick by hand (and Docker's overlay's first). */
 const FIRST_DERIVED_VNI = 4096;
-const MAX_VNI = 16_777_215;
 
 /**
  * The machines it is on (given none: this one) and, on two or more, its tunnel with each
@@ -103,18 +103,17 @@ export function spanOf(
       );
     seen.set(address, m);
   }
-  for (const [prop, value, max] of [
-    ["vni", props.vni, MAX_VNI],
-    ["vxlanPort", props.vxlanPort, 65535],
+  for (const [prop, value, limit] of [
+    ["vni", props.vni, LIMITS.vni],
+    ["vxlanPort", props.vxlanPort, LIMITS.port],
   ] as const)
-    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max))
-      fail(prop, `${value} is out of range`, `use an integer from 1 to ${max}`);
+    if (value !== undefined) within(network, KIND, prop, value, limit);
   const hash = shortHash(`${stack.node.id}/${bridge}`, 8);
   const device = `vx-${bridge}`;
   return {
     machines,
     tunnel: {
-      vni: props.vni ?? FIRST_DERIVED_VNI + (parseInt(hash, 16) % (MAX_VNI + 1 - FIRST_DERIVED_VNI)),
+      vni: props.vni ?? FIRST_DERIVED_VNI + (parseInt(hash, 16) % (LIMITS.vni.max + 1 - FIRST_DERIVED_VNI)),
       port: props.vxlanPort ?? VXLAN_PORT,
       device: device.length <= MAX_IFNAME ? device : `nlt${hash}`,
       // the tunnel's headers come out of the underlay's 1500 (more over IPv6 underlays)

@@ -1,6 +1,7 @@
 // PortMapping: publish an endpoint's port on the host (DNAT + the FORWARD accept it needs).
 import { Construct } from "constructs";
-import { message, NetlabValidationError } from "./errors";
+import { LIMITS } from "../model/schema";
+import { message, NetlabValidationError, within } from "./errors";
 import type { Endpoint } from "./endpoint";
 import { canonical, familyOf, toBig } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
@@ -64,11 +65,7 @@ export class PortMapping extends Construct {
         "publish ports of endpoints in the same stack",
       );
     }
-    const port = (prop: string, v: number) => {
-      if (!Number.isInteger(v) || v < 1 || v > 65535)
-        throw new NetlabValidationError(this, KIND, prop, `${v} is not a port`, "use an integer from 1 to 65535");
-      return v;
-    };
+    const port = (prop: string, v: number) => within(this, KIND, prop, v, LIMITS.port);
     this.endpoint = props.endpoint;
     this.hostPort = port("hostPort", props.hostPort);
     this.containerPort = port("containerPort", props.containerPort ?? props.hostPort);
@@ -138,6 +135,7 @@ export class PortMapping extends Construct {
       stack,
       role: "object",
       kind: "portmap",
+      fieldProps: { port: "containerPort" },
       spec: () => ({
         kind: "portmap",
         protocol: this.protocol,

@@ -4,6 +4,7 @@
 // ever written must stay readable: add a new schema version, never change an old one.
 import { z } from "zod";
 import * as ipaddr from "ipaddr.js";
+import { violationsOf, type Violation } from "./limits";
 
 export const SPEC_VERSION = 1;
 
@@ -14,24 +15,45 @@ export const NETNS_RE = IFNAME_RE;
 /** Stack names become rule comments and link aliases. */
 export const STACK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-const ipv4 = z.string().refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), "not an IPv4 address");
+/**
+ * The limits the kernel and the tools set, in one place: the schema enforces them and
+ * the constructs read them (their messages' ranges come from here, via model/limits.ts).
+ */
+export const LIMITS = {
+  mtu: { min: 68, max: 65535 },
+  port: { min: 1, max: 65535 },
+  vni: { min: 1, max: 16_777_215 },
+  lossPercent: { min: 0, max: 100 },
+  rateKbit: { min: 8, max: 100_000_000 },
+  delayMs: { min: 0, max: 60_000 },
+} as const;
+const bounded = (l: { min: number; max: number }) => z.number().min(l.min).max(l.max);
+
+const NAME_FIX = "use 1 to 15 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit";
+const ipv4 = z
+  .string()
+  .refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), "not an IPv4 address")
+  .describe('write four decimal numbers, e.g. "192.168.88.11"');
 /** IPv6, in the shortest form (RFC 5952) `ip` prints, so specs compare with the kernel's view as strings. */
 const ipv6 = z
   .string()
   .refine(
     (s) => ipaddr.IPv6.isValid(s) && s.includes(":") && ipaddr.IPv6.parse(s).toString() === s,
     "not an IPv6 address in its shortest form",
-  );
+  )
+  .describe('write it in its shortest form, e.g. "fd00:88::11"');
 const prefix6 = z.number().int().min(0).max(128);
-const ip = z.union([ipv4, ipv6]);
-const ifname = z.string().regex(IFNAME_RE, "not a valid interface name");
-const netns = z.string().regex(NETNS_RE, "not a valid namespace name");
+const ip = z.union([ipv4, ipv6]).describe('write an IPv4 or IPv6 address, e.g. "192.168.88.11" or "fd00:88::11"');
+const ifname = z.string().regex(IFNAME_RE, "not a valid interface name").describe(NAME_FIX);
+const netns = z.string().regex(NETNS_RE, "not a valid namespace name").describe(NAME_FIX);
 const prefix = z.number().int().min(0).max(32);
-const port = z.number().int().min(1).max(65535);
+const port = bounded(LIMITS.port).int();
+const mtu = bounded(LIMITS.mtu).int();
 const mac = z
   .string()
   .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "not a lower-case MAC address")
-  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "multicast MAC");
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "multicast MAC")
+  .describe('write six lower-case hex bytes with an even first one (unicast), e.g. "02:42:0a:00:00:02"');
 
 /**
  * Link impairment, each direction: random loss (percent, two decimals) and a rate limit
@@ -39,8 +61,8 @@ const mac = z
  */
 export const Impairment = z
   .object({
-    lossPercent: z.number().min(0).max(100).optional(),
-    rateKbit: z.number().int().min(8).max(100_000_000).optional(),
+    lossPercent: bounded(LIMITS.lossPercent).optional(),
+    rateKbit: bounded(LIMITS.rateKbit).int().optional(),
   })
   .strict();
 export type Impairment = z.infer<typeof Impairment>;
@@ -53,15 +75,24 @@ export type Impairment = z.infer<typeof Impairment>;
 export const RemoteSpec = z
   .object({
     /** The Host construct's name, for messages. */
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "not a valid name")
+      .describe("use 1 to 63 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
     /** Address or DNS name; user and port. */
-    address: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, "not a host name or address"),
-    user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "not a user name"),
+    address: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, "not a host name or address")
+      .describe('give an IP address or a DNS name, e.g. "10.0.0.2" or "lab-b.example"'),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "not a user name")
+      .describe("use a login name: up to 32 characters from a-z, 0-9, '_', '-', not starting with a digit"),
     port,
     /** A private key file; absent: ssh's defaults and agent. */
-    identityFile: z.string().startsWith("/").optional(),
+    identityFile: z.string().startsWith("/", "not an absolute path").describe("give an absolute path").optional(),
     /** A known_hosts file of its own; absent: the user's. */
-    knownHosts: z.string().startsWith("/").optional(),
+    knownHosts: z.string().startsWith("/", "not an absolute path").describe("give an absolute path").optional(),
   })
   .strict();
 export type RemoteSpec = z.infer<typeof RemoteSpec>;
@@ -69,7 +100,10 @@ export type RemoteSpec = z.infer<typeof RemoteSpec>;
 const common = {
   v: z.literal(1),
   /** Owner mark: every object carries it (link alias, rule comment). */
-  stack: z.string().regex(STACK_RE),
+  stack: z
+    .string()
+    .regex(STACK_RE, "not a valid stack name")
+    .describe("use 1 to 64 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
   /** Sandbox host namespace; absent = the real host. */
   host: netns.optional(),
   /** Another machine the object lives on; absent = this one. */
@@ -85,7 +119,7 @@ export const NetworkSpec = z
     subnet: ipv4.optional(),
     prefix: prefix.optional(),
     gateway: ipv4.optional(),
-    mtu: z.number().int().min(68).max(65535),
+    mtu,
     masquerade: z.boolean(),
     /** IPv6: subnet, prefix and gateway together, and whether to masquerade it (false: routed). */
     subnet6: ipv6.optional(),
@@ -122,7 +156,7 @@ export const EndpointSpec = z
     prefix6: prefix6.optional(),
     gateway6: ipv6.optional(),
     mac: mac.optional(),
-    mtu: z.number().int().min(68).max(65535),
+    mtu,
     bridge: ifname,
     /** Bridge port isolation: no traffic with the network's other isolated ports (ICC off). Absent = false. */
     isolated: z.boolean().optional(),
@@ -157,8 +191,8 @@ export const DelayLineSpec = z
     port: ifname,
     /** A link's line: `bridge` is a second private bridge, made by the line for the link's far half. */
     ownsBridge: z.literal(true).optional(),
-    delayMs: z.number().min(0).max(60_000),
-    jitterMs: z.number().min(0).max(60_000),
+    delayMs: bounded(LIMITS.delayMs),
+    jitterMs: bounded(LIMITS.delayMs),
     /** The endpoint's port isolation (ICC off), carried by the line's port on the bridge. */
     isolated: z.boolean().optional(),
   })
@@ -178,25 +212,28 @@ export const VxlanSpec = z
     bridge: ifname,
     dev: ifname,
     /** VXLAN network identifier: one per network of a stack. */
-    vni: z.number().int().min(1).max(16_777_215),
+    vni: bounded(LIMITS.vni).int(),
     /** UDP port the tunnel listens on and sends to, on every host. */
     port,
     /** This host's tunnel address, and every other host's. */
     local: ip,
     peers: z.array(ip).min(1),
-    mtu: z.number().int().min(68).max(65535),
+    mtu,
     /** The network's ICC is off: the tunnel's port is isolated, as endpoints' ports are. */
     isolated: z.literal(true).optional(),
   })
   .strict();
 
 /** An address with its prefix, of either family (IPv6 in its shortest form). */
-const cidr = z.string().refine((s) => {
-  const [a, p] = s.split("/");
-  if (!/^\d+$/.test(p ?? "")) return false;
-  if (ipaddr.IPv4.isValidFourPartDecimal(a ?? "")) return Number(p) <= 32;
-  return ipv6.safeParse(a).success && Number(p) <= 128;
-}, "not a CIDR");
+const cidr = z
+  .string()
+  .refine((s) => {
+    const [a, p] = s.split("/");
+    if (!/^\d+$/.test(p ?? "")) return false;
+    if (ipaddr.IPv4.isValidFourPartDecimal(a ?? "")) return Number(p) <= 32;
+    return ipv6.safeParse(a).success && Number(p) <= 128;
+  }, "not a CIDR")
+  .describe('write address/prefix, e.g. "192.168.20.11/24" or "fd00:20::11/64"');
 
 /** A network namespace of its own: lo only until endpoints or links join it (Docker's "none" mode). */
 export const SandboxSpec = z.object({ ...common, kind: z.literal("sandbox"), netns }).strict();
@@ -210,7 +247,7 @@ export const LinkSpec = z
     kind: z.literal("link"),
     a: linkEnd,
     b: linkEnd,
-    mtu: z.number().int().min(68).max(65535),
+    mtu,
     /** Loss and rate on the pair, both ways (applied at end a, and b's egress). Absent = none. */
     impair: Impairment.optional(),
     /**
@@ -326,16 +363,21 @@ export const WorkloadSpec = z
   .object({
     ...common,
     kind: z.literal("workload"),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "not a valid workload name"),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "not a valid workload name")
+      .describe("use 1 to 63 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
     netns: netns.optional(),
     command: z
       .array(
         z
           .string()
           .min(1)
-          .refine((a) => !a.includes("\0"), "contains NUL"),
+          .refine((a) => !a.includes("\0"), "contains NUL")
+          .describe("give each argument as a non-empty string without NUL characters"),
       )
-      .min(1),
+      .min(1)
+      .describe('give the program and its arguments as a list, e.g. ["node", "server.js"]'),
   })
   .strict();
 
@@ -460,24 +502,29 @@ export type ExpectSpec = z.infer<typeof ExpectSpec>;
  * lab lives, and destroy runs the new runner on them: entries are added, never removed.
  * test/fixtures/specs/v<N>/ pins what each version looks like.
  */
-const READERS: Record<number, (input: unknown) => z.SafeParseReturnType<unknown, Spec>> = {
-  1: (input) => Spec.safeParse(input),
+const READERS: Record<number, z.ZodType<Spec, z.ZodTypeDef, unknown>> = {
+  1: Spec,
 };
 
-/** Parse and validate a spec; the message names the version or the field that is wrong. */
+/** Parse and validate a spec; the message names the version, or each field that is wrong and its fix. */
 export function parseSpec(input: unknown): Spec {
   const v = (input as { v?: unknown } | null)?.v;
-  const read = typeof v === "number" ? READERS[v] : undefined;
-  if (!read) {
+  const schema = typeof v === "number" ? READERS[v] : undefined;
+  if (!schema) {
     throw new Error(
       `unknown spec version ${JSON.stringify(v)}: this runner reads versions ${Object.keys(READERS).join(", ")}; ` +
         `synthesize the stack again with the netlab that wrote it, or upgrade netlab`,
     );
   }
-  const r = read(input);
-  if (!r.success) {
-    const what = r.error.issues.map((i) => `${i.path.join(".") || "spec"}: ${i.message}`).join("; ");
-    throw new Error(`invalid spec: ${what}`);
-  }
+  const r = schema.safeParse(input);
+  if (!r.success) throw new SpecError(violationsOf(schema, input));
   return r.data;
+}
+
+/** A spec the schema refuses: each violation with its fix (constructs name the prop from `field`). */
+export class SpecError extends Error {
+  constructor(readonly violations: readonly Violation[]) {
+    super(`invalid spec: ${violations.map((x) => `${x.field || "spec"}: ${x.problem} (${x.fix})`).join("; ")}`);
+    this.name = "SpecError";
+  }
 }

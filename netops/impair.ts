@@ -35,8 +35,12 @@ export const lossComment = (stack: string, lossPercent: number) => `${ownerMark(
 /** Steps that make the wire carry exactly `imp` (nothing: no loss, no rate limit). */
 export function impairSteps(w: Wire, imp: Impairment | undefined, label: string): Step[] {
   const loss = imp?.lossPercent ?? 0;
-  // IP only: a lost ARP exchange fails the neighbour entry and drops far more than p
-  const drop = `meta protocol { ip, ip6 } numgen random mod 10000 < ${Math.round(loss * 100)} drop`;
+  // IP only: a lost ARP exchange fails the neighbour entry and drops far more than p.
+  // A black hole draws no number: nft's `numgen random mod 10000` stops at 9999
+  const drop =
+    loss >= 100
+      ? "meta protocol { ip, ip6 } drop"
+      : `meta protocol { ip, ip6 } numgen random mod 10000 < ${Math.round(loss * 100)} drop`;
   const chains = [
     `  chain in { type filter hook ingress device "${w.ifname}" priority 0; ${drop}; }`,
     `  chain out { type filter hook egress device "${w.ifname}" priority 0; ${drop}; }`,

@@ -7,21 +7,45 @@ import { connect } from "node:net";
 
 /** How long a probe waits for an answer: a dropped packet is seen as silence, never as an error. */
 const PROBE_TIMEOUT_MS = 2000;
+/** How long a connected probe waits for the server's own close after its half-close. */
+const LINGER_MS = 500;
 
 type Result = { answered: boolean; what: string };
 
+/**
+ * Connect, then leave as a polite client does: read whatever the server sends (a greeting,
+ * a banner), half-close, and wait briefly for the server's close. Destroying the socket at
+ * once would make the kernel answer a server that has already written with a reset, and a
+ * plain server with no error handler dies of ECONNRESET: a check must not disturb what it
+ * checks.
+ */
 function tcp(host: string, port: number): Promise<Result> {
   return new Promise((resolve) => {
     const s = connect({ host, port, timeout: PROBE_TIMEOUT_MS });
-    const done = (r: Result) => {
+    let result: Result | undefined;
+    let linger: NodeJS.Timeout | undefined;
+    const finish = () => {
+      clearTimeout(linger);
       s.destroy();
-      resolve(r);
+      resolve(result!);
     };
-    s.once("connect", () => done({ answered: true, what: "connected" }));
-    s.once("timeout", () => done({ answered: false, what: "no answer" }));
-    s.once("error", (err: NodeJS.ErrnoException) =>
-      done({ answered: false, what: err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message) }),
-    );
+    s.once("connect", () => {
+      result = { answered: true, what: "connected" };
+      s.setTimeout(0);
+      s.resume(); // read what arrives, so nothing is left unread when the socket closes
+      s.end();
+      linger = setTimeout(finish, LINGER_MS);
+      s.once("close", finish);
+    });
+    s.once("timeout", () => {
+      result = { answered: false, what: "no answer" };
+      finish();
+    });
+    s.on("error", (err: NodeJS.ErrnoException) => {
+      // an error after the connection was made (the server reset it) does not undo the answer
+      result ??= { answered: false, what: err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message) };
+      finish();
+    });
   });
 }
 

@@ -54,6 +54,8 @@ test("netlab test checks lab-stack's expectations; a broken published port fails
   expect(probeLeft()).toEqual([]);
 });
 
+// the plainest server a user writes: greets, closes, no error handler (a reset kills it)
+const GREETER = 'require("net").createServer((s) => s.end("hi\\n")).listen(80)';
 const UDP_ECHO = `const s = require("dgram").createSocket("udp4"); s.on("message", (m, r) => s.send(m, r.port, r.address)); s.bind(53)`;
 const selfTesting = (extra: string) => `import { App } from "cdktf";
 import { Check, ContainerNetwork, Expectation, LabStack, Vantage } from "./constructs";
@@ -65,6 +67,8 @@ const a1 = a.addEndpoint("A1", { netns: "ex-a1" });
 const a2 = a.addEndpoint("A2", { netns: "ex-a2" });
 const b1 = b.addEndpoint("B1", { netns: "ex-b1" });
 a2.run("Echo", { command: ["node", "-e", ${JSON.stringify(UDP_ECHO)}] });
+a1.run("Greeter", { command: ["node", "-e", ${JSON.stringify(GREETER)}] });
+new Expectation(stack, "A2GreetedByA1", { from: a2, to: a1, check: Check.tcp(80) });
 new Expectation(stack, "A1PingsA2", { from: a1, to: a2 });
 new Expectation(stack, "A1EchoesOnA2ByName", { from: a1, to: "ex-a2", check: Check.udp(53) });
 new Expectation(stack, "HostPingsB1", { from: Vantage.HOST, to: b1 });
@@ -78,7 +82,11 @@ test("testOnDeploy: every deploy ends with the checks, and fails when one does n
   project.useMain(selfTesting(""));
   const ok1 = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (all hold)");
   expect(ok1).toMatch(/A1EchoesOnA2ByName +ex-a1 +ex-a2 +udp\/53 +reachable +reachable \(answered\) +pass/);
-  expect(ok1).toMatch(/4 of 4 hold/);
+  expect(ok1).toMatch(/5 of 5 hold/);
+  // checks do not disturb what they check: the greeter outlives every probe (issue 19 item 2)
+  for (let i = 0; i < 5; i++)
+    expect(must(project.netlab(["test", "lab-stack"], host), `netlab test, run ${i + 1}`)).toMatch(/5 of 5 hold/);
+  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
 
   // an expectation the lab cannot meet: two networks are isolated
   project.useMain(selfTesting('new Expectation(stack, "A1ReachesB1", { from: a1, to: b1 });'));
@@ -87,12 +95,12 @@ test("testOnDeploy: every deploy ends with the checks, and fails when one does n
   expect(bad.stdout + bad.stderr).toMatch(
     /lab-stack\/A1ReachesB1 +ex-a1 +ex-b1 \(10\.250\.71\.2\) +ping +reachable +unreachable .* FAIL/,
   );
-  expect(bad.stdout + bad.stderr).toMatch(/4 of 5 hold, 1 failed/);
+  expect(bad.stdout + bad.stderr).toMatch(/5 of 6 hold, 1 failed/);
 
   // the lab itself was built; the next deploy with a true expectation passes
   project.useMain(selfTesting(""));
   expect(must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (fixed)")).toMatch(
-    /4 of 4 hold/,
+    /5 of 5 hold/,
   );
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);

@@ -12,7 +12,17 @@ import { ping, pingLoss, pingRtt, send, sink } from "../helpers/traffic";
 requireRoot("e2e");
 jest.setTimeout(300_000);
 
-const { host, ext, project, servers } = e2eSandbox(["im-l", "im-r", "im-c", "im-s", "im-d", "im-x", "im-y", "im-z"]);
+const { host, ext, project, servers } = e2eSandbox([
+  "im-l",
+  "im-h",
+  "im-r",
+  "im-c",
+  "im-s",
+  "im-d",
+  "im-x",
+  "im-y",
+  "im-z",
+]);
 
 const main = `import { App } from "cdktf";
 import { ContainerNetwork, LabStack, Sandbox, VethLink } from "./constructs";
@@ -20,6 +30,7 @@ const app = new App();
 const stack = new LabStack(app, "lab-stack");
 const n = new ContainerNetwork(stack, "N", { subnet: "10.250.80.0/24", bridgeName: "imbr" });
 n.addEndpoint("Lossy", { netns: "im-l", address: "10.250.80.11", impairment: { lossPercent: 20 } });
+n.addEndpoint("Hole", { netns: "im-h", address: "10.250.80.15", impairment: { lossPercent: 100 } });
 n.addEndpoint("Slow", { netns: "im-r", address: "10.250.80.12", impairment: { rateMbit: 2 } });
 n.addEndpoint("Client", { netns: "im-c", address: "10.250.80.13" });
 n.addEndpoint("Late", { netns: "im-d", address: "10.250.80.14", impairment: { delayMs: 100 } })
@@ -51,6 +62,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
     );
   expect(impairments()).toEqual({
     "endpoint-im-l:eth0": "loss 20%",
+    "endpoint-im-h:eth0": "loss 100%",
     "endpoint-im-r:eth0": "rate 2000/2000 kbit/s",
     "endpoint-im-c:eth0": null,
     "endpoint-im-d:eth0": null,
@@ -110,7 +122,13 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   must(project.netlab(["repair", "lab-stack"], host), "netlab repair (relay)");
   expect(pingRtt("im-c", "10.250.80.14", 3).min).toBeGreaterThanOrEqual(199);
 
-  // at run time: no loss on the lossy endpoint; verify calls it drift; reset puts it back
+  // a black hole, declared: nothing gets through (issue 19 item 3: nft refused 100%)
+  expect(pingLoss("im-c", "10.250.80.15", 20)).toBe(100);
+
+  // at run time: a black hole, then no loss on the lossy endpoint; verify calls it drift; reset puts it back
+  must(project.netlab(["impair", "lab-stack", "im-l", "--loss", "100"], host), "netlab impair --loss 100");
+  expect(pingLoss("im-c", "10.250.80.11", 20)).toBe(100);
+  expect(impairments()["endpoint-im-l:eth0"]).toBe("loss 100%");
   must(project.netlab(["impair", "lab-stack", "im-l", "--loss", "0"], host), "netlab impair --loss 0");
   expect(pingLoss("im-c", "10.250.80.11", 200)).toBe(0);
   expect(impairments()["endpoint-im-l:eth0"]).toBe("none");
@@ -140,7 +158,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   const bad = project.netlab(["impair", "lab-stack", "nope", "--loss", "5"], host);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(
-    /nope is no endpoint or link of this stack; these are: im-c:eth0, im-d:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
+    /nope is no endpoint or link of this stack; these are: im-c:eth0, im-d:eth0, im-h:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
   );
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");

@@ -372,12 +372,16 @@ describe("spec parsing (the runner's defence in depth)", () => {
     }
   });
   test("rejects a name with shell metacharacters or over 15 characters", () => {
-    expect(() => parseSpec({ ...ep, netns: "ns;rm -rf" })).toThrow(/netns: not a valid namespace name/);
+    expect(() => parseSpec({ ...ep, netns: "ns;rm -rf" })).toThrow(
+      /netns: "ns;rm -rf": not a valid namespace name \(use 1 to 15 characters/,
+    );
     expect(() => parseSpec({ ...net, bridge: "a-very-long-bridge" })).toThrow(/bridge/);
   });
   test("rejects unknown fields and bad addresses", () => {
     expect(() => parseSpec({ ...pm, extra: 1 })).toThrow(/invalid spec/);
-    expect(() => parseSpec({ ...pm, address: "300.1.1.1" })).toThrow(/address: not an IPv4 address/);
+    expect(() => parseSpec({ ...pm, address: "300.1.1.1" })).toThrow(
+      /address: "300.1.1.1": not an IPv4 address \(write four decimal numbers/,
+    );
   });
 });
 
@@ -656,6 +660,20 @@ describe("impairment plan", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  test("GIVEN 100% loss THEN every IP packet is dropped, with no random number (nft's numgen mod 10000 stops at 9999)", () => {
+    const input = impairSteps(wire, { lossPercent: 100 }, "impair ns01/eth0")[0].input!;
+    expect(input).toContain('comment "netlab:lab loss 100%"');
+    expect(input).toContain(
+      '  chain in { type filter hook ingress device "eth0" priority 0; meta protocol { ip, ip6 } drop; }',
+    );
+    expect(input).toContain(
+      '  chain out { type filter hook egress device "eth0" priority 0; meta protocol { ip, ip6 } drop; }',
+    );
+    expect(input).not.toMatch(/numgen/);
+    // just under 100: still random, and within nft's range
+    expect(impairSteps(wire, { lossPercent: 99.99 }, "x")[0].input).toContain("numgen random mod 10000 < 9999 drop");
   });
 
   test("GIVEN nothing THEN the table goes (whether or not it is there) and both ends get their default qdisc back", () => {

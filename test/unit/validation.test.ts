@@ -179,13 +179,13 @@ const cases: [string, Build, RegExp, string][] = [
   [
     "host port out of range",
     (s) => net(s).addEndpoint("E").publish("P", { hostPort: 70000 }),
-    /PortMapping prop `hostPort`: 70000 is not a port/,
+    /PortMapping prop `hostPort`: 70000 is out of range. Fix: use a whole number from 1 to 65535/,
     "1 to 65535",
   ],
   [
     "container port zero",
     (s) => net(s).addEndpoint("E").publish("P", { hostPort: 80, containerPort: 0 }),
-    /containerPort`: 0 is not a port/,
+    /containerPort`: 0 is out of range/,
     "1 to 65535",
   ],
   [
@@ -326,7 +326,7 @@ const cases: [string, Build, RegExp, string][] = [
   [
     "impairment loss over 100%",
     (s) => net(s).addEndpoint("E", { impairment: { lossPercent: 120 } }),
-    /Endpoint prop `impairment.lossPercent`: 120 is not a percentage/,
+    /Endpoint prop `impairment.lossPercent`: 120 is out of range. Fix: use a number from 0 to 100/,
     "0 to 100",
   ],
   [

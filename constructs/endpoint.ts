@@ -308,17 +308,7 @@ export class Endpoint extends Construct {
   private validateStack(stack: LabStack): string[] {
     const errors: string[] = [];
     const all = stack.membersOf(Endpoint);
-    const firstWith = (pred: (e: Endpoint) => boolean) => all.find(pred);
-    const sameNs = firstWith((e) => e.netns === this.netns && !(e.sandbox && e.sandbox === this.sandbox));
-    if (sameNs && sameNs !== this)
-      errors.push(
-        message(
-          KIND,
-          "netns",
-          `"${this.netns}" is also the namespace of ${sameNs.node.path}`,
-          "give each endpoint its own netns, or join them through one Sandbox",
-        ),
-      );
+    // a namespace, an interface or an address made twice on one machine: constructs/clashes.ts
     if (this.sandbox) {
       const joined = all.filter((e) => e.sandbox === this.sandbox);
       const routes = joined.filter((e) => e.defaultRoute);
@@ -332,16 +322,6 @@ export class Endpoint extends Construct {
           ),
         );
       }
-      const sameIfname = joined.find((e) => e.interfaceName === this.interfaceName);
-      if (sameIfname && sameIfname !== this)
-        errors.push(
-          message(
-            KIND,
-            "interfaceName",
-            `"${this.interfaceName}" is also used in sandbox ${this.sandbox.node.path} by ${sameIfname.node.path}`,
-            "give each endpoint of a sandbox its own interfaceName",
-          ),
-        );
       if (
         joined.filter((e) => e.network === this.network).length > 1 &&
         joined.find((e) => e.network === this.network) !== this
@@ -356,28 +336,6 @@ export class Endpoint extends Construct {
         );
       }
     }
-    const sameIf = firstWith((e) => e.hostInterfaceName === this.hostInterfaceName);
-    if (sameIf && sameIf !== this)
-      errors.push(
-        message(
-          KIND,
-          "hostInterfaceName",
-          `"${this.hostInterfaceName}" is also used by ${sameIf.node.path}`,
-          "give each endpoint its own hostInterfaceName",
-        ),
-      );
-    // the network's class by reference: container-network.ts imports this file
-    const networks = stack.membersOf(this.network.constructor as new () => ContainerNetwork);
-    const bridges = networks.filter((n) => n.bridgeName === this.hostInterfaceName);
-    if (bridges.length)
-      errors.push(
-        message(
-          KIND,
-          "hostInterfaceName",
-          `"${this.hostInterfaceName}" is the bridge name of ${bridges[0].node.path}`,
-          "choose another hostInterfaceName",
-        ),
-      );
     return errors;
   }
 }

@@ -26,6 +26,7 @@ import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type Object
 import type { Expectation } from "./expectation";
 import type { Host } from "./host";
 import { NetlabValidationError } from "./errors";
+import { clashMessages } from "./clashes";
 import { canonical, familyOf } from "./ipam";
 import { NetopsResource, type SpecBody } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
@@ -108,6 +109,7 @@ export class LabStack extends TerraformStack {
   private runnerAsset?: TerraformAsset;
   private labCache?: { path: string; text: string };
   private graph?: Map<NetopsResource, { parents: NetopsResource[]; predecessors: NetopsResource[] }>;
+  private clashes?: Map<unknown, string[]>;
   private readonly nameservers = new Map<string, readonly string[]>();
   /** The names resource of each machine that has namespaces with names files (undefined: this one). */
   private readonly names = new Map<Host | undefined, NetopsResource>();
@@ -283,34 +285,6 @@ export class LabStack extends TerraformStack {
     };
   }
 
-  /** @internal How _hostDevices names a device of a machine (undefined: this one). */
-  static deviceKey(host: Host | undefined, dev: string): string {
-    return host ? `@${host.name}/${dev}` : dev;
-  }
-
-  /**
-   * @internal Who uses each device name on the host (bridges, endpoints' host veths,
-   * links' host ends): construct paths by name, for the checks that names do not clash.
-   */
-  _hostDevices(): Map<string, string[]> {
-    const byName = new Map<string, string[]>();
-    const add = (dev: string, r: NetopsResource) => {
-      const name = LabStack.deviceKey(r.host, dev);
-      byName.set(name, [...(byName.get(name) ?? []), r.node.scope!.node.path]);
-    };
-    for (const r of this.objects()) {
-      const s = r.spec;
-      if (s.kind === "network") add(s.bridge, r);
-      else if (s.kind === "endpoint") add(s.hostIf, r);
-      else if (s.kind === "link") {
-        for (const e of [s.a, s.b]) if (!e.netns) add(e.ifname, r);
-        for (const side of s.line ? [s.line.a, s.line.b] : []) add(side.peer, r);
-      } else if (s.kind === "delayline") for (const b of [s.port, ...(s.ownsBridge ? [s.bridge] : [])]) add(b, r);
-      else if (s.kind === "vxlan") add(s.dev, r);
-    }
-    return byName;
-  }
-
   /** @internal The owners of the stack on other machines (Host), which the gate comes after. */
   get hostOwners(): NetopsResource[] {
     return this.membersOf(NetopsResource).filter((r) => r.role === "owner" && r.host);
@@ -344,6 +318,18 @@ export class LabStack extends TerraformStack {
       );
     }
     return this.graph.get(r) ?? { parents: [], predecessors: [] };
+  }
+
+  /**
+   * @internal What `r` would make that another object of the stack makes too (constructs/
+   * clashes.ts), as validation messages for its construct: one look at the whole stack.
+   */
+  _clashesOf(r: NetopsResource): string[] {
+    if (!this.clashes) {
+      const claimants = this.objects().map((o) => ({ spec: o.spec as ObjectSpec, owner: o.node.scope!, r: o }));
+      this.clashes = new Map([...clashMessages(claimants)].map(([c, m]) => [(c as (typeof claimants)[number]).r, m]));
+    }
+    return this.clashes.get(r) ?? [];
   }
 
   /**

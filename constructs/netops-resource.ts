@@ -97,6 +97,8 @@ export class NetopsResource extends Construct {
       this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", dependsOn });
     else this.resource = new NullResource(this, "Resource", { triggers: {}, dependsOn });
     stack._register(this);
+    // two objects never make the same thing on one machine (reported on the user's construct)
+    if (this.role === "object") scope.node.addValidation({ validate: () => stack._clashesOf(this) });
   }
 
   /**

@@ -1,7 +1,7 @@
 // PortMapping: publish an endpoint's port on the host (DNAT + the FORWARD accept it needs).
 import { Construct } from "constructs";
 import { LIMITS } from "../model/schema";
-import { message, NetlabValidationError, within } from "./errors";
+import { NetlabValidationError, within } from "./errors";
 import type { Endpoint } from "./endpoint";
 import { canonical, familyOf, toBig } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
@@ -152,34 +152,6 @@ export class PortMapping extends Construct {
       // published on its endpoint's machine: the DNAT reaches the endpoint only there
       host: () => this.endpoint.host,
     });
-    stack._register(this);
-    this.node.addValidation({ validate: () => this.validateStack(stack) });
-  }
-
-  private validateStack(stack: LabStack): string[] {
-    // Two mappings clash when protocol and port match and their host addresses overlap
-    // (an unbound one listens on every address).
-    const end = (m: PortMapping) => m.hostPortEnd ?? m.hostPort;
-    const clash = stack
-      .membersOf(PortMapping)
-      .find(
-        (c) =>
-          c.endpoint.host === this.endpoint.host &&
-          c.protocol === this.protocol &&
-          c.hostPort <= end(this) &&
-          this.hostPort <= end(c) &&
-          (!c.hostIp || !this.hostIp || c.hostIp === this.hostIp),
-      );
-    if (clash && clash !== this) {
-      return [
-        message(
-          KIND,
-          "hostPort",
-          `${this.protocol} port ${this.hostPort} on ${this.hostIp ?? "every address"}${this.endpoint.host ? ` of ${this.endpoint.host.node.path}` : ""} is already published by ${clash.node.path}`,
-          "use another hostPort, or bind each mapping to its own hostIp",
-        ),
-      ];
-    }
-    return [];
+    stack._register(this); // a host port published twice on one machine: constructs/clashes.ts
   }
 }

@@ -2,7 +2,6 @@
 // nothing joined it is Docker's "none" mode; joined to several networks it is
 // multi-homed, and exactly one of its endpoints routes by default (defaultRoute).
 import { Construct } from "constructs";
-import { message } from "./errors";
 import { LabStack } from "./lab-stack";
 import { checkName, checkNameservers, deriveName } from "./names";
 import type { Host } from "./host";
@@ -51,21 +50,6 @@ export class Sandbox extends Construct {
       checkNameservers(this, KIND, props.nameservers);
       stack._setNameservers(this.netns, props.nameservers, props.host);
     }
-    stack._register(this);
-    this.node.addValidation({
-      validate: () => {
-        const same = stack.membersOf(Sandbox).find((x) => x.netns === this.netns);
-        return same && same !== this
-          ? [
-              message(
-                KIND,
-                "netns",
-                `"${this.netns}" is also the namespace of ${same.node.path}`,
-                "give each sandbox its own netns",
-              ),
-            ]
-          : [];
-      },
-    });
+    stack._register(this); // a namespace named twice on one machine: constructs/clashes.ts
   }
 }

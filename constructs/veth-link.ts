@@ -3,7 +3,7 @@
 // the host's veth). Each end may carry an address in CIDR form; addresses of different
 // subnets need a Route on each side (seed 000's cross-subnet case).
 import { Construct } from "constructs";
-import { message, NetlabValidationError } from "./errors";
+import { NetlabValidationError } from "./errors";
 import { canonical, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { checkName, shortHash } from "./names";
@@ -145,21 +145,6 @@ export class VethLink extends Construct {
         host: () => host,
       });
     }
-    stack._register(this);
-    const hostEnd = [props.a, props.b].findIndex((e) => !e.sandbox);
-    if (hostEnd >= 0) {
-      const name = [a, b][hostEnd].ifname;
-      const prop = `${"ab"[hostEnd]}.interfaceName`;
-      this.node.addValidation({
-        validate: () => {
-          const other = (stack._hostDevices().get(LabStack.deviceKey(host, name)) ?? []).find(
-            (p) => p !== this.node.path,
-          );
-          return other
-            ? [message(KIND, prop, `"${name}" is also a host device of ${other}`, "give the host end its own name")]
-            : [];
-        },
-      });
-    }
+    stack._register(this); // an end named as another device on its machine: constructs/clashes.ts
   }
 }

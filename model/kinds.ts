@@ -13,7 +13,11 @@ type Of<K extends ObjectSpec["kind"]> = Extract<ObjectSpec, { kind: K }>;
 export interface Kind<S extends ObjectSpec> {
   /** Unique per kernel object of a stack on its host. */
   key(s: S): string;
-  /** Names of kernel things this object makes, for others to need. */
+  /**
+   * Names of kernel things this object makes, for others to need. Each is its own, on its
+   * machine: two objects providing one name clash (`clashesOf`), but for the aggregates
+   * many provide together (`hostnets`, `devs:<netns>`).
+   */
   provides(s: S): string[];
   /** Names of kernel things this object lives on or in: whoever provides them is a parent. */
   needs(s: S): string[];
@@ -41,12 +45,13 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   endpoint: {
     // netns and interface: two endpoints of one sandbox are two objects
     key: (s) => `endpoint-${s.netns}:${s.ifname}`,
+    // the namespace first: of two endpoints on one namespace, that is the clash to report
     provides: (s) => [
-      `addr:${s.bridge}/${s.address}`,
+      ...(s.shared ? [] : [`netns:${s.netns}`]),
       `dev:${s.netns}/${s.ifname}`,
       `devs:${s.netns}`,
       `hostdev:${s.hostIf}`,
-      ...(s.shared ? [] : [`netns:${s.netns}`]),
+      ...[s.address, s.address6].flatMap((a) => (a ? [`addr:${s.bridge}/${a}`] : [])),
     ],
     needs: (s) => [
       `bridge:${s.bridge}`,
@@ -90,8 +95,13 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   },
   portmap: {
     key: (s) => `portmap-${s.protocol}-${s.hostIp ?? "any"}-${s.hostPort}${s.hostPortEnd ? `-${s.hostPortEnd}` : ""}`,
-    provides: () => [],
-    needs: (s) => [`addr:${s.bridge}/${s.address}`, `bridge:${s.bridge}`],
+    // the host ports it listens on: every address's ("*"), or one address's
+    provides: (s) =>
+      Array.from(
+        { length: (s.hostPortEnd ?? s.hostPort) - s.hostPort + 1 },
+        (_, i) => `hostport:${s.protocol}/${s.hostPort + i}/${s.hostIp ?? "*"}`,
+      ),
+    needs: (s) => [`addr:${s.bridge}/${s.address ?? s.address6}`, `bridge:${s.bridge}`],
   },
   names: {
     key: () => "names",
@@ -126,6 +136,51 @@ const onMachine = (s: ObjectSpec, names: readonly string[]) =>
 const providesOf = (s: ObjectSpec) => onMachine(s, kindOf(s).provides(s));
 const needsOf = (s: ObjectSpec, withAfter: boolean) =>
   onMachine(s, [...kindOf(s).needs(s), ...(withAfter ? (kindOf(s).after?.(s) ?? []) : [])]);
+
+/** Names many objects provide together: what the graph gathers, nobody's own. */
+const isAggregate = (name: string) => /^(@[^/]+\/)?(hostnets$|devs:)/.test(name);
+
+/** Two objects that provide the same thing on one machine: `second` is the later of them. */
+export interface Clash {
+  readonly name: string;
+  readonly first: number;
+  readonly second: number;
+}
+
+/**
+ * Every pair of `specs` that provide one thing on one machine (a namespace, an interface
+ * name, an address on a network, a host port...), once per pair, with the first name they
+ * share. A host port on every address ("*") is also every single address's.
+ */
+export function clashesOf(specs: readonly ObjectSpec[]): Clash[] {
+  const owner = new Map<string, number>();
+  const ports = new Map<string, [ip: string, i: number][]>();
+  const out: Clash[] = [];
+  const seen = new Set<string>();
+  const clash = (name: string, first: number, second: number) => {
+    if (first === second || seen.has(`${first} ${second}`)) return;
+    seen.add(`${first} ${second}`);
+    out.push({ name, first, second });
+  };
+  specs.forEach((s, i) => {
+    for (const name of providesOf(s)) {
+      if (isAggregate(name)) continue;
+      const port = /^(.*hostport:[^/]+\/\d+)\/(.+)$/.exec(name);
+      if (port) {
+        const [, base, ip] = port;
+        const list = ports.get(base) ?? [];
+        const other = list.find(([o]) => o === ip || o === "*" || ip === "*");
+        if (other) clash(name, other[1], i);
+        ports.set(base, [...list, [ip, i]]);
+        continue;
+      }
+      const first = owner.get(name);
+      if (first === undefined) owner.set(name, i);
+      else clash(name, first, i);
+    }
+  });
+  return out;
+}
 
 export function specKey(s: ObjectSpec): string {
   return kindOf(s).key(s);

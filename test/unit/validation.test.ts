@@ -146,8 +146,8 @@ const cases: [string, Build, RegExp, string][] = [
       net(s);
       net(s, { subnet: "10.20.0.0/24" }, "Other");
     },
-    /bridgeName`: "brx" is also the bridge of vstack\/Other/,
-    "own bridgeName",
+    /\[vstack\/Other\] ContainerNetwork prop `bridgeName`: host device "brx" is also made by vstack\/Net \(ContainerNetwork\)/,
+    "its own name",
   ],
   [
     "subnet exhausted",
@@ -166,7 +166,7 @@ const cases: [string, Build, RegExp, string][] = [
       n.addEndpoint("A", { netns: "same" });
       n.addEndpoint("B", { netns: "same" });
     },
-    /netns`: "same" is also the namespace of/,
+    /\[vstack\/Net\/B\] Endpoint prop `netns`: namespace "same" is also made by vstack\/Net\/A/,
     "own netns",
   ],
   [
@@ -201,7 +201,7 @@ const cases: [string, Build, RegExp, string][] = [
       e.publish("P1", { hostPort: 80 });
       e.publish("P2", { hostPort: 80, containerPort: 81 });
     },
-    /tcp port 80 on every address is already published by vstack\/Net\/E\/P1/,
+    /\[vstack\/Net\/E\/P2\] PortMapping prop `hostPort`: tcp port 80 on every address is also made by vstack\/Net\/E\/P1/,
     "bind each mapping",
   ],
   [
@@ -211,7 +211,7 @@ const cases: [string, Build, RegExp, string][] = [
       e.publish("P1", { hostPort: 80 });
       e.publish("P2", { hostPort: 80, hostIp: "10.0.0.1" });
     },
-    /already published/,
+    /tcp port 80 on 10.0.0.1 is also made by vstack\/Net\/E\/P1/,
     "another hostPort",
   ],
   [
@@ -364,7 +364,7 @@ const cases: [string, Build, RegExp, string][] = [
       net(s);
       new VethLink(s, "L", { a: { sandbox: new Sandbox(s, "A"), interfaceName: "v0" }, b: { interfaceName: "brx" } });
     },
-    /VethLink prop `b.interfaceName`: "brx" is also a host device of vstack\/Net/,
+    /VethLink prop `b.interfaceName`: host device "brx" is also made by vstack\/Net \(ContainerNetwork\)/,
     "its own name",
   ],
   [
@@ -376,7 +376,7 @@ const cases: [string, Build, RegExp, string][] = [
         b: { sandbox: new Sandbox(s, "B"), interfaceName: "v0" },
       });
     },
-    /VethLink prop `a.interfaceName`: "veth-e1" is also a host device of vstack\/Net\/E/,
+    /VethLink prop `a.interfaceName`: host device "veth-e1" is also made by vstack\/Net\/E \(Endpoint\)/,
     "its own name",
   ],
   [
@@ -429,7 +429,7 @@ const cases: [string, Build, RegExp, string][] = [
       e.publish("A", { hostPort: 7000, hostPortEnd: 7005 });
       e.publish("B", { hostPort: 7003 });
     },
-    /PortMapping prop `hostPort`: tcp port 7003 on every address is already published/,
+    /PortMapping prop `hostPort`: tcp port 7003 on every address is also made by vstack\/Net\/E\/A/,
     "another hostPort",
   ],
   [
@@ -597,9 +597,88 @@ const cases: [string, Build, RegExp, string][] = [
     /VethLink prop `b.sandbox`: is on this machine, and a is on vstack\/b/,
     "a veth does not cross machines",
   ],
+  // issue 19 item 1: what two objects would both make on one machine, whichever kinds they are
+  [
+    "a sandbox and an endpoint deriving one namespace from their ids",
+    (s) => {
+      new Sandbox(s, "App");
+      net(s).addEndpoint("App");
+    },
+    /\[vstack\/Net\/App\] Endpoint prop `netns`: namespace "app" is also made by vstack\/App \(Sandbox\)/,
+    "give each its own netns, or join them through one Sandbox",
+  ],
+  [
+    "an endpoint and a sandbox naming one namespace",
+    (s) => {
+      net(s).addEndpoint("E", { netns: "dup" });
+      new Sandbox(s, "S", { netns: "dup" });
+    },
+    /\[vstack\/S\] Sandbox prop `netns`: namespace "dup" is also made by vstack\/Net\/E \(Endpoint\)/,
+    "its own netns",
+  ],
+  [
+    "two links with one interface name in a sandbox",
+    (s) => {
+      const [a, b, c] = ["A", "B", "C"].map((id) => new Sandbox(s, id));
+      new VethLink(s, "L1", { a: { sandbox: a, interfaceName: "v0" }, b: { sandbox: b, interfaceName: "v1" } });
+      new VethLink(s, "L2", { a: { sandbox: c, interfaceName: "v2" }, b: { sandbox: a, interfaceName: "v0" } });
+    },
+    /\[vstack\/L2\] VethLink prop `b.interfaceName`: interface "v0" in namespace "a" is also made by vstack\/L1 \(VethLink\)/,
+    "its own name",
+  ],
+  [
+    "an endpoint's interface in a sandbox named as a link's end there",
+    (s) => {
+      const a = new Sandbox(s, "A");
+      new VethLink(s, "L", {
+        a: { sandbox: a, interfaceName: "eth0" },
+        b: { sandbox: new Sandbox(s, "B"), interfaceName: "v1" },
+      });
+      net(s).addEndpoint("E", { sandbox: a, interfaceName: "eth0" });
+    },
+    /\[vstack\/Net\/E\] Endpoint prop `interfaceName`: interface "eth0" in namespace "a" is also made by vstack\/L \(VethLink\)/,
+    "its own name",
+  ],
+  [
+    "an endpoint's host veth named as another network's bridge",
+    (s) => {
+      net(s, { subnet: "10.11.0.0/24", bridgeName: "veth-e1" }, "Other");
+      net(s).addEndpoint("E", { netns: "e1" });
+    },
+    /\[vstack\/Net\/E\] Endpoint prop `hostInterfaceName`: host device "veth-e1" is also made by vstack\/Other \(ContainerNetwork\)/,
+    "its own name",
+  ],
+  [
+    "one namespace twice on one Host",
+    (s) => {
+      const b = new Host(s, "b", { address: "10.0.0.2" });
+      new Sandbox(s, "S1", { netns: "x", host: b });
+      new Sandbox(s, "S2", { netns: "x", host: b });
+    },
+    /\[vstack\/S2\] Sandbox prop `netns`: namespace "x" on host b is also made by vstack\/S1 \(Sandbox\)/,
+    "its own netns",
+  ],
 ];
 
 describe("bad input is rejected at synth with path, prop and fix", () => {
+  test("GIVEN one namespace name on two machines THEN no clash: each machine has its own", () => {
+    const stack = new LabStack(Testing.app(), "ok");
+    new Sandbox(stack, "Here", { netns: "x" });
+    new Sandbox(stack, "There", { netns: "x", host: new Host(stack, "b", { address: "10.0.0.2" }) });
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+  });
+
+  test("GIVEN one clash THEN it is reported once, on the later construct", () => {
+    const msg = synthError((s) => {
+      const e = net(s).addEndpoint("E", { netns: "dup" });
+      e.publish("P1", { hostPort: 80 });
+      e.publish("P2", { hostPort: 80 });
+      new Sandbox(s, "S", { netns: "dup" });
+    });
+    expect(msg.match(/namespace "dup"/g)).toHaveLength(1);
+    expect(msg.match(/tcp port 80/g)).toHaveLength(1);
+  });
+
   test.each(cases)("%s", (_name, build, problem, fix) => {
     const msg = synthError(build);
     expect(msg).toMatch(problem);

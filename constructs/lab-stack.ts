@@ -10,6 +10,9 @@
 //                 whose destroy provisioner Terraform never runs), before any object is made
 //   netlab-apply  (batched) instead of the sweep: its create converges the machine to the
 //                 lab file in one runner call
+//   netlab-converge  replaced on every apply, after every object: checks every machine of
+//                 the lab against the lab file and puts right what is not as declared
+//                 (a killed deploy, a reboot, a device deleted by hand), printing only that
 // Every lab object is its own resource (netops-resource.ts), ordered by the registry of
 // kinds (model/kinds.ts).
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
@@ -104,6 +107,8 @@ export class LabStack extends TerraformStack {
   readonly tunnelAddress?: string;
   /** The sweep or the converge: every lab object is created after it (see the top of this file). */
   readonly gate: NetopsResource;
+  /** netlab-converge: after every lab object, on every apply (see the top of this file). */
+  readonly settle: NetopsResource;
   private readonly members: Construct[] = [];
   private readonly byClass = new Map<abstract new (...args: never[]) => unknown, Construct[]>();
   private runnerAsset?: TerraformAsset;
@@ -181,6 +186,7 @@ export class LabStack extends TerraformStack {
       gate: batched ? "converge" : "sweep",
       after: owner,
     });
+    this.settle = new NetopsResource(this, "netlab-converge", { stack: this, role: "settle", after: this.gate });
     if (props.testOnDeploy) new NetopsResource(this, "netlab-test", { stack: this, role: "test" });
     if (this.firewall === Firewall.NFTABLES) {
       this._useNftables(undefined);

@@ -11,9 +11,15 @@
 //           the lab file, its create runs `netops sweep` or `netops converge` on it; every
 //           lab object is created after it. The sweep also keeps the stack's Hosts: its
 //           destroy (`netops retire`) clears a machine the code no longer has.
-//   test    the stack's netlab-test (testOnDeploy): replaced on every apply (its trigger
-//           is the apply's time), after every lab object; its create runs `netops test`
-//           on the lab file, so a deploy fails when an Expectation does not hold.
+//   settle  the stack's netlab-converge: replaced on every apply (its trigger is the
+//           apply's time), after every lab object; its create runs `netops converge
+//           --quiet` on the lab file, which checks every machine of the lab against it and
+//           puts right what is not as declared, whatever the cause (a deploy killed
+//           half-way, whose objects Terraform has in its state but never built; a reboot;
+//           a device deleted by hand; a run-time impair or link down).
+//   test    the stack's netlab-test (testOnDeploy): replaced on every apply, after the
+//           converge; its create runs `netops test` on the lab file, so a deploy fails
+//           when an Expectation does not hold.
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
@@ -27,7 +33,7 @@ import { Execution, ResourceType } from "./resource-type";
 /** What a construct says about its resource; the version, owner and host are added here. */
 export type SpecBody = Spec extends infer S ? (S extends Spec ? Omit<S, "v" | "stack" | "host"> : never) : never;
 
-export type Role = "object" | "owner" | "gate" | "test";
+export type Role = "object" | "owner" | "gate" | "settle" | "test";
 
 export interface NetopsResourceProps {
   /** The stack it belongs to (its callers have checked it is a LabStack). */
@@ -113,7 +119,9 @@ export class NetopsResource extends Construct {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
   render(block: Record<string, any>): void {
     const stack = this.stack;
-    if (this.role === "test") return this.renderTest(block);
+    if (this.role === "settle")
+      return this.renderEveryApply(block, ["converge", "--quiet"], [stack.gate, ...stack.objectResources]);
+    if (this.role === "test") return this.renderEveryApply(block, ["test"], [...stack.objectResources, stack.settle]);
     const value = this.produce ? escapeTemplate(toLine(this.spec)) : stack.labPath;
     if (this.isData) block.triggers_replace = value;
     else block.triggers = { spec: value };
@@ -161,14 +169,20 @@ export class NetopsResource extends Construct {
     block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy" } });
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
-  private renderTest(block: Record<string, any>): void {
+  /** A runner verb on the lab file at the end of every apply, after `after`. */
+  private renderEveryApply(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
+    block: Record<string, any>,
+    verb: readonly string[],
+    after: readonly NetopsResource[],
+  ): void {
     // timestamp() is known only at apply: the resource is replaced, so run, by every apply
     if (this.isData) block.triggers_replace = "${timestamp()}";
     else block.triggers = { at: "${timestamp()}" };
-    const test = { command: this.stack.labPath, interpreter: ["node", this.stack.runnerPath, "test"], when: "create" };
-    block.provisioner = [{ "local-exec": test }];
-    block.depends_on = this.stack.objectResources.map(address);
+    // the lab file comes last (local-exec's command); the runner reads options either side of it
+    const run = { command: this.stack.labPath, interpreter: ["node", this.stack.runnerPath, ...verb], when: "create" };
+    block.provisioner = [{ "local-exec": run }];
+    block.depends_on = after.map(address);
   }
 
   /** The spec, validated by the runner's own schema: what synth writes is what it reads. */

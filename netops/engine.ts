@@ -103,17 +103,28 @@ function groups(specs: readonly ObjectSpec[]): ObjectSpec[][] {
   return [...byGroup.keys()].sort().map((k) => byGroup.get(k)!);
 }
 
-/** Ensure every spec, parents first. A foreign object stops it before any command runs. */
-export async function applySpecs(specs: readonly ObjectSpec[]): Promise<void> {
-  for (const group of groups(specs)) {
-    const serial = group.filter(needsFirewallLock);
-    for (const s of serial) await withLock(s.host, "firewall", () => applyGroup([s]));
-    const rest = group.filter((s) => !needsFirewallLock(s));
-    if (rest.length) await applyGroup(rest);
-  }
+/** An object that was not as declared when ensured, and what differed. */
+export interface Fixed {
+  readonly spec: ObjectSpec;
+  readonly drift: readonly string[];
 }
 
-async function applyGroup(specs: readonly ObjectSpec[]): Promise<void> {
+/**
+ * Ensure every spec, parents first; what was not as declared. A foreign object stops it
+ * before any command runs. `quiet`: no line for an object that was already as declared.
+ */
+export async function applySpecs(specs: readonly ObjectSpec[], opts: { quiet?: boolean } = {}): Promise<Fixed[]> {
+  const fixed: Fixed[] = [];
+  for (const group of groups(specs)) {
+    const serial = group.filter(needsFirewallLock);
+    for (const s of serial) fixed.push(...(await withLock(s.host, "firewall", () => applyGroup([s], opts))));
+    const rest = group.filter((s) => !needsFirewallLock(s));
+    if (rest.length) fixed.push(...(await applyGroup(rest, opts)));
+  }
+  return fixed;
+}
+
+async function applyGroup(specs: readonly ObjectSpec[], { quiet = false }: { quiet?: boolean }): Promise<Fixed[]> {
   for (const s of specs) await ensureHost(s);
   const obs = await observeAll(specs);
   const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], recorded(s) !== null)); // throws on a foreign object
@@ -127,10 +138,12 @@ async function applyGroup(specs: readonly ObjectSpec[]): Promise<void> {
     }
     const plans: Plan[] = [];
     specs.forEach((s, i) => {
-      if (drift[i].length === 0) logFor(s)("up to date");
-      else plans.push({ steps: opsFor(s).converge(s, obs[i]), log: logFor(s) });
+      if (drift[i].length === 0) {
+        if (!quiet) logFor(s)("up to date");
+      } else plans.push({ steps: opsFor(s).converge(s, obs[i]), log: logFor(s) });
     });
     await runPlans(plans, log("rollback"));
+    return specs.flatMap((spec, i) => (drift[i].length ? [{ spec, drift: drift[i] }] : []));
   } catch (err) {
     for (const [s, key] of held.reverse()) await release(s, key, holder(s), logFor(s));
     throw err;

@@ -3,7 +3,7 @@
 // converge (the opt-in mode), and verify/repair (the netlab CLI).
 import { applyOrder, dependentsOf, removalOrder, specKey } from "../model/kinds";
 import type { LabFile, ObjectSpec, RemoteSpec } from "../model/schema";
-import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs } from "./engine";
+import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs, type Fixed } from "./engine";
 import { recordedSpecs } from "./ledger";
 
 const same = (a: ObjectSpec, b: ObjectSpec) => JSON.stringify(a) === JSON.stringify(b);
@@ -96,15 +96,45 @@ export function staleOf(recorded: readonly ObjectSpec[], desired: readonly Objec
   return [...dependentsOf(recorded, changed)].map((i) => recorded[i]);
 }
 
-/** Batched mode: make the machine match the lab in one call (remove what is stale, then ensure all). */
-export async function converge(lab: LabFile, desired: readonly ObjectSpec[]): Promise<void> {
+/** What a converge changed on one machine: removed (stale) and put right (missing or different). */
+export interface Converged {
+  readonly removed: readonly ObjectSpec[];
+  readonly fixed: readonly Fixed[];
+}
+
+/**
+ * Make this machine match `desired` (the batched mode's apply, `netlab repair`, and the
+ * check that ends every deploy): remove what the stack recorded and no longer declares or
+ * declares differently, then ensure every object. `quiet`: no line for what is already
+ * as declared.
+ */
+export async function converge(
+  lab: Pick<LabFile, "stack" | "host">,
+  desired: readonly ObjectSpec[],
+  opts: { quiet?: boolean } = {},
+): Promise<Converged> {
   await ensureHost(lab);
   const stale = removalOrder(staleOf(recordedSpecs(lab), desired));
   const declared = new Set(desired.map(specKey));
   for (const s of stale)
     logFor(s)(declared.has(specKey(s)) ? "changed: rebuilding" : `no longer declared by stack ${lab.stack}: removing`);
   if (stale.length) await removeSpecs(stale);
-  await applySpecs(desired);
+  const fixed = await applySpecs(desired, opts);
+  // a rebuilt object was stale, not drift: count it once
+  const rebuilt = new Set(stale.map(specKey));
+  return { removed: stale, fixed: fixed.filter((f) => !rebuilt.has(specKey(f.spec))) };
+}
+
+/** One line for a machine's converge: what was put right, or that nothing needed it. */
+export function convergedLine(where: string, total: number, c: Converged): string {
+  const fixed = c.fixed.map((f) => `${labelOf(f.spec)} (${f.drift[0]}${f.drift.length > 1 ? ", ..." : ""})`);
+  const removed = c.removed.map(labelOf);
+  if (!fixed.length && !removed.length) return `${where}: all ${total} objects as declared`;
+  return [
+    `${where}:`,
+    fixed.length ? `put right ${fixed.length} of ${total}: ${fixed.join("; ")}` : "",
+    removed.length ? `${fixed.length ? "; " : ""}removed or rebuilt ${removed.length}: ${removed.join(", ")}` : "",
+  ].join(" ");
 }
 
 /** `netlab inspect`: every declared object as the kernel shows it, and what is there undeclared. */

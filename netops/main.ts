@@ -6,7 +6,10 @@
 //   node netops.cjs sweep    <lab file>       remove what the stack recorded and no longer declares
 //   node netops.cjs retire <lab file> <address> '<owner lines, JSON>'
 //                                             the sweep's destroy: clear the Hosts deleted from the code
-//   node netops.cjs converge <lab file>       batched mode: make the machine match the lab file
+//   node netops.cjs converge <lab file> [--quiet]
+//                                             make every machine of the lab match the lab file: the
+//                                             batched apply, `netlab repair`, and the netlab-converge
+//                                             that ends every deploy (--quiet: only what it changed)
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (netlab inspect)
 //   node netops.cjs test     <lab file> [--all-pairs] [--json]
@@ -24,6 +27,7 @@ import {
   isObjectSpec,
   parseSpec,
   type ExpectSpec,
+  type LabFile,
   type ObjectSpec,
   type RemoteSpec,
   type Spec,
@@ -52,7 +56,17 @@ import {
   report as testReport,
 } from "./expect";
 import { readLab } from "../model/lab-file";
-import { converge, extraKeys, extraThere, inspectLab, keysByHost, sweep, sweepKeys, verifyLab } from "./lab";
+import {
+  converge,
+  convergedLine,
+  extraKeys,
+  extraThere,
+  inspectLab,
+  keysByHost,
+  sweep,
+  sweepKeys,
+  verifyLab,
+} from "./lab";
 import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
@@ -117,6 +131,14 @@ async function main(argv: string[]): Promise<number> {
     await sweepKeys(stack, keys);
     return 0;
   }
+  if (cmd === "converge" && forwarded) {
+    // this machine's part of a whole-lab converge, forwarded from the one Terraform runs on
+    const { stack, where, quiet } = JSON.parse(args[0]) as { stack: string; where: string; quiet: boolean };
+    const specs = args.slice(1).map(readSpec).filter(isObjectSpec);
+    armTestHooks(specs.map(specKey));
+    log(`stack ${stack}`)(convergedLine(where, specs.length, await converge({ stack }, specs, { quiet })));
+    return 0;
+  }
   if (cmd === "retire") return retire(args[0], args[1], args[2]);
   if (cmd === "recorded" && forwarded) {
     // what the stack has here and no longer declares, asked by verify and inspect (lab.ts extraThere)
@@ -132,7 +154,9 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "test") return test(args[0], args.slice(1));
   if (cmd === "impair" || cmd === "link") return runtime(cmd, args);
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
-    const { lab, specs: all } = readLab(args[0]);
+    // a lab file, and options on either side of it (a provisioner's command comes last)
+    const [labPath, ...rest] = [...args.filter((a) => !a.startsWith("--")), ...args.filter((a) => a.startsWith("--"))];
+    const { lab, specs: all } = readLab(labPath);
     // objects on other machines are each their own provisioner's, forwarded there (remote.ts)
     const specs = all.filter((s) => !s.remote);
     const elsewhere = all.filter((s) => s.remote);
@@ -144,11 +168,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return code;
     };
-    // `netlab repair`: here as a batch, there object by object (a batched stack has no Host)
-    if (cmd === "converge") {
-      await converge(lab, specs);
-      return there("apply");
-    } else if (cmd === "sweep") {
+    if (cmd === "converge") return convergeAll(lab, specs, elsewhere, rest);
+    if (cmd === "sweep") {
       await sweep(lab, specs);
       // each other machine sweeps its own, from the keys the stack declares there
       for (const { remote, keys } of keysByHost(lab, elsewhere)) {
@@ -191,6 +212,30 @@ async function main(argv: string[]): Promise<number> {
   else if (cmd === "inspect") process.stdout.write(`${JSON.stringify(await inspectSpecs(applyOrder(objects)))}\n`);
   else return usage();
   return 0;
+}
+
+/**
+ * Every machine of the lab made to match it, the same way on each: here, then each Host
+ * (one with nothing declared any more included), where the runner's copy converges its
+ * part. `--quiet`: a line per machine, and one per object only when it changes something.
+ */
+async function convergeAll(
+  lab: LabFile,
+  here: readonly ObjectSpec[],
+  elsewhere: readonly ObjectSpec[],
+  flags: readonly string[],
+): Promise<number> {
+  const bad = flags.find((f) => f !== "--quiet");
+  if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet`);
+  const quiet = flags.includes("--quiet");
+  log(`stack ${lab.stack}`)(convergedLine("this machine", here.length, await converge(lab, here, { quiet })));
+  let code = 0;
+  for (const { remote } of keysByHost(lab, elsewhere)) {
+    const lines = elsewhere.filter((s) => s.remote!.name === remote.name).map(lineThere);
+    const head = JSON.stringify({ stack: lab.stack, where: `host ${remote.name}`, quiet });
+    code = Math.max(code, await forward(remote, "converge", [head, ...lines]));
+  }
+  return code;
 }
 
 /**

@@ -36,7 +36,7 @@ const lineOf = (r: Record<string, any>): string | undefined =>
 const lines = (json: string, type = "terraform_data") =>
   Object.values(resources(json, type)).flatMap((r) => {
     const l = lineOf(r);
-    return l && !l.startsWith("netlab-") && !l.startsWith("netlab/")
+    return l && !l.startsWith("netlab-") && !l.startsWith("netlab/") && !l.startsWith("${timestamp()}")
       ? [l.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")]
       : [];
   });
@@ -161,7 +161,7 @@ describe("lab-stack synth", () => {
     ]);
     expect(r[owner].triggers_replace).toBe('netlab-stack {"v":1,"stack":"lab-stack","kind":"stack"}');
     expect(r[owner].depends_on).toBeUndefined();
-    const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep);
+    const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep && !k.startsWith("netlab-converge"));
     expect(objects).toHaveLength(6);
     for (const [, v] of objects) {
       expect(exec(v)).toEqual([
@@ -267,7 +267,7 @@ describe("lab-stack synth", () => {
       Object.keys(resources(empty, "terraform_data"))
         .map((k) => k.split("_")[0])
         .sort(),
-    ).toEqual(["netlab-owner", "netlab-sweep"]);
+    ).toEqual(["netlab-converge", "netlab-owner", "netlab-sweep"]);
   });
 
   test("a full synth writes the lab file next to cdk.tf.json", () => {
@@ -306,6 +306,29 @@ describe("lab-stack synth", () => {
     expect(readFileSync(join(dir, manifest.runner), "utf8").length).toBeGreaterThan(10_000);
   });
 
+  test("every apply ends with netlab-converge: netops converge --quiet on the lab file, after the gate and every object", () => {
+    for (const execution of [Execution.PER_OBJECT, Execution.BATCHED]) {
+      const json = Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { execution }));
+      const data = resources(json, "terraform_data");
+      const settle = data[idOf(json, "netlab-converge")];
+      expect(settle.triggers_replace).toBe("${timestamp()}");
+      expect(exec(settle)).toEqual([
+        {
+          command: expect.stringMatching(/^netlab\/lab-[0-9a-f]+\.json$/),
+          interpreter: ["node", RUNNER, "converge", "--quiet"],
+          when: "create",
+        },
+      ]);
+      const others = Object.keys(data).filter((k) => !/^netlab-(owner|converge)/.test(k));
+      expect(others).toHaveLength(7); // the gate and six objects
+      expect([...settle.depends_on].sort()).toEqual(others.map((k) => `terraform_data.${k}`).sort());
+    }
+    const nulls = resources(synth(ResourceType.NULL_RESOURCE), "null_resource");
+    expect(nulls[Object.keys(nulls).find((k) => k.startsWith("netlab-converge"))!].triggers).toEqual({
+      at: "${timestamp()}",
+    });
+  });
+
   test("testOnDeploy: a netlab-test resource runs netops test on the lab file after every object, on every apply", () => {
     const json = Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { testOnDeploy: true }));
     const data = resources(json, "terraform_data");
@@ -320,9 +343,11 @@ describe("lab-stack synth", () => {
         },
       },
     ]);
-    const objects = Object.keys(data).filter((k) => !/^netlab-(owner|sweep|test)/.test(k));
+    const objects = Object.keys(data).filter((k) => !/^netlab-(owner|sweep|test|converge)/.test(k));
     expect(objects).toHaveLength(6);
-    expect([...test.depends_on].sort()).toEqual(objects.map((k) => `terraform_data.${k}`).sort());
+    // after the converge that ends every apply: the checks see the lab as declared
+    const settle = `terraform_data.${idOf(json, "netlab-converge")}`;
+    expect([...test.depends_on].sort()).toEqual([...objects.map((k) => `terraform_data.${k}`), settle].sort());
     // without it, no such resource
     expect(idOf(Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack")), "netlab-test")).toBeUndefined();
   });

@@ -122,6 +122,11 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   expect(must(netlab(["inspect", "lab-stack"], b.address), "netlab inspect")).toMatch(
     /NOT DECLARED \(removed by the next deploy\)\n(\+ hostb: .*\n)*\+ hostb: workload mh-sleeper/,
   );
+  // repair means there what it means here: what the stack no longer declares goes (issue 19 item 5)
+  must(netlab(["repair", "lab-stack"], b.address), "netlab repair (workload and delayed link deleted)");
+  expect(ended(pid)).toBe(true);
+  expect(on(0, ["ip", "netns", "list"])).not.toContain(relayNs!);
+  expect(must(netlab(["verify", "lab-stack"], b.address), "netlab verify after repair")).toMatch(/match/);
   must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (workload and delayed link deleted)");
   expect(ended(pid)).toBe(true);
   expect(on(0, ["ip", "netns", "list"])).not.toContain(relayNs!);

@@ -146,7 +146,7 @@ test("five deploy/destroy cycles of a 50-endpoint stack at default parallelism: 
       code: up.code,
       lock: /lock|resource busy|File exists/i.test(said) ? said.slice(-3000) : null,
     }).toEqual({ cycle, code: 0, lock: null });
-    expect(said).toMatch(/Apply complete! Resources: 104 added/);
+    expect(said).toMatch(/Apply complete! Resources: 105 added/); // 102 objects, the owner, the sweep, netlab-converge
     expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(
       /102 objects match the kernel/,
     );

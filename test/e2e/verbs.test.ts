@@ -90,7 +90,7 @@ test("-replace of one endpoint rebuilds it and what hangs off it (its port mappi
     "terraform apply -replace",
   );
   expect(out).toMatch(/will be replaced, as requested/);
-  expect(out).toMatch(/Apply complete! Resources: 3 added, 0 changed, 3 destroyed/); // endpoint, port mapping, workload
+  expect(out).toMatch(/Apply complete! Resources: 4 added, 0 changed, 4 destroyed/); // endpoint, port mapping, workload; netlab-converge
   expect(sameNs("vb-a1")).toBe(false); // rebuilt
   expect(sameNs("vb-a2")).toBe(true); // untouched
   // issue 10, item 3: the neighbour reaches it at once (one ping, 1 s), its old entry still

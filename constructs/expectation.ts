@@ -175,6 +175,16 @@ export class Expectation extends Construct {
     return net && gatewayOf(net, six);
   }
 
+  /**
+   * The families a check from outside goes over: those a port mapping publishes on (its
+   * endpoint's), or for the host itself those of the stack's endpoints (IPv4 when none).
+   */
+  private outsideFamilies(to: PortMapping | Vantage): (4 | 6)[] {
+    const eps = to instanceof PortMapping ? [to.endpoint] : LabStack.of(this).membersOf(Endpoint);
+    const six = eps.some((e) => e.ipv6Address);
+    return eps.some((e) => e.address) || !six ? (six ? [4, 6] : [4]) : [6];
+  }
+
   /** @internal The spec `netlab test` checks (model/schema.ts ExpectSpec). */
   _spec() {
     const { from, to } = this.props;
@@ -183,7 +193,8 @@ export class Expectation extends Construct {
         ? { kind: from.kind }
         : { kind: "netns" as const, netns: from.netns, ...(from.host ? { remote: from.host.remote } : {}) };
     const check = this.props.check ?? (to instanceof PortMapping ? Check[to.protocol]() : Check.ping());
-    let target: { kind: "address"; address: string } | { kind: "name"; name: string } | { kind: "host" };
+    let target:
+      { kind: "address"; address: string } | { kind: "name"; name: string } | { kind: "host"; families?: (4 | 6)[] };
     let label: string;
     let port = check.port;
     if (to instanceof PortMapping || to instanceof Vantage) {
@@ -206,7 +217,11 @@ export class Expectation extends Construct {
             : from instanceof Endpoint
               ? gatewayOf(from.network, six)
               : this.sandboxGateway(from as Sandbox, six)!);
-      target = address ? { kind: "address", address } : { kind: "host" };
+      const families = this.outsideFamilies(to);
+      // IPv4 alone is what the runner assumes: lab files of IPv4 labs stay as they were
+      target = address
+        ? { kind: "address", address }
+        : { kind: "host", ...(families.join() === "4" ? {} : { families }) };
     } else if (to instanceof Endpoint) {
       // its IPv4 address when it has one (ping and connect pick the family from the address)
       const address = to.addresses[0];

@@ -485,7 +485,16 @@ export const ExpectSpec = z
     to: z.discriminatedUnion("kind", [
       z.object({ kind: z.literal("address"), address: ip }).strict(),
       z.object({ kind: z.literal("name"), name: netns }).strict(),
-      z.object({ kind: z.literal("host") }).strict(),
+      // from outside: the host's LAN address, over each family given (absent: IPv4 only)
+      z
+        .object({
+          kind: z.literal("host"),
+          families: z
+            .array(z.union([z.literal(4), z.literal(6)]))
+            .min(1)
+            .optional(),
+        })
+        .strict(),
     ]),
     /** What the report shows as the target (an endpoint's namespace, a published port). */
     label: z.string().min(1),

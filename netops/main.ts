@@ -50,11 +50,13 @@ import {
   checkExpectations,
   checkForwarded,
   checkThere,
+  holds,
   parseExpectations,
   pingAll,
-  remotePairs,
+  pingAllThere,
   report as testReport,
 } from "./expect";
+import { matrixOf, pairsOf, renderMatrix } from "./reach";
 import { readLab } from "../model/lab-file";
 import {
   converge,
@@ -266,18 +268,24 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
     expects.filter((e) => !elsewhere(e)),
   );
   const there = await checkThere(lab, expects.filter(elsewhere), (r, lines) => forwardQuietly(r, "check", lines));
-  const allPairs = flags.includes("--all-pairs");
-  const outcomes = [
-    ...expects.map((e) => (elsewhere(e) ? there.shift()! : here.shift()!)),
-    ...(allPairs ? await pingAll(specs) : []),
-    ...(allPairs ? await checkThere(lab, remotePairs(specs), (r, lines) => forwardQuietly(r, "check", lines)) : []),
+  // --all-pairs: the reachability matrix, each pair judged as the lab says (reach.ts)
+  const pairs = flags.includes("--all-pairs") ? pairsOf(specs) : [];
+  const pinged = [
+    ...(await pingAll(pairs)),
+    ...(await pingAllThere(lab, pairs, (r, lines) => forwardQuietly(r, "check", lines))),
   ];
+  const outcomes = [...expects.map((e) => (elsewhere(e) ? there.shift()! : here.shift()!)), ...pinged];
+  const matrix = pairs.length
+    ? matrixOf(pinged.map((o) => ({ from: o.from.split(" ")[0], to: o.to.split(" ")[0], want: o.want, got: o.got })))
+    : undefined;
   if (flags.includes("--json"))
-    process.stdout.write(`${JSON.stringify({ v: 1, stack: lab.stack, outcomes }, null, 1)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ v: 1, stack: lab.stack, outcomes, ...(matrix ? { matrix } : {}) }, null, 1)}\n`,
+    );
   else if (outcomes.length === 0)
     process.stdout.write(`stack ${lab.stack} declares no expectations (try --all-pairs)\n`);
-  else process.stdout.write(testReport(outcomes));
-  return outcomes.every((o) => o.want === o.got) ? 0 : 1;
+  else process.stdout.write(testReport(outcomes) + (matrix ? `\n${renderMatrix(matrix)}` : ""));
+  return outcomes.every(holds) ? 0 : 1;
 }
 
 /**

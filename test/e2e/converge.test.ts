@@ -11,7 +11,7 @@ import { e2eSandbox } from "../helpers/e2e";
 import type { LabShape } from "../helpers/lab-shape";
 import { pidIn, signalOwn } from "../helpers/pids";
 import { delNs, EXT_ADDR, HOST_ADDR, inNs } from "../helpers/sandbox";
-import { ping, request, serve } from "../helpers/traffic";
+import { http, ping, request, serve } from "../helpers/traffic";
 
 requireRoot("e2e");
 jest.setTimeout(600_000);
@@ -19,38 +19,6 @@ jest.setTimeout(600_000);
 const N = 12;
 const NS = Array.from({ length: N }, (_, i) => `cv-${i}`);
 const { host, ext, project } = e2eSandbox(["ns01", "ns02", ...NS]);
-
-test("a veth deleted by hand, then a reboot-like wipe: the next cdktf deploy builds lab-stack back, and its expectations hold", async () => {
-  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
-  const first = project.cdktf(["deploy", "lab-stack", "--auto-approve"], host);
-  expect(first.stdout).toMatch(/this machine: all 6 objects as declared/);
-
-  // the web server's namespace loses its veth: the endpoint is rebuilt, and the server,
-  // left running in the namespace that was replaced, is started again in the new one
-  ok(inNs(host, ["ip", "link", "del", "veth-ns01"]));
-  expect(project.netlab(["verify", "lab-stack"], host).code).toBe(1);
-  const fixed = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy after the veth");
-  expect(fixed).toMatch(
-    /this machine: put right 2 of 6: endpoint ns01 \(missing: .*\); workload ns01-web \(different: process node .* runs in a namespace that is no longer ns01/,
-  );
-  expect(must(project.netlab(["verify", "lab-stack"], host), "verify")).toMatch(/objects match the kernel/);
-  expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`hello from ns01, you are ${EXT_ADDR}`);
-  const again = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (nothing to do)");
-  expect(again).toMatch(/this machine: all 6 objects as declared/);
-
-  // a reboot, as far as the lab can tell: its processes, its namespaces (the sandbox
-  // host's among them) and what it keeps under /run are gone; Terraform's state is not
-  signalOwn(pidIn(`/run/netlab/${host}/lab-stack/workload-ns01-web.pid`), "SIGKILL");
-  delNs("ns01", "ns02", host);
-  for (const dir of [`/run/netlab/${host}`, "/etc/netns/ns01", "/etc/netns/ns02"])
-    rmSync(dir, { recursive: true, force: true });
-  const back = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy after the wipe");
-  expect(back).toMatch(/created sandbox host namespace/);
-  expect(back).toMatch(/this machine: put right 6 of 6: /);
-  expect(must(project.netlab(["test", "lab-stack"], host), "netlab test")).toMatch(/\n6 of 6 hold\n$/);
-  must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
-  expect(ok(["ip", "netns", "list"])).not.toMatch(/ns0[12]/);
-});
 
 // N endpoints with a published port each: about 2N objects, built ten at a time
 const lab: LabShape = [
@@ -112,4 +80,37 @@ test("deploys killed before, during and near the end of the creations: the next 
     must(project.terraform(["destroy", "-auto-approve", "-input=false", "-no-color"], host), "destroy");
     expect(NS.filter((ns) => existsSync(`/run/netns/${ns}`))).toEqual([]);
   }
+});
+
+// last: the wipe takes the sandbox host, and with it the external client's link to it
+test("a veth deleted by hand, then a reboot-like wipe: the next cdktf deploy builds lab-stack back, and its expectations hold", async () => {
+  must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
+  const first = project.cdktf(["deploy", "lab-stack", "--auto-approve"], host);
+  expect(first.stdout).toMatch(/this machine: all 6 objects as declared/);
+
+  // the web server's namespace loses its veth: the endpoint is rebuilt, and the server,
+  // left running in the namespace that was replaced, is started again in the new one
+  ok(inNs(host, ["ip", "link", "del", "veth-ns01"]));
+  expect(project.netlab(["verify", "lab-stack"], host).code).toBe(1);
+  const fixed = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy after the veth");
+  expect(fixed).toMatch(
+    /this machine: put right 2 of 6: endpoint ns01 \(missing: .*\); workload ns01-web \(different: process node .* runs in a namespace that is no longer ns01/,
+  );
+  expect(must(project.netlab(["verify", "lab-stack"], host), "verify")).toMatch(/objects match the kernel/);
+  expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`hello from ns01, you are ${EXT_ADDR}\n`);
+  const again = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (nothing to do)");
+  expect(again).toMatch(/this machine: all 6 objects as declared/);
+
+  // a reboot, as far as the lab can tell: its processes, its namespaces (the sandbox
+  // host's among them) and what it keeps under /run are gone; Terraform's state is not
+  signalOwn(pidIn(`/run/netlab/${host}/lab-stack/workload-ns01-web.pid`), "SIGKILL");
+  delNs("ns01", "ns02", host);
+  for (const dir of [`/run/netlab/${host}`, "/etc/netns/ns01", "/etc/netns/ns02"])
+    rmSync(dir, { recursive: true, force: true });
+  const back = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy after the wipe");
+  expect(back).toMatch(/created sandbox host namespace/);
+  expect(back).toMatch(/this machine: put right 6 of 6: /);
+  expect(must(project.netlab(["test", "lab-stack"], host), "netlab test")).toMatch(/\n6 of 6 hold\n$/);
+  must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
+  expect(ok(["ip", "netns", "list"])).not.toMatch(/ns0[12]/);
 });

@@ -37,7 +37,9 @@ const stack = new LabStack(app, "lab-stack", { firewall: Firewall.${firewall} })
 // dual stack: IPv4 and IPv6, both masqueraded on the way out
 const n = new ContainerNetwork(stack, "N", { subnet: "10.88.0.0/24", ipv6Subnet: "fd00:88::/64", bridgeName: "v6n" });
 const a = n.addEndpoint("A", { netns: "v6-a" });
-n.addEndpoint("B", { netns: "v6-b" }).publish("Web", { hostPort: 8080, containerPort: 80 });
+const web = n.addEndpoint("B", { netns: "v6-b" }).publish("Web", { hostPort: 8080, containerPort: 80 });
+// from outside (a client on the host's LAN): over both families, and over IPv6 alone
+new Expectation(stack, "OutsideReachesWeb", { from: Vantage.OUTSIDE, to: web });
 // 30 ms each way through a delay line, whose relay finishes IPv6 checksums too
 n.addEndpoint("D", { netns: "v6-d", impairment: { delayMs: 30 } });
 // IPv6 only, routed: the outside sees the endpoint's own address
@@ -46,6 +48,7 @@ const rp = r.addEndpoint("R1", { netns: "v6-r" }).publish("Web", { hostPort: 808
 // published over IPv6 only: the host reaches it on the routed network's gateway, A on its own
 new Expectation(stack, "HostReachesRouted", { from: Vantage.HOST, to: rp });
 new Expectation(stack, "AReachesRouted", { from: a, to: rp });
+new Expectation(stack, "OutsideReachesRouted", { from: Vantage.OUTSIDE, to: rp });
 // IPv6 only, internal and ICC off: no way out, and its endpoints do not reach each other
 const i = new ContainerNetwork(stack, "I", { ipv6Subnet: "fd00:66::/64", internal: true, icc: false, bridgeName: "v6i" });
 i.addEndpoint("I1", { netns: "v6-i" });
@@ -137,20 +140,38 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
     expect(ping6("v6-s1", "fd00:21::1")).toBe(true);
 
-    // the expectations of an IPv6-only port mapping hold
+    // the expectations hold: an IPv6-only port mapping's, and from outside over both
+    // families (issue 19 item 7: the outside client has an IPv6 address too)
     const declared = project.netlab(["test", "lab-stack"], host);
-    expect(declared.stdout).toMatch(/2 of 2 hold/);
+    expect(declared.stdout).toMatch(
+      /OutsideReachesWeb +outside +host:8080\/tcp .* reachable +reachable \(IPv4: connected, IPv6: connected\) +pass/,
+    );
+    expect(declared.stdout).toMatch(
+      /OutsideReachesRouted +outside +host:8081\/tcp .* reachable +reachable \(connected\) +pass/,
+    );
+    expect(declared.stdout).toMatch(/\n4 of 4 hold\n$/);
     expect(declared.code).toBe(0);
 
-    // netlab test --all-pairs pings every address of every other endpoint, IPv6 ones too
-    // (across the isolated networks too, where it fails: only A -> B is looked at)
+    // netlab test --all-pairs: the lab's reachability matrix, every address of every other
+    // endpoint, both families, each pair judged as the lab says (issue 19 item 6):
+    // isolated networks, ICC off and internal do not answer, and that is a pass
     const pairs = project.netlab(["test", "lab-stack", "--all-pairs", "--json"], host);
-    const { outcomes } = JSON.parse(pairs.stdout) as { outcomes: { from: string; to: string; got: boolean }[] };
-    const aToB = outcomes.filter((o) => o.from === "v6-a" && o.to.startsWith("v6-b "));
-    expect(aToB.map((o) => [o.to, o.got])).toEqual([
-      ["v6-b (10.88.0.3)", true],
-      ["v6-b (fd00:88::3)", true],
-    ]);
+    const { outcomes, matrix } = JSON.parse(pairs.stdout) as {
+      outcomes: { from: string; to: string; want: boolean | null; got: boolean }[];
+      matrix: { cells: Record<string, Record<string, { got: string; pass: boolean | null }>> };
+    };
+    expect(outcomes.filter((o) => o.want !== o.got)).toEqual([]);
+    expect(pairs.code).toBe(0);
+    const cell = (from: string, to: string) => [matrix.cells[from][to].got, matrix.cells[from][to].pass];
+    expect(cell("v6-a", "v6-b")).toEqual(["yes", true]); // one network, both families
+    expect(cell("v6-a", "v6-r")).toEqual(["no", true]); // isolated networks
+    expect(cell("v6-i", "v6-i2")).toEqual(["no", true]); // ICC off
+    expect(cell("v6-c", "v6-b")).toEqual(["partly", true]); // connected: IPv6 yes, IPv4 (c has none) no
+    expect(cell("v6-a", "v6-c")).toEqual(["yes", true]);
+    const table = must(project.netlab(["test", "lab-stack", "--all-pairs"], host), "netlab test --all-pairs");
+    expect(table).toMatch(
+      /\nREACHABILITY .*\nFROM \\ TO +v6-a +v6-b +v6-c +v6-d +v6-i +v6-i2 +v6-r\nv6-a +- +yes +yes +yes +no +no +no\n/,
+    );
 
     must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
     expect(hostState(host)).toEqual(before);

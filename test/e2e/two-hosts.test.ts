@@ -160,13 +160,16 @@ test.each([
     expect(tested.stdout).toMatch(/client-a on a/);
     expect(tested.code).toBe(0);
     const pairs = JSON.parse(netlab(["test", "two-hosts", "--all-pairs", "--json"]).stdout) as {
-      outcomes: { name: string; from: string; to: string; got: boolean }[];
+      outcomes: { name: string; from: string; to: string; want: boolean | null; got: boolean }[];
     };
     const pair = (from: string, to: string) => pairs.outcomes.find((o) => o.from === from && o.to === to)?.got;
     expect(pair("client-a on a", "client-b (10.92.0.3)")).toBe(true);
     expect(pair("client-a on a", "client-b (fd00:92::3)")).toBe(true);
     expect(pair("web-b on b", "web-a (10.91.0.2)")).toBe(true);
     expect(pair("client-a on a", "web-b (10.91.0.3)")).toBe(false);
+    // each pair judged as the lab says, on either host: the two networks are isolated, and that holds
+    expect(pairs.outcomes.find((o) => o.from === "client-a on a" && o.to === "web-b (10.91.0.3)")?.want).toBe(false);
+    expect(pairs.outcomes.filter((o) => o.want !== null && o.want !== o.got)).toEqual([]);
 
     // verify and repair reach both hosts: a tunnel deleted on B is reported and put back
     expect(must(netlab(["verify", "two-hosts"]), "netlab verify")).toMatch(/match/);

@@ -4,7 +4,7 @@
 // whose provisioners never finished, and never runs them again), a reboot-like wipe of
 // the machine, a device deleted by hand.
 import { spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
@@ -84,6 +84,7 @@ test("deploys killed before, during and near the end of the creations: the next 
 
 // last: the wipe takes the sandbox host, and with it the external client's link to it
 test("a veth deleted by hand, then a reboot-like wipe: the next cdktf deploy builds lab-stack back, and its expectations hold", async () => {
+  project.useMain(readFileSync(join(__dirname, "..", "..", "main.ts"), "utf8")); // the project's own lab-stack
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
   const first = project.cdktf(["deploy", "lab-stack", "--auto-approve"], host);
   expect(first.stdout).toMatch(/this machine: all 6 objects as declared/);

@@ -1,14 +1,14 @@
 // The netlab CLI: works on a deployed stack through what synth wrote for it (its
 // manifest), with the runner bundled into that stack, the same one its deploy ran.
 //   netlab verify  <stack>           compare the kernel with the stack; exit 1 on drift
-//   netlab repair  <stack>           put it right: the converge a batched deploy runs
+//   netlab repair  <stack>           put it right on every machine of the lab: the converge that ends every deploy
 //   netlab inspect <stack> [--json]  every object as the kernel shows it
 //   netlab graph   <stack> [--format svg|dot|mermaid]
 //                                    the declared topology as a picture, on stdout
 //   netlab impair  <stack> <target> [--loss PERCENT] [--rate MBIT] | reset
 //                                    loss and rate on an endpoint's veth or a link, now
 //   netlab link    <stack> <target> up|down
-//   netlab test    <stack> [--all-pairs] [--json]
+//   netlab test    <stack> [--all-pairs] [--json]   (--all-pairs: the reachability matrix, judged as the lab says)
 //                                    the stack's Expectations with real traffic; exit 1 if one fails
 import { execa } from "execa";
 import { readFileSync } from "node:fs";

@@ -3,6 +3,7 @@
 // network's gateways.
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
+import { MAC_RE } from "../model/schema";
 import { message, NetlabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
@@ -200,7 +201,7 @@ export class Endpoint extends Construct {
             `nlv${shortHash(`${stack.node.id}/${this.netns}${props.sandbox ? `/${props.network.bridgeName}` : ""}`, 8)}`;
     if (props.mac !== undefined) {
       const mac = props.mac.toLowerCase();
-      if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) {
+      if (!MAC_RE.test(mac)) {
         throw new NetlabValidationError(
           this,
           KIND,

@@ -4,11 +4,11 @@
 // test joins to the host, as a client on the LAN would be); to an endpoint, an address, a
 // name in the source's /etc/hosts, or a published port.
 import { Construct } from "constructs";
-import { NETNS_RE } from "../model/schema";
+import { LIMITS, NETNS_RE } from "../model/schema";
 import type { ContainerNetwork } from "./container-network";
 import { Endpoint } from "./endpoint";
 import type { Host } from "./host";
-import { message, NetlabValidationError } from "./errors";
+import { message, NetlabValidationError, within } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { PortMapping } from "./port-mapping";
@@ -135,8 +135,7 @@ export class Expectation extends Construct {
         `e.g. Check.${check.kind}(80)`,
       );
     }
-    if (check?.port !== undefined && (!Number.isInteger(check.port) || check.port < 1 || check.port > 65535))
-      throw new NetlabValidationError(this, KIND, "check", `port ${check.port} is not a port`, "use 1-65535");
+    if (check?.port !== undefined) within(this, KIND, "check", check.port, LIMITS.port);
     for (const [prop, c] of [
       ["from", props.from],
       ["to", to],

@@ -3,7 +3,7 @@
 // provisioner, whose runner forwards the work over ssh to a copy of itself on that
 // machine (netops/remote.ts). Objects with no Host are on this machine.
 import { Construct } from "constructs";
-import { LIMITS, type RemoteSpec } from "../model/schema";
+import { HOST_ADDRESS_RE, LIMITS, NAME_RE, USER_RE, type RemoteSpec } from "../model/schema";
 import { NetlabValidationError, message, within } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { Execution, Firewall, LabStack } from "./lab-stack";
@@ -52,12 +52,11 @@ export class Host extends Construct {
     };
     if (stack.execution === Execution.BATCHED)
       fail("id", "is a host of a batched stack, which converges on this machine only", "use Execution.PER_OBJECT");
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(id))
-      fail("id", `"${id}" cannot name a host`, "use letters, digits, dot, dash or underscore");
-    if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(props.address))
+    if (!NAME_RE.test(id)) fail("id", `"${id}" cannot name a host`, "use letters, digits, dot, dash or underscore");
+    if (!HOST_ADDRESS_RE.test(props.address))
       fail("address", `"${props.address}" is not a host name or address`, 'give e.g. "10.0.0.2" or "lab-b.example"');
     const user = props.user ?? "root";
-    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) fail("user", `"${user}" is not a user name`, 'e.g. "root"');
+    if (!USER_RE.test(user)) fail("user", `"${user}" is not a user name`, 'e.g. "root"');
     const port = props.port ?? 22;
     within(this, KIND, "port", port, LIMITS.port);
     for (const [prop, path] of [

@@ -3,6 +3,7 @@
 // is given (host mode; the sandbox host when the stack has one). Two workloads on one
 // endpoint share its namespace and reach each other on 127.0.0.1 (container mode).
 import { Construct } from "constructs";
+import { NAME_RE } from "../model/schema";
 import type { Endpoint } from "./endpoint";
 import type { Sandbox } from "./sandbox";
 import { message, NetlabValidationError } from "./errors";
@@ -33,7 +34,6 @@ export interface WorkloadProps extends WorkloadOptions {
 }
 
 const KIND = "Workload";
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 export class Workload extends Construct {
   readonly name: string;

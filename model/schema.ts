@@ -14,6 +14,13 @@ export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 export const NETNS_RE = IFNAME_RE;
 /** Stack names become rule comments and link aliases. */
 export const STACK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Names of workloads and Hosts (file names and messages). */
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** A Host's address or DNS name, and its login (what ssh is handed). */
+export const HOST_ADDRESS_RE = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
+export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** A MAC address as the kernel prints it. */
+export const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /**
  * The limits the kernel and the tools set, in one place: the schema enforces them and
@@ -51,7 +58,7 @@ const port = bounded(LIMITS.port).int();
 const mtu = bounded(LIMITS.mtu).int();
 const mac = z
   .string()
-  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, "not a lower-case MAC address")
+  .regex(MAC_RE, "not a lower-case MAC address")
   .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "multicast MAC")
   .describe('write six lower-case hex bytes with an even first one (unicast), e.g. "02:42:0a:00:00:02"');
 
@@ -77,16 +84,16 @@ export const RemoteSpec = z
     /** The Host construct's name, for messages. */
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "not a valid name")
+      .regex(NAME_RE, "not a valid name")
       .describe("use 1 to 63 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
     /** Address or DNS name; user and port. */
     address: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, "not a host name or address")
+      .regex(HOST_ADDRESS_RE, "not a host name or address")
       .describe('give an IP address or a DNS name, e.g. "10.0.0.2" or "lab-b.example"'),
     user: z
       .string()
-      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "not a user name")
+      .regex(USER_RE, "not a user name")
       .describe("use a login name: up to 32 characters from a-z, 0-9, '_', '-', not starting with a digit"),
     port,
     /** A private key file; absent: ssh's defaults and agent. */
@@ -365,7 +372,7 @@ export const WorkloadSpec = z
     kind: z.literal("workload"),
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "not a valid workload name")
+      .regex(NAME_RE, "not a valid workload name")
       .describe("use 1 to 63 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
     netns: netns.optional(),
     command: z

@@ -127,8 +127,13 @@ export async function applySpecs(specs: readonly ObjectSpec[], opts: { quiet?: b
 async function applyGroup(specs: readonly ObjectSpec[], { quiet = false }: { quiet?: boolean }): Promise<Fixed[]> {
   for (const s of specs) await ensureHost(s);
   const obs = await observeAll(specs);
-  const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], recorded(s) !== null)); // throws on a foreign object
-  for (const s of specs) record(s); // before the first kernel step: whatever happens next, the stack knows it owns these
+  const books = specs.map(recorded);
+  const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], books[i] !== null)); // throws on a foreign object
+  // before the first kernel step: whatever happens next, the stack knows it owns these
+  // (an entry that already says so is left as it is: a converge of a lab as declared writes nothing)
+  specs.forEach((s, i) => {
+    if (JSON.stringify(books[i]) !== JSON.stringify(s)) record(s);
+  });
   const held: [ObjectSpec, string][] = [];
   try {
     for (const s of specs) {

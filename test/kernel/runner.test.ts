@@ -272,8 +272,8 @@ describe("converge (the stack's apply resource) and the owner", () => {
     writeFileSync(path, JSON.stringify({ v: 1, stack: "ktest", host, kind: "lab", specs }));
     return path;
   };
-  const run = (verb: "converge" | "verify", specs: Spec[], env: Record<string, string> = {}) =>
-    cmd(["node", buildRunner(), verb, labFile(specs)], {
+  const run = (verb: "converge" | "verify", specs: Spec[], env: Record<string, string> = {}, flags: string[] = []) =>
+    cmd(["node", buildRunner(), verb, ...flags, labFile(specs)], {
       env: { ...process.env, NETLAB_STATE_DIR: r.stateDir, ...env },
     });
 
@@ -282,15 +282,22 @@ describe("converge (the stack's apply resource) and the owner", () => {
     expect(out).toMatch(new RegExp(`endpoint ${nsA}: create namespace ${nsA}`));
     expect(ping(nsA, "10.240.0.12")).toBe(true);
     const built = hostState(host);
-    const again = expectOk(run("converge", lab));
-    expect(
-      again
-        .trim()
-        .split("\n")
-        .every((l) => l.endsWith("up to date")),
-    ).toBe(true);
+    const again = expectOk(run("converge", lab)).trim().split("\n");
+    expect(again.slice(0, -1).every((l) => l.endsWith("up to date"))).toBe(true);
+    expect(again.at(-1)).toBe("netops stack ktest: this machine: all 4 objects as declared");
     expect(hostState(host)).toEqual(built);
     expect(run("verify", lab).code).toBe(0);
+    // --quiet (the converge that ends every deploy): one line, and a line per change
+    expect(expectOk(run("converge", lab, {}, ["--quiet"]))).toBe(
+      "netops stack ktest: this machine: all 4 objects as declared\n",
+    );
+    ok(inNs(host, ["ip", "link", "del", "nlkvb"]));
+    const fixed = expectOk(run("converge", lab, {}, ["--quiet"]));
+    expect(fixed).toMatch(new RegExp(`endpoint ${nsB}: create namespace ${nsB}`));
+    expect(fixed).toMatch(new RegExp(`this machine: put right 1 of 4: endpoint ${nsB} \\(missing: `));
+    expect(fixed).not.toMatch(/up to date/);
+    expect(run("verify", lab).code).toBe(0);
+    expect(ping(nsA, "10.240.0.12")).toBe(true);
   });
 
   test("converge removes what the lab no longer declares, with the spec it was applied with", () => {

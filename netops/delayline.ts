@@ -10,7 +10,7 @@ import { runningPid } from "./daemon";
 import { ownTable, tableCommentBy } from "./nftables";
 import { hostDir } from "./ledger";
 import { ensureStep, hasRule, marked, parseSave, removeStep, ruleText, type Rule, type Ruleset } from "./iptables";
-import { netnsExists, stateOf, type Link } from "./observe";
+import { netnsAddLines, netnsExists, stateOf, type Link } from "./observe";
 import type { Ops } from "./resource";
 import { deleteNamespaces, hostBatch, onHost, ownerMark, type Daemon, type Step } from "./step";
 
@@ -184,7 +184,7 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
       ...ensureStep(s, `let ${s.port} through FORWARD`, o.rules, [], wireRules(s)),
       untrackStep(s, true),
       hostBatch(s, `create delay line ${s.port} (${s.delayMs} ms +- ${s.jitterMs} ms) to ${s.bridge}`, [
-        `netns add ${p.ns}`,
+        ...netnsAddLines(p.ns),
         ...privateBridges(s).flatMap(bridge),
         `link add name ${p.under} mtu ${UNDERLAY_MTU} type veth peer name eth0 netns ${p.ns} mtu ${UNDERLAY_MTU}`,
         `addr add ${p.hostAddr}/30 dev ${p.under}`,

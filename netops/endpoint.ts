@@ -4,7 +4,7 @@
 import * as ipaddr from "ipaddr.js";
 import type { EndpointSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
-import { hasAddress, inetOf, netnsExists, stateOf, type Link, type Route } from "./observe";
+import { hasAddress, inetOf, netnsAddLines, netnsExists, stateOf, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, hostBatch, ownerMark, type Step } from "./step";
 
@@ -219,7 +219,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       hostBatch(
         s,
         `create namespace ${s.netns} and veth ${s.hostIf} <-> ${s.netns}/${s.ifname} on ${s.bridge}`,
-        [`netns add ${s.netns}`, ...veth],
+        [...netnsAddLines(s.netns), ...veth],
         hostBatch(
           s,
           `delete veth ${s.hostIf} and namespace ${s.netns}`,

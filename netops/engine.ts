@@ -3,7 +3,6 @@
 // with a whole lab by the batched converge, which goes through the registry's levels
 // (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
-import { existsSync } from "node:fs";
 import { levels, removalOrder, specKey } from "../model/kinds";
 import type { ObjectSpec, Spec } from "../model/schema";
 import { delayLineOps } from "./delayline";
@@ -15,13 +14,12 @@ import { withLock } from "./lock";
 import { namesOps } from "./names";
 import { networkOps } from "./network";
 import { nftablesOps } from "./nftables";
-import { HostView } from "./observe";
+import { HostView, netnsExists, netnsFile } from "./observe";
 import { portMappingOps } from "./portmap";
 import { ForeignObjectError, type Description, type Ops } from "./resource";
 import { routeOps } from "./route";
 import { sandboxOps } from "./sandbox";
 import { hold, release } from "./shared-sysctl";
-import { NETNS_DIR } from "./step";
 import { vxlanOps } from "./vxlan";
 import { workloadOps } from "./workload";
 
@@ -51,7 +49,7 @@ export const log =
 export const labelOf = (s: ObjectSpec) => opsFor(s).label(s);
 export const logFor = (s: ObjectSpec) => log(labelOf(s));
 
-export const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !existsSync(`${NETNS_DIR}/${s.host}`);
+export const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !netnsExists(s.host);
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,6 +65,8 @@ const needsFirewallLock = (s: ObjectSpec) =>
 /** Create the sandbox host namespace on first use (NETLAB_HOST_NETNS at synth). */
 export async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
   if (!s.host || !hostGone(s)) return;
+  // a file left by a killed `ip netns add` is no namespace: it goes first
+  if (netnsFile(s.host) === "stale") await run(["ip", "netns", "del", s.host]);
   const add = await run(["ip", "netns", "add", s.host]);
   // another runner may have won the race: existence is all that matters
   if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);

@@ -1,6 +1,6 @@
 // Readers of kernel state, as JSON where the tool offers it. Each returns plain data;
 // "does not exist" is an answer (null), anything else unexpected is an error.
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { run } from "./exec";
 import { NETNS_DIR, onHost, type Target } from "./step";
 
@@ -35,9 +35,28 @@ async function json<T>(argv: string[], what: string): Promise<T | null> {
   throw new Error(`reading ${what}: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
 }
 
-export function netnsExists(name: string): boolean {
-  return existsSync(`${NETNS_DIR}/${name}`);
+/**
+ * What /run/netns/<name> is: a namespace (a bind mount of nsfs, on another device than
+ * the folder), nothing, or a file that is no namespace: `ip netns add` creates the file,
+ * then mounts the namespace on it, and one killed in between (a deploy killed with
+ * everything under it) leaves the file. Such a file reads as no namespace, and whoever
+ * makes that namespace clears it first (`netnsAddLines`).
+ */
+export function netnsFile(name: string): "namespace" | "stale" | "absent" {
+  try {
+    return statSync(`${NETNS_DIR}/${name}`).dev !== statSync(NETNS_DIR).dev ? "namespace" : "stale";
+  } catch {
+    return "absent";
+  }
 }
+
+export const netnsExists = (name: string): boolean => netnsFile(name) === "namespace";
+
+/** The `ip -batch` lines that make namespace `name`: a stale file of that name goes first. */
+export const netnsAddLines = (name: string): string[] => [
+  ...(netnsFile(name) === "stale" ? [`netns del ${name}`] : []),
+  `netns add ${name}`,
+];
 
 /** Links and routes of a namespace in one process: a batch prints one JSON document per line. */
 async function nsState(ns: string): Promise<{ links: Link[] | null; routes: Route[] | null }> {

@@ -2,7 +2,7 @@
 // endpoints (one per network: multi-homed) or direct links join it. Docker's "none" mode
 // is a sandbox that nothing joins.
 import type { SandboxSpec } from "../model/schema";
-import { netnsExists, type Link } from "./observe";
+import { netnsAddLines, netnsExists, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
 
@@ -47,7 +47,7 @@ export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
       {
         what: `create namespace ${s.netns}`,
         argv: onHost(s, ["ip", "-batch", "-"]),
-        input: `netns add ${s.netns}\n`,
+        input: netnsAddLines(s.netns).join("\n") + "\n",
         undo: del,
       },
       lo,

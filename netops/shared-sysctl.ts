@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { run } from "./exec";
 import { hostDir } from "./ledger";
 import { tryRmdir, withLock } from "./lock";
-import { readSysctl } from "./observe";
-import { NETNS_DIR, onHost, type Target } from "./step";
+import { netnsExists, readSysctl } from "./observe";
+import { onHost, type Target } from "./step";
 
 function readOr(file: string, fallback: string): string {
   try {
@@ -64,7 +64,7 @@ export async function release(t: Target, key: string, holder: string, log: Log):
     rmSync(mine);
     if (readdirSync(join(dir, "holders")).length > 0) return;
     const prior = readOr(join(dir, "prior"), held);
-    const hostGone = t.host !== undefined && !existsSync(`${NETNS_DIR}/${t.host}`);
+    const hostGone = t.host !== undefined && !netnsExists(t.host);
     if (!hostGone && prior !== held && (await readSysctl(t, key)) === held) {
       await write(t, key, prior);
       log(`restored ${key}=${prior} (last netlab holder gone)`);

@@ -300,6 +300,18 @@ describe("converge (the stack's apply resource) and the owner", () => {
     expect(ping(nsA, "10.240.0.12")).toBe(true);
   });
 
+  test("a namespace file that is no namespace (an ip netns add killed half-way) reads as missing; the converge makes the namespace", () => {
+    expectOk(run("converge", lab));
+    ok(["ip", "netns", "del", nsB]);
+    writeFileSync(`/run/netns/${nsB}`, ""); // what `ip netns add` leaves when killed before its mount
+    const v = run("verify", lab);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(new RegExp(`endpoint ${nsB}: missing: namespace ${nsB}`));
+    expect(expectOk(run("converge", lab, {}, ["--quiet"]))).toMatch(new RegExp(`put right 1 of 4: endpoint ${nsB}`));
+    expect(run("verify", lab).code).toBe(0);
+    expect(ping(nsA, "10.240.0.12")).toBe(true);
+  });
+
   test("converge removes what the lab no longer declares, with the spec it was applied with", () => {
     expectOk(run("converge", lab));
     const smaller = [net, epA];

@@ -48,6 +48,10 @@ const lab: ObjectSpec[] = [
 ];
 const want = (specs: ObjectSpec[], from: string, to: string) =>
   pairsOf(specs).find((p) => p.from === from && p.to === to)?.want;
+const wantByAddress = (from: string, to: string) =>
+  pairsOf(lab)
+    .filter((p) => p.from === from && p.to === to)
+    .map((p) => [p.address, p.want]);
 
 test("the expected answer of each pair comes from the lab: shared network, ICC, connected or isolated networks", () => {
   expect(want(lab, "a1", "a2")).toBe(true); // one network, ICC on
@@ -59,21 +63,12 @@ test("the expected answer of each pair comes from the lab: shared network, ICC, 
   expect(want(lab, "d1", "c1")).toBe(false);
   expect(want(lab, "m", "b1")).toBe(true); // a sandbox on B reaches B directly
   expect(want(lab, "m", "d1")).toBe(true); // and D through its default route's network, A
-  // the sandbox's address on B answers B, its address on A does not
-  expect(
-    pairsOf(lab)
-      .filter((p) => p.from === "b1" && p.to === "m")
-      .map((p) => [p.address, p.want]),
-  ).toEqual([
+  // every address of the target: the sandbox's on B answers B, its address on A does not
+  expect(wantByAddress("b1", "m")).toEqual([
     ["10.0.1.9", false],
     ["10.0.2.9", true],
   ]);
-  // every target address, both ways: m has two
-  expect(
-    pairsOf(lab)
-      .filter((p) => p.from === "a1" && p.to === "m")
-      .map((p) => [p.address, p.want]),
-  ).toEqual([
+  expect(wantByAddress("a1", "m")).toEqual([
     ["10.0.1.9", true],
     ["10.0.2.9", false],
   ]);

@@ -138,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
     const { stack, where, quiet } = JSON.parse(args[0]) as { stack: string; where: string; quiet: boolean };
     const specs = args.slice(1).map(readSpec).filter(isObjectSpec);
     armTestHooks(specs.map(specKey));
-    log(`stack ${stack}`)(convergedLine(where, specs.length, await converge({ stack }, specs, { quiet })));
+    await convergeHere({ stack }, specs, where, quiet);
     return 0;
   }
   if (cmd === "retire") return retire(args[0], args[1], args[2]);
@@ -230,7 +230,7 @@ async function convergeAll(
   const bad = flags.find((f) => f !== "--quiet");
   if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet`);
   const quiet = flags.includes("--quiet");
-  log(`stack ${lab.stack}`)(convergedLine("this machine", here.length, await converge(lab, here, { quiet })));
+  await convergeHere(lab, here, "this machine", quiet);
   let code = 0;
   for (const { remote } of keysByHost(lab, elsewhere)) {
     const lines = elsewhere.filter((s) => s.remote!.name === remote.name).map(lineThere);
@@ -238,6 +238,16 @@ async function convergeAll(
     code = Math.max(code, await forward(remote, "converge", [head, ...lines]));
   }
   return code;
+}
+
+/** This machine's part of a converge, and its one line (`where`: what the line calls the machine). */
+async function convergeHere(
+  lab: Parameters<typeof converge>[0],
+  specs: readonly ObjectSpec[],
+  where: string,
+  quiet: boolean,
+) {
+  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, { quiet })));
 }
 
 /**

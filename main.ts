@@ -1,6 +1,6 @@
 // The app: lab-stack (seed 004, the Quick start), one stack per other seed scenario,
 // dual-stack (IPv4 and IPv6), and two-hosts (one lab on two machines: only when
-// NETLAB_HOST_A and NETLAB_HOST_B name them, see stacks/two-hosts.ts).
+// NSLAB_HOST_A and NSLAB_HOST_B name them, see stacks/two-hosts.ts).
 // They reuse the seeds' own namespace names (ns1, ns2, ...): deploy one at a time.
 import { App } from "cdktf";
 import { Seed004BridgeNatStack } from "./stacks/seed004-bridge-nat";

@@ -1,10 +1,10 @@
-// npm run bench: netlab against the hand-written floor, side by side in one run. Not a
+// npm run bench: nslab against the hand-written floor, side by side in one run. Not a
 // test: it prints figures and ratios and writes them to bench/results/.
 //
 // For each repetition and each N (interleaved, so drift of the machine hits all alike):
 //   naive    the tutorial-style script, one process per command (bench/floor/naive_create.sh exec)
 //   batch    the physical floor: one ip -batch, ip -n NS -batch, one iptables-restore
-//   netlab   `cdktf deploy` / `cdktf destroy` of a generated stack (one network, N
+//   nslab   `cdktf deploy` / `cdktf destroy` of a generated stack (one network, N
 //            endpoints, one port mapping each), default mode: each object's own provisioners
 //   batched  the same stack with `execution: Execution.BATCHED`
 // and once per repetition: the synth of N=1000, a no-change redeploy at N=200, the fixed
@@ -133,7 +133,7 @@ async function floorRun(variant: "naive" | "batch", n: number, rep: number): Pro
   rec(variant, n, rep, "teardown", { ...down, wall: Number(process.hrtime.bigint() - t0) / 1e9 });
 }
 
-// ---- netlab ----
+// ---- nslab ----
 function benchLab(n: number): LabShape {
   return [
     {
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   const parallelism = process.env.BENCH_PARALLELISM ? [`--terraform-parallelism=${process.env.BENCH_PARALLELISM}`] : [];
   const env = {
     ...process.env,
-    NETLAB_HOST_NETNS: host,
+    NSLAB_HOST_NETNS: host,
     CI: "true",
     CHECKPOINT_DISABLE: "1",
     DISABLE_VERSION_CHECK: "1",
@@ -205,14 +205,14 @@ async function main(): Promise<void> {
         await floorRun("batch", n, rep);
         await sleep(500);
         for (const [variant, batched] of [
-          ["netlab", false],
+          ["nslab", false],
           ["batched", true],
         ] as const) {
           project.useMain(mainOf(n, batched));
           rec(variant, n, rep, "create", await measure(`${variant} deploy`, deploy(), opts));
           if (n === Math.max(...NS_LIST)) {
             rec(variant, n, rep, "redeploy", await measure(`${variant} redeploy`, deploy(), opts));
-            // the converge that ends every deploy (netlab-converge), by itself, with nothing to put right
+            // the converge that ends every deploy (nslab-converge), by itself, with nothing to put right
             const dir = join(project.dir, "cdktf.out", "stacks", "lab-stack");
             const m = JSON.parse(readFileSync(join(dir, STACK_MANIFEST), "utf8")) as StackManifest;
             const converge = ["node", m.runner, "converge", "--quiet", m.lab];
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
         }
       }
       project.useMain(mainOf(1000, false));
-      rec("netlab", 1000, rep, "synth", await measure("synth N=1000", cdktf(["synth"]), opts));
+      rec("nslab", 1000, rep, "synth", await measure("synth N=1000", cdktf(["synth"]), opts));
       await fixedCost(rep, project.dir, opts, cdktf);
       if (baseline) {
         rec(
@@ -280,10 +280,10 @@ async function fixedCost(
   rec("fixed", 0, rep, "terraform init", await measure("terraform init", tf(["init"]), opts));
   rec("fixed", 0, rep, "terraform plan", await measure("terraform plan", tf(["plan"]), opts));
   rec("fixed", 0, rep, "terraform apply", await measure("terraform apply", tf(["apply", "-auto-approve"]), opts));
-  const lab = readdirSync(join(stackDir, "netlab"))[0];
+  const lab = readdirSync(join(stackDir, "nslab"))[0];
   const runner = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")).resource.terraform_data;
   const gate = Object.values(runner as Record<string, any>).find(
-    (r) => typeof r.triggers_replace === "string" && r.triggers_replace.startsWith("netlab/"),
+    (r) => typeof r.triggers_replace === "string" && r.triggers_replace.startsWith("nslab/"),
   );
   rec(
     "fixed",
@@ -296,7 +296,7 @@ async function fixedCost(
         "node",
         join(stackDir, gate.provisioner[0]["local-exec"].interpreter[1]),
         "verify",
-        join(stackDir, "netlab", lab),
+        join(stackDir, "nslab", lab),
       ],
       opts,
     ),
@@ -327,7 +327,7 @@ app.synth();
 
 /** The baseline commit checked out next to the project, with an empty LabStack, or null if it cannot be. */
 function baselineCopy(): { dir: string; remove: () => void } | null {
-  const dir = join(tmpdir(), `netlab-baseline-${process.pid}`);
+  const dir = join(tmpdir(), `nslab-baseline-${process.pid}`);
   const r = spawnSync("git", ["-C", ROOT, "worktree", "add", "--detach", dir, BASELINE], { encoding: "utf8" });
   if (r.status !== 0) {
     process.stderr.write(
@@ -358,10 +358,10 @@ function report(): void {
   const lines: string[] = [];
   const hi = Math.max(...NS_LIST);
   const node0 = med("node", 0, "node -e 0 x20", "cpu") / 20;
-  lines.push(`netlab bench, ${new Date().toISOString()}, ${REPS} repetitions, medians; wall seconds unless said`);
+  lines.push(`nslab bench, ${new Date().toISOString()}, ${REPS} repetitions, medians; wall seconds unless said`);
   lines.push("");
   lines.push(
-    "| N | phase | naive | batch | netlab | batched | netlab/naive | batched/naive | netlab CPU s | netlab CPU ms/object | netlab peak MB | batched peak MB |",
+    "| N | phase | naive | batch | nslab | batched | nslab/naive | batched/naive | nslab CPU s | nslab CPU ms/object | nslab peak MB | batched peak MB |",
   );
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const n of NS_LIST) {
@@ -369,33 +369,33 @@ function report(): void {
       const [nv, bt, nl, bd] = [
         med("naive", n, phase),
         med("batch", n, phase),
-        med("netlab", n, phase),
+        med("nslab", n, phase),
         med("batched", n, phase),
       ];
-      const cpu = med("netlab", n, phase, "cpu");
+      const cpu = med("nslab", n, phase, "cpu");
       lines.push(
-        `| ${n} | ${phase === "create" ? "deploy" : "destroy"} | ${f(nv)} | ${f(bt)} | ${f(nl)} | ${f(bd)} | ${f(nl / nv)}x | ${f(bd / nv)}x | ${f(cpu)} | ${f((cpu * 1000) / objectsOf(n), 0)} | ${f(med("netlab", n, phase, "peakMb"), 0)} | ${f(med("batched", n, phase, "peakMb"), 0)} |`,
+        `| ${n} | ${phase === "create" ? "deploy" : "destroy"} | ${f(nv)} | ${f(bt)} | ${f(nl)} | ${f(bd)} | ${f(nl / nv)}x | ${f(bd / nv)}x | ${f(cpu)} | ${f((cpu * 1000) / objectsOf(n), 0)} | ${f(med("nslab", n, phase, "peakMb"), 0)} | ${f(med("batched", n, phase, "peakMb"), 0)} |`,
       );
     }
   }
-  const perObject = (med("netlab", hi, "create", "cpu") * 1000) / objectsOf(hi);
+  const perObject = (med("nslab", hi, "create", "cpu") * 1000) / objectsOf(hi);
   lines.push("");
   lines.push(
     `- default mode, CPU per object at N=${hi} (${objectsOf(hi)} objects): ${f(perObject, 0)} ms = ${f(perObject / (node0 * 1000))}x a bare \`node -e 0\` (${f(node0 * 1000, 0)} ms, same run; target <= 1.5x)`,
   );
   lines.push(
-    `- default mode, N=${hi}: deploy ${f(med("netlab", hi, "create") / med("naive", hi, "create"))}x the naive create (target <= 2.5x), destroy ${f(med("netlab", hi, "teardown") / med("naive", hi, "teardown"))}x the naive teardown (target <= 2.5x)`,
+    `- default mode, N=${hi}: deploy ${f(med("nslab", hi, "create") / med("naive", hi, "create"))}x the naive create (target <= 2.5x), destroy ${f(med("nslab", hi, "teardown") / med("naive", hi, "teardown"))}x the naive teardown (target <= 2.5x)`,
   );
   lines.push(
     `- batched mode, N=${hi}: deploy ${f(med("batched", hi, "create") / med("naive", hi, "create"))}x the naive create (target <= 0.6x), destroy ${f(med("batched", hi, "teardown") / med("naive", hi, "teardown"))}x the naive teardown (target <= 0.5x)`,
   );
   lines.push(
-    `- no-change redeploy N=${hi}: default ${f(med("netlab", hi, "redeploy"))} s, batched ${f(med("batched", hi, "redeploy"))} s (target <= 3 s)`,
+    `- no-change redeploy N=${hi}: default ${f(med("nslab", hi, "redeploy"))} s, batched ${f(med("batched", hi, "redeploy"))} s (target <= 3 s)`,
   );
   lines.push(
-    `- the converge that ends every deploy, N=${hi}, nothing to put right: default ${f(med("netlab", hi, "converge"))} s, batched ${f(med("batched", hi, "converge"))} s (target < 1 s)`,
+    `- the converge that ends every deploy, N=${hi}, nothing to put right: default ${f(med("nslab", hi, "converge"))} s, batched ${f(med("batched", hi, "converge"))} s (target < 1 s)`,
   );
-  lines.push(`- synth N=1000: ${f(med("netlab", 1000, "synth"))} s (target <= 3 s)`);
+  lines.push(`- synth N=1000: ${f(med("nslab", 1000, "synth"))} s (target <= 3 s)`);
   lines.push("");
   lines.push("Fixed cost, an empty LabStack (its owner, sweep and names resources only):");
   lines.push("");

@@ -1,4 +1,4 @@
-// netlab graph: the declared topology (the stack's lab file, no kernel needed) as a
+// nslab graph: the declared topology (the stack's lab file, no kernel needed) as a
 // picture. One model of nodes and edges, written as Graphviz DOT or Mermaid; SVG is DOT
 // laid out in-process by Graphviz compiled to WebAssembly (@viz-js/viz), so there is no
 // native binary to install.

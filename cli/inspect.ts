@@ -1,4 +1,4 @@
-// netlab inspect: the stack's objects as the kernel shows them (the runner's `inspect`,
+// nslab inspect: the stack's objects as the kernel shows them (the runner's `inspect`,
 // run on the deployed machine), as tables by kind or as JSON for scripts. A row that
 // differs from the declaration is marked `!`, with the differences listed below.
 import { table } from "../netops/table";

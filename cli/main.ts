@@ -1,14 +1,14 @@
-// The netlab CLI: works on a deployed stack through what synth wrote for it (its
+// The nslab CLI: works on a deployed stack through what synth wrote for it (its
 // manifest), with the runner bundled into that stack, the same one its deploy ran.
-//   netlab verify  <stack>           compare the kernel with the stack; exit 1 on drift
-//   netlab repair  <stack>           put it right on every machine of the lab: the converge that ends every deploy
-//   netlab inspect <stack> [--json]  every object as the kernel shows it
-//   netlab graph   <stack> [--format svg|dot|mermaid]
+//   nslab verify  <stack>           compare the kernel with the stack; exit 1 on drift
+//   nslab repair  <stack>           put it right on every machine of the lab: the converge that ends every deploy
+//   nslab inspect <stack> [--json]  every object as the kernel shows it
+//   nslab graph   <stack> [--format svg|dot|mermaid]
 //                                    the declared topology as a picture, on stdout
-//   netlab impair  <stack> <target> [--loss PERCENT] [--rate MBIT] | reset
+//   nslab impair  <stack> <target> [--loss PERCENT] [--rate MBIT] | reset
 //                                    loss and rate on an endpoint's veth or a link, now
-//   netlab link    <stack> <target> up|down
-//   netlab test    <stack> [--all-pairs] [--json]   (--all-pairs: the reachability matrix, judged as the lab says)
+//   nslab link    <stack> <target> up|down
+//   nslab test    <stack> [--all-pairs] [--json]   (--all-pairs: the reachability matrix, judged as the lab says)
 //                                    the stack's Expectations with real traffic; exit 1 if one fails
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
@@ -19,10 +19,10 @@ import { renderInspect, type InspectReport } from "./inspect";
 import { CliError, loadStack, type SynthesizedStack } from "./manifest";
 
 const USAGE =
-  "usage: netlab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs (test)] " +
+  "usage: nslab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs (test)] " +
   "[--format svg|dot|mermaid (graph)] [--out DIR (default cdktf.out)]\n" +
-  "       netlab impair <stack> <target> [--loss PERCENT] [--rate MBIT] | reset\n" +
-  "       netlab link <stack> <target> up|down";
+  "       nslab impair <stack> <target> [--loss PERCENT] [--rate MBIT] | reset\n" +
+  "       nslab link <stack> <target> up|down";
 const VERBS = ["verify", "repair", "inspect", "test", "graph", "impair", "link"] as const;
 const FORMATS = ["svg", "dot", "mermaid"] as const;
 
@@ -147,7 +147,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { code } = await runner(s, "verify");
   if (code === 0) {
     const n = (JSON.parse(readFileSync(join(s.dir, s.manifest.lab), "utf8")) as { specs: unknown[] }).specs.length;
-    process.stdout.write(`netlab: ${s.manifest.stack}: ${n} objects match the kernel\n`);
+    process.stdout.write(`nslab: ${s.manifest.stack}: ${n} objects match the kernel\n`);
   }
   return code;
 }
@@ -157,7 +157,7 @@ function explain(err: unknown): string {
   const lines: string[] = [];
   for (let e: unknown = err, first = true; e !== undefined; first = false) {
     const m = e instanceof Error ? e.message : String(e);
-    lines.push(first ? `netlab: ${m}` : `  cause: ${m}`);
+    lines.push(first ? `nslab: ${m}` : `  cause: ${m}`);
     if (first && e instanceof CliError && e.hint) lines.push(`  ${e.hint}`);
     e = e instanceof Error ? e.cause : undefined;
   }

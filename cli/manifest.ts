@@ -36,7 +36,7 @@ export function loadStack(out: string, name: string): SynthesizedStack {
     const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
     throw new CliError(
       missing ? `stack ${name} is not synthesized: ${path} does not exist` : `cannot read ${path}`,
-      "run `npx cdktf synth` first (with the same NETLAB_HOST_NETNS as the deploy); is it a LabStack?",
+      "run `npx cdktf synth` first (with the same NSLAB_HOST_NETNS as the deploy); is it a LabStack?",
       { cause: err },
     );
   }
@@ -45,8 +45,8 @@ export function loadStack(out: string, name: string): SynthesizedStack {
     manifest = StackManifest.parse(JSON.parse(text));
   } catch (err) {
     throw new CliError(
-      `${path} is not a netlab stack manifest this CLI reads`,
-      "synthesize the stack again with this netlab",
+      `${path} is not an nslab stack manifest this CLI reads`,
+      "synthesize the stack again with this nslab",
       { cause: err },
     );
   }

@@ -2,7 +2,7 @@
 // subnet or both, outbound MASQUERADE, and address management for the endpoints joined to it.
 import { Construct } from "constructs";
 import { LIMITS } from "../model/schema";
-import { NetlabValidationError, message } from "./errors";
+import { NslabValidationError, message } from "./errors";
 import {
   canonical,
   cidrOf,
@@ -143,7 +143,7 @@ export class ContainerNetwork extends Construct {
     super(scope, id);
     const stack = LabStack.of(this);
     if (props.subnet === undefined && props.ipv6Subnet === undefined)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "subnet",
@@ -157,7 +157,7 @@ export class ContainerNetwork extends Construct {
       this.gateway = props.gateway ?? fromBig(this.subnet.first + 1n, 4);
       this.checkHostAddress("gateway", this.gateway);
     } else if (props.gateway !== undefined)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "gateway",
@@ -168,7 +168,7 @@ export class ContainerNetwork extends Construct {
       this.ipv6Gateway = canonical(props.ipv6Gateway ?? fromBig(this.ipv6Subnet.first + 1n, 6));
       this.checkHostAddress("ipv6Gateway", this.ipv6Gateway);
     } else if (props.ipv6Gateway !== undefined)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "ipv6Gateway",
@@ -185,7 +185,7 @@ export class ContainerNetwork extends Construct {
     this.tunnel = tunnel;
     this.mtu = props.mtu ?? ContainerNetwork.DEFAULT_MTU - (tunnel?.overhead ?? 0);
     if (!Number.isInteger(this.mtu) || this.mtu < ContainerNetwork.MIN_MTU || this.mtu > ContainerNetwork.MAX_MTU) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "mtu",
@@ -194,7 +194,7 @@ export class ContainerNetwork extends Construct {
       );
     }
     if (tunnel && this.mtu + tunnel.overhead > ContainerNetwork.MAX_MTU)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "mtu",
@@ -288,9 +288,9 @@ export class ContainerNetwork extends Construct {
    */
   connect(other: ContainerNetwork): void {
     if (other === this)
-      throw new NetlabValidationError(this, KIND, "connect", "connects a network to itself", "pass another network");
+      throw new NslabValidationError(this, KIND, "connect", "connects a network to itself", "pass another network");
     if (LabStack.of(other) !== LabStack.of(this)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "connect",
@@ -323,7 +323,7 @@ export class ContainerNetwork extends Construct {
     const net = parseSubnet(cidr);
     if (!net || net.family !== family) {
       const other = net ? (family === 4 ? "ipv6Subnet" : "subnet") : null;
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         prop,
@@ -334,16 +334,10 @@ export class ContainerNetwork extends Construct {
       );
     }
     if (net.hostBitsSet)
-      throw new NetlabValidationError(
-        this,
-        KIND,
-        prop,
-        `"${cidr}" has host bits set`,
-        `did you mean "${cidrOf(net)}"?`,
-      );
+      throw new NslabValidationError(this, KIND, prop, `"${cidr}" has host bits set`, `did you mean "${cidrOf(net)}"?`);
     const max = family === 4 ? 30 : 126;
     if (net.prefix > max)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         prop,
@@ -358,7 +352,7 @@ export class ContainerNetwork extends Construct {
     const family = familyOf(addr);
     const subnet = family === 6 ? this.ipv6Subnet : this.subnet;
     const fail = (problem: string, fix: string) => {
-      throw new NetlabValidationError(scope, kind, prop, problem, fix);
+      throw new NslabValidationError(scope, kind, prop, problem, fix);
     };
     if (!family)
       fail(
@@ -398,7 +392,7 @@ export class ContainerNetwork extends Construct {
       const a = canonical(requested(e)!);
       const other = taken.get(a);
       if (other)
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           e,
           "Endpoint",
           prop,
@@ -412,7 +406,7 @@ export class ContainerNetwork extends Construct {
     for (const e of this.endpoints.filter((e) => !requested(e))) {
       while (isHost(subnet, next) && taken.has(fromBig(next, family))) next++;
       if (!isHost(subnet, next)) {
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           e,
           "Endpoint",
           prop,

@@ -4,7 +4,7 @@
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { MAC_RE } from "../model/schema";
-import { message, NetlabValidationError } from "./errors";
+import { message, NslabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
 import { checkName, checkNameservers, deriveName, MAX_IFNAME, shortHash } from "./names";
@@ -66,7 +66,7 @@ export interface EndpointOptions {
    */
   readonly nameservers?: readonly string[];
   /**
-   * Loss and a rate limit on its veth, each way; `netlab impair` changes them at run time.
+   * Loss and a rate limit on its veth, each way; `nslab impair` changes them at run time.
    * @default - none
    */
   readonly impairment?: LinkImpairment;
@@ -124,7 +124,7 @@ export class Endpoint extends Construct {
       if (value === undefined) continue;
       const is6 = value.includes(":");
       if (is6 !== (family === "6"))
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           prop,
@@ -136,7 +136,7 @@ export class Endpoint extends Construct {
     this.requestedAddress = props.address;
     this.requestedIpv6Address = props.ipv6Address;
     if (props.sandbox && props.netns !== undefined) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "netns",
@@ -145,7 +145,7 @@ export class Endpoint extends Construct {
       );
     }
     if (props.sandbox && props.host && props.host !== props.sandbox.host)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "host",
@@ -156,7 +156,7 @@ export class Endpoint extends Construct {
     this.host = props.sandbox ? props.sandbox.host : props.host;
     const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
     if (!props.network.isOn(this.host))
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         props.sandbox ? "sandbox" : "host",
@@ -169,7 +169,7 @@ export class Endpoint extends Construct {
       );
     if (props.nameservers !== undefined) {
       if (props.sandbox)
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           "nameservers",
@@ -202,7 +202,7 @@ export class Endpoint extends Construct {
     if (props.mac !== undefined) {
       const mac = props.mac.toLowerCase();
       if (!MAC_RE.test(mac)) {
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           "mac",
@@ -211,7 +211,7 @@ export class Endpoint extends Construct {
         );
       }
       if (parseInt(mac.slice(0, 2), 16) & 1) {
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           "mac",

@@ -2,10 +2,10 @@
 // "<construct path>: <Construct> prop `<prop>`: <what is wrong>. Fix: <what to do>."
 import type { IConstruct } from "constructs";
 
-export class NetlabValidationError extends Error {
+export class NslabValidationError extends Error {
   constructor(scope: IConstruct, kind: string, prop: string, problem: string, fix: string) {
     super(`${scope.node.path}: ${kind} prop \`${prop}\`: ${problem}. Fix: ${fix}.`);
-    this.name = "NetlabValidationError";
+    this.name = "NslabValidationError";
   }
 }
 
@@ -16,7 +16,7 @@ export function message(kind: string, prop: string, problem: string, fix: string
 
 /**
  * `value` if it is within `limit` (one of the schema's LIMITS, the one source of every
- * range), else a NetlabValidationError whose fix gives the range.
+ * range), else an NslabValidationError whose fix gives the range.
  */
 export function within(
   scope: IConstruct,
@@ -30,7 +30,7 @@ export function within(
   if ((integer ? Number.isInteger(value) : Number.isFinite(value)) && value >= limit.min && value <= limit.max)
     return value;
   const what = integer ? "a whole number" : "a number";
-  throw new NetlabValidationError(
+  throw new NslabValidationError(
     scope,
     kind,
     prop,

@@ -1,5 +1,5 @@
 // Expectation: what must (or must not) be reachable in the lab, checked with real traffic
-// by `netlab test` and, when the stack opts in (LabStack testOnDeploy), at the end of
+// by `nslab test` and, when the stack opts in (LabStack testOnDeploy), at the end of
 // every deploy. From an endpoint, a sandbox, the host, or outside (a probe namespace the
 // test joins to the host, as a client on the LAN would be); to an endpoint, an address, a
 // name in the source's /etc/hosts, or a published port.
@@ -8,7 +8,7 @@ import { LIMITS, NETNS_RE } from "../model/schema";
 import type { ContainerNetwork } from "./container-network";
 import { Endpoint } from "./endpoint";
 import type { Host } from "./host";
-import { message, NetlabValidationError, within } from "./errors";
+import { message, NslabValidationError, within } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { PortMapping } from "./port-mapping";
@@ -79,7 +79,7 @@ export class Expectation extends Construct {
     this.reachable = props.reachable ?? true;
     const { to, check } = props;
     if (typeof to === "string" && !isIP(to) && !NETNS_RE.test(to))
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "to",
@@ -94,7 +94,7 @@ export class Expectation extends Construct {
       (to instanceof PortMapping || to === Vantage.HOST) &&
       (to instanceof PortMapping ? to.endpoint.host : undefined) !== source
     )
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "to",
@@ -102,7 +102,7 @@ export class Expectation extends Construct {
         "start it from that machine (a namespace there), or give the host's address and port",
       );
     if (to === Vantage.OUTSIDE)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "to",
@@ -111,7 +111,7 @@ export class Expectation extends Construct {
       );
     if (to instanceof PortMapping) {
       if (check && check.kind !== to.protocol)
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           "check",
@@ -119,7 +119,7 @@ export class Expectation extends Construct {
           `leave check out, or use Check.${to.protocol}()`,
         );
       if (check?.port !== undefined && check.port !== to.hostPort)
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           "check",
@@ -127,7 +127,7 @@ export class Expectation extends Construct {
           "leave the port out: the mapping's host port is used",
         );
     } else if (check && check.kind !== "ping" && check.port === undefined) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "check",
@@ -141,7 +141,7 @@ export class Expectation extends Construct {
       ["to", to],
     ] as const) {
       if (c instanceof Construct && LabStack.of(c) !== stack)
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           prop,
@@ -184,7 +184,7 @@ export class Expectation extends Construct {
     return eps.some((e) => e.address) || !six ? (six ? [4, 6] : [4]) : [6];
   }
 
-  /** @internal The spec `netlab test` checks (model/schema.ts ExpectSpec). */
+  /** @internal The spec `nslab test` checks (model/schema.ts ExpectSpec). */
   _spec() {
     const { from, to } = this.props;
     const source =

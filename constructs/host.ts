@@ -4,7 +4,7 @@
 // machine (netops/remote.ts). Objects with no Host are on this machine.
 import { Construct } from "constructs";
 import { HOST_ADDRESS_RE, LIMITS, NAME_RE, USER_RE, type RemoteSpec } from "../model/schema";
-import { NetlabValidationError, message, within } from "./errors";
+import { NslabValidationError, message, within } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { Execution, Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
@@ -48,7 +48,7 @@ export class Host extends Construct {
     super(scope, id);
     const stack = LabStack.of(this);
     const fail = (prop: string, problem: string, fix: string) => {
-      throw new NetlabValidationError(this, KIND, prop, problem, fix);
+      throw new NslabValidationError(this, KIND, prop, problem, fix);
     };
     if (stack.execution === Execution.BATCHED)
       fail("id", "is a host of a batched stack, which converges on this machine only", "use Execution.PER_OBJECT");

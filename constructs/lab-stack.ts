@@ -1,16 +1,16 @@
 // A stack of lab constructs: picks the Terraform resource type, the sandbox host and the
 // execution mode, ships the netops runner into the stack output once, writes the lab file
-// (netlab/lab-<hash>.json next to cdk.tf.json: every object spec of the stack), and adds
+// (nslab/lab-<hash>.json next to cdk.tf.json: every object spec of the stack), and adds
 // two resources of its own:
-//   netlab-owner  created first, destroyed last; its destroy removes everything the
+//   nslab-owner  created first, destroyed last; its destroy removes everything the
 //                 stack has on the machine (the runner's ledger says what), which covers
 //                 the creates Terraform never destroys itself (tainted, killed)
-//   netlab-sweep  (default) its trigger is the lab file; its create removes what the
+//   nslab-sweep  (default) its trigger is the lab file; its create removes what the
 //                 stack recorded and no longer declares (constructs deleted from the code,
 //                 whose destroy provisioner Terraform never runs), before any object is made
-//   netlab-apply  (batched) instead of the sweep: its create converges the machine to the
+//   nslab-apply  (batched) instead of the sweep: its create converges the machine to the
 //                 lab file in one runner call
-//   netlab-converge  replaced on every apply, after every object: checks every machine of
+//   nslab-converge  replaced on every apply, after every object: checks every machine of
 //                 the lab against the lab file and puts right what is not as declared
 //                 (a killed deploy, a reboot, a device deleted by hand), printing only that
 // Every lab object is its own resource (netops-resource.ts), ordered by the registry of
@@ -28,7 +28,7 @@ import { STACK_MANIFEST, type StackManifest } from "../model/manifest";
 import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import type { Expectation } from "./expectation";
 import type { Host } from "./host";
-import { NetlabValidationError } from "./errors";
+import { NslabValidationError } from "./errors";
 import { clashMessages } from "./clashes";
 import { canonical, familyOf } from "./ipam";
 import { NetopsResource, type SpecBody } from "./netops-resource";
@@ -47,7 +47,7 @@ export interface LabStackProps {
    * Run every host-side command inside this network namespace (created if missing)
    * instead of the real host: the lab's bridge, veth host ends and firewall rules live
    * there. Tests and demos use it so the real host is never touched.
-   * @default - the NETLAB_HOST_NETNS environment variable at synth, else the real host
+   * @default - the NSLAB_HOST_NETNS environment variable at synth, else the real host
    */
   readonly hostNetns?: string;
   /**
@@ -66,8 +66,8 @@ export interface LabStackProps {
   readonly execution?: Execution;
   /**
    * Check the stack's Expectations with real traffic at the end of every deploy (a
-   * `netlab-test` resource, replaced on every apply): a deploy fails when the lab does
-   * not behave as declared. `npx netlab test <stack>` checks them at any time.
+   * `nslab-test` resource, replaced on every apply): a deploy fails when the lab does
+   * not behave as declared. `npx nslab test <stack>` checks them at any time.
    * @default false
    */
   readonly testOnDeploy?: boolean;
@@ -82,18 +82,18 @@ export interface LabStackProps {
 
 export class LabStack extends TerraformStack {
   /** The environment variable that sets `hostNetns` for every stack of a synth. */
-  static readonly HOST_NETNS_ENV = "NETLAB_HOST_NETNS";
+  static readonly HOST_NETNS_ENV = "NSLAB_HOST_NETNS";
 
   /** The LabStack a construct belongs to; a clear error if it is in a plain TerraformStack. */
   static of(scope: IConstruct): LabStack {
     const stack = TerraformStack.of(scope);
     if (!(stack instanceof LabStack)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         scope,
         scope.constructor.name,
         "scope",
         `is in stack "${stack.node.id}", which is not a LabStack`,
-        "create netlab constructs inside a LabStack",
+        "create nslab constructs inside a LabStack",
       );
     }
     return stack;
@@ -107,7 +107,7 @@ export class LabStack extends TerraformStack {
   readonly tunnelAddress?: string;
   /** The sweep or the converge: every lab object is created after it (see the top of this file). */
   readonly gate: NetopsResource;
-  /** netlab-converge: after every lab object, on every apply (see the top of this file). */
+  /** nslab-converge: after every lab object, on every apply (see the top of this file). */
   readonly settle: NetopsResource;
   private readonly members: Construct[] = [];
   private readonly byClass = new Map<abstract new (...args: never[]) => unknown, Construct[]>();
@@ -123,7 +123,7 @@ export class LabStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
     if (!STACK_RE.test(id)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         "LabStack",
         "id",
@@ -134,7 +134,7 @@ export class LabStack extends TerraformStack {
     this.resourceType = props.resourceType ?? ResourceType.TERRAFORM_DATA;
     const host = props.hostNetns ?? (process.env[LabStack.HOST_NETNS_ENV] || undefined);
     if (host !== undefined && !NETNS_RE.test(host)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         "LabStack",
         "hostNetns",
@@ -145,7 +145,7 @@ export class LabStack extends TerraformStack {
     this.hostNetns = host;
     this.firewall = props.firewall ?? Firewall.IPTABLES;
     if (!Object.values(Firewall).includes(this.firewall)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         "LabStack",
         "firewall",
@@ -154,7 +154,7 @@ export class LabStack extends TerraformStack {
       );
     }
     if (props.tunnelAddress !== undefined && !familyOf(props.tunnelAddress))
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         "LabStack",
         "tunnelAddress",
@@ -164,7 +164,7 @@ export class LabStack extends TerraformStack {
     this.tunnelAddress = props.tunnelAddress !== undefined ? canonical(props.tunnelAddress) : undefined;
     this.execution = props.execution ?? Execution.PER_OBJECT;
     if (!Object.values(Execution).includes(this.execution)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         "LabStack",
         "execution",
@@ -174,20 +174,20 @@ export class LabStack extends TerraformStack {
     }
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
     void this.runnerPath; // the asset exists before synthesis copies assets (render() reads its path)
-    const owner = new NetopsResource(this, "netlab-owner", {
+    const owner = new NetopsResource(this, "nslab-owner", {
       stack: this,
       role: "owner",
       spec: () => ({ kind: "stack" }),
     });
     const batched = this.execution === Execution.BATCHED;
-    this.gate = new NetopsResource(this, batched ? "netlab-apply" : "netlab-sweep", {
+    this.gate = new NetopsResource(this, batched ? "nslab-apply" : "nslab-sweep", {
       stack: this,
       role: "gate",
       gate: batched ? "converge" : "sweep",
       after: owner,
     });
-    this.settle = new NetopsResource(this, "netlab-converge", { stack: this, role: "settle", after: this.gate });
-    if (props.testOnDeploy) new NetopsResource(this, "netlab-test", { stack: this, role: "test" });
+    this.settle = new NetopsResource(this, "nslab-converge", { stack: this, role: "settle", after: this.gate });
+    if (props.testOnDeploy) new NetopsResource(this, "nslab-test", { stack: this, role: "test" });
     if (this.firewall === Firewall.NFTABLES) {
       this._useNftables(undefined);
     }
@@ -196,8 +196,8 @@ export class LabStack extends TerraformStack {
         const dir = dirname(join(session.manifest.outdir, session.manifest.forStack(this).synthesizedStackPath));
         const { path, text } = this.lab();
         // one lab file at a time: older ones would only mislead a reader
-        rmSync(join(dir, "netlab"), { recursive: true, force: true });
-        mkdirSync(join(dir, "netlab"), { recursive: true });
+        rmSync(join(dir, "nslab"), { recursive: true, force: true });
+        mkdirSync(join(dir, "nslab"), { recursive: true });
         writeFileSync(join(dir, path), text);
         writeFileSync(join(dir, STACK_MANIFEST), JSON.stringify(this.manifest(), null, 1) + "\n");
       },
@@ -240,7 +240,7 @@ export class LabStack extends TerraformStack {
    */
   _useNames(host: Host | undefined): void {
     if (this.names.has(host)) return;
-    const r = new NetopsResource(host ?? this, host ? "Names" : "netlab-names", {
+    const r = new NetopsResource(host ?? this, host ? "Names" : "nslab-names", {
       stack: this,
       role: "object",
       kind: "names",
@@ -343,7 +343,7 @@ export class LabStack extends TerraformStack {
    * stack's, and one per Host, each made of that machine's networks and port mappings.
    */
   _useNftables(host: Host | undefined): void {
-    new NetopsResource(host ?? this, host ? "Nftables" : "netlab-nftables", {
+    new NetopsResource(host ?? this, host ? "Nftables" : "nslab-nftables", {
       stack: this,
       role: "object",
       kind: "nftables",
@@ -399,7 +399,7 @@ export class LabStack extends TerraformStack {
     );
   }
 
-  /** What the netlab CLI reads to work on the synthesized stack (cli/manifest.ts). */
+  /** What the nslab CLI reads to work on the synthesized stack (cli/manifest.ts). */
   private manifest(): StackManifest {
     return {
       v: SPEC_VERSION,
@@ -434,7 +434,7 @@ export class LabStack extends TerraformStack {
           null,
           1,
         ) + "\n";
-      this.labCache = { path: `netlab/lab-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`, text };
+      this.labCache = { path: `nslab/lab-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`, text };
     }
     return this.labCache;
   }

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import type { IConstruct } from "constructs";
 import { IFNAME_RE } from "../model/schema";
-import { NetlabValidationError } from "./errors";
+import { NslabValidationError } from "./errors";
 
 /** Linux IFNAMSIZ - 1. */
 export const MAX_IFNAME = 15;
@@ -28,9 +28,9 @@ export function deriveName(base: string, seed: string): string {
 /** Validate a user-given interface or namespace name; explain exactly what is wrong. */
 export function checkName(scope: IConstruct, kind: string, prop: string, name: string): string {
   const fix = `use 1-${MAX_IFNAME} characters from a-z, A-Z, 0-9, '-', '_', '.', starting with a letter or digit`;
-  if (name.length === 0) throw new NetlabValidationError(scope, kind, prop, "is empty", fix);
+  if (name.length === 0) throw new NslabValidationError(scope, kind, prop, "is empty", fix);
   if (Buffer.byteLength(name) > MAX_IFNAME) {
-    throw new NetlabValidationError(
+    throw new NslabValidationError(
       scope,
       kind,
       prop,
@@ -39,7 +39,7 @@ export function checkName(scope: IConstruct, kind: string, prop: string, name: s
     );
   }
   if (!IFNAME_RE.test(name)) {
-    throw new NetlabValidationError(
+    throw new NslabValidationError(
       scope,
       kind,
       prop,
@@ -53,7 +53,7 @@ export function checkName(scope: IConstruct, kind: string, prop: string, name: s
 /** Nameservers for a resolv.conf: IPv4 addresses, at most 3 (the resolver reads no more). */
 export function checkNameservers(scope: IConstruct, kind: string, servers: readonly string[]): void {
   if (servers.length === 0 || servers.length > 3) {
-    throw new NetlabValidationError(
+    throw new NslabValidationError(
       scope,
       kind,
       "nameservers",
@@ -63,7 +63,7 @@ export function checkNameservers(scope: IConstruct, kind: string, servers: reado
   }
   const bad = servers.find((n) => !/^\d+\.\d+\.\d+\.\d+$/.test(n) || n.split(".").some((o) => Number(o) > 255));
   if (bad !== undefined)
-    throw new NetlabValidationError(
+    throw new NslabValidationError(
       scope,
       kind,
       "nameservers",

@@ -4,20 +4,20 @@
 //           (from the registry of kinds, model/kinds.ts) in depends_on and
 //           replace_triggered_by. Default mode: a create provisioner (`netops create`)
 //           and a destroy provisioner (`netops destroy`, the line read from `self`).
-//           Batched mode: no provisioner (the stack's netlab-apply does the work).
-//   owner   the stack's netlab-owner: created first, destroyed last; its destroy removes
+//           Batched mode: no provisioner (the stack's nslab-apply does the work).
+//   owner   the stack's nslab-owner: created first, destroyed last; its destroy removes
 //           whatever the stack still has on the machine.
-//   gate    the stack's netlab-sweep (default) or netlab-apply (batched): its trigger is
+//   gate    the stack's nslab-sweep (default) or nslab-apply (batched): its trigger is
 //           the lab file, its create runs `netops sweep` or `netops converge` on it; every
 //           lab object is created after it. The sweep also keeps the stack's Hosts: its
 //           destroy (`netops retire`) clears a machine the code no longer has.
-//   settle  the stack's netlab-converge: replaced on every apply (its trigger is the
+//   settle  the stack's nslab-converge: replaced on every apply (its trigger is the
 //           apply's time), after every lab object; its create runs `netops converge
 //           --quiet` on the lab file, which checks every machine of the lab against it and
 //           puts right what is not as declared, whatever the cause (a deploy killed
 //           half-way, whose objects Terraform has in its state but never built; a reboot;
 //           a device deleted by hand; a run-time impair or link down).
-//   test    the stack's netlab-test (testOnDeploy): replaced on every apply, after the
+//   test    the stack's nslab-test (testOnDeploy): replaced on every apply, after the
 //           converge; its create runs `netops test` on the lab file, so a deploy fails
 //           when an Expectation does not hold.
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
@@ -25,7 +25,7 @@ import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { toLine } from "../model/line";
 import { parseSpec, SPEC_VERSION, SpecError, type ObjectSpec, type Spec } from "../model/schema";
-import { NetlabValidationError } from "./errors";
+import { NslabValidationError } from "./errors";
 import type { Host } from "./host";
 import type { LabStack } from "./lab-stack";
 import { Execution, ResourceType } from "./resource-type";
@@ -204,7 +204,7 @@ export class NetopsResource extends Construct {
       // a limit of the schema (model/limits.ts), reported as every other bad prop is
       const owner = this.node.scope!;
       const [v] = err.violations;
-      throw new NetlabValidationError(owner, owner.constructor.name, this.propOf(v.field), v.problem, v.fix);
+      throw new NslabValidationError(owner, owner.constructor.name, this.propOf(v.field), v.problem, v.fix);
     }
     return this.cached;
   }

@@ -4,7 +4,7 @@
 // tunnel device on each machine.
 import type { Construct } from "constructs";
 import { LIMITS } from "../model/schema";
-import { NetlabValidationError, within } from "./errors";
+import { NslabValidationError, within } from "./errors";
 import type { Host } from "./host";
 import { familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
@@ -53,7 +53,7 @@ export function spanOf(
   props: SpanProps,
 ): { machines: Machine[]; tunnel?: Tunnel } {
   const fail = (prop: string, problem: string, fix: string): never => {
-    throw new NetlabValidationError(network, KIND, prop, problem, fix);
+    throw new NslabValidationError(network, KIND, prop, problem, fix);
   };
   const given = [...(props.hosts ?? [])];
   given.forEach((h, i) => {

@@ -1,7 +1,7 @@
 // PortMapping: publish an endpoint's port on the host (DNAT + the FORWARD accept it needs).
 import { Construct } from "constructs";
 import { LIMITS } from "../model/schema";
-import { NetlabValidationError, within } from "./errors";
+import { NslabValidationError, within } from "./errors";
 import type { Endpoint } from "./endpoint";
 import { canonical, familyOf, toBig } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
@@ -57,7 +57,7 @@ export class PortMapping extends Construct {
     super(scope, id);
     const stack = LabStack.of(this);
     if (LabStack.of(props.endpoint) !== stack) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "endpoint",
@@ -72,7 +72,7 @@ export class PortMapping extends Construct {
     if (props.hostPortEnd !== undefined) {
       this.hostPortEnd = port("hostPortEnd", props.hostPortEnd);
       if (this.hostPortEnd <= this.hostPort)
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           "hostPortEnd",
@@ -80,7 +80,7 @@ export class PortMapping extends Construct {
           "give the last port of the range, above hostPort, or leave it out",
         );
       if (this.containerPort !== this.hostPort)
-        throw new NetlabValidationError(
+        throw new NslabValidationError(
           this,
           KIND,
           "containerPort",
@@ -90,7 +90,7 @@ export class PortMapping extends Construct {
     }
     this.protocol = props.protocol ?? Protocol.TCP;
     if (!Object.values(Protocol).includes(this.protocol)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "protocol",
@@ -100,7 +100,7 @@ export class PortMapping extends Construct {
     }
     const family = props.hostIp === undefined ? null : familyOf(props.hostIp);
     if (props.hostIp !== undefined && !family) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "hostIp",
@@ -111,7 +111,7 @@ export class PortMapping extends Construct {
     if (family === 6 && toBig(props.hostIp!) === 1n) {
       // IPv6 has no route_localnet: a packet from ::1 never leaves lo, so it cannot be DNAT'd
       // to an endpoint (Docker answers ::1 with its userland proxy)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "hostIp",
@@ -121,7 +121,7 @@ export class PortMapping extends Construct {
     }
     const has = { 4: this.endpoint.network.subnet, 6: this.endpoint.network.ipv6Subnet };
     if (family && !has[family]) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "hostIp",

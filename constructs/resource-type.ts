@@ -9,9 +9,9 @@ export enum ResourceType {
 
 /** Where a stack's firewall rules live. */
 export enum Firewall {
-  /** iptables (nf_tables backend or legacy): netlab's chains hooked from the built-in ones. */
+  /** iptables (nf_tables backend or legacy): nslab's chains hooked from the built-in ones. */
   IPTABLES = "iptables",
-  /** Native nftables: one table per stack, `ip netlab-<stack>`, replaced atomically. */
+  /** Native nftables: one table per stack, `ip nslab-<stack>`, replaced atomically. */
   NFTABLES = "nftables",
 }
 

@@ -1,6 +1,6 @@
 // Route: a static route in a sandbox, or on the (sandbox) host when no sandbox is given.
 import { Construct } from "constructs";
-import { NetlabValidationError } from "./errors";
+import { NslabValidationError } from "./errors";
 import { canonical, familyOf, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { checkName } from "./names";
@@ -37,7 +37,7 @@ export class Route extends Construct {
     const stack = LabStack.of(this);
     const net = parseSubnet(props.destination);
     if (!net)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "destination",
@@ -45,7 +45,7 @@ export class Route extends Construct {
         'write it as address/prefix, e.g. "192.168.21.0/24" or "fd00:21::/64"',
       );
     if (net.hostBitsSet)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "destination",
@@ -53,7 +53,7 @@ export class Route extends Construct {
         `did you mean "${net.network}/${net.prefix}"?`,
       );
     if (props.via === undefined && props.device === undefined)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "via",
@@ -61,7 +61,7 @@ export class Route extends Construct {
         "give a gateway (via), an output interface (device), or both",
       );
     if (props.via !== undefined && familyOf(props.via) !== net.family)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "via",

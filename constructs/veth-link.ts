@@ -3,7 +3,7 @@
 // the host's veth). Each end may carry an address in CIDR form; addresses of different
 // subnets need a Route on each side (seed 000's cross-subnet case).
 import { Construct } from "constructs";
-import { NetlabValidationError } from "./errors";
+import { NslabValidationError } from "./errors";
 import { canonical, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { checkName, shortHash } from "./names";
@@ -32,7 +32,7 @@ export interface VethLinkProps {
   /** @default 1500 */
   readonly mtu?: number;
   /**
-   * Loss, a rate limit, delay and jitter on the link, each way; `netlab impair` changes
+   * Loss, a rate limit, delay and jitter on the link, each way; `nslab impair` changes
    * loss and rate at run time. With delay or jitter the link is two veth pairs joined by
    * a delay line on the host (see the README).
    * @default - none
@@ -55,7 +55,7 @@ export class VethLink extends Construct {
         const [addr, prefix] = e.address.split("/");
         const net = parseSubnet(`${addr}/${prefix ?? ""}`);
         if (!net || prefix === undefined) {
-          throw new NetlabValidationError(
+          throw new NslabValidationError(
             this,
             KIND,
             `${name}.address`,
@@ -70,7 +70,7 @@ export class VethLink extends Construct {
     const a = end("a", props.a);
     const b = end("b", props.b);
     if (!props.a.sandbox && !props.b.sandbox)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "b.sandbox",
@@ -78,7 +78,7 @@ export class VethLink extends Construct {
         "put at least one end in a Sandbox",
       );
     if (props.a.sandbox === props.b.sandbox)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "b.sandbox",
@@ -89,7 +89,7 @@ export class VethLink extends Construct {
     const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
     const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
     if (delay && mtu > 1500)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "mtu",
@@ -105,7 +105,7 @@ export class VethLink extends Construct {
     const host = props.a.sandbox?.host ?? props.b.sandbox?.host;
     const ends = [props.a.sandbox, props.b.sandbox].filter((x) => x !== undefined);
     if (ends.some((sb) => sb.host !== host))
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "b.sandbox",

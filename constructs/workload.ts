@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { NAME_RE } from "../model/schema";
 import type { Endpoint } from "./endpoint";
 import type { Sandbox } from "./sandbox";
-import { message, NetlabValidationError } from "./errors";
+import { message, NslabValidationError } from "./errors";
 import { LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
@@ -14,7 +14,7 @@ export interface WorkloadOptions {
   /** The command and its arguments, run as is: no shell, no expansion. */
   readonly command: readonly string[];
   /**
-   * Name of its pid and log files (`/run/netlab/<host>/<stack>/workload-<name>.{pid,log}`).
+   * Name of its pid and log files (`/run/nslab/<host>/<stack>/workload-<name>.{pid,log}`).
    * @default - the construct id
    */
   readonly name?: string;
@@ -46,7 +46,7 @@ export class Workload extends Construct {
     const stack = LabStack.of(this);
     this.name = props.name ?? id;
     if (!NAME_RE.test(this.name)) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "name",
@@ -55,7 +55,7 @@ export class Workload extends Construct {
       );
     }
     if (!Array.isArray(props.command) || props.command.length === 0) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "command",
@@ -65,7 +65,7 @@ export class Workload extends Construct {
     }
     const bad = props.command.findIndex((a) => typeof a !== "string" || a.length === 0 || a.includes("\0"));
     if (bad >= 0) {
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "command",
@@ -78,7 +78,7 @@ export class Workload extends Construct {
     const endpoint = props.endpoint;
     const sandbox = props.sandbox;
     if (endpoint && sandbox)
-      throw new NetlabValidationError(
+      throw new NslabValidationError(
         this,
         KIND,
         "sandbox",

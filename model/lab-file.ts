@@ -1,4 +1,4 @@
-// Reading a lab file (netlab/lab-<hash>.json, written at synth): the runner converges to
+// Reading a lab file (nslab/lab-<hash>.json, written at synth): the runner converges to
 // it, the CLI draws it. Every spec in it is validated by the runner's own schema.
 import { readFileSync } from "node:fs";
 import { LabFile, parseSpec, type ObjectSpec } from "./schema";

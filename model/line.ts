@@ -16,6 +16,6 @@ export function fromLine(line: string): { key: string | null; json: unknown } {
   const text = line.trim();
   if (text.startsWith("{")) return { key: null, json: JSON.parse(text) };
   const at = text.indexOf(" {");
-  if (at < 0) throw new Error(`not a netlab trigger line (key, then the spec as JSON): ${text.slice(0, 80)}`);
+  if (at < 0) throw new Error(`not an nslab trigger line (key, then the spec as JSON): ${text.slice(0, 80)}`);
   return { key: text.slice(0, at), json: JSON.parse(text.slice(at + 1)) };
 }

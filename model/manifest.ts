@@ -1,11 +1,11 @@
-// The stack manifest: what synth writes for the netlab CLI next to a stack's cdk.tf.json
-// (netlab/stack.json), so the CLI finds the lab file and the runner the deploy used
+// The stack manifest: what synth writes for the nslab CLI next to a stack's cdk.tf.json
+// (nslab/stack.json), so the CLI finds the lab file and the runner the deploy used
 // without reading Terraform's JSON or the provisioners' command lines.
 import { z } from "zod";
 import { NETNS_RE, STACK_RE } from "./schema";
 
 /** Relative to the synthesized stack's directory. */
-export const STACK_MANIFEST = "netlab/stack.json";
+export const STACK_MANIFEST = "nslab/stack.json";
 
 export const StackManifest = z
   .object({
@@ -15,7 +15,7 @@ export const StackManifest = z
     host: z.string().regex(NETNS_RE).optional(),
     execution: z.enum(["per-object", "batched"]),
     /** The lab file and the bundled runner, relative to the stack's directory. */
-    lab: z.string().regex(/^netlab\/lab-[0-9a-f]+\.json$/),
+    lab: z.string().regex(/^nslab\/lab-[0-9a-f]+\.json$/),
     runner: z.string().min(1),
   })
   .strict();

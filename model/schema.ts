@@ -10,7 +10,7 @@ export const SPEC_VERSION = 1;
 
 /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no `/`, no whitespace. */
 export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
-/** Namespace names are files in /run/netns; netlab keeps them to the same safe alphabet. */
+/** Namespace names are files in /run/netns; nslab keeps them to the same safe alphabet. */
 export const NETNS_RE = IFNAME_RE;
 /** Stack names become rule comments and link aliases. */
 export const STACK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -288,7 +288,7 @@ export const NamesSpec = z
   .strict();
 
 /**
- * The native nftables firewall of a whole stack: one table (`ip netlab-<stack>`) made of
+ * The native nftables firewall of a whole stack: one table (`ip nslab-<stack>`) made of
  * its networks and port mappings, replaced atomically whenever one of them changes.
  */
 export const NftablesSpec = z
@@ -398,7 +398,7 @@ export const WorkloadSpec = z
 export const StackSpec = z.object({ ...common, kind: z.literal("stack") }).strict();
 
 /**
- * The sweep's spec as netlab wrote it before the lab file (the keys the stack declared).
+ * The sweep's spec as nslab wrote it before the lab file (the keys the stack declared).
  * Read only: a Terraform state from then holds it in a destroy provisioner, and the
  * runner must still parse it there (its destroy has nothing to remove). The sweep now
  * reads the lab file (netops/lab.ts).
@@ -455,7 +455,7 @@ export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && 
 
 /**
  * The lab file: every object spec a stack declares, written at synth next to the
- * stack's cdk.tf.json (netlab/lab-<hash>.json). The stack's apply resource converges the
+ * stack's cdk.tf.json (nslab/lab-<hash>.json). The stack's apply resource converges the
  * machine to it in one runner call; its name changes with its content, so Terraform
  * replaces that resource (and runs it) exactly when the declared lab changes.
  */
@@ -464,7 +464,7 @@ export const LabFile = z
     ...common,
     kind: z.literal("lab"),
     specs: z.array(z.unknown()),
-    /** Declared expectations (ExpectSpec), checked by `netlab test`; absent in older lab files. */
+    /** Declared expectations (ExpectSpec), checked by `nslab test`; absent in older lab files. */
     expect: z.array(z.unknown()).optional(),
     /** The other machines (Host) the stack is on, with objects or not: the sweep reaches each. */
     hosts: z.array(RemoteSpec).optional(),
@@ -473,7 +473,7 @@ export const LabFile = z
 export type LabFile = z.infer<typeof LabFile>;
 
 /**
- * A declared expectation (constructs/expectation.ts), checked by `netlab test` with real
+ * A declared expectation (constructs/expectation.ts), checked by `nslab test` with real
  * traffic: from a namespace, the host (the sandbox host when there is one) or outside (a
  * probe namespace joined to the host for the test), to an address, a name (resolved in
  * the source namespace: /etc/netns/<ns>/hosts) or the host's own address as the outside
@@ -513,7 +513,7 @@ export const ExpectSpec = z
 export type ExpectSpec = z.infer<typeof ExpectSpec>;
 
 /**
- * Every spec version a netlab runner ever wrote, with its schema and how to read it as
+ * Every spec version an nslab runner ever wrote, with its schema and how to read it as
  * the current version. Terraform state and the ledger keep old specs for as long as a
  * lab lives, and destroy runs the new runner on them: entries are added, never removed.
  * test/fixtures/specs/v<N>/ pins what each version looks like.
@@ -529,7 +529,7 @@ export function parseSpec(input: unknown): Spec {
   if (!schema) {
     throw new Error(
       `unknown spec version ${JSON.stringify(v)}: this runner reads versions ${Object.keys(READERS).join(", ")}; ` +
-        `synthesize the stack again with the netlab that wrote it, or upgrade netlab`,
+        `synthesize the stack again with the nslab that wrote it, or upgrade nslab`,
     );
   }
   const r = schema.safeParse(input);

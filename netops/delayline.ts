@@ -53,7 +53,7 @@ const wireRules = (s: DelayLineSpec): Rule[] =>
  * priority, which destroy deletes whole (an iptables raw rule would leave the raw table's
  * empty chains behind under iptables-nft).
  */
-const untrackTable = (s: DelayLineSpec) => `netlab-line-${s.port.slice(3)}`;
+const untrackTable = (s: DelayLineSpec) => `nslab-line-${s.port.slice(3)}`;
 const untrackComment = (s: DelayLineSpec) => `${ownerMark(s.stack)} untracked ${s.port}`;
 function untrackStep(s: DelayLineSpec, on: boolean): Step {
   const chains = [

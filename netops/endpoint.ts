@@ -107,7 +107,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       hostInterface: s.hostIf,
       hostState: stateOf(o.hostLink),
       defaultVia: route?.gateway ?? null,
-      // read when one is declared: what the veth carries now (netlab impair may have changed it)
+      // read when one is declared: what the veth carries now (nslab impair may have changed it)
       impairment: o.impair ? impairText(o.impair) : null,
     };
   },
@@ -135,12 +135,12 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
   drift(s, o, claimed) {
     if (o.nsExists && !s.shared && !nsOwned(s, o) && !claimed) {
       throw new ForeignObjectError(
-        `namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`,
+        `namespace ${s.netns} exists and is not nslab's; remove it or choose another netns name`,
       );
     }
     if (o.hostLink && !linkOwned(s, o) && !claimed) {
       throw new ForeignObjectError(
-        `link ${s.hostIf} exists and is not netlab's; remove it or choose another hostInterfaceName`,
+        `link ${s.hostIf} exists and is not nslab's; remove it or choose another hostInterfaceName`,
       );
     }
     const out: string[] = [];

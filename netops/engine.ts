@@ -62,7 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const needsFirewallLock = (s: ObjectSpec) =>
   (s.kind === "network" && s.firewall !== "nftables") || s.kind === "delayline";
 
-/** Create the sandbox host namespace on first use (NETLAB_HOST_NETNS at synth). */
+/** Create the sandbox host namespace on first use (NSLAB_HOST_NETNS at synth). */
 export async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
   if (!s.host || !hostGone(s)) return;
   // a file left by a killed `ip netns add` is no namespace: it goes first
@@ -242,12 +242,12 @@ async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
   }
 }
 
-/** One object as `netlab inspect` reports it. */
+/** One object as `nslab inspect` reports it. */
 export interface Inspected {
   readonly kind: ObjectSpec["kind"];
   readonly key: string;
   readonly name: string;
-  /** ok: as declared; drift: see `drift`; foreign: something not netlab's holds its name. */
+  /** ok: as declared; drift: see `drift`; foreign: something not nslab's holds its name. */
   readonly status: "ok" | "drift" | "foreign";
   readonly drift: readonly string[];
   readonly observed: Description;

@@ -1,4 +1,4 @@
-// `netlab test`: the stack's Expectations checked with real traffic, each from where it
+// `nslab test`: the stack's Expectations checked with real traffic, each from where it
 // says (a namespace, the host, or outside: a probe namespace joined to the host by a veth
 // for the run, as a client on the host's LAN), and Mininet's pingAll over every endpoint
 // pair. Checks run a few at a time; the probe namespace is removed whatever happens.

@@ -2,7 +2,7 @@
 // kernel has: loss by an nftables netdev table on the interface (ingress and egress hooks,
 // `numgen random`), rate by a tbf qdisc on each end's egress. The table carries a comment
 // saying what it does, so verify compares one line. Applied on deploy for what is declared,
-// and at run time by `netlab impair` (which `reset` and `repair` undo).
+// and at run time by `nslab impair` (which `reset` and `repair` undo).
 import type { Impairment } from "../model/schema";
 import { run } from "./exec";
 import { ownTable, tableCommentBy } from "./nftables";
@@ -17,7 +17,7 @@ export interface Wire {
   readonly peer: { readonly netns?: string; readonly ifname: string };
 }
 
-/** What a wire carries now, as read from the kernel (null: nothing netlab put there). */
+/** What a wire carries now, as read from the kernel (null: nothing nslab put there). */
 export interface ImpairObs {
   readonly comment: string | null;
   readonly rateKbit: readonly (number | null)[]; // the interface's, then its peer's
@@ -26,7 +26,7 @@ export interface ImpairObs {
 /** tbf's queue: how long a packet may wait for its turn before it is dropped. */
 const TBF_LATENCY = "100ms";
 
-const tableOf = (ifname: string) => `netlab-impair-${ifname}`;
+const tableOf = (ifname: string) => `nslab-impair-${ifname}`;
 const ends = (w: Wire) => [{ netns: w.netns, ifname: w.ifname }, w.peer];
 
 /** The comment of a wire's table: the stack's mark and the loss it applies. */
@@ -87,7 +87,7 @@ export async function observeImpairment(w: Wire): Promise<ImpairObs> {
   return { comment, rateKbit };
 }
 
-/** What a wire carries, for `netlab inspect`: "loss 20%, rate 2000/2000 kbit/s", or "none". */
+/** What a wire carries, for `nslab inspect`: "loss 20%, rate 2000/2000 kbit/s", or "none". */
 export function impairText(o: ImpairObs): string {
   const loss = o.comment ? /loss ([\d.]+%)/.exec(o.comment)?.[1] : undefined;
   const rates = o.rateKbit.some((r) => r !== null) ? o.rateKbit.map((r) => r ?? "unlimited").join("/") : undefined;

@@ -1,6 +1,6 @@
 // Whole-lab work, driven by the stack's lab file (every object spec it declares, written
 // at synth): the sweep of what the code no longer declares (both modes), the batched
-// converge (the opt-in mode), and verify/repair (the netlab CLI).
+// converge (the opt-in mode), and verify/repair (the nslab CLI).
 import { applyOrder, dependentsOf, removalOrder, specKey } from "../model/kinds";
 import type { LabFile, ObjectSpec, RemoteSpec } from "../model/schema";
 import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs, type Fixed } from "./engine";
@@ -103,7 +103,7 @@ export interface Converged {
 }
 
 /**
- * Make this machine match `desired` (the batched mode's apply, `netlab repair`, and the
+ * Make this machine match `desired` (the batched mode's apply, `nslab repair`, and the
  * check that ends every deploy): remove what the stack recorded and no longer declares or
  * declares differently, then ensure every object. `quiet`: no line for what is already
  * as declared.
@@ -137,7 +137,7 @@ export function convergedLine(where: string, total: number, c: Converged): strin
   ].join(" ");
 }
 
-/** `netlab inspect`: every declared object as the kernel shows it, and what is there undeclared. */
+/** `nslab inspect`: every declared object as the kernel shows it, and what is there undeclared. */
 export async function inspectLab(lab: LabFile, desired: readonly ObjectSpec[]) {
   const extra = undeclared(lab, desired).map((r) => ({ kind: r.kind, key: specKey(r), name: labelOf(r) }));
   return { v: 1, stack: lab.stack, host: lab.host ?? null, objects: await inspectSpecs(applyOrder(desired)), extra };

@@ -11,7 +11,7 @@ import { specKey } from "../model/kinds";
 import { parseSpec, type ObjectSpec, type Spec } from "../model/schema";
 
 function ledgerRoot(): string {
-  return process.env.NETLAB_STATE_DIR || "/run/netlab";
+  return process.env.NSLAB_STATE_DIR || "/run/nslab";
 }
 
 /** The folder of one host (sandbox namespace, or `_host` for the real host). */

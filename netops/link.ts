@@ -125,7 +125,7 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
       }
       if (l.ifalias !== ownerMark(s.stack) && !claimed)
         throw new ForeignObjectError(
-          `${where(end)} exists and is not netlab's; remove it or choose another interface name`,
+          `${where(end)} exists and is not nslab's; remove it or choose another interface name`,
         );
       if (end.address && !hasAddr(l, end.address)) out.push(`missing: address ${end.address} on ${where(end)}`);
       if (!l.flags.includes("UP")) out.push(`different: ${where(end)} is down`);

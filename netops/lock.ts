@@ -69,6 +69,6 @@ export async function withLock<T>(host: string | undefined, name: string, body: 
     return await body();
   } finally {
     rmSync(lock, { recursive: true, force: true });
-    tryRmdir(base); // the last netlab object of a host takes its folder with it
+    tryRmdir(base); // the last nslab object of a host takes its folder with it
   }
 }

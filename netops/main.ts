@@ -8,12 +8,12 @@
 //                                             the sweep's destroy: clear the Hosts deleted from the code
 //   node netops.cjs converge <lab file> [--quiet]
 //                                             make every machine of the lab match the lab file: the
-//                                             batched apply, `netlab repair`, and the netlab-converge
+//                                             batched apply, `nslab repair`, and the nslab-converge
 //                                             that ends every deploy (--quiet: only what it changed)
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
-//   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (netlab inspect)
+//   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (nslab inspect)
 //   node netops.cjs test     <lab file> [--all-pairs] [--json]
-//                                             the stack's Expectations, with real traffic (netlab test)
+//                                             the stack's Expectations, with real traffic (nslab test)
 //   node netops.cjs probe tcp|udp <host> <port>  a check's client, run inside a namespace by `test`
 //   node netops.cjs impair <lab file> <target> reset|'<impairment json>'   run-time loss and rate
 //   node netops.cjs link   <lab file> <target> up|down                     run-time link state
@@ -149,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === "check") {
-    // expectations forwarded from the machine `netlab test` runs on (expect.ts checkThere)
+    // expectations forwarded from the machine `nslab test` runs on (expect.ts checkThere)
     process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
     return 0;
   }

@@ -1,5 +1,5 @@
 // Names inside namespaces: /etc/netns/<ns>/hosts and resolv.conf, which `ip netns exec`
-// (and so every workload) sees as /etc/hosts and /etc/resolv.conf. Files netlab writes
+// (and so every workload) sees as /etc/hosts and /etc/resolv.conf. Files nslab writes
 // start with its mark; a file without it is someone else's and is left alone.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,9 +11,9 @@ const ETC_NETNS = "/etc/netns";
 
 type File = { readonly path: string; readonly content: string };
 
-/** The first line of every file netlab writes: whose it is, down to the sandbox host. */
+/** The first line of every file nslab writes: whose it is, down to the sandbox host. */
 const head = (stack: string, host: string | undefined) =>
-  `# ${ownerMark(stack)}: written by netlab for ${host ? `sandbox host ${host}` : "this host"}, removed on destroy\n`;
+  `# ${ownerMark(stack)}: written by nslab for ${host ? `sandbox host ${host}` : "this host"}, removed on destroy\n`;
 
 /** The files of one namespace: hosts (localhost and the given entries), resolv.conf if nameservers are set. */
 function filesOf(
@@ -77,7 +77,7 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
       if (now === null) out.push(`missing: ${f.path}`);
       else if (!ours(s, now) && !claimed)
         throw new ForeignObjectError(
-          `${f.path} exists and is not netlab's; remove it or leave this namespace's names to it`,
+          `${f.path} exists and is not nslab's; remove it or leave this namespace's names to it`,
         );
       else if (now !== f.content) out.push(`different: ${f.path}`);
     }

@@ -1,5 +1,5 @@
 // A bridge network: bridge + gateway addresses (IPv4, IPv6 or both), forwarding of each
-// family, and the firewall pieces all its endpoints and port mappings hang off (netlab's
+// family, and the firewall pieces all its endpoints and port mappings hang off (nslab's
 // own DNAT and FORWARD chains, hooks from the built-in chains, MASQUERADE for the subnet),
 // in iptables and, for IPv6, ip6tables.
 import { createHash } from "node:crypto";
@@ -32,12 +32,12 @@ export function bridgeMac(s: Pick<NetworkSpec, "stack" | "bridge">): string {
   return ["02", ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }
 
-export const dnatChain = (bridge: string) => `NETLAB-DNAT-${bridge}`;
+export const dnatChain = (bridge: string) => `NSLAB-DNAT-${bridge}`;
 /** Everything forwarded into the bridge: decided here, before any network's way out. */
-export const inChain = (bridge: string) => `NETLAB-IN-${bridge}`;
+export const inChain = (bridge: string) => `NSLAB-IN-${bridge}`;
 /** Everything forwarded out of the bridge to elsewhere. */
-const outChain = (bridge: string) => `NETLAB-OUT-${bridge}`;
-/** The single forward chain of netlab before networks were isolated: still removed if found. */
+const outChain = (bridge: string) => `NSLAB-OUT-${bridge}`;
+/** The single forward chain of nslab before networks were isolated: still removed if found. */
 const legacyFwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
 
 export function networkChains(s: NetworkSpec): Chain[] {
@@ -118,7 +118,7 @@ function familyRules(s: NetworkSpec, family: 4 | 6, sub: string, masquerade: boo
     ...(family === 4 ? [r("nat", "POSTROUTING", ["-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"])] : []),
     // first in FORWARD, so a host whose FORWARD ends in DROP/REJECT still passes our traffic
     r("filter", "FORWARD", ["-o", br, "-j", inChain(br)], { insert: true }),
-    r("filter", "FORWARD", ["-i", br, "-j", outChain(br)], { insertAfter: "-j NETLAB-IN-" }),
+    r("filter", "FORWARD", ["-i", br, "-j", outChain(br)], { insertAfter: "-j NSLAB-IN-" }),
     r("filter", inChain(br), ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]),
     ...(s.icc === false ? [] : [r("filter", inChain(br), ["-i", br, "-j", "ACCEPT"])]),
     ...(s.connect ?? []).map((other) => r("filter", inChain(br), ["-i", other, "-j", "ACCEPT"])),
@@ -134,7 +134,7 @@ function familyRules(s: NetworkSpec, family: 4 | 6, sub: string, masquerade: boo
   return rules;
 }
 
-/** What an older netlab made for this network, so a removal after an upgrade leaves nothing. */
+/** What an older nslab made for this network, so a removal after an upgrade leaves nothing. */
 function legacy(s: NetworkSpec): { chains: Chain[]; rules: Rule[] } {
   return {
     chains: [{ table: "filter", name: legacyFwdChain(s.bridge) }],
@@ -211,7 +211,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     else {
       if (l.ifalias !== ownerMark(s.stack) && !claimed) {
         throw new ForeignObjectError(
-          `link ${s.bridge} exists and is not netlab's (alias ${JSON.stringify(l.ifalias ?? "")}); rename the network (bridgeName) or remove the link`,
+          `link ${s.bridge} exists and is not nslab's (alias ${JSON.stringify(l.ifalias ?? "")}); rename the network (bridgeName) or remove the link`,
         );
       }
       if (l.linkinfo?.info_kind !== "bridge") {

@@ -1,10 +1,10 @@
-// The native nftables firewall: one table per stack (`inet netlab-<stack>`, both families),
+// The native nftables firewall: one table per stack (`inet nslab-<stack>`, both families),
 // rendered from all of the stack's networks and port mappings and replaced in one `nft -f`
 // transaction (add, delete, define: atomic, and idempotent). The same behaviour as the
 // iptables backend (network.ts, portmap.ts): published ports, isolation between networks,
 // ICC, internal networks, hairpin, the host's 127.0.0.1, MASQUERADE, for IPv4 and IPv6.
 // The table's comment carries the owner mark and a hash of its content: that is how drift
-// is seen. Older netlab wrote an `ip` table of the same name: replaced, and removed.
+// is seen. Older nslab wrote an `ip` table of the same name: replaced, and removed.
 // As with Docker's nftables backend, the host's own iptables FORWARD policy still applies.
 import { createHash } from "node:crypto";
 import type { NftablesSpec } from "../model/schema";
@@ -12,7 +12,7 @@ import { run } from "./exec";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, ownerMark, type Step } from "./step";
 
-const tableName = (s: Pick<NftablesSpec, "stack">) => `netlab-${s.stack}`;
+const tableName = (s: Pick<NftablesSpec, "stack">) => `nslab-${s.stack}`;
 /** An interface name (validated) quoted for nft. */
 const q = (name: string) => `"${name}"`;
 
@@ -113,7 +113,7 @@ export const dropTable = (family: string, t: string) => `table ${family} ${t} {}
 const dropLines = (family: string, t: string) => `${dropTable(family, t)}\n`;
 
 /**
- * nft -f input for a small table of netlab's own (an impairment, a delay line, a tunnel's
+ * nft -f input for a small table of nslab's own (an impairment, a delay line, a tunnel's
  * filter): it is dropped whether or not it is there, then, with `chains`, made again
  * whole with its comment. One transaction either way.
  */
@@ -141,7 +141,7 @@ export function renderTable(s: NftablesSpec, legacy = false): string {
 export interface NftablesObs {
   /** The table's comment, "" when it has none, null when there is no table. */
   readonly comment: string | null;
-  /** An older netlab's `ip` table of the same name is there, and is this stack's. */
+  /** An older nslab's `ip` table of the same name is there, and is this stack's. */
   readonly legacy?: boolean;
 }
 
@@ -157,10 +157,10 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   },
   drift(s, o, claimed) {
     if (o.comment === null) return [`missing: nftables table inet ${tableName(s)}`];
-    if (o.legacy) return [`different: an older netlab's nftables table ip ${tableName(s)} is still there`];
+    if (o.legacy) return [`different: an older nslab's nftables table ip ${tableName(s)} is still there`];
     if (!o.comment.startsWith(`${ownerMark(s.stack)} `) && !claimed)
       throw new ForeignObjectError(
-        `nftables table inet ${tableName(s)} exists and is not netlab's; remove it or rename the stack`,
+        `nftables table inet ${tableName(s)} exists and is not nslab's; remove it or rename the stack`,
       );
     return o.comment === tableComment(s) ? [] : [`different: nftables table inet ${tableName(s)} (its rules changed)`];
   },

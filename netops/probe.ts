@@ -1,4 +1,4 @@
-// The probe client `netlab test` runs inside a namespace (`ip netns exec <ns> node
+// The probe client `nslab test` runs inside a namespace (`ip netns exec <ns> node
 // netops.cjs probe tcp|udp <host> <port>`): the runner itself, so a check needs no tool
 // beyond node. A name resolves through the namespace's /etc/hosts (ip netns exec mounts
 // /etc/netns/<ns>/hosts there). Prints what happened; exit 0 only when it was answered.
@@ -63,7 +63,7 @@ function udp(host: string, port: number): Promise<Result> {
     s.once("error", (err: NodeJS.ErrnoException) =>
       done({ answered: false, what: err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message) }),
     );
-    s.connect(port, host, () => s.send("netlab probe\n"));
+    s.connect(port, host, () => s.send("nslab probe\n"));
   });
 }
 

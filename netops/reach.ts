@@ -1,4 +1,4 @@
-// `netlab test --all-pairs`: the lab's reachability matrix. Every endpoint namespace pings
+// `nslab test --all-pairs`: the lab's reachability matrix. Every endpoint namespace pings
 // every address of every other one, and the answer each pair should get is derived from
 // the lab file where the lab says it: one network with ICC on (yes), ICC off (no),
 // networks connected to each other (yes), networks that are not (no: isolation is a

@@ -11,7 +11,7 @@ import { run } from "./exec";
 import { anythingRecorded } from "./ledger";
 
 /** Where a machine keeps its copies of the runner. */
-export const REMOTE_DIR = "/var/lib/netlab";
+export const REMOTE_DIR = "/var/lib/nslab";
 
 /** The remote copy of this runner: one file per version (its content's hash). */
 export function remoteRunner(localRunner = process.argv[1]): string {
@@ -23,7 +23,7 @@ export function remoteRunner(localRunner = process.argv[1]): string {
 export const hostLabel = (r: RemoteSpec) => `host ${r.name} (${r.user}@${r.address}:${r.port})`;
 
 /** Where ssh keeps the shared connections: one folder per network namespace and credentials. */
-export const CONTROL_ROOT = "/run/netlab-ssh";
+export const CONTROL_ROOT = "/run/nslab-ssh";
 
 /**
  * The folder of the shared connections to `r`. The same address may be another machine

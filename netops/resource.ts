@@ -5,7 +5,7 @@ import type { ObjectSpec } from "../model/schema";
 import type { HostView } from "./observe";
 import type { Step } from "./step";
 
-/** One object as `netlab inspect` shows it: field -> value, in a stable order. */
+/** One object as `nslab inspect` shows it: field -> value, in a stable order. */
 export interface Description {
   readonly [field: string]: string | number | boolean | null | readonly string[] | Description;
 }
@@ -35,7 +35,7 @@ export interface Ops<S extends ObjectSpec, O> {
   /** Names for log lines. */
   label(spec: S): string;
   /**
-   * What the kernel shows of this object, for `netlab inspect` (plain JSON, read from
+   * What the kernel shows of this object, for `nslab inspect` (plain JSON, read from
    * `obs`, not from the spec wherever the kernel can say). Fields per kind: README.
    */
   describe(spec: S, obs: O): Description;

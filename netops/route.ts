@@ -1,12 +1,12 @@
 // A static route, in a namespace or on the (sandbox) host. Routes carry no alias, so
-// netlab's own are marked by their protocol number (ROUTE_PROTO): a route to the same
+// nslab's own are marked by their protocol number (ROUTE_PROTO): a route to the same
 // destination made by anyone else is foreign and left alone.
 import type { RouteSpec } from "../model/schema";
 import type { Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
 import { onHost, type Step } from "./step";
 
-/** `ip route ... proto 77`: unassigned in /etc/iproute2/rt_protos, so it reads as netlab's. */
+/** `ip route ... proto 77`: unassigned in /etc/iproute2/rt_protos, so it reads as nslab's. */
 const ROUTE_PROTO = "77";
 
 export interface RouteObs {
@@ -54,7 +54,7 @@ export const routeOps: Ops<RouteSpec, RouteObs> = {
       return [`missing: route ${s.dst}${s.via ? ` via ${s.via}` : ""}${s.dev ? ` dev ${s.dev}` : ""} ${where(s)}`];
     if (!ours(r) && !claimed)
       throw new ForeignObjectError(
-        `a route to ${s.dst} ${where(s)} exists and is not netlab's; remove it or route another destination`,
+        `a route to ${s.dst} ${where(s)} exists and is not nslab's; remove it or route another destination`,
       );
     const out: string[] = [];
     if (s.via && r.gateway !== s.via) out.push(`different: route ${s.dst} via ${r.gateway ?? "none"}, want ${s.via}`);

@@ -1,5 +1,5 @@
-// Changes at run time, without a deploy: `netlab impair` (loss and rate on an endpoint's
-// veth or a link, or `reset` to what is declared) and `netlab link ... up|down`. They are
+// Changes at run time, without a deploy: `nslab impair` (loss and rate on an endpoint's
+// veth or a link, or `reset` to what is declared) and `nslab link ... up|down`. They are
 // drift by design: verify reports them, and repair (or reset, or up) undoes them.
 import type { EndpointSpec, Impairment, LinkSpec, ObjectSpec } from "../model/schema";
 import { wireOf as endpointWire } from "./endpoint";

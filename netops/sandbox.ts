@@ -30,7 +30,7 @@ export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
     if (!o.exists) return [`missing: namespace ${s.netns}`];
     if (!owned(s, o) && !claimed)
       throw new ForeignObjectError(
-        `namespace ${s.netns} exists and is not netlab's; remove it or choose another netns name`,
+        `namespace ${s.netns} exists and is not nslab's; remove it or choose another netns name`,
       );
     const lo = (o.inside ?? []).find((l) => l.ifname === "lo");
     return lo?.flags.includes("UP") && owned(s, o) ? [] : [`different: lo of ${s.netns} is down or unmarked`];

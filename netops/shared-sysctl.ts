@@ -1,8 +1,8 @@
 // Host-wide settings a resource needs (ip_forward for a network) are shared by every
-// netlab resource on that host, of any stack. Each resource holds the setting while it
+// nslab resource on that host, of any stack. Each resource holds the setting while it
 // exists; the first holder notes the value it found, and the last one to let go puts
 // that value back. The books live next to the ledger:
-//   <state>/<host>/_sysctl/<key>/prior            the value before netlab changed it
+//   <state>/<host>/_sysctl/<key>/prior            the value before nslab changed it
 //   <state>/<host>/_sysctl/<key>/holders/<stack>--<resource key>
 // A lock (lock.ts) makes "look, change, note" one step for the runners Terraform starts at once.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -67,7 +67,7 @@ export async function release(t: Target, key: string, holder: string, log: Log):
     const hostGone = t.host !== undefined && !netnsExists(t.host);
     if (!hostGone && prior !== held && (await readSysctl(t, key)) === held) {
       await write(t, key, prior);
-      log(`restored ${key}=${prior} (last netlab holder gone)`);
+      log(`restored ${key}=${prior} (last nslab holder gone)`);
     }
     rmSync(dir, { recursive: true, force: true });
     tryRmdir(join(hostDir(t.host), "_sysctl"));

@@ -65,7 +65,7 @@ export function deleteNamespaces(what: string, names: readonly string[]): Step {
   return { what, argv: ["ip", "-force", "-batch", "-"], input: names.map((n) => `netns del ${n}\n`).join("") };
 }
 
-/** The mark every object netlab makes carries: link alias, lo alias, rule comment. */
+/** The mark every object nslab makes carries: link alias, lo alias, rule comment. */
 export function ownerMark(stack: string): string {
-  return `netlab:${stack}`;
+  return `nslab:${stack}`;
 }

@@ -32,7 +32,7 @@ interface VxlanInfo {
 }
 
 const info = (l: Link | null) => ((l?.linkinfo as { info_data?: VxlanInfo } | undefined)?.info_data ?? {}) as VxlanInfo;
-const filterTable = (s: VxlanSpec) => `netlab-gw-${s.dev}`;
+const filterTable = (s: VxlanSpec) => `nslab-gw-${s.dev}`;
 const filterComment = (s: VxlanSpec) => `${ownerMark(s.stack)} gateway ${s.bridge}`;
 const FLOOD = "00:00:00:00:00:00";
 
@@ -79,7 +79,7 @@ export const vxlanOps: Ops<VxlanSpec, VxlanObs> = {
     const l = o.link;
     if (l && l.ifalias !== ownerMark(s.stack) && !claimed)
       throw new ForeignObjectError(
-        `link ${s.dev} exists and is not netlab's (alias ${JSON.stringify(l.ifalias ?? "")}); remove it, or give the network another bridgeName`,
+        `link ${s.dev} exists and is not nslab's (alias ${JSON.stringify(l.ifalias ?? "")}); remove it, or give the network another bridgeName`,
       );
     if (!l) out.push(`missing: vxlan ${s.dev}`);
     else {

@@ -1,5 +1,5 @@
 // One way to build the project's bundles with esbuild (one CommonJS file for node 20,
-// dependencies inside): the runner shipped into every stack, and the netlab CLI. A
+// dependencies inside): the runner shipped into every stack, and the nslab CLI. A
 // bundle is rebuilt only when one of its source folders or the lockfile is newer, so an
 // unchanged one costs no esbuild run (~90 ms).
 const { buildSync } = require("esbuild");
@@ -40,7 +40,7 @@ function bundle(entry, name, dirs, external = []) {
 module.exports = {
   /** The netops runner: one file, copied into every synthesized stack. */
   buildRunner: () => bundle("netops/main.ts", "netops", ["netops", "model"]),
-  /** The netlab CLI (bin/netlab.js runs it). */
-  // Graphviz's WebAssembly (1.2 MB) stays in node_modules: only `netlab graph` loads it
-  buildCli: () => bundle("cli/main.ts", "netlab", ["cli", "model", "netops"], ["@viz-js/viz"]),
+  /** The nslab CLI (bin/nslab.js runs it). */
+  // Graphviz's WebAssembly (1.2 MB) stays in node_modules: only `nslab graph` loads it
+  buildCli: () => bundle("cli/main.ts", "nslab", ["cli", "model", "netops"], ["@viz-js/viz"]),
 };

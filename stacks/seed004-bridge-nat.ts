@@ -21,7 +21,7 @@ export class Seed004BridgeNatStack extends LabStack {
     const web = ns01.publish("Web", { hostPort: 8080, containerPort: 80, protocol: Protocol.TCP });
     ns01.run("WebServer", { name: "ns01-web", command: ["node", "-e", WEB_SERVER] });
 
-    // what this lab must do: `npx netlab test lab-stack` checks it with real traffic
+    // what this lab must do: `npx nslab test lab-stack` checks it with real traffic
     new Expectation(this, "Ns01PingsNs02", { from: ns01, to: ns02 });
     new Expectation(this, "Ns02PingsNs01ByName", { from: ns02, to: "ns01" });
     new Expectation(this, "Ns02ReachesWeb", { from: ns02, to: ns01, check: Check.tcp(80) });

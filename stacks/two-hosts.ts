@@ -2,12 +2,12 @@
 // on. Two networks span both hosts (each host has its part of each bridge, joined by a
 // VXLAN tunnel per network); each host runs a web server on "front" and publishes it on
 // its own port 8080; "back" (dual stack) holds a client per host, isolated from "front"
-// on every host. Four expectations check it from the hosts (`npx netlab test two-hosts`).
+// on every host. Four expectations check it from the hosts (`npx nslab test two-hosts`).
 // The hosts come from the environment (see the README, "Labs across hosts"):
-//   NETLAB_HOST_A, NETLAB_HOST_B    their addresses (IP: the tunnels use them too)
-//   NETLAB_SSH_KEY                  a private key both accept (default: ssh's own, the agent)
-//   NETLAB_KNOWN_HOSTS              a known_hosts file of the lab's (default: ~/.ssh/known_hosts)
-//   NETLAB_SSH_USER                 default root
+//   NSLAB_HOST_A, NSLAB_HOST_B    their addresses (IP: the tunnels use them too)
+//   NSLAB_SSH_KEY                  a private key both accept (default: ssh's own, the agent)
+//   NSLAB_KNOWN_HOSTS              a known_hosts file of the lab's (default: ~/.ssh/known_hosts)
+//   NSLAB_SSH_USER                 default root
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import {
@@ -60,7 +60,7 @@ export class TwoHostsStack extends LabStack {
         value: `${props.addresses[i]}:8080 -> web-${n} (${web[i].addressToken}:80)`,
       });
     });
-    // checked from the hosts by `npx netlab test two-hosts`, each check run where it starts
+    // checked from the hosts by `npx nslab test two-hosts`, each check run where it starts
     new Expectation(this, "ClientAPingsClientB", { from: client[0], to: client[1] });
     new Expectation(this, "WebAReachesWebBByName", { from: web[0], to: "web-b", check: Check.tcp(80) });
     new Expectation(this, "ClientBCannotReachWebA", { from: client[1], to: web[0], reachable: false });
@@ -73,12 +73,12 @@ export class TwoHostsStack extends LabStack {
 
 /** The stack from the environment; none when the two addresses are not given. */
 export function twoHostsFromEnv(scope: Construct, id: string, env = process.env): TwoHostsStack | undefined {
-  const [a, b] = [env.NETLAB_HOST_A, env.NETLAB_HOST_B];
+  const [a, b] = [env.NSLAB_HOST_A, env.NSLAB_HOST_B];
   if (!a || !b) return undefined;
   return new TwoHostsStack(scope, id, {
     addresses: [a, b],
-    identityFile: env.NETLAB_SSH_KEY || undefined,
-    knownHostsFile: env.NETLAB_KNOWN_HOSTS || undefined,
-    user: env.NETLAB_SSH_USER || undefined,
+    identityFile: env.NSLAB_SSH_KEY || undefined,
+    knownHostsFile: env.NSLAB_KNOWN_HOSTS || undefined,
+    user: env.NSLAB_SSH_USER || undefined,
   });
 }

@@ -1,4 +1,4 @@
-// netlab graph: the declared topology of a synthesized stack, drawn without the kernel.
+// nslab graph: the declared topology of a synthesized stack, drawn without the kernel.
 import { Testing } from "cdktf";
 import { join } from "node:path";
 import { topologyOf, toDot, toMermaid } from "../../cli/graph";
@@ -9,11 +9,11 @@ import { cmd } from "../helpers/cmd";
 
 const ROOT = join(__dirname, "..", "..");
 
-test("netlab graph writes lab-stack as SVG (Graphviz in WebAssembly), naming every endpoint and the published port", () => {
+test("nslab graph writes lab-stack as SVG (Graphviz in WebAssembly), naming every endpoint and the published port", () => {
   const app = Testing.app();
   new Seed004BridgeNatStack(app, "lab-stack");
   app.synth();
-  const r = cmd(["node", join(ROOT, "bin", "netlab.js"), "graph", "lab-stack", "--out", app.outdir]);
+  const r = cmd(["node", join(ROOT, "bin", "nslab.js"), "graph", "lab-stack", "--out", app.outdir]);
   expect(r.code).toBe(0);
   const svg = r.stdout;
   expect(svg).toMatch(/^<\?xml version="1\.0" encoding="UTF-8" standalone="no"\?>\n<!DOCTYPE svg /);

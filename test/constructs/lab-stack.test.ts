@@ -19,7 +19,7 @@ import { STACK_MANIFEST, StackManifest } from "../../model/manifest";
 const maskAssetHash = (json: string) =>
   json
     .replace(/assets\/netops\/[0-9A-F]+\//g, "assets/netops/<hash>/")
-    .replace(/netlab\/lab-[0-9a-f]+\.json/g, "netlab/lab-<hash>.json");
+    .replace(/nslab\/lab-[0-9a-f]+\.json/g, "nslab/lab-<hash>.json");
 
 function synth(resourceType?: ResourceType, hostNetns?: string, execution?: Execution): string {
   const stack = new Seed004BridgeNatStack(Testing.app(), "lab-stack", { resourceType, hostNetns, execution });
@@ -36,7 +36,7 @@ const lineOf = (r: Record<string, any>): string | undefined =>
 const lines = (json: string, type = "terraform_data") =>
   Object.values(resources(json, type)).flatMap((r) => {
     const l = lineOf(r);
-    return l && !l.startsWith("netlab-") && !l.startsWith("netlab/") && !l.startsWith("${timestamp()}")
+    return l && !l.startsWith("netlab-") && !l.startsWith("nslab/") && !l.startsWith("${timestamp()}")
       ? [l.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")]
       : [];
   });
@@ -143,8 +143,8 @@ describe("lab-stack synth", () => {
   test("default mode: every lab object creates and destroys itself with the runner, after the sweep; the owner destroys last", () => {
     const json = synth();
     const r = resources(json, "terraform_data");
-    const owner = idOf(json, "netlab-owner");
-    const sweep = idOf(json, "netlab-sweep");
+    const owner = idOf(json, "nslab-owner");
+    const sweep = idOf(json, "nslab-sweep");
     expect(exec(r[sweep])).toEqual([
       { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "sweep"] },
       {
@@ -153,7 +153,7 @@ describe("lab-stack synth", () => {
         interpreter: ["node", RUNNER, "retire", r[sweep].triggers_replace, `terraform_data.${sweep}`],
       },
     ]);
-    expect(r[sweep].triggers_replace).toMatch(/^netlab\/lab-[0-9a-f]{16}\.json$/);
+    expect(r[sweep].triggers_replace).toMatch(/^nslab\/lab-[0-9a-f]{16}\.json$/);
     expect(r[sweep].input).toEqual([]); // no Host: nothing kept
     expect(r[sweep].depends_on).toEqual([`terraform_data.${owner}`]);
     expect(exec(r[owner])).toEqual([
@@ -161,7 +161,7 @@ describe("lab-stack synth", () => {
     ]);
     expect(r[owner].triggers_replace).toBe('netlab-stack {"v":1,"stack":"lab-stack","kind":"stack"}');
     expect(r[owner].depends_on).toBeUndefined();
-    const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep && !k.startsWith("netlab-converge"));
+    const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep && !k.startsWith("nslab-converge"));
     expect(objects).toHaveLength(6);
     for (const [, v] of objects) {
       expect(exec(v)).toEqual([
@@ -182,7 +182,7 @@ describe("lab-stack synth", () => {
       const json = Testing.synth(stack, true);
       const kind = type === ResourceType.TERRAFORM_DATA ? "terraform_data" : "null_resource";
       const r = resources(json, kind);
-      const sweep = r[idOf(json, "netlab-sweep", kind)];
+      const sweep = r[idOf(json, "nslab-sweep", kind)];
       const kept: string[] = kind === "terraform_data" ? sweep.input : JSON.parse(sweep.triggers.hosts);
       // as the owners' own lines (a user string escaped for Terraform's templates)
       const owners = ["a", "b"].map((h) => lineOf(r[idOf(json, `${h}_Owner`, kind)]));
@@ -197,22 +197,22 @@ describe("lab-stack synth", () => {
       expect(retire.interpreter.slice(2)).toEqual([
         "retire",
         lineOf(sweep),
-        `${kind}.${idOf(json, "netlab-sweep", kind)}`,
+        `${kind}.${idOf(json, "nslab-sweep", kind)}`,
       ]);
       if (kind === "null_resource") expect(retire.command).toBe('${lookup(self.triggers, "hosts", "[]")}');
     }
   });
 
-  test("batched mode: lab objects are tracking resources after netlab-apply, which converges to the lab file", () => {
+  test("batched mode: lab objects are tracking resources after nslab-apply, which converges to the lab file", () => {
     const json = synth(undefined, undefined, Execution.BATCHED);
     const r = resources(json, "terraform_data");
-    const apply = idOf(json, "netlab-apply");
-    expect(idOf(json, "netlab-sweep")).toBeUndefined();
+    const apply = idOf(json, "nslab-apply");
+    expect(idOf(json, "nslab-sweep")).toBeUndefined();
     expect(exec(r[apply])).toEqual([
       { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "converge"] },
     ]);
     for (const [k, v] of Object.entries(r)) {
-      if (k.startsWith("netlab-")) continue;
+      if (k.startsWith("nslab-")) continue;
       expect(v.provisioner).toBeUndefined();
       expect(v.depends_on[0]).toBe(`terraform_data.${apply}`);
     }
@@ -232,7 +232,7 @@ describe("lab-stack synth", () => {
       // a workload is rebuilt with its namespace, and started after the names files
       expect(parents("Br01_Ns01_WebServer")).toEqual([id("Br01_Ns01_Namespace")]);
       expect(r[idOf(json, "Br01_Ns01_WebServer", type)].depends_on.slice(1).sort()).toEqual(
-        [id("Br01_Ns01_Namespace"), id("netlab-names")].sort(),
+        [id("Br01_Ns01_Namespace"), id("nslab-names")].sort(),
       );
     }
   });
@@ -255,19 +255,19 @@ describe("lab-stack synth", () => {
     const net = new ContainerNetwork(stack, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
     net.addEndpoint("a", { netns: "a" }).publish("web", { hostPort: 80, containerPort: 80 });
     expect(stack.objectSpecs.map((s) => s.kind)).toEqual(["names", "network", "endpoint", "portmap"]);
-    const lab1 = resources(Testing.synth(stack), "terraform_data")[idOf(Testing.synth(stack), "netlab-sweep")]
+    const lab1 = resources(Testing.synth(stack), "terraform_data")[idOf(Testing.synth(stack), "nslab-sweep")]
       .triggers_replace;
     const stack2 = new LabStack(Testing.app(), "lab");
     new ContainerNetwork(stack2, "net", { subnet: "10.9.0.0/24", bridgeName: "br9" });
     const json2 = Testing.synth(stack2);
-    expect(resources(json2, "terraform_data")[idOf(json2, "netlab-sweep")].triggers_replace).not.toBe(lab1); // a construct removed: a new sweep
+    expect(resources(json2, "terraform_data")[idOf(json2, "nslab-sweep")].triggers_replace).not.toBe(lab1); // a construct removed: a new sweep
     // an empty stack keeps its owner and sweep: deleting every construct removes everything
     const empty = Testing.synth(new LabStack(Testing.app(), "lab"));
     expect(
       Object.keys(resources(empty, "terraform_data"))
         .map((k) => k.split("_")[0])
         .sort(),
-    ).toEqual(["netlab-converge", "netlab-owner", "netlab-sweep"]);
+    ).toEqual(["nslab-converge", "nslab-owner", "nslab-sweep"]);
   });
 
   test("a full synth writes the lab file next to cdk.tf.json", () => {
@@ -277,7 +277,7 @@ describe("lab-stack synth", () => {
     const dir = join(app.outdir, "stacks", "lab-stack");
     const tf = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
     const lab = Object.values(tf.resource.terraform_data as Record<string, any>).find((r) =>
-      /^netlab\/lab-/.test(r.triggers_replace),
+      /^nslab\/lab-/.test(r.triggers_replace),
     ).triggers_replace;
     const file = JSON.parse(readFileSync(join(dir, lab), "utf8"));
     expect(file).toEqual({
@@ -287,7 +287,7 @@ describe("lab-stack synth", () => {
       specs: stack.objectSpecs,
       expect: expect.any(Array),
     });
-    // lab-stack's expectations, as netlab test reads them: an address, a name, the web
+    // lab-stack's expectations, as nslab test reads them: an address, a name, the web
     // port from the neighbour, the published port from outside (the host's LAN address,
     // known at test time), and what must not answer
     expect(file.expect.map((e: any) => [e.from.netns ?? e.from.kind, e.to, e.check, e.port, e.reachable])).toEqual([
@@ -306,50 +306,50 @@ describe("lab-stack synth", () => {
     expect(readFileSync(join(dir, manifest.runner), "utf8").length).toBeGreaterThan(10_000);
   });
 
-  test("every apply ends with netlab-converge: netops converge --quiet on the lab file, after the gate and every object", () => {
+  test("every apply ends with nslab-converge: netops converge --quiet on the lab file, after the gate and every object", () => {
     for (const execution of [Execution.PER_OBJECT, Execution.BATCHED]) {
       const json = Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { execution }));
       const data = resources(json, "terraform_data");
-      const settle = data[idOf(json, "netlab-converge")];
+      const settle = data[idOf(json, "nslab-converge")];
       expect(settle.triggers_replace).toBe("${timestamp()}");
       expect(exec(settle)).toEqual([
         {
-          command: expect.stringMatching(/^netlab\/lab-[0-9a-f]+\.json$/),
+          command: expect.stringMatching(/^nslab\/lab-[0-9a-f]+\.json$/),
           interpreter: ["node", RUNNER, "converge", "--quiet"],
           when: "create",
         },
       ]);
-      const others = Object.keys(data).filter((k) => !/^netlab-(owner|converge)/.test(k));
+      const others = Object.keys(data).filter((k) => !/^nslab-(owner|converge)/.test(k));
       expect(others).toHaveLength(7); // the gate and six objects
       expect([...settle.depends_on].sort()).toEqual(others.map((k) => `terraform_data.${k}`).sort());
     }
     const nulls = resources(synth(ResourceType.NULL_RESOURCE), "null_resource");
-    expect(nulls[Object.keys(nulls).find((k) => k.startsWith("netlab-converge"))!].triggers).toEqual({
+    expect(nulls[Object.keys(nulls).find((k) => k.startsWith("nslab-converge"))!].triggers).toEqual({
       at: "${timestamp()}",
     });
   });
 
-  test("testOnDeploy: a netlab-test resource runs netops test on the lab file after every object, on every apply", () => {
+  test("testOnDeploy: an nslab-test resource runs netops test on the lab file after every object, on every apply", () => {
     const json = Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { testOnDeploy: true }));
     const data = resources(json, "terraform_data");
-    const test = data[idOf(json, "netlab-test")];
+    const test = data[idOf(json, "nslab-test")];
     expect(test.triggers_replace).toBe("${timestamp()}");
     expect(test.provisioner).toEqual([
       {
         "local-exec": {
-          command: expect.stringMatching(/^netlab\/lab-[0-9a-f]+\.json$/),
+          command: expect.stringMatching(/^nslab\/lab-[0-9a-f]+\.json$/),
           interpreter: ["node", RUNNER, "test"],
           when: "create",
         },
       },
     ]);
-    const objects = Object.keys(data).filter((k) => !/^netlab-(owner|sweep|test|converge)/.test(k));
+    const objects = Object.keys(data).filter((k) => !/^nslab-(owner|sweep|test|converge)/.test(k));
     expect(objects).toHaveLength(6);
     // after the converge that ends every apply: the checks see the lab as declared
-    const settle = `terraform_data.${idOf(json, "netlab-converge")}`;
+    const settle = `terraform_data.${idOf(json, "nslab-converge")}`;
     expect([...test.depends_on].sort()).toEqual([...objects.map((k) => `terraform_data.${k}`), settle].sort());
     // without it, no such resource
-    expect(idOf(Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack")), "netlab-test")).toBeUndefined();
+    expect(idOf(Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack")), "nslab-test")).toBeUndefined();
   });
 
   test("the sandbox host namespace goes into every spec", () => {

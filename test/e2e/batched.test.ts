@@ -31,13 +31,13 @@ const deploy = (env: Record<string, string> = {}) =>
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const destroy = () => must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
 const verifyClean = () =>
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
 
 test("lab-stack deploys in one converge, carries traffic, and a construct deleted from the code is removed", () => {
   const pristine = hostState(host);
   project.useMain(labStack(true));
   const out = plain(must(deploy(), "cdktf deploy"));
-  expect(out).toMatch(/netlab-apply.*local-exec.*netops\.cjs" "converge"/);
+  expect(out).toMatch(/nslab-apply.*local-exec.*netops\.cjs" "converge"/);
   expect(out).not.toMatch(/netops\.cjs" "create"/); // no object runs its own
   expect(ping("ns01", "192.168.88.12")).toBe(true);
   expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`batched ${EXT_ADDR}`);
@@ -52,7 +52,7 @@ test("lab-stack deploys in one converge, carries traffic, and a construct delete
   verifyClean();
   destroy();
   expect(hostState(host)).toEqual(pristine);
-  expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+  expect(existsSync(`/run/nslab/${host}`)).toBe(false);
 });
 
 test.each([1, 3])(
@@ -61,7 +61,7 @@ test.each([1, 3])(
     project.cdktf(["destroy", "lab-stack", "--auto-approve"], host); // whatever an earlier test left
     const pristine = hostState(host);
     project.useMain(labStack(true));
-    expect(deploy({ NETLAB_KILL_AFTER_STEP: String(k) }).code).not.toBe(0);
+    expect(deploy({ NSLAB_KILL_AFTER_STEP: String(k) }).code).not.toBe(0);
     must(deploy(), "deploy after the kill");
     verifyClean();
     expect(ping("ns02", "192.168.88.11")).toBe(true);
@@ -75,7 +75,7 @@ test("two batched stacks deployed and destroyed at once", () => {
   project.useMain(twoStacksMain("bt", 50, 9200, "batched"));
   must(project.cdktf(["deploy", "stack-a", "stack-b", "--auto-approve"], host), "cdktf deploy stack-a stack-b");
   for (const s of ["stack-a", "stack-b"])
-    expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
+    expect(must(project.nslab(["verify", s], host), `nslab verify ${s}`)).toMatch(/objects match the kernel/);
   expect(ping("bt-s1", "10.250.51.1")).toBe(true);
   expect(ping("bt-s2", "10.250.52.1")).toBe(true);
   must(project.cdktf(["destroy", "stack-a", "stack-b", "--auto-approve"], host), "cdktf destroy stack-a stack-b");

@@ -39,13 +39,13 @@ app.synth();
       out: "",
     });
     for (const s of ["stack-a", "stack-b"])
-      expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/42 objects match the kernel/);
+      expect(must(project.nslab(["verify", s], host), `nslab verify ${s}`)).toMatch(/42 objects match the kernel/);
     // each network's IN hook above every OUT hook in FORWARD, whatever order the runners ran in
     const forward = ok(inNs(host, ["iptables", "-w", "-S", "FORWARD"]))
       .split("\n")
-      .filter((l) => l.includes("NETLAB-"));
-    const lastIn = Math.max(...forward.map((l, i) => (l.includes("NETLAB-IN-") ? i : -1)));
-    const firstOut = forward.findIndex((l) => l.includes("NETLAB-OUT-"));
+      .filter((l) => l.includes("NSLAB-"));
+    const lastIn = Math.max(...forward.map((l, i) => (l.includes("NSLAB-IN-") ? i : -1)));
+    const firstOut = forward.findIndex((l) => l.includes("NSLAB-OUT-"));
     expect({ cycle, hooks: forward.length, inAboveOut: lastIn < firstOut }).toEqual({
       cycle,
       hooks: 4,
@@ -61,6 +61,6 @@ app.synth();
       out: "",
     });
     expect(hostState(host)).toEqual(pristine);
-    expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+    expect(existsSync(`/run/nslab/${host}`)).toBe(false);
   }
 });

@@ -1,4 +1,4 @@
-// End to end, issue 19 item 8: every deploy ends with netlab-converge, which checks the
+// End to end, issue 19 item 8: every deploy ends with nslab-converge, which checks the
 // whole lab against the machine and puts right what is not as declared, whatever the
 // cause: a deploy killed with everything under it (Terraform keeps in its state objects
 // whose provisioners never finished, and never runs them again), a reboot-like wipe of
@@ -42,7 +42,7 @@ function applyKilledAfter(after: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const tf = spawn("terraform", [`-chdir=${dir}`, "apply", "-auto-approve", "-input=false", "-no-color"], {
       cwd: project.dir,
-      env: { ...process.env, NETLAB_HOST_NETNS: host, CI: "true" },
+      env: { ...process.env, NSLAB_HOST_NETNS: host, CI: "true" },
       detached: true, // its own process group: the runners in flight go with it
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -70,7 +70,7 @@ test("deploys killed before, during and near the end of the creations: the next 
     const out = must(project.terraform(["apply", "-auto-approve", "-input=false", "-no-color"], host), "apply");
     // what the killed run left half-made is put right here, whatever Terraform believes
     expect(out).toMatch(/netops stack lab-stack: this machine: (all|put right)/);
-    expect(must(project.netlab(["verify", "lab-stack"], host), `verify after a kill at ${after}`)).toMatch(
+    expect(must(project.nslab(["verify", "lab-stack"], host), `verify after a kill at ${after}`)).toMatch(
       /objects match the kernel/,
     );
     expect(ping(NS[0], `10.250.90.${10 + N - 1}`)).toBe(true);
@@ -92,26 +92,26 @@ test("a veth deleted by hand, then a reboot-like wipe: the next cdktf deploy bui
   // the web server's namespace loses its veth: the endpoint is rebuilt, and the server,
   // left running in the namespace that was replaced, is started again in the new one
   ok(inNs(host, ["ip", "link", "del", "veth-ns01"]));
-  expect(project.netlab(["verify", "lab-stack"], host).code).toBe(1);
+  expect(project.nslab(["verify", "lab-stack"], host).code).toBe(1);
   const fixed = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy after the veth");
   expect(fixed).toMatch(
     /this machine: put right 2 of 6: endpoint ns01 \(missing: .*\); workload ns01-web \(different: process node .* runs in a namespace that is no longer ns01/,
   );
-  expect(must(project.netlab(["verify", "lab-stack"], host), "verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "verify")).toMatch(/objects match the kernel/);
   expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`hello from ns01, you are ${EXT_ADDR}\n`);
   const again = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy (nothing to do)");
   expect(again).toMatch(/this machine: all 6 objects as declared/);
 
   // a reboot, as far as the lab can tell: its processes, its namespaces (the sandbox
   // host's among them) and what it keeps under /run are gone; Terraform's state is not
-  signalOwn(pidIn(`/run/netlab/${host}/lab-stack/workload-ns01-web.pid`), "SIGKILL");
+  signalOwn(pidIn(`/run/nslab/${host}/lab-stack/workload-ns01-web.pid`), "SIGKILL");
   delNs("ns01", "ns02", host);
-  for (const dir of [`/run/netlab/${host}`, "/etc/netns/ns01", "/etc/netns/ns02"])
+  for (const dir of [`/run/nslab/${host}`, "/etc/netns/ns01", "/etc/netns/ns02"])
     rmSync(dir, { recursive: true, force: true });
   const back = must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy after the wipe");
   expect(back).toMatch(/created sandbox host namespace/);
   expect(back).toMatch(/this machine: put right 6 of 6: /);
-  expect(must(project.netlab(["test", "lab-stack"], host), "netlab test")).toMatch(/\n6 of 6 hold\n$/);
+  expect(must(project.nslab(["test", "lab-stack"], host), "nslab test")).toMatch(/\n6 of 6 hold\n$/);
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(ok(["ip", "netns", "list"])).not.toMatch(/ns0[12]/);
 });

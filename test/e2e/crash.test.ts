@@ -1,4 +1,4 @@
-// End to end: the runner of one lab object (NETLAB_HOOK_KEY) is SIGKILLed after its k-th
+// End to end: the runner of one lab object (NSLAB_HOOK_KEY) is SIGKILLed after its k-th
 // kernel step, for every step of a network, an endpoint and a port mapping, under plain
 // Terraform (one synth per stage, so each trial costs only Terraform's own runs).
 // Terraform taints the killed resource and never runs its destroy provisioner. After
@@ -69,7 +69,7 @@ beforeAll(() => {
 
 function killAt(st: (typeof TRIALS)[number]) {
   if (st.before) must(apply(st.before), `apply ${st.before}`);
-  const killed = apply(st.out, { NETLAB_KILL_AFTER_STEP: String(st.k), NETLAB_HOOK_KEY: st.key });
+  const killed = apply(st.out, { NSLAB_KILL_AFTER_STEP: String(st.k), NSLAB_HOOK_KEY: st.key });
   expect(killed.code).not.toBe(0);
   expect(killed.stdout + killed.stderr).toMatch(/signal: killed|exit status|local-exec provisioner error/);
   // Terraform keeps the killed object as tainted: the next apply replaces it
@@ -81,7 +81,7 @@ test.each(TRIALS)(
   async (st) => {
     killAt(st);
     must(apply(st.out), "apply after the kill");
-    expect(must(project.netlab(["verify", "lab-stack", "--out", st.out], host), "netlab verify")).toMatch(
+    expect(must(project.nslab(["verify", "lab-stack", "--out", st.out], host), "nslab verify")).toMatch(
       /objects match the kernel/,
     );
     if (st.kind !== "network") expect(ping("lk-a1", "10.250.9.12")).toBe(true);
@@ -91,7 +91,7 @@ test.each(TRIALS)(
     }
     must(tf(st.out, ["destroy", "-auto-approve"]), "destroy");
     expect(hostState(host)).toEqual(pristine);
-    expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+    expect(existsSync(`/run/nslab/${host}`)).toBe(false);
   },
 );
 
@@ -99,5 +99,5 @@ test.each(TRIALS)("killed after step $k of the $kind apply, then destroyed at on
   killAt(st);
   must(tf(st.out, ["destroy", "-auto-approve"]), "destroy after the kill");
   expect(hostState(host)).toEqual(pristine);
-  expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+  expect(existsSync(`/run/nslab/${host}`)).toBe(false);
 });

@@ -60,10 +60,10 @@ test("seed001-veth: a veth pair between test01 and the host itself; repaired whe
   // cut out of band: verify says so, repair makes the pair again
   ok(inNs(host, ["ip", "link", "del", "dev", "veth"]));
   expect(ping(host, "172.16.0.111")).toBe(false);
-  const drift = project.netlab(["verify", "seed001-veth"], host);
+  const drift = project.nslab(["verify", "seed001-veth"], host);
   expect(drift.code).toBe(1);
   expect(drift.stdout).toMatch(/link test01\/veth001 <-> host\/veth: missing: host\/veth/);
-  must(project.netlab(["repair", "seed001-veth"], host), "netlab repair");
+  must(project.nslab(["repair", "seed001-veth"], host), "nslab repair");
   expect(ping(host, "172.16.0.111")).toBe(true);
   destroy("seed001-veth");
 });
@@ -75,7 +75,7 @@ test("seed001-modes: bridge, host, none and container modes", async () => {
   expect(
     (JSON.parse(ok(["ip", "-n", "test02", "-j", "link", "show"])) as { ifname: string }[]).map((l) => l.ifname),
   ).toEqual(["lo"]);
-  const log = `/run/netlab/${host}/seed001-modes/workload-container-sidecar.log`;
+  const log = `/run/nslab/${host}/seed001-modes/workload-container-sidecar.log`;
   expect(await wait(() => existsSync(log) && readFileSync(log, "utf8").includes("bridge mode: test01"))).toBe(true);
   destroy("seed001-modes");
 });
@@ -107,7 +107,7 @@ test("dual-stack: one network, both families; the published port answers over IP
   expect(get(`http://${HOST_ADDR}:8080/`)).toBe(`hello from web, you are ${EXT_ADDR}\n`);
   expect(get(`http://[${HOST_ADDR6}]:8080/`)).toBe(`hello from web, you are ${EXT_ADDR6}\n`);
   expect(ok(["ip", "-n", "web", "-br", "addr", "show", "eth0"])).toMatch(/10\.88\.0\.2\/24 fd00:88::2\/64/);
-  const t = project.netlab(["test", "dual-stack"], host);
+  const t = project.nslab(["test", "dual-stack"], host);
   expect(t.code).toBe(0);
   expect(t.stdout).toMatch(/ClientReachesWebOverIpv6/);
   expect(t.stdout).toMatch(/4 of 4 hold/);

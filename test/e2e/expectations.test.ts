@@ -1,5 +1,5 @@
 // End to end, issue 11 item 3: declared expectations checked with real traffic by
-// `netlab test` (lab-stack's own: ping both ways, by name, TCP to the web server, the
+// `nslab test` (lab-stack's own: ping both ways, by name, TCP to the web server, the
 // published port from outside, nothing unpublished), failing when the lab is broken out of
 // band; --all-pairs; and a stack that tests itself at the end of every deploy.
 import { readdirSync } from "node:fs";
@@ -15,10 +15,10 @@ const probeLeft = () => readdirSync("/run/netns").filter((n) => n.startsWith("nl
 const hostLinks = () =>
   (JSON.parse(ok(inNs(host, ["ip", "-j", "link", "show"]))) as { ifname: string }[]).map((l) => l.ifname);
 
-test("netlab test checks lab-stack's expectations; a broken published port fails it; --all-pairs pings every pair", () => {
+test("nslab test checks lab-stack's expectations; a broken published port fails it; --all-pairs pings every pair", () => {
   const before = hostState(host);
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
-  const passed = must(project.netlab(["test", "lab-stack"], host), "netlab test");
+  const passed = must(project.nslab(["test", "lab-stack"], host), "nslab test");
   expect(passed).toMatch(/^EXPECTATION +FROM +TO +CHECK +WANT +GOT +RESULT\n/);
   expect(passed).toMatch(
     /lab-stack\/OutsideReachesWeb +outside +host:8080\/tcp .* tcp\/8080 +reachable +reachable \(connected\) +pass/,
@@ -31,23 +31,23 @@ test("netlab test checks lab-stack's expectations; a broken published port fails
   expect(probeLeft()).toEqual([]);
   expect(hostLinks().filter((l) => l.startsWith("nlt-"))).toEqual([]);
 
-  const pairs = must(project.netlab(["test", "lab-stack", "--all-pairs"], host), "netlab test --all-pairs");
+  const pairs = must(project.nslab(["test", "lab-stack", "--all-pairs"], host), "nslab test --all-pairs");
   expect(pairs).toMatch(/all pairs +ns01 +ns02 \(192\.168\.88\.12\) +ping .* pass/);
   expect(pairs).toMatch(/all pairs +ns02 +ns01 \(192\.168\.88\.11\) +ping .* pass/);
   expect(pairs).toMatch(/\n8 of 8 hold\n\nREACHABILITY .*\nFROM \\ TO +ns01 +ns02\nns01 +- +yes\nns02 +yes +-\n$/);
 
   // broken out of band: the published port's DNAT rule is gone
-  ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NETLAB-DNAT-br01"]));
-  const failed = project.netlab(["test", "lab-stack", "--json"], host);
+  ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NSLAB-DNAT-br01"]));
+  const failed = project.nslab(["test", "lab-stack", "--json"], host);
   expect(failed.code).toBe(1);
   const outcomes = JSON.parse(failed.stdout).outcomes as { name: string; want: boolean; got: boolean }[];
   expect(outcomes.filter((o) => o.want !== o.got).map((o) => o.name)).toEqual(["lab-stack/OutsideReachesWeb"]);
-  const table = project.netlab(["test", "lab-stack"], host);
+  const table = project.nslab(["test", "lab-stack"], host);
   expect(table.code).toBe(1);
   expect(table.stdout).toMatch(/lab-stack\/OutsideReachesWeb .* reachable +unreachable \(\w.*\) +FAIL/);
   expect(table.stdout).toMatch(/\n5 of 6 hold, 1 failed\n$/);
-  must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
-  must(project.netlab(["test", "lab-stack"], host), "netlab test after repair");
+  must(project.nslab(["repair", "lab-stack"], host), "nslab repair");
+  must(project.nslab(["test", "lab-stack"], host), "nslab test after repair");
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);
@@ -85,8 +85,8 @@ test("testOnDeploy: every deploy ends with the checks, and fails when one does n
   expect(ok1).toMatch(/5 of 5 hold/);
   // checks do not disturb what they check: the greeter outlives every probe (issue 19 item 2)
   for (let i = 0; i < 5; i++)
-    expect(must(project.netlab(["test", "lab-stack"], host), `netlab test, run ${i + 1}`)).toMatch(/5 of 5 hold/);
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+    expect(must(project.nslab(["test", "lab-stack"], host), `nslab test, run ${i + 1}`)).toMatch(/5 of 5 hold/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
 
   // an expectation the lab cannot meet: two networks are isolated
   project.useMain(selfTesting('new Expectation(stack, "A1ReachesB1", { from: a1, to: b1 });'));

@@ -57,18 +57,18 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: same behaviour, nothing left",
   expect(ping("fw-i1", "10.250.52.1")).toBe(true);
 
   const iptables = ok(inNs(host, ["iptables-save"]));
-  const nft = cmd(inNs(host, ["nft", "list", "table", "inet", "netlab-lab-stack"]));
+  const nft = cmd(inNs(host, ["nft", "list", "table", "inet", "nslab-lab-stack"]));
   if (firewall === "NFTABLES") {
-    expect(iptables).not.toMatch(/netlab/);
+    expect(iptables).not.toMatch(/nslab/);
     expect(nft.code).toBe(0);
-    expect(nft.stdout).toMatch(/comment "netlab:lab-stack [0-9a-f]{16}"/);
+    expect(nft.stdout).toMatch(/comment "nslab:lab-stack [0-9a-f]{16}"/);
   } else {
-    expect(iptables).toMatch(/NETLAB-IN-fwa/);
+    expect(iptables).toMatch(/NSLAB-IN-fwa/);
     expect(nft.code).not.toBe(0);
   }
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
   await Promise.all(servers.splice(0).map((s) => s.stop()));
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);
-  expect(cmd(inNs(host, ["nft", "list", "table", "inet", "netlab-lab-stack"])).code).not.toBe(0);
+  expect(cmd(inNs(host, ["nft", "list", "table", "inet", "nslab-lab-stack"])).code).not.toBe(0);
 });

@@ -16,7 +16,7 @@ const { host, project } = e2eSandbox(["ns01", "ns02"]);
 test("destroy after the sandbox host is gone removes the namespaces, names files, processes and books", () => {
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
   expect(ping("ns01", "192.168.88.12")).toBe(true);
-  const pid = Number(readFileSync(`/run/netlab/${host}/lab-stack/workload-ns01-web.pid`, "utf8").split(" ")[0]);
+  const pid = Number(readFileSync(`/run/nslab/${host}/lab-stack/workload-ns01-web.pid`, "utf8").split(" ")[0]);
   expect(startTime(pid)).not.toBeNull();
 
   ok(["ip", "netns", "del", host]);
@@ -26,6 +26,6 @@ test("destroy after the sandbox host is gone removes the namespaces, names files
   expect(existsSync("/etc/netns/ns01")).toBe(false);
   expect(existsSync("/etc/netns/ns02")).toBe(false);
   expect(startTime(pid)).toBeNull(); // the web server is stopped
-  expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+  expect(existsSync(`/run/nslab/${host}`)).toBe(false);
   expect(existsSync(`/run/netns/${host}`)).toBe(false); // and destroy did not bring the host back
 });

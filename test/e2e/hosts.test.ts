@@ -53,7 +53,7 @@ app.synth();
 
 const CDKTF = join(ROOT, "node_modules", ".bin", "cdktf");
 /**
- * cdktf, or the netlab CLI, run in the controller namespace: where Terraform runs. Lab
+ * cdktf, or the nslab CLI, run in the controller namespace: where Terraform runs. Lab
  * objects of this machine (there are some only when `here` is set) are made in the
  * controller namespace too, as its sandbox host.
  */
@@ -61,7 +61,7 @@ function run(args: string[], address: string, bin = CDKTF, here = false): Out {
   const env = {
     ...process.env,
     CI: "true",
-    NETLAB_HOST_NETNS: here ? sim.controller : "",
+    NSLAB_HOST_NETNS: here ? sim.controller : "",
     MH_HERE: "10.199.0.1", // the controller's address on the underlay
     MH_ADDRESS: address,
     MH_KEY: sim.keyFile,
@@ -69,8 +69,8 @@ function run(args: string[], address: string, bin = CDKTF, here = false): Out {
   };
   return cmd(["nsenter", `--net=/run/netns/${sim.controller}`, "--", bin, ...args], { cwd: project.dir, env });
 }
-const netlab = (args: string[], address: string, here = false) =>
-  run(args, address, join(project.dir, "bin", "netlab.js"), here);
+const nslab = (args: string[], address: string, here = false) =>
+  run(args, address, join(project.dir, "bin", "nslab.js"), here);
 const on = (i: number, argv: string[]) => sim.ssh(sim.hosts[i], argv).stdout;
 /** The process has ended: gone, or a zombie its new parent has not reaped yet (the machines share the process table). */
 const ended = (pid: number) => {
@@ -96,17 +96,17 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   expect(rtt.code).toBe(0);
   const min = Number(/= ([\d.]+)\//.exec(rtt.stdout)?.[1]);
   expect(min).toBeGreaterThanOrEqual(40);
-  const pidLine = on(0, ["sh", "-c", "'cat /run/netlab/*/lab-stack/workload-mh-sleeper.pid'"]);
+  const pidLine = on(0, ["sh", "-c", "'cat /run/nslab/*/lab-stack/workload-mh-sleeper.pid'"]);
   expect(pidLine).toMatch(/^\d+ /);
   const pid = Number(pidLine.split(" ")[0]); // simulated machines share the process table
-  expect(must(netlab(["verify", "lab-stack"], b.address), "netlab verify")).toMatch(/match/);
+  expect(must(nslab(["verify", "lab-stack"], b.address), "nslab verify")).toMatch(/match/);
   // cut out of band there: verify, run here, sees it there
   sim.ssh(b, ["ip", "-n", "mh-1", "link", "del", "l0"]);
-  const drift = netlab(["verify", "lab-stack"], b.address);
+  const drift = nslab(["verify", "lab-stack"], b.address);
   expect(drift.code).toBe(1);
   expect(drift.stdout).toMatch(/link mh-1\/l0 <-> mh-2\/l0: missing: mh-1\/l0/);
   // and repair, run here, puts it back there
-  must(netlab(["repair", "lab-stack"], b.address), "netlab repair");
+  must(nslab(["repair", "lab-stack"], b.address), "nslab repair");
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
 
   // constructs deleted from the code: Terraform never runs their destroy provisioners;
@@ -116,17 +116,17 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   project.useMain(main.replace(/\/\/ 20 ms[\s\S]*?\n}\);\n/, "").replace(/new Workload\(.*\n/, ""));
   // before the deploy, verify and inspect (run here) say what is there and no longer declared
   must(run(["synth"], b.address), "cdktf synth");
-  const extra = netlab(["verify", "lab-stack"], b.address);
+  const extra = nslab(["verify", "lab-stack"], b.address);
   expect(extra.code).toBe(1);
   expect(extra.stdout).toMatch(/workload mh-sleeper: extra: on host hostb, no longer declared by stack lab-stack/);
-  expect(must(netlab(["inspect", "lab-stack"], b.address), "netlab inspect")).toMatch(
+  expect(must(nslab(["inspect", "lab-stack"], b.address), "nslab inspect")).toMatch(
     /NOT DECLARED \(removed by the next deploy\)\n(\+ hostb: .*\n)*\+ hostb: workload mh-sleeper/,
   );
   // repair means there what it means here: what the stack no longer declares goes (issue 19 item 5)
-  must(netlab(["repair", "lab-stack"], b.address), "netlab repair (workload and delayed link deleted)");
+  must(nslab(["repair", "lab-stack"], b.address), "nslab repair (workload and delayed link deleted)");
   expect(ended(pid)).toBe(true);
   expect(on(0, ["ip", "netns", "list"])).not.toContain(relayNs!);
-  expect(must(netlab(["verify", "lab-stack"], b.address), "netlab verify after repair")).toMatch(/match/);
+  expect(must(nslab(["verify", "lab-stack"], b.address), "nslab verify after repair")).toMatch(/match/);
   must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (workload and delayed link deleted)");
   expect(ended(pid)).toBe(true);
   expect(on(0, ["ip", "netns", "list"])).not.toContain(relayNs!);
@@ -136,7 +136,7 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   must(run(["destroy", "lab-stack", "--auto-approve"], b.address), "cdktf destroy");
   expect(on(0, ["ip", "netns", "list"])).toBe(""); // the relay's namespace too
   expect(on(0, ["ip", "-br", "link"])).not.toMatch(/nl[pqxyab]/); // the line's bridges and tunnels
-  expect(on(0, ["sh", "-c", "'ls -A /run/netlab/*/ 2>/dev/null'"])).toBe("");
+  expect(on(0, ["sh", "-c", "'ls -A /run/nslab/*/ 2>/dev/null'"])).toBe("");
   expect(ended(pid)).toBe(true);
 });
 
@@ -158,12 +158,12 @@ test("a Host deleted from the code together with its objects: the next deploy le
     netns: on(0, ["ip", "netns", "list"]),
     links: on(0, ["ip", "-br", "link"]),
     nft: on(0, ["nft", "list", "tables"]),
-    files: on(0, ["sh", "-c", "'ls -AR /run/netlab /var/lib /etc/netns'"]),
+    files: on(0, ["sh", "-c", "'ls -AR /run/nslab /var/lib /etc/netns'"]),
   });
   const before = state();
   project.useMain(main);
   must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy");
-  const pid = Number(on(0, ["sh", "-c", "'cat /run/netlab/*/lab-stack/workload-mh-sleeper.pid'"]).split(" ")[0]);
+  const pid = Number(on(0, ["sh", "-c", "'cat /run/nslab/*/lab-stack/workload-mh-sleeper.pid'"]).split(" ")[0]);
   expect(pid).toBeGreaterThan(1);
   expect(state()).not.toEqual(before);
   // the Host and everything on it deleted at once: none of their destroy provisioners
@@ -175,7 +175,7 @@ test("a Host deleted from the code together with its objects: the next deploy le
   ok(inNs(sim.controller, ["ip", "link", "set", "ul", "up"]));
   expect(cut.code).not.toBe(0);
   expect(cut.stdout + cut.stderr).toMatch(
-    /stack lab-stack still has objects on host hostb \(root@10\.199\.0\.2:22\), which the code no longer has[\s\S]*terraform state rm terraform_data\.netlab-sweep_\w+/,
+    /stack lab-stack still has objects on host hostb \(root@10\.199\.0\.2:22\), which the code no longer has[\s\S]*terraform state rm terraform_data\.nslab-sweep_\w+/,
   );
   expect(ended(pid)).toBe(false);
   const out = must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (Host deleted)");
@@ -215,7 +215,7 @@ test("this machine and a Host on one network: joined by the tunnel, both ways; d
   const remote = () => ({
     links: on(0, ["ip", "-br", "link"]),
     netns: on(0, ["ip", "netns", "list"]),
-    files: on(0, ["sh", "-c", "'ls -AR /run/netlab /var/lib /etc/netns'"]),
+    files: on(0, ["sh", "-c", "'ls -AR /run/nslab /var/lib /etc/netns'"]),
   });
   const [hereBefore, thereBefore] = [local(), remote()];
   project.useMain(spanning);
@@ -240,10 +240,10 @@ test("this machine and a Host on one network: joined by the tunnel, both ways; d
   expect(cmd(inNs("mh-here", ["ping", "-c", "1", "-W", "2", "10.93.0.1"])).code).toBe(0);
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-there", "ping", "-c", "1", "-W", "2", "10.93.0.1"]).code).toBe(0);
   // the expectations: one checked here, one on b
-  const test = must(netlab(["test", "lab-stack"], b.address, true), "netlab test");
+  const test = must(nslab(["test", "lab-stack"], b.address, true), "nslab test");
   expect(test).toMatch(/2 of 2 hold/);
   expect(test).toMatch(/mh-there on hostb/);
-  expect(must(netlab(["verify", "lab-stack"], b.address, true), "netlab verify")).toMatch(/match/);
+  expect(must(nslab(["verify", "lab-stack"], b.address, true), "nslab verify")).toMatch(/match/);
   must(run(["destroy", "lab-stack", "--auto-approve"], b.address, CDKTF, true), "cdktf destroy");
   expect(local()).toEqual(hereBefore);
   expect(remote()).toEqual(thereBefore);

@@ -1,6 +1,6 @@
 // End to end, issue 11 item 4: impairments declared in props (loss, rate) on endpoints and
-// a veth link, measured with real traffic; changed at run time with `netlab impair`
-// (verify sees the change, `reset` undoes it) and `netlab link ... down|up`.
+// a veth link, measured with real traffic; changed at run time with `nslab impair`
+// (verify sees the change, `reset` undoes it) and `nslab link ... down|up`.
 // Delay and jitter need the kernel's netem, which this kernel lacks (see the README).
 import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
@@ -48,7 +48,7 @@ app.synth();
 // Tolerances: 200 pings through 20% loss each way lose 1 - 0.8^2 = 36% of round trips
 // on average, with a standard deviation of 3.4 points; 20% to 55% is more than 4 of them.
 // Through 50% each way: 75% on average (sd 3.1); 60% to 90%.
-test("declared loss and rate show in real traffic; netlab impair changes them at run time, reset restores; link down and up", async () => {
+test("declared loss and rate show in real traffic; nslab impair changes them at run time, reset restores; link down and up", async () => {
   const before = hostState(host);
   project.useMain(main);
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
@@ -56,7 +56,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   // inspect shows what each veth carries, read from the kernel
   const impairments = () =>
     Object.fromEntries(
-      JSON.parse(must(project.netlab(["inspect", "lab-stack", "--json"], host), "netlab inspect"))
+      JSON.parse(must(project.nslab(["inspect", "lab-stack", "--json"], host), "nslab inspect"))
         .objects.filter((o: any) => o.kind === "endpoint" || o.kind === "link")
         .map((o: any) => [o.key, o.observed.impairment]),
     );
@@ -90,7 +90,7 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   expect(mbit(intoMs)).toBeGreaterThanOrEqual(1.2);
   expect(mbit(outOfMs)).toBeLessThanOrEqual(2.5);
   expect(mbit(freeMs)).toBeGreaterThan(20);
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
 
   // delay: 100 ms each way through the delay line's relay is a ~200 ms round trip. After
   // a first ping (its ARP exchange is delayed too), 10 pings: each at least 200 ms, at most
@@ -113,49 +113,49 @@ test("declared loss and rate show in real traffic; netlab impair changes them at
   // and from outside through its published port (DNAT, then the line)
   send(ext, HOST_ADDR, 8080, 100_000);
   // the relay killed out of band: verify says so, repair starts a new one
-  const relay = pidIn(`/run/netlab/${host}/lab-stack/delayline-im-d-eth0.pid`);
+  const relay = pidIn(`/run/nslab/${host}/lab-stack/delayline-im-d-eth0.pid`);
   signalOwn(relay, "SIGKILL");
   for (let i = 0; i < 20 && startTime(relay.pid) !== null; i++) await new Promise((r) => setTimeout(r, 50));
-  expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(
+  expect(project.nslab(["verify", "lab-stack"], host).stdout).toMatch(
     /delay line im-d\/eth0: missing: relay process in nld-[0-9a-f]{7} is not running/,
   );
-  must(project.netlab(["repair", "lab-stack"], host), "netlab repair (relay)");
+  must(project.nslab(["repair", "lab-stack"], host), "nslab repair (relay)");
   expect(pingRtt("im-c", "10.250.80.14", 3).min).toBeGreaterThanOrEqual(199);
 
   // a black hole, declared: nothing gets through (issue 19 item 3: nft refused 100%)
   expect(pingLoss("im-c", "10.250.80.15", 20)).toBe(100);
 
   // at run time: a black hole, then no loss on the lossy endpoint; verify calls it drift; reset puts it back
-  must(project.netlab(["impair", "lab-stack", "im-l", "--loss", "100"], host), "netlab impair --loss 100");
+  must(project.nslab(["impair", "lab-stack", "im-l", "--loss", "100"], host), "nslab impair --loss 100");
   expect(pingLoss("im-c", "10.250.80.11", 20)).toBe(100);
   expect(impairments()["endpoint-im-l:eth0"]).toBe("loss 100%");
-  must(project.netlab(["impair", "lab-stack", "im-l", "--loss", "0"], host), "netlab impair --loss 0");
+  must(project.nslab(["impair", "lab-stack", "im-l", "--loss", "0"], host), "nslab impair --loss 0");
   expect(pingLoss("im-c", "10.250.80.11", 200)).toBe(0);
   expect(impairments()["endpoint-im-l:eth0"]).toBe("none");
-  const drift = project.netlab(["verify", "lab-stack"], host);
+  const drift = project.nslab(["verify", "lab-stack"], host);
   expect(drift.code).toBe(1);
-  expect(drift.stdout).toMatch(/endpoint im-l: different: im-l\/eth0 no loss, want "netlab:lab-stack loss 20%"/);
-  must(project.netlab(["impair", "lab-stack", "im-l", "reset"], host), "netlab impair reset");
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify after reset")).toMatch(/match the kernel/);
+  expect(drift.stdout).toMatch(/endpoint im-l: different: im-l\/eth0 no loss, want "nslab:lab-stack loss 20%"/);
+  must(project.nslab(["impair", "lab-stack", "im-l", "reset"], host), "nslab impair reset");
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify after reset")).toMatch(/match the kernel/);
   expect(pingLoss("im-c", "10.250.80.11", 200)).toBeGreaterThanOrEqual(20);
 
   // a rate at run time on an endpoint that has none, then reset: unlimited again
-  must(project.netlab(["impair", "lab-stack", "im-c", "--rate", "1"], host), "netlab impair --rate 1");
+  must(project.nslab(["impair", "lab-stack", "im-c", "--rate", "1"], host), "nslab impair --rate 1");
   expect(mbit(send("im-r", "10.250.80.13", 9000, MB / 4), MB / 4)).toBeLessThanOrEqual(1.3);
-  must(project.netlab(["impair", "lab-stack", "im-c", "reset"], host), "netlab impair reset (none declared)");
+  must(project.nslab(["impair", "lab-stack", "im-c", "reset"], host), "nslab impair reset (none declared)");
 
   // link down cuts the endpoint off; up brings it back
   expect(ping("im-c", "10.250.80.12")).toBe(true);
-  must(project.netlab(["link", "lab-stack", "im-r", "down"], host), "netlab link down");
+  must(project.nslab(["link", "lab-stack", "im-r", "down"], host), "nslab link down");
   expect(ping("im-c", "10.250.80.12")).toBe(false);
-  expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(/im-r\/eth0 is down/);
-  must(project.netlab(["link", "lab-stack", "im-r", "up"], host), "netlab link up");
+  expect(project.nslab(["verify", "lab-stack"], host).stdout).toMatch(/im-r\/eth0 is down/);
+  must(project.nslab(["link", "lab-stack", "im-r", "up"], host), "nslab link up");
   let back = false;
   for (let i = 0; i < 5 && !back; i++) back = ping("im-c", "10.250.80.12");
   expect(back).toBe(true);
 
   // a target that is not there is named, with what is
-  const bad = project.netlab(["impair", "lab-stack", "nope", "--loss", "5"], host);
+  const bad = project.nslab(["impair", "lab-stack", "nope", "--loss", "5"], host);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(
     /nope is no endpoint or link of this stack; these are: im-c:eth0, im-d:eth0, im-h:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
@@ -190,7 +190,7 @@ test("delay on a VethLink, between two sandboxes and between a sandbox and the h
   const before = hostState(host);
   project.useMain(delayedLinks);
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/match the kernel/);
   // the sandboxes still see one interface each, with its declared name and address
   expect(ok(["ip", "-n", "im-x", "-br", "addr", "show", "d0"])).toMatch(/172\.30\.1\.1\/30/);
 
@@ -213,11 +213,11 @@ test("delay on a VethLink, between two sandboxes and between a sandbox and the h
   expect(mbit(send("im-z", "172.30.2.1", 9001, MB))).toBeLessThanOrEqual(2.5);
 
   // a line's relay killed out of band: verify says so, repair starts another
-  const pidFile = `/run/netlab/${host}/lab-stack/delayline-im-x-d0.pid`;
+  const pidFile = `/run/nslab/${host}/lab-stack/delayline-im-x-d0.pid`;
   signalOwn(pidIn(pidFile), "SIGKILL");
   await new Promise((r) => setTimeout(r, 200));
-  expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(/delay line im-x\/d0: missing: relay process/);
-  must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
+  expect(project.nslab(["verify", "lab-stack"], host).stdout).toMatch(/delay line im-x\/d0: missing: relay process/);
+  must(project.nslab(["repair", "lab-stack"], host), "nslab repair");
   expect(pingRtt("im-x", "172.30.1.2", 3).min).toBeGreaterThanOrEqual(99);
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");

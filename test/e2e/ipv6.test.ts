@@ -78,7 +78,7 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     expect(before.ipv6Forward).toBe("0");
     project.useMain(main(firewall));
     must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
-    expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/match the kernel/);
+    expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/match the kernel/);
     expect(ok(inNs(host, ["sysctl", "-n", "net.ipv6.conf.all.forwarding"])).trim()).toBe("1");
     // addresses as allocated: the gateway is ::1, endpoints from ::2; both families on A
     const a = ok(["ip", "-n", "v6-a", "-br", "addr", "show", "eth0"]);
@@ -134,15 +134,13 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     expect(ping6("v6-s1", "fd00:21::1")).toBe(true);
     ok(["ip", "-n", "v6-s2", "-6", "route", "del", "fd00:20::/64"]);
     expect(ping6("v6-s1", "fd00:21::1")).toBe(false);
-    expect(project.netlab(["verify", "lab-stack"], host).stdout).toMatch(
-      /missing: route fd00:20::\/64 dev l0 in v6-s2/,
-    );
-    must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
+    expect(project.nslab(["verify", "lab-stack"], host).stdout).toMatch(/missing: route fd00:20::\/64 dev l0 in v6-s2/);
+    must(project.nslab(["repair", "lab-stack"], host), "nslab repair");
     expect(ping6("v6-s1", "fd00:21::1")).toBe(true);
 
     // the expectations hold: an IPv6-only port mapping's, and from outside over both
     // families (issue 19 item 7: the outside client has an IPv6 address too)
-    const declared = project.netlab(["test", "lab-stack"], host);
+    const declared = project.nslab(["test", "lab-stack"], host);
     expect(declared.stdout).toMatch(
       /OutsideReachesWeb +outside +host:8080\/tcp .* reachable +reachable \(IPv4: connected, IPv6: connected\) +pass/,
     );
@@ -152,10 +150,10 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     expect(declared.stdout).toMatch(/\n4 of 4 hold\n$/);
     expect(declared.code).toBe(0);
 
-    // netlab test --all-pairs: the lab's reachability matrix, every address of every other
+    // nslab test --all-pairs: the lab's reachability matrix, every address of every other
     // endpoint, both families, each pair judged as the lab says (issue 19 item 6):
     // isolated networks, ICC off and internal do not answer, and that is a pass
-    const pairs = project.netlab(["test", "lab-stack", "--all-pairs", "--json"], host);
+    const pairs = project.nslab(["test", "lab-stack", "--all-pairs", "--json"], host);
     const { outcomes, matrix } = JSON.parse(pairs.stdout) as {
       outcomes: { from: string; to: string; want: boolean | null; got: boolean }[];
       matrix: { cells: Record<string, Record<string, { got: string; pass: boolean | null }>> };
@@ -168,7 +166,7 @@ test.each(["IPTABLES", "NFTABLES"] as const)(
     expect(cell("v6-i", "v6-i2")).toEqual(["no", true]); // ICC off
     expect(cell("v6-c", "v6-b")).toEqual(["partly", true]); // connected: IPv6 yes, IPv4 (c has none) no
     expect(cell("v6-a", "v6-c")).toEqual(["yes", true]);
-    const table = must(project.netlab(["test", "lab-stack", "--all-pairs"], host), "netlab test --all-pairs");
+    const table = must(project.nslab(["test", "lab-stack", "--all-pairs"], host), "nslab test --all-pairs");
     expect(table).toMatch(
       /\nREACHABILITY .*\nFROM \\ TO +v6-a +v6-b +v6-c +v6-d +v6-i +v6-i2 +v6-r\nv6-a +- +yes +yes +yes +no +no +no\n/,
     );

@@ -31,7 +31,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   // stack's own workload answers (started by the deploy, nothing started by the test)
   expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`hello from ns01, you are ${EXT_ADDR}\n`);
   // this lab's web server, by its pid file (a quick-start lab may run its own twin)
-  const pidFile = `/run/netlab/${host}/lab-stack/workload-ns01-web.pid`;
+  const pidFile = `/run/nslab/${host}/lab-stack/workload-ns01-web.pid`;
   const webPid = Number(readFileSync(pidFile, "utf8").split(" ")[0]);
   expect(processesWith(WEB_MARK)).toContain(webPid);
   // an unpublished port is not forwarded, though something listens on it
@@ -42,7 +42,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   expect(request("ns01", "tcp", EXT_ADDR, 9000)).toBe(`ext peer=${HOST_ADDR}`);
 
   // inspect: what the kernel shows, read from it (the MACs and addresses of the interfaces)
-  const inspect = () => JSON.parse(must(project.netlab(["inspect", "lab-stack", "--json"], host), "netlab inspect"));
+  const inspect = () => JSON.parse(must(project.nslab(["inspect", "lab-stack", "--json"], host), "nslab inspect"));
   const endpoints = (r: any) => r.objects.filter((o: any) => o.kind === "endpoint");
   const real = (ns: string) => JSON.parse(ok(["ip", "-n", ns, "-j", "addr", "show", "dev", "eth0"]))[0];
   const seen = inspect();
@@ -59,12 +59,12 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
     pid: webPid,
     state: "running",
   });
-  expect(must(project.netlab(["inspect", "lab-stack"], host), "netlab inspect")).toMatch(
+  expect(must(project.nslab(["inspect", "lab-stack"], host), "nslab inspect")).toMatch(
     /ENDPOINTS\n +NETNS +INTERFACE.*\n +ns01 +eth0 +br01 +192\.168\.88\.11\/24 +02:42:c0:a8:58:0b +up +veth-ns01 +up/,
   );
 
   // drift: delete a veth, a route and the DNAT rule out of band; verify lists each; repair fixes
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/6 objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/6 objects match the kernel/);
   ok(inNs(host, ["ip", "link", "del", "veth-ns02"]));
   // inspect marks the endpoint whose veth is gone, and only it
   const marked = endpoints(inspect());
@@ -72,16 +72,16 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
     ["ns01", "ok", "up"],
     ["ns02", "drift", "absent"],
   ]);
-  expect(must(project.netlab(["inspect", "lab-stack"], host), "netlab inspect")).toMatch(/\n! +ns02 +eth0 .*absent/);
+  expect(must(project.nslab(["inspect", "lab-stack"], host), "nslab inspect")).toMatch(/\n! +ns02 +eth0 .*absent/);
   ok(["ip", "-n", "ns01", "route", "del", "default"]);
-  ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NETLAB-DNAT-br01"]));
-  const drift = project.netlab(["verify", "lab-stack"], host);
+  ok(inNs(host, ["iptables", "-w", "-t", "nat", "-F", "NSLAB-DNAT-br01"]));
+  const drift = project.nslab(["verify", "lab-stack"], host);
   expect(drift.code).toBe(1);
   expect(drift.stdout).toMatch(/endpoint ns02: missing: veth veth-ns02/);
   expect(drift.stdout).toMatch(/endpoint ns01: missing: default route via 192.168.88.1/);
-  expect(drift.stdout).toMatch(/port \*:8080\/tcp -> 192.168.88.11:80: missing: iptables -t nat -A NETLAB-DNAT-br01/);
-  must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
-  must(project.netlab(["verify", "lab-stack"], host), "netlab verify after repair");
+  expect(drift.stdout).toMatch(/port \*:8080\/tcp -> 192.168.88.11:80: missing: iptables -t nat -A NSLAB-DNAT-br01/);
+  must(project.nslab(["repair", "lab-stack"], host), "nslab repair");
+  must(project.nslab(["verify", "lab-stack"], host), "nslab verify after repair");
   expect(http(ext, `http://${HOST_ADDR}:8080/`)).toBe(`hello from ns01, you are ${EXT_ADDR}\n`);
   expect(ping("ns02", "192.168.88.11")).toBe(true);
 

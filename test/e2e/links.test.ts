@@ -67,7 +67,7 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
   expect(none[0].flags).toContain("UP");
   // its resolv.conf, as set (ip netns exec mounts /etc/netns/lk-none/resolv.conf over /etc/resolv.conf)
   expect(ok(["ip", "netns", "exec", "lk-none", "cat", "/etc/resolv.conf"])).toMatch(
-    /^# netlab:lab-stack.*\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\n$/,
+    /^# nslab:lab-stack.*\nnameserver 192\.0\.2\.53\nnameserver 192\.0\.2\.54\n$/,
   );
   // a multi-homed sandbox resolves the endpoints of both its networks
   expect(ok(["ip", "netns", "exec", "lk-mh", "getent", "hosts", "lk-pa"]).trim()).toBe("10.250.30.12    lk-pa");
@@ -93,7 +93,7 @@ test("seed 000 cross-subnet link, host route, none mode, multi-homed sandbox", a
     gateway: "10.250.30.12",
     protocol: "77",
   });
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
 
   // the route on ns2 removed from the code: gone from the kernel, and ns1 -> ns2 stops
   project.useMain(main(false));
@@ -144,7 +144,7 @@ test("an endpoint leaving a multi-homed sandbox leaves the other's interface as 
   expect(links().map((l) => l.ifname)).toEqual(["lo", b0.ifname]);
   expect(ping("lk-mh", "10.250.41.1")).toBe(true);
   ok(["ip", "-n", "lk-mh", "addr", "del", "192.0.2.99/32", "dev", b0.ifname]);
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);

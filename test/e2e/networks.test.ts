@@ -82,7 +82,7 @@ test("isolation between networks, connected networks, ICC off, internal network"
   expect(ping("nw-q1", "10.250.24.12")).toBe(false);
   expect(ping("nw-q2", "10.250.24.11")).toBe(false);
   expect(ping("nw-q1", "10.250.24.1")).toBe(true);
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(hostState(host)).toEqual(before);

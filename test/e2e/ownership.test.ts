@@ -1,6 +1,6 @@
-// End to end, issue 3: netlab never changes what it does not own. A sandbox host full of
+// End to end, issue 3: nslab never changes what it does not own. A sandbox host full of
 // someone else's objects (a Docker-like bridge, a namespace, routes, rules in the same
-// built-in chains netlab hooks, a chain of their own) is byte-identical after a deploy
+// built-in chains nslab hooks, a chain of their own) is byte-identical after a deploy
 // and destroy, and so is ip_forward; 50 endpoints deploy and destroy five times over at
 // Terraform's default parallelism.
 import { existsSync } from "node:fs";
@@ -146,10 +146,8 @@ test("five deploy/destroy cycles of a 50-endpoint stack at default parallelism: 
       code: up.code,
       lock: /lock|resource busy|File exists/i.test(said) ? said.slice(-3000) : null,
     }).toEqual({ cycle, code: 0, lock: null });
-    expect(said).toMatch(/Apply complete! Resources: 105 added/); // 102 objects, the owner, the sweep, netlab-converge
-    expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(
-      /102 objects match the kernel/,
-    );
+    expect(said).toMatch(/Apply complete! Resources: 105 added/); // 102 objects, the owner, the sweep, nslab-converge
+    expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/102 objects match the kernel/);
     expect(ping(BIG_NS[0], "10.250.64.51")).toBe(true); // first to last
     const down = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host);
     expect({ cycle, code: down.code, out: down.code ? (down.stdout + down.stderr).slice(-3000) : "" }).toEqual({
@@ -158,6 +156,6 @@ test("five deploy/destroy cycles of a 50-endpoint stack at default parallelism: 
       out: "",
     });
     expect(hostState(host)).toEqual(pristine);
-    expect(existsSync(`/run/netlab/${host}`)).toBe(false);
+    expect(existsSync(`/run/nslab/${host}`)).toBe(false);
   }
 });

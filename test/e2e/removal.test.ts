@@ -41,10 +41,10 @@ const deploy = (lab: LabShape, what: string) => {
   return must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), what);
 };
 const verifyClean = () =>
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
 const hostLinkExists = (name: string) => cmd(inNs(host, ["ip", "link", "show", "dev", name])).code === 0;
 const nat = () => ok(inNs(host, ["iptables-save", "-t", "nat"]));
-const ledger = `/run/netlab/${host}`;
+const ledger = `/run/nslab/${host}`;
 
 test("every construct deleted from the code is removed from the machine on the next deploy (4 removal trials)", async () => {
   const pristine = hostState(host);
@@ -140,8 +140,8 @@ test("a failed destroy says what is left and how to finish; the same destroy aga
   deploy([net1([a1([])])], "deploy");
   // the network's destroy fails after its first step (its firewall is gone, its bridge is not)
   const failed = project.cdktf(["destroy", "lab-stack", "--auto-approve"], host, {
-    NETLAB_FAIL_AFTER_STEP: "1",
-    NETLAB_HOOK_KEY: "network-lcbr1",
+    NSLAB_FAIL_AFTER_STEP: "1",
+    NSLAB_HOOK_KEY: "network-lcbr1",
   });
   expect(failed.code).not.toBe(0);
   // eslint-disable-next-line no-control-regex -- cdktf colours Terraform's output: ANSI escapes out
@@ -155,7 +155,7 @@ test("a failed destroy says what is left and how to finish; the same destroy aga
   // Terraform kept the network and the owner, so the next destroy runs their provisioners again
   const state = must(project.terraform(["state", "list"], host), "terraform state list");
   expect(state).toMatch(/Net1_Bridge/);
-  expect(state).toMatch(/netlab-owner/);
+  expect(state).toMatch(/nslab-owner/);
   expect(state).not.toMatch(/Net1_A1_Namespace/);
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "second cdktf destroy");
   expect(hostState(host)).toEqual(pristine);

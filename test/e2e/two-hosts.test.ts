@@ -30,20 +30,20 @@ afterAll(() => {
   project.remove();
 });
 
-/** cdktf, or the netlab CLI, in the controller namespace, with the hosts in the environment. */
+/** cdktf, or the nslab CLI, in the controller namespace, with the hosts in the environment. */
 function run(args: string[], hostB = B.address, bin = join(ROOT, "node_modules", ".bin", "cdktf")): Out {
   const env = {
     ...process.env,
     CI: "true",
-    NETLAB_HOST_NETNS: "",
-    NETLAB_HOST_A: A.address,
-    NETLAB_HOST_B: hostB,
-    NETLAB_SSH_KEY: sim.keyFile,
-    NETLAB_KNOWN_HOSTS: join(sim.keyFile, "..", "known_hosts"),
+    NSLAB_HOST_NETNS: "",
+    NSLAB_HOST_A: A.address,
+    NSLAB_HOST_B: hostB,
+    NSLAB_SSH_KEY: sim.keyFile,
+    NSLAB_KNOWN_HOSTS: join(sim.keyFile, "..", "known_hosts"),
   };
   return cmd(["nsenter", `--net=/run/netns/${sim.controller}`, "--", bin, ...args], { cwd: project.dir, env });
 }
-const netlab = (args: string[]) => run(args, B.address, join(project.dir, "bin", "netlab.js"));
+const nslab = (args: string[]) => run(args, B.address, join(project.dir, "bin", "nslab.js"));
 /** argv in a lab namespace on a host (its names are that host's own). */
 const inLab = (h: SimHost, netns: string, argv: string[]) => sim.ssh(h, ["ip", "netns", "exec", netns, ...argv]);
 const ping = (h: SimHost, netns: string, to: string, extra: string[] = []) =>
@@ -61,7 +61,7 @@ function tunnel(h: SimHost, dev: string): { tx: number; rx: number } {
 const stateOf = (h: SimHost) => ({
   ...hostState(h.name),
   netns: sim.ssh(h, ["ip", "netns", "list"]).stdout,
-  files: sim.ssh(h, ["sh", "-c", "'ls -AR /run/netlab /etc/netns /var/lib/netlab'"]).stdout,
+  files: sim.ssh(h, ["sh", "-c", "'ls -AR /run/nslab /etc/netns /var/lib/nslab'"]).stdout,
 });
 
 /**
@@ -76,9 +76,9 @@ const app = new App();
 const env = process.env;
 const stack = new TwoHostsStack(app, "two-hosts", {
   firewall: Firewall.NFTABLES,
-  addresses: [env.NETLAB_HOST_A!, env.NETLAB_HOST_B!],
-  identityFile: env.NETLAB_SSH_KEY,
-  knownHostsFile: env.NETLAB_KNOWN_HOSTS,
+  addresses: [env.NSLAB_HOST_A!, env.NSLAB_HOST_B!],
+  identityFile: env.NSLAB_SSH_KEY,
+  knownHostsFile: env.NSLAB_KNOWN_HOSTS,
 });
 const hosts = ["a", "b"].map((id) => stack.node.findChild(id) as Host);
 const quiet = new ContainerNetwork(stack, "Quiet", { bridgeName: "br-quiet", subnet: "10.93.0.0/24", hosts, icc: false });
@@ -154,12 +154,12 @@ test.each([
       expect(port[0].isolated).toBe(true);
     }
 
-    // netlab test, run here, checks each expectation from the host it starts on
-    const tested = netlab(["test", "two-hosts"]);
+    // nslab test, run here, checks each expectation from the host it starts on
+    const tested = nslab(["test", "two-hosts"]);
     expect(tested.stdout).toMatch(/4 of 4 hold/);
     expect(tested.stdout).toMatch(/client-a on a/);
     expect(tested.code).toBe(0);
-    const pairs = JSON.parse(netlab(["test", "two-hosts", "--all-pairs", "--json"]).stdout) as {
+    const pairs = JSON.parse(nslab(["test", "two-hosts", "--all-pairs", "--json"]).stdout) as {
       outcomes: { name: string; from: string; to: string; want: boolean | null; got: boolean }[];
     };
     const pair = (from: string, to: string) => pairs.outcomes.find((o) => o.from === from && o.to === to)?.got;
@@ -172,14 +172,14 @@ test.each([
     expect(pairs.outcomes.filter((o) => o.want !== null && o.want !== o.got)).toEqual([]);
 
     // verify and repair reach both hosts: a tunnel deleted on B is reported and put back
-    expect(must(netlab(["verify", "two-hosts"]), "netlab verify")).toMatch(/match/);
+    expect(must(nslab(["verify", "two-hosts"]), "nslab verify")).toMatch(/match/);
     sim.ssh(B, ["ip", "link", "del", "vx-br-front"]);
     expect(ping(A, "web-a", "10.91.0.3")).toBe(false);
-    const drift = netlab(["verify", "two-hosts"]);
+    const drift = nslab(["verify", "two-hosts"]);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toMatch(/tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
     // inspect, run here, shows both hosts' objects, each with its host, the cut tunnel marked
-    const report = JSON.parse(must(netlab(["inspect", "two-hosts", "--json"]), "netlab inspect")) as {
+    const report = JSON.parse(must(nslab(["inspect", "two-hosts", "--json"]), "nslab inspect")) as {
       objects: { kind: string; host?: string; status: string; observed: Record<string, unknown> }[];
     };
     const tunnels = report.objects.filter((o) => o.kind === "vxlan" && o.observed.device === "vx-br-front");
@@ -199,18 +199,18 @@ test.each([
         .map((o) => `${String(o.observed.netns)} ${o.host}`)
         .sort(),
     ).toEqual(["client-a a", "client-b b", "web-a a", "web-b b"]);
-    const table = must(netlab(["inspect", "two-hosts"]), "netlab inspect (table)");
+    const table = must(nslab(["inspect", "two-hosts"]), "nslab inspect (table)");
     expect(table).toMatch(/on this host and host a, host b/);
     expect(table).toMatch(/TUNNELS/);
     expect(table).toMatch(/! b: tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
-    must(netlab(["repair", "two-hosts"]), "netlab repair");
+    must(nslab(["repair", "two-hosts"]), "nslab repair");
     expect(ping(A, "web-a", "10.91.0.3")).toBe(true);
 
     // the firewall is where the stack says, on each host
     for (const h of [A, B]) {
       const tables = sim.ssh(h, ["nft", "list", "tables"]).stdout;
-      if (firewall === "nftables") expect(tables).toContain("table inet netlab-two-hosts");
-      else expect(sim.ssh(h, ["iptables-save"]).stdout).toContain("NETLAB-IN-br-front");
+      if (firewall === "nftables") expect(tables).toContain("table inet nslab-two-hosts");
+      else expect(sim.ssh(h, ["iptables-save"]).stdout).toContain("NSLAB-IN-br-front");
     }
 
     must(run(["destroy", "two-hosts", "--auto-approve"]), "cdktf destroy two-hosts");

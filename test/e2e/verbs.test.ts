@@ -58,8 +58,8 @@ const tfq = (args: string[]) => project.terraform([...args, ...(args[0] === "sho
 const deploy = (env: Record<string, string> = {}) =>
   project.cdktf(["deploy", "lab-stack", "--auto-approve"], host, env);
 const verifyClean = () =>
-  expect(must(project.netlab(["verify", "lab-stack"], host), "netlab verify")).toMatch(/objects match the kernel/);
-const pidOf = () => Number(readFileSync(`/run/netlab/${host}/lab-stack/workload-vb-web.pid`, "utf8").split(" ")[0]);
+  expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
+const pidOf = () => Number(readFileSync(`/run/nslab/${host}/lab-stack/workload-vb-web.pid`, "utf8").split(" ")[0]);
 const ifindex = (ns: string | null, dev: string) =>
   (
     JSON.parse(
@@ -90,7 +90,7 @@ test("-replace of one endpoint rebuilds it and what hangs off it (its port mappi
     "terraform apply -replace",
   );
   expect(out).toMatch(/will be replaced, as requested/);
-  expect(out).toMatch(/Apply complete! Resources: 4 added, 0 changed, 4 destroyed/); // endpoint, port mapping, workload; netlab-converge
+  expect(out).toMatch(/Apply complete! Resources: 4 added, 0 changed, 4 destroyed/); // endpoint, port mapping, workload; nslab-converge
   expect(sameNs("vb-a1")).toBe(false); // rebuilt
   expect(sameNs("vb-a2")).toBe(true); // untouched
   // issue 10, item 3: the neighbour reaches it at once (one ping, 1 s), its old entry still
@@ -142,7 +142,7 @@ test("a create that fails half-way: the network stays in state and works, the en
   project.cdktf(["destroy", "lab-stack", "--auto-approve"], host); // whatever an earlier test left
   const pristine = hostState(host);
   project.useLab(lab);
-  const failed = deploy({ NETLAB_FAIL_AFTER_STEP: "1", NETLAB_HOOK_KEY: "endpoint-vb-a2:eth0" });
+  const failed = deploy({ NSLAB_FAIL_AFTER_STEP: "1", NSLAB_HOOK_KEY: "endpoint-vb-a2:eth0" });
   expect(failed.code).not.toBe(0);
   expect(failed.stdout + failed.stderr).toMatch(/injected failure/);
   const state = must(tfq(["state", "list"]), "terraform state list");
@@ -167,12 +167,12 @@ test("two stacks applied at once (cdktf deploy a b) both work, and destroy toget
   const up = project.cdktf(["deploy", "stack-a", "stack-b", "--auto-approve"], host);
   must(up, "cdktf deploy stack-a stack-b");
   for (const s of ["stack-a", "stack-b"])
-    expect(must(project.netlab(["verify", s], host), `netlab verify ${s}`)).toMatch(/objects match the kernel/);
+    expect(must(project.nslab(["verify", s], host), `nslab verify ${s}`)).toMatch(/objects match the kernel/);
   expect(ping("vb-s1", "10.250.41.1")).toBe(true);
   expect(ping("vb-s2", "10.250.42.1")).toBe(true);
   expect(ping(host, "10.250.42.2")).toBe(true);
   expect(ping("vb-s1", "10.250.42.2")).toBe(false); // two stacks' networks are isolated like any two networks
   must(project.cdktf(["destroy", "stack-a", "stack-b", "--auto-approve"], host), "cdktf destroy stack-a stack-b");
   expect(hostState(host)).toEqual(pristine);
-  expect(existsSync(`/run/netlab/${host}`) ? readdirSync(`/run/netlab/${host}`, { recursive: true }) : []).toEqual([]);
+  expect(existsSync(`/run/nslab/${host}`) ? readdirSync(`/run/nslab/${host}`, { recursive: true }) : []).toEqual([]);
 });

@@ -51,7 +51,7 @@ const hostMode = {
     { id: "HostWeb", props: { name: "host-web", command: ["node", PEER, "serve", "tcp", "7000", `host-${TAG}`] } },
   ],
 };
-const logOf = (name: string) => join("/run/netlab", host, "lab-stack", `workload-${name}.log`);
+const logOf = (name: string) => join("/run/nslab", host, "lab-stack", `workload-${name}.log`);
 const wait = async (cond: () => boolean) => {
   for (let i = 0; i < 50 && !cond(); i++) await new Promise((r) => setTimeout(r, 100));
   return cond();
@@ -81,10 +81,10 @@ test("bridge, host and container modes; verify sees a killed workload, repair re
   const [pid] = processesWith(`bridge-${TAG}`);
   process.kill(pid, "SIGKILL");
   await wait(() => processesWith(`bridge-${TAG}`).length === 0);
-  const drift = project.netlab(["verify", "lab-stack"], host);
+  const drift = project.nslab(["verify", "lab-stack"], host);
   expect(drift.code).toBe(1);
   expect(drift.stdout).toMatch(/workload bridge-web: missing: process node in wl-a is not running/);
-  must(project.netlab(["repair", "lab-stack"], host), "netlab repair");
+  must(project.nslab(["repair", "lab-stack"], host), "nslab repair");
   expect(request(ext, "tcp", HOST_ADDR, 8080)).toBe(`bridge-${TAG} peer=${EXT_ADDR}`);
 
   // a workload removed from the code is stopped by the next deploy
@@ -95,6 +95,6 @@ test("bridge, host and container modes; verify sees a killed workload, repair re
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");
   expect(processesWith(TAG)).toEqual([]);
-  expect(existsSync(`/run/netlab/${host}`)).toBe(false); // pid and log files went with them
+  expect(existsSync(`/run/nslab/${host}`)).toBe(false); // pid and log files went with them
   expect(hostState(host)).toEqual(before);
 });

@@ -22,7 +22,7 @@ export interface E2E {
  * gave to another process since is never touched.
  */
 function stopLeftWorkloads(host: string): void {
-  const root = `/run/netlab/${host}`;
+  const root = `/run/nslab/${host}`;
   if (!existsSync(root)) return;
   for (const stack of readdirSync(root)) {
     let files: string[];
@@ -64,7 +64,7 @@ export function e2eSandbox(labNs: readonly string[], opts: { ipv6?: boolean } = 
     env.project.cdktf(["destroy", "lab-stack", "--auto-approve"], env.host);
     stopLeftWorkloads(env.host);
     delNs(...labNs, env.ext, env.host);
-    rmSync(`/run/netlab/${env.host}`, { recursive: true, force: true }); // books of a failed run, by our host's name
+    rmSync(`/run/nslab/${env.host}`, { recursive: true, force: true }); // books of a failed run, by our host's name
     env.project.remove();
   });
   return env;

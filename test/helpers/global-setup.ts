@@ -6,5 +6,5 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export default function setup(): void {
-  process.env.TMPDIR = mkdtempSync(join(tmpdir(), "netlab-jest-"));
+  process.env.TMPDIR = mkdtempSync(join(tmpdir(), "nslab-jest-"));
 }

@@ -3,5 +3,5 @@ import { rmSync } from "node:fs";
 
 export default function teardown(): void {
   const dir = process.env.TMPDIR;
-  if (dir && /\/netlab-jest-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
+  if (dir && /\/nslab-jest-[^/]+$/.test(dir)) rmSync(dir, { recursive: true, force: true });
 }

@@ -34,12 +34,12 @@ const UNDERLAY = "10.199.0";
  * Each host's own /run, /etc/netns and /var/lib: tmpfs mounted in its mount namespace,
  * over folders every machine has, so nothing is made on the machine itself (a folder
  * made there and removed by one test run would take the mounts of another's hosts with
- * it). sshd needs /run/sshd; /var/lib/netlab is left for the runner to make, as on a
+ * it). sshd needs /run/sshd; /var/lib/nslab is left for the runner to make, as on a
  * machine it has never been on.
  */
 const PRIVATE = [
   "mount -t tmpfs HOST /run",
-  "mkdir -p /run/netns /run/sshd /run/netlab",
+  "mkdir -p /run/netns /run/sshd /run/nslab",
   "mount -t tmpfs HOST /etc/netns",
   "mount -t tmpfs HOST /var/lib",
 ];
@@ -76,7 +76,7 @@ function endLeftovers(host: SimHost, sshd: Own): void {
 }
 
 export function simHosts(prefix: string, count: number): SimHosts {
-  const dir = mkdtempSync(join(tmpdir(), "netlab-hosts-"));
+  const dir = mkdtempSync(join(tmpdir(), "nslab-hosts-"));
   const controller = `${prefix}c`;
   const hosts = Array.from({ length: count }, (_, i) => ({ name: `${prefix}h${i}`, address: `${UNDERLAY}.${i + 2}` }));
   const keyFile = join(dir, "client_key");

@@ -37,7 +37,7 @@ if (mode === "sink") {
   if (proto === "tcp") {
     net
       .createServer((s) => {
-        // a client that resets (netlab test's probe closes at once) must not end the server
+        // a client that resets (nslab test's probe closes at once) must not end the server
         s.on("error", () => {});
         s.end(`${tag} peer=${s.remoteAddress.replace(/^::ffff:/, "")}\n`);
       })

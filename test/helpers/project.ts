@@ -22,10 +22,10 @@ const SOURCES = [
 ];
 
 export function projectCopy() {
-  const dir = mkdtempSync(join(tmpdir(), "netlab-e2e-"));
+  const dir = mkdtempSync(join(tmpdir(), "nslab-e2e-"));
   for (const s of SOURCES) cpSync(join(ROOT, s), join(dir, s), { recursive: true });
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  const env = (host: string) => ({ ...process.env, NETLAB_HOST_NETNS: host, CI: "true" });
+  const env = (host: string) => ({ ...process.env, NSLAB_HOST_NETNS: host, CI: "true" });
   return {
     dir,
     stackDir: join(dir, "cdktf.out", "stacks", "lab-stack"),
@@ -41,8 +41,8 @@ export function projectCopy() {
     useLab: (lab: LabShape, host?: HostShape) => writeFileSync(join(dir, "main.ts"), mainFor(lab, "lab-stack", host)),
     /** Replace main.ts with this source (it builds a LabStack "lab-stack" from ./constructs). */
     useMain: (source: string) => writeFileSync(join(dir, "main.ts"), source),
-    netlab: (args: string[], host: string): Out =>
-      cmd(["node", join(dir, "bin", "netlab.js"), ...args], { cwd: dir, env: env(host) }),
+    nslab: (args: string[], host: string): Out =>
+      cmd(["node", join(dir, "bin", "nslab.js"), ...args], { cwd: dir, env: env(host) }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -6,11 +6,11 @@ import { buildRunner } from "../../constructs/runner-bundle";
 import type { Spec } from "../../model/schema";
 import { cmd, type Out } from "./cmd";
 
-export function runner(stateDir = mkdtempSync(join(tmpdir(), "netlab-ledger-"))) {
+export function runner(stateDir = mkdtempSync(join(tmpdir(), "nslab-ledger-"))) {
   const bundle = buildRunner();
   const call = (verb: "apply" | "destroy" | "verify", specs: Spec[], env: Record<string, string> = {}): Out =>
     cmd(["node", bundle, verb, ...specs.map((s) => JSON.stringify(s))], {
-      env: { ...process.env, NETLAB_STATE_DIR: stateDir, ...env },
+      env: { ...process.env, NSLAB_STATE_DIR: stateDir, ...env },
     });
   return { stateDir, call };
 }

@@ -25,9 +25,9 @@ test("two simulated hosts: reached by ssh from the controller, each with its own
   expect(existsSync(`/run/netns/${inner}`)).toBe(false);
   // each host is itself on the underlay: its own address, not the other's
   expect(sim.ssh(b, ["ip", "-br", "addr", "show", "eth0"]).stdout).toContain(b.address);
-  expect(sim.ssh(a, ["touch", "/run/netlab/mark"]).code).toBe(0);
-  expect(sim.ssh(b, ["ls", "/run/netlab"]).stdout).toBe("");
-  expect(existsSync("/run/netlab/mark")).toBe(false);
+  expect(sim.ssh(a, ["touch", "/run/nslab/mark"]).code).toBe(0);
+  expect(sim.ssh(b, ["ls", "/run/nslab"]).stdout).toBe("");
+  expect(existsSync("/run/nslab/mark")).toBe(false);
   expect(sim.ssh(a, ["ip", "netns", "del", inner]).code).toBe(0);
 });
 

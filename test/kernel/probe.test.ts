@@ -1,4 +1,4 @@
-// Kernel tier, issue 19 item 2: `netlab test`'s TCP probe leaves a server as a polite
+// Kernel tier, issue 19 item 2: `nslab test`'s TCP probe leaves a server as a polite
 // client does. The server is the plainest a user writes: it greets and closes, with no
 // error handler, so one reset from a probe kills it (ECONNRESET). Root only.
 import { spawn } from "node:child_process";

@@ -37,7 +37,7 @@ const sandbox = (netns: string, at: number): SandboxSpec => ({
 });
 const runner = (verb: string, s: SandboxSpec) => cmd(inNs(sim.controller, ["node", RUNNER, verb, toLine(s)]));
 const netnsOn = (i: number) => sim.ssh(sim.hosts[i], ["ip", "netns", "list"]).stdout;
-const copies = (i: number) => sim.ssh(sim.hosts[i], ["sh", "-c", "'ls -l --time-style=+%s.%N /var/lib/netlab'"]).stdout;
+const copies = (i: number) => sim.ssh(sim.hosts[i], ["sh", "-c", "'ls -l --time-style=+%s.%N /var/lib/nslab'"]).stdout;
 
 test("create and destroy run on the object's host, with a copy of the runner made there once", () => {
   const a = sandbox(uniq("nlra"), 0);

@@ -96,7 +96,7 @@ test("destroy removes everything; destroy again succeeds", () => {
 test.each([1, 2])("a failure injected after step %i of an endpoint's apply leaves nothing behind", (k) => {
   expectOk(r.call("apply", [net]));
   const before = hostState(host);
-  const out = r.call("apply", [epA], { NETLAB_FAIL_AFTER_STEP: String(k) });
+  const out = r.call("apply", [epA], { NSLAB_FAIL_AFTER_STEP: String(k) });
   expect(out.code).not.toBe(0);
   expect(out.stderr).toMatch(/injected failure/);
   expect(out.stdout).toMatch(/rollback:/);
@@ -108,7 +108,7 @@ test.each([1, 2])("a failure injected after step %i of an endpoint's apply leave
 
 test.each([1, 2, 3])("a failure injected after step %i of a network's apply leaves nothing behind", (k) => {
   expect(pristine.ipForward).toBe("0");
-  const out = r.call("apply", [net], { NETLAB_FAIL_AFTER_STEP: String(k) });
+  const out = r.call("apply", [net], { NSLAB_FAIL_AFTER_STEP: String(k) });
   expect(out.code).not.toBe(0);
   expect(out.stderr).toMatch(/injected failure/);
   // links, rules and ip_forward (the hold is let go of, and it was the only one)
@@ -117,7 +117,7 @@ test.each([1, 2, 3])("a failure injected after step %i of a network's apply leav
 
 test.each([1, 2])("SIGKILL after step %i of an endpoint's apply: the next apply converges", (k) => {
   expectOk(r.call("apply", [net]));
-  const killed = r.call("apply", [epA], { NETLAB_KILL_AFTER_STEP: String(k) });
+  const killed = r.call("apply", [epA], { NSLAB_KILL_AFTER_STEP: String(k) });
   expect(killed.code).not.toBe(0);
   expectOk(r.call("apply", [epA]));
   expect(r.call("verify", [epA]).code).toBe(0);
@@ -129,7 +129,7 @@ test("a foreign link with the bridge's name: apply fails clearly and leaves it u
   const before = hostState(host);
   const out = r.call("apply", [net]);
   expect(out.code).toBe(1);
-  expect(out.stderr).toMatch(/link nlkbr0 exists and is not netlab's/);
+  expect(out.stderr).toMatch(/link nlkbr0 exists and is not nslab's/);
   expect(hostState(host)).toEqual(before);
   expectOk(r.call("destroy", [net]));
   expect(hostState(host)).toEqual(before);
@@ -141,7 +141,7 @@ test("a foreign namespace with an endpoint's name: apply fails clearly, destroy 
   addNs(nsA);
   const out = r.call("apply", [epA]);
   expect(out.code).toBe(1);
-  expect(out.stderr).toMatch(new RegExp(`namespace ${nsA} exists and is not netlab's`));
+  expect(out.stderr).toMatch(new RegExp(`namespace ${nsA} exists and is not nslab's`));
   expectOk(r.call("destroy", [epA]));
   expect(cmd(["ip", "-n", nsA, "link", "show", "lo"]).code).toBe(0);
 });
@@ -157,7 +157,7 @@ test("drift: out-of-band deletions are listed by verify and repaired by apply", 
       "-t",
       "nat",
       "-D",
-      "NETLAB-DNAT-nlkbr0",
+      "NSLAB-DNAT-nlkbr0",
       "-p",
       "tcp",
       "-m",
@@ -167,7 +167,7 @@ test("drift: out-of-band deletions are listed by verify and repaired by apply", 
       "-m",
       "comment",
       "--comment",
-      "netlab:ktest",
+      "nslab:ktest",
       "-j",
       "DNAT",
       "--to-destination",
@@ -178,7 +178,7 @@ test("drift: out-of-band deletions are listed by verify and repaired by apply", 
   expect(v.code).toBe(1);
   expect(v.stdout).toMatch(new RegExp(`endpoint ${nsB}: missing: veth nlkvb`));
   expect(v.stdout).toMatch(new RegExp(`endpoint ${nsA}: missing: default route via 10.240.0.1`));
-  expect(v.stdout).toMatch(/port \*:8080\/tcp -> 10.240.0.11:80: missing: iptables -t nat -A NETLAB-DNAT-nlkbr0/);
+  expect(v.stdout).toMatch(/port \*:8080\/tcp -> 10.240.0.11:80: missing: iptables -t nat -A NSLAB-DNAT-nlkbr0/);
   expectOk(r.call("apply", lab));
   expect(r.call("verify", lab).code).toBe(0);
   expect(ping(nsB, "10.240.0.11")).toBe(true);
@@ -187,7 +187,7 @@ test("drift: out-of-band deletions are listed by verify and repaired by apply", 
 test("repair puts a lost rule of the IN chain back in its declared place, above the final DROP", () => {
   expectOk(r.call("apply", lab));
   const inChain = () =>
-    ok(inNs(host, ["iptables", "-w", "-S", "NETLAB-IN-nlkbr0"]))
+    ok(inNs(host, ["iptables", "-w", "-S", "NSLAB-IN-nlkbr0"]))
       .trim()
       .split("\n")
       .slice(1); // after "-N"
@@ -205,7 +205,7 @@ test("repair puts a lost rule of the IN chain back in its declared place, above 
   );
   expect(inChain()).not.toContain(related);
   expect(r.call("verify", lab).stdout).toMatch(
-    /missing: iptables -t filter -A NETLAB-IN-nlkbr0 -m conntrack --ctstate RELATED,ESTABLISHED/,
+    /missing: iptables -t filter -A NSLAB-IN-nlkbr0 -m conntrack --ctstate RELATED,ESTABLISHED/,
   );
   expectOk(r.call("apply", lab));
   expect(inChain()).toEqual(declared);
@@ -256,7 +256,7 @@ describe("shared settings", () => {
     expect(fwd()).toBe("1");
   });
 
-  test("a value someone set after netlab is not overwritten on destroy", () => {
+  test("a value someone set after nslab is not overwritten on destroy", () => {
     expectOk(r.call("apply", [net]));
     ok(inNs(host, ["sysctl", "-qw", "net.ipv4.ip_forward=0"])); // an operator turned it off by hand
     expectOk(r.call("destroy", [net]));
@@ -274,7 +274,7 @@ describe("converge (the stack's apply resource) and the owner", () => {
   };
   const run = (verb: "converge" | "verify", specs: Spec[], env: Record<string, string> = {}, flags: string[] = []) =>
     cmd(["node", buildRunner(), verb, ...flags, labFile(specs)], {
-      env: { ...process.env, NETLAB_STATE_DIR: r.stateDir, ...env },
+      env: { ...process.env, NSLAB_STATE_DIR: r.stateDir, ...env },
     });
 
   test("converge builds a whole lab in one call; again, it changes nothing", () => {
@@ -349,7 +349,7 @@ describe("converge (the stack's apply resource) and the owner", () => {
   });
 
   test.each([1, 2, 3, 4, 5])("SIGKILL after command %i of a converge: the next converge finishes the lab", (k) => {
-    const killed = run("converge", lab, { NETLAB_KILL_AFTER_STEP: String(k) });
+    const killed = run("converge", lab, { NSLAB_KILL_AFTER_STEP: String(k) });
     expect(killed.code).not.toBe(0);
     expectOk(run("converge", lab));
     expect(run("verify", lab).code).toBe(0);
@@ -359,7 +359,7 @@ describe("converge (the stack's apply resource) and the owner", () => {
   test.each([1, 2, 3, 4, 5])(
     "SIGKILL after command %i of a converge, then the owner's destroy: nothing is left",
     (k) => {
-      const killed = run("converge", lab, { NETLAB_KILL_AFTER_STEP: String(k) });
+      const killed = run("converge", lab, { NSLAB_KILL_AFTER_STEP: String(k) });
       expect(killed.code).not.toBe(0);
       expect(hostState(host)).not.toEqual(pristine);
       expectOk(r.call("destroy", [owner]));
@@ -372,7 +372,7 @@ describe("converge (the stack's apply resource) and the owner", () => {
 describe("a failed destroy", () => {
   test("says what is left and how to finish; running it again finishes", () => {
     expectOk(r.call("apply", [net, epA, pm]));
-    const out = r.call("destroy", [pm, epA], { NETLAB_FAIL_AFTER_STEP: "1" });
+    const out = r.call("destroy", [pm, epA], { NSLAB_FAIL_AFTER_STEP: "1" });
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/unpublish port \*:8080\/tcp -> 10.240.0.11:80: failed: injected failure/);
     expect(out.stderr).toMatch(new RegExp(`still on this machine:\n  - namespace ${nsA}\n`));

@@ -1,4 +1,4 @@
-// Pure tier: the netlab CLI finds a stack only through the manifest synth wrote for it,
+// Pure tier: the nslab CLI finds a stack only through the manifest synth wrote for it,
 // and says what is wrong, with the cause underneath.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,17 +6,17 @@ import { join } from "node:path";
 import { renderInspect } from "../../cli/inspect";
 import { CliError, loadStack } from "../../cli/manifest";
 
-const out = mkdtempSync(join(tmpdir(), "netlab-cli-"));
+const out = mkdtempSync(join(tmpdir(), "nslab-cli-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 const write = (stack: string, manifest: unknown) => {
-  mkdirSync(join(out, "stacks", stack, "netlab"), { recursive: true });
-  writeFileSync(join(out, "stacks", stack, "netlab", "stack.json"), JSON.stringify(manifest));
+  mkdirSync(join(out, "stacks", stack, "nslab"), { recursive: true });
+  writeFileSync(join(out, "stacks", stack, "nslab", "stack.json"), JSON.stringify(manifest));
 };
 const good = {
   v: 1,
   stack: "lab",
   execution: "per-object",
-  lab: "netlab/lab-0123abcd.json",
+  lab: "nslab/lab-0123abcd.json",
   runner: "assets/netops/X/netops.cjs",
 };
 const failure = (f: () => unknown): CliError => {
@@ -45,7 +45,7 @@ test("GIVEN no synth THEN the error says to synthesize and keeps the file system
 test("GIVEN a manifest of another version or stack THEN it is refused, with the schema's cause", () => {
   write("old", { ...good, stack: "old", v: 2 });
   const err = failure(() => loadStack(out, "old"));
-  expect(err.message).toMatch(/not a netlab stack manifest this CLI reads/);
+  expect(err.message).toMatch(/not an nslab stack manifest this CLI reads/);
   expect(String(err.cause)).toMatch(/v/);
   write("other", good);
   expect(failure(() => loadStack(out, "other")).message).toMatch(/belongs to stack lab, not other/);

@@ -14,8 +14,8 @@ import { FakeExec, notFound } from "../helpers/fake-exec";
 let fake: FakeExec;
 let state: string;
 beforeEach(() => {
-  state = mkdtempSync(join(tmpdir(), "netlab-unit-"));
-  process.env.NETLAB_STATE_DIR = state;
+  state = mkdtempSync(join(tmpdir(), "nslab-unit-"));
+  process.env.NSLAB_STATE_DIR = state;
   fake = new FakeExec();
   fake.install();
   jest.spyOn(process.stdout, "write").mockImplementation(() => true);
@@ -23,7 +23,7 @@ beforeEach(() => {
 afterEach(() => {
   fake.uninstall();
   rmSync(state, { recursive: true, force: true });
-  delete process.env.NETLAB_STATE_DIR;
+  delete process.env.NSLAB_STATE_DIR;
   jest.restoreAllMocks();
 });
 
@@ -45,11 +45,11 @@ const bridge = {
   flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
   mtu: 1500,
   address: MAC,
-  ifalias: "netlab:s",
+  ifalias: "nslab:s",
   linkinfo: { info_kind: "bridge" },
   addr_info: [{ family: "inet", local: "10.9.0.1", prefixlen: 24 }],
 };
-const c = `-m comment --comment "netlab:s"`;
+const c = `-m comment --comment "nslab:s"`;
 /** iptables-save of a host with `net` in place, a foreign Docker rule around it; `drop` leaves lines out. */
 const saved = (drop: RegExp | null = null) =>
   [
@@ -57,9 +57,9 @@ const saved = (drop: RegExp | null = null) =>
     ":PREROUTING ACCEPT [0:0]",
     ":OUTPUT ACCEPT [0:0]",
     ":POSTROUTING ACCEPT [0:0]",
-    ":NETLAB-DNAT-nlu-br - [0:0]",
-    `-A PREROUTING ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL ${c} -j NETLAB-DNAT-nlu-br`,
-    `-A OUTPUT -m addrtype --dst-type LOCAL ${c} -j NETLAB-DNAT-nlu-br`,
+    ":NSLAB-DNAT-nlu-br - [0:0]",
+    `-A PREROUTING ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL ${c} -j NSLAB-DNAT-nlu-br`,
+    `-A OUTPUT -m addrtype --dst-type LOCAL ${c} -j NSLAB-DNAT-nlu-br`,
     `-A POSTROUTING -s 10.9.0.0/24 -d 10.9.0.0/24 -o nlu-br -m conntrack --ctstate DNAT ${c} -j MASQUERADE`,
     `-A POSTROUTING -s 127.0.0.0/8 -o nlu-br ${c} -j MASQUERADE`,
     `-A POSTROUTING -s 10.9.0.0/24 ! -o nlu-br ${c} -j MASQUERADE`,
@@ -69,15 +69,15 @@ const saved = (drop: RegExp | null = null) =>
     ":FORWARD DROP [0:0]",
     ":OUTPUT ACCEPT [0:0]",
     ":DOCKER-USER - [0:0]",
-    ":NETLAB-IN-nlu-br - [0:0]",
-    ":NETLAB-OUT-nlu-br - [0:0]",
-    `-A FORWARD -o nlu-br ${c} -j NETLAB-IN-nlu-br`,
-    `-A FORWARD -i nlu-br ${c} -j NETLAB-OUT-nlu-br`,
+    ":NSLAB-IN-nlu-br - [0:0]",
+    ":NSLAB-OUT-nlu-br - [0:0]",
+    `-A FORWARD -o nlu-br ${c} -j NSLAB-IN-nlu-br`,
+    `-A FORWARD -i nlu-br ${c} -j NSLAB-OUT-nlu-br`,
     "-A FORWARD -j DOCKER-USER",
-    `-A NETLAB-IN-nlu-br -m conntrack --ctstate RELATED,ESTABLISHED ${c} -j ACCEPT`,
-    `-A NETLAB-IN-nlu-br -i nlu-br ${c} -j ACCEPT`,
-    `-A NETLAB-IN-nlu-br ${c} -j DROP`,
-    `-A NETLAB-OUT-nlu-br ${c} -j ACCEPT`,
+    `-A NSLAB-IN-nlu-br -m conntrack --ctstate RELATED,ESTABLISHED ${c} -j ACCEPT`,
+    `-A NSLAB-IN-nlu-br -i nlu-br ${c} -j ACCEPT`,
+    `-A NSLAB-IN-nlu-br ${c} -j DROP`,
+    `-A NSLAB-OUT-nlu-br ${c} -j ACCEPT`,
     "COMMIT",
   ]
     .filter((l) => !drop || !drop.test(l))
@@ -88,7 +88,7 @@ function host(init: { sysctl?: Record<string, string>; bridge?: boolean; save?: 
   const kernel = {
     sysctl: { "net.ipv4.ip_forward": "0", "net/ipv4/conf/nlu-br/route_localnet": "0", ...init.sysctl },
     bridge: init.bridge ?? false,
-    save: init.save ?? saved(/netlab|NETLAB/),
+    save: init.save ?? saved(/nslab|NSLAB/),
   };
   fake
     .on(/^sysctl -n (\S+)$/, () => ({
@@ -128,7 +128,7 @@ describe("ensure", () => {
     const [restore] = restoreInput();
     // the hooks go above the host's own FORWARD rules (Docker's jump), IN above OUT
     expect(restore).toMatch(
-      /-I FORWARD 1 -o nlu-br .*-j NETLAB-IN-nlu-br\n-I FORWARD 2 -i nlu-br .*-j NETLAB-OUT-nlu-br\n/,
+      /-I FORWARD 1 -o nlu-br .*-j NSLAB-IN-nlu-br\n-I FORWARD 2 -i nlu-br .*-j NSLAB-OUT-nlu-br\n/,
     );
     expect(restore).toMatch(/-A POSTROUTING -s 10\.9\.0\.0\/24 ! -o nlu-br .*-j MASQUERADE/);
     expect(recorded(net)).toEqual(net); // the ledger knows before the first step
@@ -147,13 +147,13 @@ describe("ensure", () => {
   test("GIVEN the IN chain lost a rule THEN repair puts it back in its place, before the chain's DROP (issue 10, item 8)", async () => {
     host({
       bridge: true,
-      save: saved(/-A NETLAB-IN-nlu-br -i nlu-br/),
+      save: saved(/-A NSLAB-IN-nlu-br -i nlu-br/),
       sysctl: { "net.ipv4.ip_forward": "1", "net/ipv4/conf/nlu-br/route_localnet": "1" },
     });
     await applySpecs([net]);
     expect(writes()).toEqual(["iptables-restore -w --noflush"]);
     expect(restoreInput()).toEqual([
-      `*filter\n-I NETLAB-IN-nlu-br 2 -i nlu-br -m comment --comment netlab:s -j ACCEPT\nCOMMIT\n`,
+      `*filter\n-I NSLAB-IN-nlu-br 2 -i nlu-br -m comment --comment nslab:s -j ACCEPT\nCOMMIT\n`,
     ]);
   });
 });
@@ -179,16 +179,16 @@ describe("rollback", () => {
       "ip link del dev nlu-br",
       "sysctl -qw net.ipv4.ip_forward=0",
     ]);
-    expect(restoreInput()[1]).toMatch(/^\*nat\n-D PREROUTING .*\n[\s\S]*-X NETLAB-DNAT-nlu-br\n/);
+    expect(restoreInput()[1]).toMatch(/^\*nat\n-D PREROUTING .*\n[\s\S]*-X NSLAB-DNAT-nlu-br\n/);
     expect(kernel).toMatchObject({ bridge: false, sysctl: { "net.ipv4.ip_forward": "0" } });
   });
 
   test("GIVEN the fail hook at step 2 THEN the apply stops there and rolls back; aimed at another object, it does not", async () => {
     const armed = (key: string) => {
-      Object.assign(process.env, { NETLAB_FAIL_AFTER_STEP: "2", NETLAB_HOOK_KEY: key });
+      Object.assign(process.env, { NSLAB_FAIL_AFTER_STEP: "2", NSLAB_HOOK_KEY: key });
       armTestHooks(["network-nlu-br"]);
-      delete process.env.NETLAB_FAIL_AFTER_STEP;
-      delete process.env.NETLAB_HOOK_KEY;
+      delete process.env.NSLAB_FAIL_AFTER_STEP;
+      delete process.env.NSLAB_HOOK_KEY;
     };
     try {
       host({});
@@ -219,8 +219,8 @@ describe("remove", () => {
     fake.calls.length = 0;
     await removeSpecs([net]);
     const [restore] = restoreInput();
-    expect(restore).toMatch(/-D FORWARD -o nlu-br .*-j NETLAB-IN-nlu-br\n/);
-    expect(restore).toMatch(/-X NETLAB-IN-nlu-br\n/);
+    expect(restore).toMatch(/-D FORWARD -o nlu-br .*-j NSLAB-IN-nlu-br\n/);
+    expect(restore).toMatch(/-X NSLAB-IN-nlu-br\n/);
     expect(restore).not.toMatch(/DOCKER-USER/); // the host's own rules are never touched
     expect(writes()).toEqual([
       "iptables-restore -w --noflush",
@@ -258,14 +258,14 @@ describe("shared sysctls", () => {
     expect(forward()).toEqual(["sysctl -qw net.ipv4.ip_forward=1", "sysctl -qw net.ipv4.ip_forward=0"]);
   });
 
-  test("GIVEN ip_forward was 1 before netlab THEN it stays 1", async () => {
+  test("GIVEN ip_forward was 1 before nslab THEN it stays 1", async () => {
     host({ sysctl: { "net.ipv4.ip_forward": "1" } });
     await applySpecs([net]);
     await removeSpecs([net]);
     expect(forward()).toEqual([]);
   });
 
-  test("GIVEN someone changed ip_forward while netlab held it THEN the last holder leaves their value", async () => {
+  test("GIVEN someone changed ip_forward while nslab held it THEN the last holder leaves their value", async () => {
     const kernel = host({});
     await applySpecs([net]);
     kernel.sysctl["net.ipv4.ip_forward"] = "0"; // by hand, while the lab is up

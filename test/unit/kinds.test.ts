@@ -230,7 +230,7 @@ describe("the trigger line", () => {
     expect(line.startsWith('workload-web {"v":1,')).toBe(true);
     expect(fromLine(line)).toEqual({ key: "workload-web", json: w });
     expect(fromLine(JSON.stringify(w))).toEqual({ key: null, json: w });
-    expect(() => fromLine("workload-web")).toThrow(/not a netlab trigger line/);
+    expect(() => fromLine("workload-web")).toThrow(/not an nslab trigger line/);
   });
 });
 
@@ -251,7 +251,7 @@ describe("names", () => {
       "/etc/netns/c/hosts",
     ]);
     expect(steps[0].file?.content).toBe(
-      "# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n",
+      "# nslab:lab: written by nslab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n",
     );
   });
 });

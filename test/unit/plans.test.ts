@@ -80,11 +80,11 @@ describe("endpoint plan", () => {
       "netns add ns01\n" +
         // no MAC given: 02:42 + the address, so a rebuilt endpoint keeps its MAC
         "link add name veth-ns01 mtu 1500 type veth peer name eth0 netns ns01 mtu 1500 address 02:42:c0:a8:58:0b\n" +
-        "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\n" +
+        "link set dev veth-ns01 alias nslab:lab master br01 addrgenmode none up\n" +
         "link set dev veth-ns01 type bridge_slave isolated off hairpin on\n",
     );
     expect(steps[1].input).toBe(
-      "link set dev lo alias netlab:lab up\nlink set dev eth0 addrgenmode none\naddr replace 192.168.88.11/24 dev eth0\n" +
+      "link set dev lo alias nslab:lab up\nlink set dev eth0 addrgenmode none\naddr replace 192.168.88.11/24 dev eth0\n" +
         "link set dev eth0 up\nroute replace default via 192.168.88.1 dev eth0\n",
     );
     expect(steps[0].undo?.argv).toEqual([...NS, "ip", "-force", "-batch", "-"]);
@@ -99,7 +99,7 @@ describe("endpoint plan", () => {
   test("GIVEN a half-made endpoint of ours WHEN converging THEN it is removed first, veth before namespace, at once", () => {
     const half: EndpointObs = {
       nsExists: true,
-      hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" },
+      hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "nslab:lab" },
       inside: [],
       routes: [],
     };
@@ -115,8 +115,8 @@ describe("endpoint plan", () => {
   test("GIVEN an endpoint to remove THEN only its namespace is deleted (the veth goes with it)", () => {
     const whole: EndpointObs = {
       nsExists: true,
-      hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "netlab:lab" },
-      inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536, ifalias: "netlab:lab" }],
+      hostLink: { ifname: "veth-ns01", flags: [], mtu: 1500, ifalias: "nslab:lab" },
+      inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536, ifalias: "nslab:lab" }],
       routes: [],
     };
     const [del, more] = endpointOps.remove(ep, whole, false);
@@ -129,7 +129,7 @@ describe("endpoint plan", () => {
   test("GIVEN an intact endpoint with a lost route WHEN converging THEN it is repaired in place", () => {
     const intact: EndpointObs = {
       nsExists: true,
-      hostLink: { ifname: "veth-ns01", flags: ["UP"], mtu: 1500, ifalias: "netlab:lab", master: "br01" },
+      hostLink: { ifname: "veth-ns01", flags: ["UP"], mtu: 1500, ifalias: "nslab:lab", master: "br01" },
       inside: [{ ifname: "eth0", flags: ["UP"], mtu: 1500, address: "02:42:c0:a8:58:0b" }],
       routes: [],
     };
@@ -139,7 +139,7 @@ describe("endpoint plan", () => {
       ["ip", "-n", "ns01", "-batch", "-"],
     ]);
     expect(steps[0].input).toBe(
-      "link set dev veth-ns01 alias netlab:lab master br01 addrgenmode none up\nlink set dev veth-ns01 type bridge_slave isolated off hairpin on\n",
+      "link set dev veth-ns01 alias nslab:lab master br01 addrgenmode none up\nlink set dev veth-ns01 type bridge_slave isolated off hairpin on\n",
     );
   });
 
@@ -150,7 +150,7 @@ describe("endpoint plan", () => {
       inside: [{ ifname: "lo", flags: ["UP"], mtu: 65536 }],
       routes: [],
     };
-    expect(() => endpointOps.drift(ep, foreign, false)).toThrow(/namespace ns01 exists and is not netlab's/);
+    expect(() => endpointOps.drift(ep, foreign, false)).toThrow(/namespace ns01 exists and is not nslab's/);
     expect(endpointOps.remove(ep, foreign, false)).toEqual([]);
   });
 });
@@ -171,29 +171,29 @@ describe("network plan", () => {
     expect(networkOps.sysctls?.(net)).toEqual({ "net.ipv4.ip_forward": "1" });
     // a fixed bridge MAC: removing a port must not change the gateway's MAC under the others
     expect(steps[1].input).toContain(
-      `link set dev br01 alias netlab:lab mtu 1500 address ${bridgeMac(net)} addrgenmode none\n`,
+      `link set dev br01 alias nslab:lab mtu 1500 address ${bridgeMac(net)} addrgenmode none\n`,
     );
     expect(bridgeMac(net)).toMatch(/^02(:[0-9a-f]{2}){5}$/);
     expect(bridgeMac({ ...net, bridge: "br02" })).not.toBe(bridgeMac(net));
     expect(steps[3].input).toBe(
       [
         "*nat",
-        ":NETLAB-DNAT-br01 - [0:0]",
-        "-A PREROUTING ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -m comment --comment netlab:lab -j NETLAB-DNAT-br01",
-        "-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment netlab:lab -j NETLAB-DNAT-br01",
-        "-A POSTROUTING -s 192.168.88.0/24 -d 192.168.88.0/24 -o br01 -m conntrack --ctstate DNAT -m comment --comment netlab:lab -j MASQUERADE",
-        "-A POSTROUTING -s 127.0.0.0/8 -o br01 -m comment --comment netlab:lab -j MASQUERADE",
-        "-A POSTROUTING -s 192.168.88.0/24 ! -o br01 -m comment --comment netlab:lab -j MASQUERADE",
+        ":NSLAB-DNAT-br01 - [0:0]",
+        "-A PREROUTING ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -m comment --comment nslab:lab -j NSLAB-DNAT-br01",
+        "-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment nslab:lab -j NSLAB-DNAT-br01",
+        "-A POSTROUTING -s 192.168.88.0/24 -d 192.168.88.0/24 -o br01 -m conntrack --ctstate DNAT -m comment --comment nslab:lab -j MASQUERADE",
+        "-A POSTROUTING -s 127.0.0.0/8 -o br01 -m comment --comment nslab:lab -j MASQUERADE",
+        "-A POSTROUTING -s 192.168.88.0/24 ! -o br01 -m comment --comment nslab:lab -j MASQUERADE",
         "COMMIT",
         "*filter",
-        ":NETLAB-IN-br01 - [0:0]",
-        ":NETLAB-OUT-br01 - [0:0]",
-        "-I FORWARD 1 -o br01 -m comment --comment netlab:lab -j NETLAB-IN-br01",
-        "-I FORWARD 2 -i br01 -m comment --comment netlab:lab -j NETLAB-OUT-br01",
-        "-A NETLAB-IN-br01 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment netlab:lab -j ACCEPT",
-        "-A NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT",
-        "-A NETLAB-IN-br01 -m comment --comment netlab:lab -j DROP",
-        "-A NETLAB-OUT-br01 -m comment --comment netlab:lab -j ACCEPT",
+        ":NSLAB-IN-br01 - [0:0]",
+        ":NSLAB-OUT-br01 - [0:0]",
+        "-I FORWARD 1 -o br01 -m comment --comment nslab:lab -j NSLAB-IN-br01",
+        "-I FORWARD 2 -i br01 -m comment --comment nslab:lab -j NSLAB-OUT-br01",
+        "-A NSLAB-IN-br01 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment nslab:lab -j ACCEPT",
+        "-A NSLAB-IN-br01 -i br01 -m comment --comment nslab:lab -j ACCEPT",
+        "-A NSLAB-IN-br01 -m comment --comment nslab:lab -j DROP",
+        "-A NSLAB-OUT-br01 -m comment --comment nslab:lab -j ACCEPT",
         "COMMIT",
         "",
       ].join("\n"),
@@ -203,14 +203,14 @@ describe("network plan", () => {
   test("GIVEN other networks' hooks (and someone's rule on top) THEN IN goes first, OUT right after the last IN hook", () => {
     const save = parseSave(
       "*nat\nCOMMIT\n*filter\n:FORWARD ACCEPT [0:0]\n" +
-        '-A FORWARD -j DOCKER-USER\n-A FORWARD -o br09 -m comment --comment "netlab:x" -j NETLAB-IN-br09\n-A FORWARD -i br09 -m comment --comment "netlab:x" -j NETLAB-OUT-br09\nCOMMIT\n',
+        '-A FORWARD -j DOCKER-USER\n-A FORWARD -o br09 -m comment --comment "nslab:x" -j NSLAB-IN-br09\n-A FORWARD -i br09 -m comment --comment "nslab:x" -j NSLAB-OUT-br09\nCOMMIT\n',
     );
     const fw = networkOps
       .converge(net, { link: null, rules: save, forwarding: { "net.ipv4.ip_forward": "1" } })
       .at(-1)!;
     // after the insert at 1, br09's IN hook is rule 3: our OUT hook goes to 4, above br09's OUT
     expect(fw.input).toContain(
-      "-I FORWARD 1 -o br01 -m comment --comment netlab:lab -j NETLAB-IN-br01\n-I FORWARD 4 -i br01 ",
+      "-I FORWARD 1 -o br01 -m comment --comment nslab:lab -j NSLAB-IN-br01\n-I FORWARD 4 -i br01 ",
     );
   });
 
@@ -218,11 +218,11 @@ describe("network plan", () => {
     const lines = networkRules({ ...net, icc: false, internal: true, connect: ["br02"] }).map(
       (r) => `${r.chain} ${r.args.join(" ")}`,
     );
-    const icc = "NETLAB-IN-br01 -i br01 -m comment --comment netlab:lab -j ACCEPT";
+    const icc = "NSLAB-IN-br01 -i br01 -m comment --comment nslab:lab -j ACCEPT";
     expect(networkRules(net).map((r) => `${r.chain} ${r.args.join(" ")}`)).toContain(icc); // with ICC on
     expect(lines).not.toContain(icc);
-    expect(lines).toContain("NETLAB-IN-br01 -i br02 -m comment --comment netlab:lab -j ACCEPT");
-    expect(lines).toContain("NETLAB-OUT-br01 -m comment --comment netlab:lab -j DROP");
+    expect(lines).toContain("NSLAB-IN-br01 -i br02 -m comment --comment nslab:lab -j ACCEPT");
+    expect(lines).toContain("NSLAB-OUT-br01 -m comment --comment nslab:lab -j DROP");
     expect(lines.some((l) => l.includes("! -o br01") && l.includes("MASQUERADE"))).toBe(false);
   });
 
@@ -230,7 +230,7 @@ describe("network plan", () => {
     const post = (masquerade: boolean) =>
       networkRules({ ...net, masquerade })
         .filter((r) => r.chain === "POSTROUTING")
-        .map((r) => r.args.join(" ").replace(" -m comment --comment netlab:lab", ""));
+        .map((r) => r.args.join(" ").replace(" -m comment --comment nslab:lab", ""));
     const out = "-s 192.168.88.0/24 ! -o br01 -j MASQUERADE";
     const kept = [
       "-s 192.168.88.0/24 -d 192.168.88.0/24 -o br01 -m conntrack --ctstate DNAT -j MASQUERADE",
@@ -244,7 +244,7 @@ describe("network plan", () => {
   test("GIVEN the IN chain lost a rule WHEN converging THEN it goes back in its declared place, above the final DROP", () => {
     const chains = networkChains(net);
     const rules = networkRules(net);
-    const related = rules.find((r) => r.chain === "NETLAB-IN-br01" && r.args.includes("RELATED,ESTABLISHED"))!;
+    const related = rules.find((r) => r.chain === "NSLAB-IN-br01" && r.args.includes("RELATED,ESTABLISHED"))!;
     const accept = portMappingRules(pm)[1];
     const save = (table: string) =>
       [
@@ -261,7 +261,7 @@ describe("network plan", () => {
       ].join("\n");
     const [step] = ensureStep(net, "firewall", parseSave(`${save("nat")}\n${save("filter")}\n`), chains, rules);
     // [port mapping accept, ICC accept, DROP]: before the ICC accept, not behind the DROP
-    expect(step.input).toBe(`*filter\n-I NETLAB-IN-br01 2 ${related.args.join(" ")}\nCOMMIT\n`);
+    expect(step.input).toBe(`*filter\n-I NSLAB-IN-br01 2 ${related.args.join(" ")}\nCOMMIT\n`);
   });
 
   test("GIVEN no sandbox host THEN commands run on the host without nsenter", () => {
@@ -278,15 +278,15 @@ describe("network plan", () => {
 describe("firewall diff", () => {
   const saved = (lines: string[]) =>
     parseSave(
-      `*nat\n:PREROUTING ACCEPT [0:0]\n:NETLAB-DNAT-br01 - [0:0]\n${lines.join("\n")}\nCOMMIT\n*filter\n:NETLAB-IN-br01 - [0:0]\nCOMMIT\n`,
+      `*nat\n:PREROUTING ACCEPT [0:0]\n:NSLAB-DNAT-br01 - [0:0]\n${lines.join("\n")}\nCOMMIT\n*filter\n:NSLAB-IN-br01 - [0:0]\nCOMMIT\n`,
     );
   const dnatLine =
-    '-A NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment "netlab:lab" -j DNAT --to-destination 192.168.88.11:80';
+    '-A NSLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment "nslab:lab" -j DNAT --to-destination 192.168.88.11:80';
 
   test("GIVEN the DNAT rule exists as iptables-save prints it THEN only the accept of DNAT'd connections is added, above the network's DROP", () => {
     const step = portMappingOps.converge(pm, saved([dnatLine]))[0];
     const accept =
-      "NETLAB-IN-br01 -d 192.168.88.11/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -m comment --comment netlab:lab -j ACCEPT";
+      "NSLAB-IN-br01 -d 192.168.88.11/32 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -m comment --comment nslab:lab -j ACCEPT";
     expect(step.input).toBe(`*filter\n-I ${accept.replace(" ", " 1 ")}\nCOMMIT\n`);
     expect(step.undo?.input).toBe(`*filter\n-D ${accept}\nCOMMIT\n`);
   });
@@ -294,7 +294,7 @@ describe("firewall diff", () => {
   test("GIVEN only some rules exist WHEN removing THEN only those are deleted", () => {
     const step = portMappingOps.remove(pm, saved([dnatLine]), true)[0];
     expect(step.input).toBe(
-      "*nat\n-D NETLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment netlab:lab -j DNAT --to-destination 192.168.88.11:80\nCOMMIT\n",
+      "*nat\n-D NSLAB-DNAT-br01 -p tcp -m tcp --dport 8080 -m comment --comment nslab:lab -j DNAT --to-destination 192.168.88.11:80\nCOMMIT\n",
     );
   });
 
@@ -318,7 +318,7 @@ describe("firewall diff", () => {
       "-m",
       "comment",
       "--comment",
-      "netlab:lab",
+      "nslab:lab",
       "-j",
       "DNAT",
       "--to-destination",
@@ -356,7 +356,7 @@ describe("spec parsing (the runner's defence in depth)", () => {
     ]);
   });
   test("a lab file in a sandbox host: this machine's specs carry it, a Host's carry none", () => {
-    const dir = mkdtempSync(join(tmpdir(), "netlab-lab-"));
+    const dir = mkdtempSync(join(tmpdir(), "nslab-lab-"));
     try {
       const remote = { name: "b", address: "10.0.0.2", user: "root", port: 22 };
       const write = (specs: object[]) => {
@@ -416,12 +416,12 @@ describe("nftables table (one per stack)", () => {
     ],
     portmaps: [{ bridge: "br01", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80 }],
   };
-  test("an older netlab's ip table of the same name goes in the same transaction; both families in the inet one", () => {
+  test("an older nslab's ip table of the same name goes in the same transaction; both families in the inet one", () => {
     expect(renderTable(spec, true).split("\n").slice(0, 4)).toEqual([
-      "table ip netlab-lab {}",
-      "delete table ip netlab-lab",
-      "table inet netlab-lab {}",
-      "delete table inet netlab-lab",
+      "table ip nslab-lab {}",
+      "delete table ip nslab-lab",
+      "table inet nslab-lab {}",
+      "delete table inet nslab-lab",
     ]);
     const six = renderRules({
       ...spec,
@@ -438,9 +438,9 @@ describe("nftables table (one per stack)", () => {
   test("replaced atomically: created empty, deleted, defined, in one nft -f", () => {
     const text = renderTable(spec);
     expect(text.split("\n").slice(0, 4)).toEqual([
-      "table inet netlab-lab {}",
-      "delete table inet netlab-lab",
-      "table inet netlab-lab {",
+      "table inet nslab-lab {}",
+      "delete table inet nslab-lab",
+      "table inet nslab-lab {",
       `  comment "${tableComment(spec)}"`,
     ]);
   });
@@ -483,17 +483,17 @@ describe("names", () => {
       "/etc/netns/c/hosts",
     ]);
     expect(steps[0].file?.content).toBe(
-      "# netlab:lab: written by netlab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.0.1.11\ta\n10.0.1.12\tb\n",
+      "# nslab:lab: written by nslab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.0.1.11\ta\n10.0.1.12\tb\n",
     );
     expect(steps[1].file?.content).toBe(
-      "# netlab:lab: written by netlab for this host, removed on destroy\nnameserver 10.0.1.1\n",
+      "# nslab:lab: written by nslab for this host, removed on destroy\nnameserver 10.0.1.1\n",
     );
     expect(steps[2].file?.content).toContain("10.0.2.11\tc\n");
     expect(steps[2].file?.content).not.toContain("10.0.1.11");
   });
-  test("someone else's hosts file is not netlab's to touch", () => {
+  test("someone else's hosts file is not nslab's to touch", () => {
     const theirs = new Map([["/etc/netns/a/hosts", "127.0.0.1 localhost\n"]]);
-    expect(() => namesOps.drift(spec, theirs, false)).toThrow(/\/etc\/netns\/a\/hosts exists and is not netlab's/);
+    expect(() => namesOps.drift(spec, theirs, false)).toThrow(/\/etc\/netns\/a\/hosts exists and is not nslab's/);
     expect(namesOps.remove(spec, theirs, false)).toEqual([]);
   });
 });
@@ -512,7 +512,7 @@ describe("link plan", () => {
     ifname,
     flags: ["UP"],
     mtu: 1500,
-    ifalias: "netlab:lab",
+    ifalias: "nslab:lab",
     addr_info: address ? [{ family: "inet", local: address.split("/")[0], prefixlen: 20 }] : [],
   });
 
@@ -543,7 +543,7 @@ describe("link plan", () => {
     ]);
     expect(steps[0].undo?.argv).toEqual([...NS, "ip", "link", "del", "dev", "veth"]);
     expect(steps[2].input).toBe(
-      "link set dev veth alias netlab:lab addrgenmode none up\naddr replace 172.16.0.112/20 dev veth\n",
+      "link set dev veth alias nslab:lab addrgenmode none up\naddr replace 172.16.0.112/20 dev veth\n",
     );
   });
 
@@ -557,9 +557,9 @@ describe("link plan", () => {
     ]);
   });
 
-  test("GIVEN a host device of that name that is not netlab's THEN apply refuses it", () => {
+  test("GIVEN a host device of that name that is not nslab's THEN apply refuses it", () => {
     expect(() => linkOps.drift(link, { a: null, b: { ...mine("veth"), ifalias: undefined } }, false)).toThrow(
-      /host\/veth exists and is not netlab's/,
+      /host\/veth exists and is not nslab's/,
     );
   });
 
@@ -569,17 +569,14 @@ describe("link plan", () => {
     const steps = linkOps.converge(delayed, { a: null, b: null });
     expect(steps.map((s) => [s.argv.slice(NS.length, NS.length + 5).join(" "), s.input ?? ""])).toEqual([
       ["ip link add name nlx1234567", ""],
-      ["ip -batch -", "link set dev nlx1234567 alias netlab:lab master nlp1234567 addrgenmode none up\n"],
+      ["ip -batch -", "link set dev nlx1234567 alias nslab:lab master nlp1234567 addrgenmode none up\n"],
       ["ip link add name nly1234567", ""],
-      ["ip -batch -", "link set dev nly1234567 alias netlab:lab master nlq1234567 addrgenmode none up\n"],
+      ["ip -batch -", "link set dev nly1234567 alias nslab:lab master nlq1234567 addrgenmode none up\n"],
       [
         "-batch -",
-        "link set dev veth001 alias netlab:lab addrgenmode none up\naddr replace 172.16.0.111/20 dev veth001\n",
+        "link set dev veth001 alias nslab:lab addrgenmode none up\naddr replace 172.16.0.111/20 dev veth001\n",
       ],
-      [
-        "ip -batch -",
-        "link set dev veth alias netlab:lab addrgenmode none up\naddr replace 172.16.0.112/20 dev veth\n",
-      ],
+      ["ip -batch -", "link set dev veth alias nslab:lab addrgenmode none up\naddr replace 172.16.0.112/20 dev veth\n"],
     ]);
     // a's peer is made on the host, a itself in its namespace; b (a host end) next to its peer
     expect(steps[0].argv.slice(-6)).toEqual(["name", "veth001", "netns", "test01", "mtu", "1500"]);
@@ -650,10 +647,10 @@ describe("impairment plan", () => {
     ]);
     expect(steps[0].input).toBe(
       [
-        "table netdev netlab-impair-eth0 {}",
-        "delete table netdev netlab-impair-eth0",
-        "table netdev netlab-impair-eth0 {",
-        '  comment "netlab:lab loss 20%"',
+        "table netdev nslab-impair-eth0 {}",
+        "delete table netdev nslab-impair-eth0",
+        "table netdev nslab-impair-eth0 {",
+        '  comment "nslab:lab loss 20%"',
         '  chain in { type filter hook ingress device "eth0" priority 0; meta protocol { ip, ip6 } numgen random mod 10000 < 2000 drop; }',
         '  chain out { type filter hook egress device "eth0" priority 0; meta protocol { ip, ip6 } numgen random mod 10000 < 2000 drop; }',
         "}",
@@ -664,7 +661,7 @@ describe("impairment plan", () => {
 
   test("GIVEN 100% loss THEN every IP packet is dropped, with no random number (nft's numgen mod 10000 stops at 9999)", () => {
     const input = impairSteps(wire, { lossPercent: 100 }, "impair ns01/eth0")[0].input!;
-    expect(input).toContain('comment "netlab:lab loss 100%"');
+    expect(input).toContain('comment "nslab:lab loss 100%"');
     expect(input).toContain(
       '  chain in { type filter hook ingress device "eth0" priority 0; meta protocol { ip, ip6 } drop; }',
     );
@@ -678,7 +675,7 @@ describe("impairment plan", () => {
 
   test("GIVEN nothing THEN the table goes (whether or not it is there) and both ends get their default qdisc back", () => {
     const steps = impairSteps(wire, undefined, "reset");
-    expect(steps[0].input).toBe("table netdev netlab-impair-eth0 {}\ndelete table netdev netlab-impair-eth0\n");
+    expect(steps[0].input).toBe("table netdev nslab-impair-eth0 {}\ndelete table netdev nslab-impair-eth0\n");
     expect(steps.slice(1).map((s) => s.argv.slice(-3))).toEqual([
       ["eth0", "root", "noqueue"],
       ["veth-ns01", "root", "noqueue"],
@@ -687,13 +684,13 @@ describe("impairment plan", () => {
 
   test("drift: the table's comment and each end's tbf rate, against the declaration", () => {
     const declared = { lossPercent: 20, rateKbit: 2000 };
-    expect(impairmentDrift(wire, declared, { comment: "netlab:lab loss 20%", rateKbit: [2000, 2000] })).toEqual([]);
+    expect(impairmentDrift(wire, declared, { comment: "nslab:lab loss 20%", rateKbit: [2000, 2000] })).toEqual([]);
     expect(impairmentDrift(wire, declared, { comment: null, rateKbit: [2000, null] })).toEqual([
-      'different: ns01/eth0 no loss, want "netlab:lab loss 20%"',
+      'different: ns01/eth0 no loss, want "nslab:lab loss 20%"',
       "different: host/veth-ns01 rate unlimited, want 2000 kbit/s",
     ]);
-    expect(impairmentDrift(wire, undefined, { comment: "netlab:lab loss 5%", rateKbit: [null, null] })).toEqual([
-      'different: ns01/eth0 "netlab:lab loss 5%", want no loss',
+    expect(impairmentDrift(wire, undefined, { comment: "nslab:lab loss 5%", rateKbit: [null, null] })).toEqual([
+      'different: ns01/eth0 "nslab:lab loss 5%", want no loss',
     ]);
   });
 });
@@ -786,7 +783,7 @@ describe("delay line plan", () => {
     const text = inputs(line);
     expect(text).toMatch(/link add name nlp1234567 type bridge\n/);
     expect(text).toMatch(/link set dev nla1234567 type bridge_slave learning off\n/);
-    expect(text).toMatch(/link set dev nlb1234567 alias netlab:lab master br1 /);
+    expect(text).toMatch(/link set dev nlb1234567 alias nslab:lab master br1 /);
     expect(text).toMatch(/link set dev nlb1234567 type bridge_slave isolated off hairpin on\n/);
     expect(text).toMatch(/iifname \{ nlp1234567 \} notrack/);
     expect(text).toMatch(/-I FORWARD 1 -i nlp1234567 -o nlp1234567 .*-j ACCEPT/);
@@ -843,7 +840,7 @@ describe("IPv6 plans", () => {
     expect(steps[1].input).toContain(`addr replace ${ll}/64 dev br01 nodad\n`);
     expect(linkLocalOf("02:42:ac:11:00:02")).toBe("fe80::42:acff:fe11:2");
     const v6 = steps[4].input!;
-    expect(v6).toContain("-A POSTROUTING -s fd00:88::/64 ! -o br01 -m comment --comment netlab:lab -j MASQUERADE");
+    expect(v6).toContain("-A POSTROUTING -s fd00:88::/64 ! -o br01 -m comment --comment nslab:lab -j MASQUERADE");
     expect(v6).toContain("-A PREROUTING ! -d ::1/128 -m addrtype --dst-type LOCAL");
     expect(v6).not.toContain("127.0.0.0/8");
     expect(networkOps.sysctls?.(dual)).toEqual({ "net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1" });
@@ -904,7 +901,7 @@ describe("tunnel plan (a network spanning hosts)", () => {
     flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"],
     mtu: 1450,
     master: "br1",
-    ifalias: "netlab:lab",
+    ifalias: "nslab:lab",
     linkinfo: {
       info_kind: "vxlan",
       info_data: { id: 4242, port: 4789, local: "10.0.0.1" },
@@ -912,13 +909,13 @@ describe("tunnel plan (a network spanning hosts)", () => {
     },
     ...over,
   });
-  const made: VxlanObs = { link: link(), peers: ["10.0.0.2", "10.0.0.3"], filter: "netlab:lab gateway br1" };
+  const made: VxlanObs = { link: link(), peers: ["10.0.0.2", "10.0.0.3"], filter: "nslab:lab gateway br1" };
 
   test("made: the device on the bridge, a flood entry per peer, the gateway's MAC kept off it both ways", () => {
     const steps = vxlanOps.converge(tunnel, { link: null, peers: [], filter: null });
     const text = steps.map((s) => `${s.argv.join(" ")}\n${s.input ?? ""}`).join("");
     expect(text).toContain("link add name vx-br1 mtu 1450 type vxlan id 4242 dstport 4789 local 10.0.0.1\n");
-    expect(text).toContain("link set dev vx-br1 alias netlab:lab master br1 addrgenmode none up\n");
+    expect(text).toContain("link set dev vx-br1 alias nslab:lab master br1 addrgenmode none up\n");
     expect(text).toContain("link set dev vx-br1 type bridge_slave isolated off\n");
     expect(text).toContain(
       "bridge -batch -\nfdb append 00:00:00:00:00:00 dev vx-br1 dst 10.0.0.2\nfdb append 00:00:00:00:00:00 dev vx-br1 dst 10.0.0.3\n",
@@ -935,11 +932,11 @@ describe("tunnel plan (a network spanning hosts)", () => {
     expect(vxlanOps.drift(tunnel, { ...made, peers: ["10.0.0.2", "10.0.0.9"], filter: null }, true)).toEqual([
       "missing: vx-br1 flood entry to 10.0.0.3",
       "different: vx-br1 floods to 10.0.0.9, not a peer",
-      "missing: nftables table bridge netlab-gw-vx-br1",
+      "missing: nftables table bridge nslab-gw-vx-br1",
     ]);
     const other = link({ linkinfo: { info_kind: "vxlan", info_data: { id: 7, port: 4789, local: "10.0.0.1" } } });
     expect(vxlanOps.drift(tunnel, { ...made, link: other }, true)).toContain("different: vx-br1 vni 7, want 4242");
-    expect(() => vxlanOps.drift(tunnel, { ...made, link: link({ ifalias: "" }) }, false)).toThrow(/is not netlab's/);
+    expect(() => vxlanOps.drift(tunnel, { ...made, link: link({ ifalias: "" }) }, false)).toThrow(/is not nslab's/);
   });
 
   test("removed: the device and its filter table; on each machine it needs only that machine's bridge", () => {
@@ -948,8 +945,8 @@ describe("tunnel plan (a network spanning hosts)", () => {
       .map((s) => s.input ?? "")
       .join("");
     expect(text).toContain("link del dev vx-br1\n");
-    expect(text).toContain("delete table bridge netlab-gw-vx-br1");
-    expect(text).not.toContain("table bridge netlab-gw-vx-br1 {\n");
+    expect(text).toContain("delete table bridge nslab-gw-vx-br1");
+    expect(text).not.toContain("table bridge nslab-gw-vx-br1 {\n");
     expect(KINDS.vxlan.needs(tunnel)).toEqual(["bridge:br1"]);
   });
 });

@@ -1,4 +1,4 @@
-// Issue 19 item 6: `netlab test --all-pairs` judges each pair as the lab says (isolation
+// Issue 19 item 6: `nslab test --all-pairs` judges each pair as the lab says (isolation
 // is a pass when the pair does not answer), and leaves to the user's Expectations the
 // pairs only their own links and routes join.
 import type { EndpointSpec, LinkSpec, NetworkSpec, ObjectSpec } from "../../model/schema";

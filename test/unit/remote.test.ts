@@ -10,8 +10,8 @@ const host = { name: "b", address: "10.0.0.2", user: "root", port: 2222, identit
 
 test("the remote command is fixed words and base64: a workload's shell text never reaches a shell as text", () => {
   const line = `workload-w {"v":1,"kind":"workload","command":["sh","-c","echo $(id); rm -rf / # '\\""]}`;
-  const argv = forwardCommand("/var/lib/netlab/netops-0123456789ab.cjs", "create", [line]);
-  expect(argv.slice(0, 4)).toEqual(["node", "/var/lib/netlab/netops-0123456789ab.cjs", "create", "--b64"]);
+  const argv = forwardCommand("/var/lib/nslab/netops-0123456789ab.cjs", "create", [line]);
+  expect(argv.slice(0, 4)).toEqual(["node", "/var/lib/nslab/netops-0123456789ab.cjs", "create", "--b64"]);
   expect(argv[4]).toMatch(/^[A-Za-z0-9+/=]+$/);
   expect(decodeLines(argv.slice(4))).toEqual([line]);
 });
@@ -35,7 +35,7 @@ describe("forwarding (fake ssh)", () => {
   let fake: FakeExec;
   beforeEach(() => {
     fake = new FakeExec();
-    fake.on(/^mkdir -p -m 0700 \/run\/netlab-ssh\//, {});
+    fake.on(/^mkdir -p -m 0700 \/run\/nslab-ssh\//, {});
     fake.install();
   });
   afterEach(() => fake.uninstall());
@@ -57,8 +57,8 @@ describe("forwarding (fake ssh)", () => {
     fake.on(/^ssh /, { ok: true, code: 0, stdout: "[]" });
     expect((await forwardQuietly({ ...host, knownHosts: "/elsewhere" }, "inspect", ["x {}"])).ok).toBe(true);
     expect(fake.ran(/^ssh /)[0]).not.toContain("ControlMaster");
-    expect(sshArgv(host, ["true"], "/run/netlab-ssh/abc")).toEqual(
-      expect.arrayContaining(["ControlMaster=auto", "ControlPath=/run/netlab-ssh/abc/%C"]),
+    expect(sshArgv(host, ["true"], "/run/nslab-ssh/abc")).toEqual(
+      expect.arrayContaining(["ControlMaster=auto", "ControlPath=/run/nslab-ssh/abc/%C"]),
     );
   });
 

@@ -751,7 +751,7 @@ test("an object on a Host carries where it is (and no sandbox host of this machi
   expect(sb.resource.spec).not.toHaveProperty("host");
   expect(here.resource.spec).toMatchObject({ host: "sbx" });
   const blocks = Object.entries(json.resource.terraform_data) as [string, any][];
-  const gate = blocks.find(([k]) => k.startsWith("netlab-sweep"))![1];
+  const gate = blocks.find(([k]) => k.startsWith("nslab-sweep"))![1];
   const owner = blocks.find(
     ([, v]) =>
       String(v.triggers_replace).startsWith("netlab-stack ") && String(v.triggers_replace).includes('"remote"'),
@@ -790,7 +790,7 @@ test("a network on two hosts: a bridge and a tunnel on each, the same gateway an
   ]);
   const blocks = Object.entries(json.resource.terraform_data) as [string, any][];
   // every object's line: its key, then its spec (the gate's trigger is the lab file's path, the converge's the time)
-  const specOf = (k: string) => (/^(netlab\/|\$\{)/.test(String(k)) ? {} : JSON.parse(k.slice(k.indexOf(" ") + 1)));
+  const specOf = (k: string) => (/^(nslab\/|\$\{)/.test(String(k)) ? {} : JSON.parse(k.slice(k.indexOf(" ") + 1)));
   const tunnels = blocks.map(([, v]) => specOf(v.triggers_replace)).filter((x) => x.kind === "vxlan");
   expect(tunnels).toEqual([
     expect.objectContaining({

@@ -18,13 +18,15 @@
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { AssetType, TerraformAsset, TerraformStack, type ISynthesisSession } from "cdktf";
 // the hook TerraformAsset itself uses to write files next to cdk.tf.json (not re-exported)
+import { makeUniqueId } from "cdktf/lib/private/unique";
 import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import { Construct, type IConstruct } from "constructs";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { applyOrder, parentsOf, predecessorsOf } from "../model/kinds";
-import { STACK_MANIFEST, type StackManifest } from "../model/manifest";
+import { FORMER_SYNTH_DIR, formerOf, fromEnv, NAME } from "../model/former-name";
+import { STACK_MANIFEST, SYNTH_DIR, type StackManifest } from "../model/manifest";
 import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import type { Expectation } from "./expectation";
 import type { Host } from "./host";
@@ -132,7 +134,7 @@ export class LabStack extends TerraformStack {
       );
     }
     this.resourceType = props.resourceType ?? ResourceType.TERRAFORM_DATA;
-    const host = props.hostNetns ?? (process.env[LabStack.HOST_NETNS_ENV] || undefined);
+    const host = props.hostNetns ?? fromEnv(LabStack.HOST_NETNS_ENV);
     if (host !== undefined && !NETNS_RE.test(host)) {
       throw new NslabValidationError(
         this,
@@ -196,8 +198,8 @@ export class LabStack extends TerraformStack {
         const dir = dirname(join(session.manifest.outdir, session.manifest.forStack(this).synthesizedStackPath));
         const { path, text } = this.lab();
         // one lab file at a time: older ones would only mislead a reader
-        rmSync(join(dir, "nslab"), { recursive: true, force: true });
-        mkdirSync(join(dir, "nslab"), { recursive: true });
+        for (const d of [SYNTH_DIR, FORMER_SYNTH_DIR]) rmSync(join(dir, d), { recursive: true, force: true });
+        mkdirSync(join(dir, SYNTH_DIR), { recursive: true });
         writeFileSync(join(dir, path), text);
         writeFileSync(join(dir, STACK_MANIFEST), JSON.stringify(this.manifest(), null, 1) + "\n");
       },
@@ -434,7 +436,10 @@ export class LabStack extends TerraformStack {
           null,
           1,
         ) + "\n";
-      this.labCache = { path: `nslab/lab-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`, text };
+      this.labCache = {
+        path: `${SYNTH_DIR}/lab-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`,
+        text,
+      };
     }
     return this.labCache;
   }
@@ -453,7 +458,25 @@ export class LabStack extends TerraformStack {
       const block = tf.resource?.[this.resourceType]?.[r.resource.friendlyUniqueId];
       if (block) r.render(block);
     }
+    const moved = this.formerAddresses();
+    if (moved.length) tf.moved = moved;
     return tf;
+  }
+
+  /**
+   * The stack's own resources (nslab-owner, ...) as a lab deployed under nslab's former
+   * name has them in its state: Terraform moves them to their new addresses, so an upgrade
+   * neither replaces the owner (whose destroy removes the whole lab) nor leaves a resource
+   * whose destroy provisioner would never run (model/former-name.ts).
+   */
+  private formerAddresses(): { from: string; to: string }[] {
+    return this.membersOf(NetopsResource)
+      .filter((r) => r.node.scope === this && r.node.id.startsWith(NAME))
+      .map((r) => {
+        const type = r.resource.terraformResourceType;
+        const from = makeUniqueId([formerOf(r.node.id), r.resource.node.id]);
+        return { from: `${type}.${from}`, to: `${type}.${r.resource.friendlyUniqueId}` };
+      });
   }
 
   /** Path of the bundled runner inside the synthesized stack (relative to its directory). */

@@ -2,10 +2,11 @@
 // key then its spec as JSON: Terraform shows it on one line in a plan (a string that is
 // all JSON it would print over a dozen lines), keeps it in state, and hands it to the
 // create provisioner from the config and to the destroy provisioner from `self`.
+import { OWNER_LINE_PREFIX } from "./former-name";
 import { specKey } from "./kinds";
 import { isObjectSpec, type Spec } from "./schema";
 
-const lineKey = (s: Spec): string => (isObjectSpec(s) ? specKey(s) : `netlab-${s.kind}`);
+const lineKey = (s: Spec): string => (isObjectSpec(s) ? specKey(s) : `${OWNER_LINE_PREFIX}${s.kind}`);
 
 export function toLine(s: Spec): string {
   return `${lineKey(s)} ${JSON.stringify(s)}`;

@@ -2,10 +2,13 @@
 // (nslab/stack.json), so the CLI finds the lab file and the runner the deploy used
 // without reading Terraform's JSON or the provisioners' command lines.
 import { z } from "zod";
+import { NAME } from "./former-name";
 import { NETNS_RE, STACK_RE } from "./schema";
 
+/** The folder next to cdk.tf.json that holds the manifest and the lab file. */
+export const SYNTH_DIR = NAME;
 /** Relative to the synthesized stack's directory. */
-export const STACK_MANIFEST = "nslab/stack.json";
+export const STACK_MANIFEST = `${SYNTH_DIR}/stack.json`;
 
 export const StackManifest = z
   .object({
@@ -15,7 +18,7 @@ export const StackManifest = z
     host: z.string().regex(NETNS_RE).optional(),
     execution: z.enum(["per-object", "batched"]),
     /** The lab file and the bundled runner, relative to the stack's directory. */
-    lab: z.string().regex(/^nslab\/lab-[0-9a-f]+\.json$/),
+    lab: z.string().regex(new RegExp(`^${SYNTH_DIR}/lab-[0-9a-f]+\\.json$`)),
     runner: z.string().min(1),
   })
   .strict();

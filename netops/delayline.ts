@@ -109,7 +109,8 @@ function teardown(s: DelayLineSpec, o: DelayLineObs, keepRules = false): Step[] 
     ...unaccept,
     ...(links.length ? [hostBatch(s, `delete delay line ${s.port}`, links, undefined, true)] : []),
     ...(o.nsExists ? [deleteNamespaces(`delete namespace ${p.ns}`, [p.ns])] : []),
-    ...(o.untracked !== null && !keepRules ? [untrackStep(s, false)] : []),
+    // whether or not it is there: it may be there under nslab's former name (untrackStep)
+    ...(!keepRules ? [untrackStep(s, false)] : []),
   ];
 }
 

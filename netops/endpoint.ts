@@ -6,7 +6,7 @@ import type { EndpointSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { hasAddress, inetOf, netnsAddLines, netnsExists, stateOf, type Link, type Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { deleteNamespaces, hostBatch, ownerMark, type Step } from "./step";
+import { deleteNamespaces, formerMark, hostBatch, isOwnerMark, ownerMark, type Step } from "./step";
 
 export interface EndpointObs {
   readonly nsExists: boolean;
@@ -68,9 +68,9 @@ function insideProblems(s: EndpointSpec, o: EndpointObs): string[] {
   return out;
 }
 
-const nsOwned = (s: EndpointSpec, o: EndpointObs) =>
-  (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
-const linkOwned = (s: EndpointSpec, o: EndpointObs) => o.hostLink?.ifalias === ownerMark(s.stack);
+const lo = (o: EndpointObs) => (o.inside ?? []).find((l) => l.ifname === "lo");
+const nsOwned = (s: EndpointSpec, o: EndpointObs) => isOwnerMark(lo(o)?.ifalias, s.stack);
+const linkOwned = (s: EndpointSpec, o: EndpointObs) => isOwnerMark(o.hostLink?.ifalias, s.stack);
 
 /**
  * Delete what exists of the endpoint, only what is ours. Deleting the namespace takes
@@ -159,6 +159,9 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       if (h.linkinfo?.info_slave_data?.hairpin === false) out.push(`different: ${s.hostIf} hairpin off, want on`);
     }
     if (o.impair) out.push(...impairmentDrift(wireOf(s), s.impair, o.impair));
+    const former = [...(s.shared ? [] : [lo(o)]), h].filter((l) => l && l.ifalias === formerMark(s.stack));
+    if (former.length)
+      out.push(`different: ${former.map((l) => l!.ifname).join(", ")} marked under nslab's former name`);
     return out;
   },
 

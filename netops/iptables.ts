@@ -2,6 +2,7 @@
 // diff the desired rules against one `iptables-save` (and `ip6tables-save` when there are
 // IPv6 rules) and apply the difference with one `iptables-restore --noflush` per family:
 // a few processes per resource, whatever the rule count.
+import { formerOf } from "../model/former-name";
 import { onHost, ownerMark, type Step, type Target } from "./step";
 
 export type Table = "nat" | "filter";
@@ -74,6 +75,41 @@ export function parseSave(text: string, text6 = ""): Ruleset {
 export const hasRule = (rs: Ruleset, r: Rule) => rs.lines.has(`${tableKey(r)}/${saveLine(r)}`);
 const hasChain = (rs: Ruleset, c: Chain) => rs.chains.has(`${tableKey(c)}/${c.name}`);
 
+/** A rule as nslab's former version wrote it: its chain, mark and jump target by their former names. */
+function formerRule(r: Rule): Rule {
+  const renamed = (a: string, i: number) => (r.args[i - 1] === "--comment" || r.args[i - 1] === "-j" ? formerOf(a) : a);
+  return { ...r, chain: formerOf(r.chain), args: r.args.map(renamed) };
+}
+
+/** What the former version made of these chains and rules and is still there (model/former-name.ts). */
+function formerLeft(now: Ruleset, chains: readonly Chain[], rules: readonly Rule[]) {
+  return {
+    chains: chains
+      .map((c) => ({ ...c, name: formerOf(c.name) }))
+      .filter((c, i) => c.name !== chains[i].name && hasChain(now, c)),
+    rules: rules.map(formerRule).filter((r) => hasRule(now, r)),
+  };
+}
+
+/** A drift line when chains or rules of nslab's former name are still there: the converge replaces them. */
+export function formerDrift(now: Ruleset, chains: readonly Chain[], rules: readonly Rule[]): string[] {
+  const f = formerLeft(now, chains, rules);
+  const n = f.chains.length + f.rules.length;
+  return n ? [`different: ${n} chains and rules under nslab's former name`] : [];
+}
+
+/** Delete rules that exist, then flush and delete chains that exist. */
+function removal(lines: Lines, chains: readonly Chain[], rules: readonly Rule[]): void {
+  for (const r of rules) push(lines, r, `-D ${r.chain} ${r.args.join(" ")}`);
+  for (const c of chains) {
+    push(lines, c, `-F ${c.name}`);
+    push(lines, c, `-X ${c.name}`);
+  }
+}
+
+/** Chains of the built-in tables: always there, and never made by us. */
+const BUILT_IN = new Set(["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"]);
+
 /** How a missing rule reads in verify's output. */
 export const ruleText = (r: Rule) =>
   `${r.family === 6 ? "ip6tables" : "iptables"} -t ${r.table} -A ${r.chain} ${r.args.join(" ")}`;
@@ -127,7 +163,13 @@ export function ensureStep(
 ): Step[] {
   const add: Lines = new Map();
   const del: Lines = new Map();
-  const newChains = chains.filter((c) => !hasChain(now, c));
+  // a rule's own chain too (a port mapping's, in a network an upgrade has not renamed yet)
+  const ruleChains = rules
+    .map((r): Chain => ({ family: r.family, table: r.table, name: r.chain }))
+    .filter((c) => !BUILT_IN.has(c.name) && !chains.some((x) => tableKey(x) === tableKey(c) && x.name === c.name));
+  const newChains = [...chains, ...ruleChains].filter(
+    (c, i, all) => !hasChain(now, c) && all.findIndex((x) => tableKey(x) === tableKey(c) && x.name === c.name) === i,
+  );
   for (const c of newChains) push(add, c, `:${c.name} - [0:0]`);
   // the chain as it will be after each insert of this step, to place `insertAfter` rules
   const chainNow = (r: Rule) => [...(now.order.get(`${tableKey(r)}/${r.chain}`) ?? [])];
@@ -155,10 +197,16 @@ export function ensureStep(
     push(del, r, `-D ${r.chain} ${r.args.join(" ")}`);
   }
   for (const c of newChains) push(del, c, `-X ${c.name}`);
+  // what the former version made goes once its successor is there, in the same restore
+  const former = formerLeft(now, chains, rules);
+  removal(add, former.chains, former.rules);
   return restoreSteps(t, what, add, del);
 }
 
-/** Delete the rules that exist, then flush and delete our chains. Missing pieces are fine. */
+/**
+ * Delete the rules that exist, then flush and delete our chains, and the same under
+ * nslab's former name. Missing pieces are fine.
+ */
 export function removeStep(
   t: Target,
   what: string,
@@ -167,10 +215,11 @@ export function removeStep(
   rules: readonly Rule[],
 ): Step[] {
   const del: Lines = new Map();
-  for (const r of rules.filter((r) => hasRule(now, r))) push(del, r, `-D ${r.chain} ${r.args.join(" ")}`);
-  for (const c of chains.filter((c) => hasChain(now, c))) {
-    push(del, c, `-F ${c.name}`);
-    push(del, c, `-X ${c.name}`);
-  }
+  const former = formerLeft(now, chains, rules);
+  removal(
+    del,
+    [...chains.filter((c) => hasChain(now, c)), ...former.chains],
+    [...rules.filter((r) => hasRule(now, r)), ...former.rules],
+  );
   return restoreSteps(t, what, del);
 }

@@ -8,23 +8,26 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { specKey } from "../model/kinds";
+import { adoptFormerRecords, formerRecordsLeft } from "./former-name";
 import { parseSpec, type ObjectSpec, type Spec } from "../model/schema";
 
-function ledgerRoot(): string {
-  return process.env.NSLAB_STATE_DIR || "/run/nslab";
-}
+const STATE_DIR = "/run/nslab";
+const ledgerRoot = () => process.env.NSLAB_STATE_DIR || STATE_DIR;
 
 /** The folder of one host (sandbox namespace, or `_host` for the real host). */
 export function hostDir(host: string | undefined): string {
-  return join(ledgerRoot(), host ?? "_host");
+  const dir = join(ledgerRoot(), host ?? "_host");
+  // a lab deployed under nslab's former name: its records move here first
+  if (ledgerRoot() === STATE_DIR) adoptFormerRecords(host ?? "_host", dir);
+  return dir;
 }
 
 /** Does any stack have anything recorded on this machine (on its host or a sandbox host)? */
 export function anythingRecorded(): boolean {
   try {
-    return readdirSync(ledgerRoot()).some((h) => readdirSync(join(ledgerRoot(), h)).length > 0);
+    return readdirSync(ledgerRoot()).some((h) => readdirSync(join(ledgerRoot(), h)).length > 0) || formerRecordsLeft();
   } catch {
-    return false; // no ledger at all
+    return formerRecordsLeft(); // no ledger of this version
   }
 }
 

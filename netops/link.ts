@@ -7,7 +7,7 @@ import type { LinkSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, stateOf, type HostView, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { hostBatch, onHost, ownerMark, type Step } from "./step";
+import { formerMark, hostBatch, isOwnerMark, onHost, ownerMark, type Step } from "./step";
 
 export interface LinkObs {
   readonly a: Link | null;
@@ -123,10 +123,11 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
         out.push(`missing: ${where(end)}`);
         continue;
       }
-      if (l.ifalias !== ownerMark(s.stack) && !claimed)
+      if (!isOwnerMark(l.ifalias, s.stack) && !claimed)
         throw new ForeignObjectError(
           `${where(end)} exists and is not nslab's; remove it or choose another interface name`,
         );
+      if (l.ifalias === formerMark(s.stack)) out.push(`different: ${where(end)} marked under nslab's former name`);
       if (end.address && !hasAddr(l, end.address)) out.push(`missing: address ${end.address} on ${where(end)}`);
       if (!l.flags.includes("UP")) out.push(`different: ${where(end)} is down`);
     }
@@ -163,7 +164,7 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
   },
   // deleting one end deletes the pair
   remove(s, o, claimed) {
-    const ours = (x: Link | null | undefined) => x && (claimed || x.ifalias === ownerMark(s.stack));
+    const ours = (x: Link | null | undefined) => x && (claimed || isOwnerMark(x.ifalias, s.stack));
     // the impairment's table is on end a's side, which may outlive the pair (the host, a sandbox)
     const table = s.impair && ours(o.a) ? impairSteps(wireOf(s), undefined, `impair ${where(s.a)}`).slice(0, 1) : [];
     if (s.line) {

@@ -5,15 +5,18 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NamesSpec } from "../model/schema";
 import { ForeignObjectError, type Ops } from "./resource";
-import { ownerMark, type Step } from "./step";
+import { FORMER_NAME, NAME } from "../model/former-name";
+import { formerMark, isOwnerMark, ownerMark, type Step } from "./step";
 
 const ETC_NETNS = "/etc/netns";
 
 type File = { readonly path: string; readonly content: string };
 
-/** The first line of every file nslab writes: whose it is, down to the sandbox host. */
-const head = (stack: string, host: string | undefined) =>
-  `# ${ownerMark(stack)}: written by nslab for ${host ? `sandbox host ${host}` : "this host"}, removed on destroy\n`;
+/** The first line of every file nslab writes (or wrote under its former name): whose it is, down to the sandbox host. */
+const head = (stack: string, host: string | undefined, former = false) =>
+  `# ${former ? formerMark(stack) : ownerMark(stack)}: written by ${former ? FORMER_NAME : NAME} for ${
+    host ? `sandbox host ${host}` : "this host"
+  }, removed on destroy\n`;
 
 /** The files of one namespace: hosts (localhost and the given entries), resolv.conf if nameservers are set. */
 function filesOf(
@@ -49,7 +52,7 @@ const read = (path: string): string | null => {
 
 export type NamesObs = ReadonlyMap<string, string | null>;
 
-const ours = (s: NamesSpec, content: string) => content.startsWith(`# ${ownerMark(s.stack)}:`);
+const ours = (s: NamesSpec, content: string) => isOwnerMark(/^# (.*?): written by /.exec(content)?.[1], s.stack);
 
 /** Every file of the stack: per namespace, the endpoints of the networks it is on. */
 function wanted(s: NamesSpec): File[] {
@@ -108,7 +111,7 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
  * destroy means gone whether or not the books survived.
  */
 export function strayNames(owner: Pick<NamesSpec, "stack" | "host">): Step[] {
-  const mark = head(owner.stack, owner.host);
+  const marks = [head(owner.stack, owner.host), head(owner.stack, owner.host, true)];
   let dirs: string[];
   try {
     dirs = readdirSync(ETC_NETNS);
@@ -117,6 +120,9 @@ export function strayNames(owner: Pick<NamesSpec, "stack" | "host">): Step[] {
   }
   return dirs
     .flatMap((d) => ["hosts", "resolv.conf"].map((f) => join(ETC_NETNS, d, f)))
-    .filter((path) => read(path)?.startsWith(mark))
+    .filter((path) => {
+      const text = read(path);
+      return marks.some((m) => text?.startsWith(m));
+    })
     .map((path) => ({ what: `delete ${path} (left by an earlier run)`, argv: [], file: { path, content: null } }));
 }

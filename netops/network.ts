@@ -8,6 +8,7 @@ import type { NetworkSpec } from "../model/schema";
 import {
   type Chain,
   ensureStep,
+  formerDrift,
   hasRule,
   inFamily6,
   marked,
@@ -19,7 +20,7 @@ import {
 } from "./iptables";
 import { hasAddress, inetOf, stateOf, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { onHost, ownerMark, type Step } from "./step";
+import { isOwnerMark, onHost, ownerMark, type Step } from "./step";
 
 /**
  * The bridge's own MAC, fixed and derived from the stack and bridge names. Left alone, a
@@ -37,8 +38,11 @@ export const dnatChain = (bridge: string) => `NSLAB-DNAT-${bridge}`;
 export const inChain = (bridge: string) => `NSLAB-IN-${bridge}`;
 /** Everything forwarded out of the bridge to elsewhere. */
 const outChain = (bridge: string) => `NSLAB-OUT-${bridge}`;
-/** The single forward chain of nslab before networks were isolated: still removed if found. */
-const legacyFwdChain = (bridge: string) => `NETLAB-FWD-${bridge}`;
+/**
+ * The single forward chain before networks were isolated: still removed if found. Only
+ * the former version made it, so it is found by its former name (iptables.ts).
+ */
+const legacyFwdChain = (bridge: string) => `NSLAB-FWD-${bridge}`;
 
 export function networkChains(s: NetworkSpec): Chain[] {
   if (s.firewall === "nftables") return []; // the stack's nftables table holds it (nftables.ts)
@@ -134,7 +138,7 @@ function familyRules(s: NetworkSpec, family: 4 | 6, sub: string, masquerade: boo
   return rules;
 }
 
-/** What an older nslab made for this network, so a removal after an upgrade leaves nothing. */
+/** What an older version made for this network, so a removal after an upgrade leaves nothing. */
 function legacy(s: NetworkSpec): { chains: Chain[]; rules: Rule[] } {
   return {
     chains: [{ table: "filter", name: legacyFwdChain(s.bridge) }],
@@ -209,7 +213,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     const l = o.link;
     if (!l) out.push(`missing: bridge ${s.bridge}`);
     else {
-      if (l.ifalias !== ownerMark(s.stack) && !claimed) {
+      if (!isOwnerMark(l.ifalias, s.stack) && !claimed) {
         throw new ForeignObjectError(
           `link ${s.bridge} exists and is not nslab's (alias ${JSON.stringify(l.ifalias ?? "")}); rename the network (bridgeName) or remove the link`,
         );
@@ -228,6 +232,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     for (const [k, v] of Object.entries(o.forwarding)) if (v !== "1") out.push(`different: ${k}=${v}, want 1`);
     if (l && o.localnet !== "1") out.push(`different: ${localnetKey(s)}=${o.localnet}, want 1`);
     for (const r of networkRules(s)) if (!hasRule(o.rules, r)) out.push(`missing: ${ruleText(r)}`);
+    out.push(...formerDrift(o.rules, networkChains(s), networkRules(s)));
     return out;
   },
 
@@ -297,7 +302,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
       [...networkRules(s), ...old.rules],
     );
     steps.push(...fw);
-    if (o.link && (o.link.ifalias === ownerMark(s.stack) || claimed)) {
+    if (o.link && (isOwnerMark(o.link.ifalias, s.stack) || claimed)) {
       steps.push({ what: `delete bridge ${s.bridge}`, argv: onHost(s, ["ip", "link", "del", "dev", s.bridge]) });
     }
     return steps;

@@ -4,15 +4,17 @@
 // iptables backend (network.ts, portmap.ts): published ports, isolation between networks,
 // ICC, internal networks, hairpin, the host's 127.0.0.1, MASQUERADE, for IPv4 and IPv6.
 // The table's comment carries the owner mark and a hash of its content: that is how drift
-// is seen. Older nslab wrote an `ip` table of the same name: replaced, and removed.
+// is seen. The former version's tables (`ip` before both families, then `inet`, named
+// by its former name) are replaced, and removed.
 // As with Docker's nftables backend, the host's own iptables FORWARD policy still applies.
 import { createHash } from "node:crypto";
 import type { NftablesSpec } from "../model/schema";
 import { run } from "./exec";
 import { ForeignObjectError, type Ops } from "./resource";
-import { onHost, ownerMark, type Step } from "./step";
+import { formerOf, NAME } from "../model/former-name";
+import { formerMark, onHost, ownerMark, type Step } from "./step";
 
-const tableName = (s: Pick<NftablesSpec, "stack">) => `nslab-${s.stack}`;
+const tableName = (s: Pick<NftablesSpec, "stack">) => `${NAME}-${s.stack}`;
 /** An interface name (validated) quoted for nft. */
 const q = (name: string) => `"${name}"`;
 
@@ -119,7 +121,8 @@ const dropLines = (family: string, t: string) => `${dropTable(family, t)}\n`;
  */
 export function ownTable(family: string, t: string, comment: string, chains?: readonly string[]): string {
   const table = chains ? [`table ${family} ${t} {`, `  comment "${comment}"`, ...chains, "}"] : [];
-  return [dropTable(family, t), ...table].join("\n") + "\n";
+  // and the same table under nslab's former name, which an upgraded lab may still have
+  return [dropTable(family, formerOf(t)), dropTable(family, t), ...table].join("\n") + "\n";
 }
 
 /**
@@ -133,31 +136,40 @@ export async function tableCommentBy(argv: string[]): Promise<string | null> {
   return /^table \S+ \S+ \{\n\s*comment "([^"]*)"/m.exec(r.stdout)?.[1] ?? "";
 }
 
-export function renderTable(s: NftablesSpec, legacy = false): string {
+/** The former version's tables of the stack that are there: `ip` (before both families), `inet`. */
+type Former = readonly ("ip" | "inet")[];
+const dropFormer = (s: NftablesSpec, former: Former = []) =>
+  former.map((f) => dropLines(f, formerOf(tableName(s)))).join("");
+
+export function renderTable(s: NftablesSpec, former: Former = []): string {
   const t = tableName(s);
-  return `${legacy ? dropLines("ip", t) : ""}${dropLines("inet", t)}table inet ${t} {\n  comment "${tableComment(s)}"\n${renderRules(s)}}\n`;
+  return `${dropFormer(s, former)}${dropLines("inet", t)}table inet ${t} {\n  comment "${tableComment(s)}"\n${renderRules(s)}}\n`;
 }
 
 export interface NftablesObs {
   /** The table's comment, "" when it has none, null when there is no table. */
   readonly comment: string | null;
-  /** An older nslab's `ip` table of the same name is there, and is this stack's. */
-  readonly legacy?: boolean;
+  /** The stack's tables under nslab's former name (model/former-name.ts). */
+  readonly former?: Former;
 }
 
-const readComment = (s: NftablesSpec, family: "inet" | "ip") =>
-  tableCommentBy(onHost(s, ["nft", "list", "table", family, tableName(s)]));
+const readComment = (s: NftablesSpec, family: "inet" | "ip", name = tableName(s)) =>
+  tableCommentBy(onHost(s, ["nft", "list", "table", family, name]));
 
 export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   describe: (s, o) => ({ table: tableName(s), state: o.comment === null ? "absent" : "present" }),
   label: (s) => `nftables table ${tableName(s)}`,
   async observe(s) {
-    const [comment, old] = await Promise.all([readComment(s, "inet"), readComment(s, "ip")]);
-    return { comment, legacy: old !== null && old.startsWith(`${ownerMark(s.stack)} `) };
+    const families = ["ip", "inet"] as const;
+    const [comment, ...old] = await Promise.all([
+      readComment(s, "inet"),
+      ...families.map((f) => readComment(s, f, formerOf(tableName(s)))),
+    ]);
+    return { comment, former: families.filter((_, i) => old[i]?.startsWith(`${formerMark(s.stack)} `)) };
   },
   drift(s, o, claimed) {
     if (o.comment === null) return [`missing: nftables table inet ${tableName(s)}`];
-    if (o.legacy) return [`different: an older nslab's nftables table ip ${tableName(s)} is still there`];
+    if (o.former?.length) return [`different: the stack's nftables table under nslab's former name is still there`];
     if (!o.comment.startsWith(`${ownerMark(s.stack)} `) && !claimed)
       throw new ForeignObjectError(
         `nftables table inet ${tableName(s)} exists and is not nslab's; remove it or rename the stack`,
@@ -168,7 +180,7 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
     {
       what: `nftables table inet ${tableName(s)}: ${s.networks.length} networks, ${s.portmaps.length} port mappings`,
       argv: onHost(s, ["nft", "-f", "-"]),
-      input: renderTable(s, o.legacy),
+      input: renderTable(s, o.former),
       undo:
         o.comment === null
           ? {
@@ -180,12 +192,12 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   ],
   remove: (s, o, claimed): Step[] => {
     const ours = o.comment !== null && (claimed || o.comment.startsWith(`${ownerMark(s.stack)} `));
-    if (!ours && !o.legacy) return [];
+    if (!ours && !o.former?.length) return [];
     return [
       {
         what: `delete nftables table inet ${tableName(s)}`,
         argv: onHost(s, ["nft", "-f", "-"]),
-        input: `${o.legacy ? dropLines("ip", tableName(s)) : ""}${ours ? dropLines("inet", tableName(s)) : ""}`,
+        input: `${dropFormer(s, o.former)}${ours ? dropLines("inet", tableName(s)) : ""}`,
       },
     ];
   },

@@ -3,6 +3,7 @@
 import type { PortMappingSpec } from "../model/schema";
 import {
   ensureStep,
+  formerDrift,
   hasRule,
   inFamily6,
   marked,
@@ -95,10 +96,12 @@ export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
   },
   label,
   observe: async (s, view) => parseSave(await view.iptables(), s.address6 ? await view.ip6tables() : ""),
-  drift: (s, rules) =>
-    portMappingRules(s)
+  drift: (s, rules) => [
+    ...portMappingRules(s)
       .filter((r) => !hasRule(rules, r))
       .map((r) => `missing: ${ruleText(r)}`),
+    ...formerDrift(rules, [], portMappingRules(s)),
+  ],
   converge: (s, rules) => ensureStep(s, `publish ${label(s)}`, rules, [], portMappingRules(s)),
   remove: (s, rules) => removeStep(s, `unpublish ${label(s)}`, rules, [], portMappingRules(s)),
 };

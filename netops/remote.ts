@@ -6,12 +6,14 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readlinkSync, rmdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
+import { NAME } from "../model/former-name";
 import type { RemoteSpec } from "../model/schema";
+import { retireFormerCopies } from "./former-name";
 import { run } from "./exec";
 import { anythingRecorded } from "./ledger";
 
 /** Where a machine keeps its copies of the runner. */
-export const REMOTE_DIR = "/var/lib/nslab";
+export const REMOTE_DIR = `/var/lib/${NAME}`;
 
 /** The remote copy of this runner: one file per version (its content's hash). */
 export function remoteRunner(localRunner = process.argv[1]): string {
@@ -23,7 +25,7 @@ export function remoteRunner(localRunner = process.argv[1]): string {
 export const hostLabel = (r: RemoteSpec) => `host ${r.name} (${r.user}@${r.address}:${r.port})`;
 
 /** Where ssh keeps the shared connections: one folder per network namespace and credentials. */
-export const CONTROL_ROOT = "/run/nslab-ssh";
+export const CONTROL_ROOT = `/run/${NAME}-ssh`;
 
 /**
  * The folder of the shared connections to `r`. The same address may be another machine
@@ -160,6 +162,7 @@ export async function forwardQuietly(r: RemoteSpec, verb: string, lines: readonl
 export function retireCopy(path = process.argv[1]): void {
   if (dirname(path) !== REMOTE_DIR || anythingRecorded()) return; // only a copy this file made
   rmSync(path, { force: true });
+  retireFormerCopies();
   try {
     rmdirSync(REMOTE_DIR);
   } catch {

@@ -4,15 +4,15 @@
 import type { SandboxSpec } from "../model/schema";
 import { netnsAddLines, netnsExists, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { deleteNamespaces, onHost, ownerMark, type Step } from "./step";
+import { deleteNamespaces, isOwnerMark, onHost, ownerMark, type Step } from "./step";
 
 export interface SandboxObs {
   readonly exists: boolean;
   readonly inside: Link[] | null;
 }
 
-const owned = (s: SandboxSpec, o: SandboxObs) =>
-  (o.inside ?? []).some((l) => l.ifname === "lo" && l.ifalias === ownerMark(s.stack));
+const lo = (o: SandboxObs) => (o.inside ?? []).find((l) => l.ifname === "lo");
+const owned = (s: SandboxSpec, o: SandboxObs) => isOwnerMark(lo(o)?.ifalias, s.stack);
 
 export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
   describe: (s, o) => ({
@@ -32,8 +32,11 @@ export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
       throw new ForeignObjectError(
         `namespace ${s.netns} exists and is not nslab's; remove it or choose another netns name`,
       );
-    const lo = (o.inside ?? []).find((l) => l.ifname === "lo");
-    return lo?.flags.includes("UP") && owned(s, o) ? [] : [`different: lo of ${s.netns} is down or unmarked`];
+    // marked under nslab's former name: marked again
+    const l = lo(o);
+    return l?.flags.includes("UP") && l.ifalias === ownerMark(s.stack)
+      ? []
+      : [`different: lo of ${s.netns} is down or unmarked`];
   },
   converge(s, o) {
     const lo: Step = {

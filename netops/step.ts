@@ -1,6 +1,8 @@
 // A kernel step is data: what it does (one line for the user), the argv to run, and
 // optional stdin. Plans are pure functions returning steps, so tests can compare argv
 // exactly and the executor is the only place that touches the kernel.
+import { formerOf, NAME } from "../model/former-name";
+
 export interface Step {
   /** One concise line for the log, naming the object. */
   readonly what: string;
@@ -67,5 +69,12 @@ export function deleteNamespaces(what: string, names: readonly string[]): Step {
 
 /** The mark every object nslab makes carries: link alias, lo alias, rule comment. */
 export function ownerMark(stack: string): string {
-  return `nslab:${stack}`;
+  return `${NAME}:${stack}`;
 }
+
+/** The stack's mark as the former version wrote it (model/former-name.ts). */
+export const formerMark = (stack: string) => formerOf(ownerMark(stack));
+
+/** Does this mark say the stack owns the object, under its name or the former one? */
+export const isOwnerMark = (mark: string | null | undefined, stack: string) =>
+  mark === ownerMark(stack) || mark === formerMark(stack);

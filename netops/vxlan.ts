@@ -14,7 +14,7 @@ import { bridgeMac } from "./network";
 import { ownTable, tableCommentBy } from "./nftables";
 import { stateOf, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { hostBatch, onHost, ownerMark, type Step } from "./step";
+import { hostBatch, isOwnerMark, onHost, ownerMark, type Step } from "./step";
 
 export interface VxlanObs {
   readonly link: Link | null;
@@ -77,7 +77,7 @@ export const vxlanOps: Ops<VxlanSpec, VxlanObs> = {
   drift(s, o, claimed) {
     const out: string[] = [];
     const l = o.link;
-    if (l && l.ifalias !== ownerMark(s.stack) && !claimed)
+    if (l && !isOwnerMark(l.ifalias, s.stack) && !claimed)
       throw new ForeignObjectError(
         `link ${s.dev} exists and is not nslab's (alias ${JSON.stringify(l.ifalias ?? "")}); remove it, or give the network another bridgeName`,
       );
@@ -125,9 +125,10 @@ export const vxlanOps: Ops<VxlanSpec, VxlanObs> = {
     ];
   },
   remove: (s, o, claimed) => [
-    ...(o.link && (o.link.ifalias === ownerMark(s.stack) || claimed)
+    ...(o.link && (isOwnerMark(o.link.ifalias, s.stack) || claimed)
       ? [hostBatch(s, `delete vxlan ${s.dev}`, [`link del dev ${s.dev}`])]
       : []),
-    ...(o.filter !== null ? [filterStep(s, false)] : []),
+    // whether or not it is there: it may be there under nslab's former name (filterStep)
+    filterStep(s, false),
   ],
 };

@@ -14,7 +14,8 @@ import { Seed002NatStack } from "../../stacks/seed002-nat";
 import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
 import { ContainerNetwork, Execution, Host, LabStack, ResourceType } from "../../constructs";
 import { escapeTemplate } from "../../constructs/netops-resource";
-import { STACK_MANIFEST, StackManifest } from "../../model/manifest";
+import { OWNER_LINE_PREFIX } from "../../model/former-name";
+import { STACK_MANIFEST, StackManifest, SYNTH_DIR } from "../../model/manifest";
 
 const maskAssetHash = (json: string) =>
   json
@@ -36,7 +37,7 @@ const lineOf = (r: Record<string, any>): string | undefined =>
 const lines = (json: string, type = "terraform_data") =>
   Object.values(resources(json, type)).flatMap((r) => {
     const l = lineOf(r);
-    return l && !l.startsWith("netlab-") && !l.startsWith("nslab/") && !l.startsWith("${timestamp()}")
+    return l && !l.startsWith(OWNER_LINE_PREFIX) && !l.startsWith(`${SYNTH_DIR}/`) && !l.startsWith("${timestamp()}")
       ? [l.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")]
       : [];
   });
@@ -159,7 +160,7 @@ describe("lab-stack synth", () => {
     expect(exec(r[owner])).toEqual([
       { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"] },
     ]);
-    expect(r[owner].triggers_replace).toBe('netlab-stack {"v":1,"stack":"lab-stack","kind":"stack"}');
+    expect(r[owner].triggers_replace).toBe(`${OWNER_LINE_PREFIX}stack {"v":1,"stack":"lab-stack","kind":"stack"}`);
     expect(r[owner].depends_on).toBeUndefined();
     const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep && !k.startsWith("nslab-converge"));
     expect(objects).toHaveLength(6);

@@ -1,5 +1,6 @@
 // A copy of this project in a temp dir, so end-to-end tests run the real cdktf CLI with
 // their own cdktf.out and Terraform state, never touching a user's lab-stack state.
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +21,17 @@ const SOURCES = [
   "cli",
   "scripts",
 ];
+
+/** This project's code, or its code at `commit` (git's), into `dir`; a user's main.ts is left as it is. */
+function useVersion(dir: string, commit?: string): void {
+  const code = SOURCES.filter((s) => s !== "main.ts");
+  for (const s of [...code, "dist"]) rmSync(join(dir, s), { recursive: true, force: true });
+  if (!commit) for (const s of code) cpSync(join(ROOT, s), join(dir, s), { recursive: true });
+  else {
+    const tar = execFileSync("git", ["-C", ROOT, "archive", commit, ...code], { maxBuffer: 64 << 20 });
+    execFileSync("tar", ["-x", "-C", dir], { input: tar });
+  }
+}
 
 export function projectCopy() {
   const dir = mkdtempSync(join(tmpdir(), "nslab-e2e-"));
@@ -43,6 +55,8 @@ export function projectCopy() {
     useMain: (source: string) => writeFileSync(join(dir, "main.ts"), source),
     nslab: (args: string[], host: string): Out =>
       cmd(["node", join(dir, "bin", "nslab.js"), ...args], { cwd: dir, env: env(host) }),
+    /** The project's code as `commit` had it (a user's project before an upgrade), or as it is now. */
+    useVersion: (commit?: string) => useVersion(dir, commit),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -416,13 +416,7 @@ describe("nftables table (one per stack)", () => {
     ],
     portmaps: [{ bridge: "br01", protocol: "tcp", hostPort: 8080, address: "192.168.88.11", port: 80 }],
   };
-  test("an older nslab's ip table of the same name goes in the same transaction; both families in the inet one", () => {
-    expect(renderTable(spec, true).split("\n").slice(0, 4)).toEqual([
-      "table ip nslab-lab {}",
-      "delete table ip nslab-lab",
-      "table inet nslab-lab {}",
-      "delete table inet nslab-lab",
-    ]);
+  test("both families in the inet table", () => {
     const six = renderRules({
       ...spec,
       networks: [{ ...spec.networks[0], subnet6: "fd00:88::", prefix6: 64, masquerade6: false }],
@@ -645,7 +639,8 @@ describe("impairment plan", () => {
         "100ms",
       ],
     ]);
-    expect(steps[0].input).toBe(
+    // (and before it, the same table under nslab's former name: former-name.test.ts)
+    expect(steps[0].input).toContain(
       [
         "table netdev nslab-impair-eth0 {}",
         "delete table netdev nslab-impair-eth0",
@@ -675,7 +670,8 @@ describe("impairment plan", () => {
 
   test("GIVEN nothing THEN the table goes (whether or not it is there) and both ends get their default qdisc back", () => {
     const steps = impairSteps(wire, undefined, "reset");
-    expect(steps[0].input).toBe("table netdev nslab-impair-eth0 {}\ndelete table netdev nslab-impair-eth0\n");
+    expect(steps[0].input).toContain("table netdev nslab-impair-eth0 {}\ndelete table netdev nslab-impair-eth0\n");
+    expect(steps[0].input).not.toContain("table netdev nslab-impair-eth0 {\n");
     expect(steps.slice(1).map((s) => s.argv.slice(-3))).toEqual([
       ["eth0", "root", "noqueue"],
       ["veth-ns01", "root", "noqueue"],

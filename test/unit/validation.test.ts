@@ -1,6 +1,7 @@
 // Bad input is rejected at synth with the construct path, the prop and the fix, before
 // anything runs. Each row is one kind of mistake.
 import { Testing, TerraformStack } from "cdktf";
+import { OWNER_LINE_PREFIX } from "../../model/former-name";
 import { specKey } from "../../model/kinds";
 import { Check, Expectation, Host, Vantage } from "../../constructs";
 import {
@@ -754,7 +755,8 @@ test("an object on a Host carries where it is (and no sandbox host of this machi
   const gate = blocks.find(([k]) => k.startsWith("nslab-sweep"))![1];
   const owner = blocks.find(
     ([, v]) =>
-      String(v.triggers_replace).startsWith("netlab-stack ") && String(v.triggers_replace).includes('"remote"'),
+      String(v.triggers_replace).startsWith(`${OWNER_LINE_PREFIX}stack `) &&
+      String(v.triggers_replace).includes('"remote"'),
   );
   expect(owner).toBeDefined();
   expect(gate.depends_on).toContain(`terraform_data.${owner![0]}`);

@@ -68,13 +68,13 @@ export function formerRecordsLeft(): boolean {
  * On a Host with nothing recorded any more: the former version's copies of the runner
  * (netops-<hash>.cjs) go with today's, and their folder when it is empty.
  */
-export function retireFormerCopies(): void {
+export function retireFormerCopies(dir = FORMER_REMOTE_DIR): void {
   let files: string[];
   try {
-    files = readdirSync(FORMER_REMOTE_DIR);
+    files = readdirSync(dir);
   } catch {
     return;
   }
-  for (const f of files) if (/^netops-[0-9a-f]+\.cjs$/.test(f)) rmSync(join(FORMER_REMOTE_DIR, f), { force: true });
-  tryRmdir(FORMER_REMOTE_DIR);
+  for (const f of files) if (/^netops-[0-9a-f]+\.cjs$/.test(f)) rmSync(join(dir, f), { force: true });
+  tryRmdir(dir);
 }

@@ -2,7 +2,7 @@
 // machine and in its state is read as the stack's own, replaced by a converge and removed
 // by a destroy; the stack's resources move to their new addresses. The e2e tier
 // (former-name.test.ts) does the same with the former version's real deploy.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
@@ -10,7 +10,7 @@ import { ContainerNetwork, LabStack } from "../../constructs";
 import { formerOf, fromEnv, OWNER_LINE_PREFIX } from "../../model/former-name";
 import { toLine } from "../../model/line";
 import type { NetworkSpec, NftablesSpec, PortMappingSpec } from "../../model/schema";
-import { adoptFormerRecords } from "../../netops/former-name";
+import { adoptFormerRecords, retireFormerCopies } from "../../netops/former-name";
 import { parseSave, saveLine } from "../../netops/iptables";
 import { networkOps, networkRules } from "../../netops/network";
 import { ownTable, renderTable } from "../../netops/nftables";
@@ -157,6 +157,21 @@ test("the former ledger of a host moves under today's root, merged with what is 
     ]);
     expect(readFileSync(join(root, "sbx", "_sysctl", "net.ipv4.ip_forward", "prior"), "utf8")).toBe("0");
     expect(readdirSync(former)).toEqual(["other"]); // another host's, for the runner that works on it
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("on a Host with nothing recorded: the former version's runner copies go, and their folder when empty", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nslab-former-"));
+  try {
+    for (const f of ["netops-0123456789ab.cjs", "netops-ba9876543210.cjs", "notes.txt"])
+      writeFileSync(join(dir, f), "");
+    retireFormerCopies(dir);
+    expect(readdirSync(dir)).toEqual(["notes.txt"]); // someone else's file: the folder stays
+    rmSync(join(dir, "notes.txt"));
+    retireFormerCopies(dir);
+    expect(existsSync(dir)).toBe(false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

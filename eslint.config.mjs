@@ -6,7 +6,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "cdktf.out/", "coverage/", "bench/.floor-work/"] },
+  { ignores: ["node_modules/", "dist/", "lib/", "cdktf.out/", "coverage/", "bench/.floor-work/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

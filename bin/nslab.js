@@ -1,3 +1,9 @@
 #!/usr/bin/env node
-// nslab verify|repair <stack>: the CLI lives in cli/ (TypeScript), bundled like the runner.
-require(require("../scripts/bundle.cjs").buildCli());
+// nslab verify|repair|inspect|test|graph|impair|link <stack>: the CLI lives in cli/
+// (TypeScript), bundled like the runner into dist/nslab.cjs, which the package ships. In
+// this repository it is rebuilt first when its sources changed.
+const { existsSync } = require("node:fs");
+const { join } = require("node:path");
+
+const scripts = join(__dirname, "..", "scripts", "bundle.cjs");
+require(existsSync(scripts) ? require(scripts).buildCli() : join(__dirname, "..", "dist", "nslab.cjs"));

@@ -25,7 +25,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { applyOrder, parentsOf, predecessorsOf } from "../model/kinds";
-import { FORMER_SYNTH_DIR, formerOf, fromEnv, NAME } from "../model/former-name";
+import { FORMER_SYNTH_DIR, formerOf, fromEnv } from "../model/former-name";
+import { NAME } from "../model/name";
 import { STACK_MANIFEST, SYNTH_DIR, type StackManifest } from "../model/manifest";
 import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import type { Expectation } from "./expectation";
@@ -35,7 +36,7 @@ import { clashMessages } from "./clashes";
 import { canonical, familyOf } from "./ipam";
 import { NetopsResource, type SpecBody } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
-import { buildRunner } from "./runner-bundle";
+import { runnerBundle } from "./runner-bundle";
 
 export { Execution, Firewall, ResourceType };
 
@@ -481,7 +482,7 @@ export class LabStack extends TerraformStack {
 
   /** Path of the bundled runner inside the synthesized stack (relative to its directory). */
   get runnerPath(): string {
-    this.runnerAsset ??= new TerraformAsset(this, "netops", { path: buildRunner(), type: AssetType.FILE });
+    this.runnerAsset ??= new TerraformAsset(this, "netops", { path: runnerBundle(), type: AssetType.FILE });
     return this.runnerAsset.path;
   }
 }

@@ -7,7 +7,8 @@
 // reads it from here, so that such a lab is still upgraded and destroyed cleanly
 // (docs/former-name.md).
 
-export const NAME = "nslab";
+import { NAME } from "./name";
+
 export const FORMER_NAME = "netlab";
 
 /**

@@ -2,7 +2,7 @@
 // (nslab/stack.json), so the CLI finds the lab file and the runner the deploy used
 // without reading Terraform's JSON or the provisioners' command lines.
 import { z } from "zod";
-import { NAME } from "./former-name";
+import { NAME } from "./name";
 import { NETNS_RE, STACK_RE } from "./schema";
 
 /** The folder next to cdk.tf.json that holds the manifest and the lab file. */

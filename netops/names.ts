@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NamesSpec } from "../model/schema";
 import { ForeignObjectError, type Ops } from "./resource";
-import { FORMER_NAME, NAME } from "../model/former-name";
+import { FORMER_NAME } from "../model/former-name";
+import { NAME } from "../model/name";
 import { formerMark, isOwnerMark, ownerMark, type Step } from "./step";
 
 const ETC_NETNS = "/etc/netns";

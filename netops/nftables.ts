@@ -11,7 +11,8 @@ import { createHash } from "node:crypto";
 import type { NftablesSpec } from "../model/schema";
 import { run } from "./exec";
 import { ForeignObjectError, type Ops } from "./resource";
-import { formerOf, NAME } from "../model/former-name";
+import { formerOf } from "../model/former-name";
+import { NAME } from "../model/name";
 import { formerMark, onHost, ownerMark, type Step } from "./step";
 
 const tableName = (s: Pick<NftablesSpec, "stack">) => `${NAME}-${s.stack}`;

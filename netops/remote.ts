@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readlinkSync, rmdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { NAME } from "../model/former-name";
+import { NAME } from "../model/name";
 import type { RemoteSpec } from "../model/schema";
 import { retireFormerCopies } from "./former-name";
 import { run } from "./exec";

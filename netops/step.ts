@@ -1,7 +1,8 @@
 // A kernel step is data: what it does (one line for the user), the argv to run, and
 // optional stdin. Plans are pure functions returning steps, so tests can compare argv
 // exactly and the executor is the only place that touches the kernel.
-import { formerOf, NAME } from "../model/former-name";
+import { formerOf } from "../model/former-name";
+import { NAME } from "../model/name";
 
 export interface Step {
   /** One concise line for the log, naming the object. */

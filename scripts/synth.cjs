@@ -6,6 +6,9 @@ const { buildSync } = require("esbuild");
 const { join } = require("node:path");
 
 const root = join(__dirname, "..");
+// the runner the stacks ship, rebuilt first when its sources changed (the library itself
+// only finds it: constructs/runner-bundle.ts)
+require("./bundle.cjs").buildRunner();
 // in dist/, one level down like constructs/: the runner bundle is found from there
 const out = join(root, "dist", "app.cjs");
 buildSync({

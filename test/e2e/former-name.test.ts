@@ -11,7 +11,8 @@ import { e2eSandbox } from "../helpers/e2e";
 import { pidIn, signalOwn, type Own } from "../helpers/pids";
 import { HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
 import { startTime } from "../../netops/daemon";
-import { FORMER_NAME, NAME } from "../../model/former-name";
+import { FORMER_NAME } from "../../model/former-name";
+import { NAME } from "../../model/name";
 
 requireRoot("e2e");
 jest.setTimeout(600_000);

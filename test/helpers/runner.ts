@@ -2,12 +2,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildRunner } from "../../constructs/runner-bundle";
+import { runnerBundle } from "../../constructs/runner-bundle";
 import type { Spec } from "../../model/schema";
 import { cmd, type Out } from "./cmd";
 
 export function runner(stateDir = mkdtempSync(join(tmpdir(), "nslab-ledger-"))) {
-  const bundle = buildRunner();
+  const bundle = runnerBundle();
   const call = (verb: "apply" | "destroy" | "verify", specs: Spec[], env: Record<string, string> = {}): Out =>
     cmd(["node", bundle, verb, ...specs.map((s) => JSON.stringify(s))], {
       env: { ...process.env, NSLAB_STATE_DIR: stateDir, ...env },

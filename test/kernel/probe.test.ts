@@ -2,7 +2,7 @@
 // client does. The server is the plainest a user writes: it greets and closes, with no
 // error handler, so one reset from a probe kills it (ECONNRESET). Root only.
 import { spawn } from "node:child_process";
-import { buildRunner } from "../../constructs/runner-bundle";
+import { runnerBundle } from "../../constructs/runner-bundle";
 import { cmd, requireRoot } from "../helpers/cmd";
 import { addNs, delNs, inNs, uniq } from "../helpers/sandbox";
 
@@ -16,7 +16,7 @@ beforeAll(() => addNs(ns));
 afterAll(() => delNs(ns));
 
 test("a greeting server with no error handler survives 100 probes in a row", async () => {
-  const bundle = buildRunner();
+  const bundle = runnerBundle();
   const argv = inNs(ns, ["node", "-e", GREETER]);
   const server = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let died = "";

@@ -2,7 +2,7 @@
 // throwaway sandbox host namespace. Root only.
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildRunner } from "../../constructs/runner-bundle";
+import { runnerBundle } from "../../constructs/runner-bundle";
 import type { EndpointSpec, NetworkSpec, PortMappingSpec, Spec } from "../../model/schema";
 import { cmd, ok, requireRoot } from "../helpers/cmd";
 import { runner } from "../helpers/runner";
@@ -273,7 +273,7 @@ describe("converge (the stack's apply resource) and the owner", () => {
     return path;
   };
   const run = (verb: "converge" | "verify", specs: Spec[], env: Record<string, string> = {}, flags: string[] = []) =>
-    cmd(["node", buildRunner(), verb, ...flags, labFile(specs)], {
+    cmd(["node", runnerBundle(), verb, ...flags, labFile(specs)], {
       env: { ...process.env, NSLAB_STATE_DIR: r.stateDir, ...env },
     });
 

@@ -87,8 +87,7 @@ export interface ContainerNetworkProps {
    * one Terraform runs on; give the LabStack a tunnelAddress). On two or more, each gets
    * its part of the bridge with the same gateway address and MAC, and the parts are
    * joined by VXLAN into one layer-2 network: endpoints on different machines reach each
-   * other as on one bridge, and each routes out through its own machine (see the README,
-   * "Labs across hosts").
+   * other as on one bridge, and each routes out through its own machine (see docs/hosts.md).
    * @default - this machine only
    */
   readonly hosts?: readonly (Host | LabStack)[];

@@ -63,7 +63,7 @@ export interface LabStackProps {
   /**
    * Who does the kernel work: each object's own provisioners, in Terraform's order, or
    * one runner call for the whole lab (faster for hundreds of objects on a small
-   * machine; see the README for what each Terraform verb means in each mode).
+   * machine; docs/terraform.md says what each Terraform verb means in each mode).
    * @default Execution.PER_OBJECT
    */
   readonly execution?: Execution;

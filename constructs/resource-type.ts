@@ -27,7 +27,7 @@ export enum Execution {
   /**
    * One runner call converges the whole lab to the lab file, with batched kernel
    * commands: for big labs on small machines. Lab objects are tracking resources; the
-   * README lists which Terraform verbs mean less here.
+   * docs/terraform.md lists which Terraform verbs mean less here.
    */
   BATCHED = "batched",
 }

@@ -34,7 +34,7 @@ export interface VethLinkProps {
   /**
    * Loss, a rate limit, delay and jitter on the link, each way; `nslab impair` changes
    * loss and rate at run time. With delay or jitter the link is two veth pairs joined by
-   * a delay line on the host (see the README).
+   * a delay line on the host (docs/impairments.md).
    * @default - none
    */
   readonly impairment?: LinkImpairment;

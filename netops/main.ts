@@ -373,7 +373,7 @@ if (require.main === module) {
       if (cmd === "destroy") {
         process.stderr.write(
           "netops: Terraform keeps this resource in its state. Fix the cause above, then run the same destroy " +
-            "again (`cdktf destroy <stack>`): it removes only what is left. See README, 'When a destroy fails'.\n",
+            "again (`cdktf destroy <stack>`): it removes only what is left. See docs/terraform.md, 'When a destroy fails'.\n",
         );
       }
       process.exit(1);

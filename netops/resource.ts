@@ -36,7 +36,7 @@ export interface Ops<S extends ObjectSpec, O> {
   label(spec: S): string;
   /**
    * What the kernel shows of this object, for `nslab inspect` (plain JSON, read from
-   * `obs`, not from the spec wherever the kernel can say). Fields per kind: README.
+   * `obs`, not from the spec wherever the kernel can say). Fields per kind: docs/cli.md.
    */
   describe(spec: S, obs: O): Description;
 }

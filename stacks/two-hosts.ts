@@ -3,7 +3,7 @@
 // VXLAN tunnel per network); each host runs a web server on "front" and publishes it on
 // its own port 8080; "back" (dual stack) holds a client per host, isolated from "front"
 // on every host. Four expectations check it from the hosts (`npx nslab test two-hosts`).
-// The hosts come from the environment (see the README, "Labs across hosts"):
+// The hosts come from the environment (see docs/hosts.md):
 //   NSLAB_HOST_A, NSLAB_HOST_B    their addresses (IP: the tunnels use them too)
 //   NSLAB_SSH_KEY                  a private key both accept (default: ssh's own, the agent)
 //   NSLAB_KNOWN_HOSTS              a known_hosts file of the lab's (default: ~/.ssh/known_hosts)

@@ -1,5 +1,5 @@
 // End to end, issue 10 item 1: the sandbox host namespace is deleted before the destroy
-// (what the README says to do after a destroy, done first). Its links and rules went with
+// (what docs/terraform.md says to do after a destroy, done first). Its links and rules went with
 // it; what lives outside it (the endpoint namespaces, /etc/netns files, the web server
 // process, the ledger) must still go with `cdktf destroy`.
 import { existsSync, readFileSync } from "node:fs";

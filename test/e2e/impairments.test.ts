@@ -1,7 +1,7 @@
 // End to end, issue 11 item 4: impairments declared in props (loss, rate) on endpoints and
 // a veth link, measured with real traffic; changed at run time with `nslab impair`
 // (verify sees the change, `reset` undoes it) and `nslab link ... down|up`.
-// Delay and jitter need the kernel's netem, which this kernel lacks (see the README).
+// Delay and jitter need the kernel's netem, which this kernel lacks (docs/impairments.md).
 import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
 import { HOST_ADDR, hostState, inNs } from "../helpers/sandbox";

@@ -65,7 +65,7 @@ const stateOf = (h: SimHost) => ({
 });
 
 /**
- * main.ts as the README has it (two-hosts from the environment), or two-hosts with the
+ * main.ts as docs/hosts.md has it (two-hosts from the environment), or two-hosts with the
  * nftables firewall and a third network spanning both hosts with ICC off.
  */
 const README_MAIN = readFileSync(join(ROOT, "main.ts"), "utf8");

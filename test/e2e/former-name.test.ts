@@ -10,7 +10,7 @@ import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
 import { pidIn, signalOwn, type Own } from "../helpers/pids";
 import { HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
-import { startTime } from "../../netops/daemon";
+import { startTime } from "../../netops/proc";
 import { FORMER_NAME } from "../../model/former-name";
 import { NAME } from "../../model/name";
 

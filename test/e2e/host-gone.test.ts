@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
-import { startTime } from "../../netops/daemon";
+import { startTime } from "../../netops/proc";
 import { ping } from "../helpers/traffic";
 
 requireRoot("e2e");

@@ -5,7 +5,7 @@
 import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
 import { HOST_ADDR, hostState, inNs } from "../helpers/sandbox";
-import { startTime } from "../../netops/daemon";
+import { startTime } from "../../netops/proc";
 import { pidIn, signalOwn } from "../helpers/pids";
 import { ping, pingLoss, pingRtt, send, sink } from "../helpers/traffic";
 

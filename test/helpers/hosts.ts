@@ -12,7 +12,7 @@ import { cmd, ok } from "./cmd";
 import { addHost, addNs, delNs, inNs, primeTables } from "./sandbox";
 import { pidIn, signalOwn, type Own } from "./pids";
 import { CONTROL_ROOT, controlDir } from "../../netops/remote";
-import { startTime } from "../../netops/daemon";
+import { startTime } from "../../netops/proc";
 
 export interface SimHost {
   readonly name: string; // its namespace

@@ -2,7 +2,7 @@
 // or half-written pid file) would signal the whole process group, the test runner and CI
 // with it: such a read is an error here, never a signal.
 import { readFileSync } from "node:fs";
-import { startTime } from "../../netops/daemon";
+import { startTime } from "../../netops/proc";
 
 export interface Own {
   readonly pid: number;

@@ -2,7 +2,7 @@
 // sshd runs in a mount namespace of its own: a namespace made on one host is seen there
 // only, and neither on the other host nor on the machine. Root only.
 import { existsSync } from "node:fs";
-import { startTime } from "../../netops/daemon";
+import { startTime } from "../../netops/proc";
 import { requireRoot } from "../helpers/cmd";
 import { simHosts, type SimHosts } from "../helpers/hosts";
 import { uniq } from "../helpers/sandbox";

@@ -1,7 +1,6 @@
 // A stack of lab constructs: picks the Terraform resource type, the sandbox host and the
-// execution mode, ships the netops runner into the stack output once, writes the lab file
-// (nslab/lab-<hash>.json next to cdk.tf.json: every object spec of the stack), and adds
-// two resources of its own:
+// execution mode, ships the netops runner into the stack output once, and adds resources
+// of its own:
 //   nslab-owner  created first, destroyed last; its destroy removes everything the
 //                 stack has on the machine (the runner's ledger says what), which covers
 //                 the creates Terraform never destroys itself (tainted, killed)
@@ -13,30 +12,30 @@
 //   nslab-converge  replaced on every apply, after every object: checks every machine of
 //                 the lab against the lab file and puts right what is not as declared
 //                 (a killed deploy, a reboot, a device deleted by hand), printing only that
+//   nslab-names, nslab-nftables  what is derived from the whole stack (synth/aggregates.ts)
 // Every lab object is its own resource (netops-resource.ts), ordered by the registry of
-// kinds (model/kinds.ts).
+// kinds (model/kinds.ts). What synthesis writes (the blocks by role, the lab file and the
+// manifest, the moved blocks, the runner asset) lives in synth/.
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { AssetType, TerraformAsset, TerraformStack, type ISynthesisSession } from "cdktf";
-// the hook TerraformAsset itself uses to write files next to cdk.tf.json (not re-exported)
-import { makeUniqueId } from "cdktf/lib/private/unique";
-import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
+import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct, type IConstruct } from "constructs";
-import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { applyOrder, parentsOf, predecessorsOf } from "../model/kinds";
-import { FORMER_SYNTH_DIR, formerOf, fromEnv } from "../model/former-name";
-import { NAME } from "../model/name";
-import { STACK_MANIFEST, SYNTH_DIR, type StackManifest } from "../model/manifest";
+import { applyOrder } from "../model/kinds";
+import { fromEnv } from "../model/former-name";
+import type { StackManifest } from "../model/manifest";
 import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
+import { namesOf, nftablesOf } from "../synth/aggregates";
+import { graphOf, type Place } from "../synth/graph";
+import { labFile, writeAtSynth } from "../synth/lab-file";
+import { movedFromFormerName } from "../synth/moved";
+import type { StackView } from "../synth/provisioners";
 import type { Expectation } from "./expectation";
 import type { Host } from "./host";
 import { NslabValidationError } from "./errors";
 import { clashMessages } from "./clashes";
 import { canonical, familyOf } from "./ipam";
-import { NetopsResource, type SpecBody } from "./netops-resource";
+import { addressOf, NetopsResource } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
-import { runnerBundle } from "./runner-bundle";
+import { runnerBundle } from "../synth/runner-bundle";
 
 export { Execution, Firewall, ResourceType };
 
@@ -116,7 +115,7 @@ export class LabStack extends TerraformStack {
   private readonly byClass = new Map<abstract new (...args: never[]) => unknown, Construct[]>();
   private runnerAsset?: TerraformAsset;
   private labCache?: { path: string; text: string };
-  private graph?: Map<NetopsResource, { parents: NetopsResource[]; predecessors: NetopsResource[] }>;
+  private graph?: Map<NetopsResource, Place<NetopsResource>>;
   private clashes?: Map<unknown, string[]>;
   private readonly nameservers = new Map<string, readonly string[]>();
   /** The names resource of each machine that has namespaces with names files (undefined: this one). */
@@ -194,17 +193,7 @@ export class LabStack extends TerraformStack {
     if (this.firewall === Firewall.NFTABLES) {
       this._useNftables(undefined);
     }
-    addCustomSynthesis(this, {
-      onSynthesize: (session: ISynthesisSession) => {
-        const dir = dirname(join(session.manifest.outdir, session.manifest.forStack(this).synthesizedStackPath));
-        const { path, text } = this.lab();
-        // one lab file at a time: older ones would only mislead a reader
-        for (const d of [SYNTH_DIR, FORMER_SYNTH_DIR]) rmSync(join(dir, d), { recursive: true, force: true });
-        mkdirSync(join(dir, SYNTH_DIR), { recursive: true });
-        writeFileSync(join(dir, path), text);
-        writeFileSync(join(dir, STACK_MANIFEST), JSON.stringify(this.manifest(), null, 1) + "\n");
-      },
-    });
+    writeAtSynth(this, () => ({ lab: this.lab(), manifest: this.manifest() }));
   }
 
   /** @internal an Expectation of this stack: it goes into the lab file */
@@ -247,51 +236,10 @@ export class LabStack extends TerraformStack {
       stack: this,
       role: "object",
       kind: "names",
-      spec: () => this.namesSpec(host),
+      spec: () => namesOf(this.objects(), this.nameservers, host),
       host: () => host,
     });
     this.names.set(host, r);
-  }
-
-  /**
-   * /etc/netns/<ns>/hosts for every namespace with endpoints (every endpoint of the
-   * networks it is on, by namespace name) and resolv.conf where nameservers are set. One
-   * resource for the stack: the endpoints are listed once and each file is derived, where
-   * a resource per namespace would repeat a network's endpoints in each (N^2 in the
-   * synthesized JSON).
-   */
-  private namesSpec(host: Host | undefined): SpecBody {
-    const all = this.objects().filter((r) => r.kind === "endpoint");
-    const spec = (r: NetopsResource) => (r.spec.kind === "endpoint" ? [r.spec] : []);
-    // the files of this machine's namespaces; every endpoint of their networks, wherever it is
-    const here = all.filter((r) => r.host === host).flatMap(spec);
-    const bridgesOf = new Map<string, Set<string>>();
-    for (const e of here) bridgesOf.set(e.netns, (bridgesOf.get(e.netns) ?? new Set()).add(e.bridge));
-    const bridges = new Set(here.map((e) => e.bridge));
-    const endpoints = all.flatMap(spec).filter((e) => bridges.has(e.bridge));
-    const ownNs = new Set(
-      this.membersOf(NetopsResource)
-        .filter((r) => r.host === host && (r.kind === "sandbox" || r.kind === "endpoint"))
-        .flatMap((r) => (r.spec.kind === "sandbox" || r.spec.kind === "endpoint" ? [r.spec.netns] : [])),
-    );
-    const servers = [...this.nameservers.keys()].filter((ns) => ownNs.has(ns));
-    const namespaces = [...new Set([...bridgesOf.keys(), ...servers])].sort();
-    const files = namespaces.map((netns) => {
-      const servers = this.nameservers.get(netns);
-      return {
-        netns,
-        bridges: [...(bridgesOf.get(netns) ?? [])].sort(),
-        ...(servers ? { nameservers: [...servers] } : {}),
-      };
-    });
-    return {
-      kind: "names",
-      // both addresses of a dual-stack endpoint, IPv4 first
-      endpoints: endpoints.flatMap((e) =>
-        [e.address, e.address6].flatMap((a): [string, string, string][] => (a ? [[a, e.netns, e.bridge]] : [])),
-      ),
-      files,
-    };
   }
 
   /** @internal The owners of the stack on other machines (Host), which the gate comes after. */
@@ -314,18 +262,8 @@ export class LabStack extends TerraformStack {
    * specs provide what its spec needs (it is rebuilt with them), and its predecessors,
    * its parents and what it is only made after.
    */
-  graphOf(r: NetopsResource): { parents: NetopsResource[]; predecessors: NetopsResource[] } {
-    if (!this.graph) {
-      const objects = this.objects();
-      const specs = objects.map((o) => o.spec as ObjectSpec);
-      const [parents, preds] = [parentsOf(specs), predecessorsOf(specs)];
-      this.graph = new Map(
-        objects.map((o, i) => [
-          o,
-          { parents: parents[i].map((j) => objects[j]), predecessors: preds[i].map((j) => objects[j]) },
-        ]),
-      );
-    }
+  graphOf(r: NetopsResource): Place<NetopsResource> {
+    this.graph ??= graphOf(this.objects());
     return this.graph.get(r) ?? { parents: [], predecessors: [] };
   }
 
@@ -350,47 +288,9 @@ export class LabStack extends TerraformStack {
       stack: this,
       role: "object",
       kind: "nftables",
-      spec: () => this.nftablesSpec(host),
+      spec: () => nftablesOf(this.objects(), host),
       host: () => host,
     });
-  }
-
-  private nftablesSpec(host: Host | undefined) {
-    const all = this.objects()
-      .filter((r) => (r.kind === "network" || r.kind === "portmap") && r.host === host)
-      .map((r) => r.spec);
-    const networks = all.flatMap((s) =>
-      s.kind === "network"
-        ? [
-            {
-              bridge: s.bridge,
-              ...(s.subnet ? { subnet: s.subnet, prefix: s.prefix } : {}),
-              masquerade: s.masquerade,
-              ...(s.subnet6 ? { subnet6: s.subnet6, prefix6: s.prefix6, masquerade6: s.masquerade6 } : {}),
-              ...(s.icc === false ? { icc: false } : {}),
-              ...(s.internal ? { internal: true } : {}),
-              ...(s.connect ? { connect: s.connect } : {}),
-            },
-          ]
-        : [],
-    );
-    const portmaps = all.flatMap((s) =>
-      s.kind === "portmap"
-        ? [
-            {
-              bridge: s.bridge,
-              protocol: s.protocol,
-              hostPort: s.hostPort,
-              ...(s.hostPortEnd ? { hostPortEnd: s.hostPortEnd } : {}),
-              ...(s.hostIp ? { hostIp: s.hostIp } : {}),
-              ...(s.address ? { address: s.address } : {}),
-              ...(s.address6 ? { address6: s.address6 } : {}),
-              port: s.port,
-            },
-          ]
-        : [],
-    );
-    return { kind: "nftables" as const, networks, portmaps };
   }
 
   /** Every object spec the stack declares, in apply order: what `netops converge` makes true. */
@@ -421,27 +321,13 @@ export class LabStack extends TerraformStack {
 
   /** The lab file, computed once at synth: the trigger and the file must agree. */
   private lab(): { path: string; text: string } {
-    if (!this.labCache) {
-      const host = this.hostNetns;
-      const text =
-        JSON.stringify(
-          {
-            v: SPEC_VERSION,
-            stack: this.node.id,
-            ...(host ? { host } : {}),
-            kind: "lab",
-            specs: this.objectSpecs,
-            ...(this.expectations.length ? { expect: this.expectations.map((e) => ExpectSpec.parse(e._spec())) } : {}),
-            ...(this.hostOwners.length ? { hosts: this.hostOwners.map((r) => r.host!.remote) } : {}),
-          },
-          null,
-          1,
-        ) + "\n";
-      this.labCache = {
-        path: `${SYNTH_DIR}/lab-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`,
-        text,
-      };
-    }
+    this.labCache ??= labFile({
+      stack: this.node.id,
+      host: this.hostNetns,
+      specs: this.objectSpecs,
+      expect: this.expectations.map((e) => ExpectSpec.parse(e._spec())),
+      hosts: this.hostOwners.map((r) => r.host!.remote),
+    });
     return this.labCache;
   }
 
@@ -455,29 +341,24 @@ export class LabStack extends TerraformStack {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cdktf types the stack's JSON as any
   override toTerraform(): any {
     const tf = super.toTerraform();
+    const view: StackView = {
+      isData: this.resourceType === ResourceType.TERRAFORM_DATA,
+      perObject: this.execution === Execution.PER_OBJECT,
+      runnerPath: this.runnerPath,
+      labPath: this.labPath,
+      gate: addressOf(this.gate),
+      settle: addressOf(this.settle),
+      objects: this.objects().map(addressOf),
+      hostOwners: this.hostOwners.map((o) => ({ address: addressOf(o), line: o.line })),
+    };
     for (const r of this.membersOf(NetopsResource)) {
       const block = tf.resource?.[this.resourceType]?.[r.resource.friendlyUniqueId];
-      if (block) r.render(block);
+      if (block) r.render(block, view);
     }
-    const moved = this.formerAddresses();
+    const own = this.membersOf(NetopsResource).filter((r) => r.node.scope === this);
+    const moved = movedFromFormerName(own.map((r) => ({ id: r.node.id, resource: r.resource })));
     if (moved.length) tf.moved = moved;
     return tf;
-  }
-
-  /**
-   * The stack's own resources (nslab-owner, ...) as a lab deployed under nslab's former
-   * name has them in its state: Terraform moves them to their new addresses, so an upgrade
-   * neither replaces the owner (whose destroy removes the whole lab) nor leaves a resource
-   * whose destroy provisioner would never run (model/former-name.ts).
-   */
-  private formerAddresses(): { from: string; to: string }[] {
-    return this.membersOf(NetopsResource)
-      .filter((r) => r.node.scope === this && r.node.id.startsWith(NAME))
-      .map((r) => {
-        const type = r.resource.terraformResourceType;
-        const from = makeUniqueId([formerOf(r.node.id), r.resource.node.id]);
-        return { from: `${type}.${from}`, to: `${type}.${r.resource.friendlyUniqueId}` };
-      });
   }
 
   /** Path of the bundled runner inside the synthesized stack (relative to its directory). */

@@ -28,12 +28,13 @@ import { parseSpec, SPEC_VERSION, SpecError, type ObjectSpec, type Spec } from "
 import { NslabValidationError } from "./errors";
 import type { Host } from "./host";
 import type { LabStack } from "./lab-stack";
-import { Execution, ResourceType } from "./resource-type";
+import { ResourceType } from "./resource-type";
+import { escapeTemplate, render, type Role, type StackView } from "../synth/provisioners";
 
 /** What a construct says about its resource; the version, owner and host are added here. */
 export type SpecBody = Spec extends infer S ? (S extends Spec ? Omit<S, "v" | "stack" | "host"> : never) : never;
 
-export type Role = "object" | "owner" | "gate" | "settle" | "test";
+export type { Role };
 
 export interface NetopsResourceProps {
   /** The stack it belongs to (its callers have checked it is a LabStack). */
@@ -53,13 +54,6 @@ export interface NetopsResourceProps {
   readonly fieldProps?: Readonly<Record<string, string>>;
 }
 
-/**
- * A line as Terraform JSON must hold it: a string there is a template, so `${` and `%{`
- * (a workload's command may carry them) are escaped; Terraform hands the runner the
- * original text.
- */
-export const escapeTemplate = (s: string) => s.replace(/\$\{/g, () => "$${").replace(/%\{/g, "%%{");
-
 /** Spec fields whose construct prop has another name (a construct adds its own: NetopsResourceProps.fieldProps). */
 const SPEC_FIELD_PROPS: Readonly<Record<string, string>> = {
   hostIf: "hostInterfaceName",
@@ -73,7 +67,8 @@ const SPEC_FIELD_PROPS: Readonly<Record<string, string>> = {
   dev: "device",
 };
 
-const address = (r: NetopsResource) => `${r.resource.terraformResourceType}.${r.resource.friendlyUniqueId}`;
+/** A resource's Terraform address, bare (as depends_on and replace_triggered_by take it). */
+export const addressOf = (r: NetopsResource) => `${r.resource.terraformResourceType}.${r.resource.friendlyUniqueId}`;
 
 export class NetopsResource extends Construct {
   readonly resource: TerraformResource;
@@ -82,7 +77,6 @@ export class NetopsResource extends Construct {
   private readonly produce?: () => SpecBody;
   private readonly placement?: () => Host | undefined;
   private readonly stack: LabStack;
-  private readonly isData: boolean;
   private readonly gateVerb?: NetopsResourceProps["gate"];
   private readonly fieldProps: Readonly<Record<string, string>>;
   private cached?: Spec;
@@ -94,7 +88,7 @@ export class NetopsResource extends Construct {
     this.kind = props.kind;
     this.produce = props.spec;
     this.placement = props.host;
-    const isData = (this.isData = stack.resourceType === ResourceType.TERRAFORM_DATA);
+    const isData = stack.resourceType === ResourceType.TERRAFORM_DATA;
     this.gateVerb = props.gate;
     this.fieldProps = props.fieldProps ?? {};
     // the block's content is filled in by render(), at toTerraform: see there
@@ -107,82 +101,27 @@ export class NetopsResource extends Construct {
     if (this.role === "object") scope.node.addValidation({ validate: () => stack._clashesOf(this) });
   }
 
-  /**
-   * Fill in what is known only once the whole stack exists: the trigger (the line, or the
-   * gate's lab file), the provisioners, and for a lab object its place in the graph (from the registry of
-   * kinds): after the gate and its predecessors (depends_on), replaced with its parents
-   * (replace_triggered_by: the kernel takes a namespace's processes, a bridge's ports...).
-   * Called on the synthesized JSON (LabStack.toTerraform), so none of it goes through
-   * cdktf's token resolution, which at a thousand objects cost most of the synth.
-   * Bare addresses: cdktf would write a dependable as "${...}", which Terraform rejects there.
-   */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
-  render(block: Record<string, any>): void {
-    const stack = this.stack;
-    if (this.role === "settle")
-      return this.renderEveryApply(block, ["converge", "--quiet"], [stack.gate, ...stack.objectResources]);
-    if (this.role === "test") return this.renderEveryApply(block, ["test"], [...stack.objectResources, stack.settle]);
-    const value = this.produce ? escapeTemplate(toLine(this.spec)) : stack.labPath;
-    if (this.isData) block.triggers_replace = value;
-    else block.triggers = { spec: value };
-    // a literal reference (Terraform resolves it; cdktf never sees it)
-    const self = this.isData ? "${self.triggers_replace}" : "${self.triggers.spec}";
-    const runner = (verb: string, when: "create" | "destroy") => ({
-      "local-exec": { command: self, interpreter: ["node", stack.runnerPath, verb], when },
-    });
-    // none rather than []: Terraform rejects `"provisioner": []`
-    if (this.role === "owner")
-      block.provisioner = this.host
-        ? [runner("create", "create"), runner("destroy", "destroy")]
-        : [runner("destroy", "destroy")];
-    else if (this.role === "gate") {
-      block.provisioner = [runner(this.gateVerb!, "create")];
-      if (this.gateVerb === "sweep") this.keepHosts(block);
-      // after every other machine's owner: before every object, which comes after the gate
-      const owners = this.stack.hostOwners.map(address);
-      if (owners.length) block.depends_on = [...(block.depends_on ?? []), ...owners];
-    } else if (stack.execution === Execution.PER_OBJECT)
-      block.provisioner = [runner("create", "create"), runner("destroy", "destroy")];
-    if (this.role !== "object") return;
-    delete block["//"]; // construct-path metadata: see LabStack.toTerraform
-    const { parents, predecessors } = this.stack.graphOf(this);
-    block.depends_on = [address(this.stack.gate), ...predecessors.map(address)];
-    if (parents.length) block.lifecycle = { replace_triggered_by: parents.map(address) };
+  /** Its trigger line, as Terraform JSON holds it (objects and owners). */
+  get line(): string {
+    return escapeTemplate(toLine(this.spec));
   }
 
-  /**
-   * The sweep keeps the stack's Hosts (their owners' lines) in its state. Every change of
-   * the lab replaces it, and its old instance's destroy hands them to `netops retire`
-   * with the new lab file: a Host deleted from the code together with its objects runs
-   * no destroy provisioner (nor do they), so what the stack has on that machine is
-   * removed there, as its owner's destroy would. An older state without the record
-   * hands over nothing.
-   */
+  /** Its Terraform block, filled in on the synthesized JSON (synth/provisioners.ts). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
-  private keepHosts(block: Record<string, any>): void {
-    const hosts = this.stack.hostOwners.map((o) => escapeTemplate(toLine(o.spec)));
-    // as JSON for the runner (a command must not be empty): [] for none, null from an older state
-    if (this.isData) block.input = hosts;
-    else block.triggers.hosts = JSON.stringify(hosts);
-    const kept = this.isData ? "${jsonencode(self.input)}" : '${lookup(self.triggers, "hosts", "[]")}';
-    const retire = ["node", this.stack.runnerPath, "retire", this.stack.labPath, address(this)];
-    block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy" } });
-  }
-
-  /** A runner verb on the lab file at the end of every apply, after `after`. */
-  private renderEveryApply(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a resource block of cdktf's untyped JSON
-    block: Record<string, any>,
-    verb: readonly string[],
-    after: readonly NetopsResource[],
-  ): void {
-    // timestamp() is known only at apply: the resource is replaced, so run, by every apply
-    if (this.isData) block.triggers_replace = "${timestamp()}";
-    else block.triggers = { at: "${timestamp()}" };
-    // the lab file comes last (local-exec's command); the runner reads options either side of it
-    const run = { command: this.stack.labPath, interpreter: ["node", this.stack.runnerPath, ...verb], when: "create" };
-    block.provisioner = [{ "local-exec": run }];
-    block.depends_on = after.map(address);
+  render(block: Record<string, any>, stack: StackView): void {
+    const place = this.role === "object" ? this.stack.graphOf(this) : undefined;
+    render(
+      block,
+      {
+        role: this.role,
+        ...(this.produce ? { line: this.line } : {}),
+        onHost: this.host !== undefined,
+        gateVerb: this.gateVerb,
+        parents: place?.parents.map(addressOf),
+        predecessors: place?.predecessors.map(addressOf),
+      },
+      stack,
+    );
   }
 
   /** The spec, validated by the runner's own schema: what synth writes is what it reads. */

@@ -13,7 +13,7 @@ import { Seed001VethStack } from "../../stacks/seed001-veth";
 import { Seed002NatStack } from "../../stacks/seed002-nat";
 import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
 import { ContainerNetwork, Execution, Host, LabStack, ResourceType } from "../../constructs";
-import { escapeTemplate } from "../../constructs/netops-resource";
+import { escapeTemplate } from "../../synth/provisioners";
 import { OWNER_LINE_PREFIX } from "../../model/former-name";
 import { STACK_MANIFEST, StackManifest, SYNTH_DIR } from "../../model/manifest";
 

@@ -15,6 +15,7 @@ const SOURCES = [
   "package.json",
   "tsconfig.json",
   "constructs",
+  "synth",
   "stacks",
   "model",
   "netops",
@@ -28,7 +29,10 @@ function useVersion(dir: string, commit?: string): void {
   for (const s of [...code, "dist"]) rmSync(join(dir, s), { recursive: true, force: true });
   if (!commit) for (const s of code) cpSync(join(ROOT, s), join(dir, s), { recursive: true });
   else {
-    const tar = execFileSync("git", ["-C", ROOT, "archive", commit, ...code], { maxBuffer: 64 << 20 });
+    // the paths that version had (a folder added since was not there)
+    const had = execFileSync("git", ["-C", ROOT, "ls-tree", "--name-only", commit], { encoding: "utf8" }).split("\n");
+    const paths = code.filter((p) => had.includes(p));
+    const tar = execFileSync("git", ["-C", ROOT, "archive", commit, ...paths], { maxBuffer: 64 << 20 });
     execFileSync("tar", ["-x", "-C", dir], { input: tar });
   }
 }

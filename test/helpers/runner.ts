@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runnerBundle } from "../../constructs/runner-bundle";
+import { runnerBundle } from "../../synth/runner-bundle";
 import type { Spec } from "../../model/schema";
 import { cmd, type Out } from "./cmd";
 

@@ -2,7 +2,7 @@
 // client does. The server is the plainest a user writes: it greets and closes, with no
 // error handler, so one reset from a probe kills it (ECONNRESET). Root only.
 import { spawn } from "node:child_process";
-import { runnerBundle } from "../../constructs/runner-bundle";
+import { runnerBundle } from "../../synth/runner-bundle";
 import { cmd, requireRoot } from "../helpers/cmd";
 import { addNs, delNs, inNs, uniq } from "../helpers/sandbox";
 

@@ -2,7 +2,7 @@
 // throwaway sandbox host namespace. Root only.
 import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runnerBundle } from "../../constructs/runner-bundle";
+import { runnerBundle } from "../../synth/runner-bundle";
 import type { EndpointSpec, NetworkSpec, PortMappingSpec, Spec } from "../../model/schema";
 import { cmd, ok, requireRoot } from "../helpers/cmd";
 import { runner } from "../helpers/runner";

@@ -1,7 +1,7 @@
 // The netops runner ships inside every synthesized stack as one bundled file: this
 // package's dist/netops.cjs, built by `npm run build` and shipped prebuilt in the package
 // (the repository's own synth rebuilds it first when its sources changed). Found from here
-// in every layout: the sources (constructs/), the compiled library (lib/constructs/), the
+// in every layout: the sources (synth/), the compiled library (lib/synth/), the
 // repository's synth bundle (dist/app.cjs).
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -1,6 +1,7 @@
 // nslab inspect: the stack's objects as the kernel shows them (the runner's `inspect`,
 // run on the deployed machine), as tables by kind or as JSON for scripts. A row that
 // differs from the declaration is marked `!`, with the differences listed below.
+import type { ObjectSpec } from "../model/schema";
 import { table } from "../netops/table";
 
 type Value = string | number | boolean | null | readonly string[] | { readonly [k: string]: Value };
@@ -44,14 +45,18 @@ const commandCell = (v: Value | undefined) => {
   return s.length > COMMAND_WIDTH ? `${s.slice(0, COMMAND_WIDTH - 3)}...` : s;
 };
 
-/** Each kind's section: its title and columns (header, field, and whether it is left out when no row has a value). */
-const SECTIONS: readonly {
-  kind: string;
-  title: string;
-  columns: readonly ([string, string] | [string, string, "shown when any has one"])[];
-}[] = [
-  {
-    kind: "network",
+interface Section {
+  readonly title: string;
+  /** Header, field, and whether it is left out when no row has a value. */
+  readonly columns: readonly ([string, string] | [string, string, "shown when any has one"])[];
+}
+
+/**
+ * Each kind's section, in the order they print: typed over the kinds, so a kind added
+ * without one fails the type-check.
+ */
+const SECTIONS: { readonly [K in ObjectSpec["kind"]]: Section } = {
+  network: {
     title: "NETWORKS",
     columns: [
       ["BRIDGE", "bridge"],
@@ -61,8 +66,7 @@ const SECTIONS: readonly {
       ["STATE", "state"],
     ],
   },
-  {
-    kind: "sandbox",
+  sandbox: {
     title: "SANDBOXES",
     columns: [
       ["NETNS", "netns"],
@@ -70,8 +74,7 @@ const SECTIONS: readonly {
       ["STATE", "state"],
     ],
   },
-  {
-    kind: "endpoint",
+  endpoint: {
     title: "ENDPOINTS",
     columns: [
       ["NETNS", "netns"],
@@ -86,8 +89,7 @@ const SECTIONS: readonly {
       ["IMPAIRMENT", "impairment", "shown when any has one"],
     ],
   },
-  {
-    kind: "link",
+  link: {
     title: "LINKS",
     columns: [
       ["END A", "a"],
@@ -96,8 +98,7 @@ const SECTIONS: readonly {
       ["IMPAIRMENT", "impairment", "shown when any has one"],
     ],
   },
-  {
-    kind: "route",
+  route: {
     title: "ROUTES",
     columns: [
       ["NETNS", "netns"],
@@ -107,8 +108,7 @@ const SECTIONS: readonly {
       ["STATE", "state"],
     ],
   },
-  {
-    kind: "portmap",
+  portmap: {
     title: "PORT MAPPINGS",
     columns: [
       ["PROTO", "protocol"],
@@ -119,8 +119,7 @@ const SECTIONS: readonly {
       ["STATE", "state"],
     ],
   },
-  {
-    kind: "workload",
+  workload: {
     title: "WORKLOADS",
     columns: [
       ["NAME", "name"],
@@ -130,8 +129,7 @@ const SECTIONS: readonly {
       ["COMMAND", "command"],
     ],
   },
-  {
-    kind: "vxlan",
+  vxlan: {
     title: "TUNNELS",
     columns: [
       ["DEVICE", "device"],
@@ -144,8 +142,7 @@ const SECTIONS: readonly {
       ["STATE", "state"],
     ],
   },
-  {
-    kind: "delayline",
+  delayline: {
     title: "DELAY LINES",
     columns: [
       ["NETNS", "netns"],
@@ -156,23 +153,21 @@ const SECTIONS: readonly {
       ["STATE", "state"],
     ],
   },
-  {
-    kind: "names",
+  names: {
     title: "NAMES FILES",
     columns: [
       ["FILES", "files"],
       ["STATE", "state"],
     ],
   },
-  {
-    kind: "nftables",
+  nftables: {
     title: "NFTABLES",
     columns: [
       ["TABLE", "table"],
       ["STATE", "state"],
     ],
   },
-];
+};
 
 export function renderInspect(r: InspectReport): string {
   const differs = r.objects.filter((o) => o.status !== "ok");
@@ -182,8 +177,8 @@ export function renderInspect(r: InspectReport): string {
   const out = [
     `${r.stack} on ${where}: ${r.objects.length} objects, ${differs.length ? `${differs.length} not as declared (!)` : "all as declared"}`,
   ];
-  for (const s of SECTIONS) {
-    const rows = r.objects.filter((o) => o.kind === s.kind);
+  for (const [kind, s] of Object.entries(SECTIONS)) {
+    const rows = r.objects.filter((o) => o.kind === kind);
     if (!rows.length) continue;
     const columns = s.columns.filter((c) => c.length === 2 || rows.some((o) => cell(o.observed[c[1]]) !== "-"));
     // where each row is, when the lab is on more than this machine

@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { HOST_ADDRESS_RE, LIMITS, NAME_RE, USER_RE, type RemoteSpec } from "../model/schema";
 import { NslabValidationError, message, within } from "./errors";
 import { canonical, familyOf } from "./ipam";
-import { Execution, Firewall, LabStack } from "./lab-stack";
+import { Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
 export interface HostProps {
@@ -50,8 +50,6 @@ export class Host extends Construct {
     const fail = (prop: string, problem: string, fix: string) => {
       throw new NslabValidationError(this, KIND, prop, problem, fix);
     };
-    if (stack.execution === Execution.BATCHED)
-      fail("id", "is a host of a batched stack, which converges on this machine only", "use Execution.PER_OBJECT");
     if (!NAME_RE.test(id)) fail("id", `"${id}" cannot name a host`, "use letters, digits, dot, dash or underscore");
     if (!HOST_ADDRESS_RE.test(props.address))
       fail("address", `"${props.address}" is not a host name or address`, 'give e.g. "10.0.0.2" or "lab-b.example"');

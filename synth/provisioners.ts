@@ -64,7 +64,7 @@ export function render(block: Block, r: ResourceView, s: StackView): void {
       : [runner("destroy", "destroy")];
   else if (r.role === "gate") {
     block.provisioner = [runner(r.gateVerb!, "create")];
-    if (r.gateVerb === "sweep") keepHosts(block, s);
+    keepHosts(block, s);
     // after every other machine's owner: before every object, which comes after the gate
     const owners = s.hostOwners.map((o) => o.address);
     if (owners.length) block.depends_on = [...(block.depends_on ?? []), ...owners];
@@ -76,8 +76,9 @@ export function render(block: Block, r: ResourceView, s: StackView): void {
 }
 
 /**
- * The sweep keeps the stack's Hosts (their owners' lines) in its state. Every change of
- * the lab replaces it, and its old instance's destroy hands them to `netops retire`
+ * The gate (the sweep, or the batched apply) keeps the stack's Hosts (their owners'
+ * lines) in its state. Every change of the lab replaces it, and its old instance's
+ * destroy hands them to `netops retire`
  * with the new lab file: a Host deleted from the code together with its objects runs
  * no destroy provisioner (nor do they), so what the stack has on that machine is
  * removed there, as its owner's destroy would. An older state without the record
@@ -89,7 +90,7 @@ function keepHosts(block: Block, s: StackView): void {
   if (s.isData) block.input = hosts;
   else block.triggers.hosts = JSON.stringify(hosts);
   const kept = s.isData ? "${jsonencode(self.input)}" : '${lookup(self.triggers, "hosts", "[]")}';
-  // the sweep's own address: what to `terraform state rm` when a Host cannot be cleared
+  // the gate's own address: what to `terraform state rm` when a Host cannot be cleared
   const retire = ["node", s.runnerPath, "retire", s.labPath, s.gate];
   block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy" } });
 }

@@ -211,6 +211,12 @@ describe("lab-stack synth", () => {
     expect(idOf(json, "nslab-sweep")).toBeUndefined();
     expect(exec(r[apply])).toEqual([
       { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "converge"] },
+      // it keeps the stack's Hosts, as the sweep does: a Host deleted from the code is cleared
+      {
+        when: "destroy",
+        command: "${jsonencode(self.input)}",
+        interpreter: ["node", RUNNER, "retire", expect.stringMatching(/^nslab\/lab-/), `terraform_data.${apply}`],
+      },
     ]);
     for (const [k, v] of Object.entries(r)) {
       if (k.startsWith("nslab-")) continue;

@@ -188,6 +188,37 @@ test("a Host deleted from the code together with its objects: the next deploy le
   expect(state()).toEqual(before);
 });
 
+test("a batched stack with a Host: the one converge makes its objects there, repair puts them right there, a Host deleted from the code is cleared, destroy leaves it as it was", () => {
+  const b = sim.hosts[0];
+  const state = () => ({
+    netns: on(0, ["ip", "netns", "list"]),
+    links: on(0, ["ip", "-br", "link"]),
+    files: on(0, ["sh", "-c", "'ls -AR /run/nslab /var/lib /etc/netns'"]),
+  });
+  const before = state();
+  const batched = main
+    .replace("import { Host, LabStack,", "import { Execution, Host, LabStack,")
+    .replace('new LabStack(app, "lab-stack")', 'new LabStack(app, "lab-stack", { execution: Execution.BATCHED })');
+  project.useMain(batched);
+  must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (batched)");
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
+  const pid = Number(on(0, ["sh", "-c", "'cat /run/nslab/*/lab-stack/workload-mh-sleeper.pid'"]).split(" ")[0]);
+  expect(pid).toBeGreaterThan(1);
+  sim.ssh(b, ["ip", "-n", "mh-1", "link", "del", "l0"]);
+  expect(nslab(["verify", "lab-stack"], b.address).stdout).toMatch(/missing: mh-1\/l0/);
+  must(nslab(["repair", "lab-stack"], b.address), "nslab repair");
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
+  // the Host deleted with its objects: the apply's old instance, which kept the Hosts, clears it
+  project.useMain(batched.replace(/const b = new Host[\s\S]*(?=app\.synth)/, ""));
+  must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (batched, Host deleted)");
+  expect(ended(pid)).toBe(true);
+  expect(state()).toEqual(before);
+  project.useMain(batched);
+  must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy (batched, Host back)");
+  must(run(["destroy", "lab-stack", "--auto-approve"], b.address), "cdktf destroy (batched)");
+  expect(state()).toEqual(before);
+});
+
 // this machine (the controller namespace, as the stack's sandbox host) and a Host on one
 // network: the stack itself listed in its hosts, the stack's tunnelAddress the local end
 const SERVER = 'require("http").createServer((q, s) => s.end("b says " + q.socket.remoteAddress)).listen(80)';

@@ -19,6 +19,7 @@ import {
 } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
 import type { Host } from "./host";
+import { bridgeBase } from "../model/kernel-names";
 import { checkName, deriveName } from "./names";
 import { spanOf, tunnelAddressOf, VXLAN_PORT, type Machine, type Tunnel } from "./network-span";
 import { NetopsResource } from "./netops-resource";
@@ -177,7 +178,7 @@ export class ContainerNetwork extends Construct {
     this.bridgeName =
       props.bridgeName !== undefined
         ? checkName(this, KIND, "bridgeName", props.bridgeName)
-        : deriveName(`nl-${id}`, this.node.path);
+        : deriveName(bridgeBase(id), this.node.path);
     const { machines, tunnel } = spanOf(this, stack, this.bridgeName, props);
     this.machines = machines;
     this.hosts = machines.filter((m): m is Host => m !== undefined);

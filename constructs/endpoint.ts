@@ -7,7 +7,8 @@ import { MAC_RE } from "../model/schema";
 import { message, NslabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
-import { checkName, checkNameservers, deriveName, MAX_IFNAME, shortHash } from "./names";
+import { delayPort, hostVeth, sandboxIfname } from "../model/kernel-names";
+import { checkName, checkNameservers, deriveName } from "./names";
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
@@ -84,18 +85,6 @@ export interface EndpointProps extends EndpointOptions {
 }
 
 const KIND = "Endpoint";
-
-/**
- * An endpoint's interface in a sandbox, named after the network it joins. Numbering them
- * in joining order (eth0, eth1, ...) would shift a name when an earlier endpoint leaves
- * the code, and rebuild the endpoint under it; Docker keeps a container's names across a
- * disconnect, and a declared lab can only do so with names that depend on nothing else.
- * Bridge names are unique in a stack, so these are too.
- */
-function sandboxIfname(bridge: string): string {
-  const name = `eth-${bridge}`;
-  return name.length <= MAX_IFNAME ? name : `eth-${bridge.slice(0, 5)}-${shortHash(bridge)}`;
-}
 
 export class Endpoint extends Construct {
   static readonly DEFAULT_INTERFACE_NAME = "eth0";
@@ -191,14 +180,10 @@ export class Endpoint extends Construct {
           ? sandboxIfname(props.network.bridgeName)
           : Endpoint.DEFAULT_INTERFACE_NAME;
     // in a sandbox the namespace is shared: the network's bridge tells its endpoints apart
-    const hostIf = props.sandbox ? `v-${this.netns}-${props.network.bridgeName}` : `veth-${this.netns}`;
     this.hostInterfaceName =
       props.hostInterfaceName !== undefined
         ? checkName(this, KIND, "hostInterfaceName", props.hostInterfaceName)
-        : hostIf.length <= MAX_IFNAME
-          ? hostIf
-          : // every derived name unique: in a sandbox the namespace is shared, the bridge tells its endpoints apart
-            `nlv${shortHash(`${stack.node.id}/${this.netns}${props.sandbox ? `/${props.network.bridgeName}` : ""}`, 8)}`;
+        : hostVeth(stack.node.id, this.netns, props.sandbox ? props.network.bridgeName : undefined);
     if (props.mac !== undefined) {
       const mac = props.mac.toLowerCase();
       if (!MAC_RE.test(mac)) {
@@ -224,7 +209,7 @@ export class Endpoint extends Construct {
     const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
     const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
     // a delay line's private bridge: the host end joins it, the line joins the network
-    const port = delay ? `nlp${shortHash(`${stack.node.id}/${this.netns}/${this.interfaceName}`, 7)}` : undefined;
+    const port = delay ? delayPort(stack.node.id, this.netns, this.interfaceName) : undefined;
     props.network._register(this);
     stack._useNames(this.host);
     if (props.nameservers) stack._setNameservers(this.netns, props.nameservers, this.host);

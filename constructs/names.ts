@@ -1,15 +1,11 @@
 // Kernel names: derived from construct ids when not given, validated when given.
-import { createHash } from "node:crypto";
 import type { IConstruct } from "constructs";
 import { IFNAME_RE } from "../model/schema";
 import { NslabValidationError } from "./errors";
 
-/** Linux IFNAMSIZ - 1. */
-export const MAX_IFNAME = 15;
+import { MAX_IFNAME, shortHash } from "../model/kernel-names";
 
-export function shortHash(s: string, len = 5): string {
-  return createHash("sha256").update(s).digest("hex").slice(0, len);
-}
+export { MAX_IFNAME, shortHash };
 
 function slug(s: string): string {
   return s

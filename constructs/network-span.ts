@@ -8,7 +8,7 @@ import { NslabValidationError, within } from "./errors";
 import type { Host } from "./host";
 import { familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
-import { MAX_IFNAME, shortHash } from "./names";
+import { shortHash, tunnelDevice } from "../model/kernel-names";
 
 const KIND = "ContainerNetwork";
 
@@ -109,13 +109,12 @@ export function spanOf(
   ] as const)
     if (value !== undefined) within(network, KIND, prop, value, limit);
   const hash = shortHash(`${stack.node.id}/${bridge}`, 8);
-  const device = `vx-${bridge}`;
   return {
     machines,
     tunnel: {
       vni: props.vni ?? FIRST_DERIVED_VNI + (parseInt(hash, 16) % (LIMITS.vni.max + 1 - FIRST_DERIVED_VNI)),
       port: props.vxlanPort ?? VXLAN_PORT,
-      device: device.length <= MAX_IFNAME ? device : `nlt${hash}`,
+      device: tunnelDevice(bridge, hash),
       // the tunnel's headers come out of the underlay's 1500 (more over IPv6 underlays)
       overhead: VXLAN_OVERHEAD + (families.has(6) ? 20 : 0),
     },

@@ -6,7 +6,8 @@ import { Construct } from "constructs";
 import { NslabValidationError } from "./errors";
 import { canonical, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
-import { checkName, shortHash } from "./names";
+import { linkLine } from "../model/kernel-names";
+import { checkName } from "./names";
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import type { Sandbox } from "./sandbox";
@@ -97,10 +98,7 @@ export class VethLink extends Construct {
         "use an mtu of 1500 or less, or leave delayMs and jitterMs out",
       );
     // a delayed link's line: a private bridge on each side, named from the link's first end
-    const h = shortHash(`${stack.node.id}/${a.netns ?? ""}/${a.ifname}`, 7);
-    const line = delay
-      ? { a: { bridge: `nlp${h}`, peer: `nlx${h}` }, b: { bridge: `nlq${h}`, peer: `nly${h}` } }
-      : undefined;
+    const line = delay ? linkLine(stack.node.id, a.netns, a.ifname) : undefined;
     // both ends on one machine: a sandbox's host, and a host end is on that machine too
     const host = props.a.sandbox?.host ?? props.b.sandbox?.host;
     const ends = [props.a.sandbox, props.b.sandbox].filter((x) => x !== undefined);

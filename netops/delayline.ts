@@ -5,6 +5,7 @@
 // network's bridge; and back. Names, addresses and ports derive from the private bridge's
 // name, itself a hash of the stack and the endpoint (constructs/endpoint.ts).
 import { join } from "node:path";
+import { delayLineNames } from "../model/kernel-names";
 import type { DelayLineSpec } from "../model/schema";
 import { runningPid } from "./daemon";
 import { ownTable, tableCommentBy } from "./nftables";
@@ -70,17 +71,14 @@ function untrackStep(s: DelayLineSpec, on: boolean): Step {
 const UNDERLAY_MTU = 1600;
 
 export function partsOf(s: DelayLineSpec) {
-  const h = s.port.slice(3); // "nlp" + hash
+  const { hash: h, ...names } = delayLineNames(s.port);
   const n = parseInt(h.slice(0, 4), 16);
   // a /30 of 169.254.0.0/16 (link-local: never routed) and a port pair, from the hash
   const net = [169, 254, (n >> 6) & 0xff, (n & 0x3f) * 4];
   const addr = (k: number) => [...net.slice(0, 3), net[3] + k].join(".");
   const portA = 30_000 + (parseInt(h.slice(4), 16) % 15_000) * 2;
   return {
-    ns: `nld-${h}`,
-    under: `nld${h}`,
-    a: `nla${h}`,
-    b: `nlb${h}`,
+    ...names,
     hostAddr: addr(1),
     relayAddr: addr(2),
     portA,

@@ -3,6 +3,7 @@
 // for the run, as a client on the host's LAN), and Mininet's pingAll over every endpoint
 // pair. Checks run a few at a time; the probe namespace is removed whatever happens.
 import { createHash } from "node:crypto";
+import { outsideNetns } from "../model/kernel-names";
 import { ExpectSpec, type LabFile, type RemoteSpec } from "../model/schema";
 import { pool, run } from "./exec";
 import { netnsExists } from "./observe";
@@ -32,7 +33,7 @@ function outsideOf(lab: LabFile) {
   const h = createHash("sha256")
     .update(`${lab.host ?? ""}/${lab.stack}`)
     .digest();
-  const name = `nlt-${h.subarray(0, 4).toString("hex")}`;
+  const name = outsideNetns(h.subarray(0, 4).toString("hex"));
   // one /30 of 198.18.0.0/15 (RFC 2544, for tests): .1 the host, .2 the outside client
   const n = (h.readUInt16BE(4) & 0x7fff) * 4;
   const base = [198, 18 + (n >> 16), (n >> 8) & 0xff, n & 0xff];

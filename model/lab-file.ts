@@ -1,7 +1,28 @@
 // Reading a lab file (nslab/lab-<hash>.json, written at synth): the runner converges to
 // it, the CLI draws it. Every spec in it is validated by the runner's own schema.
 import { readFileSync } from "node:fs";
-import { LabFile, parseSpec, type ObjectSpec } from "./schema";
+import { z } from "zod";
+import { common, RemoteSpec } from "./fields";
+import { parseSpec, type ObjectSpec } from "./schema";
+
+/**
+ * The lab file: every object spec a stack declares, written at synth next to the
+ * stack's cdk.tf.json (nslab/lab-<hash>.json). The stack's apply resource converges the
+ * machine to it in one runner call; its name changes with its content, so Terraform
+ * replaces that resource (and runs it) exactly when the declared lab changes.
+ */
+export const LabFile = z
+  .object({
+    ...common,
+    kind: z.literal("lab"),
+    specs: z.array(z.unknown()),
+    /** Declared expectations (ExpectSpec), checked by `nslab test`; absent in older lab files. */
+    expect: z.array(z.unknown()).optional(),
+    /** The other machines (Host) the stack is on, with objects or not: the sweep reaches each. */
+    hosts: z.array(RemoteSpec).optional(),
+  })
+  .strict();
+export type LabFile = z.infer<typeof LabFile>;
 
 /**
  * The lab file and the specs in it, each validated; they must belong to the lab's stack

@@ -3,119 +3,30 @@
 // (on create from the new config, on destroy from Terraform state), so every version
 // ever written must stay readable: add a new schema version, never change an old one.
 import { z } from "zod";
-import * as ipaddr from "ipaddr.js";
+import {
+  cidr,
+  common,
+  ifname,
+  ip,
+  ipv4,
+  ipv6,
+  mac,
+  mtu,
+  netns,
+  port,
+  prefix,
+  prefix6,
+  bounded,
+  LIMITS,
+  NAME_RE,
+  Impairment,
+} from "./fields";
 import { violationsOf, type Violation } from "./limits";
 
+export * from "./fields";
+export * from "./expect-spec";
+
 export const SPEC_VERSION = 1;
-
-/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no `/`, no whitespace. */
-export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
-/** Namespace names are files in /run/netns; nslab keeps them to the same safe alphabet. */
-export const NETNS_RE = IFNAME_RE;
-/** Stack names become rule comments and link aliases. */
-export const STACK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-/** Names of workloads and Hosts (file names and messages). */
-export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-/** A Host's address or DNS name, and its login (what ssh is handed). */
-export const HOST_ADDRESS_RE = /^[A-Za-z0-9][A-Za-z0-9.:-]*$/;
-export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
-/** A MAC address as the kernel prints it. */
-export const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
-/**
- * The limits the kernel and the tools set, in one place: the schema enforces them and
- * the constructs read them (their messages' ranges come from here, via model/limits.ts).
- */
-export const LIMITS = {
-  mtu: { min: 68, max: 65535 },
-  port: { min: 1, max: 65535 },
-  vni: { min: 1, max: 16_777_215 },
-  lossPercent: { min: 0, max: 100 },
-  rateKbit: { min: 8, max: 100_000_000 },
-  delayMs: { min: 0, max: 60_000 },
-} as const;
-const bounded = (l: { min: number; max: number }) => z.number().min(l.min).max(l.max);
-
-const NAME_FIX = "use 1 to 15 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit";
-const ipv4 = z
-  .string()
-  .refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), "not an IPv4 address")
-  .describe('write four decimal numbers, e.g. "192.168.88.11"');
-/** IPv6, in the shortest form (RFC 5952) `ip` prints, so specs compare with the kernel's view as strings. */
-const ipv6 = z
-  .string()
-  .refine(
-    (s) => ipaddr.IPv6.isValid(s) && s.includes(":") && ipaddr.IPv6.parse(s).toString() === s,
-    "not an IPv6 address in its shortest form",
-  )
-  .describe('write it in its shortest form, e.g. "fd00:88::11"');
-const prefix6 = z.number().int().min(0).max(128);
-const ip = z.union([ipv4, ipv6]).describe('write an IPv4 or IPv6 address, e.g. "192.168.88.11" or "fd00:88::11"');
-const ifname = z.string().regex(IFNAME_RE, "not a valid interface name").describe(NAME_FIX);
-const netns = z.string().regex(NETNS_RE, "not a valid namespace name").describe(NAME_FIX);
-const prefix = z.number().int().min(0).max(32);
-const port = bounded(LIMITS.port).int();
-const mtu = bounded(LIMITS.mtu).int();
-const mac = z
-  .string()
-  .regex(MAC_RE, "not a lower-case MAC address")
-  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, "multicast MAC")
-  .describe('write six lower-case hex bytes with an even first one (unicast), e.g. "02:42:0a:00:00:02"');
-
-/**
- * Link impairment, each direction: random loss (percent, two decimals) and a rate limit
- * (kbit/s). Applied to an endpoint's veth or a link's end a, both ways.
- */
-export const Impairment = z
-  .object({
-    lossPercent: bounded(LIMITS.lossPercent).optional(),
-    rateKbit: bounded(LIMITS.rateKbit).int().optional(),
-  })
-  .strict();
-export type Impairment = z.infer<typeof Impairment>;
-
-/**
- * Another machine, reached by ssh (issue 13): the runner there does the object's work.
- * In every spec of an object placed there, so a destroy read from Terraform state alone
- * knows where to go.
- */
-export const RemoteSpec = z
-  .object({
-    /** The Host construct's name, for messages. */
-    name: z
-      .string()
-      .regex(NAME_RE, "not a valid name")
-      .describe("use 1 to 63 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
-    /** Address or DNS name; user and port. */
-    address: z
-      .string()
-      .regex(HOST_ADDRESS_RE, "not a host name or address")
-      .describe('give an IP address or a DNS name, e.g. "10.0.0.2" or "lab-b.example"'),
-    user: z
-      .string()
-      .regex(USER_RE, "not a user name")
-      .describe("use a login name: up to 32 characters from a-z, 0-9, '_', '-', not starting with a digit"),
-    port,
-    /** A private key file; absent: ssh's defaults and agent. */
-    identityFile: z.string().startsWith("/", "not an absolute path").describe("give an absolute path").optional(),
-    /** A known_hosts file of its own; absent: the user's. */
-    knownHosts: z.string().startsWith("/", "not an absolute path").describe("give an absolute path").optional(),
-  })
-  .strict();
-export type RemoteSpec = z.infer<typeof RemoteSpec>;
-
-const common = {
-  v: z.literal(1),
-  /** Owner mark: every object carries it (link alias, rule comment). */
-  stack: z
-    .string()
-    .regex(STACK_RE, "not a valid stack name")
-    .describe("use 1 to 64 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
-  /** Sandbox host namespace; absent = the real host. */
-  host: netns.optional(),
-  /** Another machine the object lives on; absent = this one. */
-  remote: RemoteSpec.optional(),
-};
 
 export const NetworkSpec = z
   .object({
@@ -230,17 +141,6 @@ export const VxlanSpec = z
     isolated: z.literal(true).optional(),
   })
   .strict();
-
-/** An address with its prefix, of either family (IPv6 in its shortest form). */
-const cidr = z
-  .string()
-  .refine((s) => {
-    const [a, p] = s.split("/");
-    if (!/^\d+$/.test(p ?? "")) return false;
-    if (ipaddr.IPv4.isValidFourPartDecimal(a ?? "")) return Number(p) <= 32;
-    return ipv6.safeParse(a).success && Number(p) <= 128;
-  }, "not a CIDR")
-  .describe('write address/prefix, e.g. "192.168.20.11/24" or "fd00:20::11/64"');
 
 /** A network namespace of its own: lo only until endpoints or links join it (Docker's "none" mode). */
 export const SandboxSpec = z.object({ ...common, kind: z.literal("sandbox"), netns }).strict();
@@ -452,65 +352,6 @@ export type ObjectSpec =
   | VxlanSpec;
 
 export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
-
-/**
- * The lab file: every object spec a stack declares, written at synth next to the
- * stack's cdk.tf.json (nslab/lab-<hash>.json). The stack's apply resource converges the
- * machine to it in one runner call; its name changes with its content, so Terraform
- * replaces that resource (and runs it) exactly when the declared lab changes.
- */
-export const LabFile = z
-  .object({
-    ...common,
-    kind: z.literal("lab"),
-    specs: z.array(z.unknown()),
-    /** Declared expectations (ExpectSpec), checked by `nslab test`; absent in older lab files. */
-    expect: z.array(z.unknown()).optional(),
-    /** The other machines (Host) the stack is on, with objects or not: the sweep reaches each. */
-    hosts: z.array(RemoteSpec).optional(),
-  })
-  .strict();
-export type LabFile = z.infer<typeof LabFile>;
-
-/**
- * A declared expectation (constructs/expectation.ts), checked by `nslab test` with real
- * traffic: from a namespace, the host (the sandbox host when there is one) or outside (a
- * probe namespace joined to the host for the test), to an address, a name (resolved in
- * the source namespace: /etc/netns/<ns>/hosts) or the host's own address as the outside
- * sees it; by ping, a TCP connection, or an answer to a UDP datagram.
- */
-export const ExpectSpec = z
-  .object({
-    /** The construct path: what the report calls it. */
-    name: z.string().min(1),
-    from: z.discriminatedUnion("kind", [
-      // on another machine (`remote`): the runner there runs the check (issue 13)
-      z.object({ kind: z.literal("netns"), netns, remote: RemoteSpec.optional() }).strict(),
-      z.object({ kind: z.literal("host") }).strict(),
-      z.object({ kind: z.literal("outside") }).strict(),
-    ]),
-    to: z.discriminatedUnion("kind", [
-      z.object({ kind: z.literal("address"), address: ip }).strict(),
-      z.object({ kind: z.literal("name"), name: netns }).strict(),
-      // from outside: the host's LAN address, over each family given (absent: IPv4 only)
-      z
-        .object({
-          kind: z.literal("host"),
-          families: z
-            .array(z.union([z.literal(4), z.literal(6)]))
-            .min(1)
-            .optional(),
-        })
-        .strict(),
-    ]),
-    /** What the report shows as the target (an endpoint's namespace, a published port). */
-    label: z.string().min(1),
-    check: z.enum(["ping", "tcp", "udp"]),
-    port: port.optional(),
-    reachable: z.boolean(),
-  })
-  .strict();
-export type ExpectSpec = z.infer<typeof ExpectSpec>;
 
 /**
  * Every spec version an nslab runner ever wrote, with its schema and how to read it as

@@ -4,7 +4,8 @@
 // pair. Checks run a few at a time; the probe namespace is removed whatever happens.
 import { createHash } from "node:crypto";
 import { outsideNetns } from "../model/kernel-names";
-import { ExpectSpec, type LabFile, type RemoteSpec } from "../model/schema";
+import type { LabFile } from "../model/lab-file";
+import { ExpectSpec, type RemoteSpec } from "../model/schema";
 import { pool, run } from "./exec";
 import { netnsExists } from "./observe";
 import { onHost } from "./step";

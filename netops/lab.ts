@@ -2,7 +2,8 @@
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the nslab CLI).
 import { applyOrder, dependentsOf, removalOrder, specKey } from "../model/kinds";
-import type { LabFile, ObjectSpec, RemoteSpec } from "../model/schema";
+import type { LabFile } from "../model/lab-file";
+import type { ObjectSpec, RemoteSpec } from "../model/schema";
 import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs, type Fixed } from "./engine";
 import { recordedSpecs } from "./ledger";
 

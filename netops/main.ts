@@ -27,7 +27,6 @@ import {
   isObjectSpec,
   parseSpec,
   type ExpectSpec,
-  type LabFile,
   type ObjectSpec,
   type RemoteSpec,
   type Spec,
@@ -57,7 +56,7 @@ import {
   report as testReport,
 } from "./expect";
 import { matrixOf, pairsOf, renderMatrix } from "./reach";
-import { readLab } from "../model/lab-file";
+import { readLab, type LabFile } from "../model/lab-file";
 import {
   converge,
   convergedLine,

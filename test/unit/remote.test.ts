@@ -3,7 +3,8 @@ import { decodeLines, forwardCommand, forwardQuietly, sshArgv } from "../../neto
 import { checkThere } from "../../netops/expect";
 import { extraThere } from "../../netops/lab";
 import { specKey } from "../../model/kinds";
-import { parseSpec, type LabFile, type ObjectSpec } from "../../model/schema";
+import type { LabFile } from "../../model/lab-file";
+import { parseSpec, type ObjectSpec } from "../../model/schema";
 import { FakeExec } from "../helpers/fake-exec";
 
 const host = { name: "b", address: "10.0.0.2", user: "root", port: 2222, identityFile: "/keys/lab" };

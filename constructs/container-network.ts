@@ -2,6 +2,7 @@
 // subnet or both, outbound MASQUERADE, and address management for the endpoints joined to it.
 import { Construct } from "constructs";
 import { LIMITS } from "../model/schema";
+import { allocate, subnetProp } from "./addresses";
 import { NslabValidationError, message } from "./errors";
 import {
   canonical,
@@ -9,10 +10,8 @@ import {
   contains,
   familyOf,
   fromBig,
-  hostCount,
   isHost,
   overlaps,
-  parseSubnet,
   toBig,
   type Family,
   type Subnet,
@@ -150,9 +149,9 @@ export class ContainerNetwork extends Construct {
         "is missing, as is ipv6Subnet",
         'give an IPv4 subnet (e.g. "192.168.88.0/24"), an ipv6Subnet (e.g. "fd00:88::/64") or both',
       );
-    this.subnet = props.subnet !== undefined ? this.parseSubnetProp("subnet", props.subnet, 4) : undefined;
+    this.subnet = props.subnet !== undefined ? subnetProp(this, KIND, "subnet", props.subnet, 4) : undefined;
     this.ipv6Subnet =
-      props.ipv6Subnet !== undefined ? this.parseSubnetProp("ipv6Subnet", props.ipv6Subnet, 6) : undefined;
+      props.ipv6Subnet !== undefined ? subnetProp(this, KIND, "ipv6Subnet", props.ipv6Subnet, 6) : undefined;
     if (this.subnet) {
       this.gateway = props.gateway ?? fromBig(this.subnet.first + 1n, 4);
       this.checkHostAddress("gateway", this.gateway);
@@ -318,35 +317,6 @@ export class ContainerNetwork extends Construct {
     return this.allocate()[family].get(e);
   }
 
-  private parseSubnetProp(prop: string, cidr: string, family: Family): Subnet {
-    const name = family === 4 ? "IPv4" : "IPv6";
-    const net = parseSubnet(cidr);
-    if (!net || net.family !== family) {
-      const other = net ? (family === 4 ? "ipv6Subnet" : "subnet") : null;
-      throw new NslabValidationError(
-        this,
-        KIND,
-        prop,
-        `"${cidr}" is not an ${name} CIDR${other ? ` (it is of the other family)` : ""}`,
-        other
-          ? `put it in ${other}`
-          : `write it as address/prefix, e.g. "${family === 4 ? "192.168.88.0/24" : "fd00:88::/64"}"`,
-      );
-    }
-    if (net.hostBitsSet)
-      throw new NslabValidationError(this, KIND, prop, `"${cidr}" has host bits set`, `did you mean "${cidrOf(net)}"?`);
-    const max = family === 4 ? 30 : 126;
-    if (net.prefix > max)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        prop,
-        `/${net.prefix} leaves no room for a gateway and an endpoint`,
-        `use a prefix of /${max} or shorter`,
-      );
-    return net;
-  }
-
   /** Throw unless `addr` is a usable host address of this network's subnet of its family (not network, broadcast, gateway). */
   checkHostAddress(prop: string, addr: string, scope: Construct = this, kind = KIND): void {
     const family = familyOf(addr);
@@ -375,49 +345,11 @@ export class ContainerNetwork extends Construct {
   }
 
   private allocate(): { 4: Map<Endpoint, string>; 6: Map<Endpoint, string> } {
-    if (this.allocation) return this.allocation;
-    this.allocation = { 4: this.allocateFamily(4), 6: this.allocateFamily(6) };
+    this.allocation ??= {
+      4: allocate(this.subnet, this.gateway, this.endpoints, (e) => e.requestedAddress, "address"),
+      6: allocate(this.ipv6Subnet, this.ipv6Gateway, this.endpoints, (e) => e.requestedIpv6Address, "ipv6Address"),
+    };
     return this.allocation;
-  }
-
-  private allocateFamily(family: Family): Map<Endpoint, string> {
-    const subnet = family === 4 ? this.subnet : this.ipv6Subnet;
-    const out = new Map<Endpoint, string>();
-    if (!subnet) return out;
-    const prop = family === 4 ? "address" : "ipv6Address";
-    const requested = (e: Endpoint) => (family === 4 ? e.requestedAddress : e.requestedIpv6Address);
-    const gateway = (family === 4 ? this.gateway : this.ipv6Gateway)!;
-    const taken = new Map<string, Endpoint | null>([[gateway, null]]);
-    for (const e of this.endpoints.filter((e) => requested(e))) {
-      const a = canonical(requested(e)!);
-      const other = taken.get(a);
-      if (other)
-        throw new NslabValidationError(
-          e,
-          "Endpoint",
-          prop,
-          `${a} is already used by ${other.node.path}`,
-          "give each endpoint its own address, or leave it out",
-        );
-      taken.set(a, e);
-      out.set(e, a);
-    }
-    let next = subnet.first + 1n;
-    for (const e of this.endpoints.filter((e) => !requested(e))) {
-      while (isHost(subnet, next) && taken.has(fromBig(next, family))) next++;
-      if (!isHost(subnet, next)) {
-        throw new NslabValidationError(
-          e,
-          "Endpoint",
-          prop,
-          `subnet ${cidrOf(subnet)} is exhausted (${hostCount(subnet)} host addresses, ${this.endpoints.length} endpoints + gateway)`,
-          "use a larger subnet (shorter prefix) or fewer endpoints",
-        );
-      }
-      taken.set(fromBig(next, family), e);
-      out.set(e, fromBig(next, family));
-    }
-    return out;
   }
 
   /** Cross-construct checks, once the whole stack exists. */

@@ -2,7 +2,7 @@
 // picture. One model of nodes and edges, written as Graphviz DOT or Mermaid; SVG is DOT
 // laid out in-process by Graphviz compiled to WebAssembly (@viz-js/viz), so there is no
 // native binary to install.
-import type { EndpointSpec, LinkSpec, NetworkSpec, ObjectSpec, PortMappingSpec, WorkloadSpec } from "../model/schema";
+import type { LinkSpec, ObjectSpec } from "../model/schema";
 
 export interface Topology {
   readonly nodes: readonly { id: string; label: string[]; shape: "host" | "bridge" | "netns" }[];
@@ -16,90 +16,129 @@ const HOST = "host";
 const hostOf = (s: ObjectSpec) => (s.remote ? id(HOST, s.remote.name) : HOST);
 const bridgeOf = (s: ObjectSpec, bridge: string) => (s.remote ? id(`br_${s.remote.name}`, bridge) : id("br", bridge));
 
+/** What a kind's drawer adds to: the picture so far, and the whole lab. */
+interface Drawing {
+  readonly nodes: Topology["nodes"][number][];
+  readonly edges: Topology["edges"][number][];
+  readonly specs: readonly ObjectSpec[];
+  /** A namespace's node, made once (with the workloads it runs). */
+  addNs(ns: string): string;
+}
+
+type Of<K extends ObjectSpec["kind"]> = Extract<ObjectSpec, { kind: K }>;
+
+/**
+ * How each kind is drawn, in the order they are (or why it is not): typed over the kinds,
+ * so a kind added without a decision here fails the type-check.
+ */
+const DRAW: { readonly [K in ObjectSpec["kind"]]: ((specs: Of<K>[], d: Drawing) => void) | string } = {
+  network(networks, d) {
+    for (const n of networks) {
+      const flags = [n.internal ? "internal" : "", n.icc === false ? "icc off" : ""].filter(Boolean).join(", ");
+      d.nodes.push({
+        id: bridgeOf(n, n.bridge),
+        label: [
+          n.bridge,
+          ...(n.subnet ? [`${n.subnet}/${n.prefix}`, `gw ${n.gateway}`] : []),
+          ...(n.subnet6 ? [`${n.subnet6}/${n.prefix6}`, `gw ${n.gateway6}`] : []),
+          ...(flags ? [flags] : []),
+        ],
+        shape: "bridge",
+      });
+      d.edges.push({ from: hostOf(n), to: bridgeOf(n, n.bridge), label: "", style: "solid" });
+    }
+    for (const n of networks)
+      for (const other of n.connect ?? [])
+        if (n.bridge < other)
+          d.edges.push({ from: bridgeOf(n, n.bridge), to: bridgeOf(n, other), label: "connected", style: "dotted" });
+  },
+  // a tunnel's parts, once per pair of hosts
+  vxlan(tunnels, d) {
+    for (const t of tunnels)
+      for (const peer of t.peers) {
+        const far = tunnels.find((o) => o.bridge === t.bridge && o.local === peer);
+        if (far && t.local < peer)
+          d.edges.push({
+            from: bridgeOf(t, t.bridge),
+            to: bridgeOf(far, far.bridge),
+            label: `vxlan ${t.vni} (udp ${t.port})`,
+            style: "dotted",
+          });
+      }
+  },
+  sandbox(sandboxes, d) {
+    for (const s of sandboxes) d.addNs(s.netns);
+  },
+  endpoint(endpoints, d) {
+    for (const e of endpoints) {
+      const addresses = [e.address, e.address6].filter(Boolean).join(" ");
+      d.edges.push({
+        from: d.addNs(e.netns),
+        to: bridgeOf(e, e.bridge),
+        label: `${e.ifname} ${addresses}`,
+        style: "solid",
+      });
+    }
+  },
+  link(links, d) {
+    for (const l of links) {
+      const end = (x: LinkSpec["a"]) => (x.netns ? d.addNs(x.netns) : hostOf(l));
+      const text = (x: LinkSpec["a"]) => `${x.ifname}${x.address ? ` ${x.address}` : ""}`;
+      d.edges.push({ from: end(l.a), to: end(l.b), label: `${text(l.a)} - ${text(l.b)}`, style: "solid" });
+    }
+  },
+  portmap(portmaps, d) {
+    const netnsOf = new Map(
+      d.specs.flatMap((e) =>
+        e.kind === "endpoint"
+          ? [e.address, e.address6].flatMap((a) => (a ? [[`${e.bridge}/${a}`, e.netns] as const] : []))
+          : [],
+      ),
+    );
+    for (const p of portmaps) {
+      const ns = netnsOf.get(`${p.bridge}/${p.address ?? p.address6}`);
+      const ports = p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : `${p.hostPort}`;
+      const label = `${p.hostIp ?? "*"}:${ports}/${p.protocol} -> :${p.port}`;
+      if (ns) d.edges.push({ from: hostOf(p), to: id("ns", ns), label, style: "dashed" });
+    }
+  },
+  workload: "named in its namespace's node",
+  route: "a route is a table entry, not a part of the topology",
+  delayline: "drawn as the endpoint or link it delays",
+  names: "files in the namespaces",
+  nftables: "the networks' and port mappings' rules",
+};
+
 /**
  * Nodes: each machine, each bridge (a network on several hosts has a part on each, the
  * parts joined by their tunnel), each namespace; edges: endpoints, links, connections,
  * tunnels, published ports.
  */
 export function topologyOf(specs: readonly ObjectSpec[], host: string | null): Topology {
-  const of = <K extends ObjectSpec["kind"]>(k: K) =>
-    specs.filter((s) => s.kind === k) as Extract<ObjectSpec, { kind: K }>[];
   const remotes = [...new Map(specs.flatMap((s) => (s.remote ? [[s.remote.name, s.remote] as const] : []))).values()];
   const here = specs.some((s) => !s.remote && s.kind !== "names") || remotes.length === 0;
-  const nodes: Topology["nodes"][number][] = [
-    ...(here ? [{ id: HOST, label: [host ? `sandbox host ${host}` : "host"], shape: "host" as const }] : []),
-    ...remotes.map((r) => ({ id: id(HOST, r.name), label: [`host ${r.name}`, r.address], shape: "host" as const })),
-  ];
-  const edges: Topology["edges"][number][] = [];
-  const workloads = (ns: string) =>
-    of("workload")
-      .filter((w: WorkloadSpec) => w.netns === ns)
-      .map((w) => `runs ${w.name}`);
-  const namespaces = new Set<string>();
-  const addNs = (ns: string) => {
-    if (namespaces.has(ns)) return;
-    namespaces.add(ns);
-    nodes.push({ id: id("ns", ns), label: [ns, ...workloads(ns)], shape: "netns" });
+  const d: Drawing = {
+    nodes: [
+      ...(here ? [{ id: HOST, label: [host ? `sandbox host ${host}` : "host"], shape: "host" as const }] : []),
+      ...remotes.map((r) => ({ id: id(HOST, r.name), label: [`host ${r.name}`, r.address], shape: "host" as const })),
+    ],
+    edges: [],
+    specs,
+    addNs(ns) {
+      const nodeId = id("ns", ns);
+      if (this.nodes.some((n) => n.id === nodeId)) return nodeId;
+      const runs = specs.flatMap((w) => (w.kind === "workload" && w.netns === ns ? [`runs ${w.name}`] : []));
+      this.nodes.push({ id: nodeId, label: [ns, ...runs], shape: "netns" });
+      return nodeId;
+    },
   };
-  for (const n of of("network") as NetworkSpec[]) {
-    const flags = [n.internal ? "internal" : "", n.icc === false ? "icc off" : ""].filter(Boolean).join(", ");
-    nodes.push({
-      id: bridgeOf(n, n.bridge),
-      label: [
-        n.bridge,
-        ...(n.subnet ? [`${n.subnet}/${n.prefix}`, `gw ${n.gateway}`] : []),
-        ...(n.subnet6 ? [`${n.subnet6}/${n.prefix6}`, `gw ${n.gateway6}`] : []),
-        ...(flags ? [flags] : []),
-      ],
-      shape: "bridge",
-    });
-    edges.push({ from: hostOf(n), to: bridgeOf(n, n.bridge), label: "", style: "solid" });
-  }
-  for (const n of of("network") as NetworkSpec[])
-    for (const other of n.connect ?? [])
-      if (n.bridge < other)
-        edges.push({ from: bridgeOf(n, n.bridge), to: bridgeOf(n, other), label: "connected", style: "dotted" });
-  // a tunnel's parts, once per pair of hosts
-  const tunnels = of("vxlan");
-  for (const t of tunnels)
-    for (const peer of t.peers) {
-      const far = tunnels.find((o) => o.bridge === t.bridge && o.local === peer);
-      if (far && t.local < peer)
-        edges.push({
-          from: bridgeOf(t, t.bridge),
-          to: bridgeOf(far, far.bridge),
-          label: `vxlan ${t.vni} (udp ${t.port})`,
-          style: "dotted",
-        });
-    }
-  for (const s of of("sandbox")) addNs(s.netns);
-  for (const e of of("endpoint") as EndpointSpec[]) {
-    addNs(e.netns);
-    const addresses = [e.address, e.address6].filter(Boolean).join(" ");
-    edges.push({
-      from: id("ns", e.netns),
-      to: bridgeOf(e, e.bridge),
-      label: `${e.ifname} ${addresses}`,
-      style: "solid",
-    });
-  }
-  for (const l of of("link") as LinkSpec[]) {
-    const end = (x: LinkSpec["a"]) => (x.netns ? (addNs(x.netns), id("ns", x.netns)) : hostOf(l));
-    const text = (x: LinkSpec["a"]) => `${x.ifname}${x.address ? ` ${x.address}` : ""}`;
-    edges.push({ from: end(l.a), to: end(l.b), label: `${text(l.a)} - ${text(l.b)}`, style: "solid" });
-  }
-  const netnsOf = new Map(
-    (of("endpoint") as EndpointSpec[]).flatMap((e) =>
-      [e.address, e.address6].flatMap((a) => (a ? [[`${e.bridge}/${a}`, e.netns] as const] : [])),
-    ),
-  );
-  for (const p of of("portmap") as PortMappingSpec[]) {
-    const ns = netnsOf.get(`${p.bridge}/${p.address ?? p.address6}`);
-    const ports = p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : `${p.hostPort}`;
-    const label = `${p.hostIp ?? "*"}:${ports}/${p.protocol} -> :${p.port}`;
-    if (ns) edges.push({ from: hostOf(p), to: id("ns", ns), label, style: "dashed" });
-  }
-  return { nodes, edges };
+  for (const [kind, draw] of Object.entries(DRAW) as [ObjectSpec["kind"], (typeof DRAW)[ObjectSpec["kind"]]][])
+    if (typeof draw === "function")
+      (draw as (x: ObjectSpec[], d: Drawing) => void)(
+        specs.filter((s) => s.kind === kind),
+        d,
+      );
+  return { nodes: d.nodes, edges: d.edges };
 }
 
 const escape = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');

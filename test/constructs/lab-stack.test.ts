@@ -15,6 +15,7 @@ import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
 import { ContainerNetwork, Execution, Host, LabStack, ResourceType } from "../../constructs";
 import { escapeTemplate } from "../../synth/provisioners";
 import { OWNER_LINE_PREFIX } from "../../model/former-name";
+import { br01 } from "../helpers/specs";
 import { STACK_MANIFEST, StackManifest, SYNTH_DIR } from "../../model/manifest";
 
 const maskAssetHash = (json: string) =>
@@ -64,17 +65,7 @@ describe("lab-stack synth", () => {
 
   test("seed 004 topology: bridge, two endpoints, one port mapping, a workload, the names", () => {
     const json = synth();
-    const bridgeSpec = {
-      v: 1,
-      stack: "lab-stack",
-      kind: "network",
-      bridge: "br01",
-      subnet: "192.168.88.0",
-      prefix: 24,
-      gateway: "192.168.88.1",
-      mtu: 1500,
-      masquerade: true,
-    };
+    const bridgeSpec = br01({ stack: "lab-stack" });
     // terraform_data has no generated class: the matcher only needs its type name
     expect(json).toHaveResourceWithProperties({ tfResourceType: "terraform_data" } as any, {
       triggers_replace: `network-br01 ${JSON.stringify(bridgeSpec)}`,

@@ -1,31 +1,15 @@
 // Pure tier through the exec seam: the runner's ensure, remove, rollback and shared
 // sysctls, against canned kernel output. Every command it would run is recorded; none
 // reaches the machine (test/helpers/fake-exec.ts refuses what was not canned).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { NetworkSpec } from "../../model/schema";
 import { applySpecs, removeSpecs } from "../../netops/engine";
 import { recorded } from "../../netops/ledger";
 import { onStepDone, type RunResult } from "../../netops/exec";
 import { armTestHooks } from "../../netops/test-hooks";
-import { FakeExec, notFound } from "../helpers/fake-exec";
+import { notFound } from "../helpers/fake-exec";
+import { fakeMachine } from "../helpers/fake-machine";
 
-let fake: FakeExec;
-let state: string;
-beforeEach(() => {
-  state = mkdtempSync(join(tmpdir(), "nslab-unit-"));
-  process.env.NSLAB_STATE_DIR = state;
-  fake = new FakeExec();
-  fake.install();
-  jest.spyOn(process.stdout, "write").mockImplementation(() => true);
-});
-afterEach(() => {
-  fake.uninstall();
-  rmSync(state, { recursive: true, force: true });
-  delete process.env.NSLAB_STATE_DIR;
-  jest.restoreAllMocks();
-});
+const m = fakeMachine();
 
 const net: NetworkSpec = {
   v: 1,
@@ -90,12 +74,12 @@ function host(init: { sysctl?: Record<string, string>; bridge?: boolean; save?: 
     bridge: init.bridge ?? false,
     save: init.save ?? saved(/nslab|NSLAB/),
   };
-  fake
+  m.fake
     .on(/^sysctl -n (\S+)$/, () => ({
-      stdout: `${kernel.sysctl[fake.calls.at(-1)!.argv.split(" ")[2] as keyof typeof kernel.sysctl] ?? "0"}\n`,
+      stdout: `${kernel.sysctl[m.fake.calls.at(-1)!.argv.split(" ")[2] as keyof typeof kernel.sysctl] ?? "0"}\n`,
     }))
     .on(/^sysctl -qw (\S+)=(\S+)$/, () => {
-      const [k, v] = fake.calls.at(-1)!.argv.split(" ")[2].split("=");
+      const [k, v] = m.fake.calls.at(-1)!.argv.split(" ")[2].split("=");
       (kernel.sysctl as Record<string, string>)[k] = v;
       return {};
     })
@@ -111,8 +95,8 @@ function host(init: { sysctl?: Record<string, string>; bridge?: boolean; save?: 
 }
 
 /** The commands that change something: reads (`-j ... show`, `iptables-save`, `sysctl -n`) left out. */
-const writes = () => fake.ran().filter((a) => !/ show( |$)|^iptables-save$|^sysctl -n /.test(a));
-const restoreInput = () => fake.calls.filter((c) => c.argv.startsWith("iptables-restore")).map((c) => c.input);
+const writes = () => m.fake.ran().filter((a) => !/ show( |$)|^iptables-save$|^sysctl -n /.test(a));
+const restoreInput = () => m.fake.calls.filter((c) => c.argv.startsWith("iptables-restore")).map((c) => c.input);
 
 describe("ensure", () => {
   test("GIVEN no network THEN the bridge, its address and the firewall are made, with ip_forward held", async () => {
@@ -161,7 +145,7 @@ describe("ensure", () => {
 describe("rollback", () => {
   test("GIVEN a step fails THEN the steps before it are undone in reverse and ip_forward is let go", async () => {
     const kernel = host({});
-    fake.on(/^iptables-restore/, { ok: false, stderr: "iptables-restore: line 7 failed\n" });
+    m.fake.on(/^iptables-restore/, { ok: false, stderr: "iptables-restore: line 7 failed\n" });
     await expect(applySpecs([net])).rejects.toThrow(/line 7 failed/);
     const made = [
       "sysctl -qw net.ipv4.ip_forward=1",
@@ -195,7 +179,7 @@ describe("rollback", () => {
       armed("network-other");
       await applySpecs([net]);
       await removeSpecs([net]);
-      fake.calls.length = 0;
+      m.fake.calls.length = 0;
       armed("network-nlu-br");
       await expect(applySpecs([net])).rejects.toThrow(/injected failure after step 2/);
       expect(writes()).toEqual([
@@ -216,7 +200,7 @@ describe("remove", () => {
     const kernel = host({});
     await applySpecs([net]);
     kernel.save = saved();
-    fake.calls.length = 0;
+    m.fake.calls.length = 0;
     await removeSpecs([net]);
     const [restore] = restoreInput();
     expect(restore).toMatch(/-D FORWARD -o nlu-br .*-j NSLAB-IN-nlu-br\n/);
@@ -242,9 +226,9 @@ describe("shared sysctls", () => {
   const net2: NetworkSpec = { ...net, bridge: "nlu-br2", subnet: "10.9.1.0", gateway: "10.9.1.1" };
   const forward = () => writes().filter((a) => a.includes("ip_forward"));
   beforeEach(() => {
-    fake.on(/ nlu-br2( |$)|nlu-br2\/route_localnet/, (): Partial<RunResult> => ({}));
-    fake.on(/^ip -d -j addr show dev nlu-br2$/, notFound("nlu-br2"));
-    fake.on(/^sysctl -n net\/ipv4\/conf\/nlu-br2\/route_localnet$/, { stdout: "0\n" });
+    m.fake.on(/ nlu-br2( |$)|nlu-br2\/route_localnet/, (): Partial<RunResult> => ({}));
+    m.fake.on(/^ip -d -j addr show dev nlu-br2$/, notFound("nlu-br2"));
+    m.fake.on(/^sysctl -n net\/ipv4\/conf\/nlu-br2\/route_localnet$/, { stdout: "0\n" });
   });
 
   test("GIVEN two networks THEN ip_forward is set once, and put back only when the last one goes", async () => {

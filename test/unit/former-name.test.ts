@@ -16,21 +16,12 @@ import { networkOps, networkRules } from "../../netops/network";
 import { ownTable, renderTable } from "../../netops/nftables";
 import { portMappingOps, portMappingRules } from "../../netops/portmap";
 import { isOwnerMark } from "../../netops/step";
+import { br01 } from "../helpers/specs";
 
 /** A line as the former version wrote it: its chains and its mark under the former name. */
 const asFormer = (line: string) => line.replace(/NSLAB-/g, "NETLAB-").replace(/"nslab:/g, '"netlab:');
 
-const net: NetworkSpec = {
-  v: 1,
-  kind: "network",
-  stack: "lab",
-  bridge: "br01",
-  subnet: "192.168.88.0",
-  prefix: 24,
-  gateway: "192.168.88.1",
-  mtu: 1500,
-  masquerade: true,
-};
+const net: NetworkSpec = br01();
 const pm: PortMappingSpec = {
   v: 1,
   kind: "portmap",

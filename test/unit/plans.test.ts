@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { endpointOps, type EndpointObs } from "../../netops/endpoint";
 import { impairmentDrift, impairSteps } from "../../netops/impair";
-import { delayLineOps, type DelayLineObs } from "../../netops/delayline";
+import { delayLineOps } from "../../netops/delayline";
 import { linkOps } from "../../netops/link";
 import { finishChecksum } from "../../netops/relay";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
@@ -28,19 +28,10 @@ import {
   type VxlanSpec,
 } from "../../model/schema";
 
+import { br01, delayLine, noDelayLine } from "../helpers/specs";
+
 const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
-const net: NetworkSpec = {
-  v: 1,
-  kind: "network",
-  stack: "lab",
-  host: "sbx",
-  bridge: "br01",
-  subnet: "192.168.88.0",
-  prefix: 24,
-  gateway: "192.168.88.1",
-  mtu: 1500,
-  masquerade: true,
-};
+const net: NetworkSpec = br01({ host: "sbx" });
 const ep: EndpointSpec = {
   v: 1,
   kind: "endpoint",
@@ -746,29 +737,8 @@ describe("delay line relay, IPv6", () => {
 });
 
 describe("delay line plan", () => {
-  const line: DelayLineSpec = {
-    v: 1,
-    kind: "delayline",
-    stack: "lab",
-    host: "sbx",
-    netns: "e1",
-    ifname: "eth0",
-    bridge: "br1",
-    port: "nlp1234567",
-    delayMs: 100,
-    jitterMs: 0,
-  };
-  const none: DelayLineObs = {
-    port: null,
-    far: null,
-    a: null,
-    b: null,
-    under: null,
-    nsExists: false,
-    pid: null,
-    rules: parseSave(""),
-    untracked: null,
-  };
+  const line = delayLine({ host: "sbx" });
+  const none = noDelayLine;
   const inputs = (s: DelayLineSpec) =>
     delayLineOps
       .converge(s, none)

@@ -1,0 +1,46 @@
+// Specs the pure tiers share: one network, one delay line, and a delay line's nothing-there
+// observation. Each test overrides what it is about.
+import type { DelayLineSpec, NetworkSpec } from "../../model/schema";
+import type { DelayLineObs } from "../../netops/delayline";
+import { parseSave } from "../../netops/iptables";
+
+/** Bridge br01 on 192.168.88.0/24, gateway .1 (lab-stack's network), its keys in the order synth writes them. */
+export const br01 = (over: Partial<NetworkSpec> = {}): NetworkSpec => ({
+  v: 1,
+  stack: "lab",
+  kind: "network",
+  bridge: "br01",
+  subnet: "192.168.88.0",
+  prefix: 24,
+  gateway: "192.168.88.1",
+  mtu: 1500,
+  masquerade: true,
+  ...over,
+});
+
+/** A 100 ms delay line for endpoint e1's eth0 on bridge br1. */
+export const delayLine = (over: Partial<DelayLineSpec> = {}): DelayLineSpec => ({
+  v: 1,
+  kind: "delayline",
+  stack: "lab",
+  netns: "e1",
+  ifname: "eth0",
+  bridge: "br1",
+  port: "nlp1234567",
+  delayMs: 100,
+  jitterMs: 0,
+  ...over,
+});
+
+/** A delay line of which nothing is there. */
+export const noDelayLine: DelayLineObs = {
+  port: null,
+  far: null,
+  a: null,
+  b: null,
+  under: null,
+  nsExists: false,
+  pid: null,
+  rules: parseSave(""),
+  untracked: null,
+};

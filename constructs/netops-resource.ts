@@ -128,13 +128,15 @@ export class NetopsResource extends Construct {
   get spec(): Spec {
     if (!this.produce) throw new Error(`${this.node.path} has no spec`);
     // on another machine: its real host namespace (the sandbox host is this machine's)
+    // (a spec's `host` is the sandbox namespace, a Host construct a machine: the spec field
+    // keeps the name version 1 gave it)
     const remote = this.placement?.()?.remote;
-    const host = remote ? undefined : this.stack.hostNetns;
+    const sandboxHost = remote ? undefined : this.stack.hostNetns;
     try {
       this.cached ??= parseSpec({
         v: SPEC_VERSION,
         stack: this.stack.node.id,
-        ...(host ? { host } : {}),
+        ...(sandboxHost ? { host: sandboxHost } : {}),
         ...(remote ? { remote } : {}),
         ...this.produce(),
       });

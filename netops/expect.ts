@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { outsideNetns } from "../model/kernel-names";
 import type { LabFile } from "../model/lab-file";
+import { CheckMessage, readMessage } from "../model/messages";
 import { ExpectSpec, type RemoteSpec } from "../model/schema";
 import { pool, run } from "./exec";
 import { netnsExists } from "./observe";
@@ -205,7 +206,8 @@ export async function checkThere(
       ...e,
       from: { kind: "netns" as const, netns: (e.from as { netns: string }).netns },
     }));
-    const res = await forward(remote, [JSON.stringify({ stack: lab.stack, expect: local })]);
+    const message: CheckMessage = { stack: lab.stack, expect: local };
+    const res = await forward(remote, [JSON.stringify(message)]);
     const answered = res.ok ? (JSON.parse(res.stdout) as Outcome[]) : null;
     group.forEach((e, i) => {
       const o = answered?.[i];
@@ -227,12 +229,9 @@ export async function checkThere(
 
 /** `check '<{stack, expect}>'`: a forwarded batch of expectations, checked here; the outcomes as JSON. */
 export async function checkForwarded(line: string): Promise<Outcome[]> {
-  const { stack, expect } = JSON.parse(line) as { stack: string; expect: unknown[] };
+  const { stack, expect } = readMessage("check", CheckMessage, line);
   const lab: LabFile = { v: 1, stack, kind: "lab", specs: [] };
-  return checkExpectations(
-    lab,
-    expect.map((e) => ExpectSpec.parse(e)),
-  );
+  return checkExpectations(lab, expect);
 }
 
 const word = (reachable: boolean | null) => (reachable === null ? "-" : reachable ? "reachable" : "unreachable");

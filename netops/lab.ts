@@ -56,22 +56,6 @@ export interface Extra {
   host?: string;
 }
 
-type Ask = (remote: RemoteSpec, lines: string[]) => Promise<{ ok: boolean; stdout: string; why: string }>;
-
-/**
- * What the stack has on each of its Hosts and no longer declares there (deleted from the
- * code, not yet deployed), asked of the runner there. A host that does not answer is
- * left out: its objects' own checks say so.
- */
-export async function extraThere(lab: LabFile, desired: readonly ObjectSpec[], ask: Ask): Promise<Extra[]> {
-  const out: Extra[] = [];
-  for (const { remote, keys } of keysByHost(lab, desired)) {
-    const res = await ask(remote, [JSON.stringify({ stack: lab.stack, keys })]);
-    if (res.ok) out.push(...(JSON.parse(res.stdout) as Extra[]).map((e) => ({ ...e, host: remote.name })));
-  }
-  return out;
-}
-
 /**
  * Every Host of the stack (one whose objects were all deleted too) with the keys the
  * stack declares there: what the sweep and `recorded` send each.

@@ -3,45 +3,36 @@
 //   node netops.cjs destroy '<line>'…         its destroy provisioner (the spec from `self`):
 //                                             remove it, "already gone" is success; the
 //                                             stack's owner removes all the stack recorded
+//   node netops.cjs apply   '<line>'…         ensure these objects (tests)
+//   node netops.cjs verify|inspect '<line>'…  these objects as the kernel shows them
+// Whole-lab verbs, on the lab file, on every machine of the lab (machines.ts):
 //   node netops.cjs sweep    <lab file>       remove what the stack recorded and no longer declares
-//   node netops.cjs retire <lab file> <address> '<owner lines, JSON>'
-//                                             the sweep's destroy: clear the Hosts deleted from the code
 //   node netops.cjs converge <lab file> [--quiet]
-//                                             make every machine of the lab match the lab file: the
-//                                             batched apply, `nslab repair`, and the nslab-converge
-//                                             that ends every deploy (--quiet: only what it changed)
+//                                             make every machine match the lab file: the batched
+//                                             apply, `nslab repair`, and the nslab-converge that
+//                                             ends every deploy (--quiet: only what it changed)
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (nslab inspect)
 //   node netops.cjs test     <lab file> [--all-pairs] [--json]
 //                                             the stack's Expectations, with real traffic (nslab test)
-//   node netops.cjs probe tcp|udp <host> <port>  a check's client, run inside a namespace by `test`
 //   node netops.cjs impair <lab file> <target> reset|'<impairment json>'   run-time loss and rate
 //   node netops.cjs link   <lab file> <target> up|down                     run-time link state
-//   node netops.cjs apply   '<spec json>'…    ensure these objects (tests, repair)
+//   node netops.cjs retire <lab file> <address> '<owner lines, JSON>'
+//                                             the gate's destroy: clear the Hosts deleted from the code
+// Run by the runner itself:
+//   node netops.cjs probe tcp|udp <host> <port>  a check's client, inside a namespace (`test`)
+//   node netops.cjs relay <ports> <address> <delay> <jitter>   a delay line's relay (delayline.ts)
+//   node netops.cjs <verb> --b64 <base64>…    a verb forwarded from the runner on another
+//                                             machine (remote.ts): its lines in base64, and for
+//                                             sweep, converge, recorded and check a message
+//                                             first (model/messages.ts)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
 import { existsSync } from "node:fs";
 import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
-import {
-  Impairment,
-  isObjectSpec,
-  parseSpec,
-  type ExpectSpec,
-  type ObjectSpec,
-  type RemoteSpec,
-  type Spec,
-} from "../model/schema";
-import {
-  applySpecs,
-  ensureHost,
-  inspectSpecs,
-  labelOf,
-  log,
-  logFor,
-  removeSpecs,
-  verifySpecs,
-  type Inspected,
-} from "./engine";
+import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type Spec } from "../model/schema";
+import { ConvergeMessage, KeysMessage, readMessage } from "../model/messages";
+import { applySpecs, ensureHost, inspectSpecs, log, logFor, removeSpecs, verifySpecs } from "./engine";
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
@@ -56,18 +47,9 @@ import {
   report as testReport,
 } from "./expect";
 import { matrixOf, pairsOf, renderMatrix } from "./reach";
-import { readLab, type LabFile } from "../model/lab-file";
-import {
-  converge,
-  convergedLine,
-  extraKeys,
-  extraThere,
-  inspectLab,
-  keysByHost,
-  sweep,
-  sweepKeys,
-  verifyLab,
-} from "./lab";
+import { readLab } from "../model/lab-file";
+import { extraKeys, sweepKeys } from "./lab";
+import { convergeHere, lineThere, machinesOf, report } from "./machines";
 import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
@@ -118,35 +100,38 @@ async function main(argv: string[]): Promise<number> {
   const args = forwarded ? decodeLines(given.slice(1)) : given;
   const usage = () => {
     process.stderr.write(
-      "usage: netops create|destroy|apply|verify '<line or spec json>'... | netops sweep|converge|verify|inspect <lab file>\n" +
-        "       netops test <lab file> [--all-pairs] [--json] | netops probe tcp|udp <host> <port>\n",
+      "usage: netops create|destroy|apply|verify|inspect '<line>'...\n" +
+        "       netops sweep|converge|verify|inspect <lab file> [--quiet (converge)]\n" +
+        "       netops test <lab file> [--all-pairs] [--json]\n" +
+        "       netops impair <lab file> <target> reset|'<impairment json>' | netops link <lab file> <target> up|down\n" +
+        "       netops retire <lab file> <address> '<owner lines>' | netops probe tcp|udp <host> <port>\n" +
+        "       (relay, and any verb with --b64, come from the runner itself: see netops/main.ts)\n",
     );
     return 2;
   };
   if (args.length === 0) return usage();
   if (cmd === "probe") return probe(args[0], args[1], Number(args[2]));
   if (cmd === "relay") return relay(args);
+  // a whole-lab verb's part on this machine, forwarded from the one Terraform runs on (machines.ts)
   if (cmd === "sweep" && forwarded) {
-    // the sweep of this machine's part of a stack, forwarded from the one Terraform runs on
-    const { stack, keys } = JSON.parse(args[0]) as { stack: string; keys: string[] };
+    const { stack, keys } = readMessage(cmd, KeysMessage, args[0]);
     await sweepKeys(stack, keys);
     return 0;
   }
   if (cmd === "converge" && forwarded) {
-    // this machine's part of a whole-lab converge, forwarded from the one Terraform runs on
-    const { stack, where, quiet } = JSON.parse(args[0]) as { stack: string; where: string; quiet: boolean };
+    const { stack, where, quiet } = readMessage(cmd, ConvergeMessage, args[0]);
     const specs = args.slice(1).map(readSpec).filter(isObjectSpec);
     armTestHooks(specs.map(specKey));
     await convergeHere({ stack }, specs, where, quiet);
     return 0;
   }
-  if (cmd === "retire") return retire(args[0], args[1], args[2]);
   if (cmd === "recorded" && forwarded) {
-    // what the stack has here and no longer declares, asked by verify and inspect (lab.ts extraThere)
-    const { stack, keys } = JSON.parse(args[0]) as { stack: string; keys: string[] };
+    // what the stack has here and no longer declares, asked by verify and inspect
+    const { stack, keys } = readMessage(cmd, KeysMessage, args[0]);
     process.stdout.write(`${JSON.stringify(extraKeys(stack, keys))}\n`);
     return 0;
   }
+  if (cmd === "retire") return retire(args[0], args[1], args[2]);
   if (cmd === "check") {
     // expectations forwarded from the machine `nslab test` runs on (expect.ts checkThere)
     process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
@@ -157,39 +142,40 @@ async function main(argv: string[]): Promise<number> {
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
     // a lab file, and options on either side of it (a provisioner's command comes last)
     const [labPath, ...rest] = [...args.filter((a) => !a.startsWith("--")), ...args.filter((a) => a.startsWith("--"))];
-    const { lab, specs: all } = readLab(labPath);
-    // objects on other machines are each their own provisioner's, forwarded there (remote.ts)
-    const specs = all.filter((s) => !s.remote);
-    const elsewhere = all.filter((s) => s.remote);
-    armTestHooks(specs.map(specKey));
-    const there = async (verb: string) => {
+    const { lab, specs } = readLab(labPath);
+    // this machine's objects are this runner's; a Host's, its copy's there (machines.ts)
+    armTestHooks(specs.filter((s) => !s.remote).map(specKey));
+    const machines = machinesOf(lab, specs);
+    if (cmd === "converge") {
+      const bad = rest.find((f) => f !== "--quiet");
+      if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet`);
       let code = 0;
-      for (const [, group] of byMachine(elsewhere)) {
-        code = Math.max(code, await forward(group[0].remote!, verb, group.map(lineThere)));
-      }
+      for (const m of machines) code = Math.max(code, await m.converge(rest.includes("--quiet")));
       return code;
-    };
-    if (cmd === "converge") return convergeAll(lab, specs, elsewhere, rest);
+    }
     if (cmd === "sweep") {
-      await sweep(lab, specs);
-      // each other machine sweeps its own, from the keys the stack declares there
-      for (const { remote, keys } of keysByHost(lab, elsewhere)) {
-        const code = await forward(remote, "sweep", [JSON.stringify({ stack: lab.stack, keys })]);
+      for (const m of machines) {
+        const code = await m.sweep();
         if (code !== 0) return code;
       }
-    } else if (cmd === "verify") {
-      const extra = (await extraThere(lab, elsewhere, recordedThere)).map(
-        (e) => `${e.name}: extra: on host ${e.host}, no longer declared by stack ${lab.stack}`,
+      return 0;
+    }
+    if (cmd === "verify") {
+      let code = 0;
+      for (const m of machines) code = Math.max(code, await m.verify());
+      return code;
+    }
+    if (cmd === "inspect") {
+      const parts = [];
+      for (const m of machines) parts.push(await m.inspect());
+      const objects = parts.flatMap((p) => p.objects);
+      const extra = parts.flatMap((p) => p.extra);
+      process.stdout.write(
+        `${JSON.stringify({ v: 1, stack: lab.stack, host: lab.host ?? null, objects, extra }, null, 1)}\n`,
       );
-      return Math.max(report([...(await verifyLab(lab, specs)), ...extra]), await there("verify"));
-    } else if (cmd === "inspect") {
-      const report = await inspectLab(lab, specs);
-      const objects = [...report.objects];
-      for (const [name, group] of byMachine(elsewhere)) objects.push(...(await inspectThere(name, group)));
-      const extra = [...report.extra, ...(await extraThere(lab, elsewhere, recordedThere))];
-      process.stdout.write(`${JSON.stringify({ ...report, objects, extra }, null, 1)}\n`);
-    } else return usage();
-    return 0;
+      return 0;
+    }
+    return usage();
   }
   const specs = args.map(readSpec);
   // objects on another machine: the runner there does the work (Terraform calls with one)
@@ -213,40 +199,6 @@ async function main(argv: string[]): Promise<number> {
   else if (cmd === "inspect") process.stdout.write(`${JSON.stringify(await inspectSpecs(applyOrder(objects)))}\n`);
   else return usage();
   return 0;
-}
-
-/**
- * Every machine of the lab made to match it, the same way on each: here, then each Host
- * (one with nothing declared any more included), where the runner's copy converges its
- * part. `--quiet`: a line per machine, and one per object only when it changes something.
- */
-async function convergeAll(
-  lab: LabFile,
-  here: readonly ObjectSpec[],
-  elsewhere: readonly ObjectSpec[],
-  flags: readonly string[],
-): Promise<number> {
-  const bad = flags.find((f) => f !== "--quiet");
-  if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet`);
-  const quiet = flags.includes("--quiet");
-  await convergeHere(lab, here, "this machine", quiet);
-  let code = 0;
-  for (const { remote } of keysByHost(lab, elsewhere)) {
-    const lines = elsewhere.filter((s) => s.remote!.name === remote.name).map(lineThere);
-    const head = JSON.stringify({ stack: lab.stack, where: `host ${remote.name}`, quiet });
-    code = Math.max(code, await forward(remote, "converge", [head, ...lines]));
-  }
-  return code;
-}
-
-/** This machine's part of a converge, and its one line (`where`: what the line calls the machine). */
-async function convergeHere(
-  lab: Parameters<typeof converge>[0],
-  specs: readonly ObjectSpec[],
-  where: string,
-  quiet: boolean,
-) {
-  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, { quiet })));
 }
 
 /**
@@ -324,43 +276,6 @@ async function retire(labPath: string, address: string, hosts = "null"): Promise
     }
   }
   return 0;
-}
-
-/**
- * `inspect` of one machine's objects, each marked with the machine. A machine that cannot
- * be reached shows its objects as not as declared, with the reason: the rest of the lab
- * is still shown.
- */
-async function inspectThere(name: string, specs: readonly ObjectSpec[]): Promise<Inspected[]> {
-  const res = await forwardQuietly(specs[0].remote!, "inspect", specs.map(lineThere));
-  if (res.ok) return (JSON.parse(res.stdout) as Inspected[]).map((o) => ({ ...o, host: name }));
-  const why = res.why + (res.stderr.trim() ? `: ${res.stderr.trim().split("\n").pop()}` : "");
-  return applyOrder(specs).map((s) => ({
-    kind: s.kind,
-    key: specKey(s),
-    name: labelOf(s),
-    status: "drift" as const,
-    drift: [why],
-    observed: {},
-    host: name,
-  }));
-}
-
-const recordedThere = (r: RemoteSpec, lines: string[]) => forwardQuietly(r, "recorded", lines);
-
-/** A spec's line as the machine it lives on reads it: there, it is local. */
-const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
-
-/** Specs grouped by the machine they live on. */
-function byMachine<S extends Spec>(specs: readonly S[]): Map<string, S[]> {
-  const out = new Map<string, S[]>();
-  for (const s of specs) out.set(s.remote!.name, [...(out.get(s.remote!.name) ?? []), s]);
-  return out;
-}
-
-function report(drift: readonly string[]): number {
-  for (const line of drift) process.stdout.write(`${line}\n`);
-  return drift.length ? 1 : 0;
 }
 
 if (require.main === module) {

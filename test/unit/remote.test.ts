@@ -1,7 +1,7 @@
 // Unit: what the runner sends over ssh for an object on another machine (netops/remote.ts).
 import { decodeLines, forwardCommand, forwardQuietly, sshArgv } from "../../netops/remote";
 import { checkThere } from "../../netops/expect";
-import { extraThere } from "../../netops/lab";
+import { machinesOf } from "../../netops/machines";
 import { specKey } from "../../model/kinds";
 import type { LabFile } from "../../model/lab-file";
 import { parseSpec, type ObjectSpec } from "../../model/schema";
@@ -125,18 +125,31 @@ test("verify and inspect ask each Host what the stack has there and no longer de
   const a = { ...host, name: "a", address: "10.0.0.1" };
   const lab = { v: 1, stack: "s", kind: "lab", specs: [], hosts: [a, host] } as LabFile;
   const onA = parseSpec({ v: 1, stack: "s", remote: a, kind: "sandbox", netns: "x" }) as ObjectSpec;
-  const asked: [string, unknown][] = [];
-  const extra = await extraThere(lab, [onA], async (r, lines) => {
-    asked.push([r.name, JSON.parse(lines[0])]);
-    return r.name === "a"
-      ? { ok: true, stdout: JSON.stringify([{ kind: "workload", key: "workload-w", name: "workload w" }]), why: "" }
-      : { ok: false, stdout: "", why: "host b (root@10.0.0.2:2222): cannot be reached" };
+  const fake = new FakeExec();
+  fake.on(/^mkdir -p -m 0700 \/run\/nslab-ssh\//, {});
+  fake.on(/ 10\.0\.0\.1 -- node \S+ recorded --b64 /, {
+    stdout: JSON.stringify([{ kind: "workload", key: "workload-w", name: "workload w" }]),
   });
-  // b has nothing declared and is asked all the same (a Host whose objects were all deleted)
-  expect(asked).toEqual([
-    ["a", { stack: "s", keys: [specKey(onA)] }],
-    ["b", { stack: "s", keys: [] }],
-  ]);
-  // one that does not answer adds nothing: its objects' own checks say it cannot be reached
-  expect(extra).toEqual([{ kind: "workload", key: "workload-w", name: "workload w", host: "a" }]);
+  fake.on(/ 10\.0\.0\.1 -- node \S+ inspect --b64 /, { stdout: "[]" });
+  fake.on(/ 10\.0\.0\.2 -- /, {
+    ok: false,
+    code: 255,
+    stderr: "ssh: connect to host 10.0.0.2 port 2222: No route to host",
+  });
+  fake.install();
+  try {
+    const [, onHostA, onHostB] = machinesOf(lab, [onA]);
+    const [fromA, fromB] = [await onHostA.inspect(), await onHostB.inspect()];
+    // b has nothing declared and is asked all the same (a Host whose objects were all deleted)
+    const asked = fake.ran(/ recorded --b64 /).map((c) => JSON.parse(decodeLines([c.split(" ").at(-1)!])[0]));
+    expect(asked).toEqual([
+      { stack: "s", keys: [specKey(onA)] },
+      { stack: "s", keys: [] },
+    ]);
+    // one that does not answer adds nothing: its objects' own checks say it cannot be reached
+    expect(fromA.extra).toEqual([{ kind: "workload", key: "workload-w", name: "workload w", host: "a" }]);
+    expect(fromB).toEqual({ objects: [], extra: [] });
+  } finally {
+    fake.uninstall();
+  }
 });

@@ -1,0 +1,33 @@
+// What a runner sends its copy on another machine (a Host) besides object lines: the head
+// of a forwarded whole-lab verb, as JSON in its first argument (base64 on the way: remote.ts).
+// Each is parsed with its schema on arrival, so a runner and a copy of another version
+// fail with a clear message rather than act on a misread.
+import { z } from "zod";
+import { ExpectSpec } from "./expect-spec";
+import { STACK_RE } from "./fields";
+
+const stack = z.string().regex(STACK_RE);
+const keys = z.array(z.string().min(1));
+
+/** `sweep` and `recorded`: the keys the stack declares on that machine. */
+export const KeysMessage = z.object({ stack, keys }).strict();
+export type KeysMessage = z.infer<typeof KeysMessage>;
+
+/** `converge`: its object lines follow; `where` is what its closing line calls the machine. */
+export const ConvergeMessage = z.object({ stack, where: z.string().min(1), quiet: z.boolean() }).strict();
+export type ConvergeMessage = z.infer<typeof ConvergeMessage>;
+
+/** `check`: expectations that start on that machine. */
+export const CheckMessage = z.object({ stack, expect: z.array(ExpectSpec) }).strict();
+export type CheckMessage = z.infer<typeof CheckMessage>;
+
+/** Parse a forwarded verb's head: its schema's message when it is not what this runner reads. */
+export function readMessage<T>(verb: string, schema: z.ZodType<T>, text: string): T {
+  const r = schema.safeParse(JSON.parse(text));
+  if (!r.success)
+    throw new Error(
+      `${verb}: the message from the other runner is not what this one reads (${r.error.issues[0]?.message}); ` +
+        "the two machines run different versions: deploy again to copy this one",
+    );
+  return r.data;
+}

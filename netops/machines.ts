@@ -1,0 +1,124 @@
+// Every machine of a lab behind one interface: this one, and each Host, reached over ssh
+// where the runner's copy does the same work with the same code (main.ts, the forwarded
+// verbs; what travels besides object lines is model/messages.ts). The whole-lab verbs
+// (sweep, converge, verify, inspect) are written once over it, in main.ts.
+import { applyOrder, specKey } from "../model/kinds";
+import type { LabFile } from "../model/lab-file";
+import { toLine } from "../model/line";
+import type { ConvergeMessage, KeysMessage } from "../model/messages";
+import type { ObjectSpec, RemoteSpec, Spec } from "../model/schema";
+import { labelOf, log, type Inspected } from "./engine";
+import { converge, convergedLine, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
+import { forward, forwardQuietly } from "./remote";
+
+export interface Machine {
+  /** Its name in reports: undefined for this one, a Host's name for another. */
+  readonly name?: string;
+  /** Remove what the stack has there and no longer declares there. */
+  sweep(): Promise<number>;
+  /** Make it match the lab (its closing line printed; `quiet`: a line only for what changed). */
+  converge(quiet: boolean): Promise<number>;
+  /** Print what is not as declared there, and what is there undeclared; 1 if anything. */
+  verify(): Promise<number>;
+  /** Its objects as the kernel there shows them, and what is there undeclared. */
+  inspect(): Promise<{ objects: Inspected[]; extra: Extra[] }>;
+}
+
+/** This machine first, then every Host of the lab (one with nothing declared any more included). */
+export function machinesOf(lab: LabFile, specs: readonly ObjectSpec[]): Machine[] {
+  const elsewhere = specs.filter((s) => s.remote);
+  return [
+    thisMachine(
+      lab,
+      specs.filter((s) => !s.remote),
+    ),
+    ...keysByHost(lab, elsewhere).map(({ remote, keys }) =>
+      hostMachine(
+        lab,
+        remote,
+        keys,
+        elsewhere.filter((s) => s.remote!.name === remote.name),
+      ),
+    ),
+  ];
+}
+
+/** One machine's part of a converge, and its one line (`where`: what the line calls the machine). */
+export async function convergeHere(
+  lab: Pick<LabFile, "stack" | "host">,
+  specs: readonly ObjectSpec[],
+  where: string,
+  quiet: boolean,
+): Promise<void> {
+  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, { quiet })));
+}
+
+function thisMachine(lab: LabFile, specs: readonly ObjectSpec[]): Machine {
+  return {
+    sweep: async () => (await sweep(lab, specs), 0),
+    converge: async (quiet) => (await convergeHere(lab, specs, "this machine", quiet), 0),
+    verify: async () => report(await verifyLab(lab, specs)),
+    inspect: async () => {
+      const { objects, extra } = await inspectLab(lab, specs);
+      return { objects, extra };
+    },
+  };
+}
+
+function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: readonly ObjectSpec[]): Machine {
+  const name = remote.name;
+  const lines = specs.map(lineThere);
+  const ask: KeysMessage = { stack: lab.stack, keys };
+  /** What the stack has there and no longer declares, asked of the runner there; none from one that does not answer (its objects' own checks say so). */
+  const extra = async (): Promise<Extra[]> => {
+    const res = await forwardQuietly(remote, "recorded", [JSON.stringify(ask)]);
+    return res.ok ? (JSON.parse(res.stdout) as Extra[]).map((e) => ({ ...e, host: name })) : [];
+  };
+  return {
+    name,
+    sweep: () => forward(remote, "sweep", [JSON.stringify(ask)]),
+    converge: (quiet) => {
+      const head: ConvergeMessage = { stack: lab.stack, where: `host ${name}`, quiet };
+      return forward(remote, "converge", [JSON.stringify(head), ...lines]);
+    },
+    verify: async () => {
+      const left = (await extra()).map(
+        (e) => `${e.name}: extra: on host ${name}, no longer declared by stack ${lab.stack}`,
+      );
+      const code = specs.length ? await forward(remote, "verify", lines) : 0;
+      return Math.max(report(left), code);
+    },
+    inspect: async () => ({
+      objects: specs.length ? await inspectThere(name, remote, specs) : [],
+      extra: await extra(),
+    }),
+  };
+}
+
+/**
+ * `inspect` of one machine's objects, each marked with the machine. A machine that cannot
+ * be reached shows its objects as not as declared, with the reason: the rest of the lab
+ * is still shown.
+ */
+async function inspectThere(name: string, remote: RemoteSpec, specs: readonly ObjectSpec[]): Promise<Inspected[]> {
+  const res = await forwardQuietly(remote, "inspect", specs.map(lineThere));
+  if (res.ok) return (JSON.parse(res.stdout) as Inspected[]).map((o) => ({ ...o, host: name }));
+  const why = res.why + (res.stderr.trim() ? `: ${res.stderr.trim().split("\n").pop()}` : "");
+  return applyOrder(specs).map((s) => ({
+    kind: s.kind,
+    key: specKey(s),
+    name: labelOf(s),
+    status: "drift" as const,
+    drift: [why],
+    observed: {},
+    host: name,
+  }));
+}
+
+/** A spec's line as the machine it lives on reads it: there, it is local. */
+export const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
+
+export function report(drift: readonly string[]): number {
+  for (const line of drift) process.stdout.write(`${line}\n`);
+  return drift.length ? 1 : 0;
+}

@@ -2,7 +2,7 @@
 // runner: its ledger folders (a host's records, workloads' pid and log files, held
 // sysctls, locks) move under today's root the first time a runner works on that host, so
 // that everything the upgraded lab owns is found where this version looks for it.
-import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FORMER_REMOTE_DIR, FORMER_STATE_DIR } from "../model/former-name";
 
@@ -51,6 +51,8 @@ const adopted = new Set<string>();
 export function adoptFormerRecords(folder: string, into: string, formerRoot = FORMER_STATE_DIR): void {
   if (adopted.has(join(formerRoot, folder))) return;
   adopted.add(join(formerRoot, folder));
+  // nothing to take over (every machine but an upgraded one): no folder made, nothing touched
+  if (!existsSync(join(formerRoot, folder))) return;
   moveInto(join(formerRoot, folder), into);
   tryRmdir(formerRoot);
 }

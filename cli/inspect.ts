@@ -10,7 +10,8 @@ type Observed = { readonly [field: string]: Value };
 export interface InspectReport {
   readonly v: 1;
   readonly stack: string;
-  readonly host: string | null;
+  /** The sandbox host namespace; null: the real host. */
+  readonly hostNetns: string | null;
   readonly objects: readonly {
     readonly kind: string;
     readonly key: string;
@@ -19,13 +20,13 @@ export interface InspectReport {
     readonly drift: readonly string[];
     readonly observed: Observed;
     /** The Host it is on, when it is on another machine. */
-    readonly host?: string;
+    readonly machine?: string;
   }[];
   readonly extra: readonly {
     readonly kind: string;
     readonly key: string;
     readonly name: string;
-    readonly host?: string;
+    readonly machine?: string;
   }[];
 }
 
@@ -171,9 +172,9 @@ const SECTIONS: { readonly [K in ObjectSpec["kind"]]: Section } = {
 
 export function renderInspect(r: InspectReport): string {
   const differs = r.objects.filter((o) => o.status !== "ok");
-  const hosts = [...new Set(r.objects.flatMap((o) => (o.host ? [o.host] : [])))];
+  const hosts = [...new Set(r.objects.flatMap((o) => (o.machine ? [o.machine] : [])))];
   const where =
-    (r.host ? `sandbox host ${r.host}` : "this host") + (hosts.length ? ` and host ${hosts.join(", host ")}` : "");
+    (r.hostNetns ? `sandbox host ${r.hostNetns}` : "this host") + (hosts.length ? ` and host ${hosts.join(", host ")}` : "");
   const out = [
     `${r.stack} on ${where}: ${r.objects.length} objects, ${differs.length ? `${differs.length} not as declared (!)` : "all as declared"}`,
   ];
@@ -182,7 +183,7 @@ export function renderInspect(r: InspectReport): string {
     if (!rows.length) continue;
     const columns = s.columns.filter((c) => c.length === 2 || rows.some((o) => cell(o.observed[c[1]]) !== "-"));
     // where each row is, when the lab is on more than this machine
-    const machine = hosts.length ? [(o: (typeof rows)[number]) => o.host ?? "(this)"] : [];
+    const machine = hosts.length ? [(o: (typeof rows)[number]) => o.machine ?? "(this)"] : [];
     const body = rows.map((o) => [
       o.status === "ok" ? "" : "!",
       ...machine.map((m) => m(o)),
@@ -192,11 +193,11 @@ export function renderInspect(r: InspectReport): string {
   }
   if (differs.length) {
     out.push("", "DIFFERENCES");
-    for (const o of differs) for (const d of o.drift) out.push(`! ${o.host ? `${o.host}: ` : ""}${o.name}: ${d}`);
+    for (const o of differs) for (const d of o.drift) out.push(`! ${o.machine ? `${o.machine}: ` : ""}${o.name}: ${d}`);
   }
   if (r.extra.length) {
     out.push("", "NOT DECLARED (removed by the next deploy)");
-    for (const e of r.extra) out.push(`+ ${e.host ? `${e.host}: ` : ""}${e.name}`);
+    for (const e of r.extra) out.push(`+ ${e.machine ? `${e.machine}: ` : ""}${e.name}`);
   }
   return out.join("\n") + "\n";
 }

@@ -109,7 +109,11 @@ export const common = {
     .string()
     .regex(STACK_RE, "not a valid stack name")
     .describe("use 1 to 64 characters from a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit"),
-  /** Sandbox host namespace; absent = the real host. */
+  /**
+   * The sandbox host namespace; absent = the real host. Named `host` since v1, not
+   * `hostNetns` as everywhere else: the spec is the resource's trigger, and a renamed
+   * field would replace every object of every deployed lab (docs/architecture.md, Words).
+   */
   host: netns.optional(),
   /** Another machine the object lives on; absent = this one. */
   remote: RemoteSpec.optional(),

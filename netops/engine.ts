@@ -254,7 +254,7 @@ export interface Inspected {
   readonly drift: readonly string[];
   readonly observed: Description;
   /** The Host it is on, when it is on another machine. */
-  readonly host?: string;
+  readonly machine?: string;
 }
 
 /** What the kernel shows of each spec, with its differences: one look at the host for all. */

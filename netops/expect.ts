@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { outsideNetns } from "../model/kernel-names";
 import type { LabFile } from "../model/lab-file";
 import { CheckMessage, readMessage } from "../model/messages";
-import { ExpectSpec, type RemoteSpec } from "../model/schema";
+import { ExpectSpec } from "../model/schema";
 import { pool, run } from "./exec";
 import { netnsExists } from "./observe";
 import { onHost } from "./step";
@@ -95,7 +95,15 @@ async function probe(prefix: string[], check: string, target: string, port?: num
   return [r.ok, r.stdout.trim() || r.stderr.trim()];
 }
 
-const fromLabel = (f: ExpectSpec["from"]) => (f.kind === "netns" ? f.netns : f.kind);
+const outcomeOf = (e: ExpectSpec, got: boolean, detail: string): Outcome => ({
+  name: e.name,
+  from: e.from.kind === "netns" ? e.from.netns : e.from.kind,
+  to: e.label,
+  check: e.check === "ping" ? "ping" : `${e.check}/${e.port}`,
+  want: e.reachable,
+  got,
+  detail,
+});
 
 /** Check every expectation; the outside probe namespace exists only while they run. */
 export async function checkExpectations(lab: LabFile, expects: readonly ExpectSpec[]): Promise<Outcome[]> {
@@ -130,102 +138,38 @@ export async function checkExpectations(lab: LabFile, expects: readonly ExpectSp
         await new Promise((r) => setTimeout(r, RETRY_AFTER_MS));
         [got, detail] = await once();
       }
-      const check = e.check === "ping" ? "ping" : `${e.check}/${e.port}`;
-      return { name: e.name, from: fromLabel(e.from), to: e.label, check, want: e.reachable, got, detail };
+      return outcomeOf(e, got, detail);
     });
   } finally {
     if (needsOutside) await removeOutside(outside);
   }
 }
 
-/** The --all-pairs pings that start on this machine, each judged as the lab says (reach.ts). */
-export async function pingAll(pairs: readonly Pair[]): Promise<Outcome[]> {
-  return pool(
-    pairs.filter((p) => !p.remote),
-    PARALLEL,
-    async (p) => {
-      const [got, detail] = await probe(["ip", "netns", "exec", p.from], "ping", p.address);
-      return {
-        name: "all pairs",
-        from: p.from,
-        to: `${p.to} (${p.address})`,
-        check: "ping",
-        want: p.want,
-        got,
-        detail,
-      };
-    },
-  );
-}
-
 /**
- * The --all-pairs pings that start on another machine, checked there; each comes back
- * judged as the lab says (a pair the lab does not judge is sent as one that must answer,
- * and shown as observed).
+ * The --all-pairs pings as checks, each on the machine its source namespace is on. What
+ * must not answer gets one try (its silence is the answer); a pair the lab does not judge
+ * is checked as one that must answer, its outcome then shown as observed (`judged`).
  */
-export async function pingAllThere(
-  lab: LabFile,
-  pairs: readonly Pair[],
-  forward: Parameters<typeof checkThere>[2],
-): Promise<Outcome[]> {
-  const there = pairs.filter((p) => p.remote);
-  const expects = there.map((p, i) => ({
-    name: `all pairs #${i}`,
-    from: { kind: "netns" as const, netns: p.from, remote: p.remote },
+export function pairChecks(pairs: readonly Pair[]): ExpectSpec[] {
+  return pairs.map((p) => ({
+    name: "all pairs",
+    from: { kind: "netns" as const, netns: p.from, ...(p.remote ? { remote: p.remote } : {}) },
     to: { kind: "address" as const, address: p.address },
     label: `${p.to} (${p.address})`,
     check: "ping" as const,
     reachable: p.want ?? true,
   }));
-  return (await checkThere(lab, expects, forward)).map((o) => ({
-    ...o,
-    name: "all pairs",
-    want: there[Number(o.name.split("#")[1])]?.want ?? o.want,
-  }));
 }
 
+/** A pair's outcome with the lab's own verdict (null: observed). */
+export const judged = (o: Outcome, pair: Pair): Outcome => ({ ...o, want: pair.want });
+
 /**
- * Expectations whose source is on another machine: each machine's runner checks its own
- * (its namespaces, its names files), a few at a time there too. A machine that cannot be
- * reached fails its checks, with the reason.
+ * The outcomes of checks a machine could not run (it cannot be reached, or did not
+ * answer): each fails, with the reason.
  */
-export async function checkThere(
-  lab: LabFile,
-  expects: readonly ExpectSpec[],
-  forward: (remote: RemoteSpec, lines: string[]) => Promise<{ ok: boolean; stdout: string; why: string }>,
-): Promise<Outcome[]> {
-  const byHost = new Map<string, ExpectSpec[]>();
-  for (const e of expects)
-    if (e.from.kind === "netns" && e.from.remote)
-      byHost.set(e.from.remote.name, [...(byHost.get(e.from.remote.name) ?? []), e]);
-  const out: Outcome[] = [];
-  for (const [name, group] of byHost) {
-    const remote = (group[0].from as { remote: RemoteSpec }).remote;
-    // there, the check starts on its own machine
-    const local = group.map((e) => ({
-      ...e,
-      from: { kind: "netns" as const, netns: (e.from as { netns: string }).netns },
-    }));
-    const message: CheckMessage = { stack: lab.stack, expect: local };
-    const res = await forward(remote, [JSON.stringify(message)]);
-    const answered = res.ok ? (JSON.parse(res.stdout) as Outcome[]) : null;
-    group.forEach((e, i) => {
-      const o = answered?.[i];
-      out.push({
-        ...(o ?? {
-          name: e.name,
-          to: e.label,
-          check: e.check === "ping" ? "ping" : `${e.check}/${e.port}`,
-          want: e.reachable,
-          got: false,
-          detail: res.why,
-        }),
-        from: `${(e.from as { netns: string }).netns} on ${name}`,
-      });
-    });
-  }
-  return out;
-}
+export const unanswered = (expects: readonly ExpectSpec[], why: string): Outcome[] =>
+  expects.map((e) => outcomeOf(e, false, why));
 
 /** `check '<{stack, expect}>'`: a forwarded batch of expectations, checked here; the outcomes as JSON. */
 export async function checkForwarded(line: string): Promise<Outcome[]> {

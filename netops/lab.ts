@@ -53,7 +53,8 @@ export interface Extra {
   kind: string;
   key: string;
   name: string;
-  host?: string;
+  /** The Host it is on, when it is on another machine. */
+  machine?: string;
 }
 
 /**

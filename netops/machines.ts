@@ -1,13 +1,14 @@
 // Every machine of a lab behind one interface: this one, and each Host, reached over ssh
 // where the runner's copy does the same work with the same code (main.ts, the forwarded
 // verbs; what travels besides object lines is model/messages.ts). The whole-lab verbs
-// (sweep, converge, verify, inspect) are written once over it, in main.ts.
+// (sweep, converge, verify, inspect, test) are written once over it, in main.ts.
 import { applyOrder, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
 import { toLine } from "../model/line";
-import type { ConvergeMessage, KeysMessage } from "../model/messages";
-import type { ObjectSpec, RemoteSpec, Spec } from "../model/schema";
+import type { CheckMessage, ConvergeMessage, KeysMessage } from "../model/messages";
+import type { ExpectSpec, ObjectSpec, RemoteSpec, Spec } from "../model/schema";
 import { labelOf, log, type Inspected } from "./engine";
+import { checkExpectations, unanswered, type Outcome } from "./expect";
 import { converge, convergedLine, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
 import { forward, forwardQuietly } from "./remote";
 
@@ -22,6 +23,8 @@ export interface Machine {
   verify(): Promise<number>;
   /** Its objects as the kernel there shows them, and what is there undeclared. */
   inspect(): Promise<{ objects: Inspected[]; extra: Extra[] }>;
+  /** Expectations that start there, checked with real traffic there; outcomes in their order. */
+  check(expects: readonly ExpectSpec[]): Promise<Outcome[]>;
 }
 
 /** This machine first, then every Host of the lab (one with nothing declared any more included). */
@@ -62,6 +65,7 @@ function thisMachine(lab: LabFile, specs: readonly ObjectSpec[]): Machine {
       const { objects, extra } = await inspectLab(lab, specs);
       return { objects, extra };
     },
+    check: (expects) => checkExpectations(lab, expects),
   };
 }
 
@@ -72,7 +76,7 @@ function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: re
   /** What the stack has there and no longer declares, asked of the runner there; none from one that does not answer (its objects' own checks say so). */
   const extra = async (): Promise<Extra[]> => {
     const res = await forwardQuietly(remote, "recorded", [JSON.stringify(ask)]);
-    return res.ok ? (JSON.parse(res.stdout) as Extra[]).map((e) => ({ ...e, host: name })) : [];
+    return res.ok ? (JSON.parse(res.stdout) as Extra[]).map((e) => ({ ...e, machine: name })) : [];
   };
   return {
     name,
@@ -92,7 +96,30 @@ function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: re
       objects: specs.length ? await inspectThere(name, remote, specs) : [],
       extra: await extra(),
     }),
+    check: (expects) => checkOn(lab.stack, remote, expects),
   };
+}
+
+/**
+ * Expectations checked by the runner on a Host: sent without `remote` (there, they start
+ * on its own machine), answered in order. A Host that cannot be reached fails them, with
+ * the reason. `ask`: the ssh transport (a seam for the unit test).
+ */
+export async function checkOn(
+  stack: string,
+  remote: RemoteSpec,
+  expects: readonly ExpectSpec[],
+  ask: typeof forwardQuietly = forwardQuietly,
+): Promise<Outcome[]> {
+  const netns = (e: ExpectSpec) => (e.from as { netns: string }).netns;
+  const local = expects.map((e) => ({ ...e, from: { kind: "netns" as const, netns: netns(e) } }));
+  const message: CheckMessage = { stack, expect: local };
+  const res = await ask(remote, "check", [JSON.stringify(message)]);
+  const answered = res.ok ? (JSON.parse(res.stdout) as Outcome[]) : [];
+  return expects.map((e, i) => ({
+    ...(answered[i] ?? unanswered([e], res.why)[0]),
+    from: `${netns(e)} on ${remote.name}`,
+  }));
 }
 
 /**
@@ -102,7 +129,7 @@ function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: re
  */
 async function inspectThere(name: string, remote: RemoteSpec, specs: readonly ObjectSpec[]): Promise<Inspected[]> {
   const res = await forwardQuietly(remote, "inspect", specs.map(lineThere));
-  if (res.ok) return (JSON.parse(res.stdout) as Inspected[]).map((o) => ({ ...o, host: name }));
+  if (res.ok) return (JSON.parse(res.stdout) as Inspected[]).map((o) => ({ ...o, machine: name }));
   const why = res.why + (res.stderr.trim() ? `: ${res.stderr.trim().split("\n").pop()}` : "");
   return applyOrder(specs).map((s) => ({
     kind: s.kind,
@@ -111,7 +138,7 @@ async function inspectThere(name: string, remote: RemoteSpec, specs: readonly Ob
     status: "drift" as const,
     drift: [why],
     observed: {},
-    host: name,
+    machine: name,
   }));
 }
 

@@ -37,24 +37,24 @@ import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
 import {
-  checkExpectations,
   checkForwarded,
-  checkThere,
   holds,
+  unanswered,
+  type Outcome,
+  judged,
+  pairChecks,
   parseExpectations,
-  pingAll,
-  pingAllThere,
   report as testReport,
 } from "./expect";
 import { matrixOf, pairsOf, renderMatrix } from "./reach";
 import { readLab } from "../model/lab-file";
 import { extraKeys, sweepKeys } from "./lab";
-import { convergeHere, lineThere, machinesOf, report } from "./machines";
+import { convergeHere, lineThere, machinesOf, report, type Machine } from "./machines";
 import { probe } from "./probe";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
-import { decodeLines, forward, forwardQuietly, hostLabel, retireCopy } from "./remote";
+import { decodeLines, forward, hostLabel, retireCopy } from "./remote";
 
 function readSpec(arg: string): Spec {
   const { key, json } = fromLine(arg);
@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === "retire") return retire(args[0], args[1], args[2]);
   if (cmd === "check") {
-    // expectations forwarded from the machine `nslab test` runs on (expect.ts checkThere)
+    // expectations forwarded from the machine `nslab test` runs on (machines.ts checkOn)
     process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
     return 0;
   }
@@ -171,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
       const objects = parts.flatMap((p) => p.objects);
       const extra = parts.flatMap((p) => p.extra);
       process.stdout.write(
-        `${JSON.stringify({ v: 1, stack: lab.stack, host: lab.host ?? null, objects, extra }, null, 1)}\n`,
+        `${JSON.stringify({ v: 1, stack: lab.stack, hostNetns: lab.host ?? null, objects, extra }, null, 1)}\n`,
       );
       return 0;
     }
@@ -222,20 +222,11 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
   if (bad) throw new Error(`unknown option ${bad}: test takes --all-pairs and --json`);
   const { lab, specs } = readLab(labPath);
   const expects = parseExpectations(lab);
-  const elsewhere = (e: ExpectSpec) => e.from.kind === "netns" && e.from.remote !== undefined;
-  // declared ones in their order, wherever they start; then the pairs
-  const here = await checkExpectations(
-    lab,
-    expects.filter((e) => !elsewhere(e)),
-  );
-  const there = await checkThere(lab, expects.filter(elsewhere), (r, lines) => forwardQuietly(r, "check", lines));
   // --all-pairs: the reachability matrix, each pair judged as the lab says (reach.ts)
   const pairs = flags.includes("--all-pairs") ? pairsOf(specs) : [];
-  const pinged = [
-    ...(await pingAll(pairs)),
-    ...(await pingAllThere(lab, pairs, (r, lines) => forwardQuietly(r, "check", lines))),
-  ];
-  const outcomes = [...expects.map((e) => (elsewhere(e) ? there.shift()! : here.shift()!)), ...pinged];
+  const all = await checkOnMachines(machinesOf(lab, specs), [...expects, ...pairChecks(pairs)]);
+  const pinged = all.slice(expects.length).map((o, i) => judged(o, pairs[i]));
+  const outcomes = [...all.slice(0, expects.length), ...pinged];
   const matrix = pairs.length
     ? matrixOf(pinged.map((o) => ({ from: o.from.split(" ")[0], to: o.to.split(" ")[0], want: o.want, got: o.got })))
     : undefined;
@@ -247,6 +238,19 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
     process.stdout.write(`stack ${lab.stack} declares no expectations (try --all-pairs)\n`);
   else process.stdout.write(testReport(outcomes) + (matrix ? `\n${renderMatrix(matrix)}` : ""));
   return outcomes.every(holds) ? 0 : 1;
+}
+
+/** Each check on the machine it starts on, the machines at once; the outcomes in the checks' order. */
+async function checkOnMachines(machines: readonly Machine[], checks: readonly ExpectSpec[]): Promise<Outcome[]> {
+  const on = (e: ExpectSpec) => (e.from.kind === "netns" ? e.from.remote?.name : undefined);
+  const out = new Map<ExpectSpec, Outcome>();
+  await Promise.all(
+    machines.map(async (m) => {
+      const mine = checks.filter((e) => on(e) === m.name);
+      if (mine.length) (await m.check(mine)).forEach((o, i) => out.set(mine[i], o));
+    }),
+  );
+  return checks.map((e) => out.get(e) ?? unanswered([e], `no machine ${on(e)} in the lab`)[0]);
 }
 
 /**

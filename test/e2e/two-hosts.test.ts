@@ -178,12 +178,12 @@ test.each([
     const drift = nslab(["verify", "two-hosts"]);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toMatch(/tunnel vx-br-front of br-front: missing: vxlan vx-br-front/);
-    // inspect, run here, shows both hosts' objects, each with its host, the cut tunnel marked
+    // inspect, run here, shows both hosts' objects, each with its machine, the cut tunnel marked
     const report = JSON.parse(must(nslab(["inspect", "two-hosts", "--json"]), "nslab inspect")) as {
-      objects: { kind: string; host?: string; status: string; observed: Record<string, unknown> }[];
+      objects: { kind: string; machine?: string; status: string; observed: Record<string, unknown> }[];
     };
     const tunnels = report.objects.filter((o) => o.kind === "vxlan" && o.observed.device === "vx-br-front");
-    expect(tunnels.map((o) => [o.host, o.status])).toEqual([
+    expect(tunnels.map((o) => [o.machine, o.status])).toEqual([
       ["a", "ok"],
       ["b", "drift"],
     ]);
@@ -196,7 +196,7 @@ test.each([
     expect(
       report.objects
         .filter((o) => o.kind === "endpoint" && /^(web|client)-/.test(String(o.observed.netns)))
-        .map((o) => `${String(o.observed.netns)} ${o.host}`)
+        .map((o) => `${String(o.observed.netns)} ${o.machine}`)
         .sort(),
     ).toEqual(["client-a a", "client-b b", "web-a a", "web-b b"]);
     const table = must(nslab(["inspect", "two-hosts"]), "nslab inspect (table)");

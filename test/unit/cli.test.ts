@@ -70,7 +70,7 @@ test("GIVEN an inspect report THEN tables by kind, the differing row marked, its
   const text = renderInspect({
     v: 1,
     stack: "lab",
-    host: null,
+    hostNetns: null,
     objects: [endpoint("a", "ok", "up"), endpoint("b", "drift", "absent")],
     extra: [{ kind: "route", key: "route-:10.9.0.0_24", name: "route 10.9.0.0/24" }],
   });

@@ -1,7 +1,6 @@
 // Unit: what the runner sends over ssh for an object on another machine (netops/remote.ts).
 import { decodeLines, forwardCommand, forwardQuietly, sshArgv } from "../../netops/remote";
-import { checkThere } from "../../netops/expect";
-import { machinesOf } from "../../netops/machines";
+import { checkOn, machinesOf } from "../../netops/machines";
 import { specKey } from "../../model/kinds";
 import type { LabFile } from "../../model/lab-file";
 import { parseSpec, type ObjectSpec } from "../../model/schema";
@@ -72,7 +71,9 @@ describe("forwarding (fake ssh)", () => {
 });
 
 test("expectations from another machine: sent to it without `remote`, answered in order; an unreachable one fails them with its name", async () => {
-  const lab = { v: 1 as const, stack: "s", kind: "lab" as const, specs: [] };
+  type Answer = Awaited<ReturnType<typeof forwardQuietly>>;
+  const answer = (ok: boolean, stdout: string, why: string) =>
+    ({ ok, code: ok ? 0 : 255, stdout, stderr: "", why }) as Answer;
   const e = (netns: string, address: string) => ({
     name: `X-${netns}`,
     from: { kind: "netns" as const, netns, remote: host },
@@ -81,8 +82,9 @@ test("expectations from another machine: sent to it without `remote`, answered i
     check: "ping" as const,
     reachable: true,
   });
-  const sent: string[][] = [];
-  const answered = await checkThere(lab, [e("a", "10.0.0.9"), e("b", "10.0.0.8")], async (_r, lines) => {
+  const sent: (readonly string[])[] = [];
+  const answered = await checkOn("s", host, [e("a", "10.0.0.9"), e("b", "10.0.0.8")], async (_r, verb, lines) => {
+    expect(verb).toBe("check");
     sent.push(lines);
     const batch = JSON.parse(lines[0]) as { expect: { name: string; label: string; from: object }[] };
     const stdout = JSON.stringify(
@@ -96,18 +98,16 @@ test("expectations from another machine: sent to it without `remote`, answered i
         detail: "2/2",
       })),
     );
-    return { ok: true, stdout, why: "" };
+    return answer(true, stdout, "");
   });
   expect(JSON.parse(sent[0][0]).expect[0].from).toEqual({ kind: "netns", netns: "a" });
   expect(answered.map((o) => [o.name, o.from, o.got])).toEqual([
     ["X-a", "a on b", true],
     ["X-b", "b on b", true],
   ]);
-  const unreachable = await checkThere(lab, [e("a", "10.0.0.9")], async () => ({
-    ok: false,
-    stdout: "",
-    why: "host b (root@10.0.0.2:2222): cannot be reached",
-  }));
+  const unreachable = await checkOn("s", host, [e("a", "10.0.0.9")], async () =>
+    answer(false, "", "host b (root@10.0.0.2:2222): cannot be reached"),
+  );
   expect(unreachable).toEqual([
     {
       name: "X-a",
@@ -147,7 +147,7 @@ test("verify and inspect ask each Host what the stack has there and no longer de
       { stack: "s", keys: [] },
     ]);
     // one that does not answer adds nothing: its objects' own checks say it cannot be reached
-    expect(fromA.extra).toEqual([{ kind: "workload", key: "workload-w", name: "workload w", host: "a" }]);
+    expect(fromA.extra).toEqual([{ kind: "workload", key: "workload-w", name: "workload w", machine: "a" }]);
     expect(fromB).toEqual({ objects: [], extra: [] });
   } finally {
     fake.uninstall();

@@ -174,7 +174,8 @@ export function renderInspect(r: InspectReport): string {
   const differs = r.objects.filter((o) => o.status !== "ok");
   const hosts = [...new Set(r.objects.flatMap((o) => (o.machine ? [o.machine] : [])))];
   const where =
-    (r.hostNetns ? `sandbox host ${r.hostNetns}` : "this host") + (hosts.length ? ` and host ${hosts.join(", host ")}` : "");
+    (r.hostNetns ? `sandbox host ${r.hostNetns}` : "this host") +
+    (hosts.length ? ` and host ${hosts.join(", host ")}` : "");
   const out = [
     `${r.stack} on ${where}: ${r.objects.length} objects, ${differs.length ? `${differs.length} not as declared (!)` : "all as declared"}`,
   ];

@@ -3,6 +3,7 @@
 // prefixes predate the rename and stay (docs/former-name.md): a new one would replace
 // every such object of every deployed lab.
 import { createHash } from "node:crypto";
+import { NAME } from "./name";
 
 /** Linux IFNAMSIZ - 1. */
 export const MAX_IFNAME = 15;
@@ -59,3 +60,6 @@ export function tunnelDevice(bridge: string, hash: string): string {
 
 /** The namespace `nslab test` checks from outside with (a namespace, not an interface: nlt- with a dash). */
 export const outsideNetns = (hex: string) => `nlt-${hex}`;
+
+/** A stack's nftables table (family inet), with its port mappings' rules (nftables firewall). */
+export const nftTable = (stack: string) => `${NAME}-${stack}`;

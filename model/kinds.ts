@@ -6,6 +6,7 @@
 // `replace_triggered_by`, the removal order of the sweep and the owner, the batched
 // converge's waves and its rebuilds. Adding a kind touches this table (plus its schema in
 // schema.ts and its runner operations in netops/).
+import { nftTable } from "./kernel-names";
 import type { ObjectSpec } from "./schema";
 
 type Of<K extends ObjectSpec["kind"]> = Extract<ObjectSpec, { kind: K }>;
@@ -13,6 +14,8 @@ type Of<K extends ObjectSpec["kind"]> = Extract<ObjectSpec, { kind: K }>;
 export interface Kind<S extends ObjectSpec> {
   /** Unique per kernel object of a stack on its host. */
   key(s: S): string;
+  /** What people read: the runner's log lines, inspect, verify, `nslab deploy`. */
+  label(s: S): string;
   /**
    * Names of kernel things this object makes, for others to need. Each is its own, on its
    * machine: two objects providing one name clash (`clashesOf`), but for the aggregates
@@ -26,6 +29,10 @@ export interface Kind<S extends ObjectSpec> {
 }
 
 const routeDst = (dst: string) => dst.replace("/", "_");
+const linkEnd = (e: { netns?: string; ifname: string }) => `${e.netns ?? "host"}/${e.ifname}`;
+/** A port mapping's targets as people read them: "10.0.0.2, [fd00::2]". */
+export const portTargets = (s: Of<"portmap">) =>
+  [s.address, s.address6 && `[${s.address6}]`].filter(Boolean).join(", ");
 
 const linkEndProvides = (e: { netns?: string; ifname: string }) =>
   e.netns ? [`dev:${e.netns}/${e.ifname}`, `devs:${e.netns}`] : [`hostdev:${e.ifname}`, "hostnets"];
@@ -33,18 +40,21 @@ const linkEndProvides = (e: { netns?: string; ifname: string }) =>
 export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   network: {
     key: (s) => `network-${s.bridge}`,
+    label: (s) => `bridge ${s.bridge}`,
     // a host route over the bridge, or over any network when it names only a gateway
     provides: (s) => [`bridge:${s.bridge}`, `hostdev:${s.bridge}`, "hostnets"],
     needs: () => [],
   },
   sandbox: {
     key: (s) => `sandbox-${s.netns}`,
+    label: (s) => `sandbox ${s.netns}`,
     provides: (s) => [`netns:${s.netns}`],
     needs: () => [],
   },
   endpoint: {
     // netns and interface: two endpoints of one sandbox are two objects
     key: (s) => `endpoint-${s.netns}:${s.ifname}`,
+    label: (s) => `endpoint ${s.netns}`,
     // the namespace first: of two endpoints on one namespace, that is the clash to report
     provides: (s) => [
       ...(s.shared ? [] : [`netns:${s.netns}`]),
@@ -61,6 +71,7 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   },
   delayline: {
     key: (s) => `delayline-${s.netns}:${s.ifname}`,
+    label: (s) => `delay line ${s.netns}/${s.ifname}`,
     // the private bridge its endpoint's host end joins: the endpoint is rebuilt with it
     // (a link's line makes its far half's bridge too)
     provides: (s) => [s.port, ...(s.ownsBridge ? [s.bridge] : [])].flatMap((b) => [`bridge:${b}`, `hostdev:${b}`]),
@@ -68,12 +79,14 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   },
   vxlan: {
     key: (s) => `vxlan-${s.dev}`,
+    label: (s) => `tunnel ${s.dev} of ${s.bridge}`,
     provides: (s) => [`hostdev:${s.dev}`],
     needs: (s) => [`bridge:${s.bridge}`],
   },
   link: {
     // an end on the host (no netns) is a host device, as a bridge or an endpoint's host veth is
     key: (s) => `link-${s.a.netns ?? ""}:${s.a.ifname}`,
+    label: (s) => `link ${linkEnd(s.a)} <-> ${linkEnd(s.b)}`,
     provides: (s) => [
       ...[s.a, s.b].flatMap(linkEndProvides),
       ...(s.line ? [s.line.a.peer, s.line.b.peer].map((p) => `hostdev:${p}`) : []),
@@ -85,6 +98,7 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   },
   route: {
     key: (s) => `route-${s.netns ?? ""}:${routeDst(s.dst)}`,
+    label: (s) => `route ${s.dst} ${s.netns ? `in ${s.netns}` : "on the host"}`,
     // a route goes with the interface it leaves by: with only a gateway, that may be any
     // interface of its namespace (or any network's bridge on the host)
     needs: (s) =>
@@ -95,6 +109,10 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   },
   portmap: {
     key: (s) => `portmap-${s.protocol}-${s.hostIp ?? "any"}-${s.hostPort}${s.hostPortEnd ? `-${s.hostPortEnd}` : ""}`,
+    label: (s) =>
+      s.hostPortEnd
+        ? `ports ${s.hostIp ?? "*"}:${s.hostPort}-${s.hostPortEnd}/${s.protocol} -> ${portTargets(s)}`
+        : `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${portTargets(s)}:${s.port}`,
     // the host ports it listens on: every address's ("*"), or one address's
     provides: (s) =>
       Array.from(
@@ -105,16 +123,19 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   },
   names: {
     key: () => "names",
+    label: () => "names",
     provides: () => ["names"],
     needs: () => [],
   },
   nftables: {
     key: () => "nftables",
+    label: (s) => `nftables table ${nftTable(s.stack)}`,
     provides: () => [],
     needs: () => [],
   },
   workload: {
     key: (s) => `workload-${s.name}`,
+    label: (s) => `workload ${s.name}`,
     provides: () => [],
     // rebuilt with its namespace (a process lives in the one it started in); started
     // after the names files, which `ip netns exec` shows it as /etc/hosts and resolv.conf.
@@ -184,6 +205,10 @@ export function clashesOf(specs: readonly ObjectSpec[]): Clash[] {
 
 export function specKey(s: ObjectSpec): string {
   return kindOf(s).key(s);
+}
+
+export function labelOf(s: ObjectSpec): string {
+  return kindOf(s).label(s);
 }
 
 /** Index of who provides what among `specs`. */

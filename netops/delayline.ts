@@ -113,7 +113,6 @@ function teardown(s: DelayLineSpec, o: DelayLineObs, keepRules = false): Step[] 
 }
 
 export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
-  label: (s) => `delay line ${s.netns}/${s.ifname}`,
   describe: (s, o) => ({
     netns: s.netns,
     interface: s.ifname,

@@ -111,7 +111,6 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
       impairment: o.impair ? impairText(o.impair) : null,
     };
   },
-  label: (s) => `endpoint ${s.netns}`,
 
   async observe(s, view, toRemove) {
     if (toRemove?.claimed) {

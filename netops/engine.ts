@@ -3,7 +3,7 @@
 // with a whole lab by the batched converge, which goes through the registry's levels
 // (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
-import { levels, removalOrder, specKey } from "../model/kinds";
+import { labelOf, levels, removalOrder, specKey } from "../model/kinds";
 import type { ObjectSpec, Spec } from "../model/schema";
 import { delayLineOps } from "./delayline";
 import { endpointOps } from "./endpoint";
@@ -48,7 +48,6 @@ export const log =
   (line) => {
     process.stdout.write(`netops ${prefix}: ${line}\n`);
   };
-export const labelOf = (s: ObjectSpec) => opsFor(s).label(s);
 export const logFor = (s: ObjectSpec) => log(labelOf(s));
 
 export const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !netnsExists(s.host);

@@ -1,10 +1,10 @@
 // Whole-lab work, driven by the stack's lab file (every object spec it declares, written
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the nslab CLI).
-import { applyOrder, dependentsOf, removalOrder, specKey } from "../model/kinds";
+import { applyOrder, dependentsOf, labelOf, removalOrder, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
-import { applySpecs, ensureHost, inspectSpecs, labelOf, logFor, removeSpecs, verifySpecs, type Fixed } from "./engine";
+import { applySpecs, ensureHost, inspectSpecs, logFor, removeSpecs, verifySpecs, type Fixed } from "./engine";
 import { recordedSpecs } from "./ledger";
 
 const same = (a: ObjectSpec, b: ObjectSpec) => JSON.stringify(a) === JSON.stringify(b);

@@ -3,6 +3,7 @@
 // one, else from end a; the other end is created directly in its namespace. A delayed link
 // is two pairs instead, each end's peer on the host on its side of a delay line
 // (delayline.ts), which carries the frames from one peer to the other.
+import { labelOf } from "../model/kinds";
 import type { LinkSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, stateOf, type HostView, type Link } from "./observe";
@@ -105,7 +106,6 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
     mtu: s.mtu,
     impairment: o.impair ? impairText(o.impair) : null,
   }),
-  label: (s) => `link ${where(s.a)} <-> ${where(s.b)}`,
   async observe(s, view) {
     const [a, b] = await Promise.all([observeEnd(s.a, view), observeEnd(s.b, view)]);
     const peers = s.line
@@ -149,7 +149,7 @@ export const linkOps: Ops<LinkSpec, LinkObs> = {
       if (o.a) steps.push(del(s, s.a, "delete half a link"));
       if (o.b) steps.push(del(s, s.b, "delete half a link"));
       const [first, second] = ends(s);
-      if (!second.netns) throw new Error(`${linkOps.label(s)}: at most one end can be on the host`);
+      if (!second.netns) throw new Error(`${labelOf(s)}: at most one end can be on the host`);
       const mtu = String(s.mtu);
       steps.push({
         what: `create veth ${where(first)} <-> ${where(second)}`,

@@ -2,12 +2,12 @@
 // where the runner's copy does the same work with the same code (main.ts, the forwarded
 // verbs; what travels besides object lines is model/messages.ts). The whole-lab verbs
 // (sweep, converge, verify, inspect, test) are written once over it, in main.ts.
-import { applyOrder, specKey } from "../model/kinds";
+import { applyOrder, labelOf, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
 import { toLine } from "../model/line";
 import type { CheckMessage, ConvergeMessage, KeysMessage } from "../model/messages";
 import type { ExpectSpec, ObjectSpec, RemoteSpec, Spec } from "../model/schema";
-import { labelOf, log, type Inspected } from "./engine";
+import { log, type Inspected } from "./engine";
 import { checkExpectations, unanswered, type Outcome } from "./expect";
 import { converge, convergedLine, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
 import { forward, forwardQuietly } from "./remote";

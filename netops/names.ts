@@ -72,7 +72,6 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
     files: [...o.keys()].sort(),
     state: [...o.values()].every((v) => v !== null) ? "present" : "absent",
   }),
-  label: () => "names",
   observe: async (s) => new Map(wanted(s).map((f) => [f.path, read(f.path)])),
   drift(s, o, claimed) {
     const out: string[] = [];

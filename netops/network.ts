@@ -191,7 +191,6 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     mtu: o.link?.mtu ?? null,
     state: stateOf(o.link),
   }),
-  label: (s) => `bridge ${s.bridge}`,
 
   // routing between the bridge and the outside; held, and restored by the last network
   sysctls: (s) => Object.fromEntries(forwardKeys(s).map((k) => [k, "1"])),

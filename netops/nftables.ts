@@ -12,10 +12,10 @@ import type { NftablesSpec } from "../model/schema";
 import { run } from "./exec";
 import { ForeignObjectError, type Ops } from "./resource";
 import { formerOf } from "../model/former-name";
-import { NAME } from "../model/name";
+import { nftTable } from "../model/kernel-names";
 import { formerMark, onHost, ownerMark, type Step } from "./step";
 
-const tableName = (s: Pick<NftablesSpec, "stack">) => `${NAME}-${s.stack}`;
+const tableName = (s: Pick<NftablesSpec, "stack">) => nftTable(s.stack);
 /** An interface name (validated) quoted for nft. */
 const q = (name: string) => `"${name}"`;
 
@@ -159,7 +159,6 @@ const readComment = (s: NftablesSpec, family: "inet" | "ip", name = tableName(s)
 
 export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   describe: (s, o) => ({ table: tableName(s), state: o.comment === null ? "absent" : "present" }),
-  label: (s) => `nftables table ${tableName(s)}`,
   async observe(s) {
     const families = ["ip", "inet"] as const;
     const [comment, ...old] = await Promise.all([

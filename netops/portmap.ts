@@ -1,5 +1,6 @@
 // A port mapping: DNAT from a host port to an endpoint port in the network's own nat
 // chain, plus the accept it needs in the network's IN chain (which ends in DROP).
+import { labelOf, portTargets } from "../model/kinds";
 import type { PortMappingSpec } from "../model/schema";
 import {
   ensureStep,
@@ -73,13 +74,6 @@ function familyRules(s: PortMappingSpec, family: 4 | 6, address: string): Rule[]
   ];
 }
 
-const targets = (s: PortMappingSpec) => [s.address, s.address6 && `[${s.address6}]`].filter(Boolean).join(", ");
-
-const label = (s: PortMappingSpec) =>
-  s.hostPortEnd
-    ? `ports ${s.hostIp ?? "*"}:${s.hostPort}-${s.hostPortEnd}/${s.protocol} -> ${targets(s)}`
-    : `port ${s.hostIp ?? "*"}:${s.hostPort}/${s.protocol} -> ${targets(s)}:${s.port}`;
-
 export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
   describe(s, rules) {
     const want = portMappingRules(s);
@@ -87,14 +81,13 @@ export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
       protocol: s.protocol,
       hostIp: s.hostIp ?? null,
       hostPort: s.hostPortEnd ? `${s.hostPort}-${s.hostPortEnd}` : String(s.hostPort),
-      target: `${targets(s)}:${s.hostPortEnd ? `${s.port}-${s.hostPortEnd}` : s.port}`,
+      target: `${portTargets(s)}:${s.hostPortEnd ? `${s.port}-${s.hostPortEnd}` : s.port}`,
       network: s.bridge,
       // with nftables the stack's table holds the rules: its own row says whether it is there
       state:
         s.firewall === "nftables" ? "in nftables table" : want.every((r) => hasRule(rules, r)) ? "present" : "absent",
     };
   },
-  label,
   observe: async (s, view) => parseSave(await view.iptables(), s.address6 ? await view.ip6tables() : ""),
   drift: (s, rules) => [
     ...portMappingRules(s)
@@ -102,6 +95,6 @@ export const portMappingOps: Ops<PortMappingSpec, Ruleset> = {
       .map((r) => `missing: ${ruleText(r)}`),
     ...formerDrift(rules, [], portMappingRules(s)),
   ],
-  converge: (s, rules) => ensureStep(s, `publish ${label(s)}`, rules, [], portMappingRules(s)),
-  remove: (s, rules) => removeStep(s, `unpublish ${label(s)}`, rules, [], portMappingRules(s)),
+  converge: (s, rules) => ensureStep(s, `publish ${labelOf(s)}`, rules, [], portMappingRules(s)),
+  remove: (s, rules) => removeStep(s, `unpublish ${labelOf(s)}`, rules, [], portMappingRules(s)),
 };

@@ -32,8 +32,6 @@ export interface Ops<S extends ObjectSpec, O> {
   gone?(spec: S, view: HostView): Promise<boolean>;
   /** When `gone` stays false (a process holds what was removed): a step that finishes the job. */
   finish?(spec: S): Step;
-  /** Names for log lines. */
-  label(spec: S): string;
   /**
    * What the kernel shows of this object, for `nslab inspect` (plain JSON, read from
    * `obs`, not from the spec wherever the kernel can say). Fields per kind: docs/cli.md.

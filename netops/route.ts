@@ -35,7 +35,6 @@ export const routeOps: Ops<RouteSpec, RouteObs> = {
     device: o.route?.dev ?? null,
     state: o.route ? "present" : "absent",
   }),
-  label: (s) => `route ${s.dst} ${where(s)}`,
   async observe(s, view) {
     const six = s.dst.includes(":");
     const routes = six

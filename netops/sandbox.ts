@@ -20,7 +20,6 @@ export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
     interfaces: (o.inside ?? []).map((l) => l.ifname),
     state: o.exists ? "present" : "absent",
   }),
-  label: (s) => `sandbox ${s.netns}`,
   async observe(s, view, toRemove) {
     if (toRemove?.claimed) return { exists: netnsExists(s.netns), inside: null };
     const inside = await view.netns(s.netns);

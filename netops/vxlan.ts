@@ -50,7 +50,6 @@ function filterStep(s: VxlanSpec, on: boolean): Step {
 }
 
 export const vxlanOps: Ops<VxlanSpec, VxlanObs> = {
-  label: (s) => `tunnel ${s.dev} of ${s.bridge}`,
   describe: (s, o) => ({
     device: s.dev,
     bridge: o.link?.master ?? null,

@@ -53,7 +53,6 @@ export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
     state: o.pid === null ? "stopped" : "running",
     log: daemonOf(s).logFile,
   }),
-  label: (s) => `workload ${s.name}`,
   observe: async (s) => {
     const pid = runningPid(daemonOf(s));
     const ns = s.netns ?? s.host; // on the real host there is nothing to rebuild

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// nslab verify|repair|inspect|test|graph|impair|link <stack>: the CLI lives in cli/
-// (TypeScript), bundled like the runner into dist/nslab.cjs, which the package ships. In
-// this repository it is rebuilt first when its sources changed.
+// nslab <verb> ...: the CLI lives in cli/ (TypeScript; main.ts lists the verbs), bundled
+// like the runner into dist/nslab.cjs, which the package ships. In this repository it is
+// rebuilt first when its sources changed.
 const { existsSync } = require("node:fs");
 const { join } = require("node:path");
 

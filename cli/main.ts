@@ -1,5 +1,7 @@
 // The nslab CLI: works on a deployed stack through what synth wrote for it (its
 // manifest), with the runner bundled into that stack, the same one its deploy ran.
+//   nslab deploy|destroy [stack...] [--parallelism N] [--json]
+//   nslab diff [stack...] [--json]    synth, then Terraform directly (deploy.ts)
 //   nslab verify  <stack>           compare the kernel with the stack; exit 1 on drift
 //   nslab repair  <stack>           put it right on every machine of the lab: the converge that ends every deploy
 //   nslab inspect <stack> [--json]  every object as the kernel shows it
@@ -16,13 +18,15 @@ import { join } from "node:path";
 import { readLab } from "../model/lab-file";
 import { topologyOf, toDot, toMermaid, toSvg } from "./graph";
 import { renderInspect, type InspectReport } from "./inspect";
+import { parseTfArgs, TF_USAGE, TF_VERBS, tfVerb, type TfVerb } from "./deploy";
 import { CliError, loadStack, type SynthesizedStack } from "./manifest";
 
 const USAGE =
   "usage: nslab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs (test)] " +
   "[--format svg|dot|mermaid (graph)] [--out DIR (default cdktf.out)]\n" +
   "       nslab impair <stack> <target> [--loss PERCENT] [--rate MBIT] | reset\n" +
-  "       nslab link <stack> <target> up|down";
+  "       nslab link <stack> <target> up|down\n" +
+  TF_USAGE;
 const VERBS = ["verify", "repair", "inspect", "test", "graph", "impair", "link"] as const;
 const FORMATS = ["svg", "dot", "mermaid"] as const;
 
@@ -107,6 +111,7 @@ async function runner(
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (TF_VERBS.includes(argv[0] as TfVerb)) return tfVerb(parseTfArgs(argv[0] as TfVerb, argv.slice(1)));
   const args = parseArgs(argv);
   const s = loadStack(args.out, args.stack);
   if (args.verb === "repair") return (await runner(s, "converge")).code;

@@ -311,6 +311,12 @@ export class LabStack extends TerraformStack {
       execution: this.execution,
       lab: this.labPath,
       runner: this.runnerPath,
+      resources: Object.fromEntries(
+        this.membersOf(NetopsResource).map((r) => [
+          addressOf(r),
+          { role: r.role, label: r.label, path: r.node.scope!.node.path },
+        ]),
+      ),
     };
   }
 

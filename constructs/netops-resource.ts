@@ -23,6 +23,7 @@
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import { TerraformResource } from "cdktf";
 import { Construct } from "constructs";
+import { labelOf } from "../model/kinds";
 import { toLine } from "../model/line";
 import { parseSpec, SPEC_VERSION, SpecError, type ObjectSpec, type Spec } from "../model/schema";
 import { NslabValidationError } from "./errors";
@@ -156,6 +157,14 @@ export class NetopsResource extends Construct {
       .split(".")
       .map((f) => this.fieldProps[f] ?? SPEC_FIELD_PROPS[f] ?? f)
       .join(".");
+  }
+
+  /** How people read it: a lab object's label, or what the stack's own resource does. */
+  get label(): string {
+    if (this.role === "object") return labelOf(this.spec as ObjectSpec);
+    if (this.role === "owner") return this.host ? `host ${this.host.remote.name}` : "owner";
+    if (this.role === "gate") return this.gateVerb === "converge" ? "converge" : "sweep";
+    return this.role === "settle" ? "converge" : "test";
   }
 
   /** The machine the object lives on, undefined for this one. */

@@ -10,6 +10,10 @@ export const SYNTH_DIR = NAME;
 /** Relative to the synthesized stack's directory. */
 export const STACK_MANIFEST = `${SYNTH_DIR}/stack.json`;
 
+/** What a stack's resource is for (constructs/netops-resource.ts says each). */
+export const ROLES = ["object", "owner", "gate", "settle", "test"] as const;
+export type Role = (typeof ROLES)[number];
+
 export const StackManifest = z
   .object({
     v: z.literal(1),
@@ -20,6 +24,14 @@ export const StackManifest = z
     /** The lab file and the bundled runner, relative to the stack's directory. */
     lab: z.string().regex(new RegExp(`^${SYNTH_DIR}/lab-[0-9a-f]+\\.json$`)),
     runner: z.string().min(1),
+    /**
+     * Each resource by its Terraform address: its role, how people read it (a lab
+     * object's label), and the path of the construct that declared it. `nslab deploy`
+     * names objects with it; absent in a manifest of an older nslab.
+     */
+    resources: z
+      .record(z.string(), z.object({ role: z.enum(ROLES), label: z.string(), path: z.string() }).strict())
+      .optional(),
   })
   .strict();
 export type StackManifest = z.infer<typeof StackManifest>;

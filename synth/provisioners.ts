@@ -3,9 +3,11 @@
 // destroy provisioners, and its place in the graph. Written into the synthesized JSON
 // (LabStack.toTerraform), so none of it goes through cdktf's token resolution, which at a
 // thousand objects cost most of the synth. Bare addresses: cdktf would write a dependable
-// as "${...}", which Terraform rejects there.
+// as "${...}", which Terraform rejects there. Every local-exec is `quiet`: Terraform then
+// prints the runner's own lines, not its command line with the object's whole spec.
+import type { Role } from "../model/manifest";
 
-export type Role = "object" | "owner" | "gate" | "settle" | "test";
+export type { Role };
 
 /**
  * A line as Terraform JSON must hold it: a string there is a template, so `${` and `%{`
@@ -55,7 +57,7 @@ export function render(block: Block, r: ResourceView, s: StackView): void {
   // a literal reference (Terraform resolves it; cdktf never sees it)
   const self = s.isData ? "${self.triggers_replace}" : "${self.triggers.spec}";
   const runner = (verb: string, when: "create" | "destroy") => ({
-    "local-exec": { command: self, interpreter: ["node", s.runnerPath, verb], when },
+    "local-exec": { command: self, interpreter: ["node", s.runnerPath, verb], when, quiet: true },
   });
   // none rather than []: Terraform rejects `"provisioner": []`
   if (r.role === "owner")
@@ -92,7 +94,7 @@ function keepHosts(block: Block, s: StackView): void {
   const kept = s.isData ? "${jsonencode(self.input)}" : '${lookup(self.triggers, "hosts", "[]")}';
   // the gate's own address: what to `terraform state rm` when a Host cannot be cleared
   const retire = ["node", s.runnerPath, "retire", s.labPath, s.gate];
-  block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy" } });
+  block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy", quiet: true } });
 }
 
 /** A runner verb on the lab file at the end of every apply, after `after`. */
@@ -101,7 +103,7 @@ function everyApply(block: Block, s: StackView, verb: readonly string[], after: 
   if (s.isData) block.triggers_replace = "${timestamp()}";
   else block.triggers = { at: "${timestamp()}" };
   // the lab file comes last (local-exec's command); the runner reads options either side of it
-  const run = { command: s.labPath, interpreter: ["node", s.runnerPath, ...verb], when: "create" };
+  const run = { command: s.labPath, interpreter: ["node", s.runnerPath, ...verb], when: "create", quiet: true };
   block.provisioner = [{ "local-exec": run }];
   block.depends_on = [...after];
 }

@@ -138,9 +138,10 @@ describe("lab-stack synth", () => {
     const owner = idOf(json, "nslab-owner");
     const sweep = idOf(json, "nslab-sweep");
     expect(exec(r[sweep])).toEqual([
-      { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "sweep"] },
+      { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "sweep"], quiet: true },
       {
         when: "destroy",
+        quiet: true,
         command: "${jsonencode(self.input)}",
         interpreter: ["node", RUNNER, "retire", r[sweep].triggers_replace, `terraform_data.${sweep}`],
       },
@@ -149,7 +150,7 @@ describe("lab-stack synth", () => {
     expect(r[sweep].input).toEqual([]); // no Host: nothing kept
     expect(r[sweep].depends_on).toEqual([`terraform_data.${owner}`]);
     expect(exec(r[owner])).toEqual([
-      { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"] },
+      { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"], quiet: true },
     ]);
     expect(r[owner].triggers_replace).toBe(`${OWNER_LINE_PREFIX}stack {"v":1,"stack":"lab-stack","kind":"stack"}`);
     expect(r[owner].depends_on).toBeUndefined();
@@ -157,8 +158,8 @@ describe("lab-stack synth", () => {
     expect(objects).toHaveLength(6);
     for (const [, v] of objects) {
       expect(exec(v)).toEqual([
-        { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "create"] },
-        { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"] },
+        { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "create"], quiet: true },
+        { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"], quiet: true },
       ]);
       expect(v.depends_on[0]).toBe(`terraform_data.${sweep}`);
     }
@@ -201,10 +202,11 @@ describe("lab-stack synth", () => {
     const apply = idOf(json, "nslab-apply");
     expect(idOf(json, "nslab-sweep")).toBeUndefined();
     expect(exec(r[apply])).toEqual([
-      { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "converge"] },
+      { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "converge"], quiet: true },
       // it keeps the stack's Hosts, as the sweep does: a Host deleted from the code is cleared
       {
         when: "destroy",
+        quiet: true,
         command: "${jsonencode(self.input)}",
         interpreter: ["node", RUNNER, "retire", expect.stringMatching(/^nslab\/lab-/), `terraform_data.${apply}`],
       },
@@ -315,6 +317,7 @@ describe("lab-stack synth", () => {
           command: expect.stringMatching(/^nslab\/lab-[0-9a-f]+\.json$/),
           interpreter: ["node", RUNNER, "converge", "--quiet"],
           when: "create",
+          quiet: true,
         },
       ]);
       const others = Object.keys(data).filter((k) => !/^nslab-(owner|converge)/.test(k));
@@ -338,6 +341,7 @@ describe("lab-stack synth", () => {
           command: expect.stringMatching(/^nslab\/lab-[0-9a-f]+\.json$/),
           interpreter: ["node", RUNNER, "test"],
           when: "create",
+          quiet: true,
         },
       },
     ]);

@@ -46,7 +46,7 @@ test("cdktf deploy builds seed 004's lab; traffic flows; cdktf destroy leaves no
   const endpoints = (r: any) => r.objects.filter((o: any) => o.kind === "endpoint");
   const real = (ns: string) => JSON.parse(ok(["ip", "-n", ns, "-j", "addr", "show", "dev", "eth0"]))[0];
   const seen = inspect();
-  expect(seen).toMatchObject({ v: 1, stack: "lab-stack", host, extra: [] });
+  expect(seen).toMatchObject({ v: 1, stack: "lab-stack", hostNetns: host, extra: [] });
   expect(endpoints(seen).map((o: any) => [o.status, o.observed.netns, o.observed.addresses, o.observed.mac])).toEqual(
     ["ns01", "ns02"].map((ns) => [
       "ok",

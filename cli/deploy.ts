@@ -1,0 +1,165 @@
+// `nslab deploy|destroy|diff [stack...]`: synthesize with the project's own app, then run
+// Terraform on each stack's folder directly (cli/terraform.ts). The same cdktf.out and the
+// same state file as `cdktf deploy`, so either tool undoes what the other did; the time
+// the cdktf CLI spends around Terraform (~3 s a deploy) is not spent. Output: a line per
+// lab object as it finishes, a failure with the runner's own lines and the construct's
+// path, a summary with what the deploy's converge put right; `--json` for scripts.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { STACK_MANIFEST, StackManifest } from "../model/manifest";
+import { CliError } from "./manifest";
+import { Progress, type Diagnostic, type ObjectResult } from "./progress";
+import { pickStacks, readProject, stacksOf, synthesize } from "./project";
+import { initIfNeeded, runTerraform } from "./terraform";
+
+export const TF_VERBS = ["deploy", "destroy", "diff"] as const;
+export type TfVerb = (typeof TF_VERBS)[number];
+
+export interface TfArgs {
+  readonly verb: TfVerb;
+  readonly stacks: readonly string[];
+  readonly json: boolean;
+  readonly parallelism?: number;
+}
+
+export const TF_USAGE =
+  "       nslab deploy|destroy [stack...] [--parallelism N] [--json]\n" +
+  "       nslab diff [stack...] [--json]   (exit 0: no change to the lab, 2: changes, 1: error)";
+
+export function parseTfArgs(verb: TfVerb, rest: readonly string[]): TfArgs {
+  const stacks: string[] = [];
+  let json = false;
+  let parallelism: number | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === "--json") json = true;
+    else if (a === "--auto-approve")
+      continue; // cdktf's habit: nslab never asks
+    else if (a === "--parallelism" && verb !== "diff") {
+      parallelism = Number(rest[++i]);
+      if (!Number.isInteger(parallelism) || parallelism < 1)
+        throw new CliError(`--parallelism needs a whole number of 1 or more, not ${rest[i]}`, TF_USAGE);
+    } else if (a.startsWith("-")) throw new CliError(`unknown option ${a}`, TF_USAGE);
+    else stacks.push(a);
+  }
+  return { verb, stacks, json, parallelism };
+}
+
+interface StackReport {
+  readonly stack: string;
+  readonly exitCode: number;
+  readonly interrupted: boolean;
+  readonly seconds: { readonly synth: number; readonly terraform: number };
+  readonly counts?: Record<string, number>;
+  readonly objects: readonly ObjectResult[];
+  readonly converged: readonly string[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const since = (t: number) => Math.round((Date.now() - t) / 10) / 100;
+
+export async function tfVerb(args: TfArgs): Promise<number> {
+  const print = args.json ? undefined : (line: string) => void process.stdout.write(`${line}\n`);
+  const t0 = Date.now();
+  const project = readProject();
+  await synthesize(project);
+  const synthSeconds = since(t0);
+  const all = stacksOf(project);
+  const reports: StackReport[] = [];
+  let exitCode = 0;
+  for (const stack of pickStacks(all, args.stacks)) {
+    const report = await runStack(args, stack, all.get(stack)!, synthSeconds, print);
+    reports.push(report);
+    exitCode = Math.max(exitCode, report.exitCode);
+    if (report.exitCode !== 0 && report.exitCode !== 2) break; // a failure stops the rest, as cdktf's does
+  }
+  if (args.json)
+    process.stdout.write(`${JSON.stringify({ v: 1, verb: args.verb, exitCode, stacks: reports }, null, 1)}\n`);
+  return exitCode;
+}
+
+async function runStack(
+  args: TfArgs,
+  stack: string,
+  dir: string,
+  synthSeconds: number,
+  print: ((line: string) => void) | undefined,
+): Promise<StackReport> {
+  const t0 = Date.now();
+  const manifestPath = join(dir, STACK_MANIFEST);
+  // a stack of the app that is no LabStack is still deployed, its resources named by address
+  const resources = existsSync(manifestPath)
+    ? (StackManifest.parse(JSON.parse(readFileSync(manifestPath, "utf8"))).resources ?? {})
+    : {};
+  const progress = new Progress(stack, resources, print, process.stdout.isTTY ? process.stdout : undefined);
+  print?.(`${stack}: ${args.verb === "diff" ? "planning" : `${args.verb}ing`}`);
+  await initIfNeeded(dir);
+  const tfArgs =
+    args.verb === "diff"
+      ? ["plan", "-detailed-exitcode"]
+      : ["apply", ...(args.verb === "destroy" ? ["-destroy"] : []), "-auto-approve"];
+  if (args.parallelism) tfArgs.push(`-parallelism=${args.parallelism}`);
+  let interrupted = false;
+  const code = await runTerraform(
+    dir,
+    tfArgs,
+    (m) => progress.onMessage(m),
+    (n) => {
+      interrupted = true;
+      progress.line(
+        n === 1
+          ? "  stopping: what runs now finishes, nothing new starts (Ctrl-C again: stop at once)"
+          : "  stopping at once",
+      );
+    },
+  );
+  progress.clear();
+  const seconds = { synth: synthSeconds, terraform: since(t0) };
+  const base = { stack, interrupted, seconds, converged: progress.converged, diagnostics: progress.diagnostics };
+  if (args.verb === "diff") {
+    const changes = progress.changes;
+    // the stack's own resources (the sweep, the converge) change on every plan: the exit
+    // code says whether the lab itself would change
+    const exitCode = code === 1 ? 1 : changes.length ? 2 : 0;
+    if (print) for (const line of diffLines(stack, changes, exitCode)) print(line);
+    return { ...base, exitCode, objects: changes };
+  }
+  const counts = progress.counts();
+  const objects = [...progress.results.values()];
+  print?.(summary(args.verb, stack, code, interrupted, seconds, counts, objects));
+  for (const line of progress.converged) print?.(`  ${line}`);
+  return { ...base, exitCode: code, counts, objects };
+}
+
+function summary(
+  verb: "deploy" | "destroy",
+  stack: string,
+  code: number,
+  interrupted: boolean,
+  seconds: StackReport["seconds"],
+  counts: Record<string, number>,
+  objects: readonly ObjectResult[],
+): string {
+  const took = `${(seconds.synth + seconds.terraform).toFixed(1)} s (synth ${seconds.synth.toFixed(1)} s, terraform ${seconds.terraform.toFixed(1)} s)`;
+  const done = Object.entries(counts)
+    .filter(([, n]) => n)
+    .map(([w, n]) => `${n} ${w}`)
+    .join(", ");
+  if (interrupted)
+    return `${stack}: ${verb} interrupted after ${took}${done ? `, ${done}` : ""}: run \`nslab ${verb} ${stack}\` again to finish`;
+  if (code !== 0) {
+    const failed = objects.filter((o) => o.ok === false).map((o) => o.label);
+    return `${stack}: ${verb} failed after ${took}${failed.length ? `: ${failed.join(", ")}` : ""} (exit ${code})`;
+  }
+  return `${stack}: ${verb === "deploy" ? "deployed" : "destroyed"} in ${took}: ${done || "no object changed"}`;
+}
+
+function diffLines(stack: string, changes: readonly ObjectResult[], exitCode: number): string[] {
+  if (exitCode === 1) return [`${stack}: the plan failed`];
+  if (!changes.length) return [`${stack}: no change: the deployed lab is as declared in Terraform's state`];
+  const sign: Record<string, string> = { create: "+", delete: "-", update: "~", replace: "-/+" };
+  return [
+    `${stack}: ${changes.length} object${changes.length === 1 ? "" : "s"} to change`,
+    ...changes.map((c) => `  ${(sign[c.action] ?? c.action).padEnd(3)} ${c.label.padEnd(44)} ${c.path}`),
+  ];
+}

@@ -7,6 +7,9 @@
 //   nslab   `cdktf deploy` / `cdktf destroy` of a generated stack (one network, N
 //            endpoints, one port mapping each), default mode: each object's own provisioners
 //   batched  the same stack with `execution: Execution.BATCHED`
+//   fast, fast-batched  the same two through `nslab deploy` / `nslab destroy` (Terraform
+//            driven directly, no cdktf CLI)
+// lab-stack (the Quick start's) through `cdktf deploy|destroy` and `nslab deploy|destroy`,
 // and once per repetition: the synth of N=1000, a no-change redeploy at N=200, the fixed
 // cost of an empty LabStack (deploy and destroy, this tree and the baseline commit side by
 // side, and where one deploy's time goes), `node -e 0` as the floor of one process.
@@ -178,6 +181,20 @@ async function main(): Promise<void> {
   const opts = { cwd: project.dir, env };
   const deploy = () => cdktf(["deploy", "lab-stack", "--auto-approve", ...parallelism]);
   const destroy = () => cdktf(["destroy", "lab-stack", "--auto-approve", ...parallelism]);
+  const nslab = (verb: string) => [
+    "node",
+    join(project.dir, "bin", "nslab.js"),
+    verb,
+    "lab-stack",
+    ...(process.env.BENCH_PARALLELISM ? ["--parallelism", process.env.BENCH_PARALLELISM] : []),
+  ];
+  // by variant: how it is deployed and destroyed, and whether batched
+  const paths = {
+    nslab: { deploy, destroy, batched: false },
+    batched: { deploy, destroy, batched: true },
+    fast: { deploy: () => nslab("deploy"), destroy: () => nslab("destroy"), batched: false },
+    "fast-batched": { deploy: () => nslab("deploy"), destroy: () => nslab("destroy"), batched: true },
+  };
   const baseline = baselineCopy();
   try {
     delNs(FLOOR_HOST);
@@ -204,14 +221,11 @@ async function main(): Promise<void> {
         await sleep(500);
         await floorRun("batch", n, rep);
         await sleep(500);
-        for (const [variant, batched] of [
-          ["nslab", false],
-          ["batched", true],
-        ] as const) {
-          project.useMain(mainOf(n, batched));
-          rec(variant, n, rep, "create", await measure(`${variant} deploy`, deploy(), opts));
+        for (const [variant, path] of Object.entries(paths)) {
+          project.useMain(mainOf(n, path.batched));
+          rec(variant, n, rep, "create", await measure(`${variant} deploy`, path.deploy(), opts));
           if (n === Math.max(...NS_LIST)) {
-            rec(variant, n, rep, "redeploy", await measure(`${variant} redeploy`, deploy(), opts));
+            rec(variant, n, rep, "redeploy", await measure(`${variant} redeploy`, path.deploy(), opts));
             // the converge that ends every deploy (nslab-converge), by itself, with nothing to put right
             const dir = join(project.dir, "cdktf.out", "stacks", "lab-stack");
             const m = JSON.parse(readFileSync(join(dir, STACK_MANIFEST), "utf8")) as StackManifest;
@@ -219,13 +233,22 @@ async function main(): Promise<void> {
             rec(variant, n, rep, "converge", await measure(`${variant} converge`, converge, { ...opts, cwd: dir }));
           }
           await sleep(500);
-          rec(variant, n, rep, "teardown", await measure(`${variant} destroy`, destroy(), opts));
+          rec(variant, n, rep, "teardown", await measure(`${variant} destroy`, path.destroy(), opts));
           await sleep(500);
         }
       }
+      // the Quick start's stack through each tool
+      project.useMain(readFileSync(join(ROOT, "main.ts"), "utf8"));
+      for (const [tool, up, down] of [
+        ["cdktf", deploy, destroy],
+        ["nslab", () => nslab("deploy"), () => nslab("destroy")],
+      ] as const) {
+        rec("lab-stack", 0, rep, `${tool} deploy`, await measure(`lab-stack ${tool} deploy`, up(), opts));
+        rec("lab-stack", 0, rep, `${tool} destroy`, await measure(`lab-stack ${tool} destroy`, down(), opts));
+      }
       project.useMain(mainOf(1000, false));
       rec("nslab", 1000, rep, "synth", await measure("synth N=1000", cdktf(["synth"]), opts));
-      await fixedCost(rep, project.dir, opts, cdktf);
+      await fixedCost(rep, project.dir, opts, cdktf, nslab);
       if (baseline) {
         rec(
           "baseline",
@@ -265,6 +288,7 @@ async function fixedCost(
   dir: string,
   opts: { cwd: string; env: NodeJS.ProcessEnv },
   cdktf: (a: string[]) => string[],
+  nslab: (verb: string) => string[],
 ): Promise<void> {
   writeFileSync(join(dir, "main.ts"), EMPTY_MAIN);
   const stackDir = join(dir, "cdktf.out", "stacks", "lab-stack");
@@ -316,6 +340,8 @@ async function fixedCost(
     "empty destroy",
     await measure("empty destroy", cdktf(["destroy", "lab-stack", "--auto-approve"]), opts),
   );
+  rec("fixed", 0, rep, "empty nslab deploy", await measure("empty nslab deploy", nslab("deploy"), opts));
+  rec("fixed", 0, rep, "empty nslab destroy", await measure("empty nslab destroy", nslab("destroy"), opts));
 }
 
 const EMPTY_MAIN = `import { App } from "cdktf";
@@ -378,6 +404,34 @@ function report(): void {
       );
     }
   }
+  lines.push("");
+  lines.push("Through `nslab deploy` / `nslab destroy` (Terraform driven directly), same run:");
+  lines.push("");
+  lines.push("| N | phase | naive | fast | fast-batched | fast/naive | fast-batched/naive | fast CPU ms/object |");
+  lines.push("|---|---|---|---|---|---|---|---|");
+  for (const n of NS_LIST)
+    for (const phase of ["create", "teardown"]) {
+      const [nv, fa, fb] = [med("naive", n, phase), med("fast", n, phase), med("fast-batched", n, phase)];
+      lines.push(
+        `| ${n} | ${phase === "create" ? "deploy" : "destroy"} | ${f(nv)} | ${f(fa)} | ${f(fb)} | ${f(fa / nv)}x | ${f(fb / nv)}x | ${f((med("fast", n, phase, "cpu") * 1000) / objectsOf(n), 0)} |`,
+      );
+    }
+  const lab = (p: string) => med("lab-stack", 0, p);
+  lines.push("");
+  lines.push(
+    `- lab-stack: nslab deploy ${f(lab("nslab deploy"))} s = ${f(lab("nslab deploy") / lab("cdktf deploy"))}x cdktf deploy (${f(lab("cdktf deploy"))} s); nslab destroy ${f(lab("nslab destroy"))} s = ${f(lab("nslab destroy") / lab("cdktf destroy"))}x cdktf destroy (${f(lab("cdktf destroy"))} s) (target <= 0.4x)`,
+  );
+  const n100 = NS_LIST.includes(100) ? 100 : hi;
+  lines.push(
+    `- N=${n100} through nslab deploy: batched ${f(med("fast-batched", n100, "create") / med("naive", n100, "create"))}x the naive create, ${f(med("fast-batched", n100, "teardown") / med("naive", n100, "teardown"))}x its teardown (target <= 0.5x); default ${f(med("fast", n100, "create") / med("naive", n100, "create"))}x, ${f(med("fast", n100, "teardown") / med("naive", n100, "teardown"))}x (target <= 3.0x)`,
+  );
+  const fastPerObject = (med("fast", hi, "create", "cpu") * 1000) / objectsOf(hi);
+  lines.push(
+    `- default mode through nslab deploy, CPU per object at N=${hi}: ${f(fastPerObject, 0)} ms = ${f(fastPerObject / (node0 * 1000))}x \`node -e 0\` (target <= 2.0x)`,
+  );
+  lines.push(
+    `- no-change redeploy N=${hi} through nslab deploy: default ${f(med("fast", hi, "redeploy"))} s, batched ${f(med("fast-batched", hi, "redeploy"))} s (target <= 2 s)`,
+  );
   const perObject = (med("nslab", hi, "create", "cpu") * 1000) / objectsOf(hi);
   lines.push("");
   lines.push(
@@ -411,6 +465,8 @@ function report(): void {
     "terraform destroy",
     "empty deploy",
     "empty destroy",
+    "empty nslab deploy",
+    "empty nslab destroy",
   ]) {
     lines.push(`| ${piece} | ${f(med("fixed", 0, piece))} | ${f(med("fixed", 0, piece, "cpu"))} |`);
   }

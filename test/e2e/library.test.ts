@@ -68,7 +68,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("a lab in the user's own project, from the packed library: deployed, reached, tested, inspected, destroyed", async () => {
+test("a lab in the user's own project, from the packed library: deployed, reached, tested, inspected, destroyed (by cdktf, then by nslab)", async () => {
   const before = hostState(host);
   must(npx(["cdktf", "deploy", "my-lab", "--auto-approve"]), "npx cdktf deploy");
 
@@ -84,4 +84,11 @@ test("a lab in the user's own project, from the packed library: deployed, reache
   must(npx(["cdktf", "destroy", "my-lab", "--auto-approve"]), "npx cdktf destroy");
   expect(hostState(host)).toEqual(before);
   for (const ns of NAMESPACES) expect(cmd(["ip", "netns", "list"]).stdout).not.toContain(ns);
+
+  // the installed CLI's own deploy: the user's app (npx tsx main.ts), Terraform directly
+  expect(must(npx(["nslab", "deploy", "my-lab"]), "npx nslab deploy")).toMatch(/my-lab: deployed in .*: 6 created/);
+  ok(inNs("lib-client", ["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.78.0.2"]));
+  expect(must(npx(["nslab", "diff"]), "npx nslab diff")).toMatch(/my-lab: no change/); // the only stack
+  must(npx(["nslab", "destroy", "my-lab"]), "npx nslab destroy");
+  expect(hostState(host)).toEqual(before);
 });

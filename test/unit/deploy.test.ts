@@ -1,0 +1,107 @@
+// Pure tier: what `nslab deploy` reads before and while Terraform runs: cdktf.json's app
+// as an argv (no shell), the stacks asked for, and Terraform's -json messages turned into
+// a line per lab object, a failure with the runner's lines, the converge's word.
+import { CliError } from "../../cli/manifest";
+import { Progress } from "../../cli/progress";
+import { appArgv, pickStacks } from "../../cli/project";
+import type { TfMessage } from "../../cli/terraform";
+
+test("GIVEN cdktf.json's app THEN words, quotes kept together; a shell command line is refused with the fix", () => {
+  expect(appArgv("npx ts-node main.ts")).toEqual(["npx", "ts-node", "main.ts"]);
+  expect(appArgv(`node "my app/synth.js" --flag 'a b'`)).toEqual(["node", "my app/synth.js", "--flag", "a b"]);
+  expect(appArgv(`node -e "a && b"`)).toEqual(["node", "-e", "a && b"]); // quoted: one word, no shell
+  for (const bad of ["npm run build && node main.js", "node main.js | tee log", "node $APP", "node `x`"])
+    expect(() => appArgv(bad)).toThrow(/nslab runs it without a shell/);
+  expect(() => appArgv("  ")).toThrow(CliError);
+});
+
+test("GIVEN the app's stacks THEN the named ones, the only one, or an error listing them", () => {
+  const all = new Map([
+    ["a", "/o/stacks/a"],
+    ["b", "/o/stacks/b"],
+  ]);
+  expect(pickStacks(all, ["b", "a"])).toEqual(["b", "a"]);
+  expect(pickStacks(new Map([["a", "/o/stacks/a"]]), [])).toEqual(["a"]);
+  expect(() => pickStacks(all, [])).toThrow("which stack?");
+  try {
+    pickStacks(all, ["c"]);
+    throw new Error("not refused");
+  } catch (err) {
+    expect((err as CliError).message).toBe("no stack c in this app");
+    expect((err as CliError).hint).toBe("its stacks: a, b");
+  }
+});
+
+const RESOURCES = {
+  "terraform_data.sweep": { role: "gate" as const, label: "sweep", path: "lab" },
+  "terraform_data.br": { role: "object" as const, label: "bridge br01", path: "lab/Br01" },
+  "terraform_data.ns": { role: "object" as const, label: "endpoint ns01", path: "lab/Br01/Ns01" },
+  "terraform_data.converge": { role: "settle" as const, label: "converge", path: "lab" },
+};
+const hook = (type: string, addr: string, more: object = {}): TfMessage => ({
+  type,
+  hook: { resource: { addr }, ...more },
+});
+const out = (addr: string, output: string) => hook("provision_progress", addr, { output });
+
+test("GIVEN Terraform's messages of a deploy THEN a line per object, no echo, the sweep's word, counts, the converge", () => {
+  const lines: string[] = [];
+  const p = new Progress("lab", RESOURCES, (l) => lines.push(l));
+  const msgs: TfMessage[] = [
+    ...Object.keys(RESOURCES).map((addr) => ({
+      type: "planned_change",
+      change: { resource: { addr }, action: "create" },
+    })),
+    hook("apply_start", "terraform_data.sweep", { action: "create" }),
+    out("terraform_data.sweep", "local-exec: Executing: Suppressed by quiet=true"),
+    out("terraform_data.sweep", "netops host h: created sandbox host namespace"),
+    hook("apply_complete", "terraform_data.sweep", { action: "create" }),
+    hook("apply_start", "terraform_data.br", { action: "create" }),
+    out("terraform_data.br", "netops bridge br01: create bridge br01"),
+    hook("apply_complete", "terraform_data.br", { action: "create" }),
+    hook("apply_start", "terraform_data.ns", { action: "create" }),
+    hook("apply_complete", "terraform_data.ns", { action: "create" }),
+    hook("apply_start", "terraform_data.converge", { action: "create" }),
+    out("terraform_data.converge", "netops stack lab: this machine: put right 1 of 2: endpoint ns01 (missing: veth)"),
+    hook("apply_complete", "terraform_data.converge", { action: "create" }),
+  ];
+  for (const m of msgs) p.onMessage(m);
+  expect(lines.map((l) => l.replace(/\d+\.\d\d s$/, "T"))).toEqual([
+    "  netops host h: created sandbox host namespace",
+    `  + ${"bridge br01".padEnd(44)} T`,
+    `  + ${"endpoint ns01".padEnd(44)} T`,
+  ]);
+  expect(p.counts()).toEqual({ created: 2, replaced: 0, updated: 0, destroyed: 0 });
+  expect(p.converged).toEqual(["this machine: put right 1 of 2: endpoint ns01 (missing: veth)"]);
+  expect(p.results.get("terraform_data.br")!.output).toEqual(["netops bridge br01: create bridge br01"]);
+});
+
+test("GIVEN a failed create THEN its label, its construct's path and the runner's lines; Terraform's own error not repeated", () => {
+  const lines: string[] = [];
+  const p = new Progress("lab", RESOURCES, (l) => lines.push(l));
+  p.onMessage(hook("apply_start", "terraform_data.ns", { action: "create" }));
+  p.onMessage(out("terraform_data.ns", "netops create: endpoint ns01: ip link add: File exists"));
+  p.onMessage(hook("apply_errored", "terraform_data.ns", { action: "create" }));
+  p.onMessage({
+    type: "diagnostic",
+    diagnostic: { severity: "error", summary: "local-exec provisioner error", address: "terraform_data.ns" },
+  });
+  p.onMessage({ type: "diagnostic", diagnostic: { severity: "error", summary: "Error acquiring the state lock" } });
+  expect(lines).toEqual([
+    "  ✗ endpoint ns01 failed (lab/Br01/Ns01):",
+    "      netops create: endpoint ns01: ip link add: File exists",
+    "  terraform error: Error acquiring the state lock",
+  ]);
+});
+
+test("GIVEN a plan THEN the lab's changes only (the stack's bookkeeping changes on every plan)", () => {
+  const p = new Progress("lab", RESOURCES, undefined);
+  for (const [addr, action] of [
+    ["terraform_data.sweep", "replace"],
+    ["terraform_data.converge", "replace"],
+    ["terraform_data.ns", "replace"],
+    ["terraform_data.br", "noop"],
+  ])
+    p.onMessage({ type: "planned_change", change: { resource: { addr }, action } });
+  expect(p.changes.map((c) => [c.label, c.action, c.path])).toEqual([["endpoint ns01", "replace", "lab/Br01/Ns01"]]);
+});

@@ -21,6 +21,9 @@ export function remoteRunner(localRunner = process.argv[1]): string {
   return `${REMOTE_DIR}/netops-${hash}.cjs`;
 }
 
+/** The V8 code cache a runner keeps next to itself (scripts/bundle.cjs writes it). */
+const CODE_CACHE = ".v8cache";
+
 /** How failure messages name a machine. */
 export const hostLabel = (r: RemoteSpec) => `host ${r.name} (${r.user}@${r.address}:${r.port})`;
 
@@ -162,6 +165,7 @@ export async function forwardQuietly(r: RemoteSpec, verb: string, lines: readonl
 export function retireCopy(path = process.argv[1]): void {
   if (dirname(path) !== REMOTE_DIR || anythingRecorded()) return; // only a copy this file made
   rmSync(path, { force: true });
+  rmSync(`${path}${CODE_CACHE}`, { force: true });
   retireFormerCopies();
   try {
     rmdirSync(REMOTE_DIR);

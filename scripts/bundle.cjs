@@ -2,7 +2,6 @@
 // dependencies inside): the runner shipped into every stack, and the nslab CLI. A
 // bundle is rebuilt only when one of its source folders or the lockfile is newer, so an
 // unchanged one costs no esbuild run (~90 ms).
-const { buildSync } = require("esbuild");
 const { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } = require("node:fs");
 const { dirname, join } = require("node:path");
 
@@ -22,7 +21,8 @@ function upToDate(out, dirs) {
 function bundle(entry, name, dirs, external = [], wrap = (code) => code) {
   const out = join(ROOT, "dist", `${name}.cjs`);
   if (upToDate(out, dirs)) return out;
-  const built = buildSync({
+  // loaded only to build: an up-to-date bundle costs no esbuild load either
+  const built = require("esbuild").buildSync({
     entryPoints: [join(ROOT, entry)],
     write: false,
     bundle: true,

@@ -91,7 +91,7 @@ async function runStack(
   const resources = existsSync(manifestPath)
     ? (StackManifest.parse(JSON.parse(readFileSync(manifestPath, "utf8"))).resources ?? {})
     : {};
-  const progress = new Progress(stack, resources, print, process.stdout.isTTY ? process.stdout : undefined);
+  const progress = new Progress(resources, print, process.stdout.isTTY ? process.stdout : undefined);
   print?.(`${stack}: ${args.verb === "diff" ? "planning" : `${args.verb}ing`}`);
   await initIfNeeded(dir);
   const tfArgs =

@@ -44,7 +44,6 @@ export class Progress {
   private shown = false;
 
   constructor(
-    readonly stack: string,
     private readonly resources: Resources,
     /** Text lines (undefined with --json, which prints one document at the end). */
     private readonly print: ((line: string) => void) | undefined,

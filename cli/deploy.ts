@@ -4,10 +4,10 @@
 // the cdktf CLI spends around Terraform (~3 s a deploy) is not spent. Output: a line per
 // lab object as it finishes, a failure with the runner's own lines and the construct's
 // path, a summary with what the deploy's converge put right; `--json` for scripts.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { STACK_MANIFEST, StackManifest } from "../model/manifest";
-import { CliError } from "./manifest";
+import { STACK_MANIFEST } from "../model/manifest";
+import { CliError, loadStack } from "./manifest";
 import { Progress, type Diagnostic, type ObjectResult } from "./progress";
 import { pickStacks, readProject, stacksOf, synthesize } from "./project";
 import { initIfNeeded, runTerraform } from "./terraform";
@@ -68,7 +68,7 @@ export async function tfVerb(args: TfArgs): Promise<number> {
   const reports: StackReport[] = [];
   let exitCode = 0;
   for (const stack of pickStacks(all, args.stacks)) {
-    const report = await runStack(args, stack, all.get(stack)!, synthSeconds, print);
+    const report = await runStack(args, stack, project.out, all.get(stack)!, synthSeconds, print);
     reports.push(report);
     exitCode = Math.max(exitCode, report.exitCode);
     if (report.exitCode !== 0 && report.exitCode !== 2) break; // a failure stops the rest, as cdktf's does
@@ -81,16 +81,14 @@ export async function tfVerb(args: TfArgs): Promise<number> {
 async function runStack(
   args: TfArgs,
   stack: string,
+  out: string,
   dir: string,
   synthSeconds: number,
   print: ((line: string) => void) | undefined,
 ): Promise<StackReport> {
   const t0 = Date.now();
-  const manifestPath = join(dir, STACK_MANIFEST);
   // a stack of the app that is no LabStack is still deployed, its resources named by address
-  const resources = existsSync(manifestPath)
-    ? (StackManifest.parse(JSON.parse(readFileSync(manifestPath, "utf8"))).resources ?? {})
-    : {};
+  const resources = existsSync(join(dir, STACK_MANIFEST)) ? (loadStack(out, stack).manifest.resources ?? {}) : {};
   const progress = new Progress(resources, print, process.stdout.isTTY ? process.stdout : undefined);
   print?.(`${stack}: ${args.verb === "diff" ? "planning" : `${args.verb}ing`}`);
   await initIfNeeded(dir);

@@ -116,9 +116,7 @@ async function runStack(
   const base = { stack, interrupted, seconds, converged: progress.converged, diagnostics: progress.diagnostics };
   if (args.verb === "diff") {
     const changes = progress.changes;
-    // the stack's own resources (the sweep, the converge) change on every plan: the exit
-    // code says whether the lab itself would change
-    const exitCode = code === 1 ? 1 : changes.length ? 2 : 0;
+    const exitCode = diffExit(code, changes.length);
     if (print) for (const line of diffLines(stack, changes, exitCode)) print(line);
     return { ...base, exitCode, objects: changes };
   }
@@ -127,6 +125,17 @@ async function runStack(
   print?.(summary(args.verb, stack, code, interrupted, seconds, counts, objects));
   for (const line of progress.converged) print?.(`  ${line}`);
   return { ...base, exitCode: code, counts, objects };
+}
+
+/**
+ * `nslab diff`'s exit code from Terraform's and the lab's changes: the stack's own
+ * resources (the sweep, the converge) change on every plan, so 0 and 2 say whether the
+ * lab itself would change.
+ */
+export function diffExit(code: number, changes: number): number {
+  // a plan that did not finish (1, or a signal's 128 + n) says nothing about the lab
+  if (code !== 0 && code !== 2) return code;
+  return changes ? 2 : 0;
 }
 
 function summary(
@@ -153,7 +162,7 @@ function summary(
 }
 
 function diffLines(stack: string, changes: readonly ObjectResult[], exitCode: number): string[] {
-  if (exitCode === 1) return [`${stack}: the plan failed`];
+  if (exitCode !== 0 && exitCode !== 2) return [`${stack}: the plan did not finish (exit ${exitCode})`];
   if (!changes.length) return [`${stack}: no change: the deployed lab is as declared in Terraform's state`];
   const sign: Record<string, string> = { create: "+", delete: "-", update: "~", replace: "-/+" };
   return [

@@ -1,6 +1,7 @@
 // Pure tier: what `nslab deploy` reads before and while Terraform runs: cdktf.json's app
 // as an argv (no shell), the stacks asked for, and Terraform's -json messages turned into
 // a line per lab object, a failure with the runner's lines, the converge's word.
+import { diffExit } from "../../cli/deploy";
 import { CliError } from "../../cli/manifest";
 import { Progress } from "../../cli/progress";
 import { appArgv, pickStacks } from "../../cli/project";
@@ -104,4 +105,14 @@ test("GIVEN a plan THEN the lab's changes only (the stack's bookkeeping changes 
   ])
     p.onMessage({ type: "planned_change", change: { resource: { addr }, action } });
   expect(p.changes.map((c) => [c.label, c.action, c.path])).toEqual([["endpoint ns01", "replace", "lab/Br01/Ns01"]]);
+});
+
+test("GIVEN a plan that did not finish (an error, Ctrl-C, a signal) THEN its exit code, never 'no change'", () => {
+  expect(diffExit(0, 0)).toBe(0);
+  expect(diffExit(2, 0)).toBe(0); // the stack's own resources only
+  expect(diffExit(2, 3)).toBe(2);
+  expect(diffExit(0, 3)).toBe(2);
+  expect(diffExit(1, 0)).toBe(1);
+  expect(diffExit(130, 0)).toBe(130); // killed by SIGINT: 128 + 2
+  expect(diffExit(143, 2)).toBe(143);
 });

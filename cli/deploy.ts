@@ -4,13 +4,14 @@
 // the cdktf CLI spends around Terraform (~3 s a deploy) is not spent. Output: a line per
 // lab object as it finishes, a failure with the runner's own lines and the construct's
 // path, a summary with what the deploy's converge put right; `--json` for scripts.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { STACK_MANIFEST } from "../model/manifest";
 import { CliError, loadStack } from "./manifest";
 import { Progress, type Diagnostic, type ObjectResult } from "./progress";
 import { pickStacks, readProject, stacksOf, synthesize } from "./project";
-import { initIfNeeded, runTerraform } from "./terraform";
+import { batchChanges, type PlanJson } from "./batch-diff";
+import { initIfNeeded, runTerraform, showPlan } from "./terraform";
 
 export const TF_VERBS = ["deploy", "destroy", "diff"] as const;
 export type TfVerb = (typeof TF_VERBS)[number];
@@ -88,13 +89,21 @@ async function runStack(
 ): Promise<StackReport> {
   const t0 = Date.now();
   // a stack of the app that is no LabStack is still deployed, its resources named by address
-  const resources = existsSync(join(dir, STACK_MANIFEST)) ? (loadStack(out, stack).manifest.resources ?? {}) : {};
-  const progress = new Progress(resources, print, process.stdout.isTTY ? process.stdout : undefined);
+  const manifest = existsSync(join(dir, STACK_MANIFEST)) ? loadStack(out, stack).manifest : undefined;
+  const batched = manifest?.execution === "batched";
+  const progress = new Progress(
+    manifest?.resources ?? {},
+    batched,
+    print,
+    process.stdout.isTTY ? process.stdout : undefined,
+  );
   print?.(`${stack}: ${args.verb === "diff" ? "planning" : `${args.verb}ing`}`);
   await initIfNeeded(dir);
+  // a batched stack's plan is read back (cli/batch-diff.ts): kept inside Terraform's own folder
+  const planFile = batched && args.verb === "diff" ? join(".terraform", "nslab-diff.tfplan") : undefined;
   const tfArgs =
     args.verb === "diff"
-      ? ["plan", "-detailed-exitcode"]
+      ? ["plan", "-detailed-exitcode", ...(planFile ? [`-out=${planFile}`] : [])]
       : ["apply", ...(args.verb === "destroy" ? ["-destroy"] : []), "-auto-approve"];
   if (args.parallelism) tfArgs.push(`-parallelism=${args.parallelism}`);
   let interrupted = false;
@@ -115,7 +124,12 @@ async function runStack(
   const seconds = { synth: synthSeconds, terraform: since(t0) };
   const base = { stack, interrupted, seconds, converged: progress.converged, diagnostics: progress.diagnostics };
   if (args.verb === "diff") {
-    const changes = progress.changes;
+    let changes = progress.changes;
+    if (planFile && (code === 0 || code === 2)) {
+      const gate = Object.keys(manifest?.resources ?? {}).find((a) => manifest!.resources![a].role === "gate")!;
+      changes = [...changes, ...batchChanges((await showPlan(dir, planFile)) as PlanJson, gate, manifest!)];
+    }
+    if (planFile) rmSync(join(dir, planFile), { force: true });
     const exitCode = diffExit(code, changes.length);
     if (print) for (const line of diffLines(stack, changes, exitCode)) print(line);
     return { ...base, exitCode, objects: changes };

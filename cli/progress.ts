@@ -2,6 +2,7 @@
 // stack: each resource's result, named as the lab names it (the manifest synth wrote), a
 // line per lab object as it finishes, the runner's own lines of a failure, a progress
 // line on a terminal, and what the deploy's converge said.
+import { convergedCounts } from "../model/lab-change";
 import type { StackManifest } from "../model/manifest";
 import type { TfMessage } from "./terraform";
 
@@ -29,6 +30,10 @@ export interface Diagnostic {
 }
 
 const SIGN: Record<string, string> = { create: "+", delete: "-", update: "~", replace: "-/+" };
+/** How the runner starts a line about the whole stack (netops/machines.ts convergeHere). */
+const STACK_WORD = /^netops stack [^:]+: /;
+/** A converge's closing line for one machine (model/lab-change.ts convergedLine). */
+const CLOSING = /^netops stack [^:]+: (this machine|host [^:]+): /;
 /** Terraform's echo of a quiet local-exec: nothing of the runner's. */
 const ECHO = /^local-exec: Executing:/;
 
@@ -41,10 +46,14 @@ export class Progress {
   private readonly planned = new Map<string, string>();
   private readonly started = new Map<string, number>();
   private finished = 0;
+  /** What a batched stack's apply did, from its closing lines. */
+  private readonly applied = { created: 0, replaced: 0, updated: 0, destroyed: 0 };
   private shown = false;
 
   constructor(
     private readonly resources: Resources,
+    /** A batched stack: its objects are counted from the runner's closing lines, having no resources. */
+    private readonly batched: boolean,
     /** Text lines (undefined with --json, which prints one document at the end). */
     private readonly print: ((line: string) => void) | undefined,
     /** A terminal to keep a progress line on. */
@@ -59,7 +68,9 @@ export class Progress {
         address,
         label: known?.label ?? address,
         path: known?.path ?? "",
-        role: known?.role ?? "object",
+        // a batched stack has no resource per object: one it does not know is a tracking
+        // resource an older nslab made, which Terraform drops (nothing on the kernel)
+        role: known?.role ?? (this.batched ? "tracking" : "object"),
         action: this.planned.get(address) ?? "",
         output: [],
       };
@@ -86,7 +97,20 @@ export class Progress {
       if (ECHO.test(line)) return;
       const r = this.result(addr);
       r.output.push(line);
-      if (r.role === "settle") this.converged.push(line.replace(/^netops stack [^:]+: /, ""));
+      if (r.role === "settle") this.converged.push(line.replace(STACK_WORD, ""));
+      else if ((r.role === "gate" || r.role === "owner") && CLOSING.test(line)) {
+        // what a batched stack's apply did, or an owner's destroy removed, on one machine (a
+        // Host's runner calls its machine "this machine": named here by the owner's label)
+        const said = line.replace(STACK_WORD, "");
+        this.converged.push(r.role === "owner" && r.label !== "owner" ? said.replace(/^this machine/, r.label) : said);
+        // a default stack's objects are Terraform's to count (an owner removes only what a failed create left)
+        if (this.batched) {
+          const c = convergedCounts(line);
+          this.applied.created += c.made;
+          this.applied.replaced += c.rebuilt;
+          this.applied.destroyed += c.removed;
+        }
+      }
       // what the sweep, an owner or the test say is about the whole lab: shown as it comes
       else if (r.role !== "object" && !(r.role === "owner" && r.label !== "owner")) this.line(`  ${line}`);
     } else if ((m.type === "apply_complete" || m.type === "apply_errored") && addr) {
@@ -116,7 +140,7 @@ export class Progress {
 
   /** Lab objects by what was done to them (a replace counted once). */
   counts(): Record<string, number> {
-    const out: Record<string, number> = { created: 0, replaced: 0, updated: 0, destroyed: 0 };
+    const out: Record<string, number> = { ...this.applied };
     const word: Record<string, string> = {
       create: "created",
       replace: "replaced",

@@ -124,3 +124,11 @@ export async function runTerraform(
     process.off("SIGTERM", interrupt);
   }
 }
+
+/** A saved plan as JSON (`terraform show -json`). */
+export async function showPlan(dir: string, planFile: string): Promise<unknown> {
+  const r = await execa("terraform", ["show", "-json", "-no-color", planFile], { cwd: dir, env: ENV, reject: false });
+  if (r.exitCode !== 0)
+    throw new CliError(`terraform show of the plan failed in ${dir}: ${r.stderr.trim()}`, undefined, { exitCode: 1 });
+  return JSON.parse(r.stdout);
+}

@@ -7,21 +7,22 @@
 //   nslab-sweep  (default) its trigger is the lab file; its create removes what the
 //                 stack recorded and no longer declares (constructs deleted from the code,
 //                 whose destroy provisioner Terraform never runs), before any object is made
-//   nslab-apply  (batched) instead of the sweep: its create converges the machine to the
-//                 lab file in one runner call
-//   nslab-converge  replaced on every apply, after every object: checks every machine of
-//                 the lab against the lab file and puts right what is not as declared
-//                 (a killed deploy, a reboot, a device deleted by hand), printing only that
+//   nslab-apply  (batched) instead of the sweep and the converge, and of a resource per
+//                 object: replaced on every apply, its create converges every machine to
+//                 the lab file in one runner call; its trigger holds every object's spec
+//   nslab-converge  (default) replaced on every apply, after every object: checks every
+//                 machine of the lab against the lab file and puts right what is not as
+//                 declared (a killed deploy, a reboot, a device deleted by hand), printing only that
 //   nslab-names, nslab-nftables  what is derived from the whole stack (synth/aggregates.ts)
-// Every lab object is its own resource (netops-resource.ts), ordered by the registry of
-// kinds (model/kinds.ts). What synthesis writes (the blocks by role, the lab file and the
+// In the default mode every lab object is its own resource (netops-resource.ts), ordered
+// by the registry of kinds (model/kinds.ts). What synthesis writes (the blocks by role, the lab file and the
 // manifest, the moved blocks, the runner asset) lives in synth/.
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct, type IConstruct } from "constructs";
 import { applyOrder } from "../model/kinds";
 import { fromEnv } from "../model/former-name";
-import type { StackManifest } from "../model/manifest";
+import { batchKey, type StackManifest } from "../model/manifest";
 import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import { namesOf, nftablesOf } from "../synth/aggregates";
 import { graphOf, type Place } from "../synth/graph";
@@ -109,8 +110,8 @@ export class LabStack extends TerraformStack {
   readonly tunnelAddress?: string;
   /** The sweep or the converge: every lab object is created after it (see the top of this file). */
   readonly gate: NetopsResource;
-  /** nslab-converge: after every lab object, on every apply (see the top of this file). */
-  readonly settle: NetopsResource;
+  /** nslab-converge (default mode): after every lab object, on every apply (see the top of this file). */
+  readonly settle?: NetopsResource;
   private readonly members: Construct[] = [];
   private readonly byClass = new Map<abstract new (...args: never[]) => unknown, Construct[]>();
   private runnerAsset?: TerraformAsset;
@@ -188,7 +189,8 @@ export class LabStack extends TerraformStack {
       gate: batched ? "converge" : "sweep",
       after: owner,
     });
-    this.settle = new NetopsResource(this, "nslab-converge", { stack: this, role: "settle", after: this.gate });
+    if (!batched)
+      this.settle = new NetopsResource(this, "nslab-converge", { stack: this, role: "settle", after: this.gate });
     if (props.testOnDeploy) new NetopsResource(this, "nslab-test", { stack: this, role: "test" });
     if (this.firewall === Firewall.NFTABLES) {
       this._useNftables(undefined);
@@ -312,11 +314,20 @@ export class LabStack extends TerraformStack {
       lab: this.labPath,
       runner: this.runnerPath,
       resources: Object.fromEntries(
-        this.membersOf(NetopsResource).map((r) => [
-          addressOf(r),
-          { role: r.role, label: r.label, path: r.node.scope!.node.path },
-        ]),
+        this.membersOf(NetopsResource)
+          .filter((r) => r.resource)
+          .map((r) => [addressOf(r), { role: r.role, label: r.label, path: r.node.scope!.node.path }]),
       ),
+      ...(this.execution === Execution.BATCHED
+        ? {
+            objects: Object.fromEntries(
+              this.objects().map((r) => [
+                batchKey(r.spec as ObjectSpec),
+                { label: r.label, path: r.node.scope!.node.path },
+              ]),
+            ),
+          }
+        : {}),
     };
   }
 
@@ -353,16 +364,23 @@ export class LabStack extends TerraformStack {
       runnerPath: this.runnerPath,
       labPath: this.labPath,
       gate: addressOf(this.gate),
-      settle: addressOf(this.settle),
-      objects: this.objects().map(addressOf),
+      settle: addressOf(this.settle ?? this.gate),
+      objects: this.objects()
+        .filter((r) => r.resource)
+        .map(addressOf),
+      ...(this.execution === Execution.BATCHED
+        ? {
+            batch: Object.fromEntries(this.objects().map((r) => [batchKey(r.spec as ObjectSpec), r.line])),
+          }
+        : {}),
       hostOwners: this.hostOwners.map((o) => ({ address: addressOf(o), line: o.line })),
     };
     for (const r of this.membersOf(NetopsResource)) {
-      const block = tf.resource?.[this.resourceType]?.[r.resource.friendlyUniqueId];
+      const block = r.resource && tf.resource?.[this.resourceType]?.[r.resource.friendlyUniqueId];
       if (block) r.render(block, view);
     }
-    const own = this.membersOf(NetopsResource).filter((r) => r.node.scope === this);
-    const moved = movedFromFormerName(own.map((r) => ({ id: r.node.id, resource: r.resource })));
+    const own = this.membersOf(NetopsResource).filter((r) => r.node.scope === this && r.resource);
+    const moved = movedFromFormerName(own.map((r) => ({ id: r.node.id, resource: r.resource! })));
     if (moved.length) tf.moved = moved;
     return tf;
   }

@@ -1,17 +1,19 @@
 // The one construct that owns a Terraform resource and its provisioners; nothing else
-// builds provisioners. Four roles:
+// builds provisioners. Five roles:
 //   object  a lab object: its trigger line (key + spec) in the replace trigger, its parents
 //           (from the registry of kinds, model/kinds.ts) in depends_on and
 //           replace_triggered_by. Default mode: a create provisioner (`netops create`)
 //           and a destroy provisioner (`netops destroy`, the line read from `self`).
-//           Batched mode: no provisioner (the stack's nslab-apply does the work).
+//           Batched mode: no Terraform resource at all (the stack's nslab-apply does the
+//           work, and holds every object's spec in its trigger).
 //   owner   the stack's nslab-owner: created first, destroyed last; its destroy removes
 //           whatever the stack still has on the machine.
 //   gate    the stack's nslab-sweep (default) or nslab-apply (batched): its trigger is
-//           the lab file, its create runs `netops sweep` or `netops converge` on it; every
-//           lab object is created after it. The sweep also keeps the stack's Hosts: its
-//           destroy (`netops retire`) clears a machine the code no longer has.
-//   settle  the stack's nslab-converge: replaced on every apply (its trigger is the
+//           the lab file, its create runs `netops sweep` on it (every lab object is
+//           created after it), or in a batched stack `netops converge --apply` on every
+//           apply. It also keeps the stack's Hosts: its destroy (`netops retire`) clears a
+//           machine the code no longer has.
+//   settle  the stack's nslab-converge (default mode): replaced on every apply (its trigger is the
 //           apply's time), after every lab object; its create runs `netops converge
 //           --quiet` on the lab file, which checks every machine of the lab against it and
 //           puts right what is not as declared, whatever the cause (a deploy killed
@@ -29,7 +31,7 @@ import { parseSpec, SPEC_VERSION, SpecError, type ObjectSpec, type Spec } from "
 import { NslabValidationError } from "./errors";
 import type { Host } from "./host";
 import type { LabStack } from "./lab-stack";
-import { ResourceType } from "./resource-type";
+import { Execution, ResourceType } from "./resource-type";
 import { escapeTemplate, render, type Role, type StackView } from "../synth/provisioners";
 
 /** What a construct says about its resource; the version, owner and host are added here. */
@@ -69,10 +71,11 @@ const SPEC_FIELD_PROPS: Readonly<Record<string, string>> = {
 };
 
 /** A resource's Terraform address, bare (as depends_on and replace_triggered_by take it). */
-export const addressOf = (r: NetopsResource) => `${r.resource.terraformResourceType}.${r.resource.friendlyUniqueId}`;
+export const addressOf = (r: NetopsResource) => `${r.resource!.terraformResourceType}.${r.resource!.friendlyUniqueId}`;
 
 export class NetopsResource extends Construct {
-  readonly resource: TerraformResource;
+  /** Its Terraform resource; none for a lab object of a batched stack (see the top of this file). */
+  readonly resource?: TerraformResource;
   readonly role: Role;
   readonly kind?: ObjectSpec["kind"];
   private readonly produce?: () => SpecBody;
@@ -93,8 +96,9 @@ export class NetopsResource extends Construct {
     this.gateVerb = props.gate;
     this.fieldProps = props.fieldProps ?? {};
     // the block's content is filled in by render(), at toTerraform: see there
-    const dependsOn = props.after ? [props.after.resource] : undefined;
-    if (isData)
+    const dependsOn = props.after?.resource ? [props.after.resource] : undefined;
+    if (this.role === "object" && stack.execution === Execution.BATCHED) this.resource = undefined;
+    else if (isData)
       this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", dependsOn });
     else this.resource = new NullResource(this, "Resource", { triggers: {}, dependsOn });
     stack._register(this);

@@ -3,7 +3,8 @@
 // without reading Terraform's JSON or the provisioners' command lines.
 import { z } from "zod";
 import { NAME } from "./name";
-import { NETNS_RE, STACK_RE } from "./schema";
+import { specKey } from "./kinds";
+import { NETNS_RE, STACK_RE, type ObjectSpec } from "./schema";
 
 /** The folder next to cdk.tf.json that holds the manifest and the lab file. */
 export const SYNTH_DIR = NAME;
@@ -32,6 +33,14 @@ export const StackManifest = z
     resources: z
       .record(z.string(), z.object({ role: z.enum(ROLES), label: z.string(), path: z.string() }).strict())
       .optional(),
+    /**
+     * A batched stack's lab objects (no Terraform resource each), by their key in its
+     * apply's trigger (`batchKey`): how people read each, and its construct's path.
+     */
+    objects: z.record(z.string(), z.object({ label: z.string(), path: z.string() }).strict()).optional(),
   })
   .strict();
 export type StackManifest = z.infer<typeof StackManifest>;
+
+/** A batched stack's object in its apply's trigger: its key, after `@<host>/` on a Host (keys are per machine). */
+export const batchKey = (s: ObjectSpec) => (s.remote ? `@${s.remote.name}/${specKey(s)}` : specKey(s));

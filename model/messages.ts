@@ -13,8 +13,12 @@ const keys = z.array(z.string().min(1));
 export const KeysMessage = z.object({ stack, keys }).strict();
 export type KeysMessage = z.infer<typeof KeysMessage>;
 
+/** How a converge runs and reports (netops/lab.ts converge). */
+export const ConvergeHow = z.object({ quiet: z.boolean(), apply: z.boolean() }).strict();
+export type ConvergeHow = z.infer<typeof ConvergeHow>;
+
 /** `converge`: its object lines follow; `where` is what its closing line calls the machine. */
-export const ConvergeMessage = z.object({ stack, where: z.string().min(1), quiet: z.boolean() }).strict();
+export const ConvergeMessage = z.object({ stack, where: z.string().min(1), how: ConvergeHow }).strict();
 export type ConvergeMessage = z.infer<typeof ConvergeMessage>;
 
 /** `check`: expectations that start on that machine. */

@@ -1,13 +1,13 @@
 // Whole-lab work, driven by the stack's lab file (every object spec it declares, written
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the nslab CLI).
-import { applyOrder, dependentsOf, labelOf, removalOrder, specKey } from "../model/kinds";
+import { applyOrder, labelOf, removalOrder, specKey } from "../model/kinds";
+import { labChange, type Converged } from "../model/lab-change";
 import type { LabFile } from "../model/lab-file";
+import type { ConvergeHow } from "../model/messages";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
-import { applySpecs, ensureHost, inspectSpecs, logFor, removeSpecs, verifySpecs, type Fixed } from "./engine";
+import { applySpecs, ensureHost, inspectSpecs, logFor, removeSpecs, verifySpecs } from "./engine";
 import { recordedSpecs } from "./ledger";
-
-const same = (a: ObjectSpec, b: ObjectSpec) => JSON.stringify(a) === JSON.stringify(b);
 
 /** What the stack recorded on this machine and no longer declares (constructs deleted from the code). */
 function undeclared(lab: LabFile, desired: readonly ObjectSpec[]): ObjectSpec[] {
@@ -71,56 +71,36 @@ export function keysByHost(lab: LabFile, desired: readonly ObjectSpec[]): { remo
 }
 
 /**
- * What must go before `desired` is applied in one batch: what the stack recorded and no
- * longer declares, what is declared differently (rebuilt, as Terraform replaces its
- * resource), and what hangs off either (the registry's graph, as Terraform replaces the
- * resources whose replace_triggered_by names a replaced one).
- */
-export function staleOf(recorded: readonly ObjectSpec[], desired: readonly ObjectSpec[]): ObjectSpec[] {
-  const want = new Map(desired.map((s) => [specKey(s), s]));
-  const changed = recorded.flatMap((r, i) => (!want.has(specKey(r)) || !same(want.get(specKey(r))!, r) ? [i] : []));
-  return [...dependentsOf(recorded, changed)].map((i) => recorded[i]);
-}
-
-/** What a converge changed on one machine: removed (stale) and put right (missing or different). */
-export interface Converged {
-  readonly removed: readonly ObjectSpec[];
-  readonly fixed: readonly Fixed[];
-}
-
-/**
  * Make this machine match `desired` (the batched mode's apply, `nslab repair`, and the
  * check that ends every deploy): remove what the stack recorded and no longer declares or
  * declares differently, then ensure every object. `quiet`: no line for what is already
- * as declared.
+ * as declared. `apply` (the batched apply): what the stack never recorded here is new,
+ * reported as made; otherwise (a check after Terraform's own creates, a repair) it was
+ * lost (a reboot, a killed create) and is reported as put right.
  */
 export async function converge(
   lab: Pick<LabFile, "stack" | "host">,
   desired: readonly ObjectSpec[],
-  opts: { quiet?: boolean } = {},
+  how: ConvergeHow = { quiet: false, apply: false },
 ): Promise<Converged> {
   await ensureHost(lab);
-  const stale = removalOrder(staleOf(recordedSpecs(lab), desired));
-  const declared = new Set(desired.map(specKey));
-  for (const s of stale)
-    logFor(s)(declared.has(specKey(s)) ? "changed: rebuilding" : `no longer declared by stack ${lab.stack}: removing`);
+  const recorded = recordedSpecs(lab);
+  const change = labChange(recorded, desired);
+  const stale = removalOrder([...change.rebuilt, ...change.removed]);
+  for (const s of change.rebuilt) logFor(s)("changed: rebuilding");
+  for (const s of change.removed) logFor(s)(`no longer declared by stack ${lab.stack}: removing`);
   if (stale.length) await removeSpecs(stale);
-  const fixed = await applySpecs(desired, opts);
-  // a rebuilt object was stale, not drift: count it once
-  const rebuilt = new Set(stale.map(specKey));
-  return { removed: stale, fixed: fixed.filter((f) => !rebuilt.has(specKey(f.spec))) };
-}
-
-/** One line for a machine's converge: what was put right, or that nothing needed it. */
-export function convergedLine(where: string, total: number, c: Converged): string {
-  const fixed = c.fixed.map((f) => `${labelOf(f.spec)} (${f.drift[0]}${f.drift.length > 1 ? ", ..." : ""})`);
-  const removed = c.removed.map(labelOf);
-  if (!fixed.length && !removed.length) return `${where}: all ${total} objects as declared`;
-  return [
-    `${where}:`,
-    fixed.length ? `put right ${fixed.length} of ${total}: ${fixed.join("; ")}` : "",
-    removed.length ? `${fixed.length ? "; " : ""}removed or rebuilt ${removed.length}: ${removed.join(", ")}` : "",
-  ].join(" ");
+  const fixed = await applySpecs(desired, how);
+  // a rebuilt object was stale, not drift: counted once
+  const rebuilt = new Set(change.rebuilt.map(specKey));
+  const had = new Set(recorded.map(specKey));
+  const isNew = (f: { spec: ObjectSpec }) => how.apply && !had.has(specKey(f.spec));
+  return {
+    made: fixed.filter(isNew).map((f) => f.spec),
+    rebuilt: change.rebuilt,
+    removed: change.removed,
+    putRight: fixed.filter((f) => !isNew(f) && !rebuilt.has(specKey(f.spec))),
+  };
 }
 
 /** `nslab inspect`: every declared object as the kernel shows it, and what is there undeclared. */

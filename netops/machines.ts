@@ -5,11 +5,12 @@
 import { applyOrder, labelOf, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
 import { toLine } from "../model/line";
-import type { CheckMessage, ConvergeMessage, KeysMessage } from "../model/messages";
+import type { CheckMessage, ConvergeHow, ConvergeMessage, KeysMessage } from "../model/messages";
 import type { ExpectSpec, ObjectSpec, RemoteSpec, Spec } from "../model/schema";
 import { log, type Inspected } from "./engine";
 import { checkExpectations, unanswered, type Outcome } from "./expect";
-import { converge, convergedLine, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
+import { convergedLine } from "../model/lab-change";
+import { converge, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
 import { forward, forwardQuietly } from "./remote";
 
 export interface Machine {
@@ -17,8 +18,8 @@ export interface Machine {
   readonly name?: string;
   /** Remove what the stack has there and no longer declares there. */
   sweep(): Promise<number>;
-  /** Make it match the lab (its closing line printed; `quiet`: a line only for what changed). */
-  converge(quiet: boolean): Promise<number>;
+  /** Make it match the lab (its closing line printed; `how`: lab.ts converge). */
+  converge(how: ConvergeHow): Promise<number>;
   /** Print what is not as declared there, and what is there undeclared; 1 if anything. */
   verify(): Promise<number>;
   /** Its objects as the kernel there shows them, and what is there undeclared. */
@@ -51,15 +52,15 @@ export async function convergeHere(
   lab: Pick<LabFile, "stack" | "host">,
   specs: readonly ObjectSpec[],
   where: string,
-  quiet: boolean,
+  how: ConvergeHow,
 ): Promise<void> {
-  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, { quiet })));
+  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, how)));
 }
 
 function thisMachine(lab: LabFile, specs: readonly ObjectSpec[]): Machine {
   return {
     sweep: async () => (await sweep(lab, specs), 0),
-    converge: async (quiet) => (await convergeHere(lab, specs, "this machine", quiet), 0),
+    converge: async (how) => (await convergeHere(lab, specs, "this machine", how), 0),
     verify: async () => report(await verifyLab(lab, specs)),
     inspect: async () => {
       const { objects, extra } = await inspectLab(lab, specs);
@@ -81,8 +82,8 @@ function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: re
   return {
     name,
     sweep: () => forward(remote, "sweep", [JSON.stringify(ask)]),
-    converge: (quiet) => {
-      const head: ConvergeMessage = { stack: lab.stack, where: `host ${name}`, quiet };
+    converge: (how) => {
+      const head: ConvergeMessage = { stack: lab.stack, where: `host ${name}`, how };
       return forward(remote, "converge", [JSON.stringify(head), ...lines]);
     },
     verify: async () => {

@@ -7,10 +7,12 @@
 //   node netops.cjs verify|inspect '<line>'…  these objects as the kernel shows them
 // Whole-lab verbs, on the lab file, on every machine of the lab (machines.ts):
 //   node netops.cjs sweep    <lab file>       remove what the stack recorded and no longer declares
-//   node netops.cjs converge <lab file> [--quiet]
-//                                             make every machine match the lab file: the batched
-//                                             apply, `nslab repair`, and the nslab-converge that
-//                                             ends every deploy (--quiet: only what it changed)
+//   node netops.cjs converge <lab file> [--quiet|--apply]
+//                                             make every machine match the lab file: `nslab
+//                                             repair`, the nslab-converge that ends every deploy
+//                                             (--quiet: only what it changed), and the batched
+//                                             apply (--apply: quiet, and what was never made
+//                                             here is reported as made, not as put right)
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (nslab inspect)
 //   node netops.cjs test     <lab file> [--all-pairs] [--json]
@@ -32,6 +34,7 @@ import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
 import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type Spec } from "../model/schema";
 import { ConvergeMessage, KeysMessage, readMessage } from "../model/messages";
+import { convergedLine } from "../model/lab-change";
 import { applySpecs, ensureHost, inspectSpecs, log, logFor, removeSpecs, verifySpecs } from "./engine";
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
@@ -88,8 +91,15 @@ async function destroy(specs: readonly Spec[]): Promise<void> {
   // failed or were killed, which Terraform never destroys itself)
   for (const s of specs) {
     if (s.kind !== "stack") continue;
-    await removeSpecs(recordedSpecs(s));
+    const left = recordedSpecs(s);
+    await removeSpecs(left);
     await runPlans([{ steps: strayNames(s), log: log(`stack ${s.stack}`) }], log("rollback"));
+    // what a batched stack's destroy removed, or what a default one left: `nslab destroy` counts it
+    // (on a Host, its runner's "this machine" is that Host: cli/progress.ts names it)
+    if (left.length)
+      log(`stack ${s.stack}`)(
+        convergedLine("this machine", left.length, { made: [], rebuilt: [], removed: left, putRight: [] }),
+      );
   }
 }
 
@@ -101,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
   const usage = () => {
     process.stderr.write(
       "usage: netops create|destroy|apply|verify|inspect '<line>'...\n" +
-        "       netops sweep|converge|verify|inspect <lab file> [--quiet (converge)]\n" +
+        "       netops sweep|converge|verify|inspect <lab file> [--quiet|--apply (converge)]\n" +
         "       netops test <lab file> [--all-pairs] [--json]\n" +
         "       netops impair <lab file> <target> reset|'<impairment json>' | netops link <lab file> <target> up|down\n" +
         "       netops retire <lab file> <address> '<owner lines>' | netops probe tcp|udp <host> <port>\n" +
@@ -119,10 +129,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === "converge" && forwarded) {
-    const { stack, where, quiet } = readMessage(cmd, ConvergeMessage, args[0]);
+    const { stack, where, how } = readMessage(cmd, ConvergeMessage, args[0]);
     const specs = args.slice(1).map(readSpec).filter(isObjectSpec);
     armTestHooks(specs.map(specKey));
-    await convergeHere({ stack }, specs, where, quiet);
+    await convergeHere({ stack }, specs, where, how);
     return 0;
   }
   if (cmd === "recorded" && forwarded) {
@@ -147,10 +157,12 @@ async function main(argv: string[]): Promise<number> {
     armTestHooks(specs.filter((s) => !s.remote).map(specKey));
     const machines = machinesOf(lab, specs);
     if (cmd === "converge") {
-      const bad = rest.find((f) => f !== "--quiet");
-      if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet`);
+      const bad = rest.find((f) => f !== "--quiet" && f !== "--apply");
+      if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet and --apply`);
+      // --apply: the batched mode's apply, which reports only what it changed
+      const how = { quiet: rest.includes("--quiet") || rest.includes("--apply"), apply: rest.includes("--apply") };
       let code = 0;
-      for (const m of machines) code = Math.max(code, await m.converge(rest.includes("--quiet")));
+      for (const m of machines) code = Math.max(code, await m.converge(how));
       return code;
     }
     if (cmd === "sweep") {

@@ -39,8 +39,15 @@ export interface StackView {
   readonly runnerPath: string;
   readonly labPath: string;
   readonly gate: string;
+  /** The converge every apply ends with: nslab-converge, or in a batched stack its apply. */
   readonly settle: string;
+  /** The lab objects' resources, by address (none in a batched stack). */
   readonly objects: readonly string[];
+  /**
+   * A batched stack's objects, for its apply's trigger: each one's line (escaped), by its
+   * key (`@<host>/` before the key of an object on a Host).
+   */
+  readonly batch?: Readonly<Record<string, string>>;
   /** The owners on Hosts: their addresses, and their lines (escaped), which the sweep keeps. */
   readonly hostOwners: readonly { address: string; line: string }[];
 }
@@ -51,13 +58,19 @@ type Block = Record<string, any>;
 export function render(block: Block, r: ResourceView, s: StackView): void {
   if (r.role === "settle") return everyApply(block, s, ["converge", "--quiet"], [s.gate, ...s.objects]);
   if (r.role === "test") return everyApply(block, s, ["test"], [...s.objects, s.settle]);
-  const value = r.line ?? s.labPath;
-  if (s.isData) block.triggers_replace = value;
-  else block.triggers = { spec: value };
+  const batchApply = r.role === "gate" && s.batch !== undefined;
+  if (batchApply) batchTrigger(block, s);
+  else if (s.isData) block.triggers_replace = r.line ?? s.labPath;
+  else block.triggers = { spec: r.line ?? s.labPath };
   // a literal reference (Terraform resolves it; cdktf never sees it)
-  const self = s.isData ? "${self.triggers_replace}" : "${self.triggers.spec}";
+  const self = s.isData ? `\${self.triggers_replace${batchApply ? ".lab" : ""}}` : "${self.triggers.spec}";
   const runner = (verb: string, when: "create" | "destroy") => ({
-    "local-exec": { command: self, interpreter: ["node", s.runnerPath, verb], when, quiet: true },
+    "local-exec": {
+      command: self,
+      interpreter: ["node", s.runnerPath, verb, ...(batchApply ? ["--apply"] : [])],
+      when,
+      quiet: true,
+    },
   });
   // none rather than []: Terraform rejects `"provisioner": []`
   if (r.role === "owner")
@@ -95,6 +108,18 @@ function keepHosts(block: Block, s: StackView): void {
   // the gate's own address: what to `terraform state rm` when a Host cannot be cleared
   const retire = ["node", s.runnerPath, "retire", s.labPath, s.gate];
   block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy", quiet: true } });
+}
+
+/**
+ * A batched stack's apply: replaced on every apply (it is also the converge that ends
+ * every deploy, which the default mode's nslab-converge is), and its trigger holds every
+ * object's spec by its key, so a plan shows each object added, changed or removed (and
+ * `nslab diff` lists them, cli/batch-diff.ts) with no Terraform resource per object.
+ */
+function batchTrigger(block: Block, s: StackView): void {
+  const at = "${timestamp()}";
+  if (s.isData) block.triggers_replace = { lab: s.labPath, at, objects: s.batch };
+  else block.triggers = { spec: s.labPath, at, ...s.batch };
 }
 
 /** A runner verb on the lab file at the end of every apply, after `after`. */

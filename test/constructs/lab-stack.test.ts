@@ -59,7 +59,7 @@ describe("lab-stack synth", () => {
     expect(lines(json, "null_resource").sort()).toEqual(lines(synth()).sort());
   });
 
-  test("batched snapshot (tracking resources, one converge)", () => {
+  test("batched snapshot (the owner and nslab-apply only)", () => {
     expect(maskAssetHash(synth(undefined, undefined, Execution.BATCHED))).toMatchSnapshot();
   });
 
@@ -196,13 +196,23 @@ describe("lab-stack synth", () => {
     }
   });
 
-  test("batched mode: lab objects are tracking resources after nslab-apply, which converges to the lab file", () => {
+  test("batched mode: no resource per object; nslab-apply holds every spec and converges on every apply", () => {
     const json = synth(undefined, undefined, Execution.BATCHED);
     const r = resources(json, "terraform_data");
     const apply = idOf(json, "nslab-apply");
-    expect(idOf(json, "nslab-sweep")).toBeUndefined();
+    // the owner and the apply: nothing per object, no sweep, no separate converge
+    expect(
+      Object.keys(r)
+        .map((k) => k.replace(/_[0-9A-F]+$/, ""))
+        .sort(),
+    ).toEqual(["nslab-apply", "nslab-owner"]);
     expect(exec(r[apply])).toEqual([
-      { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "converge"], quiet: true },
+      {
+        when: "create",
+        command: "${self.triggers_replace.lab}",
+        interpreter: ["node", RUNNER, "converge", "--apply"],
+        quiet: true,
+      },
       // it keeps the stack's Hosts, as the sweep does: a Host deleted from the code is cleared
       {
         when: "destroy",
@@ -211,13 +221,22 @@ describe("lab-stack synth", () => {
         interpreter: ["node", RUNNER, "retire", expect.stringMatching(/^nslab\/lab-/), `terraform_data.${apply}`],
       },
     ]);
-    for (const [k, v] of Object.entries(r)) {
-      if (k.startsWith("nslab-")) continue;
-      expect(v.provisioner).toBeUndefined();
-      expect(v.depends_on[0]).toBe(`terraform_data.${apply}`);
-    }
-    // the same lines and the same graph as the default mode
-    expect(lines(json)).toEqual(lines(synth()));
+    // replaced on every apply; every object's spec by its key, the same as the default mode's lines
+    const { lab, at, objects } = r[apply].triggers_replace;
+    expect(lab).toMatch(/^nslab\/lab-[0-9a-f]+\.json$/);
+    expect(at).toBe("${timestamp()}");
+    const unescape = (l: string) => l.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+    expect(
+      Object.values(objects as Record<string, string>)
+        .map(unescape)
+        .sort(),
+    ).toEqual(lines(synth()).sort());
+    for (const [k, l] of Object.entries(objects as Record<string, string>)) expect(l.startsWith(`${k} {`)).toBe(true);
+    // null_resource: one flat map of strings
+    const nulls = resources(synth(ResourceType.NULL_RESOURCE, undefined, Execution.BATCHED), "null_resource");
+    const nullApply = nulls[Object.keys(nulls).find((k) => k.startsWith("nslab-apply"))!];
+    expect(nullApply.triggers).toEqual({ spec: lab, at, hosts: "[]", ...objects });
+    expect(exec(nullApply)[0].command).toBe("${self.triggers.spec}");
   });
 
   test("parents come from the registry of kinds: depends_on and replace_triggered_by name them", () => {
@@ -307,8 +326,8 @@ describe("lab-stack synth", () => {
   });
 
   test("every apply ends with nslab-converge: netops converge --quiet on the lab file, after the gate and every object", () => {
-    for (const execution of [Execution.PER_OBJECT, Execution.BATCHED]) {
-      const json = Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack", { execution }));
+    {
+      const json = Testing.synth(new Seed004BridgeNatStack(Testing.app(), "lab-stack"));
       const data = resources(json, "terraform_data");
       const settle = data[idOf(json, "nslab-converge")];
       expect(settle.triggers_replace).toBe("${timestamp()}");

@@ -47,7 +47,7 @@ const out = (addr: string, output: string) => hook("provision_progress", addr, {
 
 test("GIVEN Terraform's messages of a deploy THEN a line per object, no echo, the sweep's word, counts, the converge", () => {
   const lines: string[] = [];
-  const p = new Progress(RESOURCES, (l) => lines.push(l));
+  const p = new Progress(RESOURCES, false, (l) => lines.push(l));
   const msgs: TfMessage[] = [
     ...Object.keys(RESOURCES).map((addr) => ({
       type: "planned_change",
@@ -79,7 +79,7 @@ test("GIVEN Terraform's messages of a deploy THEN a line per object, no echo, th
 
 test("GIVEN a failed create THEN its label, its construct's path and the runner's lines; Terraform's own error not repeated", () => {
   const lines: string[] = [];
-  const p = new Progress(RESOURCES, (l) => lines.push(l));
+  const p = new Progress(RESOURCES, false, (l) => lines.push(l));
   p.onMessage(hook("apply_start", "terraform_data.ns", { action: "create" }));
   p.onMessage(out("terraform_data.ns", "netops create: endpoint ns01: ip link add: File exists"));
   p.onMessage(hook("apply_errored", "terraform_data.ns", { action: "create" }));
@@ -96,7 +96,7 @@ test("GIVEN a failed create THEN its label, its construct's path and the runner'
 });
 
 test("GIVEN a plan THEN the lab's changes only (the stack's bookkeeping changes on every plan)", () => {
-  const p = new Progress(RESOURCES, undefined);
+  const p = new Progress(RESOURCES, false, undefined);
   for (const [addr, action] of [
     ["terraform_data.sweep", "replace"],
     ["terraform_data.converge", "replace"],

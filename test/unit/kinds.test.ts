@@ -3,7 +3,7 @@
 // what Terraform's replace_triggered_by does with the same graph.
 import { applyOrder, dependentsOf, levels, parentsOf, predecessorsOf, removalOrder, specKey } from "../../model/kinds";
 import { fromLine, toLine } from "../../model/line";
-import { staleOf } from "../../netops/lab";
+import { staleOf } from "../../model/lab-change";
 import { namesOps } from "../../netops/names";
 import type {
   DelayLineSpec,

@@ -10,7 +10,7 @@ import { finishChecksum } from "../../netops/relay";
 import { ensureStep, parseSave, removeStep, saveLine } from "../../netops/iptables";
 import { bridgeMac, linkLocalOf, networkChains, networkOps, networkRules } from "../../netops/network";
 import { readLab } from "../../model/lab-file";
-import { staleOf } from "../../netops/lab";
+import { staleOf } from "../../model/lab-change";
 import { KINDS } from "../../model/kinds";
 import { namesOps } from "../../netops/names";
 import { renderRules, renderTable, tableComment } from "../../netops/nftables";

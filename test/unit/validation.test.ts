@@ -818,9 +818,9 @@ test("a network on two hosts: a bridge and a tunnel on each, the same gateway an
   ]);
   expect(lab.vni).toBeGreaterThanOrEqual(4096);
   // each endpoint is made after its own host's bridge only, and rebuilt with it alone
-  const addr = (r: { resource: { friendlyUniqueId: string } }) => `terraform_data.${r.resource.friendlyUniqueId}`;
-  const block = (r: { resource: { friendlyUniqueId: string } }) =>
-    json.resource.terraform_data[r.resource.friendlyUniqueId];
+  const addr = (r: { resource?: { friendlyUniqueId: string } }) => `terraform_data.${r.resource!.friendlyUniqueId}`;
+  const block = (r: { resource?: { friendlyUniqueId: string } }) =>
+    json.resource.terraform_data[r.resource!.friendlyUniqueId];
   expect(block(ea.resource).lifecycle.replace_triggered_by).toEqual([addr(lab.resources[0])]);
   expect(block(eb.resource).lifecycle.replace_triggered_by).toEqual([addr(lab.resources[1])]);
   // names files on each host list the endpoints of both

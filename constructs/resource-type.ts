@@ -25,9 +25,10 @@ export enum Execution {
    */
   PER_OBJECT = "per-object",
   /**
-   * One runner call converges the whole lab to the lab file, with batched kernel
-   * commands: for big labs on small machines. Lab objects are tracking resources; the
-   * docs/terraform.md lists which Terraform verbs mean less here.
+   * One runner call converges the whole lab to the lab file on every apply, with
+   * batched kernel commands: for big labs on small machines. Lab objects have no
+   * Terraform resource (the stack's apply holds their lines); docs/terraform.md lists
+   * the Terraform verbs on one object this gives up.
    */
   BATCHED = "batched",
 }

@@ -158,6 +158,10 @@ const providesOf = (s: ObjectSpec) => onMachine(s, kindOf(s).provides(s));
 const needsOf = (s: ObjectSpec, withAfter: boolean) =>
   onMachine(s, [...kindOf(s).needs(s), ...(withAfter ? (kindOf(s).after?.(s) ?? []) : [])]);
 
+/** The namespaces an object is in or needs on its machine (what a look at it reads). */
+export const namespacesOf = (s: ObjectSpec): string[] =>
+  [...kindOf(s).provides(s), ...kindOf(s).needs(s)].flatMap((n) => /^(?:netns|devs):(.+)$/.exec(n)?.[1] ?? []);
+
 /** Names many objects provide together: what the graph gathers, nobody's own. */
 const isAggregate = (name: string) => /^(@[^/]+\/)?(hostnets$|devs:)/.test(name);
 

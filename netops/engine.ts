@@ -3,7 +3,7 @@
 // with a whole lab by the batched converge, which goes through the registry's levels
 // (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
-import { labelOf, levels, removalOrder, specKey } from "../model/kinds";
+import { labelOf, levels, namespacesOf, removalOrder, specKey } from "../model/kinds";
 import type { ObjectSpec, Spec } from "../model/schema";
 import { delayLineOps } from "./delayline";
 import { endpointOps } from "./endpoint";
@@ -88,6 +88,10 @@ function viewsFor(narrow: boolean): (s: ObjectSpec) => HostView {
 
 async function observeAll(specs: readonly ObjectSpec[], toRemove = false): Promise<unknown[]> {
   const view = viewsFor(specs.length === 1);
+  // a whole lab's namespaces in a few processes, not one each (observe.ts prefetch)
+  const byView = new Map<HostView, string[]>();
+  for (const s of specs) byView.set(view(s), [...(byView.get(view(s)) ?? []), ...namespacesOf(s)]);
+  await Promise.all([...byView].map(([v, names]) => v.prefetch(names)));
   return Promise.all(
     specs.map((s) => opsFor(s).observe(s, view(s), toRemove ? { claimed: recorded(s) !== null } : undefined)),
   );

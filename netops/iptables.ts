@@ -54,7 +54,11 @@ export interface Ruleset {
 }
 
 /** One ruleset from `iptables-save` and, when read, `ip6tables-save`. */
+/** The last save parsed: one look at a host serves every port mapping of a lab (read only). */
+let parsed: { text: string; text6: string; rules: Ruleset } | undefined;
+
 export function parseSave(text: string, text6 = ""): Ruleset {
+  if (parsed?.text === text && parsed.text6 === text6) return parsed.rules;
   const chains = new Set<string>();
   const lines = new Set<string>();
   const order = new Map<string, string[]>();
@@ -66,10 +70,13 @@ export function parseSave(text: string, text6 = ""): Ruleset {
     else if (line.startsWith("-A ")) {
       lines.add(`${table}/${line.trimEnd()}`);
       const key = `${table}/${line.split(" ")[1]}`;
-      order.set(key, [...(order.get(key) ?? []), line.trimEnd()]);
+      const chain = order.get(key);
+      if (chain) chain.push(line.trimEnd());
+      else order.set(key, [line.trimEnd()]);
     }
   }
-  return { chains, lines, order };
+  parsed = { text, text6, rules: { chains, lines, order } };
+  return parsed.rules;
 }
 
 export const hasRule = (rs: Ruleset, r: Rule) => rs.lines.has(`${tableKey(r)}/${saveLine(r)}`);

@@ -7,20 +7,25 @@ const { dirname, join } = require("node:path");
 
 const ROOT = join(__dirname, "..");
 
-function upToDate(out, dirs) {
+/** `sources`: folders (their files) and files, relative to the project. */
+function upToDate(out, sources) {
   if (!existsSync(out)) return false;
   const built = statSync(out).mtimeMs;
-  const sources = dirs.flatMap((d) => readdirSync(join(ROOT, d)).map((f) => join(ROOT, d, f)));
-  return [...sources, join(ROOT, "package-lock.json")].every((f) => !existsSync(f) || statSync(f).mtimeMs <= built);
+  const files = sources.flatMap((d) => {
+    const path = join(ROOT, d);
+    return statSync(path).isDirectory() ? readdirSync(path).map((f) => join(path, f)) : [path];
+  });
+  return [...files, join(ROOT, "package-lock.json")].every((f) => !existsSync(f) || statSync(f).mtimeMs <= built);
 }
 
 /**
  * Bundle `entry` (relative to the project) into dist/`name`.cjs unless it is up to date;
- * its path. `external` packages are left to node_modules (only for what runs in the project).
+ * its path. `external` packages are left to node_modules (only for what runs in the
+ * project); `app`: the project's own app, its packages all left there and its code as written.
  */
-function bundle(entry, name, dirs, external = [], wrap = (code) => code) {
+function bundle(entry, name, dirs, external = [], wrap = (code) => code, app = false) {
   const out = join(ROOT, "dist", `${name}.cjs`);
-  if (upToDate(out, dirs)) return out;
+  if (upToDate(out, [...dirs, entry])) return out;
   // loaded only to build: an up-to-date bundle costs no esbuild load either
   const built = require("esbuild").buildSync({
     entryPoints: [join(ROOT, entry)],
@@ -29,10 +34,11 @@ function bundle(entry, name, dirs, external = [], wrap = (code) => code) {
     platform: "node",
     format: "cjs",
     target: "node20",
-    minify: true,
+    minify: !app,
     legalComments: "none",
     logLevel: "error",
     external,
+    packages: app ? "external" : undefined,
   });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, wrap(built.outputFiles[0].text));
@@ -84,4 +90,6 @@ module.exports = {
   /** The nslab CLI (bin/nslab.js runs it). */
   // Graphviz's WebAssembly (1.2 MB) stays in node_modules: only `nslab graph` loads it
   buildCli: () => bundle("cli/main.ts", "nslab", ["cli", "model", "netops"], ["@viz-js/viz"]),
+  /** This repository's app (cdktf.json runs scripts/synth.cjs): main.ts and what it imports. */
+  buildApp: () => bundle("main.ts", "app", ["constructs", "synth", "model", "stacks"], [], undefined, true),
 };

@@ -15,7 +15,7 @@ import { Seed003BridgeStack } from "../../stacks/seed003-bridge";
 import { ContainerNetwork, Execution, Host, LabStack, ResourceType } from "../../constructs";
 import { escapeTemplate } from "../../synth/provisioners";
 import { OWNER_LINE_PREFIX } from "../../model/former-name";
-import { br01 } from "../helpers/specs";
+import { br01, port8080 } from "../helpers/specs";
 import { STACK_MANIFEST, StackManifest, SYNTH_DIR } from "../../model/manifest";
 
 const maskAssetHash = (json: string) =>
@@ -112,14 +112,7 @@ describe("lab-stack synth", () => {
         bridge: "br01",
       }),
       expect.objectContaining({ kind: "endpoint", netns: "ns02", address: "192.168.88.12" }),
-      expect.objectContaining({
-        kind: "portmap",
-        protocol: "tcp",
-        hostPort: 8080,
-        address: "192.168.88.11",
-        port: 80,
-        bridge: "br01",
-      }),
+      expect.objectContaining(port8080({ stack: "lab-stack" })),
       expect.objectContaining({
         kind: "workload",
         name: "ns01-web",

@@ -1,6 +1,6 @@
-// Specs the pure tiers share: one network, one delay line, and a delay line's nothing-there
-// observation. Each test overrides what it is about.
-import type { DelayLineSpec, NetworkSpec } from "../../model/schema";
+// Specs the pure tiers share: one network, its port mapping, one delay line, and a delay
+// line's nothing-there observation. Each test overrides what it is about.
+import type { DelayLineSpec, NetworkSpec, PortMappingSpec } from "../../model/schema";
 import type { DelayLineObs } from "../../netops/delayline";
 import { parseSave } from "../../netops/iptables";
 
@@ -15,6 +15,19 @@ export const br01 = (over: Partial<NetworkSpec> = {}): NetworkSpec => ({
   gateway: "192.168.88.1",
   mtu: 1500,
   masquerade: true,
+  ...over,
+});
+
+/** lab-stack's port mapping: host port 8080/tcp to ns01's 80 on br01. */
+export const port8080 = (over: Partial<PortMappingSpec> = {}): PortMappingSpec => ({
+  v: 1,
+  stack: "lab",
+  kind: "portmap",
+  protocol: "tcp",
+  hostPort: 8080,
+  address: "192.168.88.11",
+  port: 80,
+  bridge: "br01",
   ...over,
 });
 

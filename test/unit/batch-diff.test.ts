@@ -5,8 +5,8 @@ import { Progress } from "../../cli/progress";
 import { convergedCounts, convergedLine } from "../../model/lab-change";
 import { toLine } from "../../model/line";
 import type { StackManifest } from "../../model/manifest";
-import type { EndpointSpec, NamesSpec, ObjectSpec, PortMappingSpec } from "../../model/schema";
-import { br01 } from "../helpers/specs";
+import type { EndpointSpec, NamesSpec, ObjectSpec } from "../../model/schema";
+import { br01, port8080 } from "../helpers/specs";
 
 const net = br01();
 const ep = (netns: string, address: string): EndpointSpec => ({
@@ -25,16 +25,7 @@ const ep = (netns: string, address: string): EndpointSpec => ({
 const a = ep("ns01", "192.168.88.11");
 const b = ep("ns02", "192.168.88.12");
 const c = ep("ns03", "192.168.88.13");
-const pm: PortMappingSpec = {
-  v: 1,
-  stack: "lab",
-  kind: "portmap",
-  protocol: "tcp",
-  hostPort: 8080,
-  address: "192.168.88.11",
-  port: 80,
-  bridge: "br01",
-};
+const pm = port8080();
 const GATE = "terraform_data.nslab-apply_1";
 const objects = (specs: ObjectSpec[]) => Object.fromEntries(specs.map((s) => [toLine(s).split(" ")[0], toLine(s)]));
 const manifest: StackManifest = {

@@ -11,6 +11,7 @@ import { CliError, loadStack } from "./manifest";
 import { Progress, type Diagnostic, type ObjectResult } from "./progress";
 import { pickStacks, readProject, stacksOf, synthesize } from "./project";
 import { batchChanges, type PlanJson } from "./batch-diff";
+import { checkSandbox, forgetSandbox, recordSandbox } from "./sandbox-guard";
 import { initIfNeeded, runTerraform, showPlan } from "./terraform";
 
 export const TF_VERBS = ["deploy", "destroy", "diff"] as const;
@@ -97,8 +98,10 @@ async function runStack(
     print,
     process.stdout.isTTY ? process.stdout : undefined,
   );
+  if (manifest && args.verb === "deploy") checkSandbox(dir, stack, manifest);
   print?.(`${stack}: ${args.verb === "diff" ? "planning" : `${args.verb}ing`}`);
   await initIfNeeded(dir);
+  if (manifest && args.verb === "deploy") recordSandbox(dir, manifest);
   // a batched stack's plan is read back (cli/batch-diff.ts): kept inside Terraform's own folder
   const planFile = batched && args.verb === "diff" ? join(".terraform", "nslab-diff.tfplan") : undefined;
   const tfArgs =
@@ -134,6 +137,7 @@ async function runStack(
     if (print) for (const line of diffLines(stack, changes, exitCode)) print(line);
     return { ...base, exitCode, objects: changes };
   }
+  if (args.verb === "destroy" && code === 0) forgetSandbox(dir);
   const counts = progress.counts();
   const objects = [...progress.results.values()];
   print?.(summary(args.verb, stack, code, interrupted, seconds, counts, objects));

@@ -1,9 +1,10 @@
 // End to end: `nslab deploy|destroy|diff`, which synthesize with the project's app and run
 // Terraform directly. Either tool undoes what the other did (one cdktf.out, one state);
 // the output names objects and shows no spec; a failed create shows the runner's message
-// and the construct's path; Ctrl-C stops the deploy, and the next one finishes it.
+// and the construct's path; Ctrl-C stops the deploy, and the next one finishes it; a
+// deploy synthesized for another sandbox host than the lab's is refused.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { must, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
@@ -39,6 +40,15 @@ test("nslab deploy, then cdktf destroy; cdktf deploy, then nslab destroy: each l
   // nothing to do: diff says so (exit 0) and a deploy changes no object
   expect(must(nslab("diff", "lab-stack"), "nslab diff")).toMatch(/lab-stack: no change/);
   expect(must(nslab("deploy", "lab-stack"), "nslab deploy (again)")).toMatch(/: no object changed$/m);
+  // synthesized for another place (a forgotten NSLAB_HOST_NETNS): refused, nothing touched
+  const elsewhere = project.nslab(["deploy", "lab-stack"], `${host}x`);
+  expect(elsewhere.code).toBe(2);
+  expect(elsewhere.stderr).toContain(
+    `lab-stack is deployed on sandbox host "${host}", and this synth puts it on sandbox host "${host}x"`,
+  );
+  expect(elsewhere.stderr).toContain(`set NSLAB_HOST_NETNS=${host} `);
+  expect(existsSync(`/run/netns/${host}x`)).toBe(false);
+  works();
 
   // the state nslab wrote is cdktf's: its destroy removes everything
   must(cdktf("destroy", "lab-stack", "--auto-approve"), "cdktf destroy");

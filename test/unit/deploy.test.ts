@@ -148,6 +148,7 @@ test("GIVEN a stack deployed on one sandbox host THEN a deploy synthesized for a
       } catch (err) {
         return err as CliError;
       }
+      return undefined;
     })();
     expect(refusal?.exitCode).toBe(2);
     expect(refusal?.hint).toMatch(/^set NSLAB_HOST_NETNS=sbx .* or `nslab destroy lab` first/);

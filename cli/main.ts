@@ -10,6 +10,9 @@
 //   nslab impair  <stack> <target> [--loss PERCENT] [--rate MBIT] | reset
 //                                    loss and rate on an endpoint's veth or a link, now
 //   nslab link    <stack> <target> up|down
+//   nslab exec    <stack> <target> -- <command>...   nslab shell <stack> <target>
+//   nslab capture <stack> <target> [--write FILE] [--count N] [--seconds S] [-- <filter>...]
+//                                    a command, a shell or tcpdump at a place of the lab (attached.ts)
 //   nslab test    <stack> [--all-pairs] [--json]   (--all-pairs: the reachability matrix, judged as the lab says)
 //                                    the stack's Expectations with real traffic; exit 1 if one fails
 import { execa } from "execa";
@@ -20,12 +23,14 @@ import { topologyOf, toDot, toMermaid, toSvg } from "./graph";
 import { renderInspect, type InspectReport } from "./inspect";
 import { parseTfArgs, TF_USAGE, TF_VERBS, tfVerb, type TfVerb } from "./deploy";
 import { CliError, loadStack, type SynthesizedStack } from "./manifest";
+import { ATTACHED_USAGE, ATTACHED_VERBS, parseAttached, runAttached, type AttachedVerb } from "./attached";
 
 const USAGE =
   "usage: nslab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs (test)] " +
   "[--format svg|dot|mermaid (graph)] [--out DIR (default cdktf.out)]\n" +
   "       nslab impair <stack> <target> [--loss PERCENT] [--rate MBIT] | reset\n" +
   "       nslab link <stack> <target> up|down\n" +
+  ATTACHED_USAGE +
   TF_USAGE;
 const VERBS = ["verify", "repair", "inspect", "test", "graph", "impair", "link"] as const;
 const FORMATS = ["svg", "dot", "mermaid"] as const;
@@ -112,6 +117,10 @@ async function runner(
 
 async function main(argv: readonly string[]): Promise<number> {
   if (TF_VERBS.includes(argv[0] as TfVerb)) return tfVerb(parseTfArgs(argv[0] as TfVerb, argv.slice(1)));
+  if (ATTACHED_VERBS.includes(argv[0] as AttachedVerb)) {
+    const a = parseAttached(argv[0] as AttachedVerb, argv.slice(1), USAGE);
+    return runAttached(loadStack(a.out, a.stack), a);
+  }
   const args = parseArgs(argv);
   const s = loadStack(args.out, args.stack);
   if (args.verb === "repair") return (await runner(s, "converge")).code;

@@ -4,7 +4,7 @@
 // fail with a clear message rather than act on a misread.
 import { z } from "zod";
 import { ExpectSpec } from "./expect-spec";
-import { STACK_RE } from "./fields";
+import { ifname, netns, STACK_RE } from "./fields";
 
 const stack = z.string().regex(STACK_RE);
 const keys = z.array(z.string().min(1));
@@ -24,6 +24,27 @@ export type ConvergeMessage = z.infer<typeof ConvergeMessage>;
 /** `check`: expectations that start on that machine. */
 export const CheckMessage = z.object({ stack, expect: z.array(ExpectSpec) }).strict();
 export type CheckMessage = z.infer<typeof CheckMessage>;
+
+/** Where on that machine a command runs: a namespace, else its host side (its sandbox host, if any). */
+const where = { netns: netns.optional(), host: netns.optional() };
+
+/** `exec`: a user's command (none: a shell), run in a namespace there (netops/enter.ts). */
+export const ExecMessage = z.object({ ...where, argv: z.array(z.string()) }).strict();
+export type ExecMessage = z.infer<typeof ExecMessage>;
+
+/** `capture`: tcpdump on an interface there, its output back on stdout (netops/capture.ts). */
+export const CaptureMessage = z
+  .object({
+    ...where,
+    ifname,
+    count: z.number().int().positive().optional(),
+    seconds: z.number().positive().optional(),
+    /** Lines as tcpdump prints them, not a pcap. */
+    text: z.boolean(),
+    filter: z.array(z.string()),
+  })
+  .strict();
+export type CaptureMessage = z.infer<typeof CaptureMessage>;
 
 /** Parse a forwarded verb's head: its schema's message when it is not what this runner reads. */
 export function readMessage<T>(verb: string, schema: z.ZodType<T>, text: string): T {

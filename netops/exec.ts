@@ -2,6 +2,7 @@
 import { execa } from "execa";
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { constants } from "node:os";
 import { startDaemon, stopDaemon } from "./daemon";
 import { startTime } from "./proc";
 import type { Step } from "./step";
@@ -245,4 +246,39 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
     }
     throw err;
   }
+}
+
+/** A command a user works with (exec, shell, capture), attached to this runner's terminal or pipes. */
+export interface Attached {
+  readonly pid?: number;
+  /** Its stdin, when it was given a pipe. */
+  readonly stdin: NodeJS.WritableStream | null;
+  /** Its exit status as a shell reports it: 128 + the signal's number when a signal ended it. */
+  readonly done: Promise<number>;
+}
+
+/**
+ * Start argv with `stdio` as given: unbuffered, no timeout, the user's environment.
+ * `detached`: in a process group of its own, so a Ctrl-C at the terminal reaches it only
+ * through whoever started it (capture.ts: stopped once, cleanly).
+ */
+export function attach(
+  argv: readonly string[],
+  stdio: readonly ("inherit" | "pipe" | "ignore" | number)[],
+  detached = false,
+): Attached {
+  const [file, ...args] = argv;
+  // (execa's types take only literal fd numbers; these are real ones)
+  const child = execa(file!, args, {
+    stdio: stdio as unknown as ["pipe", "pipe", "pipe"],
+    detached,
+    reject: false,
+    buffer: false,
+  });
+  const done = child.then((r) => {
+    if (r.exitCode !== undefined) return r.exitCode;
+    if (r.signal) return 128 + (constants.signals[r.signal] ?? 0);
+    throw new Error(`${file}: ${r.shortMessage}`);
+  });
+  return { pid: child.pid, stdin: child.stdin, done };
 }

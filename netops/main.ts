@@ -19,6 +19,10 @@
 //                                             the stack's Expectations, with real traffic (nslab test)
 //   node netops.cjs impair <lab file> <target> reset|'<impairment json>'   run-time loss and rate
 //   node netops.cjs link   <lab file> <target> up|down                     run-time link state
+//   node netops.cjs exec    <lab file> <target> [--tty] [-- <command>...]
+//                                             a user's command (none: a shell) in a namespace (nslab exec, shell)
+//   node netops.cjs capture <lab file> <target> [--count N] [--seconds S] [--text] [-- <filter>...]
+//                                             tcpdump on an interface, a pcap (or lines) on stdout (nslab capture)
 //   node netops.cjs retire <lab file> <address> '<owner lines, JSON>'
 //                                             the gate's destroy: clear the Hosts deleted from the code
 // Run by the runner itself:
@@ -33,7 +37,7 @@ import { existsSync } from "node:fs";
 import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
 import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type Spec } from "../model/schema";
-import { ConvergeMessage, KeysMessage, readMessage } from "../model/messages";
+import { CaptureMessage, ConvergeMessage, ExecMessage, KeysMessage, readMessage } from "../model/messages";
 import { convergedLine } from "../model/lab-change";
 import { applySpecs, ensureHost, inspectSpecs, log, logFor, removeSpecs, verifySpecs } from "./engine";
 import { runPlans } from "./exec";
@@ -54,6 +58,9 @@ import { readLab } from "../model/lab-file";
 import { extraKeys, sweepKeys } from "./lab";
 import { convergeHere, lineThere, machinesOf, report, type Machine } from "./machines";
 import { probe } from "./probe";
+import { captureAt, captureHere, type CaptureHow } from "./capture";
+import { execAt, execHere } from "./enter";
+import { interfaces, namespaces, pick } from "./places";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
@@ -114,6 +121,8 @@ async function main(argv: string[]): Promise<number> {
         "       netops sweep|converge|verify|inspect <lab file> [--quiet|--apply (converge)]\n" +
         "       netops test <lab file> [--all-pairs] [--json]\n" +
         "       netops impair <lab file> <target> reset|'<impairment json>' | netops link <lab file> <target> up|down\n" +
+        "       netops exec <lab file> <target> [--tty] [-- <command>...]\n" +
+        "       netops capture <lab file> <target> [--count N] [--seconds S] [--text] [-- <filter>...]\n" +
         "       netops retire <lab file> <address> '<owner lines>' | netops probe tcp|udp <host> <port>\n" +
         "       (relay, and any verb with --b64, come from the runner itself: see netops/main.ts)\n",
     );
@@ -147,6 +156,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(await checkForwarded(args[0]))}\n`);
     return 0;
   }
+  if ((cmd === "exec" || cmd === "capture") && forwarded) {
+    // a user's command or a capture here, from the machine the user is on
+    if (cmd === "capture") return captureHere(readMessage(cmd, CaptureMessage, args[0]), true);
+    const m = readMessage(cmd, ExecMessage, args[0]);
+    return execHere(m, m.argv);
+  }
+  if (cmd === "exec" || cmd === "capture") return attached(cmd, args);
   if (cmd === "test") return test(args[0], args.slice(1));
   if (cmd === "impair" || cmd === "link") return runtime(cmd, args);
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
@@ -226,6 +242,36 @@ async function runtime(cmd: "impair" | "link", [labPath, target, what]: readonly
     await linkNow(specs, target, what === "up");
   } else await impairNow(specs, target, what === "reset" ? null : Impairment.parse(JSON.parse(what)));
   return 0;
+}
+
+/**
+ * `exec <lab> <target> [--tty] [-- <command>...]` (no command: a shell) and `capture <lab>
+ * <target> [--count N] [--seconds S] [--text] [-- <filter>...]`: at a place of the lab
+ * (places.ts), on whichever machine it is.
+ */
+async function attached(cmd: "exec" | "capture", args: readonly string[]): Promise<number> {
+  const dash = args.indexOf("--");
+  const [labPath, target, ...flags] = dash < 0 ? args : args.slice(0, dash);
+  const rest = dash < 0 ? [] : args.slice(dash + 1);
+  if (!target) throw new Error(`usage: netops ${cmd} <lab file> <target> [options] [-- ...]`);
+  const { lab, specs } = readLab(labPath);
+  if (cmd === "exec") {
+    const bad = flags.find((f) => f !== "--tty");
+    if (bad) throw new Error(`unknown option ${bad}: exec takes --tty`);
+    return execAt(pick(namespaces(specs, lab.host), target, "namespaces"), rest, flags.includes("--tty"));
+  }
+  const how: CaptureHow = { text: false, filter: rest };
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i];
+    const n = Number(flags[i + 1]);
+    if (f === "--text") how.text = true;
+    else if ((f === "--count" || f === "--seconds") && flags[i + 1] !== undefined && n > 0) {
+      if (f === "--count") how.count = Math.trunc(n);
+      else how.seconds = n;
+      i++;
+    } else throw new Error(`${f}: capture takes --count N, --seconds S (positive numbers) and --text`);
+  }
+  return captureAt(pick(interfaces(specs), target, "interfaces"), how);
 }
 
 /** Expectations (and with --all-pairs every endpoint pair) checked with real traffic; exit 1 if any fails. */

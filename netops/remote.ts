@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { NAME } from "../model/name";
 import type { RemoteSpec } from "../model/schema";
 import { retireFormerCopies } from "./former-name";
-import { run } from "./exec";
+import { attach, run, type Attached } from "./exec";
 import { anythingRecorded } from "./ledger";
 
 /** Where a machine keeps its copies of the runner. */
@@ -47,9 +47,16 @@ export function controlDir(r: RemoteSpec, netns = readlinkSync("/proc/self/ns/ne
  * apiece nor meet sshd's limit on logins in progress (MaxStartups). The shared connection
  * ends 10 s after its last call.
  */
-export function sshArgv(r: RemoteSpec, command: readonly string[], control: string | null = controlDir(r)): string[] {
+export function sshArgv(
+  r: RemoteSpec,
+  command: readonly string[],
+  control: string | null = controlDir(r),
+  tty = false,
+): string[] {
   return [
     "ssh",
+    // a terminal there, for a user's interactive command (nslab shell)
+    ...(tty ? ["-t"] : []),
     ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"],
     // a connection that stops answering (the machine or its network gone mid-call) ends
     // within 15 s: every call sharing it fails then, rather than hanging until TCP gives up
@@ -154,6 +161,31 @@ export async function forwardQuietly(r: RemoteSpec, verb: string, lines: readonl
     ? ""
     : `${hostLabel(r)}: ${res.code === 255 ? "cannot be reached" : `the runner there failed (exit ${res.code})`}`;
   return { ...res, why };
+}
+
+/** The runner's copy on the machine, made first when it is not there; its path. */
+async function copyThere(r: RemoteSpec, local = process.argv[1]): Promise<string> {
+  const path = remoteRunner(local);
+  const there = await sshRetrying(r, ["test", "-f", path]);
+  if (there.code === 255) throw new Error(`${hostLabel(r)}: cannot be reached: ${there.stderr.trim()}`);
+  if (!there.ok) await install(r, path, local);
+  return path;
+}
+
+/**
+ * Run `verb` on the machine with its copy of the runner, attached to `stdio` as a user's
+ * command is (exec.ts attach): what it prints comes straight through, as it comes.
+ */
+export async function forwardAttached(
+  r: RemoteSpec,
+  verb: string,
+  lines: readonly string[],
+  stdio: Parameters<typeof attach>[1],
+  how: { tty?: boolean; detached?: boolean } = {},
+): Promise<Attached> {
+  const path = await copyThere(r);
+  const control = await madeOnce(controlDir(r));
+  return attach(sshArgv(r, forwardCommand(path, verb, lines), control, how.tty), stdio, how.detached);
 }
 
 /**

@@ -3,6 +3,7 @@
 // (helpers/hosts.ts) reached by ssh. Its sandboxes, link and workload are made there by
 // their own provisioners, verify reaches them there, destroy leaves the machine as it
 // was; a host that cannot be reached fails the deploy naming it, and a later deploy finishes.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cmd, must, ok, requireRoot, type Out } from "../helpers/cmd";
@@ -58,17 +59,20 @@ const CDKTF = join(ROOT, "node_modules", ".bin", "cdktf");
  * controller namespace too, as its sandbox host.
  */
 function run(args: string[], address: string, bin = CDKTF, here = false): Out {
-  const env = {
-    ...process.env,
-    CI: "true",
-    NSLAB_HOST_NETNS: here ? sim.controller : "",
-    MH_HERE: "10.199.0.1", // the controller's address on the underlay
-    MH_ADDRESS: address,
-    MH_KEY: sim.keyFile,
-    MH_KNOWN: join(sim.keyFile, "..", "known_hosts"),
-  };
-  return cmd(["nsenter", `--net=/run/netns/${sim.controller}`, "--", bin, ...args], { cwd: project.dir, env });
+  return cmd(["nsenter", `--net=/run/netns/${sim.controller}`, "--", bin, ...args], {
+    cwd: project.dir,
+    env: envFor(address, here),
+  });
 }
+const envFor = (address: string, here = false) => ({
+  ...process.env,
+  CI: "true",
+  NSLAB_HOST_NETNS: here ? sim.controller : "",
+  MH_HERE: "10.199.0.1", // the controller's address on the underlay
+  MH_ADDRESS: address,
+  MH_KEY: sim.keyFile,
+  MH_KNOWN: join(sim.keyFile, "..", "known_hosts"),
+});
 const nslab = (args: string[], address: string, here = false) =>
   run(args, address, join(project.dir, "bin", "nslab.js"), here);
 const on = (i: number, argv: string[]) => sim.ssh(sim.hosts[i], argv).stdout;
@@ -81,7 +85,7 @@ const ended = (pid: number) => {
   }
 };
 
-test("a Host's sandboxes, link and workload are made there, verified there, and gone after destroy", () => {
+test("a Host's sandboxes, link and workload are made there, verified there, and gone after destroy", async () => {
   project.useMain(main);
   const b = sim.hosts[0];
   must(run(["deploy", "lab-stack", "--auto-approve"], b.address), "cdktf deploy");
@@ -108,6 +112,45 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   // and repair, run here, puts it back there
   must(nslab(["repair", "lab-stack"], b.address), "nslab repair");
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
+
+  // exec and capture, run here, happen there (issue 23): exit codes through, the packets back over ssh
+  expect(
+    must(nslab(["exec", "lab-stack", "mh-1", "--", "ping", "-c1", "-W2", "10.77.0.2"], b.address), "exec"),
+  ).toMatch(/1 received/);
+  expect(nslab(["exec", "lab-stack", "mh-2@hostb", "--", "sh", "-c", "exit 5"], b.address).code).toBe(5);
+  expect(nslab(["exec", "lab-stack", "mh-9", "--", "true"], b.address).stderr).toMatch(
+    /mh-9 is no namespace of this lab; these are: host, host@hostb, mh-1@hostb, mh-2@hostb/,
+  );
+  const pcap = join(project.dir, "there.pcap");
+  const capture = spawn(
+    "nsenter",
+    [
+      `--net=/run/netns/${sim.controller}`,
+      "--",
+      "node",
+      join(project.dir, "bin", "nslab.js"),
+      ...["capture", "lab-stack", "mh-2:l0", "--write", pcap, "--", "icmp"],
+    ],
+    { cwd: project.dir, env: envFor(b.address), stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let said = "";
+  const listening = new Promise<void>((done) =>
+    capture.stderr.on("data", (d: Buffer) => (said += d.toString()) && /listening on/.test(said) && done()),
+  );
+  const exited = new Promise<number | null>((done) => capture.on("close", done));
+  await listening;
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "2", "-i", "0.2", "-W", "2", "10.77.0.2"]).code).toBe(
+    0,
+  );
+  // Ctrl-C here: tcpdump there ends as on Ctrl-C, what it captured arrives, the file complete
+  capture.kill("SIGINT");
+  expect(await exited).toBe(0);
+  const read = cmd(["tcpdump", "-n", "-r", pcap]);
+  expect(read.code).toBe(0);
+  expect(read.stdout).toMatch(/10\.77\.0\.1 > 10\.77\.0\.2: ICMP echo request/);
+  expect(read.stdout).toMatch(/10\.77\.0\.2 > 10\.77\.0\.1: ICMP echo reply/);
+  // nothing left running there (the simulated machines share this process table)
+  expect(cmd(["pgrep", "-f", "tcpdump -i l0 -n"]).stdout).toBe("");
 
   // constructs deleted from the code: Terraform never runs their destroy provisioners;
   // the sweep reaches the host and removes them there (the workload and the delayed link)

@@ -2,15 +2,27 @@
 // picture. One model of nodes and edges, written as Graphviz DOT or Mermaid; SVG is DOT
 // laid out in-process by Graphviz compiled to WebAssembly (@viz-js/viz), so there is no
 // native binary to install.
+import { specKey } from "../model/kinds";
 import type { LinkSpec, ObjectSpec } from "../model/schema";
 
 export interface Topology {
-  readonly nodes: readonly { id: string; label: string[]; shape: "host" | "bridge" | "netns" }[];
-  readonly edges: readonly { from: string; to: string; label: string; style: "solid" | "dashed" | "dotted" }[];
+  readonly nodes: readonly { id: string; label: string[]; shape: "host" | "bridge" | "netns"; ref?: string }[];
+  readonly edges: readonly {
+    from: string;
+    to: string;
+    label: string;
+    style: "solid" | "dashed" | "dotted";
+    ref?: string;
+  }[];
 }
+
+/** The lab object a node or edge draws, as `inspect` names it: its key, and `@<Host>` on a Host. */
+export const refOf = (s: ObjectSpec) => (s.remote ? `${specKey(s)}@${s.remote.name}` : specKey(s));
 
 const id = (kind: string, name: string) => `${kind}_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 const HOST = "host";
+/** The node of a namespace, of this machine's host side (`host`), or of the outside. */
+export const nodeOf = (name: string) => (name === HOST || name === "outside" ? name : id("ns", name));
 
 /** A machine's node, and its bridges': this one's as before there were Hosts, another's after its name. */
 const hostOf = (s: ObjectSpec) => (s.remote ? id(HOST, s.remote.name) : HOST);
@@ -21,8 +33,8 @@ interface Drawing {
   readonly nodes: Topology["nodes"][number][];
   readonly edges: Topology["edges"][number][];
   readonly specs: readonly ObjectSpec[];
-  /** A namespace's node, made once (with the workloads it runs). */
-  addNs(ns: string): string;
+  /** A namespace's node, made once (with the workloads it runs; `ref`: a sandbox's). */
+  addNs(ns: string, ref?: string): string;
 }
 
 type Of<K extends ObjectSpec["kind"]> = Extract<ObjectSpec, { kind: K }>;
@@ -44,6 +56,7 @@ const DRAW: { readonly [K in ObjectSpec["kind"]]: ((specs: Of<K>[], d: Drawing) 
           ...(flags ? [flags] : []),
         ],
         shape: "bridge",
+        ref: refOf(n),
       });
       d.edges.push({ from: hostOf(n), to: bridgeOf(n, n.bridge), label: "", style: "solid" });
     }
@@ -67,7 +80,7 @@ const DRAW: { readonly [K in ObjectSpec["kind"]]: ((specs: Of<K>[], d: Drawing) 
       }
   },
   sandbox(sandboxes, d) {
-    for (const s of sandboxes) d.addNs(s.netns);
+    for (const s of sandboxes) d.addNs(s.netns, refOf(s));
   },
   endpoint(endpoints, d) {
     for (const e of endpoints) {
@@ -77,6 +90,7 @@ const DRAW: { readonly [K in ObjectSpec["kind"]]: ((specs: Of<K>[], d: Drawing) 
         to: bridgeOf(e, e.bridge),
         label: `${e.ifname} ${addresses}`,
         style: "solid",
+        ref: refOf(e),
       });
     }
   },
@@ -84,7 +98,13 @@ const DRAW: { readonly [K in ObjectSpec["kind"]]: ((specs: Of<K>[], d: Drawing) 
     for (const l of links) {
       const end = (x: LinkSpec["a"]) => (x.netns ? d.addNs(x.netns) : hostOf(l));
       const text = (x: LinkSpec["a"]) => `${x.ifname}${x.address ? ` ${x.address}` : ""}`;
-      d.edges.push({ from: end(l.a), to: end(l.b), label: `${text(l.a)} - ${text(l.b)}`, style: "solid" });
+      d.edges.push({
+        from: end(l.a),
+        to: end(l.b),
+        label: `${text(l.a)} - ${text(l.b)}`,
+        style: "solid",
+        ref: refOf(l),
+      });
     }
   },
   portmap(portmaps, d) {
@@ -99,7 +119,7 @@ const DRAW: { readonly [K in ObjectSpec["kind"]]: ((specs: Of<K>[], d: Drawing) 
       const ns = netnsOf.get(`${p.bridge}/${p.address ?? p.address6}`);
       const ports = p.hostPortEnd ? `${p.hostPort}-${p.hostPortEnd}` : `${p.hostPort}`;
       const label = `${p.hostIp ?? "*"}:${ports}/${p.protocol} -> :${p.port}`;
-      if (ns) d.edges.push({ from: hostOf(p), to: id("ns", ns), label, style: "dashed" });
+      if (ns) d.edges.push({ from: hostOf(p), to: id("ns", ns), label, style: "dashed", ref: refOf(p) });
     }
   },
   workload: "named in its namespace's node",
@@ -124,11 +144,11 @@ export function topologyOf(specs: readonly ObjectSpec[], host: string | null): T
     ],
     edges: [],
     specs,
-    addNs(ns) {
+    addNs(ns, ref) {
       const nodeId = id("ns", ns);
       if (this.nodes.some((n) => n.id === nodeId)) return nodeId;
       const runs = specs.flatMap((w) => (w.kind === "workload" && w.netns === ns ? [`runs ${w.name}`] : []));
-      this.nodes.push({ id: nodeId, label: [ns, ...runs], shape: "netns" });
+      this.nodes.push({ id: nodeId, label: [ns, ...runs], shape: "netns", ...(ref ? { ref } : {}) });
       return nodeId;
     },
   };
@@ -145,15 +165,51 @@ const escape = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
 /** A DOT string; lines joined by DOT's own \n (a centred line break). */
 const quote = (...lines: string[]) => `"${lines.map(escape).join("\\n")}"`;
 
-export function toDot(t: Topology, title: string): string {
+/**
+ * The live state laid on the picture (`nslab ui`): by object ref, whether it is as declared
+ * and a line to add (its rates); and checks drawn as arrows between the nodes they ran
+ * between (node ids; `outside` is added when a check starts there).
+ */
+export interface Overlay {
+  readonly marks: ReadonlyMap<string, { readonly drift: boolean; readonly note?: string }>;
+  readonly checks?: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly label: string;
+    readonly ok: boolean;
+  }[];
+}
+
+const RED = "#c62828";
+const GREEN = "#2e7d32";
+/** An element id for a ref, as the page finds it (letters, digits and _ only: Graphviz writes a - as &#45;). */
+export const domId = (ref: string, prefix = "obj") => `${prefix}_${ref.replace(/[^A-Za-z0-9]/g, "_")}`;
+
+export function toDot(t: Topology, title: string, overlay?: Overlay): string {
   const shape = { host: "box3d", bridge: "ellipse", netns: "box" } as const;
+  /** A node's or edge's label and, with an overlay, its live attributes. */
+  const live = (label: string[], ref: string | undefined) => {
+    const mark = ref ? overlay?.marks.get(ref) : undefined;
+    if (!overlay || !ref) return `label=${quote(...label)}`;
+    const lines = [...label, ...(mark?.drift ? ["not as declared"] : []), ...(mark?.note ? [mark.note] : [])];
+    const drift = mark?.drift ? `, color="${RED}", fontcolor="${RED}", penwidth=2` : "";
+    return `label=${quote(...lines.filter((l, i) => l || i === 0))}, id=${quote(domId(ref))}, class=${quote(mark?.drift ? "drift" : "ok")}${drift}`;
+  };
+  const checks = overlay?.checks ?? [];
+  const outside = checks.some((c) => c.from === "outside" || c.to === "outside");
   const lines = [
     `graph ${quote(title)} {`,
     "  graph [rankdir=LR, fontname=Helvetica];",
     "  node [fontname=Helvetica, fontsize=11];",
     "  edge [fontname=Helvetica, fontsize=9];",
-    ...t.nodes.map((n) => `  ${n.id} [shape=${shape[n.shape]}, label=${quote(...n.label)}];`),
-    ...t.edges.map((e) => `  ${e.from} -- ${e.to} [label=${quote(e.label)}, style=${e.style}];`),
+    ...t.nodes.map((n) => `  ${n.id} [shape=${shape[n.shape]}, ${live(n.label, n.ref)}];`),
+    ...(outside ? ['  outside [shape=plaintext, label="outside"];'] : []),
+    ...t.edges.map((e) => `  ${e.from} -- ${e.to} [${live([e.label], e.ref)}, style=${e.style}];`),
+    ...checks.map(
+      (c) =>
+        `  ${c.from} -- ${c.to} [label=${quote(c.label)}, dir=forward, constraint=false, style=bold, ` +
+        `color="${c.ok ? GREEN : RED}", fontcolor="${c.ok ? GREEN : RED}", class="${c.ok ? "check pass" : "check fail"}"];`,
+    ),
     "}",
   ];
   return lines.join("\n") + "\n";

@@ -13,24 +13,27 @@
 //   nslab exec    <stack> <target> -- <command>...   nslab shell <stack> <target>
 //   nslab capture <stack> <target> [--write FILE] [--count N] [--seconds S] [-- <filter>...]
 //                                    a command, a shell or tcpdump at a place of the lab (attached.ts)
-//   nslab test    <stack> [--all-pairs] [--json]   (--all-pairs: the reachability matrix, judged as the lab says)
+//   nslab ui      <stack> [--port P]   the live page: topology, state, traffic, actions (ui/)
+//   nslab test    <stack> [--all-pairs] [--json] [--junit FILE]   (--all-pairs: the reachability matrix, judged as the lab says)
 //                                    the stack's Expectations with real traffic; exit 1 if one fails
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { readLab } from "../model/lab-file";
 import { topologyOf, toDot, toMermaid, toSvg } from "./graph";
 import { renderInspect, type InspectReport } from "./inspect";
 import { parseTfArgs, TF_USAGE, TF_VERBS, tfVerb, type TfVerb } from "./deploy";
 import { CliError, loadStack, type SynthesizedStack } from "./manifest";
+import { serveUi } from "./ui/server";
 import { ATTACHED_USAGE, ATTACHED_VERBS, parseAttached, runAttached, type AttachedVerb } from "./attached";
 
 const USAGE =
-  "usage: nslab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs (test)] " +
+  "usage: nslab verify|repair|inspect|test|graph <stack> [--json (inspect, test)] [--all-pairs] [--junit FILE] (test) " +
   "[--format svg|dot|mermaid (graph)] [--out DIR (default cdktf.out)]\n" +
   "       nslab impair <stack> <target> [--loss PERCENT] [--rate MBIT] | reset\n" +
   "       nslab link <stack> <target> up|down\n" +
   ATTACHED_USAGE +
+  "       nslab ui <stack> [--port P]                      a live page of the lab, on 127.0.0.1\n" +
   TF_USAGE;
 const VERBS = ["verify", "repair", "inspect", "test", "graph", "impair", "link"] as const;
 const FORMATS = ["svg", "dot", "mermaid"] as const;
@@ -41,6 +44,8 @@ interface Args {
   readonly out: string;
   readonly json: boolean;
   readonly allPairs: boolean;
+  /** test: where the JUnit XML goes (absolute: the runner runs in the stack's folder). */
+  readonly junit?: string;
   readonly format: (typeof FORMATS)[number];
   /** impair and link: the endpoint (namespace, or namespace:interface) or link end, and what to do. */
   readonly target?: string;
@@ -55,16 +60,18 @@ function parseArgs(argv: readonly string[]): Args {
   let out = "cdktf.out";
   let json = false;
   let allPairs = false;
+  let junit: string | undefined;
   let format: Args["format"] = "svg";
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--out" && rest[i + 1]) out = rest[++i];
     else if (rest[i] === "--json" && (verb === "inspect" || verb === "test")) json = true;
     else if (rest[i] === "--all-pairs" && verb === "test") allPairs = true;
+    else if (rest[i] === "--junit" && verb === "test" && rest[i + 1]) junit = resolve(rest[++i]);
     else if (rest[i] === "--format" && verb === "graph" && FORMATS.includes(rest[i + 1] as Args["format"]))
       format = rest[++i] as Args["format"];
     else throw new CliError(`unknown argument ${rest[i]}`, USAGE);
   }
-  return { verb: verb as Args["verb"], stack, out, json, allPairs, format };
+  return { verb: verb as Args["verb"], stack, out, json, allPairs, format, ...(junit ? { junit } : {}) };
 }
 
 /** `impair <stack> <target> reset | --loss P --rate M` and `link <stack> <target> up|down`. */
@@ -117,6 +124,7 @@ async function runner(
 
 async function main(argv: readonly string[]): Promise<number> {
   if (TF_VERBS.includes(argv[0] as TfVerb)) return tfVerb(parseTfArgs(argv[0] as TfVerb, argv.slice(1)));
+  if (argv[0] === "ui") return ui(argv.slice(1));
   if (ATTACHED_VERBS.includes(argv[0] as AttachedVerb)) {
     const a = parseAttached(argv[0] as AttachedVerb, argv.slice(1), USAGE);
     return runAttached(loadStack(a.out, a.stack), a);
@@ -136,7 +144,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.verb === "test") {
-    const flags = [...(args.allPairs ? ["--all-pairs"] : []), ...(args.json ? ["--json"] : [])];
+    const flags = [
+      ...(args.allPairs ? ["--all-pairs"] : []),
+      ...(args.json ? ["--json"] : []),
+      ...(args.junit ? ["--junit", args.junit] : []),
+    ];
     return (await runner(s, "test", false, flags)).code;
   }
   if (args.verb === "inspect") {
@@ -164,6 +176,21 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`nslab: ${s.manifest.stack}: ${n} objects match the kernel\n`);
   }
   return code;
+}
+
+/** `ui <stack> [--port P] [--out DIR]`: the live page, until Ctrl-C (ui/server.ts). */
+function ui([stack, ...rest]: readonly string[]): Promise<number> {
+  if (!stack || stack.startsWith("-")) throw new CliError("ui: which stack?", USAGE);
+  let port = 0;
+  let out = "cdktf.out";
+  for (let i = 0; i < rest.length; i++) {
+    const [o, v] = [rest[i], rest[i + 1]];
+    if (o === "--port" && v !== undefined && Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) < 65536)
+      port = Number(rest[++i]);
+    else if (o === "--out" && v) out = rest[++i];
+    else throw new CliError(`unknown argument ${o}`, USAGE);
+  }
+  return serveUi(loadStack(out, stack), port);
 }
 
 /** The message, its hint, then each cause in turn: what failed underneath stays visible. */

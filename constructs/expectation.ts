@@ -14,7 +14,20 @@ import { LabStack } from "./lab-stack";
 import { PortMapping } from "./port-mapping";
 import { Sandbox } from "./sandbox";
 
-/** How to check: a ping, a TCP connection, or an answer to a UDP datagram. */
+/** A throughput check's bounds and duration (Check.throughput). */
+export interface ThroughputProps {
+  /** The rate TCP must get through at least, in Mbit/s. */
+  readonly atLeastMbit?: number;
+  /** The rate TCP must get through at most, in Mbit/s (a declared rate limit holds). */
+  readonly atMostMbit?: number;
+  /**
+   * How long the sender sends.
+   * @default 2
+   */
+  readonly seconds?: number;
+}
+
+/** How to check: a ping, a TCP connection, an answer to a UDP datagram, or the rate TCP gets through. */
 export class Check {
   static ping(): Check {
     return new Check("ping");
@@ -27,11 +40,22 @@ export class Check {
   static udp(port?: number): Check {
     return new Check("udp", port);
   }
+  /**
+   * The rate one TCP connection gets through, measured by the runner's own sender (and,
+   * to an endpoint, its own receiver, started there for the check): to an endpoint, or
+   * to a published port, whose server must read what it is sent. Give one bound or both.
+   */
+  static throughput(props: ThroughputProps): Check {
+    return new Check("throughput", undefined, props);
+  }
   private constructor(
-    readonly kind: "ping" | "tcp" | "udp",
+    readonly kind: "ping" | "tcp" | "udp" | "throughput",
     readonly port?: number,
+    readonly rate?: ThroughputProps,
   ) {}
 }
+
+const DEFAULT_RATE_SECONDS = 2;
 
 /** Where a check starts when it is neither an endpoint nor a sandbox. */
 export class Vantage {
@@ -109,7 +133,8 @@ export class Expectation extends Construct {
         "is Vantage.OUTSIDE, which is only a place to start from",
         "check from Vantage.OUTSIDE instead, or give an address",
       );
-    if (to instanceof PortMapping) {
+    if (check?.kind === "throughput") this.checkThroughput(check.rate!, source);
+    else if (to instanceof PortMapping) {
       if (check && check.kind !== to.protocol)
         throw new NslabValidationError(
           this,
@@ -151,6 +176,51 @@ export class Expectation extends Construct {
     }
     stack._addExpectation(this);
     this.node.addValidation({ validate: () => this.sourceErrors() });
+  }
+
+  /** A throughput check: to an endpoint on the source's machine or a TCP published port, within bounds that make sense. */
+  private checkThroughput(rate: ThroughputProps, source: Host | undefined): void {
+    const { to } = this.props;
+    const fail = (prop: string, problem: string, fix: string) => {
+      throw new NslabValidationError(this, KIND, prop, problem, fix);
+    };
+    if (!(to instanceof Endpoint) && !(to instanceof PortMapping))
+      fail(
+        "to",
+        "is not an endpoint or a published port, and Check.throughput measures to one of those",
+        "give the endpoint (the runner starts its own receiver there) or a PortMapping whose server reads",
+      );
+    if (to instanceof PortMapping && to.protocol !== "tcp")
+      fail("check", `is Check.throughput, which measures TCP, but ${to.node.path} publishes udp`, "check a TCP port");
+    if (to instanceof Endpoint && to.host !== source)
+      fail(
+        "to",
+        `is on ${to.host ? to.host.node.path : "this machine"}, and the check starts on ${source ? source.node.path : "this machine"}`,
+        "measure between two endpoints of one machine (the receiver is started where the target is)",
+      );
+    if (this.props.reachable === false)
+      fail(
+        "reachable",
+        "is false, but Check.throughput measures a rate",
+        "give atMostMbit for an upper bound, or use Check.tcp() with reachable: false",
+      );
+    if (rate.atLeastMbit === undefined && rate.atMostMbit === undefined)
+      fail(
+        "check",
+        "Check.throughput() has no bound",
+        "give atLeastMbit, atMostMbit or both, e.g. { atLeastMbit: 100 }",
+      );
+    for (const k of ["atLeastMbit", "atMostMbit"] as const)
+      if (rate[k] !== undefined)
+        within(this, KIND, `check.${k}`, rate[k], LIMITS.rateMbit, { integer: false, unit: "Mbit/s" });
+    if (rate.seconds !== undefined)
+      within(this, KIND, "check.seconds", rate.seconds, LIMITS.rateSeconds, { integer: false, unit: "s" });
+    if (rate.atLeastMbit !== undefined && rate.atMostMbit !== undefined && rate.atLeastMbit > rate.atMostMbit)
+      fail(
+        "check",
+        `atLeastMbit ${rate.atLeastMbit} is more than atMostMbit ${rate.atMostMbit}`,
+        "give a range that can hold",
+      );
   }
 
   private sourceErrors(): string[] {
@@ -230,14 +300,25 @@ export class Expectation extends Construct {
       target = isIP(to) ? { kind: "address", address: canonical(to) } : { kind: "name", name: to };
       label = to;
     }
+    const rate = check.rate;
     return {
       name: this.node.path,
       from: source,
       to: target,
       label,
       check: check.kind,
-      ...(check.kind === "ping" ? {} : { port }),
+      ...(check.kind === "ping" || port === undefined ? {} : { port }),
       reachable: this.reachable,
+      ...(rate
+        ? {
+            rate: {
+              ...(rate.atLeastMbit !== undefined ? { atLeastMbit: rate.atLeastMbit } : {}),
+              ...(rate.atMostMbit !== undefined ? { atMostMbit: rate.atMostMbit } : {}),
+              seconds: rate.seconds ?? DEFAULT_RATE_SECONDS,
+            },
+          }
+        : {}),
+      ...(rate && to instanceof Endpoint ? { sink: to.netns } : {}),
     };
   }
 }

@@ -1,14 +1,15 @@
 // A declared expectation as the lab file carries it (constructs/expectation.ts writes it,
 // netops/expect.ts checks it).
 import { z } from "zod";
-import { ip, netns, port, RemoteSpec } from "./fields";
+import { bounded, ip, LIMITS, netns, port, RemoteSpec } from "./fields";
 
 /**
  * A declared expectation (constructs/expectation.ts), checked by `nslab test` with real
  * traffic: from a namespace, the host (the sandbox host when there is one) or outside (a
  * probe namespace joined to the host for the test), to an address, a name (resolved in
  * the source namespace: /etc/netns/<ns>/hosts) or the host's own address as the outside
- * sees it; by ping, a TCP connection, or an answer to a UDP datagram.
+ * sees it; by ping, a TCP connection, an answer to a UDP datagram, or the rate TCP gets
+ * through (the runner's own sender, and its own receiver when the target is an endpoint).
  */
 export const ExpectSpec = z
   .object({
@@ -36,9 +37,20 @@ export const ExpectSpec = z
     ]),
     /** What the report shows as the target (an endpoint's namespace, a published port). */
     label: z.string().min(1),
-    check: z.enum(["ping", "tcp", "udp"]),
+    check: z.enum(["ping", "tcp", "udp", "throughput"]),
     port: port.optional(),
     reachable: z.boolean(),
+    /** throughput: the bounds it must be within, and how long the sender sends. */
+    rate: z
+      .object({
+        atLeastMbit: bounded(LIMITS.rateMbit).optional(),
+        atMostMbit: bounded(LIMITS.rateMbit).optional(),
+        seconds: bounded(LIMITS.rateSeconds),
+      })
+      .strict()
+      .optional(),
+    /** throughput to an endpoint: the namespace the runner's own receiver listens in, for the check. */
+    sink: netns.optional(),
   })
   .strict();
 export type ExpectSpec = z.infer<typeof ExpectSpec>;

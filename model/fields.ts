@@ -29,6 +29,9 @@ export const LIMITS = {
   lossPercent: { min: 0, max: 100 },
   rateKbit: { min: 8, max: 100_000_000 },
   delayMs: { min: 0, max: 60_000 },
+  /** A throughput check's bounds (Mbit/s) and how long it sends (s). */
+  rateMbit: { min: 0.001, max: 1_000_000 },
+  rateSeconds: { min: 0.5, max: 20 },
 } as const;
 export const bounded = (l: { min: number; max: number }) => z.number().min(l.min).max(l.max);
 

@@ -28,6 +28,10 @@ export type CheckMessage = z.infer<typeof CheckMessage>;
 /** Where on that machine a command runs: a namespace, else its host side (its sandbox host, if any). */
 const where = { netns: netns.optional(), host: netns.optional() };
 
+/** `link` and `impair`: a run-time change there; the object lines of its target follow. */
+export const RuntimeMessage = z.object({ target: z.string().min(1), what: z.string().min(1) }).strict();
+export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
+
 /** `exec`: a user's command (none: a shell), run in a namespace there (netops/enter.ts). */
 export const ExecMessage = z.object({ ...where, argv: z.array(z.string()) }).strict();
 export type ExecMessage = z.infer<typeof ExecMessage>;

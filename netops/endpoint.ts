@@ -44,6 +44,10 @@ function macOf(s: EndpointSpec): string {
 }
 
 /** The endpoint's addresses with their prefixes and gateways, IPv4 first. */
+/** Its default routes, as `ip -batch` lines (the kernel drops them when the link goes down: runtime.ts puts them back). */
+export const defaultRoutes = (s: EndpointSpec) =>
+  s.defaultRoute === false ? [] : families(s).map((f) => `route replace default via ${f.gateway} dev ${s.ifname}`);
+
 const families = (s: EndpointSpec) => [
   ...(s.address !== undefined ? [{ address: s.address, prefix: s.prefix!, gateway: s.gateway!, six: false }] : []),
   ...(s.address6 !== undefined ? [{ address: s.address6, prefix: s.prefix6!, gateway: s.gateway6!, six: true }] : []),
@@ -182,7 +186,7 @@ export const endpointOps: Ops<EndpointSpec, EndpointObs> = {
         `link set dev ${s.ifname} addrgenmode none`,
         ...fams.map((f) => `addr replace ${f.address}/${f.prefix} dev ${s.ifname}${f.six ? " nodad" : ""}`),
         `link set dev ${s.ifname} up`,
-        ...(route ? fams.map((f) => `route replace default via ${f.gateway} dev ${s.ifname}`) : []),
+        ...defaultRoutes(s),
         "",
       ].join("\n"),
     };

@@ -251,8 +251,9 @@ export async function runPlans(plans: readonly Plan[], log: Log): Promise<void> 
 /** A command a user works with (exec, shell, capture), attached to this runner's terminal or pipes. */
 export interface Attached {
   readonly pid?: number;
-  /** Its stdin, when it was given a pipe. */
+  /** Its stdin and stdout, when given pipes. */
   readonly stdin: NodeJS.WritableStream | null;
+  readonly stdout: NodeJS.ReadableStream | null;
   /** Its exit status as a shell reports it: 128 + the signal's number when a signal ended it. */
   readonly done: Promise<number>;
 }
@@ -280,5 +281,5 @@ export function attach(
     if (r.signal) return 128 + (constants.signals[r.signal] ?? 0);
     throw new Error(`${file}: ${r.shortMessage}`);
   });
-  return { pid: child.pid, stdin: child.stdin, done };
+  return { pid: child.pid, stdin: child.stdin, stdout: child.stdout, done };
 }

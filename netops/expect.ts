@@ -12,6 +12,7 @@ import { netnsExists } from "./observe";
 import { onHost } from "./step";
 import type { Pair } from "./reach";
 import { table } from "./table";
+import { mbitOf, measure } from "./throughput";
 
 /** Checks in flight at once: each waits on the network (a silent drop costs its timeout). */
 const PARALLEL = 8;
@@ -26,8 +27,10 @@ export interface Outcome {
   /** null: the lab does not say (an --all-pairs pair joined only by the user's links and routes). */
   readonly want: boolean | null;
   readonly got: boolean;
-  /** What the probe saw: "answered", "refused", "no answer", ping's summary... */
+  /** What the probe saw: "answered", "refused", "no answer", ping's summary, a rate... */
   readonly detail: string;
+  /** A throughput check's bounds and the rate measured (Mbit/s; absent when none could be). */
+  readonly rate?: { readonly atLeastMbit?: number; readonly atMostMbit?: number; readonly mbit?: number };
 }
 
 /** Outside: its namespace and /30 are derived from the stack and host, so two stacks' runs never share them. */
@@ -51,7 +54,7 @@ async function must(argv: string[], input?: string): Promise<void> {
 }
 
 async function addOutside(lab: LabFile, o: ReturnType<typeof outsideOf>, six: boolean): Promise<void> {
-  await removeOutside(o); // a run that was killed may have left it
+  await removeOutside(lab, o); // a run that was killed may have left it
   await must(["ip", "netns", "add", o.ns]);
   // nodad: the addresses work at once, with no duplicate detection to wait for
   await must(
@@ -70,8 +73,13 @@ async function addOutside(lab: LabFile, o: ReturnType<typeof outsideOf>, six: bo
   );
 }
 
-/** Deleting the namespace takes the veth pair with it (its host end included). */
-async function removeOutside(o: ReturnType<typeof outsideOf>): Promise<void> {
+/**
+ * Deleting the namespace takes the veth pair with it, but later: the kernel dismantles a
+ * namespace in the background (longer after heavy traffic, a throughput check's), and a
+ * next run would meet its host end still there. That end is deleted first, at once.
+ */
+async function removeOutside(lab: LabFile, o: ReturnType<typeof outsideOf>): Promise<void> {
+  await run(onHost(lab, ["ip", "link", "del", "dev", o.hostIf]));
   await run(["ip", "netns", "del", o.ns]);
 }
 
@@ -95,15 +103,45 @@ async function probe(prefix: string[], check: string, target: string, port?: num
   return [r.ok, r.stdout.trim() || r.stderr.trim()];
 }
 
-const outcomeOf = (e: ExpectSpec, got: boolean, detail: string): Outcome => ({
+const outcomeOf = (e: ExpectSpec, got: boolean, detail: string, mbit?: number): Outcome => ({
   name: e.name,
   from: e.from.kind === "netns" ? e.from.netns : e.from.kind,
   to: e.label,
-  check: e.check === "ping" ? "ping" : `${e.check}/${e.port}`,
+  check: e.check === "ping" || e.port === undefined ? e.check : `${e.check}/${e.port}`,
   want: e.reachable,
   got,
   detail,
+  ...(e.rate
+    ? {
+        rate: {
+          ...(e.rate.atLeastMbit !== undefined ? { atLeastMbit: e.rate.atLeastMbit } : {}),
+          ...(e.rate.atMostMbit !== undefined ? { atMostMbit: e.rate.atMostMbit } : {}),
+          ...(mbit !== undefined ? { mbit } : {}),
+        },
+      }
+    : {}),
 });
+
+/** A throughput check: one measurement (a rate out of bounds is the answer; retrying would only cost its seconds again). */
+async function rateOutcome(e: ExpectSpec, prefix: string[], target: string): Promise<Outcome> {
+  let got = await measure(prefix, e, target);
+  // no measurement at all (a receiver just started, a first ARP): as a reachability check, a few tries
+  for (let i = 1; typeof got === "string" && i < RETRIES; i++) {
+    await new Promise((r) => setTimeout(r, RETRY_AFTER_MS));
+    got = await measure(prefix, e, target);
+  }
+  if (typeof got === "string") return outcomeOf(e, false, got);
+  const mbit = mbitOf(got);
+  const { atLeastMbit = 0, atMostMbit = Infinity } = e.rate!;
+  return outcomeOf(
+    e,
+    mbit >= atLeastMbit && mbit <= atMostMbit,
+    `${mbitText(mbit)} over ${got.seconds.toFixed(1)} s`,
+    mbit,
+  );
+}
+
+const mbitText = (m: number) => `${m >= 100 ? m.toFixed(0) : m >= 10 ? m.toFixed(1) : m.toFixed(2)} Mbit/s`;
 
 /** Check every expectation; the outside probe namespace exists only while they run. */
 export async function checkExpectations(lab: LabFile, expects: readonly ExpectSpec[]): Promise<Outcome[]> {
@@ -112,15 +150,17 @@ export async function checkExpectations(lab: LabFile, expects: readonly ExpectSp
   const six = expects.some((e) => e.from.kind === "outside" && e.to.kind === "host" && e.to.families?.includes(6));
   if (lab.host && !netnsExists(lab.host)) throw new Error(`sandbox host namespace ${lab.host} does not exist`);
   if (needsOutside) await addOutside(lab, outside, six);
+  // the host from outside: its LAN address of each family the check goes over
+  const targetsOf = (e: ExpectSpec) =>
+    e.to.kind === "address"
+      ? [e.to.address]
+      : e.to.kind === "name"
+        ? [e.to.name]
+        : (e.to.families ?? [4]).map((f) => (f === 6 ? outside.hostAddr6 : outside.hostAddr));
   try {
-    return await pool(expects, PARALLEL, async (e) => {
-      // the host from outside: its LAN address of each family the check goes over
-      const targets =
-        e.to.kind === "address"
-          ? [e.to.address]
-          : e.to.kind === "name"
-            ? [e.to.name]
-            : (e.to.families ?? [4]).map((f) => (f === 6 ? outside.hostAddr6 : outside.hostAddr));
+    const reach = expects.filter((e) => e.check !== "throughput");
+    const done = await pool(reach, PARALLEL, async (e) => {
+      const targets = targetsOf(e);
       const once = async (): Promise<[boolean, string]> => {
         const seen = await Promise.all(targets.map((t) => probe(origin(lab, e.from, outside.ns), e.check, t, e.port)));
         // reachable: every family answers; unreachable: none does
@@ -140,8 +180,13 @@ export async function checkExpectations(lab: LabFile, expects: readonly ExpectSp
       }
       return outcomeOf(e, got, detail);
     });
+    // rates one at a time, after the rest: checks at once would share the links and the CPUs they measure
+    const rates = new Map<ExpectSpec, Outcome>();
+    for (const e of expects.filter((x) => x.check === "throughput"))
+      rates.set(e, await rateOutcome(e, origin(lab, e.from, outside.ns), targetsOf(e)[0]));
+    return expects.map((e) => rates.get(e) ?? done[reach.indexOf(e)]);
   } finally {
-    if (needsOutside) await removeOutside(outside);
+    if (needsOutside) await removeOutside(lab, outside);
   }
 }
 
@@ -183,14 +228,22 @@ const word = (reachable: boolean | null) => (reachable === null ? "-" : reachabl
 /** An outcome holds when it is what was wanted; one nobody judges (want null) neither holds nor fails. */
 export const holds = (o: Outcome) => o.want === null || o.want === o.got;
 
+/** A throughput check's bounds, as the report's WANT column says them. */
+const bounds = ({ atLeastMbit: lo, atMostMbit: hi }: NonNullable<Outcome["rate"]>) =>
+  [lo !== undefined ? `>= ${lo}` : "", hi !== undefined ? `<= ${hi}` : ""].filter(Boolean).join(", ") + " Mbit/s";
+
+/** What a check wants and what it got, as the report and the JUnit file say them. */
+export const wanted = (o: Outcome) => (o.rate ? bounds(o.rate) : word(o.want));
+export const gotten = (o: Outcome) => (o.rate ? o.detail : `${word(o.got)} (${o.detail})`);
+
 export function report(outcomes: readonly Outcome[]): string {
   const rows = outcomes.map((o) => [
     o.name,
     o.from,
     o.to,
     o.check,
-    word(o.want),
-    `${word(o.got)} (${o.detail})`,
+    wanted(o),
+    gotten(o),
     o.want === null ? "observed" : o.want === o.got ? "pass" : "FAIL",
   ]);
   const judged = outcomes.filter((o) => o.want !== null).length;

@@ -1,7 +1,8 @@
 // Every machine of a lab behind one interface: this one, and each Host, reached over ssh
 // where the runner's copy does the same work with the same code (main.ts, the forwarded
 // verbs; what travels besides object lines is model/messages.ts). The whole-lab verbs
-// (sweep, converge, verify, inspect, test) are written once over it, in main.ts.
+// (sweep, converge, verify, inspect, test, and the live page's watch) are written once over
+// it, in main.ts.
 import { applyOrder, labelOf, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
 import { toLine } from "../model/line";
@@ -12,6 +13,7 @@ import { checkExpectations, unanswered, type Outcome } from "./expect";
 import { convergedLine } from "../model/lab-change";
 import { converge, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
 import { forward, forwardQuietly } from "./remote";
+import { countersHere, type Counters } from "./counters";
 
 export interface Machine {
   /** Its name in reports: undefined for this one, a Host's name for another. */
@@ -26,6 +28,8 @@ export interface Machine {
   inspect(): Promise<{ objects: Inspected[]; extra: Extra[] }>;
   /** Expectations that start there, checked with real traffic there; outcomes in their order. */
   check(expects: readonly ExpectSpec[]): Promise<Outcome[]>;
+  /** What has crossed its endpoints and links so far (none from one that does not answer). */
+  counters(): Promise<Counters[]>;
 }
 
 /** This machine first, then every Host of the lab (one with nothing declared any more included). */
@@ -67,6 +71,7 @@ function thisMachine(lab: LabFile, specs: readonly ObjectSpec[]): Machine {
       return { objects, extra };
     },
     check: (expects) => checkExpectations(lab, expects),
+    counters: () => countersHere(lab, specs),
   };
 }
 
@@ -98,6 +103,10 @@ function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: re
       extra: await extra(),
     }),
     check: (expects) => checkOn(lab.stack, remote, expects),
+    counters: async () => {
+      const res = specs.length ? await forwardQuietly(remote, "counters", lines) : undefined;
+      return res?.ok ? (JSON.parse(res.stdout) as Counters[]).map((c) => ({ ...c, machine: name })) : [];
+    },
   };
 }
 

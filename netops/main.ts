@@ -15,7 +15,7 @@
 //                                             here is reported as made, not as put right)
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (nslab inspect)
-//   node netops.cjs test     <lab file> [--all-pairs] [--json]
+//   node netops.cjs test     <lab file> [--all-pairs] [--json] [--junit FILE]
 //                                             the stack's Expectations, with real traffic (nslab test)
 //   node netops.cjs impair <lab file> <target> reset|'<impairment json>'   run-time loss and rate
 //   node netops.cjs link   <lab file> <target> up|down                     run-time link state
@@ -23,21 +23,32 @@
 //                                             a user's command (none: a shell) in a namespace (nslab exec, shell)
 //   node netops.cjs capture <lab file> <target> [--count N] [--seconds S] [--text] [-- <filter>...]
 //                                             tcpdump on an interface, a pcap (or lines) on stdout (nslab capture)
+//   node netops.cjs watch   <lab file> [--every MS]
+//                                             every machine's inspect and counters, a JSON line per period (nslab ui)
 //   node netops.cjs retire <lab file> <address> '<owner lines, JSON>'
 //                                             the gate's destroy: clear the Hosts deleted from the code
 // Run by the runner itself:
 //   node netops.cjs probe tcp|udp <host> <port>  a check's client, inside a namespace (`test`)
+//   node netops.cjs probe throughput <host> <port> <seconds> | probe sink
+//                                             a throughput check's sender and receiver (throughput.ts)
 //   node netops.cjs relay <ports> <address> <delay> <jitter>   a delay line's relay (delayline.ts)
 //   node netops.cjs <verb> --b64 <base64>…    a verb forwarded from the runner on another
 //                                             machine (remote.ts): its lines in base64, and for
 //                                             sweep, converge, recorded and check a message
 //                                             first (model/messages.ts)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
-import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type Spec } from "../model/schema";
-import { CaptureMessage, ConvergeMessage, ExecMessage, KeysMessage, readMessage } from "../model/messages";
+import { Impairment, isObjectSpec, parseSpec, type ExpectSpec, type ObjectSpec, type Spec } from "../model/schema";
+import {
+  CaptureMessage,
+  ConvergeMessage,
+  ExecMessage,
+  KeysMessage,
+  readMessage,
+  RuntimeMessage,
+} from "../model/messages";
 import { convergedLine } from "../model/lab-change";
 import { applySpecs, ensureHost, inspectSpecs, log, logFor, removeSpecs, verifySpecs } from "./engine";
 import { runPlans } from "./exec";
@@ -58,9 +69,12 @@ import { readLab } from "../model/lab-file";
 import { extraKeys, sweepKeys } from "./lab";
 import { convergeHere, lineThere, machinesOf, report, type Machine } from "./machines";
 import { probe } from "./probe";
+import { junit } from "./junit";
+import { countersHere } from "./counters";
+import { send, sink } from "./throughput";
 import { captureAt, captureHere, type CaptureHow } from "./capture";
 import { execAt, execHere } from "./enter";
-import { interfaces, namespaces, pick } from "./places";
+import { INTERFACES, interfaces, NAMESPACES, namespaces, pick } from "./places";
 import { relay } from "./relay";
 import { impairNow, linkNow } from "./runtime";
 import { recorded, recordedSpecs } from "./ledger";
@@ -119,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(
       "usage: netops create|destroy|apply|verify|inspect '<line>'...\n" +
         "       netops sweep|converge|verify|inspect <lab file> [--quiet|--apply (converge)]\n" +
-        "       netops test <lab file> [--all-pairs] [--json]\n" +
+        "       netops test <lab file> [--all-pairs] [--json] [--junit FILE]\n" +
         "       netops impair <lab file> <target> reset|'<impairment json>' | netops link <lab file> <target> up|down\n" +
         "       netops exec <lab file> <target> [--tty] [-- <command>...]\n" +
         "       netops capture <lab file> <target> [--count N] [--seconds S] [--text] [-- <filter>...]\n" +
@@ -129,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   };
   if (args.length === 0) return usage();
+  if (cmd === "probe" && args[0] === "throughput") return send(args[1], Number(args[2]), Number(args[3]));
+  if (cmd === "probe" && args[0] === "sink") return sink();
   if (cmd === "probe") return probe(args[0], args[1], Number(args[2]));
   if (cmd === "relay") return relay(args);
   // a whole-lab verb's part on this machine, forwarded from the one Terraform runs on (machines.ts)
@@ -150,6 +166,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(extraKeys(stack, keys))}\n`);
     return 0;
   }
+  if (cmd === "counters" && forwarded) {
+    // the live page's counters of this machine's objects, asked by the machine it runs on
+    const specs = args.map(readSpec).filter(isObjectSpec);
+    process.stdout.write(`${JSON.stringify(await countersHere({ host: specs.find((s) => s.host)?.host }, specs))}\n`);
+    return 0;
+  }
+  if (cmd === "watch") return watch(args[0], args.slice(1));
   if (cmd === "retire") return retire(args[0], args[1], args[2]);
   if (cmd === "check") {
     // expectations forwarded from the machine `nslab test` runs on (machines.ts checkOn)
@@ -164,6 +187,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === "exec" || cmd === "capture") return attached(cmd, args);
   if (cmd === "test") return test(args[0], args.slice(1));
+  if ((cmd === "impair" || cmd === "link") && forwarded) {
+    // a run-time change here, from the machine the user is on: the target's object lines follow
+    const { target, what } = readMessage(cmd, RuntimeMessage, args[0]);
+    return runtimeOn(cmd, args.slice(1).map(readSpec).filter(isObjectSpec), target, what);
+  }
   if (cmd === "impair" || cmd === "link") return runtime(cmd, args);
   if (!args[0].trimStart().startsWith("{") && !args[0].includes(" {")) {
     // a lab file, and options on either side of it (a provisioner's command comes last)
@@ -236,7 +264,10 @@ async function main(argv: string[]): Promise<number> {
 async function runtime(cmd: "impair" | "link", [labPath, target, what]: readonly string[]): Promise<number> {
   if (!target || !what)
     throw new Error(`usage: netops ${cmd} <lab file> <target> ${cmd === "impair" ? "reset|<json>" : "up|down"}`);
-  const { specs } = readLab(labPath);
+  return runtimeOn(cmd, readLab(labPath).specs, target, what);
+}
+
+async function runtimeOn(cmd: "impair" | "link", specs: readonly ObjectSpec[], target: string, what: string) {
   if (cmd === "link") {
     if (what !== "up" && what !== "down") throw new Error(`link ${target}: say up or down, not ${what}`);
     await linkNow(specs, target, what === "up");
@@ -258,7 +289,7 @@ async function attached(cmd: "exec" | "capture", args: readonly string[]): Promi
   if (cmd === "exec") {
     const bad = flags.find((f) => f !== "--tty");
     if (bad) throw new Error(`unknown option ${bad}: exec takes --tty`);
-    return execAt(pick(namespaces(specs, lab.host), target, "namespaces"), rest, flags.includes("--tty"));
+    return execAt(pick(namespaces(specs, lab.host), target, NAMESPACES), rest, flags.includes("--tty"));
   }
   const how: CaptureHow = { text: false, filter: rest };
   for (let i = 0; i < flags.length; i++) {
@@ -271,13 +302,48 @@ async function attached(cmd: "exec" | "capture", args: readonly string[]): Promi
       i++;
     } else throw new Error(`${f}: capture takes --count N, --seconds S (positive numbers) and --text`);
   }
-  return captureAt(pick(interfaces(specs), target, "interfaces"), how);
+  return captureAt(pick(interfaces(specs), target, INTERFACES), how);
+}
+
+/**
+ * `watch <lab> [--every MS]`: every machine's inspect and counters, one JSON line each
+ * period (a look takes what it takes: the next starts MS after the last began, or at once),
+ * until stdin ends. The live page's source (cli/ui).
+ */
+async function watch(labPath: string, flags: readonly string[]): Promise<number> {
+  const every = flags[0] === "--every" && Number(flags[1]) > 0 ? Number(flags[1]) : 1000;
+  if (flags.length && !(flags[0] === "--every" && Number(flags[1]) > 0))
+    throw new Error(`unknown option ${flags.join(" ")}: watch takes --every MS`);
+  const { lab, specs } = readLab(labPath);
+  const machines = machinesOf(lab, specs);
+  let watching = true;
+  process.stdin.on("end", () => (watching = false)).resume();
+  while (watching) {
+    const began = Date.now();
+    const parts = await Promise.all(
+      machines.map(async (m) => ({ ...(await m.inspect()), counters: await m.counters() })),
+    );
+    const look = {
+      at: began,
+      objects: parts.flatMap((p) => p.objects),
+      extra: parts.flatMap((p) => p.extra),
+      counters: parts.flatMap((p) => p.counters),
+    };
+    process.stdout.write(`${JSON.stringify(look)}\n`);
+    await new Promise((r) => setTimeout(r, Math.max(0, every - (Date.now() - began))));
+  }
+  return 0;
 }
 
 /** Expectations (and with --all-pairs every endpoint pair) checked with real traffic; exit 1 if any fails. */
-async function test(labPath: string, flags: readonly string[]): Promise<number> {
+async function test(labPath: string, given: readonly string[]): Promise<number> {
+  const at = given.indexOf("--junit");
+  const junitFile = at >= 0 ? given[at + 1] : undefined;
+  if (at >= 0 && !junitFile) throw new Error("--junit needs a file");
+  const flags = at >= 0 ? [...given.slice(0, at), ...given.slice(at + 2)] : given;
   const bad = flags.find((f) => f !== "--all-pairs" && f !== "--json");
-  if (bad) throw new Error(`unknown option ${bad}: test takes --all-pairs and --json`);
+  if (bad) throw new Error(`unknown option ${bad}: test takes --all-pairs, --json and --junit FILE`);
+  const started = Date.now();
   const { lab, specs } = readLab(labPath);
   const expects = parseExpectations(lab);
   // --all-pairs: the reachability matrix, each pair judged as the lab says (reach.ts)
@@ -288,6 +354,7 @@ async function test(labPath: string, flags: readonly string[]): Promise<number> 
   const matrix = pairs.length
     ? matrixOf(pinged.map((o) => ({ from: o.from.split(" ")[0], to: o.to.split(" ")[0], want: o.want, got: o.got })))
     : undefined;
+  if (junitFile) writeFileSync(junitFile, junit(lab.stack, outcomes, (Date.now() - started) / 1000));
   if (flags.includes("--json"))
     process.stdout.write(
       `${JSON.stringify({ v: 1, stack: lab.stack, outcomes, ...(matrix ? { matrix } : {}) }, null, 1)}\n`,

@@ -18,7 +18,17 @@ export interface Place {
   readonly name: string;
   /** Other names that pick it: an endpoint's namespace when it is the namespace's only interface. */
   readonly aliases?: readonly string[];
+  /** The lab object it is part of (an interface's endpoint, link, network or tunnel). */
+  readonly of?: ObjectSpec;
 }
+
+/** What pick calls the places, for its messages: one (`no namespace of this lab`) and several (`names 2 namespaces`). */
+export interface Called {
+  readonly one: string;
+  readonly many: string;
+}
+export const NAMESPACES: Called = { one: "namespace", many: "namespaces" };
+export const INTERFACES: Called = { one: "interface", many: "interfaces" };
 
 const machineOf = (s: ObjectSpec) => ({
   ...(s.remote ? { remote: s.remote } : {}),
@@ -48,6 +58,7 @@ export function interfaces(specs: readonly ObjectSpec[]): Place[] {
   const out: Place[] = [];
   const at = (s: ObjectSpec, netns: string | undefined, ifname: string, name = `${side(netns)}:${ifname}`) =>
     out.push({
+      of: s,
       ...machineOf(s),
       ...(netns ? { netns } : {}),
       ifname,
@@ -73,11 +84,11 @@ export function interfaces(specs: readonly ObjectSpec[]): Place[] {
 }
 
 /**
- * The place `target` names among `places` (`what`: what they are, for the message). A
+ * The place `target` names among `places` (`what`: what they are called, for the message). A
  * name the machine does not pick may be this machine's and a Host's: this machine's wins.
  * A name that picks none, or several, lists the right ones.
  */
-export function pick(places: readonly Place[], target: string, what: string): Place {
+export function pick(places: readonly Place[], target: string, what: Called): Place {
   const at = target.lastIndexOf("@");
   const [name, machine] = at > 0 ? [target.slice(0, at), target.slice(at + 1)] : [target, undefined];
   const on = (list: readonly Place[]) =>
@@ -93,8 +104,8 @@ export function pick(places: readonly Place[], target: string, what: string): Pl
   const choices = (found.length ? found : places).map((p) => fullName(p)).sort();
   throw new Error(
     found.length
-      ? `${target} names ${found.length} ${what}; say which: ${choices.join(", ")}`
-      : `${target} is no ${what.replace(/s$/, "")} of this lab; these are: ${choices.join(", ") || "none"}`,
+      ? `${target} names ${found.length} ${what.many}; say which: ${choices.join(", ")}`
+      : `${target} is no ${what.one} of this lab; these are: ${choices.join(", ") || "none"}`,
   );
 }
 

@@ -149,6 +149,13 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   expect(read.code).toBe(0);
   expect(read.stdout).toMatch(/10\.77\.0\.1 > 10\.77\.0\.2: ICMP echo request/);
   expect(read.stdout).toMatch(/10\.77\.0\.2 > 10\.77\.0\.1: ICMP echo reply/);
+  // a run-time change of a Host's link, run here, happens there (its runner's lines print here)
+  expect(must(nslab(["link", "lab-stack", "mh-1:l0", "down"], b.address), "nslab link down")).toMatch(
+    /run time: mh-1\/l0 down/,
+  );
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "1", "10.77.0.2"]).code).not.toBe(0);
+  must(nslab(["link", "lab-stack", "mh-1:l0", "up"], b.address), "nslab link up");
+  expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
   // nothing left running there (the simulated machines share this process table)
   expect(cmd(["pgrep", "-f", "tcpdump -i l0 -n"]).stdout).toBe("");
 

@@ -5,7 +5,7 @@ import { CliError } from "../../cli/manifest";
 import type { EndpointSpec, LinkSpec, ObjectSpec, SandboxSpec } from "../../model/schema";
 import { tcpdumpArgv } from "../../netops/capture";
 import { enterArgv } from "../../netops/enter";
-import { fullName, interfaces, namespaces, pick } from "../../netops/places";
+import { fullName, INTERFACES, interfaces, NAMESPACES, namespaces, pick } from "../../netops/places";
 import { br01 } from "../helpers/specs";
 
 const remote = { name: "b", address: "10.0.0.2", user: "root", port: 22 };
@@ -56,37 +56,37 @@ describe("namespaces", () => {
     expect(all.map((p) => fullName(p)).sort()).toEqual(["host", "host@b", "nb@b", "ns01", "ns01@b", "sb"]);
   });
   it("a bare name is this machine's when it has it, else the Host's that has it", () => {
-    expect(pick(all, "ns01", "namespaces")).toMatchObject({ netns: "ns01", host: "sbx" });
-    expect(pick(all, "ns01", "namespaces").remote).toBeUndefined();
-    expect(pick(all, "ns01@b", "namespaces")).toMatchObject({ netns: "ns01", remote });
-    expect(pick(all, "nb", "namespaces")).toMatchObject({ netns: "nb", remote });
-    expect(pick(all, "host", "namespaces")).toEqual({ host: "sbx", name: "host" });
+    expect(pick(all, "ns01", NAMESPACES)).toMatchObject({ netns: "ns01", host: "sbx" });
+    expect(pick(all, "ns01", NAMESPACES).remote).toBeUndefined();
+    expect(pick(all, "ns01@b", NAMESPACES)).toMatchObject({ netns: "ns01", remote });
+    expect(pick(all, "nb", NAMESPACES)).toMatchObject({ netns: "nb", remote });
+    expect(pick(all, "host", NAMESPACES)).toEqual({ host: "sbx", name: "host" });
   });
   it("a wrong name lists the right ones", () => {
-    expect(message(() => pick(all, "ns9", "namespaces"))).toBe(
+    expect(message(() => pick(all, "ns9", NAMESPACES))).toBe(
       "ns9 is no namespace of this lab; these are: host, host@b, nb@b, ns01, ns01@b, sb",
     );
-    expect(message(() => pick(all, "nb@a", "namespaces"))).toMatch(/^nb@a is no namespace/);
+    expect(message(() => pick(all, "nb@a", NAMESPACES))).toMatch(/^nb@a is no namespace/);
   });
 });
 
 describe("interfaces", () => {
   const all = interfaces(lab);
   it("a namespace with one interface is named by the namespace; one with several asks which", () => {
-    expect(pick(all, "ns01", "interfaces")).toMatchObject({ netns: "ns01", ifname: "eth0" });
-    expect(message(() => pick(all, "sb", "interfaces"))).toBe("sb names 2 interfaces; say which: sb:eth1, sb:l0");
-    expect(message(() => pick(all, "eth0", "interfaces"))).toBe(
+    expect(pick(all, "ns01", INTERFACES)).toMatchObject({ netns: "ns01", ifname: "eth0" });
+    expect(message(() => pick(all, "sb", INTERFACES))).toBe("sb names 2 interfaces; say which: sb:eth1, sb:l0");
+    expect(message(() => pick(all, "eth0", INTERFACES))).toBe(
       "eth0 is no interface of this lab; these are: " +
         "br01, host:l1, host:veth-b1@b, host:veth-nb@b, host:veth-ns01, host:veth-sb1, nb:eth0@b, ns01:eth0, ns01:eth0@b, sb:eth1, sb:l0",
     );
-    expect(pick(all, "sb:l0", "interfaces")).toMatchObject({ netns: "sb", ifname: "l0" });
+    expect(pick(all, "sb:l0", INTERFACES)).toMatchObject({ netns: "sb", ifname: "l0" });
   });
   it("host-side ends, bridges by their device name", () => {
-    expect(pick(all, "host:veth-ns01", "interfaces")).toMatchObject({ ifname: "veth-ns01", host: "sbx" });
-    expect(pick(all, "host:veth-ns01", "interfaces").netns).toBeUndefined();
-    expect(pick(all, "br01", "interfaces")).toMatchObject({ ifname: "br01", name: "br01" });
-    expect(pick(all, "host:br01", "interfaces")).toMatchObject({ ifname: "br01" });
-    expect(pick(all, "host:l1", "interfaces")).toMatchObject({ ifname: "l1" });
+    expect(pick(all, "host:veth-ns01", INTERFACES)).toMatchObject({ ifname: "veth-ns01", host: "sbx" });
+    expect(pick(all, "host:veth-ns01", INTERFACES).netns).toBeUndefined();
+    expect(pick(all, "br01", INTERFACES)).toMatchObject({ ifname: "br01", name: "br01" });
+    expect(pick(all, "host:br01", INTERFACES)).toMatchObject({ ifname: "br01" });
+    expect(pick(all, "host:l1", INTERFACES)).toMatchObject({ ifname: "l1" });
   });
 });
 

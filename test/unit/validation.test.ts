@@ -3,7 +3,8 @@
 import { Testing, TerraformStack } from "cdktf";
 import { OWNER_LINE_PREFIX } from "../../model/former-name";
 import { specKey } from "../../model/kinds";
-import { Check, Expectation, Host, Vantage } from "../../constructs";
+import { Check, Expectation, Host, Protocol, Vantage } from "../../constructs";
+import { ExpectSpec } from "../../model/expect-spec";
 import {
   ContainerNetwork,
   Endpoint,
@@ -306,6 +307,61 @@ const cases: [string, Build, RegExp, string][] = [
     },
     /Expectation prop `check`: is udp, but vstack\/Net\/E\/P publishes tcp/,
     "Check.tcp()",
+  ],
+  [
+    "throughput to an address",
+    (s) =>
+      new Expectation(s, "X", { from: Vantage.HOST, to: "10.10.0.9", check: Check.throughput({ atLeastMbit: 1 }) }),
+    /Expectation prop `to`: is not an endpoint or a published port, and Check.throughput measures to one of those/,
+    "a PortMapping whose server reads",
+  ],
+  [
+    "throughput with no bound",
+    (s) => {
+      const n = net(s);
+      new Expectation(s, "X", { from: n.addEndpoint("A"), to: n.addEndpoint("B"), check: Check.throughput({}) });
+    },
+    /Expectation prop `check`: Check.throughput\(\) has no bound/,
+    "atLeastMbit, atMostMbit or both",
+  ],
+  [
+    "throughput bounds that cannot hold",
+    (s) => {
+      const n = net(s);
+      const check = Check.throughput({ atLeastMbit: 10, atMostMbit: 5 });
+      new Expectation(s, "X", { from: n.addEndpoint("A"), to: n.addEndpoint("B"), check });
+    },
+    /Expectation prop `check`: atLeastMbit 10 is more than atMostMbit 5/,
+    "a range that can hold",
+  ],
+  [
+    "throughput for too long",
+    (s) => {
+      const n = net(s);
+      const check = Check.throughput({ atLeastMbit: 1, seconds: 90 });
+      new Expectation(s, "X", { from: n.addEndpoint("A"), to: n.addEndpoint("B"), check });
+    },
+    /Expectation prop `check.seconds`: 90 is out of range/,
+    "0.5 to 20",
+  ],
+  [
+    "throughput that must not be reachable",
+    (s) => {
+      const n = net(s);
+      const check = Check.throughput({ atMostMbit: 1 });
+      new Expectation(s, "X", { from: n.addEndpoint("A"), to: n.addEndpoint("B"), check, reachable: false });
+    },
+    /Expectation prop `reachable`: is false, but Check.throughput measures a rate/,
+    "atMostMbit for an upper bound",
+  ],
+  [
+    "throughput to a udp port",
+    (s) => {
+      const p = net(s).addEndpoint("E").publish("P", { hostPort: 5001, protocol: Protocol.UDP });
+      new Expectation(s, "X", { from: Vantage.OUTSIDE, to: p, check: Check.throughput({ atLeastMbit: 1 }) });
+    },
+    /Expectation prop `check`: is Check.throughput, which measures TCP, but vstack\/Net\/E\/P publishes udp/,
+    "check a TCP port",
   ],
   [
     "expectation to something that is no address nor name",
@@ -906,6 +962,31 @@ test("an expectation from a Host carries where it starts: the runner there check
   });
   const x = new Expectation(stack, "X", { from: e, to: "10.60.0.1" });
   expect(x._spec().from).toEqual({ kind: "netns", netns: "e", remote: b.remote });
+});
+
+test("a throughput check's spec: to an endpoint, the namespace the receiver starts in; to a port, the port", () => {
+  const stack = new LabStack(Testing.app(), "tp");
+  const n = new ContainerNetwork(stack, "N", { subnet: "10.60.0.0/24" });
+  const [a, b] = [n.addEndpoint("A", { netns: "a" }), n.addEndpoint("B", { netns: "b" })];
+  const up = b.publish("P", { hostPort: 5001 });
+  const toB = new Expectation(stack, "ToB", { from: a, to: b, check: Check.throughput({ atMostMbit: 10 }) });
+  const check = Check.throughput({ atLeastMbit: 1.5, seconds: 3 });
+  const toPort = new Expectation(stack, "ToPort", { from: Vantage.OUTSIDE, to: up, check });
+  expect(toB._spec()).toMatchObject({ check: "throughput", rate: { atMostMbit: 10, seconds: 2 }, sink: "b" });
+  expect(toB._spec().port).toBeUndefined();
+  expect(toPort._spec()).toMatchObject({ check: "throughput", port: 5001, rate: { atLeastMbit: 1.5, seconds: 3 } });
+  expect(toPort._spec().sink).toBeUndefined();
+  expect(() => ExpectSpec.parse(toB._spec())).not.toThrow();
+});
+
+test("a throughput check to an endpoint on another machine is refused: its receiver starts where the target is", () => {
+  const stack = new LabStack(Testing.app(), "tp", { tunnelAddress: "10.0.0.1" });
+  const b = new Host(stack, "b", { address: "10.0.0.2" });
+  const n = new ContainerNetwork(stack, "N", { subnet: "10.60.0.0/24", hosts: [stack, b] });
+  const [here, there] = [n.addEndpoint("A", { netns: "a" }), n.addEndpoint("B", { netns: "b", host: b })];
+  expect(
+    () => new Expectation(stack, "X", { from: here, to: there, check: Check.throughput({ atLeastMbit: 1 }) }),
+  ).toThrow(/Expectation prop `to`: is on tp\/b, and the check starts on this machine/);
 });
 
 test("the nftables firewall on hosts: a table on each machine, of the networks and port mappings there", () => {

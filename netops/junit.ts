@@ -1,0 +1,36 @@
+// `nslab test --junit FILE`: the outcomes as JUnit XML, one testcase per Expectation (and
+// per pair with --all-pairs), so a CI system shows a lab's checks as it shows unit tests.
+// A pair the lab does not judge (observed) is a skipped testcase: neither pass nor fail.
+import { gotten, wanted, type Outcome } from "./expect";
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
+/** Text safe in an XML attribute or element: escaped, and without the control characters XML 1.0 forbids. */
+export const xml = (s: string) =>
+  // eslint-disable-next-line no-control-regex
+  s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+export function junit(stack: string, outcomes: readonly Outcome[], seconds: number, at = new Date()): string {
+  const failed = outcomes.filter((o) => o.want !== null && o.want !== o.got).length;
+  const skipped = outcomes.filter((o) => o.want === null).length;
+  const cases = outcomes.map((o) => {
+    const pair = o.name === "all pairs";
+    const name = pair ? `${o.from} -> ${o.to}` : o.name;
+    const what = `from ${o.from} to ${o.to}, ${o.check}`;
+    const body =
+      o.want === null
+        ? `      <skipped message="${xml(`the lab does not say; observed: ${gotten(o)}`)}"/>\n`
+        : o.want !== o.got
+          ? `      <failure message="${xml(`want ${wanted(o)}, got ${gotten(o)}`)}">${xml(what)}</failure>\n`
+          : "";
+    const open = `    <testcase classname="${xml(pair ? `${stack}.all-pairs` : stack)}" name="${xml(name)}"`;
+    return body ? `${open}>\n${body}    </testcase>\n` : `${open}/>\n`;
+  });
+  const counts = `tests="${outcomes.length}" failures="${failed}" errors="0" skipped="${skipped}" time="${seconds.toFixed(3)}"`;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites name="nslab test ${xml(stack)}" ${counts}>\n` +
+    `  <testsuite name="${xml(stack)}" ${counts} timestamp="${at.toISOString().slice(0, 19)}">\n` +
+    cases.join("") +
+    "  </testsuite>\n</testsuites>\n"
+  );
+}

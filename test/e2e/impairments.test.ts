@@ -158,7 +158,7 @@ test("declared loss and rate show in real traffic; nslab impair changes them at 
   const bad = project.nslab(["impair", "lab-stack", "nope", "--loss", "5"], host);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(
-    /nope is no endpoint or link of this stack; these are: im-c:eth0, im-d:eth0, im-h:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
+    /nope is no endpoint or link of this lab; these are: host:imv, im-c:eth0, im-d:eth0, im-h:eth0, im-l:eth0, im-r:eth0, im-s:v0/,
   );
 
   must(project.cdktf(["destroy", "lab-stack", "--auto-approve"], host), "cdktf destroy");

@@ -121,6 +121,19 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   expect(nslab(["exec", "lab-stack", "mh-9", "--", "true"], b.address).stderr).toMatch(
     /mh-9 is no namespace of this lab; these are: host, host@hostb, mh-1@hostb, mh-2@hostb/,
   );
+  // a shell there, on a terminal (script(1) gives one): ssh -t, so the shell there is interactive
+  const shell = cmd(
+    [
+      "script",
+      "-qec",
+      `nsenter --net=/run/netns/${sim.controller} -- node ${join(project.dir, "bin", "nslab.js")} shell lab-stack mh-1`,
+      "/dev/null",
+    ],
+    { cwd: project.dir, env: envFor(b.address), input: "ip -o link show l0 | wc -l; exit 4\n" },
+  );
+  expect(shell.stdout).toMatch(/a shell in mh-1@hostb on host hostb/);
+  expect(shell.stdout).toMatch(/^1\r?$/m);
+  expect(shell.code).toBe(4);
   const pcap = join(project.dir, "there.pcap");
   const capture = spawn(
     "nsenter",
@@ -156,6 +169,37 @@ test("a Host's sandboxes, link and workload are made there, verified there, and 
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "1", "10.77.0.2"]).code).not.toBe(0);
   must(nslab(["link", "lab-stack", "mh-1:l0", "up"], b.address), "nslab link up");
   expect(sim.ssh(b, ["ip", "netns", "exec", "mh-1", "ping", "-c", "1", "-W", "2", "10.77.0.2"]).code).toBe(0);
+  // the live page, served here, shows that machine's objects with their state and traffic
+  const ui = spawn(
+    "nsenter",
+    [`--net=/run/netns/${sim.controller}`, "--", "node", join(project.dir, "bin", "nslab.js"), "ui", "lab-stack"],
+    { cwd: project.dir, env: envFor(b.address), stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const uiExited = new Promise((done) => ui.on("close", done));
+  const url = await new Promise<string>((done) =>
+    ui.stdout.on("data", (d: Buffer) => {
+      const m = /http:\/\/\S+/.exec(d.toString());
+      if (m) done(m[0]);
+    }),
+  );
+  // the page listens in the controller's namespace, where its 127.0.0.1 is
+  const parts = () =>
+    JSON.parse(
+      must(
+        cmd(["nsenter", `--net=/run/netns/${sim.controller}`, "--", "curl", "-sf", url.replace("/?", "/parts?")]),
+        "GET /parts",
+      ),
+    ) as { rows: { id: string; cls: string }[]; html: { picture: string } };
+  let rows = parts().rows;
+  for (let i = 0; i < 30 && !rows.length; i++) rows = (await new Promise((r) => setTimeout(r, 200)), parts().rows);
+  expect(rows).toEqual(
+    expect.arrayContaining([
+      { id: "row_link_mh_1_l0_hostb", cls: "ok", state: "as declared", traffic: expect.any(String) },
+    ]),
+  );
+  expect(parts().html.picture).toContain("host hostb");
+  ui.kill("SIGINT");
+  expect(await uiExited).toBe(0);
   // nothing left running there (the simulated machines share this process table)
   expect(cmd(["pgrep", "-f", "tcpdump -i l0 -n"]).stdout).toBe("");
 

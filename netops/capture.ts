@@ -7,7 +7,7 @@ import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { CaptureMessage } from "../model/messages";
 import { enterArgv } from "./enter";
-import { attach, type Attached } from "./exec";
+import { attach, waitHandling, type Attached } from "./exec";
 import { machineLabel, type Place } from "./places";
 import { forwardAttached } from "./remote";
 
@@ -82,18 +82,11 @@ export async function captureHere(c: CaptureMessage, stopOnStdinEnd: boolean): P
 }
 
 /** Wait for the child; a SIGINT or SIGTERM here stops it with `stop`, once. */
-async function stopOnSignal(child: Attached, stop: () => unknown): Promise<number> {
+function stopOnSignal(child: Attached, stop: () => unknown): Promise<number> {
   let stopped = false;
-  const onSignal = () => {
+  const once = () => {
     if (!stopped) stop();
     stopped = true;
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    return await child.done;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  return waitHandling(child, { SIGINT: once, SIGTERM: once });
 }

@@ -3,7 +3,7 @@
 // runner over ssh (with a terminal there when there is one here). The command's exit
 // status is the runner's.
 import type { ExecMessage } from "../model/messages";
-import { attach } from "./exec";
+import { attach, waitHandling } from "./exec";
 import { fullName, machineLabel, type Place } from "./places";
 import { forwardAttached } from "./remote";
 
@@ -50,15 +50,9 @@ export function execHere(at: Where, argv: readonly string[]): Promise<number> {
  * process group): this runner only outlives it, or it would be counted twice. A SIGTERM,
  * which no terminal sends (a script's kill), is passed on.
  */
-async function waitPassingTerm(child: ReturnType<typeof attach>): Promise<number> {
-  const onInt = () => undefined;
-  const onTerm = () => child.pid && process.kill(child.pid, "SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
-  try {
-    return await child.done;
-  } finally {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
-  }
+function waitPassingTerm(child: ReturnType<typeof attach>): Promise<number> {
+  return waitHandling(child, {
+    SIGINT: () => undefined,
+    SIGTERM: () => child.pid && process.kill(child.pid, "SIGTERM"),
+  });
 }

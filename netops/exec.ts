@@ -283,3 +283,18 @@ export function attach(
   });
   return { pid: child.pid, stdin: child.stdin, stdout: child.stdout, done };
 }
+
+/** Wait for an attached command, with these handlers on this runner's signals meanwhile (removed after). */
+export async function waitHandling(
+  child: Attached,
+  on: { readonly SIGINT: () => unknown; readonly SIGTERM: () => unknown },
+): Promise<number> {
+  process.on("SIGINT", on.SIGINT);
+  process.on("SIGTERM", on.SIGTERM);
+  try {
+    return await child.done;
+  } finally {
+    process.off("SIGINT", on.SIGINT);
+    process.off("SIGTERM", on.SIGTERM);
+  }
+}

@@ -1,6 +1,6 @@
 // Specs the pure tiers share: one network, its port mapping, one delay line, and a delay
 // line's nothing-there observation. Each test overrides what it is about.
-import type { DelayLineSpec, NetworkSpec, PortMappingSpec } from "../../model/schema";
+import type { DelayLineSpec, EndpointSpec, NetworkSpec, PortMappingSpec } from "../../model/schema";
 import type { DelayLineObs } from "../../netops/delayline";
 import { parseSave } from "../../netops/iptables";
 
@@ -15,6 +15,22 @@ export const br01 = (over: Partial<NetworkSpec> = {}): NetworkSpec => ({
   gateway: "192.168.88.1",
   mtu: 1500,
   masquerade: true,
+  ...over,
+});
+
+/** An endpoint on br01 (lab-stack's ns01 by default), its veth's host end named after its namespace. */
+export const endpointSpec = (netns = "ns01", over: Partial<EndpointSpec> = {}): EndpointSpec => ({
+  v: 1,
+  stack: "lab",
+  kind: "endpoint",
+  netns,
+  hostIf: `veth-${netns}`,
+  ifname: "eth0",
+  address: "192.168.88.11",
+  prefix: 24,
+  gateway: "192.168.88.1",
+  mtu: 1500,
+  bridge: "br01",
   ...over,
 });
 

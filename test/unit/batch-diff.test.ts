@@ -5,23 +5,11 @@ import { Progress } from "../../cli/progress";
 import { convergedCounts, convergedLine } from "../../model/lab-change";
 import { toLine } from "../../model/line";
 import type { StackManifest } from "../../model/manifest";
-import type { EndpointSpec, NamesSpec, ObjectSpec } from "../../model/schema";
-import { br01, port8080 } from "../helpers/specs";
+import type { NamesSpec, ObjectSpec } from "../../model/schema";
+import { br01, endpointSpec, port8080 } from "../helpers/specs";
 
 const net = br01();
-const ep = (netns: string, address: string): EndpointSpec => ({
-  v: 1,
-  stack: "lab",
-  kind: "endpoint",
-  netns,
-  hostIf: `veth-${netns}`,
-  ifname: "eth0",
-  address,
-  prefix: 24,
-  gateway: "192.168.88.1",
-  mtu: 1500,
-  bridge: "br01",
-});
+const ep = (netns: string, address: string) => endpointSpec(netns, { address });
 const a = ep("ns01", "192.168.88.11");
 const b = ep("ns02", "192.168.88.12");
 const c = ep("ns03", "192.168.88.13");

@@ -6,22 +6,11 @@ import type { EndpointSpec, LinkSpec, ObjectSpec, SandboxSpec } from "../../mode
 import { tcpdumpArgv } from "../../netops/capture";
 import { enterArgv } from "../../netops/enter";
 import { fullName, INTERFACES, interfaces, NAMESPACES, namespaces, pick } from "../../netops/places";
-import { br01 } from "../helpers/specs";
+import { br01, endpointSpec } from "../helpers/specs";
 
 const remote = { name: "b", address: "10.0.0.2", user: "root", port: 22 };
-const endpoint = (netns: string, over: Partial<EndpointSpec> = {}): EndpointSpec => ({
-  v: 1,
-  stack: "lab",
-  kind: "endpoint",
-  netns,
-  hostIf: `veth-${netns}`,
-  ifname: "eth0",
-  bridge: "br01",
-  address: "192.168.88.11",
-  prefix: 24,
-  mtu: 1500,
-  ...over,
-});
+const endpoint = (netns: string, over: Partial<EndpointSpec> = {}) =>
+  endpointSpec(netns, { gateway: undefined, ...over });
 const sandbox: SandboxSpec = { v: 1, stack: "lab", kind: "sandbox", netns: "sb" };
 const link: LinkSpec = {
   v: 1,

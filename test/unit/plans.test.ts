@@ -28,24 +28,11 @@ import {
   type VxlanSpec,
 } from "../../model/schema";
 
-import { br01, delayLine, noDelayLine } from "../helpers/specs";
+import { br01, delayLine, endpointSpec, noDelayLine } from "../helpers/specs";
 
 const NS = ["nsenter", "--net=/run/netns/sbx", "--"];
 const net: NetworkSpec = br01({ host: "sbx" });
-const ep: EndpointSpec = {
-  v: 1,
-  kind: "endpoint",
-  stack: "lab",
-  host: "sbx",
-  netns: "ns01",
-  hostIf: "veth-ns01",
-  ifname: "eth0",
-  address: "192.168.88.11",
-  prefix: 24,
-  gateway: "192.168.88.1",
-  mtu: 1500,
-  bridge: "br01",
-};
+const ep: EndpointSpec = endpointSpec("ns01", { host: "sbx" });
 const pm: PortMappingSpec = {
   v: 1,
   kind: "portmap",

@@ -4,21 +4,11 @@ import type { EndpointSpec } from "../../model/schema";
 import { decodeLines } from "../../netops/remote";
 import { linkNow } from "../../netops/runtime";
 import { FakeExec } from "../helpers/fake-exec";
+import { endpointSpec } from "../helpers/specs";
 
 const remote = { name: "b", address: "10.0.0.2", user: "root", port: 22 };
-const endpoint = (netns: string, over: Partial<EndpointSpec> = {}): EndpointSpec => ({
-  v: 1,
-  stack: "lab",
-  kind: "endpoint",
-  netns,
-  hostIf: `veth-${netns}`,
-  ifname: "eth0",
-  bridge: "br01",
-  address: "192.168.88.11",
-  prefix: 24,
-  mtu: 1500,
-  ...over,
-});
+const endpoint = (netns: string, over: Partial<EndpointSpec> = {}) =>
+  endpointSpec(netns, { gateway: undefined, ...over });
 
 let fake: FakeExec;
 beforeEach(() => {

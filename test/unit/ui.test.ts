@@ -2,21 +2,9 @@
 // as declared is marked on the picture and in the table, traffic is written as rates, the
 // checks are drawn, and whatever the kernel or a user's strings say is escaped.
 import { parts, targetOf, type View } from "../../cli/ui/page";
-import type { EndpointSpec } from "../../model/schema";
-import { br01 } from "../helpers/specs";
+import { br01, endpointSpec } from "../helpers/specs";
 
-const endpoint = (netns: string, address: string): EndpointSpec => ({
-  v: 1,
-  stack: "lab",
-  kind: "endpoint",
-  netns,
-  hostIf: `veth-${netns}`,
-  ifname: "eth0",
-  bridge: "br01",
-  address,
-  prefix: 24,
-  mtu: 1500,
-});
+const endpoint = (netns: string, address: string) => endpointSpec(netns, { address });
 const specs = [br01(), endpoint("ns01", "192.168.88.11"), endpoint("ns02", "192.168.88.12")];
 const object = (kind: string, key: string, name: string, drift: string[] = []) => ({
   kind,

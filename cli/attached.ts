@@ -2,7 +2,7 @@
 // terminal or these pipes (netops/enter.ts and netops/capture.ts do the work, on whichever
 // machine the target is).
 import { execa } from "execa";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { CliError, type SynthesizedStack } from "./manifest";
 
@@ -73,14 +73,20 @@ export async function runAttached(s: SynthesizedStack, a: AttachedArgs): Promise
   const onTerm = () => child.kill(capture ? "SIGINT" : "SIGTERM");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
+  let code: number | undefined;
   try {
     const r = await child;
+    code = r.exitCode;
     if (r.exitCode !== undefined) return r.exitCode;
     if (r.signal) return 128 + (constants.signals[r.signal] ?? 0);
     throw new CliError(`the runner of stack ${a.stack} did not run: ${r.shortMessage}`, undefined, { exitCode: 1 });
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
-    if (file !== undefined) closeSync(file);
+    if (file !== undefined) {
+      closeSync(file);
+      // a capture that never started (a wrong target, no tcpdump) leaves no empty file behind
+      if (code !== 0 && statSync(a.write!).size === 0) rmSync(a.write!, { force: true });
+    }
   }
 }

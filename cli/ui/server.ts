@@ -1,7 +1,7 @@
 // `nslab ui <stack> [--port P]`: the live page of a running lab, served on 127.0.0.1 only,
 // to whoever has the URL it prints: an unguessable token in it, asked of every request
 // (other local users can reach the port, not the token), and a Host header that must be
-// this address (a page of another site that renames itself 127.0.0.1 gets nothing). The
+// a loopback name (a page of another site that renames itself 127.0.0.1 gets nothing). The
 // lab is changed only through the stack's runner, as the CLI's own verbs do.
 import { execa } from "execa";
 import { randomBytes, timingSafeEqual } from "node:crypto";
@@ -16,6 +16,8 @@ import { page, parts, type View } from "./page";
 /** How often the lab is looked at, and the page refreshed. */
 const EVERY_MS = 1000;
 const MAX_BODY = 64 * 1024;
+/** The Host a browser sends for this page: a loopback name, on any port (an ssh -L may forward another). */
+const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 const CAPTURE_SECONDS = { min: 1, max: 60 };
 
 type Said = View["said"];
@@ -49,7 +51,6 @@ export async function serveUi(s: SynthesizedStack, port: number): Promise<number
   const live = new Live(s, EVERY_MS);
   let tests: View["tests"];
   let said: Said;
-  let address = "";
 
   const view = async (): Promise<View> => {
     const { look, rates } = await live.now();
@@ -58,7 +59,7 @@ export async function serveUi(s: SynthesizedStack, port: number): Promise<number
   const allowed = (req: IncomingMessage, given: string | null) => {
     const a = Buffer.from(given ?? "");
     const b = Buffer.from(token);
-    return req.headers.host === address && a.length === b.length && timingSafeEqual(a, b);
+    return LOOPBACK.test(req.headers.host ?? "") && a.length === b.length && timingSafeEqual(a, b);
   };
   const send = (res: ServerResponse, code: number, type: string, text: string) => {
     res.writeHead(code, { "content-type": type, "cache-control": "no-store", "x-content-type-options": "nosniff" });
@@ -166,7 +167,7 @@ export async function serveUi(s: SynthesizedStack, port: number): Promise<number
     );
     server.listen(port, "127.0.0.1", resolve);
   });
-  address = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  const address = `127.0.0.1:${(server.address() as { port: number }).port}`;
   process.stdout.write(`nslab ui: ${lab.stack} at http://${address}/?t=${token}  (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { chromium, type Browser } from "playwright-core";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cmd, must, ok, requireRoot } from "../helpers/cmd";
@@ -141,8 +141,9 @@ test("capture on a terminal prints tcpdump's lines; a wrong interface lists the 
     { cwd: project.dir },
   );
   expect(tty.stdout).toMatch(/IP 192\.168\.88\.12 > 192\.168\.88\.11: ICMP echo request/);
-  const wrong = nslab(["capture", "lab-stack", "ns01:eth9", "--count", "1"]);
+  const wrong = nslab(["capture", "lab-stack", "ns01:eth9", "--count", "1", "--write", join(files, "none.pcap")]);
   expect(wrong.code).toBe(1);
+  expect(existsSync(join(files, "none.pcap"))).toBe(false); // no empty file left behind
   expect(wrong.stderr).toMatch(
     /ns01:eth9 is no interface of this lab; these are: br01, host:veth-ns01, host:veth-ns02, host:veth-ns03, ns01:eth0, ns02:eth0, ns03:eth0/,
   );
@@ -228,6 +229,8 @@ describe("nslab ui, in a real browser (Debian's chromium, headless)", () => {
     expect(await get(url.replace(/t=.*/, "t=wrong"))).toBe(403);
     expect(await get(url.replace(/\?t=.*/, ""))).toBe(403);
     expect(await get(url, "evil.example:80")).toBe(403);
+    expect(await get(url, "127.0.0.1.evil.example")).toBe(403);
+    expect(await get(url, "localhost:7380")).toBe(200); // through an ssh -L of another port
   });
 
   test("the page names every endpoint, also without JavaScript", async () => {

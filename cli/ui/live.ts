@@ -3,18 +3,9 @@
 // kept, and rates made of the last two.
 import { execa, type ResultPromise } from "execa";
 import { createInterface } from "node:readline";
+import type { Counters } from "../../netops/counters";
 import type { InspectReport } from "../inspect";
 import type { SynthesizedStack } from "../manifest";
-
-/** What has crossed one endpoint or link (netops/counters.ts). */
-export interface Counters {
-  readonly key: string;
-  readonly machine?: string;
-  readonly rxBytes: number;
-  readonly txBytes: number;
-  readonly rxPackets: number;
-  readonly txPackets: number;
-}
 
 export interface Look {
   /** When the look began (ms since the epoch). */
@@ -32,7 +23,8 @@ export interface Rate {
   readonly txPps: number;
 }
 
-const refOf = (o: { key: string; machine?: string }) => (o.machine ? `${o.key}@${o.machine}` : o.key);
+/** An object the runner reported, by the ref its spec has (graph.ts refOf): its key, and `@<Host>` on a Host. */
+export const seenRef = (o: { key: string; machine?: string }) => (o.machine ? `${o.key}@${o.machine}` : o.key);
 
 export class Live {
   private last?: Look;
@@ -60,16 +52,16 @@ export class Live {
     const before = this.last;
     if (before) {
       const seconds = (look.at - before.at) / 1000;
-      const old = new Map(before.counters.map((c) => [refOf(c), c]));
+      const old = new Map(before.counters.map((c) => [seenRef(c), c]));
       this.rates = new Map(
         look.counters.flatMap((c) => {
-          const o = old.get(refOf(c));
+          const o = old.get(seenRef(c));
           // a counter that went back is an interface made again: no rate this time
           if (!o || seconds <= 0 || c.rxBytes < o.rxBytes || c.txBytes < o.txBytes) return [];
           const per = (a: number, b: number) => (a - b) / seconds;
           return [
             [
-              refOf(c),
+              seenRef(c),
               {
                 rxBps: per(c.rxBytes, o.rxBytes),
                 txBps: per(c.txBytes, o.txBytes),

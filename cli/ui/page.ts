@@ -6,7 +6,7 @@ import type { Outcome } from "../../netops/expect";
 import { domId, refOf, nodeOf, topologyOf, toDot, toSvg, type Overlay } from "../graph";
 import type { LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";
-import type { Look, Rate } from "./live";
+import { seenRef, type Look, type Rate } from "./live";
 
 export interface View {
   readonly lab: LabFile;
@@ -75,7 +75,7 @@ export async function picture(v: View): Promise<string> {
   const bySpec = new Map(v.specs.map((s) => [refOf(s), s]));
   const marks = new Map<string, { drift: boolean; note?: string }>();
   for (const o of v.look?.objects ?? []) {
-    const ref = o.machine ? `${o.key}@${o.machine}` : o.key;
+    const ref = seenRef(o);
     const s = bySpec.get(ref);
     marks.set(ref, { drift: o.status !== "ok", note: s ? traffic(s, v.rates.get(ref)) : undefined });
   }
@@ -130,7 +130,7 @@ function actions(v: View, target: string): string {
 function rowsOf(v: View) {
   const bySpec = new Map(v.specs.map((s) => [refOf(s), s]));
   return (v.look?.objects ?? []).map((o) => {
-    const ref = o.machine ? `${o.key}@${o.machine}` : o.key;
+    const ref = seenRef(o);
     const s = bySpec.get(ref);
     const word = o.status === "ok" ? "as declared" : o.status === "foreign" ? "not nslab's" : "not as declared";
     return {

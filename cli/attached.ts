@@ -4,7 +4,8 @@
 import { execa } from "execa";
 import { closeSync, openSync, rmSync, statSync } from "node:fs";
 import { constants } from "node:os";
-import { CliError, type SynthesizedStack } from "./manifest";
+import { CliError } from "./manifest";
+import { runnerArgv, type DeployedLab } from "./deployed";
 
 export const ATTACHED_VERBS = ["exec", "shell", "capture"] as const;
 export type AttachedVerb = (typeof ATTACHED_VERBS)[number];
@@ -50,7 +51,7 @@ export function parseAttached(verb: AttachedVerb, argv: readonly string[], usage
   return { verb, stack, target, out, ...(write ? { write } : {}), flags, rest };
 }
 
-export async function runAttached(s: SynthesizedStack, a: AttachedArgs): Promise<number> {
+export async function runAttached(s: DeployedLab, a: AttachedArgs): Promise<number> {
   const capture = a.verb === "capture";
   const file = a.write ? openSync(a.write, "w") : undefined;
   const flags = [...a.flags];
@@ -58,7 +59,7 @@ export async function runAttached(s: SynthesizedStack, a: AttachedArgs): Promise
   if (capture && file === undefined && process.stdout.isTTY) flags.push("--text");
   // a terminal on the other machine too, for a shell or an interactive command on a Host
   if (!capture && process.stdin.isTTY && process.stdout.isTTY) flags.push("--tty");
-  const argv = [s.manifest.runner, capture ? "capture" : "exec", s.manifest.lab, a.target, ...flags, "--", ...a.rest];
+  const argv = runnerArgv(s, capture ? "capture" : "exec", [a.target, ...flags, "--", ...a.rest]);
   const stdio = capture ? ["ignore", file ?? "inherit", "inherit"] : ["inherit", "inherit", "inherit"];
   // capture: the runner in a group of its own, stopped by us once (a Ctrl-C would reach it
   // twice); exec: the command gets the terminal's Ctrl-C itself, and we wait for it

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { STACK_MANIFEST } from "../model/manifest";
 import { CliError, loadStack } from "./manifest";
 import { Progress, type Diagnostic, type ObjectResult } from "./progress";
-import { pickStacks, readProject, stacksOf, synthesize } from "./project";
+import { carryTerraform, discard, pickStacks, readProject, stacksOf, swapIn, synthesizeAside } from "./project";
 import { batchChanges, type PlanJson } from "./batch-diff";
-import { checkSandbox, forgetSandbox, recordSandbox } from "./sandbox-guard";
+import { checkSandbox } from "./sandbox-guard";
 import { initIfNeeded, runTerraform, showPlan } from "./terraform";
 
 export const TF_VERBS = ["deploy", "destroy", "diff"] as const;
@@ -64,21 +64,41 @@ export async function tfVerb(args: TfArgs): Promise<number> {
   const print = args.json ? undefined : (line: string) => void process.stdout.write(`${line}\n`);
   const t0 = Date.now();
   const project = readProject();
-  await synthesize(project);
-  const synthSeconds = since(t0);
-  const all = stacksOf(project);
-  const reports: StackReport[] = [];
-  let exitCode = 0;
-  for (const stack of pickStacks(all, args.stacks)) {
-    const report = await runStack(args, stack, project.out, all.get(stack)!, synthSeconds, print);
-    reports.push(report);
-    exitCode = Math.max(exitCode, report.exitCode);
-    if (report.exitCode !== 0 && report.exitCode !== 2) break; // a failure stops the rest, as cdktf's does
+  // synthesized aside: a diff, or a deploy refused below, leaves cdktf.out as it was
+  const aside = await synthesizeAside(project);
+  let reports: StackReport[];
+  try {
+    const synthSeconds = since(t0);
+    const picked = pickStacks(stacksOf(aside), args.stacks);
+    // every stack checked before any runs: a refusal leaves nothing half-applied
+    if (args.verb !== "destroy")
+      for (const stack of picked) {
+        const manifest = manifestOf(aside.out, stack, stacksOf(aside).get(stack)!);
+        if (manifest) checkSandbox(stack, manifest, project.out, args.verb);
+      }
+    // a plan reads the synth aside (with a copy of Terraform's files); a deploy or destroy, the output
+    if (args.verb !== "diff") swapIn(aside, project);
+    const where = args.verb === "diff" ? aside : project;
+    const all = stacksOf(where);
+    reports = [];
+    for (const stack of picked) {
+      if (where === aside) carryTerraform(join(project.out, "stacks", stack), all.get(stack)!, "copy");
+      const report = await runStack(args, stack, where.out, all.get(stack)!, synthSeconds, print);
+      reports.push(report);
+      if (report.exitCode !== 0 && report.exitCode !== 2) break; // a failure stops the rest, as cdktf's does
+    }
+  } finally {
+    discard(aside);
   }
+  const exitCode = Math.max(0, ...reports.map((r) => r.exitCode));
   if (args.json)
     process.stdout.write(`${JSON.stringify({ v: 1, verb: args.verb, exitCode, stacks: reports }, null, 1)}\n`);
   return exitCode;
 }
+
+/** A stack's manifest, when it is a LabStack (a stack of the app that is not is still deployed, by address). */
+const manifestOf = (out: string, stack: string, dir: string) =>
+  existsSync(join(dir, STACK_MANIFEST)) ? loadStack(out, stack).manifest : undefined;
 
 async function runStack(
   args: TfArgs,
@@ -89,8 +109,7 @@ async function runStack(
   print: ((line: string) => void) | undefined,
 ): Promise<StackReport> {
   const t0 = Date.now();
-  // a stack of the app that is no LabStack is still deployed, its resources named by address
-  const manifest = existsSync(join(dir, STACK_MANIFEST)) ? loadStack(out, stack).manifest : undefined;
+  const manifest = manifestOf(out, stack, dir);
   const batched = manifest?.execution === "batched";
   const progress = new Progress(
     manifest?.resources ?? {},
@@ -98,10 +117,8 @@ async function runStack(
     print,
     process.stdout.isTTY ? process.stdout : undefined,
   );
-  if (manifest && args.verb === "deploy") checkSandbox(dir, stack, manifest);
   print?.(`${stack}: ${args.verb === "diff" ? "planning" : `${args.verb}ing`}`);
   await initIfNeeded(dir);
-  if (manifest && args.verb === "deploy") recordSandbox(dir, manifest);
   // a batched stack's plan is read back (cli/batch-diff.ts): kept inside Terraform's own folder
   const planFile = batched && args.verb === "diff" ? join(".terraform", "nslab-diff.tfplan") : undefined;
   const tfArgs =
@@ -137,7 +154,6 @@ async function runStack(
     if (print) for (const line of diffLines(stack, changes, exitCode)) print(line);
     return { ...base, exitCode, objects: changes };
   }
-  if (args.verb === "destroy" && code === 0) forgetSandbox(dir);
   const counts = progress.counts();
   const objects = [...progress.results.values()];
   print?.(summary(args.verb, stack, code, interrupted, seconds, counts, objects));

@@ -1,12 +1,14 @@
-// The nslab CLI: works on a deployed stack through what synth wrote for it (its
-// manifest), with the runner bundled into that stack, the same one its deploy ran.
+// The nslab CLI: deploy, destroy and diff what the code says (its synth); every other verb
+// acts on what is deployed: the lab's record on this machine, written by the deploy that
+// built it, with the runner that built it (deployed.ts), whatever cdktf.out says now.
 //   nslab deploy|destroy [stack...] [--parallelism N] [--json]
 //   nslab diff [stack...] [--json]    synth, then Terraform directly (deploy.ts)
-//   nslab verify  <stack>           compare the kernel with the stack; exit 1 on drift
-//   nslab repair  <stack>           put it right on every machine of the lab: the converge that ends every deploy
+//   nslab verify  <stack>           compare the kernel with the deployed lab; exit 1 on drift
+//   nslab repair  <stack>           put it right on every machine of the lab, in place: the converge that ends every deploy
+//   nslab boot enable|disable <stack> | boot status [stack]   rebuilt at every boot, or not (boot.ts)
 //   nslab inspect <stack> [--json]  every object as the kernel shows it
 //   nslab graph   <stack> [--format svg|dot|mermaid]
-//                                    the declared topology as a picture, on stdout
+//                                    the declared topology (the last synth) as a picture, on stdout
 //   nslab impair  <stack> <target> [--loss PERCENT] [--rate MBIT] | reset
 //                                    loss and rate on an endpoint's veth or a link, now
 //   nslab link    <stack> <target> up|down
@@ -16,14 +18,15 @@
 //   nslab ui      <stack> [--port P]   the live page: topology, state, traffic, actions (ui/)
 //   nslab test    <stack> [--all-pairs] [--json] [--junit FILE]   (--all-pairs: the reachability matrix, judged as the lab says)
 //                                    the stack's Expectations with real traffic; exit 1 if one fails
-import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readLab } from "../model/lab-file";
 import { topologyOf, toDot, toMermaid, toSvg } from "./graph";
 import { renderInspect, type InspectReport } from "./inspect";
 import { parseTfArgs, TF_USAGE, TF_VERBS, tfVerb, type TfVerb } from "./deploy";
-import { CliError, loadStack, type SynthesizedStack } from "./manifest";
+import { CliError, loadStack } from "./manifest";
+import { loadDeployed, placeWords, requireSandbox, runner, type DeployedLab } from "./deployed";
+import { boot, BOOT_USAGE } from "./boot";
 import { serveUi } from "./ui/server";
 import { ATTACHED_USAGE, ATTACHED_VERBS, parseAttached, runAttached, type AttachedVerb } from "./attached";
 
@@ -34,6 +37,7 @@ const USAGE =
   "       nslab link <stack> <target> up|down\n" +
   ATTACHED_USAGE +
   "       nslab ui <stack> [--port P]                      a live page of the lab, on 127.0.0.1\n" +
+  BOOT_USAGE +
   TF_USAGE;
 const VERBS = ["verify", "repair", "inspect", "test", "graph", "impair", "link"] as const;
 const FORMATS = ["svg", "dot", "mermaid"] as const;
@@ -102,39 +106,18 @@ function runtimeArgs(verb: "impair" | "link", stack: string, [target, ...rest]: 
   return { ...base, out, action: action ?? JSON.stringify(imp) };
 }
 
-/** The stack's runner on its lab file; its output goes straight to ours unless `capture`. */
-async function runner(
-  s: SynthesizedStack,
-  cmd: string,
-  capture = false,
-  flags: readonly string[] = [],
-): Promise<{ code: number; stdout: string }> {
-  const r = await execa("node", [s.manifest.runner, cmd, s.manifest.lab, ...flags], {
-    cwd: s.dir,
-    stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
-    reject: false,
-  });
-  if (r.exitCode === undefined)
-    throw new CliError(`the runner of stack ${s.manifest.stack} did not run: ${r.shortMessage}`, undefined, {
-      cause: r,
-      exitCode: 1,
-    });
-  return { code: r.exitCode, stdout: typeof r.stdout === "string" ? r.stdout : "" };
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   if (TF_VERBS.includes(argv[0] as TfVerb)) return tfVerb(parseTfArgs(argv[0] as TfVerb, argv.slice(1)));
   if (argv[0] === "ui") return ui(argv.slice(1));
+  if (argv[0] === "boot") return boot(argv.slice(1));
   if (ATTACHED_VERBS.includes(argv[0] as AttachedVerb)) {
     const a = parseAttached(argv[0] as AttachedVerb, argv.slice(1), USAGE);
-    return runAttached(loadStack(a.out, a.stack), a);
+    return runAttached(onKernel(a.stack, a.out), a);
   }
   const args = parseArgs(argv);
-  const s = loadStack(args.out, args.stack);
-  if (args.verb === "repair") return (await runner(s, "converge")).code;
-  if (args.verb === "impair" || args.verb === "link")
-    return (await runner(s, args.verb, false, [args.target!, args.action!])).code;
   if (args.verb === "graph") {
+    // what the code says (the synth), deployed or not
+    const s = loadStack(args.out, args.stack);
     const { lab, specs } = readLab(join(s.dir, s.manifest.lab));
     const topology = topologyOf(specs, lab.host ?? null);
     const dot = toDot(topology, lab.stack);
@@ -143,6 +126,10 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     return 0;
   }
+  const s = onKernel(args.stack, args.out);
+  if (args.verb === "repair") return (await runner(s, "repair")).code;
+  if (args.verb === "impair" || args.verb === "link")
+    return (await runner(s, args.verb, false, [args.target!, args.action!])).code;
   if (args.verb === "test") {
     const flags = [
       ...(args.allPairs ? ["--all-pairs"] : []),
@@ -172,10 +159,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const { code } = await runner(s, "verify");
   if (code === 0) {
-    const n = (JSON.parse(readFileSync(join(s.dir, s.manifest.lab), "utf8")) as { specs: unknown[] }).specs.length;
-    process.stdout.write(`nslab: ${s.manifest.stack}: ${n} objects match the kernel\n`);
+    const n = (JSON.parse(readFileSync(join(s.dir, s.lab), "utf8")) as { specs: unknown[] }).specs.length;
+    process.stdout.write(`nslab: ${s.stack}: ${n} objects match the kernel on ${placeWords(s.record.host)}\n`);
   }
   return code;
+}
+
+/** The deployed lab, for a verb that acts on its kernel objects: its sandbox host must be there. */
+function onKernel(stack: string, out: string): DeployedLab {
+  const d = loadDeployed(stack, out);
+  requireSandbox(d);
+  return d;
 }
 
 /** `ui <stack> [--port P] [--out DIR]`: the live page, until Ctrl-C (ui/server.ts). */
@@ -190,7 +184,7 @@ function ui([stack, ...rest]: readonly string[]): Promise<number> {
     else if (o === "--out" && v) out = rest[++i];
     else throw new CliError(`unknown argument ${o}`, USAGE);
   }
-  return serveUi(loadStack(out, stack), port);
+  return serveUi(onKernel(stack, out), port);
 }
 
 /** The message, its hint, then each cause in turn: what failed underneath stays visible. */

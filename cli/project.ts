@@ -3,8 +3,8 @@
 // same app with the same environment variable the cdktf CLI sets, so both tools write
 // the same cdktf.out and share one state file.
 import { execa } from "execa";
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { CliError } from "./manifest";
 
 export interface Project {
@@ -96,4 +96,53 @@ export function pickStacks(all: Map<string, string>, named: readonly string[]): 
   if (named.length) return [...named];
   if (all.size === 1) return [...all.keys()];
   throw new CliError("which stack?", `name one or more of: ${list}`);
+}
+
+/**
+ * The project synthesized into a folder beside its output (same filesystem, so it can be
+ * renamed in), leaving cdktf.out as it was: a `diff` or a refused deploy must not change
+ * what a `cdktf deploy` or `terraform apply` right after would do. `swapIn` makes it the
+ * output; `discard` removes it.
+ */
+export async function synthesizeAside(p: Project): Promise<Project> {
+  const aside = { ...p, out: join(dirname(p.out), `.${basename(p.out)}.next-${process.pid}`) };
+  rmSync(aside.out, { recursive: true, force: true });
+  try {
+    await synthesize(aside);
+  } catch (err) {
+    discard(aside);
+    throw err;
+  }
+  return aside;
+}
+
+export const discard = (aside: Project) => rmSync(aside.out, { recursive: true, force: true });
+
+/** Terraform's own files in a stack's folder (init's work), which a synth does not write. */
+const TERRAFORM_FILES = [".terraform", ".terraform.lock.hcl"];
+
+/**
+ * Give the synth aside each stack's Terraform files from the output (copied for a plan, so
+ * the output keeps its own; moved when the synth aside replaces it).
+ */
+export function carryTerraform(from: string, to: string, how: "copy" | "move"): void {
+  for (const f of TERRAFORM_FILES) {
+    if (!existsSync(join(from, f)) || existsSync(join(to, f))) continue;
+    if (how === "copy") cpSync(join(from, f), join(to, f), { recursive: true, verbatimSymlinks: true });
+    else renameSync(join(from, f), join(to, f));
+  }
+}
+
+/** The synth aside becomes the project's output, each stack keeping its Terraform files. */
+export function swapIn(aside: Project, p: Project): void {
+  const old = `${aside.out}.old`;
+  if (existsSync(p.out)) {
+    const stacks = join(p.out, "stacks");
+    for (const name of existsSync(stacks) ? readdirSync(stacks) : [])
+      if (existsSync(join(aside.out, "stacks", name)))
+        carryTerraform(join(stacks, name), join(aside.out, "stacks", name), "move");
+    renameSync(p.out, old);
+  }
+  renameSync(aside.out, p.out);
+  rmSync(old, { recursive: true, force: true });
 }

@@ -1,59 +1,26 @@
-// Where a stack was deployed. Its sandbox host (NSLAB_HOST_NETNS at synth, LabStack's
+// Where a stack is deployed. Its sandbox host (NSLAB_HOST_NETNS at synth, LabStack's
 // hostNetns) is in every object's trigger, so a deploy synthesized with another one, or
 // with none (the real host), would replace every object: tear the lab down where it is
 // and build it again in the other place, the real host's namespace among them. That is
-// never what a forgotten variable meant: `nslab deploy` refuses it, with the fix. The
-// record sits with Terraform's own files in the stack's folder (`.terraform/`).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+// never what a forgotten variable meant: `nslab deploy` and `nslab diff` refuse it, with
+// the fix, before Terraform runs and before the synth replaces cdktf.out. Where it is
+// deployed is the lab's own record (model/record.ts), written by whatever deployed it
+// (`cdktf deploy` and plain `terraform apply` too) and removed by its destroy.
 import type { StackManifest } from "../model/manifest";
+import { placeWords, recordsOf, fromProject } from "./deployed";
 import { CliError } from "./manifest";
 
-const RECORD = join(".terraform", "nslab-sandbox");
-
-const where = (host: string) => (host ? `sandbox host "${host}"` : "the real host");
-
-/** Refuse a deploy into another place than the stack's last one; nothing runs before. */
-export function checkSandbox(dir: string, stack: string, manifest: StackManifest): void {
-  const file = join(dir, RECORD);
-  if (!existsSync(file)) return;
-  const was = readFileSync(file, "utf8");
-  const now = manifest.host ?? "";
-  if (was === now || emptyState(dir)) return;
+/** Refuse a deploy (or diff) of this project's `stack` into another place than where it is deployed. */
+export function checkSandbox(stack: string, manifest: StackManifest, out: string, verb = "deploy"): void {
+  const now = manifest.host;
+  const there = recordsOf(stack).find((r) => fromProject(r, out) && r.host !== now);
+  if (!there) return;
   throw new CliError(
-    `${stack} is deployed on ${where(was)}, and this synth puts it on ${where(now)}: ` +
-      "the deploy would rebuild every object there",
-    `${was ? `set NSLAB_HOST_NETNS=${was}` : "unset NSLAB_HOST_NETNS"} (or the stack's hostNetns) to deploy it where it is, ` +
+    `${stack} is deployed on ${placeWords(there.host)}, and this synth puts it on ${placeWords(now)}: ` +
+      `the ${verb} would rebuild every object there`,
+    `${there.host ? `set NSLAB_HOST_NETNS=${there.host}` : "unset NSLAB_HOST_NETNS"} (or the stack's hostNetns) to ${verb} it where it is, ` +
       `or \`nslab destroy ${stack}\` first (a destroy finds the lab where Terraform's state says)`,
+    // diff's 2 says "changes": its refusal is an error like any plan that did not finish
+    { exitCode: verb === "diff" ? 1 : 2 },
   );
-}
-
-/**
- * A local state that holds no resource (a `cdktf destroy` since): the lab is nowhere. Any
- * other backend is not read here: the record stands.
- */
-function emptyState(dir: string): boolean {
-  try {
-    const tf = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as {
-      terraform?: { backend?: { local?: { path?: string } } };
-    };
-    const local = tf.terraform?.backend?.local?.path;
-    if (!local) return false;
-    const path = resolve(dir, local); // relative: to the folder Terraform runs in
-    if (!existsSync(path)) return true;
-    return !((JSON.parse(readFileSync(path, "utf8")) as { resources?: unknown[] }).resources ?? []).length;
-  } catch {
-    return false;
-  }
-}
-
-/** Before an apply: from now on the stack has objects there. */
-export function recordSandbox(dir: string, manifest: StackManifest): void {
-  mkdirSync(join(dir, ".terraform"), { recursive: true });
-  writeFileSync(join(dir, RECORD), manifest.host ?? "");
-}
-
-/** After a destroy that finished: the stack is nowhere. */
-export function forgetSandbox(dir: string): void {
-  rmSync(join(dir, RECORD), { force: true });
 }

@@ -13,14 +13,24 @@ const keys = z.array(z.string().min(1));
 export const KeysMessage = z.object({ stack, keys }).strict();
 export type KeysMessage = z.infer<typeof KeysMessage>;
 
-/** How a converge runs and reports (netops/lab.ts converge). */
-export const ConvergeHow = z.object({ quiet: z.boolean(), apply: z.boolean() }).strict();
+/**
+ * How a converge runs and reports (netops/lab.ts converge), and for whom: a deploy's (it
+ * may create the sandbox host, and records the lab: model/record.ts), `nslab repair`'s (in
+ * place: it creates nothing outside the lab's own objects), boot restore's (the record's
+ * lab on this machine, its sandbox host made again after a reboot).
+ */
+export const ConvergeHow = z
+  .object({ quiet: z.boolean(), apply: z.boolean(), by: z.enum(["deploy", "repair", "boot"]) })
+  .strict();
 export type ConvergeHow = z.infer<typeof ConvergeHow>;
 
 /** `converge`: its object lines follow; `where` is what its closing line calls the machine. */
 export const ConvergeMessage = z.object({ stack, where: z.string().min(1), how: ConvergeHow }).strict();
 export type ConvergeMessage = z.infer<typeof ConvergeMessage>;
 
+/** `boot`: that machine's boot unit of the stack's record, written (on) or removed. */
+export const BootMessage = z.object({ stack, on: z.boolean() }).strict();
+export type BootMessage = z.infer<typeof BootMessage>;
 /** `check`: expectations that start on that machine. */
 export const CheckMessage = z.object({ stack, expect: z.array(ExpectSpec) }).strict();
 export type CheckMessage = z.infer<typeof CheckMessage>;

@@ -4,6 +4,7 @@
 // (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
 import { labelOf, levels, namespacesOf, removalOrder, specKey } from "../model/kinds";
+import { NAME } from "../model/name";
 import type { ObjectSpec, Spec } from "../model/schema";
 import { delayLineOps } from "./delayline";
 import { endpointOps } from "./endpoint";
@@ -63,7 +64,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const needsFirewallLock = (s: ObjectSpec) =>
   (s.kind === "network" && s.firewall !== "nftables") || s.kind === "delayline";
 
-/** Create the sandbox host namespace on first use (NSLAB_HOST_NETNS at synth). */
+/**
+ * The mark on the lo of a sandbox host nslab made: destroy deletes such a namespace once no
+ * stack uses it (record.ts), and leaves one made by someone else. It is on the namespace
+ * itself, so a namespace made again by someone else under the same name has none. Spaces
+ * make it one no stack's owner mark can be.
+ */
+const SANDBOX_MARK = `${NAME} sandbox host`;
+
+/** Does this sandbox host carry nslab's mark (nslab made it)? */
+export async function sandboxMark(host: string): Promise<boolean> {
+  const r = await run(["ip", "-n", host, "-j", "link", "show", "dev", "lo"]);
+  return r.ok && (JSON.parse(r.stdout) as { ifalias?: string }[])[0]?.ifalias === SANDBOX_MARK;
+}
+
+/**
+ * Create the sandbox host namespace (NSLAB_HOST_NETNS at synth) when it is not there: a
+ * deploy's steps and boot restore do, and nothing else (`gone` says so to the others).
+ */
 export async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
   if (!s.host || !hostGone(s)) return;
   // a file left by a killed `ip netns add` is no namespace: it goes first
@@ -71,8 +89,18 @@ export async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
   const add = await run(["ip", "netns", "add", s.host]);
   // another runner may have won the race: existence is all that matters
   if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
-  if (add.ok) await run(["ip", "-n", s.host, "link", "set", "lo", "up"]);
+  if (add.ok) await run(["ip", "-n", s.host, "link", "set", "dev", "lo", "alias", SANDBOX_MARK, "up"]);
   log(`host ${s.host}`)("created sandbox host namespace");
+}
+
+/** What a verb that must not build says when the lab's sandbox host is not there. */
+export function requireHost(s: Pick<Spec, "host" | "stack">): void {
+  if (!s.host || !hostGone(s)) return;
+  throw new Error(
+    `stack ${s.stack} is deployed in sandbox host ${s.host}, which is gone (a reboot, or deleted by hand): ` +
+      `nothing is built outside a deploy. \`nslab deploy ${s.stack}\` builds it again ` +
+      `(or \`nslab boot enable ${s.stack}\` before a reboot, to have it back by itself)`,
+  );
 }
 
 /** One view per host for a group of specs; `narrow` when the group is one object's. */

@@ -2,11 +2,11 @@
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the nslab CLI).
 import { applyOrder, labelOf, removalOrder, specKey } from "../model/kinds";
-import { labChange, type Converged } from "../model/lab-change";
+import { convergedLine, labChange, type Converged } from "../model/lab-change";
 import type { LabFile } from "../model/lab-file";
 import type { ConvergeHow } from "../model/messages";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
-import { applySpecs, ensureHost, inspectSpecs, logFor, removeSpecs, verifySpecs } from "./engine";
+import { applySpecs, ensureHost, inspectSpecs, log, logFor, removeSpecs, requireHost, verifySpecs } from "./engine";
 import { recordedSpecs } from "./ledger";
 
 /** What the stack recorded on this machine and no longer declares (constructs deleted from the code). */
@@ -81,9 +81,11 @@ export function keysByHost(lab: LabFile, desired: readonly ObjectSpec[]): { remo
 export async function converge(
   lab: Pick<LabFile, "stack" | "host">,
   desired: readonly ObjectSpec[],
-  how: ConvergeHow = { quiet: false, apply: false },
+  how: ConvergeHow = { quiet: false, apply: false, by: "repair" },
 ): Promise<Converged> {
-  await ensureHost(lab);
+  // only a deploy (and boot restore, which brings a deploy back) makes a sandbox host
+  if (how.by === "repair") requireHost(lab);
+  else await ensureHost(lab);
   const recorded = recordedSpecs(lab);
   const change = labChange(recorded, desired);
   const stale = removalOrder([...change.rebuilt, ...change.removed]);
@@ -101,6 +103,16 @@ export async function converge(
     removed: change.removed,
     putRight: fixed.filter((f) => !isNew(f) && !rebuilt.has(specKey(f.spec))),
   };
+}
+
+/** One machine's part of a converge, and its one line (`where`: what the line calls the machine). */
+export async function convergeHere(
+  lab: Pick<LabFile, "stack" | "host">,
+  specs: readonly ObjectSpec[],
+  where: string,
+  how: ConvergeHow,
+): Promise<void> {
+  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, how)));
 }
 
 /** `nslab inspect`: every declared object as the kernel shows it, and what is there undeclared. */

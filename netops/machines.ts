@@ -6,12 +6,12 @@
 import { applyOrder, labelOf, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
 import { toLine } from "../model/line";
-import type { CheckMessage, ConvergeHow, ConvergeMessage, KeysMessage } from "../model/messages";
+import type { BootMessage, CheckMessage, ConvergeHow, ConvergeMessage, KeysMessage } from "../model/messages";
 import type { ExpectSpec, ObjectSpec, RemoteSpec, Spec } from "../model/schema";
 import { log, type Inspected } from "./engine";
 import { checkExpectations, unanswered, type Outcome } from "./expect";
-import { convergedLine } from "../model/lab-change";
-import { converge, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
+import { convergeHere, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
+import { disableBoot, enableBoot } from "./boot";
 import { forward, forwardQuietly } from "./remote";
 import { countersHere, type Counters } from "./counters";
 
@@ -22,6 +22,8 @@ export interface Machine {
   sweep(): Promise<number>;
   /** Make it match the lab (its closing line printed; `how`: lab.ts converge). */
   converge(how: ConvergeHow): Promise<number>;
+  /** Its boot unit of the lab's record (boot.ts): written and enabled, or removed. */
+  boot(on: boolean): Promise<number>;
   /** Print what is not as declared there, and what is there undeclared; 1 if anything. */
   verify(): Promise<number>;
   /** Its objects as the kernel there shows them, and what is there undeclared. */
@@ -51,20 +53,15 @@ export function machinesOf(lab: LabFile, specs: readonly ObjectSpec[]): Machine[
   ];
 }
 
-/** One machine's part of a converge, and its one line (`where`: what the line calls the machine). */
-export async function convergeHere(
-  lab: Pick<LabFile, "stack" | "host">,
-  specs: readonly ObjectSpec[],
-  where: string,
-  how: ConvergeHow,
-): Promise<void> {
-  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, how)));
-}
-
 function thisMachine(lab: LabFile, specs: readonly ObjectSpec[]): Machine {
   return {
     sweep: async () => (await sweep(lab, specs), 0),
     converge: async (how) => (await convergeHere(lab, specs, "this machine", how), 0),
+    boot: async (on) => {
+      if (on) log(`stack ${lab.stack}`)(`boot: enabled ${await enableBoot(lab)}`);
+      else await disableBoot(lab);
+      return 0;
+    },
     verify: async () => report(await verifyLab(lab, specs)),
     inspect: async () => {
       const { objects, extra } = await inspectLab(lab, specs);
@@ -90,6 +87,10 @@ function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: re
     converge: (how) => {
       const head: ConvergeMessage = { stack: lab.stack, where: `host ${name}`, how };
       return forward(remote, "converge", [JSON.stringify(head), ...lines]);
+    },
+    boot: (on) => {
+      const head: BootMessage = { stack: lab.stack, on };
+      return forward(remote, "boot", [JSON.stringify(head)]);
     },
     verify: async () => {
       const left = (await extra()).map(

@@ -5,14 +5,22 @@
 //                                             stack's owner removes all the stack recorded
 //   node netops.cjs apply   '<line>'…         ensure these objects (tests)
 //   node netops.cjs verify|inspect '<line>'…  these objects as the kernel shows them
-// Whole-lab verbs, on the lab file, on every machine of the lab (machines.ts):
+// Whole-lab verbs, on the lab file, on every machine of the lab (machines.ts). A deploy's
+// steps (sweep, converge) record the lab as deployed on each machine (record.ts), and
+// every later verb is run by the CLI on that record, with its copy of this runner:
 //   node netops.cjs sweep    <lab file>       remove what the stack recorded and no longer declares
 //   node netops.cjs converge <lab file> [--quiet|--apply]
-//                                             make every machine match the lab file: `nslab
-//                                             repair`, the nslab-converge that ends every deploy
-//                                             (--quiet: only what it changed), and the batched
-//                                             apply (--apply: quiet, and what was never made
-//                                             here is reported as made, not as put right)
+//                                             make every machine match the lab file: the
+//                                             nslab-converge that ends every deploy (--quiet:
+//                                             only what it changed), and the batched apply
+//                                             (--apply: quiet, and what was never made here is
+//                                             reported as made, not as put right)
+//   node netops.cjs repair   <lab file>       the same converge, in place (`nslab repair`): it
+//                                             never makes the sandbox host, only a deploy does
+//   node netops.cjs boot     <lab file> --enable|--disable
+//                                             each machine's systemd unit that restores the record at boot
+//   node netops.cjs restore  <record folder>  that unit's ExecStart: this machine's part of the
+//                                             recorded lab, made again from the record alone (boot.ts)
 //   node netops.cjs verify   <lab file>       list missing, extra and different objects; exit 1 if any
 //   node netops.cjs inspect  <lab file>       every object as the kernel shows it, as JSON (nslab inspect)
 //   node netops.cjs test     <lab file> [--all-pairs] [--json] [--junit FILE]
@@ -34,16 +42,18 @@
 //   node netops.cjs relay <ports> <address> <delay> <jitter>   a delay line's relay (delayline.ts)
 //   node netops.cjs <verb> --b64 <base64>…    a verb forwarded from the runner on another
 //                                             machine (remote.ts): its lines in base64, and for
-//                                             sweep, converge, recorded and check a message
+//                                             sweep, converge, boot, recorded and check a message
 //                                             first (model/messages.ts)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { applyOrder, specKey } from "../model/kinds";
 import { fromLine, toLine } from "../model/line";
 import { isObjectSpec, parseSpec, type Spec } from "../model/schema";
 import {
+  BootMessage,
   CaptureMessage,
   ConvergeMessage,
+  type ConvergeHow,
   ExecMessage,
   KeysMessage,
   readMessage,
@@ -55,9 +65,11 @@ import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
 import { checkForwarded } from "./expect";
-import { readLab } from "../model/lab-file";
-import { extraKeys, sweepKeys } from "./lab";
-import { convergeHere, lineThere, machinesOf, report } from "./machines";
+import { readLab, type LabFile } from "../model/lab-file";
+import { disableBoot, enableBoot, restore } from "./boot";
+import { partText, removeRecord, writeRecord } from "./record";
+import { convergeHere, extraKeys, sweepKeys } from "./lab";
+import { lineThere, machinesOf, report } from "./machines";
 import { probe } from "./probe";
 import { countersHere } from "./counters";
 import { send, sink } from "./throughput";
@@ -103,6 +115,10 @@ async function destroy(specs: readonly Spec[]): Promise<void> {
     const left = recordedSpecs(s);
     await removeSpecs(left);
     await runPlans([{ steps: strayNames(s), log: log(`stack ${s.stack}`) }], log("rollback"));
+    // the lab is gone from this machine: so are its record and boot unit (and the sandbox
+    // host nslab made, when no stack is left in it)
+    await disableBoot(s);
+    await removeRecord(s);
     // what a batched stack's destroy removed, or what a default one left: `nslab destroy` counts it
     // (on a Host, its runner's "this machine" is that Host: cli/progress.ts names it)
     if (left.length)
@@ -120,7 +136,8 @@ async function main(argv: string[]): Promise<number> {
   const usage = () => {
     process.stderr.write(
       "usage: netops create|destroy|apply|verify|inspect '<line>'...\n" +
-        "       netops sweep|converge|verify|inspect <lab file> [--quiet|--apply (converge)]\n" +
+        "       netops sweep|converge|repair|verify|inspect <lab file> [--quiet|--apply (converge)]\n" +
+        "       netops boot <lab file> --enable|--disable | netops restore <record folder>\n" +
         "       netops test <lab file> [--all-pairs] [--json] [--junit FILE]\n" +
         "       netops impair <lab file> <target> reset|'<impairment json>' | netops link <lab file> <target> up|down\n" +
         "       netops exec <lab file> <target> [--tty] [-- <command>...]\n" +
@@ -145,9 +162,17 @@ async function main(argv: string[]): Promise<number> {
     const { stack, where, how } = readMessage(cmd, ConvergeMessage, args[0]);
     const specs = args.slice(1).map(readSpec).filter(isObjectSpec);
     armTestHooks(specs.map(specKey));
-    await convergeHere({ stack }, specs, where, how);
+    const here = () => convergeHere({ stack }, specs, where, how).then(() => 0);
+    // a deploy's records this machine's part of the lab, which its boot unit restores
+    return how.by === "deploy" ? recording({ stack }, partText(stack, specs), here) : here();
+  }
+  if (cmd === "boot" && forwarded) {
+    const { stack, on } = readMessage(cmd, BootMessage, args[0]);
+    if (on) log(`stack ${stack}`)(`boot: enabled ${await enableBoot({ stack })}`);
+    else await disableBoot({ stack });
     return 0;
   }
+  if (cmd === "restore") return restore(args[0]);
   if (cmd === "recorded" && forwarded) {
     // what the stack has here and no longer declares, asked by verify and inspect
     const { stack, keys } = readMessage(cmd, KeysMessage, args[0]);
@@ -188,16 +213,32 @@ async function main(argv: string[]): Promise<number> {
     // this machine's objects are this runner's; a Host's, its copy's there (machines.ts)
     armTestHooks(specs.filter((s) => !s.remote).map(specKey));
     const machines = machinesOf(lab, specs);
-    if (cmd === "converge") {
-      const bad = rest.find((f) => f !== "--quiet" && f !== "--apply");
-      if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet and --apply`);
+    if (cmd === "converge" || cmd === "repair") {
+      const bad = rest.find((f) => cmd === "repair" || (f !== "--quiet" && f !== "--apply"));
+      if (bad) throw new Error(`unknown option ${bad}: converge takes --quiet and --apply, repair none`);
       // --apply: the batched mode's apply, which reports only what it changed
-      const how = { quiet: rest.includes("--quiet") || rest.includes("--apply"), apply: rest.includes("--apply") };
+      const how: ConvergeHow = {
+        quiet: rest.includes("--quiet") || rest.includes("--apply"),
+        apply: rest.includes("--apply"),
+        by: cmd === "repair" ? "repair" : "deploy",
+      };
+      const all = async () => {
+        let code = 0;
+        for (const m of machines) code = Math.max(code, await m.converge(how));
+        return code;
+      };
+      return cmd === "repair" ? all() : recording(lab, readFileSync(labPath), all);
+    }
+    if (cmd === "boot") {
+      const on = rest[0] === "--enable" ? true : rest[0] === "--disable" ? false : undefined;
+      if (on === undefined || rest.length !== 1) throw new Error("boot takes --enable or --disable");
       let code = 0;
-      for (const m of machines) code = Math.max(code, await m.converge(how));
+      for (const m of machines) code = Math.max(code, await m.boot(on));
       return code;
     }
     if (cmd === "sweep") {
+      // the first step of a deploy that changes the lab: from here on it is the deployed one
+      writeRecord(lab, readFileSync(labPath), "deploying");
       for (const m of machines) {
         const code = await m.sweep();
         if (code !== 0) return code;
@@ -243,6 +284,17 @@ async function main(argv: string[]): Promise<number> {
   else if (cmd === "inspect") process.stdout.write(`${JSON.stringify(await inspectSpecs(applyOrder(objects)))}\n`);
   else return usage();
   return 0;
+}
+
+/**
+ * A deploy's converge on this machine: the record says `deploying` from its start (what a
+ * killed deploy leaves: the next completes it) and `deployed` once every machine matches.
+ */
+async function recording(lab: Pick<LabFile, "stack" | "host">, text: string | Buffer, body: () => Promise<number>) {
+  writeRecord(lab, text, "deploying");
+  const code = await body();
+  if (code === 0) writeRecord(lab, text, "deployed");
+  return code;
 }
 
 /**

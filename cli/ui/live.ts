@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from "execa";
 import { createInterface } from "node:readline";
 import type { Counters } from "../../netops/counters";
 import type { InspectReport } from "../inspect";
-import type { SynthesizedStack } from "../manifest";
+import { runnerArgv, type DeployedLab } from "../deployed";
 
 export interface Look {
   /** When the look began (ms since the epoch). */
@@ -34,8 +34,8 @@ export class Live {
   /** The runner's complaint when its watch ended. */
   failed?: string;
 
-  constructor(s: SynthesizedStack, everyMs: number) {
-    this.runner = execa("node", [s.manifest.runner, "watch", s.manifest.lab, "--every", String(everyMs)], {
+  constructor(s: DeployedLab, everyMs: number) {
+    this.runner = execa("node", runnerArgv(s, "watch", ["--every", String(everyMs)]), {
       cwd: s.dir,
       stdio: ["pipe", "pipe", "pipe"],
       reject: false,

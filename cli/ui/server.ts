@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { join } from "node:path";
 import { readLab } from "../../model/lab-file";
 import type { Outcome } from "../../netops/expect";
-import { CliError, type SynthesizedStack } from "../manifest";
+import { CliError } from "../manifest";
+import { runnerArgv, type DeployedLab } from "../deployed";
 import { Live } from "./live";
 import { page, parts, type View } from "./page";
 
@@ -23,8 +24,8 @@ const CAPTURE_SECONDS = { min: 1, max: 60 };
 type Said = View["said"];
 
 /** The stack's runner on its lab file, its output kept (an action's, shown on the page). */
-async function runner(s: SynthesizedStack, verb: string, args: readonly string[]) {
-  const r = await execa("node", [s.manifest.runner, verb, s.manifest.lab, ...args], {
+async function runner(s: DeployedLab, verb: string, args: readonly string[]) {
+  const r = await execa("node", runnerArgv(s, verb, args), {
     cwd: s.dir,
     reject: false,
     stdin: "ignore",
@@ -45,8 +46,8 @@ function body(req: IncomingMessage): Promise<URLSearchParams> {
   });
 }
 
-export async function serveUi(s: SynthesizedStack, port: number): Promise<number> {
-  const { lab, specs } = readLab(join(s.dir, s.manifest.lab));
+export async function serveUi(s: DeployedLab, port: number): Promise<number> {
+  const { lab, specs } = readLab(join(s.dir, s.lab));
   const token = randomBytes(24).toString("base64url");
   const live = new Live(s, EVERY_MS);
   let tests: View["tests"];
@@ -85,7 +86,7 @@ export async function serveUi(s: SynthesizedStack, port: number): Promise<number
         "text/plain",
         `give a target and seconds from ${CAPTURE_SECONDS.min} to ${CAPTURE_SECONDS.max}\n`,
       );
-    const child = execa("node", [s.manifest.runner, "capture", s.manifest.lab, target, "--seconds", String(seconds)], {
+    const child = execa("node", runnerArgv(s, "capture", [target, "--seconds", String(seconds)]), {
       cwd: s.dir,
       reject: false,
       stdin: "ignore",

@@ -10,6 +10,7 @@ export function fakeMachine(): { readonly fake: FakeExec; readonly state: string
   beforeEach(() => {
     now.state = mkdtempSync(join(tmpdir(), "nslab-unit-"));
     process.env.NSLAB_STATE_DIR = now.state;
+    process.env.NSLAB_RECORD_DIR = join(now.state, "labs");
     now.fake = new FakeExec();
     now.fake.install();
     jest.spyOn(process.stdout, "write").mockImplementation(() => true);
@@ -18,6 +19,7 @@ export function fakeMachine(): { readonly fake: FakeExec; readonly state: string
     now.fake.uninstall();
     rmSync(now.state, { recursive: true, force: true });
     delete process.env.NSLAB_STATE_DIR;
+    delete process.env.NSLAB_RECORD_DIR;
     jest.restoreAllMocks();
   });
   return {

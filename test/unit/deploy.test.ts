@@ -3,10 +3,6 @@
 // a line per lab object, a failure with the runner's lines, the converge's word.
 import { diffExit } from "../../cli/deploy";
 import { CliError } from "../../cli/manifest";
-import { checkSandbox, forgetSandbox, recordSandbox } from "../../cli/sandbox-guard";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Progress } from "../../cli/progress";
 import { appArgv, pickStacks } from "../../cli/project";
 import type { TfMessage } from "../../cli/terraform";
@@ -119,47 +115,4 @@ test("GIVEN a plan that did not finish (an error, Ctrl-C, a signal) THEN its exi
   expect(diffExit(1, 0)).toBe(1);
   expect(diffExit(130, 0)).toBe(130); // killed by SIGINT: 128 + 2
   expect(diffExit(143, 2)).toBe(143);
-});
-
-test("GIVEN a stack deployed on one sandbox host THEN a deploy synthesized for another is refused, unless its state is empty", () => {
-  const dir = mkdtempSync(join(tmpdir(), "nslab-guard-"));
-  const state = join(dir, "terraform.lab.tfstate");
-  writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: state } } } }));
-  const at = (host?: string) =>
-    ({
-      v: 1,
-      stack: "lab",
-      execution: "per-object",
-      lab: "nslab/lab-0.json",
-      runner: "r",
-      ...(host ? { host } : {}),
-    }) as const;
-  try {
-    checkSandbox(dir, "lab", at()); // never deployed: nothing to compare
-    recordSandbox(dir, at("sbx"));
-    writeFileSync(state, JSON.stringify({ resources: [{ type: "terraform_data" }] }));
-    checkSandbox(dir, "lab", at("sbx"));
-    expect(() => checkSandbox(dir, "lab", at())).toThrow(
-      'lab is deployed on sandbox host "sbx", and this synth puts it on the real host',
-    );
-    const refusal = (() => {
-      try {
-        checkSandbox(dir, "lab", at("other"));
-      } catch (err) {
-        return err as CliError;
-      }
-      return undefined;
-    })();
-    expect(refusal?.exitCode).toBe(2);
-    expect(refusal?.hint).toMatch(/^set NSLAB_HOST_NETNS=sbx .* or `nslab destroy lab` first/);
-    // destroyed meanwhile by another tool: the lab is nowhere
-    writeFileSync(state, JSON.stringify({ resources: [] }));
-    checkSandbox(dir, "lab", at());
-    // destroyed by nslab: no record
-    writeFileSync(state, JSON.stringify({ resources: [{ type: "terraform_data" }] }));
-    forgetSandbox(dir);
-    checkSandbox(dir, "lab", at());
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

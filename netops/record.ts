@@ -1,0 +1,132 @@
+// The deployed lab's record on this machine (model/record.ts says what it is and where):
+// written by a deploy's own steps (the sweep or batched apply that opens it, the converge
+// that closes it), removed by the stack's owner when it is destroyed, together with the
+// boot unit that restores it and the sandbox host namespace nslab made for it, once no
+// stack is left there.
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  placeOf,
+  readRecord as readRecordOf,
+  type DeployedRecord,
+  RECORD_FILE,
+  RECORD_LAB,
+  RECORD_RUNNER,
+  recordDir,
+  recordRoot,
+} from "../model/record";
+import type { LabFile } from "../model/lab-file";
+import { SPEC_VERSION, type ObjectSpec } from "../model/schema";
+import { log, sandboxMark } from "./engine";
+import { run } from "./exec";
+import { hostDir } from "./ledger";
+import { tryRmdir } from "./lock";
+import { netnsExists } from "./observe";
+
+type Where = Pick<LabFile, "stack" | "host">;
+
+export const readRecord = (lab: Where) => readRecordOf(lab.host, lab.stack);
+
+/** A file written aside, then renamed over: a reader never sees half of it. */
+function writeAtomic(file: string, data: string | Buffer): void {
+  writeFileSync(`${file}.${process.pid}.tmp`, data);
+  renameSync(`${file}.${process.pid}.tmp`, file);
+}
+
+const same = (file: string, data: Buffer) => {
+  try {
+    return readFileSync(file).equals(data);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Record `labText` as the lab deployed here, with this runner. `deploying` before a deploy
+ * changes anything; `deployed` when its converge has made the machine match. A record's
+ * boot unit stays enabled across deploys.
+ */
+export function writeRecord(
+  lab: Where,
+  labText: string | Buffer,
+  state: DeployedRecord["state"],
+  runner = process.argv[1],
+): void {
+  const dir = recordDir(lab.host, lab.stack);
+  mkdirSync(dir, { recursive: true });
+  const text = Buffer.from(labText);
+  if (!same(join(dir, RECORD_LAB), text)) writeAtomic(join(dir, RECORD_LAB), text);
+  const code = readFileSync(runner);
+  if (!same(join(dir, RECORD_RUNNER), code)) {
+    copyFileSync(runner, join(dir, `${RECORD_RUNNER}.${process.pid}.tmp`));
+    renameSync(join(dir, `${RECORD_RUNNER}.${process.pid}.tmp`), join(dir, RECORD_RUNNER));
+  }
+  const before = readRecord(lab);
+  const record: DeployedRecord = {
+    v: 1,
+    stack: lab.stack,
+    ...(lab.host ? { host: lab.host } : {}),
+    state,
+    at: new Date().toISOString(),
+    from: process.cwd(),
+    ...(before?.boot ? { boot: before.boot } : {}),
+  };
+  writeAtomic(join(dir, RECORD_FILE), `${JSON.stringify(record, null, 1)}\n`);
+}
+
+/** The lab file text of one machine's part of a lab (a Host's record: its objects, local there). */
+export const partText = (stack: string, specs: readonly ObjectSpec[]) =>
+  `${JSON.stringify({ v: SPEC_VERSION, stack, kind: "lab", specs }, null, 1)}\n`;
+
+/** Mark a record's boot unit (boot.ts wrote it), or forget it (null). */
+export function setBoot(lab: Where, boot: DeployedRecord["boot"] | null): void {
+  const record = readRecord(lab);
+  if (!record) throw new Error(`stack ${lab.stack} has no deployed record here`);
+  const { boot: _old, ...rest } = record;
+  const next: DeployedRecord = { ...rest, ...(boot ? { boot } : {}) };
+  writeAtomic(join(recordDir(lab.host, lab.stack), RECORD_FILE), `${JSON.stringify(next, null, 1)}\n`);
+}
+
+/**
+ * The stack is destroyed here (its boot unit went first: boot.ts): its record goes. Then
+ * the sandbox host, when nslab made it and no stack has anything there any more (no
+ * record, no ledger entry).
+ */
+export async function removeRecord(lab: Where): Promise<void> {
+  const dir = recordDir(lab.host, lab.stack);
+  rmSync(dir, { recursive: true, force: true });
+  tryRmdir(dirname(dir));
+  tryRmdir(recordRoot());
+  if (lab.host) await retireSandboxHost(lab.host);
+}
+
+/** Stacks with a record on this place. */
+export function recordedStacks(host: string | undefined): string[] {
+  try {
+    return readdirSync(join(recordRoot(), placeOf(host)));
+  } catch {
+    return [];
+  }
+}
+
+/** Anything a stack still has recorded in the ledger on this sandbox host (its folders hold locks too: `_*.lock`). */
+function ledgerUsed(host: string): boolean {
+  try {
+    return readdirSync(hostDir(host)).some((f) => !f.startsWith("_"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Delete the sandbox host namespace when nslab made it (the mark on its lo: engine.ts
+ * ensureHost) and no stack of any project uses it any more. One made by someone else, or
+ * still used, stays.
+ */
+async function retireSandboxHost(host: string): Promise<void> {
+  if (!netnsExists(host) || recordedStacks(host).length || ledgerUsed(host)) return;
+  if (!(await sandboxMark(host))) return;
+  const del = await run(["ip", "netns", "del", host]);
+  if (!del.ok) throw new Error(`deleting sandbox host namespace ${host}: ${del.stderr.trim()}`);
+  log(`host ${host}`)("deleted sandbox host namespace: nslab made it, and no stack is left in it");
+}

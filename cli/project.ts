@@ -5,6 +5,7 @@
 import { execa } from "execa";
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { startTime } from "../netops/proc";
 import { CliError } from "./manifest";
 
 export interface Project {
@@ -105,8 +106,12 @@ export function pickStacks(all: Map<string, string>, named: readonly string[]): 
  * output; `discard` removes it.
  */
 export async function synthesizeAside(p: Project): Promise<Project> {
-  const aside = { ...p, out: join(dirname(p.out), `.${basename(p.out)}.next-${process.pid}`) };
-  rmSync(aside.out, { recursive: true, force: true });
+  const prefix = `.${basename(p.out)}.next-`;
+  // what a run killed before it could clean up left (its pid is in the name)
+  for (const f of readdirSync(dirname(p.out)))
+    if (f.startsWith(prefix) && startTime(Number.parseInt(f.slice(prefix.length), 10) || 0) === null)
+      rmSync(join(dirname(p.out), f), { recursive: true, force: true });
+  const aside = { ...p, out: join(dirname(p.out), `${prefix}${process.pid}`) };
   try {
     await synthesize(aside);
   } catch (err) {
@@ -146,3 +151,4 @@ export function swapIn(aside: Project, p: Project): void {
   renameSync(aside.out, p.out);
   rmSync(old, { recursive: true, force: true });
 }
+

@@ -28,8 +28,11 @@ export type ConvergeHow = z.infer<typeof ConvergeHow>;
 export const ConvergeMessage = z.object({ stack, where: z.string().min(1), how: ConvergeHow }).strict();
 export type ConvergeMessage = z.infer<typeof ConvergeMessage>;
 
-/** `boot`: that machine's boot unit of the stack's record, written (on) or removed. */
-export const BootMessage = z.object({ stack, on: z.boolean() }).strict();
+/**
+ * `boot`: that machine's boot unit of the stack's record, written (on) or removed; in
+ * `unitDir` when the machine the user is on was told another folder (NSLAB_SYSTEMD_DIR).
+ */
+export const BootMessage = z.object({ stack, on: z.boolean(), unitDir: z.string().min(1).optional() }).strict();
 export type BootMessage = z.infer<typeof BootMessage>;
 /** `check`: expectations that start on that machine. */
 export const CheckMessage = z.object({ stack, expect: z.array(ExpectSpec) }).strict();

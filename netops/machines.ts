@@ -89,7 +89,8 @@ function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: re
       return forward(remote, "converge", [JSON.stringify(head), ...lines]);
     },
     boot: (on) => {
-      const head: BootMessage = { stack: lab.stack, on };
+      const dir = process.env.NSLAB_SYSTEMD_DIR;
+      const head: BootMessage = { stack: lab.stack, on, ...(dir ? { unitDir: dir } : {}) };
       return forward(remote, "boot", [JSON.stringify(head)]);
     },
     verify: async () => {

@@ -167,7 +167,8 @@ async function main(argv: string[]): Promise<number> {
     return how.by === "deploy" ? recording({ stack }, partText(stack, specs), here) : here();
   }
   if (cmd === "boot" && forwarded) {
-    const { stack, on } = readMessage(cmd, BootMessage, args[0]);
+    const { stack, on, unitDir } = readMessage(cmd, BootMessage, args[0]);
+    if (unitDir) process.env.NSLAB_SYSTEMD_DIR = unitDir;
     if (on) log(`stack ${stack}`)(`boot: enabled ${await enableBoot({ stack })}`);
     else await disableBoot({ stack });
     return 0;

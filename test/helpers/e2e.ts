@@ -2,6 +2,7 @@
 // namespace joined to it, and teardown by name (destroy first, then the namespaces).
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { recordRoot } from "../../model/record";
 import { runningPid } from "../../netops/daemon";
 import { ok } from "./cmd";
 import { projectCopy } from "./project";
@@ -64,7 +65,9 @@ export function e2eSandbox(labNs: readonly string[], opts: { ipv6?: boolean } = 
     env.project.cdktf(["destroy", "lab-stack", "--auto-approve"], env.host);
     stopLeftWorkloads(env.host);
     delNs(...labNs, env.ext, env.host);
-    rmSync(`/run/nslab/${env.host}`, { recursive: true, force: true }); // books of a failed run, by our host's name
+    // books and records of a failed run, by our host's name
+    for (const d of [`/run/nslab/${env.host}`, join(recordRoot(), env.host)])
+      rmSync(d, { recursive: true, force: true });
     env.project.remove();
   });
   return env;

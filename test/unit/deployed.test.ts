@@ -1,10 +1,11 @@
 // Pure tier: which deployed lab a run-time verb acts on (its record, never the synth), and
 // where a deploy may go (where its record says the lab is).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDeployed } from "../../cli/deployed";
 import type { CliError } from "../../cli/manifest";
+import { carryTerraform, swapIn } from "../../cli/project";
 import { checkSandbox } from "../../cli/sandbox-guard";
 import { recordDir, type DeployedRecord } from "../../model/record";
 
@@ -126,4 +127,23 @@ test("GIVEN this project's lab deployed in a sandbox THEN a deploy or diff synth
   // another project's lab of the same name elsewhere is not this one's
   checkSandbox("lab", at("sbx"), join(root, "other", "cdktf.out"));
   checkSandbox("lab", at(), join(root, "other", "cdktf.out"));
+});
+
+test("GIVEN a synth aside THEN swapped in, each stack keeps its Terraform files; a copy for a plan leaves the output's own", () => {
+  const p = { dir: root, app: ["true"], out: join(root, "cdktf.out") };
+  const aside = { ...p, out: join(root, ".cdktf.out.next-1") };
+  const stack = (out: string) => join(out, "stacks", "lab");
+  mkdirSync(join(stack(p.out), ".terraform"), { recursive: true });
+  writeFileSync(join(stack(p.out), ".terraform", "nslab-init"), "hash");
+  writeFileSync(join(stack(p.out), "cdk.tf.json"), "old");
+  mkdirSync(stack(aside.out), { recursive: true });
+  writeFileSync(join(stack(aside.out), "cdk.tf.json"), "new");
+  carryTerraform(stack(p.out), stack(aside.out), "copy");
+  expect(readFileSync(join(stack(aside.out), ".terraform", "nslab-init"), "utf8")).toBe("hash");
+  expect(readFileSync(join(stack(p.out), ".terraform", "nslab-init"), "utf8")).toBe("hash");
+  rmSync(join(stack(aside.out), ".terraform"), { recursive: true });
+  swapIn(aside, p);
+  expect(readFileSync(join(stack(p.out), "cdk.tf.json"), "utf8")).toBe("new");
+  expect(readFileSync(join(stack(p.out), ".terraform", "nslab-init"), "utf8")).toBe("hash");
+  expect(readdirSync(root)).toEqual(["cdktf.out"]); // the synth aside and the old output gone
 });

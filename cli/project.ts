@@ -151,4 +151,3 @@ export function swapIn(aside: Project, p: Project): void {
   renameSync(aside.out, p.out);
   rmSync(old, { recursive: true, force: true });
 }
-

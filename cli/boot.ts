@@ -1,9 +1,9 @@
 // `nslab boot enable|disable <stack>` and `nslab boot status [stack] [--json]`: the
 // systemd unit that rebuilds a deployed lab from its record at boot, on every machine of
 // the lab (netops/boot.ts writes it, the deployed lab's own runner runs it).
-import { existsSync, readdirSync } from "node:fs";
-import { hostOfPlace, readRecord, recordDir, recordRoot, type DeployedRecord } from "../model/record";
-import { loadDeployed, placeWords, runner } from "./deployed";
+import { existsSync } from "node:fs";
+import type { DeployedRecord } from "../model/record";
+import { loadDeployed, placeWords, recordsOf, runner } from "./deployed";
 import { CliError } from "./manifest";
 import { table } from "../netops/table";
 
@@ -27,7 +27,8 @@ export async function boot([action, ...rest]: readonly string[]): Promise<number
 
 interface Row {
   readonly stack: string;
-  readonly where: string;
+  /** The sandbox host; null: the machine's root namespace (as inspect --json says it). */
+  readonly hostNetns: string | null;
   readonly state: DeployedRecord["state"];
   readonly deployed: string;
   readonly boot: "enabled" | "disabled";
@@ -41,22 +42,15 @@ function status(args: readonly string[]): number {
   const named = args.filter((a) => a !== "--json");
   if (named.length > 1 || named.some((a) => a.startsWith("-")))
     throw new CliError(`boot status: unknown argument ${named.find((a) => a.startsWith("-")) ?? named[1]}`, BOOT_USAGE);
-  const rows: Row[] = [];
-  for (const place of list(recordRoot()))
-    for (const stack of list(recordDir(hostOfPlace(place), "")).filter((s) => !named.length || s === named[0])) {
-      const r = readRecord(hostOfPlace(place), stack);
-      if (!r) continue;
-      const on = r.boot !== undefined && existsSync(r.boot.unit) && existsSync(r.boot.wants);
-      rows.push({
-        stack,
-        where: placeWords(r.host),
-        state: r.state,
-        deployed: r.at,
-        boot: on ? "enabled" : "disabled",
-        unit: r.boot?.unit ?? null,
-        from: r.from ?? null,
-      });
-    }
+  const rows: Row[] = recordsOf(named[0]).map((r) => ({
+    stack: r.stack,
+    hostNetns: r.host ?? null,
+    state: r.state,
+    deployed: r.at,
+    boot: r.boot && existsSync(r.boot.unit) && existsSync(r.boot.wants) ? "enabled" : "disabled",
+    unit: r.boot?.unit ?? null,
+    from: r.from ?? null,
+  }));
   if (json) process.stdout.write(`${JSON.stringify({ v: 1, labs: rows }, null, 1)}\n`);
   else if (!rows.length)
     process.stdout.write(
@@ -66,16 +60,8 @@ function status(args: readonly string[]): number {
     process.stdout.write(
       table(
         ["STACK", "WHERE", "STATE", "DEPLOYED", "BOOT", "UNIT"],
-        rows.map((r) => [r.stack, r.where, r.state, r.deployed, r.boot, r.unit ?? "-"]),
+        rows.map((r) => [r.stack, placeWords(r.hostNetns ?? undefined), r.state, r.deployed, r.boot, r.unit ?? "-"]),
       ) + "\n",
     );
   return named.length && !rows.length ? 1 : 0;
-}
-
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
 }

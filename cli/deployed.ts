@@ -39,18 +39,18 @@ export const runnerArgv = (d: DeployedLab, verb: string, args: readonly string[]
 /** Where a lab is, as messages say it. */
 export const placeWords = (host: string | undefined) => (host ? `sandbox host ${host}` : "the real host");
 
-/** Every record of `stack` on this machine, wherever it is deployed. */
-export function recordsOf(stack: string): DeployedRecord[] {
-  let places: string[];
-  try {
-    places = readdirSync(recordRoot()).sort();
-  } catch {
-    return [];
-  }
-  return places.flatMap((place) => {
-    const r = readRecord(hostOfPlace(place), stack);
-    return r ? [r] : [];
-  });
+/** Every record on this machine (of `stack` only, when given), by place then stack. */
+export function recordsOf(stack?: string): DeployedRecord[] {
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir).sort();
+    } catch {
+      return [];
+    }
+  };
+  return list(recordRoot()).flatMap((place) =>
+    (stack ? [stack] : list(join(recordRoot(), place))).flatMap((s) => readRecord(hostOfPlace(place), s) ?? []),
+  );
 }
 
 /** Is `record` this project's (deployed from its output folder `out`)? */

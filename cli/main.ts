@@ -95,6 +95,13 @@ function runtimeArgs(verb: "impair" | "link", stack: string, [target, ...rest]: 
     if (a === "--out" && rest[i + 1]) out = rest[++i];
     else if (verb === "impair" && a === "--loss") imp.lossPercent = num(a, rest[++i]);
     else if (verb === "impair" && a === "--rate") imp.rateKbit = Math.round(num(a, rest[++i]) * 1000);
+    else if (verb === "impair" && (a === "--delay" || a === "--jitter"))
+      throw new CliError(
+        `impair: ${a} is not a run-time change: a delay (and its jitter) is a delay line, a lab object of its own ` +
+          "that the deploy builds (this kernel has no netem: docs/impairments.md), and only a deploy builds",
+        "declare it on the endpoint or link, e.g. impairment: { delayMs: 100, jitterMs: 10 }, and deploy; " +
+          "at run time, impair changes --loss and --rate",
+      );
     else if (!action && (verb === "impair" ? a === "reset" : a === "up" || a === "down")) action = a;
     else throw new CliError(`unknown argument ${a}`, USAGE);
   }
@@ -106,7 +113,43 @@ function runtimeArgs(verb: "impair" | "link", stack: string, [target, ...rest]: 
   return { ...base, out, action: action ?? JSON.stringify(imp) };
 }
 
+/** One line per verb (`nslab --help`); each verb's own usage is what a wrong call prints. */
+const VERB_LINES: readonly (readonly [string, string])[] = [
+  ["deploy [stack...]", "synthesize, then build the lab (terraform apply)"],
+  ["destroy [stack...]", "remove the lab, its record and boot unit"],
+  ["diff [stack...]", "what a deploy would change (exit 2 when something would)"],
+  ["verify <stack>", "compare the kernel with the deployed lab; exit 1 on drift"],
+  ["repair <stack>", "put the deployed lab right, in its place"],
+  ["inspect <stack>", "every object as the kernel shows it"],
+  ["test <stack>", "the stack's expectations, with real traffic"],
+  ["graph <stack>", "the declared topology as SVG, DOT or Mermaid"],
+  ["impair <stack> <target>", "loss and rate on an endpoint's veth or a link, now"],
+  ["link <stack> <target> up|down", "a link's state, now"],
+  ["exec <stack> <target> -- <command>", "a command in a namespace of the lab"],
+  ["shell <stack> <target>", "a shell there"],
+  ["capture <stack> <target>", "tcpdump on an interface of the lab"],
+  ["ui <stack>", "a live page of the lab, on 127.0.0.1"],
+  ["boot enable|disable|status", "rebuild a deployed lab at every boot, or not"],
+];
+
+function help(): string {
+  const width = Math.max(...VERB_LINES.map(([v]) => v.length));
+  return [
+    "usage: nslab <verb> ...   (a verb's options: call it without them, or see docs/cli.md)",
+    ...VERB_LINES.map(([v, what]) => `  nslab ${v.padEnd(width)}  ${what}`),
+    "",
+  ].join("\n");
+}
+
+/** The version of this nslab (its package.json, one folder up from the bundle and from cli/). */
+function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") return (process.stdout.write(help()), 0);
+  if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version")
+    return (process.stdout.write(`${version()}\n`), 0);
   if (TF_VERBS.includes(argv[0] as TfVerb)) return tfVerb(parseTfArgs(argv[0] as TfVerb, argv.slice(1)));
   if (argv[0] === "ui") return ui(argv.slice(1));
   if (argv[0] === "boot") return boot(argv.slice(1));

@@ -2,7 +2,7 @@
 // runner: its ledger folders (a host's records, workloads' pid and log files, held
 // sysctls, locks) move under today's root the first time a runner works on that host, so
 // that everything the upgraded lab owns is found where this version looks for it.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FORMER_REMOTE_DIR, FORMER_STATE_DIR } from "../model/former-name";
 
@@ -20,6 +20,14 @@ function moveInto(from: string, to: string): void {
     return;
   } catch (err) {
     if (code(err) === "ENOENT") return;
+    if (code(err) === "EXDEV") {
+      // the two roots on two filesystems (a /run of its own): copied, then removed; a
+      // running workload's open log file is the old one's from here on (its output goes on
+      // to the removed copy until the next start)
+      cpSync(from, to, { recursive: true, force: true });
+      rmSync(from, { recursive: true, force: true });
+      return;
+    }
     if (code(err) !== "ENOTEMPTY" && code(err) !== "EEXIST") throw err;
   }
   // both are folders, and `to` holds something already

@@ -1,6 +1,7 @@
 // Pure tier: the nslab CLI finds a stack only through the manifest synth wrote for it,
 // and says what is wrong, with the cause underneath.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderInspect } from "../../cli/inspect";
@@ -90,5 +91,37 @@ test("GIVEN an inspect report THEN tables by kind, the differing row marked, its
       "+ route 10.9.0.0/24",
       "",
     ].join("\n"),
+  );
+});
+
+/** The CLI as a user runs it (no lab needed: these stop before anything is read). */
+const nslab = (...args: string[]) =>
+  spawnSync("node", [join(__dirname, "..", "..", "bin", "nslab.js"), ...args], { encoding: "utf8" });
+
+test("GIVEN --help or --version THEN a line per verb, or the version; nothing else", () => {
+  const help = nslab("--help");
+  expect(help.status).toBe(0);
+  const lines = help.stdout.trimEnd().split("\n");
+  expect(lines[0]).toMatch(/^usage: nslab <verb>/);
+  const verbs = lines.slice(1).map((l) => l.trim().split(" ")[1]);
+  for (const v of ["deploy", "destroy", "diff", "verify", "repair", "inspect", "test", "graph", "impair", "link"])
+    expect(verbs).toContain(v);
+  for (const v of ["exec", "shell", "capture", "ui", "boot"]) expect(verbs).toContain(v);
+  expect(new Set(verbs).size).toBe(verbs.length); // one line each
+  const version = nslab("--version");
+  expect(version.status).toBe(0);
+  expect(version.stdout).toBe(
+    `${(JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version}\n`,
+  );
+});
+
+test("GIVEN impair --delay THEN what delay is here and the fix, not 'unknown argument'", () => {
+  const r = nslab("impair", "lab-stack", "ns01", "--delay", "100");
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(
+    /^nslab: impair: --delay is not a run-time change: a delay \(and its jitter\) is a delay line/,
+  );
+  expect(r.stderr).toMatch(
+    /impairment: \{ delayMs: 100, jitterMs: 10 \}, and deploy; at run time, impair changes --loss and --rate/,
   );
 });

@@ -153,6 +153,21 @@ test("the former ledger of a host moves under today's root, merged with what is 
   }
 });
 
+test("the former records on another filesystem than today's (/run on its own mount): copied over, then removed", () => {
+  // /dev/shm is a tmpfs, the temp folder is not: a rename between them fails with EXDEV
+  const former = mkdtempSync(join("/dev/shm", "nslab-former-"));
+  const root = mkdtempSync(join(tmpdir(), "nslab-root-"));
+  try {
+    mkdirSync(join(former, "sbx", "lab"), { recursive: true });
+    writeFileSync(join(former, "sbx", "lab", "workload-web.pid"), "42 1\n");
+    adoptFormerRecords("sbx", join(root, "sbx"), former);
+    expect(readFileSync(join(root, "sbx", "lab", "workload-web.pid"), "utf8")).toBe("42 1\n");
+    expect(existsSync(former)).toBe(false);
+  } finally {
+    for (const d of [former, root]) rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test("on a Host with nothing recorded: the former version's runner copies go, and their folder when empty", () => {
   const dir = mkdtempSync(join(tmpdir(), "nslab-former-"));
   try {

@@ -9,7 +9,17 @@ import { join } from "node:path";
 import { STACK_MANIFEST } from "../model/manifest";
 import { CliError, loadStack } from "./manifest";
 import { Progress, type Diagnostic, type ObjectResult } from "./progress";
-import { carryTerraform, discard, pickStacks, readProject, stacksOf, swapIn, synthesizeAside } from "./project";
+import { lockProject } from "./deploy-lock";
+import {
+  carryTerraform,
+  discard,
+  pickStacks,
+  readProject,
+  stacksOf,
+  swapIn,
+  synthesizeAside,
+  type Project,
+} from "./project";
 import { batchChanges, type PlanJson } from "./batch-diff";
 import { checkSandbox } from "./sandbox-guard";
 import { initIfNeeded, runTerraform, showPlan } from "./terraform";
@@ -64,9 +74,29 @@ export async function tfVerb(args: TfArgs): Promise<number> {
   const print = args.json ? undefined : (line: string) => void process.stdout.write(`${line}\n`);
   const t0 = Date.now();
   const project = readProject();
+  // a deploy or destroy puts its synth in place of cdktf.out: one at a time (a diff changes nothing)
+  const release = args.verb === "diff" ? () => {} : lockProject(project.out, args.verb, args.stacks);
+  let reports: StackReport[];
+  try {
+    reports = await synthAndRun(args, project, t0, print);
+  } finally {
+    release();
+  }
+  const exitCode = Math.max(0, ...reports.map((r) => r.exitCode));
+  if (args.json)
+    process.stdout.write(`${JSON.stringify({ v: 1, verb: args.verb, exitCode, stacks: reports }, null, 1)}\n`);
+  return exitCode;
+}
+
+async function synthAndRun(
+  args: TfArgs,
+  project: Project,
+  t0: number,
+  print: ((line: string) => void) | undefined,
+): Promise<StackReport[]> {
   // synthesized aside: a diff, or a deploy refused below, leaves cdktf.out as it was
   const aside = await synthesizeAside(project);
-  let reports: StackReport[];
+  const reports: StackReport[] = [];
   try {
     const synthSeconds = since(t0);
     const picked = pickStacks(stacksOf(aside), args.stacks);
@@ -80,7 +110,6 @@ export async function tfVerb(args: TfArgs): Promise<number> {
     if (args.verb !== "diff") swapIn(aside, project);
     const where = args.verb === "diff" ? aside : project;
     const all = stacksOf(where);
-    reports = [];
     for (const stack of picked) {
       if (where === aside) carryTerraform(join(project.out, "stacks", stack), all.get(stack)!, "copy");
       const report = await runStack(args, stack, where.out, all.get(stack)!, synthSeconds, print);
@@ -90,10 +119,7 @@ export async function tfVerb(args: TfArgs): Promise<number> {
   } finally {
     discard(aside);
   }
-  const exitCode = Math.max(0, ...reports.map((r) => r.exitCode));
-  if (args.json)
-    process.stdout.write(`${JSON.stringify({ v: 1, verb: args.verb, exitCode, stacks: reports }, null, 1)}\n`);
-  return exitCode;
+  return reports;
 }
 
 /** A stack's manifest, when it is a LabStack (a stack of the app that is not is still deployed, by address). */

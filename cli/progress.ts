@@ -127,7 +127,8 @@ export class Progress {
       this.diagnostics.push({ severity: d.severity, summary: d.summary, detail: d.detail, address: d.address });
       // a failed object's own error is its runner's lines, already shown
       const shownAlready = d.address !== undefined && this.results.get(d.address)?.ok === false;
-      if (!shownAlready || !this.results.get(d.address!)!.output.length)
+      if (d.summary === STATE_LOCKED) this.line(`  ${lockedLine(d.detail ?? "")}`);
+      else if (!shownAlready || !this.results.get(d.address!)!.output.length)
         this.line(`  terraform ${d.severity}: ${d.summary}${d.detail ? `: ${d.detail.trim()}` : ""}`);
     } else if (m.type === "change_summary") this.terraformChanges = m.changes;
     this.progress();
@@ -183,3 +184,21 @@ export class Progress {
 
 /** What a person follows: the lab's objects and its Hosts, not the stack's bookkeeping. */
 const shownRole = (r: ObjectResult) => r.role === "object" || (r.role === "owner" && r.label !== "owner");
+
+/** Terraform's diagnostic when another run holds the stack's state. */
+const STATE_LOCKED = "Error acquiring the state lock";
+
+/**
+ * The lock's holder in one line, from the lock info Terraform gives (its advice to
+ * `-lock=false` is not for a lab: two runs at once would both change it).
+ */
+export function lockedLine(detail: string): string {
+  const field = (name: string) => new RegExp(`^\\s*${name}:[ \\t]*(.*)$`, "m").exec(detail)?.[1]?.trim() || undefined;
+  const op = field("Operation")
+    ?.replace(/^OperationType/, "")
+    .toLowerCase();
+  const who = field("Who");
+  const since = field("Created");
+  const by = [op, who && `by ${who}`, since && `since ${since}`].filter(Boolean).join(" ");
+  return `another Terraform run holds this stack's state${by ? ` (${by})` : ""}: wait for it to finish; nothing was changed`;
+}

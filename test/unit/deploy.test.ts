@@ -1,11 +1,17 @@
 // Pure tier: what `nslab deploy` reads before and while Terraform runs: cdktf.json's app
 // as an argv (no shell), the stacks asked for, and Terraform's -json messages turned into
 // a line per lab object, a failure with the runner's lines, the converge's word.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { diffExit } from "../../cli/deploy";
+import { lockProject } from "../../cli/deploy-lock";
 import { CliError } from "../../cli/manifest";
 import { Progress } from "../../cli/progress";
 import { appArgv, pickStacks } from "../../cli/project";
 import type { TfMessage } from "../../cli/terraform";
+import { startTime } from "../../netops/proc";
 
 test("GIVEN cdktf.json's app THEN words, quotes kept together; a shell command line is refused with the fix", () => {
   expect(appArgv("npx ts-node main.ts")).toEqual(["npx", "ts-node", "main.ts"]);
@@ -87,11 +93,11 @@ test("GIVEN a failed create THEN its label, its construct's path and the runner'
     type: "diagnostic",
     diagnostic: { severity: "error", summary: "local-exec provisioner error", address: "terraform_data.ns" },
   });
-  p.onMessage({ type: "diagnostic", diagnostic: { severity: "error", summary: "Error acquiring the state lock" } });
+  p.onMessage({ type: "diagnostic", diagnostic: { severity: "error", summary: "Failed to save state" } });
   expect(lines).toEqual([
     "  ✗ endpoint ns01 failed (lab/Br01/Ns01):",
     "      netops create: endpoint ns01: ip link add: File exists",
-    "  terraform error: Error acquiring the state lock",
+    "  terraform error: Failed to save state",
   ]);
 });
 
@@ -115,4 +121,64 @@ test("GIVEN a plan that did not finish (an error, Ctrl-C, a signal) THEN its exi
   expect(diffExit(1, 0)).toBe(1);
   expect(diffExit(130, 0)).toBe(130); // killed by SIGINT: 128 + 2
   expect(diffExit(143, 2)).toBe(143);
+});
+
+test("GIVEN Terraform's state lock held by another run THEN one line naming it, without the -lock=false advice", () => {
+  const lines: string[] = [];
+  const p = new Progress(RESOURCES, false, (l) => lines.push(l));
+  // as Terraform 1.11 sends it (a plan while an apply of the same state runs)
+  const detail =
+    "Error message: resource temporarily unavailable\nLock Info:\n  ID:        293b7044-cb0e-0711-1a18-f259dd83afb4\n" +
+    "  Path:      /tmp/lk/x.tfstate\n  Operation: OperationTypeApply\n  Who:       root@vm\n  Version:   1.11.4\n" +
+    "  Created:   2026-12-07 04:01:41.974481558 +0000 UTC\n  Info:      \n\n\nTerraform acquires a state lock to protect the " +
+    "state from being written\nby multiple users at the same time. Please resolve the issue above and try\nagain. For most " +
+    'commands, you can disable locking with the "-lock=false"\nflag, but this is not recommended.';
+  p.onMessage({
+    type: "diagnostic",
+    diagnostic: { severity: "error", summary: "Error acquiring the state lock", detail },
+  });
+  expect(lines).toEqual([
+    "  another Terraform run holds this stack's state (apply by root@vm since 2026-12-07 04:01:41.974481558 +0000 UTC): " +
+      "wait for it to finish; nothing was changed",
+  ]);
+});
+
+test("GIVEN an nslab deploy running in the project THEN a second one is refused at once in one line; a dead holder's lock is taken over", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nslab-lock-"));
+  const out = join(dir, "cdktf.out");
+  const other = spawn("sleep", ["30"]);
+  try {
+    const lock = join(dir, ".cdktf.out.nslab-lock");
+    const holder = (pid: number) =>
+      JSON.stringify({
+        pid,
+        start: startTime(pid),
+        verb: "deploy",
+        stacks: ["lab-stack"],
+        since: "2026-12-07T04:00:00Z",
+      });
+    writeFileSync(lock, holder(other.pid!));
+    const refused = (() => {
+      try {
+        lockProject(out, "deploy", []);
+      } catch (err) {
+        return err as CliError;
+      }
+      throw new Error("not refused");
+    })();
+    expect(refused.message).toBe(
+      `another nslab deploy lab-stack is running in this project (pid ${other.pid}, since 2026-12-07T04:00:00Z): ` +
+        "wait for it to finish; nothing was changed",
+    );
+    expect(refused.exitCode).toBe(1);
+    other.kill("SIGKILL");
+    while (startTime(other.pid!) !== null) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    const release = lockProject(out, "destroy", ["lab-stack"]);
+    expect(JSON.parse(readFileSync(lock, "utf8"))).toMatchObject({ pid: process.pid, verb: "destroy" });
+    release();
+    expect(existsSync(lock)).toBe(false);
+  } finally {
+    other.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

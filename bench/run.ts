@@ -181,9 +181,10 @@ async function main(): Promise<void> {
   const opts = { cwd: project.dir, env };
   const deploy = () => cdktf(["deploy", "lab-stack", "--auto-approve", ...parallelism]);
   const destroy = () => cdktf(["destroy", "lab-stack", "--auto-approve", ...parallelism]);
+  // as the README writes it: npx finds the repository's own bin (node_modules/.bin, linked by npm ci)
   const nslab = (verb: string) => [
-    "node",
-    join(project.dir, "bin", "nslab.js"),
+    "npx",
+    "nslab",
     verb,
     "lab-stack",
     ...(process.env.BENCH_PARALLELISM ? ["--parallelism", process.env.BENCH_PARALLELISM] : []),

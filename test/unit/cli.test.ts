@@ -1,7 +1,7 @@
 // Pure tier: the nslab CLI finds a stack only through the manifest synth wrote for it,
 // and says what is wrong, with the cause underneath.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderInspect } from "../../cli/inspect";
@@ -124,4 +124,9 @@ test("GIVEN impair --delay THEN what delay is here and the fix, not 'unknown arg
   expect(r.stderr).toMatch(
     /impairment: \{ delayMs: 100, jitterMs: 10 \}, and deploy; at run time, impair changes --loss and --rate/,
   );
+});
+
+test("GIVEN npm ci in this repository THEN its own bin is linked, so npx nslab runs it without packing the project", () => {
+  const root = join(__dirname, "..", "..");
+  expect(realpathSync(join(root, "node_modules", ".bin", "nslab"))).toBe(realpathSync(join(root, "bin", "nslab.js")));
 });

@@ -159,9 +159,12 @@ async function runStack(
     (m) => progress.onMessage(m),
     (n) => {
       interrupted = true;
+      progress.interrupt();
+      // Terraform's graceful stop: nothing new starts, and the provisioners running now are
+      // killed (their objects tainted: the next deploy makes them again)
       progress.line(
         n === 1
-          ? "  stopping: what runs now finishes, nothing new starts (Ctrl-C again: stop at once)"
+          ? "  stopping: nothing new starts; what was being made is left for the next deploy (Ctrl-C again: stop at once)"
           : "  stopping at once",
       );
     },

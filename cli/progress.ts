@@ -49,6 +49,8 @@ export class Progress {
   /** What a batched stack's apply did, from its closing lines. */
   private readonly applied = { created: 0, replaced: 0, updated: 0, destroyed: 0 };
   private shown = false;
+  /** Ctrl-C was passed on: Terraform kills the provisioners that run, each said in one line. */
+  private interrupted = false;
 
   constructor(
     private readonly resources: Resources,
@@ -128,6 +130,8 @@ export class Progress {
       // a failed object's own error is its runner's lines, already shown
       const shownAlready = d.address !== undefined && this.results.get(d.address)?.ok === false;
       if (d.summary === STATE_LOCKED) this.line(`  ${lockedLine(d.detail ?? "")}`);
+      // what Terraform says of each provisioner it killed, and that it halted: said per object
+      else if (this.interrupted && (d.summary === HALTED || KILLED.test(`${d.summary}: ${d.detail ?? ""}`))) return;
       else if (!shownAlready || !this.results.get(d.address!)!.output.length)
         this.line(`  terraform ${d.severity}: ${d.summary}${d.detail ? `: ${d.detail.trim()}` : ""}`);
     } else if (m.type === "change_summary") this.terraformChanges = m.changes;
@@ -135,8 +139,14 @@ export class Progress {
   }
 
   private failed(r: ObjectResult): void {
+    if (this.interrupted) return this.line(`  ✗ ${r.label} interrupted${r.path ? ` (${r.path})` : ""}`);
     this.line(`  ✗ ${r.label} failed${r.path ? ` (${r.path})` : ""}:`);
     for (const o of r.output) this.line(`      ${o}`);
+  }
+
+  /** Ctrl-C (or SIGINT, SIGTERM) passed on to Terraform. */
+  interrupt(): void {
+    this.interrupted = true;
   }
 
   /** Lab objects by what was done to them (a replace counted once). */
@@ -184,6 +194,10 @@ export class Progress {
 
 /** What a person follows: the lab's objects and its Hosts, not the stack's bookkeeping. */
 const shownRole = (r: ObjectResult) => r.role === "object" || (r.role === "owner" && r.label !== "owner");
+
+/** Terraform's word when it stopped on an interrupt, and its error for a provisioner it killed. */
+const HALTED = "execution halted";
+const KILLED = /^local-exec provisioner error: .*signal: (killed|interrupt|terminated)/s;
 
 /** Terraform's diagnostic when another run holds the stack's state. */
 const STATE_LOCKED = "Error acquiring the state lock";

@@ -45,9 +45,11 @@
 //                                             sweep, converge, boot, recorded and check a message
 //                                             first (model/messages.ts)
 // A line is the object's key then its spec as JSON (model/line.ts); a bare JSON spec works too.
+// A provisioner gives its line in NSLAB_LINE and only the key as the argument, so that no
+// spec shows in Terraform's output (model/line.ts withEnvLine).
 import { existsSync, readFileSync } from "node:fs";
 import { applyOrder, specKey } from "../model/kinds";
-import { fromLine, toLine } from "../model/line";
+import { fromLine, toLine, withEnvLine } from "../model/line";
 import { isObjectSpec, parseSpec, type Spec } from "../model/schema";
 import {
   BootMessage,
@@ -132,7 +134,8 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...given] = argv;
   // a call forwarded from another machine (remote.ts): its lines come as base64
   const forwarded = given[0] === "--b64";
-  const args = forwarded ? decodeLines(given.slice(1)) : given;
+  // a provisioner's line comes in the environment, its key on the command line (model/line.ts)
+  const args = forwarded ? decodeLines(given.slice(1)) : withEnvLine(given);
   const usage = () => {
     process.stderr.write(
       "usage: netops create|destroy|apply|verify|inspect '<line>'...\n" +

@@ -5,6 +5,7 @@
 // thousand objects cost most of the synth. Bare addresses: cdktf would write a dependable
 // as "${...}", which Terraform rejects there. Every local-exec is `quiet`: Terraform then
 // prints the runner's own lines, not its command line with the object's whole spec.
+import { HOSTS_WORD, LINE_ENV } from "../model/line";
 import type { Role } from "../model/manifest";
 
 export type { Role };
@@ -63,11 +64,16 @@ export function render(block: Block, r: ResourceView, s: StackView): void {
   else if (s.isData) block.triggers_replace = r.line ?? s.labPath;
   else block.triggers = { spec: r.line ?? s.labPath };
   // a literal reference (Terraform resolves it; cdktf never sees it)
-  const self = s.isData ? `\${self.triggers_replace${batchApply ? ".lab" : ""}}` : "${self.triggers.spec}";
+  const text = s.isData ? "self.triggers_replace" : "self.triggers.spec";
+  const self = batchApply && s.isData ? "${self.triggers_replace.lab}" : `\${${text}}`;
+  // a line (an object's, an owner's) goes in the environment and only its key on the
+  // command line, which Terraform prints when a provisioner fails or is killed
+  const line = r.role === "object" || r.role === "owner";
   const runner = (verb: string, when: "create" | "destroy") => ({
     "local-exec": {
-      command: self,
+      command: line ? `\${split(" ", ${text})[0]}` : self,
       interpreter: ["node", s.runnerPath, verb, ...(batchApply ? ["--apply"] : [])],
+      ...(line ? { environment: { [LINE_ENV]: self } } : {}),
       when,
       quiet: true,
     },
@@ -107,7 +113,16 @@ function keepHosts(block: Block, s: StackView): void {
   const kept = s.isData ? "${jsonencode(self.input)}" : '${lookup(self.triggers, "hosts", "[]")}';
   // the gate's own address: what to `terraform state rm` when a Host cannot be cleared
   const retire = ["node", s.runnerPath, "retire", s.labPath, s.gate];
-  block.provisioner.push({ "local-exec": { command: kept, interpreter: retire, when: "destroy", quiet: true } });
+  // the owner lines in the environment, as an object's line (runner: withEnvLine)
+  block.provisioner.push({
+    "local-exec": {
+      command: HOSTS_WORD,
+      interpreter: retire,
+      environment: { [LINE_ENV]: kept },
+      when: "destroy",
+      quiet: true,
+    },
+  });
 }
 
 /**

@@ -135,25 +135,29 @@ describe("lab-stack synth", () => {
       {
         when: "destroy",
         quiet: true,
-        command: "${jsonencode(self.input)}",
+        command: "hosts",
+        environment: { NSLAB_LINE: "${jsonencode(self.input)}" },
         interpreter: ["node", RUNNER, "retire", r[sweep].triggers_replace, `terraform_data.${sweep}`],
       },
     ]);
     expect(r[sweep].triggers_replace).toMatch(/^nslab\/lab-[0-9a-f]{16}\.json$/);
     expect(r[sweep].input).toEqual([]); // no Host: nothing kept
     expect(r[sweep].depends_on).toEqual([`terraform_data.${owner}`]);
-    expect(exec(r[owner])).toEqual([
-      { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"], quiet: true },
-    ]);
+    // a line goes in the environment, its key on the command line: no spec in Terraform's output
+    const withLine = (verb: string, when: string) => ({
+      when,
+      command: '${split(" ", self.triggers_replace)[0]}',
+      environment: { NSLAB_LINE: "${self.triggers_replace}" },
+      interpreter: ["node", RUNNER, verb],
+      quiet: true,
+    });
+    expect(exec(r[owner])).toEqual([withLine("destroy", "destroy")]);
     expect(r[owner].triggers_replace).toBe(`${OWNER_LINE_PREFIX}stack {"v":1,"stack":"lab-stack","kind":"stack"}`);
     expect(r[owner].depends_on).toBeUndefined();
     const objects = Object.entries(r).filter(([k]) => k !== owner && k !== sweep && !k.startsWith("nslab-converge"));
     expect(objects).toHaveLength(6);
     for (const [, v] of objects) {
-      expect(exec(v)).toEqual([
-        { when: "create", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "create"], quiet: true },
-        { when: "destroy", command: "${self.triggers_replace}", interpreter: ["node", RUNNER, "destroy"], quiet: true },
-      ]);
+      expect(exec(v)).toEqual([withLine("create", "create"), withLine("destroy", "destroy")]);
       expect(v.depends_on[0]).toBe(`terraform_data.${sweep}`);
     }
     // never on_failure = continue: a failed destroy must stop and say what is left
@@ -185,7 +189,8 @@ describe("lab-stack synth", () => {
         lineOf(sweep),
         `${kind}.${idOf(json, "nslab-sweep", kind)}`,
       ]);
-      if (kind === "null_resource") expect(retire.command).toBe('${lookup(self.triggers, "hosts", "[]")}');
+      if (kind === "null_resource")
+        expect(retire.environment).toEqual({ NSLAB_LINE: '${lookup(self.triggers, "hosts", "[]")}' });
     }
   });
 
@@ -210,7 +215,8 @@ describe("lab-stack synth", () => {
       {
         when: "destroy",
         quiet: true,
-        command: "${jsonencode(self.input)}",
+        command: "hosts",
+        environment: { NSLAB_LINE: "${jsonencode(self.input)}" },
         interpreter: ["node", RUNNER, "retire", expect.stringMatching(/^nslab\/lab-/), `terraform_data.${apply}`],
       },
     ]);

@@ -182,3 +182,26 @@ test("GIVEN an nslab deploy running in the project THEN a second one is refused 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("GIVEN Ctrl-C passed on THEN a line per object Terraform killed, none of its errors, no spec", () => {
+  const lines: string[] = [];
+  const p = new Progress(RESOURCES, false, (l) => lines.push(l));
+  p.onMessage(hook("apply_start", "terraform_data.ns", { action: "create" }));
+  p.onMessage(out("terraform_data.ns", "netops endpoint ns01: create namespace ns01 and veth veth-ns01"));
+  p.interrupt();
+  p.onMessage(hook("apply_errored", "terraform_data.ns", { action: "create" }));
+  // as Terraform 1.11 says it (the command is the object's key: its spec is in the environment)
+  const killed = {
+    severity: "error" as const,
+    summary: "local-exec provisioner error",
+    detail: "Error running command 'endpoint-ns01:eth0': signal: killed. Output: ",
+    address: "terraform_data.ns",
+  };
+  p.onMessage({ type: "diagnostic", diagnostic: killed });
+  for (let i = 0; i < 3; i++)
+    p.onMessage({ type: "diagnostic", diagnostic: { severity: "error", summary: "execution halted" } });
+  expect(lines).toEqual(["  ✗ endpoint ns01 interrupted (lab/Br01/Ns01)"]);
+  // an error of another kind still shows
+  p.onMessage({ type: "diagnostic", diagnostic: { severity: "error", summary: "Failed to save state" } });
+  expect(lines).toHaveLength(2);
+});

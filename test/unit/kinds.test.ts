@@ -2,7 +2,7 @@
 // from it), the trigger line, and the batched converge's rebuild rule, which must match
 // what Terraform's replace_triggered_by does with the same graph.
 import { applyOrder, dependentsOf, levels, parentsOf, predecessorsOf, removalOrder, specKey } from "../../model/kinds";
-import { fromLine, toLine } from "../../model/line";
+import { fromLine, toLine, withEnvLine } from "../../model/line";
 import { staleOf } from "../../model/lab-change";
 import { namesOps } from "../../netops/names";
 import type {
@@ -254,4 +254,20 @@ describe("names", () => {
       "# nslab:lab: written by nslab for this host, removed on destroy\n127.0.0.1\tlocalhost\n10.1.0.11\ta\n",
     );
   });
+});
+
+test("a provisioner's line comes in the environment, its key on the command line; the runner puts it back and drops the variable", () => {
+  const line = toLine(sbx);
+  const env: NodeJS.ProcessEnv = { NSLAB_LINE: line, PATH: "/bin" };
+  expect(withEnvLine(["sandbox-app"], env)).toEqual([line]);
+  expect(env).toEqual({ PATH: "/bin" }); // a workload the runner starts does not inherit it
+  expect(withEnvLine(["lab.json", "terraform_data.x", "hosts"], { NSLAB_LINE: "[]" })).toEqual([
+    "lab.json",
+    "terraform_data.x",
+    "[]",
+  ]);
+  expect(() => withEnvLine(["sandbox-db"], { NSLAB_LINE: line })).toThrow(
+    "NSLAB_LINE holds the text of sandbox-app, not of sandbox-db",
+  );
+  expect(withEnvLine([line], {})).toEqual([line]); // a line given as the argument, as before
 });

@@ -3,6 +3,7 @@
 // every deploy. From an endpoint, a sandbox, the host, or outside (a probe namespace the
 // test joins to the host, as a client on the LAN would be); to an endpoint, an address, a
 // name in the source's /etc/hosts, or a published port.
+import leven from "leven";
 import { Construct } from "constructs";
 import { LIMITS, NETNS_RE } from "../model/schema";
 import type { ContainerNetwork } from "./container-network";
@@ -225,6 +226,22 @@ export class Expectation extends Construct {
 
   private sourceErrors(): string[] {
     const { from, to } = this.props;
+    if (typeof to === "string" && !isIP(to) && (from instanceof Endpoint || from instanceof Sandbox)) {
+      // a bare name resolves through the namespace's hosts file (synth/aggregates.ts namesOf):
+      // one it does not list fails only when `nslab test` runs, as a resolver's error
+      const names = this.namesIn(from.netns);
+      if (!names.includes(to))
+        return [
+          message(
+            KIND,
+            "to",
+            `"${to}" is no name ${from.netns} resolves: its hosts file lists the endpoints of its networks`,
+            names.length
+              ? `name one of them (nearest first): ${[...names].sort((a, b) => leven(to, a) - leven(to, b) || a.localeCompare(b)).join(", ")}; or give an address`
+              : `${from.netns} is on no network: give an address`,
+          ),
+        ];
+    }
     if ((to instanceof PortMapping || to === Vantage.HOST) && from instanceof Sandbox && !this.sandboxGateway(from))
       return [
         message(
@@ -235,6 +252,13 @@ export class Expectation extends Construct {
         ),
       ];
     return [];
+  }
+
+  /** The names a namespace's hosts file lists: every endpoint of the networks it is on. */
+  private namesIn(netns: string): string[] {
+    const endpoints = LabStack.of(this).membersOf(Endpoint);
+    const networks = new Set(endpoints.filter((e) => e.netns === netns).map((e) => e.network));
+    return [...new Set(endpoints.filter((e) => networks.has(e.network)).map((e) => e.netns))];
   }
 
   private sandboxGateway(sb: Sandbox, six = false): string | undefined {

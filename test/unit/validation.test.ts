@@ -294,6 +294,28 @@ const cases: [string, Build, RegExp, string][] = [
     "check from Vantage.OUTSIDE",
   ],
   [
+    "expectation to a name the source does not resolve (a typo)",
+    (s) => {
+      const n = net(s);
+      n.addEndpoint("Db", { netns: "db" });
+      n.addEndpoint("Web", { netns: "web" });
+      new Expectation(s, "X", { from: n.addEndpoint("App", { netns: "app" }), to: "dbb" });
+    },
+    /Expectation prop `to`: "dbb" is no name app resolves: its hosts file lists the endpoints of its networks/,
+    "name one of them (nearest first): db, web, app; or give an address",
+  ],
+  [
+    "expectation to a name on a network the source is not on",
+    (s) => {
+      new ContainerNetwork(s, "Back", { subnet: "10.11.0.0/24" }).addEndpoint("Db", { netns: "db" });
+      const sb = new Sandbox(s, "App", { netns: "app", nameservers: ["10.10.0.1"] });
+      net(s).addEndpoint("AppFront", { sandbox: sb });
+      new Expectation(s, "X", { from: sb, to: "db" });
+    },
+    /Expectation prop `to`: "db" is no name app resolves/,
+    "name one of them (nearest first): app; or give an address",
+  ],
+  [
     "expectation with a tcp check and no port",
     (s) => new Expectation(s, "X", { from: Vantage.HOST, to: "10.10.0.9", check: Check.tcp() }),
     /Expectation prop `check`: Check.tcp\(\) needs a port here/,
@@ -741,6 +763,16 @@ describe("bad input is rejected at synth with path, prop and fix", () => {
     expect(msg).toMatch(problem);
     expect(msg).toContain(`Fix: `);
     expect(msg).toContain(fix);
+  });
+
+  test("GIVEN an expectation to a name its source resolves THEN it synthesizes", () => {
+    const stack = new LabStack(Testing.app(), "ok");
+    const n = net(stack);
+    const app = n.addEndpoint("App", { netns: "app" });
+    n.addEndpoint("Db", { netns: "db" });
+    new Expectation(stack, "ByName", { from: app, to: "db" });
+    new Expectation(stack, "Itself", { from: app, to: "app" });
+    expect(() => Testing.synth(stack, true)).not.toThrow();
   });
 
   test("GIVEN valid input THEN addresses are allocated in order, skipping the gateway and named ones", () => {

@@ -245,7 +245,8 @@ function explain(err: unknown): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(explain(err));
+    // an empty message: what failed has said so itself (the app's synth error)
+    if (!(err instanceof CliError && err.message === "")) process.stderr.write(explain(err));
     process.exit(err instanceof CliError ? err.exitCode : 1);
   },
 );

@@ -6,6 +6,7 @@ import { execa } from "execa";
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { startTime } from "../netops/proc";
+import { SYNTH_BY_ENV, SYNTH_SAID_EXIT } from "../model/manifest";
 import { CliError } from "./manifest";
 
 export interface Project {
@@ -54,12 +55,14 @@ export function readProject(dir = process.cwd()): Project {
 export async function synthesize(p: Project): Promise<void> {
   const r = await execa(p.app[0], p.app.slice(1), {
     cwd: p.dir,
-    env: { CDKTF_OUTDIR: p.out },
+    env: { CDKTF_OUTDIR: p.out, [SYNTH_BY_ENV]: "nslab" },
     stdin: "ignore",
     stdout: ["pipe", 2],
     stderr: "inherit",
     reject: false,
   });
+  // a mistake in the constructs: the app printed its message (path, prop, fix), nothing to add
+  if (r.exitCode === SYNTH_SAID_EXIT) throw new CliError("", undefined, { exitCode: 1 });
   if (r.exitCode !== 0)
     throw new CliError(
       `synthesis failed: ${p.app.join(" ")} ${r.exitCode === undefined ? "did not run" : `exited ${r.exitCode}`}`,

@@ -17,6 +17,7 @@
 // In the default mode every lab object is its own resource (netops-resource.ts), ordered
 // by the registry of kinds (model/kinds.ts). What synthesis writes (the blocks by role, the lab file and the
 // manifest, the moved blocks, the runner asset) lives in synth/.
+import { installErrorPrinter } from "./error-printer";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct, type IConstruct } from "constructs";
@@ -125,6 +126,8 @@ export class LabStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
+    // a mistake in the user's constructs is reported as its message, not as a crash dump
+    installErrorPrinter();
     if (!STACK_RE.test(id)) {
       throw new NslabValidationError(
         this,

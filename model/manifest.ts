@@ -6,6 +6,15 @@ import { NAME } from "./name";
 import { specKey } from "./kinds";
 import { NETNS_RE, STACK_RE, type ObjectSpec } from "./schema";
 
+/**
+ * The app's exit code when a synth error of ours stopped it and it printed the message
+ * itself (constructs/error-printer.ts): the CLI adds nothing to it. EX_DATAERR: the input
+ * data was incorrect.
+ */
+export const SYNTH_SAID_EXIT = 65;
+/** Set in the app's environment by `nslab deploy|diff`: the message alone, no source line. */
+export const SYNTH_BY_ENV = "NSLAB_SYNTH_BY";
+
 /** The folder next to cdk.tf.json that holds the manifest and the lab file. */
 export const SYNTH_DIR = NAME;
 /** Relative to the synthesized stack's directory. */

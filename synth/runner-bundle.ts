@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { NAME } from "../model/name";
 
 /** The package's folder: the nearest one above this file with this package's package.json. */
-function packageRoot(): string {
+export function packageRoot(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const manifest = join(dir, "package.json");
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === NAME)

@@ -197,7 +197,7 @@ const shownRole = (r: ObjectResult) => r.role === "object" || (r.role === "owner
 
 /** Terraform's word when it stopped on an interrupt, and its error for a provisioner it killed. */
 const HALTED = "execution halted";
-const KILLED = /^local-exec provisioner error: .*signal: (killed|interrupt|terminated)/s;
+const KILLED = /^local-exec provisioner error: .*(signal: (killed|interrupt|terminated)|context canceled)/s;
 
 /** Terraform's diagnostic when another run holds the stack's state. */
 const STATE_LOCKED = "Error acquiring the state lock";

@@ -198,6 +198,9 @@ test("GIVEN Ctrl-C passed on THEN a line per object Terraform killed, none of it
     address: "terraform_data.ns",
   };
   p.onMessage({ type: "diagnostic", diagnostic: killed });
+  // one Terraform had not started yet when the interrupt came
+  const canceled = { ...killed, detail: "Error running command 'names': context canceled. Output: " };
+  p.onMessage({ type: "diagnostic", diagnostic: canceled });
   for (let i = 0; i < 3; i++)
     p.onMessage({ type: "diagnostic", diagnostic: { severity: "error", summary: "execution halted" } });
   expect(lines).toEqual(["  ✗ endpoint ns01 interrupted (lab/Br01/Ns01)"]);

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderInspect } from "../../cli/inspect";
+import { thrown } from "../helpers/thrown";
 import { CliError, loadStack } from "../../cli/manifest";
 
 const out = mkdtempSync(join(tmpdir(), "nslab-cli-"));
@@ -20,14 +21,7 @@ const good = {
   lab: "nslab/lab-0123abcd.json",
   runner: "assets/netops/X/netops.cjs",
 };
-const failure = (f: () => unknown): CliError => {
-  try {
-    f();
-  } catch (err) {
-    return err as CliError;
-  }
-  throw new Error("no error");
-};
+const failure = (f: () => unknown) => thrown<CliError>(f);
 
 test("GIVEN a synthesized stack THEN its manifest is read", () => {
   write("lab", good);

@@ -11,6 +11,7 @@ import { CliError } from "../../cli/manifest";
 import { Progress } from "../../cli/progress";
 import { appArgv, pickStacks } from "../../cli/project";
 import type { TfMessage } from "../../cli/terraform";
+import { thrown } from "../helpers/thrown";
 import { startTime } from "../../netops/proc";
 
 test("GIVEN cdktf.json's app THEN words, quotes kept together; a shell command line is refused with the fix", () => {
@@ -158,14 +159,7 @@ test("GIVEN an nslab deploy running in the project THEN a second one is refused 
         since: "2026-12-07T04:00:00Z",
       });
     writeFileSync(lock, holder(other.pid!));
-    const refused = (() => {
-      try {
-        lockProject(out, "deploy", []);
-      } catch (err) {
-        return err as CliError;
-      }
-      throw new Error("not refused");
-    })();
+    const refused = thrown<CliError>(() => lockProject(out, "deploy", []));
     expect(refused.message).toBe(
       `another nslab deploy lab-stack is running in this project (pid ${other.pid}, since 2026-12-07T04:00:00Z): ` +
         "wait for it to finish; nothing was changed",

@@ -8,6 +8,7 @@ import type { CliError } from "../../cli/manifest";
 import { carryTerraform, swapIn } from "../../cli/project";
 import { checkSandbox } from "../../cli/sandbox-guard";
 import { recordDir, type DeployedRecord } from "../../model/record";
+import { thrown } from "../helpers/thrown";
 
 let root: string;
 beforeEach(() => {
@@ -54,14 +55,7 @@ function synthesized(stack: string, host: string | undefined, project: string, l
   return { out: join(root, project, "cdktf.out"), manifest: manifest as never };
 }
 
-const refusal = (f: () => unknown) => {
-  try {
-    f();
-  } catch (err) {
-    return err as CliError;
-  }
-  throw new Error("not refused");
-};
+const refusal = (f: () => unknown) => thrown<CliError>(f);
 
 test("GIVEN a lab deployed in a sandbox THEN a verb finds it with no variable, whatever the last synth says, and says how the synth differs", () => {
   deployed("lab", "sbx", "p");

@@ -6,7 +6,16 @@ import { convergedLine, labChange, type Converged } from "../model/lab-change";
 import type { LabFile } from "../model/lab-file";
 import type { ConvergeHow } from "../model/messages";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
-import { applySpecs, ensureHost, inspectSpecs, log, logFor, removeSpecs, requireHost, verifySpecs } from "./engine";
+import {
+  applySpecs,
+  ensureHost,
+  inspectSpecs,
+  logClosing,
+  logFor,
+  removeSpecs,
+  requireHost,
+  verifySpecs,
+} from "./engine";
 import { recordedSpecs } from "./ledger";
 
 /** What the stack recorded on this machine and no longer declares (constructs deleted from the code). */
@@ -112,7 +121,7 @@ export async function convergeHere(
   where: string,
   how: ConvergeHow,
 ): Promise<void> {
-  log(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, how)));
+  logClosing(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, how)));
 }
 
 /** `nslab inspect`: every declared object as the kernel shows it, and what is there undeclared. */

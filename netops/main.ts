@@ -62,7 +62,17 @@ import {
   RuntimeMessage,
 } from "../model/messages";
 import { convergedLine } from "../model/lab-change";
-import { applySpecs, ensureHost, inspectSpecs, log, logFor, removeSpecs, verifySpecs } from "./engine";
+import {
+  applySpecs,
+  ensureHost,
+  inspectSpecs,
+  log,
+  logClosing,
+  logFor,
+  removeSpecs,
+  underTerraform,
+  verifySpecs,
+} from "./engine";
 import { runPlans } from "./exec";
 import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
@@ -124,7 +134,7 @@ async function destroy(specs: readonly Spec[]): Promise<void> {
     // what a batched stack's destroy removed, or what a default one left: `nslab destroy` counts it
     // (on a Host, its runner's "this machine" is that Host: cli/progress.ts names it)
     if (left.length)
-      log(`stack ${s.stack}`)(
+      logClosing(`stack ${s.stack}`)(
         convergedLine("this machine", left.length, { made: [], rebuilt: [], removed: left, putRight: [] }),
       );
   }
@@ -134,6 +144,8 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...given] = argv;
   // a call forwarded from another machine (remote.ts): its lines come as base64
   const forwarded = given[0] === "--b64";
+  // the verbs Terraform's provisioners run (a Host's part of them, forwarded, too): bounded output
+  if (["create", "destroy", "sweep", "converge", "retire"].includes(cmd)) underTerraform();
   // a provisioner's line comes in the environment, its key on the command line (model/line.ts)
   const args = forwarded ? decodeLines(given.slice(1)) : withEnvLine(given);
   const usage = () => {

@@ -2,7 +2,7 @@
 // sysctls, against canned kernel output. Every command it would run is recorded; none
 // reaches the machine (test/helpers/fake-exec.ts refuses what was not canned).
 import type { NetworkSpec } from "../../model/schema";
-import { applySpecs, removeSpecs } from "../../netops/engine";
+import { applySpecs, log, logClosing, removeSpecs, underTerraform } from "../../netops/engine";
 import { recorded } from "../../netops/ledger";
 import { onStepDone, type RunResult } from "../../netops/exec";
 import { armTestHooks } from "../../netops/test-hooks";
@@ -256,4 +256,22 @@ describe("shared sysctls", () => {
     await removeSpecs([net]);
     expect(forward()).toEqual(["sysctl -qw net.ipv4.ip_forward=1"]);
   });
+});
+
+test("GIVEN a runner under Terraform THEN at most 300 step lines, the rest counted, and the closing line always printed", () => {
+  const out: string[] = [];
+  const spy = jest.spyOn(process.stdout, "write").mockImplementation((s) => (out.push(String(s)), true));
+  try {
+    underTerraform();
+    for (let i = 0; i < 350; i++) log(`port *:${i}/tcp`)("publish");
+    logClosing("stack lab")("this machine: made 2002");
+  } finally {
+    spy.mockRestore();
+  }
+  expect(out).toHaveLength(302);
+  expect(out[299]).toBe("netops port *:299/tcp: publish\n");
+  expect(out.slice(300)).toEqual([
+    "netops stack lab: ... and 50 more lines of steps, not shown (`nslab inspect` shows every object)\n",
+    "netops stack lab: this machine: made 2002\n",
+  ]);
 });

@@ -10,16 +10,13 @@ import { join } from "node:path";
 import { NAME } from "../model/name";
 import { placeOf, RECORD_FILE, RECORD_LAB, RECORD_RUNNER, recordDir } from "../model/record";
 import { readLab } from "../model/lab-file";
-import type { LabFile } from "../model/lab-file";
 import { run } from "./exec";
 import { log } from "./engine";
 import { convergeHere } from "./lab";
-import { readRecord, setBoot } from "./record";
+import { readRecord, setBoot, type Where } from "./record";
 
 const unitDir = () => process.env.NSLAB_SYSTEMD_DIR || "/etc/systemd/system";
 const WANTED_BY = "multi-user.target";
-
-type Where = Pick<LabFile, "stack" | "host">;
 
 /**
  * The unit's name: the stack's, and a hash of where it is (the same stack name may be

@@ -31,6 +31,15 @@ export function anythingRecorded(): boolean {
   }
 }
 
+/** Does any stack have anything recorded on this sandbox host (its folder holds locks and held settings too: `_*`)? */
+export function anythingRecordedOn(host: string): boolean {
+  try {
+    return readdirSync(hostDir(host)).some((f) => !f.startsWith("_"));
+  } catch {
+    return false;
+  }
+}
+
 function stackDir(spec: Pick<Spec, "host" | "stack">): string {
   return join(hostDir(spec.host), spec.stack);
 }

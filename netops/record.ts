@@ -3,7 +3,7 @@
 // that closes it), removed by the stack's owner when it is destroyed, together with the
 // boot unit that restores it and the sandbox host namespace nslab made for it, once no
 // stack is left there.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   placeOf,
@@ -19,11 +19,12 @@ import type { LabFile } from "../model/lab-file";
 import { SPEC_VERSION, type ObjectSpec } from "../model/schema";
 import { log, sandboxMark } from "./engine";
 import { run } from "./exec";
-import { hostDir } from "./ledger";
+import { anythingRecordedOn } from "./ledger";
 import { tryRmdir } from "./lock";
 import { netnsExists } from "./observe";
 
-type Where = Pick<LabFile, "stack" | "host">;
+/** A stack where it is deployed: its name and sandbox host (none: the machine's root namespace). */
+export type Where = Pick<LabFile, "stack" | "host">;
 
 export const readRecord = (lab: Where) => readRecordOf(lab.host, lab.stack);
 
@@ -57,12 +58,9 @@ export function writeRecord(
   const text = Buffer.from(labText);
   if (!same(join(dir, RECORD_LAB), text)) writeAtomic(join(dir, RECORD_LAB), text);
   const code = readFileSync(runner);
-  if (!same(join(dir, RECORD_RUNNER), code)) {
-    copyFileSync(runner, join(dir, `${RECORD_RUNNER}.${process.pid}.tmp`));
-    renameSync(join(dir, `${RECORD_RUNNER}.${process.pid}.tmp`), join(dir, RECORD_RUNNER));
-  }
+  if (!same(join(dir, RECORD_RUNNER), code)) writeAtomic(join(dir, RECORD_RUNNER), code);
   const before = readRecord(lab);
-  const record: DeployedRecord = {
+  writeRecordFile({
     v: 1,
     stack: lab.stack,
     ...(lab.host ? { host: lab.host } : {}),
@@ -70,9 +68,11 @@ export function writeRecord(
     at: new Date().toISOString(),
     from: process.cwd(),
     ...(before?.boot ? { boot: before.boot } : {}),
-  };
-  writeAtomic(join(dir, RECORD_FILE), `${JSON.stringify(record, null, 1)}\n`);
+  });
 }
+
+const writeRecordFile = (r: DeployedRecord) =>
+  writeAtomic(join(recordDir(r.host, r.stack), RECORD_FILE), `${JSON.stringify(r, null, 1)}\n`);
 
 /** The lab file text of one machine's part of a lab (a Host's record: its objects, local there). */
 export const partText = (stack: string, specs: readonly ObjectSpec[]) =>
@@ -83,8 +83,7 @@ export function setBoot(lab: Where, boot: DeployedRecord["boot"] | null): void {
   const record = readRecord(lab);
   if (!record) throw new Error(`stack ${lab.stack} has no deployed record here`);
   const { boot: _old, ...rest } = record;
-  const next: DeployedRecord = { ...rest, ...(boot ? { boot } : {}) };
-  writeAtomic(join(recordDir(lab.host, lab.stack), RECORD_FILE), `${JSON.stringify(next, null, 1)}\n`);
+  writeRecordFile({ ...rest, ...(boot ? { boot } : {}) });
 }
 
 /**
@@ -101,20 +100,11 @@ export async function removeRecord(lab: Where): Promise<void> {
 }
 
 /** Stacks with a record on this place. */
-export function recordedStacks(host: string | undefined): string[] {
+function recordedStacks(host: string | undefined): string[] {
   try {
     return readdirSync(join(recordRoot(), placeOf(host)));
   } catch {
     return [];
-  }
-}
-
-/** Anything a stack still has recorded in the ledger on this sandbox host (its folders hold locks too: `_*.lock`). */
-function ledgerUsed(host: string): boolean {
-  try {
-    return readdirSync(hostDir(host)).some((f) => !f.startsWith("_"));
-  } catch {
-    return false;
   }
 }
 
@@ -124,7 +114,7 @@ function ledgerUsed(host: string): boolean {
  * still used, stays.
  */
 async function retireSandboxHost(host: string): Promise<void> {
-  if (!netnsExists(host) || recordedStacks(host).length || ledgerUsed(host)) return;
+  if (!netnsExists(host) || recordedStacks(host).length || anythingRecordedOn(host)) return;
   if (!(await sandboxMark(host))) return;
   const del = await run(["ip", "netns", "del", host]);
   if (!del.ok) throw new Error(`deleting sandbox host namespace ${host}: ${del.stderr.trim()}`);

@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { STACK_MANIFEST } from "../model/manifest";
-import { CliError, loadStack } from "./manifest";
+import { loadStack } from "./manifest";
 import { Progress, type Diagnostic, type ObjectResult } from "./progress";
 import { lockProject } from "./deploy-lock";
 import {
@@ -24,37 +24,13 @@ import { batchChanges, type PlanJson } from "./batch-diff";
 import { checkSandbox } from "./sandbox-guard";
 import { initIfNeeded, runTerraform, showPlan } from "./terraform";
 
-export const TF_VERBS = ["deploy", "destroy", "diff"] as const;
-export type TfVerb = (typeof TF_VERBS)[number];
+export type TfVerb = "deploy" | "destroy" | "diff";
 
 export interface TfArgs {
   readonly verb: TfVerb;
   readonly stacks: readonly string[];
   readonly json: boolean;
   readonly parallelism?: number;
-}
-
-export const TF_USAGE =
-  "       nslab deploy|destroy [stack...] [--parallelism N] [--json]\n" +
-  "       nslab diff [stack...] [--json]   (exit 0: no change to the lab, 2: changes, 1: error)";
-
-export function parseTfArgs(verb: TfVerb, rest: readonly string[]): TfArgs {
-  const stacks: string[] = [];
-  let json = false;
-  let parallelism: number | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (a === "--json") json = true;
-    else if (a === "--auto-approve")
-      continue; // cdktf's habit: nslab never asks
-    else if (a === "--parallelism" && verb !== "diff") {
-      parallelism = Number(rest[++i]);
-      if (!Number.isInteger(parallelism) || parallelism < 1)
-        throw new CliError(`--parallelism needs a whole number of 1 or more, not ${rest[i]}`, TF_USAGE);
-    } else if (a.startsWith("-")) throw new CliError(`unknown option ${a}`, TF_USAGE);
-    else stacks.push(a);
-  }
-  return { verb, stacks, json, parallelism };
 }
 
 interface StackReport {

@@ -3,7 +3,6 @@
 // written by the deploy that built it, with the runner that built it. Never the synth
 // output: anyone may rewrite that at any time (`cdktf synth`, a `diff` with other
 // variables), and a verb that followed it could act where the lab is not.
-import { execa } from "execa";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import {
@@ -27,14 +26,6 @@ export interface DeployedLab {
   readonly lab: string;
   readonly runner: string;
 }
-
-/** The runner's argv for `verb` on the deployed lab file (node runs it, in `dir`). */
-export const runnerArgv = (d: DeployedLab, verb: string, args: readonly string[] = []) => [
-  d.runner,
-  verb,
-  d.lab,
-  ...args,
-];
 
 /** Where a lab is, as messages say it. */
 export const placeWords = (host: string | undefined) => (host ? `sandbox host ${host}` : "the real host");
@@ -130,24 +121,4 @@ export function requireSandbox(d: DeployedLab): void {
       `\`nslab boot enable ${d.stack}\` has it rebuilt by itself at every boot`,
     { exitCode: 1 },
   );
-}
-
-/** The deployed lab's runner on its lab file; its output goes straight to ours unless `capture`. */
-export async function runner(
-  s: DeployedLab,
-  cmd: string,
-  capture = false,
-  flags: readonly string[] = [],
-): Promise<{ code: number; stdout: string }> {
-  const r = await execa("node", runnerArgv(s, cmd, flags), {
-    cwd: s.dir,
-    stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
-    reject: false,
-  });
-  if (r.exitCode === undefined)
-    throw new CliError(`the runner of stack ${s.stack} did not run: ${r.shortMessage}`, undefined, {
-      cause: r,
-      exitCode: 1,
-    });
-  return { code: r.exitCode, stdout: typeof r.stdout === "string" ? r.stdout : "" };
 }

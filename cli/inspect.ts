@@ -2,33 +2,10 @@
 // run on the deployed machine), as tables by kind or as JSON for scripts. A row that
 // differs from the declaration is marked `!`, with the differences listed below.
 import type { ObjectSpec } from "../model/schema";
+import type { InspectReport, Value } from "../model/reports";
+
+export type { InspectReport };
 import { table } from "../netops/table";
-
-type Value = string | number | boolean | null | readonly string[] | { readonly [k: string]: Value };
-type Observed = { readonly [field: string]: Value };
-
-export interface InspectReport {
-  readonly v: 1;
-  readonly stack: string;
-  /** The sandbox host namespace; null: the real host. */
-  readonly hostNetns: string | null;
-  readonly objects: readonly {
-    readonly kind: string;
-    readonly key: string;
-    readonly name: string;
-    readonly status: "ok" | "drift" | "foreign";
-    readonly drift: readonly string[];
-    readonly observed: Observed;
-    /** The Host it is on, when it is on another machine. */
-    readonly machine?: string;
-  }[];
-  readonly extra: readonly {
-    readonly kind: string;
-    readonly key: string;
-    readonly name: string;
-    readonly machine?: string;
-  }[];
-}
 
 const cell = (v: Value | undefined): string =>
   v === null || v === undefined || (Array.isArray(v) && v.length === 0)

@@ -12,6 +12,9 @@ export function toLine(s: Spec): string {
   return `${lineKey(s)} ${JSON.stringify(s)}`;
 }
 
+/** A spec's line as the machine it lives on reads it: there, it is local. */
+export const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
+
 /** The spec's JSON from a line (or a bare JSON spec); parseSpec validates it. */
 export function fromLine(line: string): { key: string | null; json: unknown } {
   const text = line.trim();

@@ -3,6 +3,7 @@
 // with a whole lab by the batched converge, which goes through the registry's levels
 // (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
+import type { InspectedObject } from "../model/reports";
 import { labelOf, levels, namespacesOf, removalOrder, specKey } from "../model/kinds";
 import { NAME } from "../model/name";
 import type { ObjectSpec, Spec } from "../model/schema";
@@ -111,7 +112,7 @@ export async function sandboxMark(host: string): Promise<boolean> {
  * Create the sandbox host namespace (NSLAB_HOST_NETNS at synth) when it is not there: a
  * deploy's steps and boot restore do, and nothing else (`gone` says so to the others).
  */
-export async function ensureHost(s: Pick<Spec, "host">): Promise<void> {
+export async function ensureSandboxHost(s: Pick<Spec, "host">): Promise<void> {
   if (!s.host || !hostGone(s)) return;
   // a file left by a killed `ip netns add` is no namespace: it goes first
   if (netnsFile(s.host) === "stale") await run(["ip", "netns", "del", s.host]);
@@ -187,7 +188,7 @@ export async function applySpecs(specs: readonly ObjectSpec[], opts: { quiet?: b
 }
 
 async function applyGroup(specs: readonly ObjectSpec[], { quiet = false }: { quiet?: boolean }): Promise<Fixed[]> {
-  for (const s of specs) await ensureHost(s);
+  for (const s of specs) await ensureSandboxHost(s);
   const obs = await observeAll(specs);
   const books = specs.map(recorded);
   const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], books[i] !== null)); // throws on a foreign object
@@ -305,16 +306,10 @@ async function leftovers(specs: readonly ObjectSpec[]): Promise<string[]> {
 }
 
 /** One object as `nslab inspect` reports it. */
-export interface Inspected {
+/** ok: as declared; drift: see `drift`; foreign: something not nslab's holds its name. */
+export interface Inspected extends InspectedObject {
   readonly kind: ObjectSpec["kind"];
-  readonly key: string;
-  readonly name: string;
-  /** ok: as declared; drift: see `drift`; foreign: something not nslab's holds its name. */
-  readonly status: "ok" | "drift" | "foreign";
-  readonly drift: readonly string[];
   readonly observed: Description;
-  /** The Host it is on, when it is on another machine. */
-  readonly machine?: string;
 }
 
 /** What the kernel shows of each spec, with its differences: one look at the host for all. */

@@ -17,9 +17,7 @@ import { impairNow, linkNow } from "./runtime";
  * `impair <lab> <target> reset|<impairment json>` and `link <lab> <target> up|down`: run-time
  * changes to a deployed lab (runtime.ts).
  */
-export async function runtime(cmd: "impair" | "link", [labPath, target, what]: readonly string[]): Promise<number> {
-  if (!target || !what)
-    throw new Error(`usage: netops ${cmd} <lab file> <target> ${cmd === "impair" ? "reset|<json>" : "up|down"}`);
+export function runtime(cmd: "impair" | "link", labPath: string, target: string, what: string): Promise<number> {
   return runtimeOn(cmd, readLab(labPath).specs, target, what);
 }
 
@@ -36,28 +34,21 @@ export async function runtimeOn(cmd: "impair" | "link", specs: readonly ObjectSp
  * <target> [--count N] [--seconds S] [--text] [-- <filter>...]`: at a place of the lab
  * (places.ts), on whichever machine it is.
  */
-export async function attached(cmd: "exec" | "capture", args: readonly string[]): Promise<number> {
-  const dash = args.indexOf("--");
-  const [labPath, target, ...flags] = dash < 0 ? args : args.slice(0, dash);
-  const rest = dash < 0 ? [] : args.slice(dash + 1);
-  if (!target) throw new Error(`usage: netops ${cmd} <lab file> <target> [options] [-- ...]`);
+export async function attached(
+  cmd: "exec" | "capture",
+  labPath: string,
+  target: string,
+  flags: { readonly tty?: boolean; readonly text?: boolean; readonly count?: number; readonly seconds?: number },
+  rest: readonly string[],
+): Promise<number> {
   const { lab, specs } = readLab(labPath);
-  if (cmd === "exec") {
-    const bad = flags.find((f) => f !== "--tty");
-    if (bad) throw new Error(`unknown option ${bad}: exec takes --tty`);
-    return execAt(pick(namespaces(specs, lab.host), target, NAMESPACES), rest, flags.includes("--tty"));
-  }
-  const how: CaptureHow = { text: false, filter: rest };
-  for (let i = 0; i < flags.length; i++) {
-    const f = flags[i];
-    const n = Number(flags[i + 1]);
-    if (f === "--text") how.text = true;
-    else if ((f === "--count" || f === "--seconds") && flags[i + 1] !== undefined && n > 0) {
-      if (f === "--count") how.count = Math.trunc(n);
-      else how.seconds = n;
-      i++;
-    } else throw new Error(`${f}: capture takes --count N, --seconds S (positive numbers) and --text`);
-  }
+  if (cmd === "exec") return execAt(pick(namespaces(specs, lab.host), target, NAMESPACES), rest, !!flags.tty);
+  const how: CaptureHow = {
+    text: !!flags.text,
+    filter: [...rest],
+    ...(flags.count !== undefined ? { count: Math.trunc(flags.count) } : {}),
+    ...(flags.seconds !== undefined ? { seconds: flags.seconds } : {}),
+  };
   return captureAt(pick(interfaces(specs), target, INTERFACES), how);
 }
 
@@ -66,10 +57,7 @@ export async function attached(cmd: "exec" | "capture", args: readonly string[])
  * period (a look takes what it takes: the next starts MS after the last began, or at once),
  * until stdin ends. The live page's source (cli/ui).
  */
-export async function watch(labPath: string, flags: readonly string[]): Promise<number> {
-  const every = flags[0] === "--every" && Number(flags[1]) > 0 ? Number(flags[1]) : 1000;
-  if (flags.length && !(flags[0] === "--every" && Number(flags[1]) > 0))
-    throw new Error(`unknown option ${flags.join(" ")}: watch takes --every MS`);
+export async function watch(labPath: string, every: number): Promise<number> {
   const { lab, specs } = readLab(labPath);
   const machines = machinesOf(lab, specs);
   let watching = true;
@@ -92,26 +80,23 @@ export async function watch(labPath: string, flags: readonly string[]): Promise<
 }
 
 /** Expectations (and with --all-pairs every endpoint pair) checked with real traffic; exit 1 if any fails. */
-export async function test(labPath: string, given: readonly string[]): Promise<number> {
-  const at = given.indexOf("--junit");
-  const junitFile = at >= 0 ? given[at + 1] : undefined;
-  if (at >= 0 && !junitFile) throw new Error("--junit needs a file");
-  const flags = at >= 0 ? [...given.slice(0, at), ...given.slice(at + 2)] : given;
-  const bad = flags.find((f) => f !== "--all-pairs" && f !== "--json");
-  if (bad) throw new Error(`unknown option ${bad}: test takes --all-pairs, --json and --junit FILE`);
+export async function test(
+  labPath: string,
+  flags: { readonly allPairs: boolean; readonly json: boolean; readonly junit?: string },
+): Promise<number> {
   const started = Date.now();
   const { lab, specs } = readLab(labPath);
   const expects = parseExpectations(lab);
   // --all-pairs: the reachability matrix, each pair judged as the lab says (reach.ts)
-  const pairs = flags.includes("--all-pairs") ? pairsOf(specs) : [];
+  const pairs = flags.allPairs ? pairsOf(specs) : [];
   const all = await checkOnMachines(machinesOf(lab, specs), [...expects, ...pairChecks(pairs)]);
   const pinged = all.slice(expects.length).map((o, i) => judged(o, pairs[i]));
   const outcomes = [...all.slice(0, expects.length), ...pinged];
   const matrix = pairs.length
     ? matrixOf(pinged.map((o) => ({ from: o.from.split(" ")[0], to: o.to.split(" ")[0], want: o.want, got: o.got })))
     : undefined;
-  if (junitFile) writeFileSync(junitFile, junit(lab.stack, outcomes, (Date.now() - started) / 1000));
-  if (flags.includes("--json"))
+  if (flags.junit) writeFileSync(flags.junit, junit(lab.stack, outcomes, (Date.now() - started) / 1000));
+  if (flags.json)
     process.stdout.write(
       `${JSON.stringify({ v: 1, stack: lab.stack, outcomes, ...(matrix ? { matrix } : {}) }, null, 1)}\n`,
     );

@@ -1,6 +1,7 @@
 // Whole-lab work, driven by the stack's lab file (every object spec it declares, written
 // at synth): the sweep of what the code no longer declares (both modes), the batched
 // converge (the opt-in mode), and verify/repair (the nslab CLI).
+import type { ExtraObject } from "../model/reports";
 import { applyOrder, labelOf, removalOrder, specKey } from "../model/kinds";
 import { convergedLine, labChange, type Converged } from "../model/lab-change";
 import type { LabFile } from "../model/lab-file";
@@ -8,8 +9,9 @@ import type { ConvergeHow } from "../model/messages";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
 import {
   applySpecs,
-  ensureHost,
+  ensureSandboxHost,
   inspectSpecs,
+  type Inspected,
   logClosing,
   logFor,
   removeSpecs,
@@ -30,7 +32,7 @@ function undeclared(lab: LabFile, desired: readonly ObjectSpec[]): ObjectSpec[] 
  * here, with the spec it was applied with, before any object is created.
  */
 export async function sweep(lab: LabFile, desired: readonly ObjectSpec[]): Promise<void> {
-  await ensureHost(lab);
+  await ensureSandboxHost(lab);
   const gone = removalOrder(undeclared(lab, desired));
   for (const s of gone) logFor(s)(`no longer declared by stack ${lab.stack}: removing`);
   if (gone.length) await removeSpecs(gone);
@@ -58,13 +60,7 @@ export function extraKeys(stack: string, keys: readonly string[]): Extra[] {
   return undeclaredKeys(stack, keys).map((r) => ({ kind: r.kind, key: specKey(r), name: labelOf(r) }));
 }
 
-export interface Extra {
-  kind: string;
-  key: string;
-  name: string;
-  /** The Host it is on, when it is on another machine. */
-  machine?: string;
-}
+export type Extra = ExtraObject;
 
 /**
  * Every Host of the stack (one whose objects were all deleted too) with the keys the
@@ -94,7 +90,7 @@ export async function converge(
 ): Promise<Converged> {
   // only a deploy (and boot restore, which brings a deploy back) makes a sandbox host
   if (how.by === "repair") requireHost(lab);
-  else await ensureHost(lab);
+  else await ensureSandboxHost(lab);
   const recorded = recordedSpecs(lab);
   const change = labChange(recorded, desired);
   const stale = removalOrder([...change.rebuilt, ...change.removed]);
@@ -125,9 +121,12 @@ export async function convergeHere(
 }
 
 /** `nslab inspect`: every declared object as the kernel shows it, and what is there undeclared. */
-export async function inspectLab(lab: LabFile, desired: readonly ObjectSpec[]) {
+export async function inspectLab(
+  lab: LabFile,
+  desired: readonly ObjectSpec[],
+): Promise<{ objects: Inspected[]; extra: Extra[] }> {
   const extra = undeclared(lab, desired).map((r) => ({ kind: r.kind, key: specKey(r), name: labelOf(r) }));
-  return { v: 1, stack: lab.stack, host: lab.host ?? null, objects: await inspectSpecs(applyOrder(desired)), extra };
+  return { objects: await inspectSpecs(applyOrder(desired)), extra };
 }
 
 export async function verifyLab(lab: LabFile, desired: readonly ObjectSpec[]): Promise<string[]> {

@@ -5,9 +5,9 @@
 // it, in main.ts.
 import { applyOrder, labelOf, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
-import { toLine } from "../model/line";
+import { lineThere } from "../model/line";
 import type { BootMessage, CheckMessage, ConvergeHow, ConvergeMessage, KeysMessage } from "../model/messages";
-import type { ExpectSpec, ObjectSpec, RemoteSpec, Spec } from "../model/schema";
+import type { ExpectSpec, ObjectSpec, RemoteSpec } from "../model/schema";
 import { log, type Inspected } from "./engine";
 import { checkExpectations, unanswered, type Outcome } from "./expect";
 import { convergeHere, inspectLab, keysByHost, sweep, verifyLab, type Extra } from "./lab";
@@ -63,10 +63,7 @@ function thisMachine(lab: LabFile, specs: readonly ObjectSpec[]): Machine {
       return 0;
     },
     verify: async () => report(await verifyLab(lab, specs)),
-    inspect: async () => {
-      const { objects, extra } = await inspectLab(lab, specs);
-      return { objects, extra };
-    },
+    inspect: () => inspectLab(lab, specs),
     check: (expects) => checkExpectations(lab, expects),
     counters: () => countersHere(lab, specs),
   };
@@ -153,9 +150,6 @@ async function inspectThere(name: string, remote: RemoteSpec, specs: readonly Ob
     machine: name,
   }));
 }
-
-/** A spec's line as the machine it lives on reads it: there, it is local. */
-export const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
 
 export function report(drift: readonly string[]): number {
   for (const line of drift) process.stdout.write(`${line}\n`);

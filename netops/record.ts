@@ -110,7 +110,7 @@ function recordedStacks(host: string | undefined): string[] {
 
 /**
  * Delete the sandbox host namespace when nslab made it (the mark on its lo: engine.ts
- * ensureHost) and no stack of any project uses it any more. One made by someone else, or
+ * ensureSandboxHost) and no stack of any project uses it any more. One made by someone else, or
  * still used, stays.
  */
 async function retireSandboxHost(host: string): Promise<void> {

@@ -9,7 +9,7 @@ import { runPlans } from "./exec";
 import { impairSteps, type Wire } from "./impair";
 import { wireOf as linkWire } from "./link";
 import { inNetns, type Step } from "./step";
-import { lineThere } from "./machines";
+import { lineThere } from "../model/line";
 import { interfaces, pick } from "./places";
 import { forward, hostLabel } from "./remote";
 import type { RuntimeMessage } from "../model/messages";

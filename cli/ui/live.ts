@@ -1,11 +1,12 @@
 // The live state behind `nslab ui`: the stack's runner watching the lab (`netops watch`:
 // every machine's inspect and interface counters, a JSON line a period), the latest look
 // kept, and rates made of the last two.
-import { execa, type ResultPromise } from "execa";
+import type { ResultPromise } from "execa";
 import { createInterface } from "node:readline";
 import type { Counters } from "../../netops/counters";
 import type { InspectReport } from "../inspect";
-import { runnerArgv, type DeployedLab } from "../deployed";
+import type { DeployedLab } from "../deployed";
+import { startRunner } from "../runner";
 
 export interface Look {
   /** When the look began (ms since the epoch). */
@@ -35,12 +36,15 @@ export class Live {
   failed?: string;
 
   constructor(s: DeployedLab, everyMs: number) {
-    this.runner = execa("node", runnerArgv(s, "watch", ["--every", String(everyMs)]), {
-      cwd: s.dir,
-      stdio: ["pipe", "pipe", "pipe"],
-      reject: false,
-      buffer: { stdout: false, stderr: true },
-    });
+    this.runner = startRunner(
+      s,
+      "watch",
+      { flags: { every: everyMs } },
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+        buffer: { stdout: false, stderr: true },
+      },
+    );
     createInterface({ input: this.runner.stdout! }).on("line", (line) => this.take(JSON.parse(line) as Look));
     void this.runner.then((r) => {
       this.failed = `the runner's watch ended (exit ${r.exitCode ?? r.signal}): ${String(r.stderr).trim()}`;

@@ -3,14 +3,14 @@
 // (other local users can reach the port, not the token), and a Host header that must be
 // a loopback name (a page of another site that renames itself 127.0.0.1 gets nothing). The
 // lab is changed only through the stack's runner, as the CLI's own verbs do.
-import { execa } from "execa";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { readLab } from "../../model/lab-file";
 import type { Outcome } from "../../netops/expect";
 import { CliError } from "../manifest";
-import { runnerArgv, type DeployedLab } from "../deployed";
+import type { DeployedLab } from "../deployed";
+import { impairmentOf, runRunner, startRunner } from "../runner";
 import { Live } from "./live";
 import { page, parts, type View } from "./page";
 
@@ -22,16 +22,6 @@ const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 const CAPTURE_SECONDS = { min: 1, max: 60 };
 
 type Said = View["said"];
-
-/** The stack's runner on its lab file, its output kept (an action's, shown on the page). */
-async function runner(s: DeployedLab, verb: string, args: readonly string[]) {
-  const r = await execa("node", runnerArgv(s, verb, args), {
-    cwd: s.dir,
-    reject: false,
-    stdin: "ignore",
-  });
-  return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), code: r.exitCode };
-}
 
 function body(req: IncomingMessage): Promise<URLSearchParams> {
   return new Promise((resolve, reject) => {
@@ -71,9 +61,9 @@ export async function serveUi(s: DeployedLab, port: number): Promise<number> {
     res.end();
   };
   /** An action's outcome as the page shows it: what the runner printed. */
-  const saidOf = (what: string, r: { ok: boolean; stdout: string; stderr: string }): Said => ({
-    ok: r.ok,
-    text: `${what}: ${r.ok ? "done" : "failed"}\n${(r.stdout + r.stderr).trim()}`,
+  const saidOf = (what: string, r: { code: number; stdout: string; stderr: string }): Said => ({
+    ok: r.code === 0,
+    text: `${what}: ${r.code === 0 ? "done" : "failed"}\n${(r.stdout + r.stderr).trim()}`,
   });
 
   async function capture(res: ServerResponse, q: URLSearchParams): Promise<void> {
@@ -86,12 +76,15 @@ export async function serveUi(s: DeployedLab, port: number): Promise<number> {
         "text/plain",
         `give a target and seconds from ${CAPTURE_SECONDS.min} to ${CAPTURE_SECONDS.max}\n`,
       );
-    const child = execa("node", runnerArgv(s, "capture", [target, "--seconds", String(seconds)]), {
-      cwd: s.dir,
-      reject: false,
-      stdin: "ignore",
-      buffer: { stdout: false, stderr: true },
-    });
+    const child = startRunner(
+      s,
+      "capture",
+      { pos: { target }, flags: { seconds } },
+      {
+        stdin: "ignore",
+        buffer: { stdout: false, stderr: true },
+      },
+    );
     // the headers wait for the first bytes: a target that is wrong is an error page, not a broken file
     let started = false;
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -127,23 +120,25 @@ export async function serveUi(s: DeployedLab, port: number): Promise<number> {
     const target = form.get("target") ?? "";
     if (url.pathname === "/link") {
       const state = form.get("state") === "up" ? "up" : "down";
-      said = saidOf(`link ${target} ${state}`, await runner(s, "link", [target, state]));
+      said = saidOf(`link ${target} ${state}`, await runRunner(s, "link", { pos: { target, state } }, "keep"));
     } else if (url.pathname === "/impair") {
       const num = (k: string) => (form.get(k)?.trim() ? Number(form.get(k)) : undefined);
       const [loss, rate] = [num("loss"), num("rate")];
-      const imp = {
-        ...(loss !== undefined ? { lossPercent: loss } : {}),
-        ...(rate !== undefined ? { rateKbit: Math.round(rate * 1000) } : {}),
-      };
+      const imp = impairmentOf({ loss, rate });
       said =
         form.get("reset") || Object.keys(imp).length
           ? saidOf(
               `impair ${target}`,
-              await runner(s, "impair", [target, form.get("reset") ? "reset" : JSON.stringify(imp)]),
+              await runRunner(
+                s,
+                "impair",
+                { pos: { target, what: form.get("reset") ? "reset" : JSON.stringify(imp) } },
+                "keep",
+              ),
             )
           : { ok: false, text: `impair ${target}: give a loss (%) or a rate (Mbit/s), or reset` };
     } else if (url.pathname === "/test") {
-      const r = await runner(s, "test", ["--json"]);
+      const r = await runRunner(s, "test", { flags: { json: true } }, "keep");
       try {
         tests = { at: Date.now(), outcomes: (JSON.parse(r.stdout) as { outcomes: Outcome[] }).outcomes };
       } catch {

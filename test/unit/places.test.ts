@@ -1,7 +1,5 @@
 // Pure tier: places of a running lab as a user names them (exec, shell, capture), the
 // commands that reach them, and the CLI's reading of those verbs.
-import { parseAttached } from "../../cli/attached";
-import { CliError } from "../../cli/manifest";
 import type { EndpointSpec, LinkSpec, ObjectSpec, SandboxSpec } from "../../model/schema";
 import { tcpdumpArgv } from "../../netops/capture";
 import { enterArgv } from "../../netops/enter";
@@ -119,32 +117,5 @@ describe("what runs there", () => {
       "--immediate-mode",
       "-l",
     ]);
-  });
-});
-
-describe("the CLI reads exec, shell and capture", () => {
-  it("the command after --, the options before it", () => {
-    expect(parseAttached("exec", ["lab", "ns01", "--", "ping", "-c1", "--", "x"], "u")).toMatchObject({
-      stack: "lab",
-      target: "ns01",
-      rest: ["ping", "-c1", "--", "x"],
-    });
-    expect(
-      parseAttached("capture", ["lab", "ns01", "--write", "f.pcap", "--count", "5", "--", "icmp"], "u"),
-    ).toMatchObject({ write: "f.pcap", flags: ["--count", "5"], rest: ["icmp"] });
-  });
-  it("says what is missing or wrong", () => {
-    const err = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(CliError);
-        return (e as Error).message;
-      }
-      throw new Error("no error");
-    };
-    expect(err(() => parseAttached("exec", ["lab", "ns01"], "u"))).toBe("exec: give the command after --");
-    expect(err(() => parseAttached("shell", ["lab"], "u"))).toBe("shell: which namespace?");
-    expect(err(() => parseAttached("capture", ["lab", "ns01", "--count", "x"], "u"))).toBe("unknown argument --count");
   });
 });

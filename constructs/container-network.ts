@@ -1,8 +1,9 @@
 // ContainerNetwork: a Linux bridge with a gateway address on an IPv4 subnet, an IPv6
 // subnet or both, outbound MASQUERADE, and address management for the endpoints joined to it.
 import { Construct } from "constructs";
+import { checkProps } from "./props";
 import { LIMITS } from "../model/schema";
-import { allocate, subnetProp } from "./addresses";
+import { allocate } from "./addresses";
 import { NslabValidationError, message } from "./errors";
 import {
   canonical,
@@ -12,6 +13,7 @@ import {
   fromBig,
   isHost,
   overlaps,
+  parseSubnet,
   toBig,
   type Family,
   type Subnet,
@@ -19,7 +21,7 @@ import {
 import { Firewall, LabStack } from "./lab-stack";
 import type { Host } from "./host";
 import { bridgeBase } from "../model/kernel-names";
-import { checkName, deriveName } from "./names";
+import { deriveName } from "./names";
 import { spanOf, tunnelAddressOf, VXLAN_PORT, type Machine, type Tunnel } from "./network-span";
 import { NetopsResource } from "./netops-resource";
 import { Endpoint, type EndpointOptions } from "./endpoint";
@@ -141,57 +143,24 @@ export class ContainerNetwork extends Construct {
   constructor(scope: Construct, id: string, props: ContainerNetworkProps) {
     super(scope, id);
     const stack = LabStack.of(this);
-    if (props.subnet === undefined && props.ipv6Subnet === undefined)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "subnet",
-        "is missing, as is ipv6Subnet",
-        'give an IPv4 subnet (e.g. "192.168.88.0/24"), an ipv6Subnet (e.g. "fd00:88::/64") or both',
-      );
-    this.subnet = props.subnet !== undefined ? subnetProp(this, KIND, "subnet", props.subnet, 4) : undefined;
-    this.ipv6Subnet =
-      props.ipv6Subnet !== undefined ? subnetProp(this, KIND, "ipv6Subnet", props.ipv6Subnet, 6) : undefined;
+    checkProps(this, "ContainerNetwork", props);
+    // checked by checkProps: valid CIDRs of their families, and gateways only with their subnets
+    this.subnet = props.subnet !== undefined ? parseSubnet(props.subnet)! : undefined;
+    this.ipv6Subnet = props.ipv6Subnet !== undefined ? parseSubnet(props.ipv6Subnet)! : undefined;
     if (this.subnet) {
       this.gateway = props.gateway ?? fromBig(this.subnet.first + 1n, 4);
       this.checkHostAddress("gateway", this.gateway);
-    } else if (props.gateway !== undefined)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "gateway",
-        "is set on a network without an IPv4 subnet",
-        "set subnet, or use ipv6Gateway",
-      );
+    }
     if (this.ipv6Subnet) {
       this.ipv6Gateway = canonical(props.ipv6Gateway ?? fromBig(this.ipv6Subnet.first + 1n, 6));
       this.checkHostAddress("ipv6Gateway", this.ipv6Gateway);
-    } else if (props.ipv6Gateway !== undefined)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "ipv6Gateway",
-        "is set on a network without an ipv6Subnet",
-        "set ipv6Subnet too",
-      );
-    this.bridgeName =
-      props.bridgeName !== undefined
-        ? checkName(this, KIND, "bridgeName", props.bridgeName)
-        : deriveName(bridgeBase(id), this.node.path);
+    }
+    this.bridgeName = props.bridgeName ?? deriveName(bridgeBase(id), this.node.path);
     const { machines, tunnel } = spanOf(this, stack, this.bridgeName, props);
     this.machines = machines;
     this.hosts = machines.filter((m): m is Host => m !== undefined);
     this.tunnel = tunnel;
     this.mtu = props.mtu ?? ContainerNetwork.DEFAULT_MTU - (tunnel?.overhead ?? 0);
-    if (!Number.isInteger(this.mtu) || this.mtu < ContainerNetwork.MIN_MTU || this.mtu > ContainerNetwork.MAX_MTU) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "mtu",
-        `${this.mtu} is out of range`,
-        `use an integer from ${ContainerNetwork.MIN_MTU} to ${ContainerNetwork.MAX_MTU} (1500 for Ethernet)`,
-      );
-    }
     if (tunnel && this.mtu + tunnel.overhead > ContainerNetwork.MAX_MTU)
       throw new NslabValidationError(
         this,

@@ -2,13 +2,13 @@
 // pair, with an address of each family its network has, lo up and default routes via the
 // network's gateways.
 import { Lazy } from "cdktf";
+import { checkProps } from "./props";
 import { Construct } from "constructs";
-import { MAC_RE } from "../model/schema";
 import { message, NslabValidationError } from "./errors";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
 import { delayPort, hostVeth, sandboxIfname } from "../model/kernel-names";
-import { checkName, checkNameservers, deriveName } from "./names";
+import { deriveName } from "./names";
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
@@ -105,34 +105,15 @@ export class Endpoint extends Construct {
   constructor(scope: Construct, id: string, props: EndpointProps) {
     super(scope, id);
     const stack = LabStack.of(this);
+    checkProps(this, "Endpoint", props);
     this.network = props.network;
-    for (const [prop, family, value] of [
-      ["address", "4", props.address],
-      ["ipv6Address", "6", props.ipv6Address],
-    ] as const) {
-      if (value === undefined) continue;
-      const is6 = value.includes(":");
-      if (is6 !== (family === "6"))
-        throw new NslabValidationError(
-          this,
-          KIND,
-          prop,
-          `"${value}" is an IPv${is6 ? 6 : 4} address`,
-          `put it in ${is6 ? "ipv6Address" : "address"}`,
-        );
-      props.network.checkHostAddress(prop, value, this, KIND);
-    }
+    for (const [prop, value] of [
+      ["address", props.address],
+      ["ipv6Address", props.ipv6Address],
+    ] as const)
+      if (value !== undefined) props.network.checkHostAddress(prop, value, this, KIND);
     this.requestedAddress = props.address;
     this.requestedIpv6Address = props.ipv6Address;
-    if (props.sandbox && props.netns !== undefined) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "netns",
-        "is given together with sandbox",
-        "leave netns out: the endpoint joins the sandbox's namespace",
-      );
-    }
     if (props.sandbox && props.host && props.host !== props.sandbox.host)
       throw new NslabValidationError(
         this,
@@ -156,58 +137,18 @@ export class Endpoint extends Construct {
           ? `add ${this.host.node.path} to the network's hosts`
           : "give the endpoint one of the network's hosts, or list the stack in them (this machine)",
       );
-    if (props.nameservers !== undefined) {
-      if (props.sandbox)
-        throw new NslabValidationError(
-          this,
-          KIND,
-          "nameservers",
-          "is set on an endpoint in a sandbox",
-          "set nameservers on the Sandbox: the namespace is its",
-        );
-      checkNameservers(this, KIND, props.nameservers);
-    }
     this.defaultRoute = props.defaultRoute ?? !props.sandbox;
-    this.netns = props.sandbox
-      ? props.sandbox.netns
-      : props.netns !== undefined
-        ? checkName(this, KIND, "netns", props.netns)
-        : deriveName(id, this.node.path);
+    this.netns = props.sandbox ? props.sandbox.netns : (props.netns ?? deriveName(id, this.node.path));
     this.interfaceName =
-      props.interfaceName !== undefined
-        ? checkName(this, KIND, "interfaceName", props.interfaceName)
-        : props.sandbox
-          ? sandboxIfname(props.network.bridgeName)
-          : Endpoint.DEFAULT_INTERFACE_NAME;
+      props.interfaceName ??
+      (props.sandbox ? sandboxIfname(props.network.bridgeName) : Endpoint.DEFAULT_INTERFACE_NAME);
     // in a sandbox the namespace is shared: the network's bridge tells its endpoints apart
     this.hostInterfaceName =
-      props.hostInterfaceName !== undefined
-        ? checkName(this, KIND, "hostInterfaceName", props.hostInterfaceName)
-        : hostVeth(stack.node.id, this.netns, props.sandbox ? props.network.bridgeName : undefined);
-    if (props.mac !== undefined) {
-      const mac = props.mac.toLowerCase();
-      if (!MAC_RE.test(mac)) {
-        throw new NslabValidationError(
-          this,
-          KIND,
-          "mac",
-          `"${props.mac}" is not a MAC address`,
-          'write six hex pairs separated by colons, e.g. "02:42:c0:a8:58:0b"',
-        );
-      }
-      if (parseInt(mac.slice(0, 2), 16) & 1) {
-        throw new NslabValidationError(
-          this,
-          KIND,
-          "mac",
-          `${props.mac} is a multicast address (lowest bit of the first byte set)`,
-          "use a unicast address; locally administered ones start with 02",
-        );
-      }
-      this.mac = mac;
-    }
-    const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
-    const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
+      props.hostInterfaceName ??
+      hostVeth(stack.node.id, this.netns, props.sandbox ? props.network.bridgeName : undefined);
+    if (props.mac !== undefined) this.mac = props.mac.toLowerCase();
+    const impair = props.impairment ? impairmentSpec(props.impairment) : undefined;
+    const delay = props.impairment ? delaySpec(props.impairment) : null;
     // a delay line's private bridge: the host end joins it, the line joins the network
     const port = delay ? delayPort(stack.node.id, this.netns, this.interfaceName) : undefined;
     props.network._register(this);

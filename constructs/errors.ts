@@ -4,7 +4,7 @@ import type { IConstruct } from "constructs";
 
 export class NslabValidationError extends Error {
   constructor(scope: IConstruct, kind: string, prop: string, problem: string, fix: string) {
-    super(`${scope.node.path}: ${kind} prop \`${prop}\`: ${problem}. Fix: ${fix}.`);
+    super(`${scope.node.path}: ${kind} prop \`${prop}\`: ${problem}. Fix: ${fix}${/[.?!]$/.test(fix) ? "" : "."}`);
     this.name = "NslabValidationError";
   }
 }
@@ -14,27 +14,20 @@ export function message(kind: string, prop: string, problem: string, fix: string
   return `${kind} prop \`${prop}\`: ${problem}. Fix: ${fix}.`;
 }
 
+/** A rule when it is broken: the prop it blames, what is wrong and how to fix it. */
+export interface Broken {
+  readonly prop: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
 /**
- * `value` if it is within `limit` (one of the schema's LIMITS, the one source of every
- * range), else an NslabValidationError whose fix gives the range.
+ * The first of `rules` that is broken, thrown as `scope`'s error. Each rule is asked in
+ * turn, only once those before it hold (a later one may rely on them).
  */
-export function within(
-  scope: IConstruct,
-  kind: string,
-  prop: string,
-  value: number,
-  limit: { readonly min: number; readonly max: number },
-  opts: { readonly integer?: boolean; readonly unit?: string; readonly hint?: string } = {},
-): number {
-  const integer = opts.integer ?? true;
-  if ((integer ? Number.isInteger(value) : Number.isFinite(value)) && value >= limit.min && value <= limit.max)
-    return value;
-  const what = integer ? "a whole number" : "a number";
-  throw new NslabValidationError(
-    scope,
-    kind,
-    prop,
-    `${value} is out of range`,
-    `use ${what} from ${limit.min} to ${limit.max}${opts.unit ? ` ${opts.unit}` : ""}${opts.hint ? ` (${opts.hint})` : ""}`,
-  );
+export function refuse(scope: IConstruct, kind: string, rules: readonly (() => Broken | false | undefined)[]): void {
+  for (const rule of rules) {
+    const b = rule();
+    if (b) throw new NslabValidationError(scope, kind, b.prop, b.problem, b.fix);
+  }
 }

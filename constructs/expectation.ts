@@ -4,12 +4,12 @@
 // test joins to the host, as a client on the LAN would be); to an endpoint, an address, a
 // name in the source's /etc/hosts, or a published port.
 import leven from "leven";
+import { checkProps } from "./props";
 import { Construct } from "constructs";
-import { LIMITS, NETNS_RE } from "../model/schema";
 import type { ContainerNetwork } from "./container-network";
 import { Endpoint } from "./endpoint";
 import type { Host } from "./host";
-import { message, NslabValidationError, within } from "./errors";
+import { message, refuse, type Broken } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { PortMapping } from "./port-mapping";
@@ -100,128 +100,99 @@ export class Expectation extends Construct {
   constructor(scope: Construct, id: string, props: ExpectationProps) {
     super(scope, id);
     const stack = LabStack.of(this);
+    checkProps(this, "Expectation", props);
     this.props = props;
     this.reachable = props.reachable ?? true;
-    const { to, check } = props;
-    if (typeof to === "string" && !isIP(to) && !NETNS_RE.test(to))
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "to",
-        `"${to}" is neither an IP address nor a name`,
-        'give an address, e.g. "192.168.88.11" or "fd00:88::11", or an endpoint\'s namespace name',
-      );
-    // a published port is reached through the host it is published on: from a namespace
-    // there, or (this machine's) from this machine and outside
-    const source = props.from instanceof Sandbox || props.from instanceof Endpoint ? props.from.host : undefined;
-    const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
-    if (
-      (to instanceof PortMapping || to === Vantage.HOST) &&
-      (to instanceof PortMapping ? to.endpoint.host : undefined) !== source
-    )
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "to",
-        `is ${to instanceof PortMapping ? `published on ${where(to.endpoint.host)}` : "this machine"}, and the check starts on ${where(source)}`,
-        "start it from that machine (a namespace there), or give the host's address and port",
-      );
-    if (to === Vantage.OUTSIDE)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "to",
-        "is Vantage.OUTSIDE, which is only a place to start from",
-        "check from Vantage.OUTSIDE instead, or give an address",
-      );
-    if (check?.kind === "throughput") this.checkThroughput(check.rate!, source);
-    else if (to instanceof PortMapping) {
-      if (check && check.kind !== to.protocol)
-        throw new NslabValidationError(
-          this,
-          KIND,
-          "check",
-          `is ${check.kind}, but ${to.node.path} publishes ${to.protocol}`,
-          `leave check out, or use Check.${to.protocol}()`,
-        );
-      if (check?.port !== undefined && check.port !== to.hostPort)
-        throw new NslabValidationError(
-          this,
-          KIND,
-          "check",
-          `names port ${check.port}, but ${to.node.path} publishes ${to.hostPort}`,
-          "leave the port out: the mapping's host port is used",
-        );
-    } else if (check && check.kind !== "ping" && check.port === undefined) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "check",
-        `Check.${check.kind}() needs a port here`,
-        `e.g. Check.${check.kind}(80)`,
-      );
-    }
-    if (check?.port !== undefined) within(this, KIND, "check", check.port, LIMITS.port);
-    for (const [prop, c] of [
-      ["from", props.from],
-      ["to", to],
-    ] as const) {
-      if (c instanceof Construct && LabStack.of(c) !== stack)
-        throw new NslabValidationError(
-          this,
-          KIND,
-          prop,
-          `${c.node.path} belongs to stack "${LabStack.of(c).node.id}", not "${stack.node.id}"`,
-          "expect within one stack",
-        );
-    }
+    refuse(this, KIND, this.rules(stack));
     stack._addExpectation(this);
     this.node.addValidation({ validate: () => this.sourceErrors() });
   }
 
-  /** A throughput check: to an endpoint on the source's machine or a TCP published port, within bounds that make sense. */
-  private checkThroughput(rate: ThroughputProps, source: Host | undefined): void {
-    const { to } = this.props;
-    const fail = (prop: string, problem: string, fix: string) => {
-      throw new NslabValidationError(this, KIND, prop, problem, fix);
-    };
-    if (!(to instanceof Endpoint) && !(to instanceof PortMapping))
-      fail(
-        "to",
-        "is not an endpoint or a published port, and Check.throughput measures to one of those",
-        "give the endpoint (the runner starts its own receiver there) or a PortMapping whose server reads",
-      );
-    if (to instanceof PortMapping && to.protocol !== "tcp")
-      fail("check", `is Check.throughput, which measures TCP, but ${to.node.path} publishes udp`, "check a TCP port");
-    if (to instanceof Endpoint && to.host !== source)
-      fail(
-        "to",
-        `is on ${to.host ? to.host.node.path : "this machine"}, and the check starts on ${source ? source.node.path : "this machine"}`,
-        "measure between two endpoints of one machine (the receiver is started where the target is)",
-      );
-    if (this.props.reachable === false)
-      fail(
-        "reachable",
-        "is false, but Check.throughput measures a rate",
-        "give atMostMbit for an upper bound, or use Check.tcp() with reachable: false",
-      );
-    if (rate.atLeastMbit === undefined && rate.atMostMbit === undefined)
-      fail(
-        "check",
-        "Check.throughput() has no bound",
-        "give atLeastMbit, atMostMbit or both, e.g. { atLeastMbit: 100 }",
-      );
-    for (const k of ["atLeastMbit", "atMostMbit"] as const)
-      if (rate[k] !== undefined)
-        within(this, KIND, `check.${k}`, rate[k], LIMITS.rateMbit, { integer: false, unit: "Mbit/s" });
-    if (rate.seconds !== undefined)
-      within(this, KIND, "check.seconds", rate.seconds, LIMITS.rateSeconds, { integer: false, unit: "s" });
-    if (rate.atLeastMbit !== undefined && rate.atMostMbit !== undefined && rate.atLeastMbit > rate.atMostMbit)
-      fail(
-        "check",
-        `atLeastMbit ${rate.atLeastMbit} is more than atMostMbit ${rate.atMostMbit}`,
-        "give a range that can hold",
-      );
+  /** What its from, to and check must be, together and with the objects they name. */
+  private rules(stack: LabStack): (() => Broken | false | undefined)[] {
+    const { from, to, check } = this.props;
+    // a published port is reached through the host it is published on: from a namespace
+    // there, or (this machine's) from this machine and outside
+    const source = from instanceof Sandbox || from instanceof Endpoint ? from.host : undefined;
+    const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
+    const throughput = check?.kind === "throughput";
+    const mapping = to instanceof PortMapping ? to : undefined;
+    const inStack = (prop: "from" | "to", c: unknown) => () =>
+      c instanceof Construct &&
+      LabStack.of(c) !== stack && {
+        prop,
+        problem: `${c.node.path} belongs to stack "${LabStack.of(c).node.id}", not "${stack.node.id}"`,
+        fix: "expect within one stack",
+      };
+    return [
+      () =>
+        (mapping || to === Vantage.HOST) &&
+        mapping?.endpoint.host !== source && {
+          prop: "to",
+          problem: `is ${mapping ? `published on ${where(mapping.endpoint.host)}` : "this machine"}, and the check starts on ${where(source)}`,
+          fix: "start it from that machine (a namespace there), or give the host's address and port",
+        },
+      () =>
+        to === Vantage.OUTSIDE && {
+          prop: "to",
+          problem: "is Vantage.OUTSIDE, which is only a place to start from",
+          fix: "check from Vantage.OUTSIDE instead, or give an address",
+        },
+      // a throughput check: to an endpoint on the source's machine or a TCP published port (its bounds: checkProps)
+      () =>
+        throughput &&
+        !(to instanceof Endpoint) &&
+        !mapping && {
+          prop: "to",
+          problem: "is not an endpoint or a published port, and Check.throughput measures to one of those",
+          fix: "give the endpoint (the runner starts its own receiver there) or a PortMapping whose server reads",
+        },
+      () =>
+        throughput &&
+        mapping?.protocol === "udp" && {
+          prop: "check",
+          problem: `is Check.throughput, which measures TCP, but ${mapping.node.path} publishes udp`,
+          fix: "check a TCP port",
+        },
+      () =>
+        throughput &&
+        to instanceof Endpoint &&
+        to.host !== source && {
+          prop: "to",
+          problem: `is on ${where(to.host)}, and the check starts on ${where(source)}`,
+          fix: "measure between two endpoints of one machine (the receiver is started where the target is)",
+        },
+      () =>
+        !throughput &&
+        mapping &&
+        check &&
+        check.kind !== mapping.protocol && {
+          prop: "check",
+          problem: `is ${check.kind}, but ${mapping.node.path} publishes ${mapping.protocol}`,
+          fix: `leave check out, or use Check.${mapping.protocol}()`,
+        },
+      () =>
+        !throughput &&
+        mapping &&
+        check?.port !== undefined &&
+        check.port !== mapping.hostPort && {
+          prop: "check",
+          problem: `names port ${check.port}, but ${mapping.node.path} publishes ${mapping.hostPort}`,
+          fix: "leave the port out: the mapping's host port is used",
+        },
+      () =>
+        !throughput &&
+        !mapping &&
+        check &&
+        check.kind !== "ping" &&
+        check.port === undefined && {
+          prop: "check",
+          problem: `Check.${check.kind}() needs a port here`,
+          fix: `e.g. Check.${check.kind}(80)`,
+        },
+      inStack("from", from),
+      inStack("to", to),
+    ];
   }
 
   private sourceErrors(): string[] {

@@ -3,8 +3,9 @@
 // provisioner, whose runner forwards the work over ssh to a copy of itself on that
 // machine (netops/remote.ts). Objects with no Host are on this machine.
 import { Construct } from "constructs";
-import { HOST_ADDRESS_RE, LIMITS, NAME_RE, USER_RE, type RemoteSpec } from "../model/schema";
-import { NslabValidationError, message, within } from "./errors";
+import { checkProps } from "./props";
+import { NAME_RE, type RemoteSpec } from "../model/schema";
+import { NslabValidationError, message } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
@@ -47,24 +48,18 @@ export class Host extends Construct {
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id);
     const stack = LabStack.of(this);
-    const fail = (prop: string, problem: string, fix: string) => {
-      throw new NslabValidationError(this, KIND, prop, problem, fix);
-    };
-    if (!NAME_RE.test(id)) fail("id", `"${id}" cannot name a host`, "use letters, digits, dot, dash or underscore");
-    if (!HOST_ADDRESS_RE.test(props.address))
-      fail("address", `"${props.address}" is not a host name or address`, 'give e.g. "10.0.0.2" or "lab-b.example"');
+    checkProps(this, "Host", props);
+    // its name is the machine's name in messages and records: the id must name a file
+    if (!NAME_RE.test(id))
+      throw new NslabValidationError(
+        this,
+        KIND,
+        "id",
+        `"${id}" cannot name a host`,
+        "use letters, digits, dot, dash or underscore",
+      );
     const user = props.user ?? "root";
-    if (!USER_RE.test(user)) fail("user", `"${user}" is not a user name`, 'e.g. "root"');
     const port = props.port ?? 22;
-    within(this, KIND, "port", port, LIMITS.port);
-    for (const [prop, path] of [
-      ["identityFile", props.identityFile],
-      ["knownHostsFile", props.knownHostsFile],
-    ] as const)
-      if (path !== undefined && !path.startsWith("/"))
-        fail(prop, `"${path}" is not an absolute path`, "give the file's full path");
-    if (props.tunnelAddress !== undefined && !familyOf(props.tunnelAddress))
-      fail("tunnelAddress", `"${props.tunnelAddress}" is not an IP address`, 'give e.g. "10.0.0.2"');
     this.tunnelAddress =
       props.tunnelAddress !== undefined
         ? canonical(props.tunnelAddress)

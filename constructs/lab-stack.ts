@@ -18,13 +18,14 @@
 // by the registry of kinds (model/kinds.ts). What synthesis writes (the blocks by role, the lab file and the
 // manifest, the moved blocks, the runner asset) lives in synth/.
 import { installErrorPrinter } from "./error-printer";
+import { checkProps } from "./props";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct, type IConstruct } from "constructs";
 import { applyOrder } from "../model/kinds";
 import { fromEnv } from "../model/former-name";
 import { batchKey, type StackManifest } from "../model/manifest";
-import { ExpectSpec, isObjectSpec, NETNS_RE, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
+import { ExpectSpec, isObjectSpec, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
 import { namesOf, nftablesOf } from "../synth/aggregates";
 import { graphOf, type Place } from "../synth/graph";
 import { labFile, writeAtSynth } from "../synth/lab-file";
@@ -34,7 +35,7 @@ import type { Expectation } from "./expectation";
 import type { Host } from "./host";
 import { NslabValidationError } from "./errors";
 import { clashMessages } from "./clashes";
-import { canonical, familyOf } from "./ipam";
+import { canonical } from "./ipam";
 import { addressOf, NetopsResource } from "./netops-resource";
 import { Execution, Firewall, ResourceType } from "./resource-type";
 import { runnerBundle } from "../synth/runner-bundle";
@@ -128,6 +129,8 @@ export class LabStack extends TerraformStack {
     super(scope, id);
     // a mistake in the user's constructs is reported as its message, not as a crash dump
     installErrorPrinter();
+    // hostNetns comes from the props, else from the environment: checked alike
+    checkProps(this, "LabStack", { ...props, hostNetns: props.hostNetns ?? fromEnv(LabStack.HOST_NETNS_ENV) });
     if (!STACK_RE.test(id)) {
       throw new NslabValidationError(
         this,
@@ -139,45 +142,10 @@ export class LabStack extends TerraformStack {
     }
     this.resourceType = props.resourceType ?? ResourceType.TERRAFORM_DATA;
     const host = props.hostNetns ?? fromEnv(LabStack.HOST_NETNS_ENV);
-    if (host !== undefined && !NETNS_RE.test(host)) {
-      throw new NslabValidationError(
-        this,
-        "LabStack",
-        "hostNetns",
-        `"${host}" is not a valid namespace name (from ${props.hostNetns ? "props" : LabStack.HOST_NETNS_ENV})`,
-        "use 1-15 characters from a-z, A-Z, 0-9, '-', '_', '.'",
-      );
-    }
     this.hostNetns = host;
     this.firewall = props.firewall ?? Firewall.IPTABLES;
-    if (!Object.values(Firewall).includes(this.firewall)) {
-      throw new NslabValidationError(
-        this,
-        "LabStack",
-        "firewall",
-        `"${this.firewall}" is not a firewall`,
-        "use Firewall.IPTABLES or Firewall.NFTABLES",
-      );
-    }
-    if (props.tunnelAddress !== undefined && !familyOf(props.tunnelAddress))
-      throw new NslabValidationError(
-        this,
-        "LabStack",
-        "tunnelAddress",
-        `"${props.tunnelAddress}" is not an IP address`,
-        'give this machine\'s address on the network that joins the hosts, e.g. "10.0.0.1"',
-      );
     this.tunnelAddress = props.tunnelAddress !== undefined ? canonical(props.tunnelAddress) : undefined;
     this.execution = props.execution ?? Execution.PER_OBJECT;
-    if (!Object.values(Execution).includes(this.execution)) {
-      throw new NslabValidationError(
-        this,
-        "LabStack",
-        "execution",
-        `"${this.execution}" is not an execution mode`,
-        "use Execution.PER_OBJECT or Execution.BATCHED",
-      );
-    }
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
     void this.runnerPath; // the asset exists before synthesis copies assets (render() reads its path)
     const owner = new NetopsResource(this, "nslab-owner", {

@@ -4,7 +4,7 @@
 // tunnel device on each machine.
 import type { Construct } from "constructs";
 import { LIMITS } from "../model/schema";
-import { NslabValidationError, within } from "./errors";
+import { NslabValidationError } from "./errors";
 import type { Host } from "./host";
 import { familyOf } from "./ipam";
 import { LabStack } from "./lab-stack";
@@ -103,11 +103,6 @@ export function spanOf(
       );
     seen.set(address, m);
   }
-  for (const [prop, value, limit] of [
-    ["vni", props.vni, LIMITS.vni],
-    ["vxlanPort", props.vxlanPort, LIMITS.port],
-  ] as const)
-    if (value !== undefined) within(network, KIND, prop, value, limit);
   const hash = shortHash(`${stack.node.id}/${bridge}`, 8);
   return {
     machines,

@@ -1,9 +1,9 @@
 // PortMapping: publish an endpoint's port on the host (DNAT + the FORWARD accept it needs).
 import { Construct } from "constructs";
-import { LIMITS } from "../model/schema";
-import { NslabValidationError, within } from "./errors";
+import { checkProps } from "./props";
+import { NslabValidationError } from "./errors";
 import type { Endpoint } from "./endpoint";
-import { canonical, familyOf, toBig } from "./ipam";
+import { canonical, familyOf } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
@@ -56,6 +56,7 @@ export class PortMapping extends Construct {
   constructor(scope: Construct, id: string, props: PortMappingProps) {
     super(scope, id);
     const stack = LabStack.of(this);
+    checkProps(this, "PortMapping", props);
     if (LabStack.of(props.endpoint) !== stack) {
       throw new NslabValidationError(
         this,
@@ -65,60 +66,13 @@ export class PortMapping extends Construct {
         "publish ports of endpoints in the same stack",
       );
     }
-    const port = (prop: string, v: number) => within(this, KIND, prop, v, LIMITS.port);
+    // checked by checkProps: ports in range, a range above hostPort, protocol, hostIp
     this.endpoint = props.endpoint;
-    this.hostPort = port("hostPort", props.hostPort);
-    this.containerPort = port("containerPort", props.containerPort ?? props.hostPort);
-    if (props.hostPortEnd !== undefined) {
-      this.hostPortEnd = port("hostPortEnd", props.hostPortEnd);
-      if (this.hostPortEnd <= this.hostPort)
-        throw new NslabValidationError(
-          this,
-          KIND,
-          "hostPortEnd",
-          `${this.hostPortEnd} is not above hostPort ${this.hostPort}`,
-          "give the last port of the range, above hostPort, or leave it out",
-        );
-      if (this.containerPort !== this.hostPort)
-        throw new NslabValidationError(
-          this,
-          KIND,
-          "containerPort",
-          `${this.containerPort} differs from hostPort ${this.hostPort} in a range`,
-          "publish a range to the same ports inside: leave containerPort out",
-        );
-    }
+    this.hostPort = props.hostPort;
+    this.containerPort = props.containerPort ?? props.hostPort;
+    this.hostPortEnd = props.hostPortEnd;
     this.protocol = props.protocol ?? Protocol.TCP;
-    if (!Object.values(Protocol).includes(this.protocol)) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "protocol",
-        `"${this.protocol}" is not supported`,
-        "use Protocol.TCP or Protocol.UDP",
-      );
-    }
     const family = props.hostIp === undefined ? null : familyOf(props.hostIp);
-    if (props.hostIp !== undefined && !family) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "hostIp",
-        `"${props.hostIp}" is not an IP address`,
-        'write it as e.g. "10.0.0.1" or "2001:db8::1", or leave it out to listen on every address',
-      );
-    }
-    if (family === 6 && toBig(props.hostIp!) === 1n) {
-      // IPv6 has no route_localnet: a packet from ::1 never leaves lo, so it cannot be DNAT'd
-      // to an endpoint (Docker answers ::1 with its userland proxy)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "hostIp",
-        "::1 cannot be forwarded to an endpoint (the kernel keeps IPv6 loopback on lo)",
-        'use "127.0.0.1" to publish to the host only, or one of the host\'s IPv6 addresses',
-      );
-    }
     const has = { 4: this.endpoint.network.subnet, 6: this.endpoint.network.ipv6Subnet };
     if (family && !has[family]) {
       throw new NslabValidationError(

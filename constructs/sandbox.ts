@@ -2,8 +2,9 @@
 // nothing joined it is Docker's "none" mode; joined to several networks it is
 // multi-homed, and exactly one of its endpoints routes by default (defaultRoute).
 import { Construct } from "constructs";
+import { checkProps } from "./props";
 import { LabStack } from "./lab-stack";
-import { checkName, checkNameservers, deriveName } from "./names";
+import { deriveName } from "./names";
 import type { Host } from "./host";
 import { NetopsResource } from "./netops-resource";
 
@@ -26,8 +27,6 @@ export interface SandboxProps {
   readonly host?: Host;
 }
 
-const KIND = "Sandbox";
-
 export class Sandbox extends Construct {
   readonly netns: string;
   readonly host?: Host;
@@ -36,8 +35,8 @@ export class Sandbox extends Construct {
   constructor(scope: Construct, id: string, props: SandboxProps = {}) {
     super(scope, id);
     const stack = LabStack.of(this);
-    this.netns =
-      props.netns !== undefined ? checkName(this, KIND, "netns", props.netns) : deriveName(id, this.node.path);
+    checkProps(this, "Sandbox", props);
+    this.netns = props.netns ?? deriveName(id, this.node.path);
     this.resource = new NetopsResource(this, "Namespace", {
       stack,
       role: "object",
@@ -46,10 +45,7 @@ export class Sandbox extends Construct {
       host: () => this.host,
     });
     this.host = props.host;
-    if (props.nameservers) {
-      checkNameservers(this, KIND, props.nameservers);
-      stack._setNameservers(this.netns, props.nameservers, props.host);
-    }
+    if (props.nameservers) stack._setNameservers(this.netns, props.nameservers, props.host);
     stack._register(this); // a namespace named twice on one machine: constructs/clashes.ts
   }
 }

@@ -3,11 +3,11 @@
 // the host's veth). Each end may carry an address in CIDR form; addresses of different
 // subnets need a Route on each side (seed 000's cross-subnet case).
 import { Construct } from "constructs";
+import { checkProps } from "./props";
 import { NslabValidationError } from "./errors";
 import { canonical, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { linkLine } from "../model/kernel-names";
-import { checkName } from "./names";
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
 import { NetopsResource } from "./netops-resource";
 import type { Sandbox } from "./sandbox";
@@ -49,54 +49,23 @@ export class VethLink extends Construct {
   constructor(scope: Construct, id: string, props: VethLinkProps) {
     super(scope, id);
     const stack = LabStack.of(this);
-    const end = (name: "a" | "b", e: VethLinkEnd) => {
-      const ifname = checkName(this, KIND, `${name}.interfaceName`, e.interfaceName);
-      let address: string | undefined;
-      if (e.address !== undefined) {
-        const [addr, prefix] = e.address.split("/");
-        const net = parseSubnet(`${addr}/${prefix ?? ""}`);
-        if (!net || prefix === undefined) {
-          throw new NslabValidationError(
-            this,
-            KIND,
-            `${name}.address`,
-            `"${e.address}" is not an address with a prefix`,
-            'write it as address/prefix, e.g. "192.168.20.11/24" or "fd00:20::11/64"',
-          );
-        }
-        address = `${canonical(addr)}/${net.prefix}`; // as ip prints it
-      }
-      return { ...(e.sandbox ? { netns: e.sandbox.netns } : {}), ifname, ...(address ? { address } : {}) };
+    checkProps(this, "VethLink", props);
+    // checked by checkProps: names, addresses with prefixes, two different sandboxes, an mtu a delay line carries
+    const end = (e: VethLinkEnd) => {
+      const [addr, prefix] = e.address?.split("/") ?? [];
+      // as ip prints it
+      const address = addr !== undefined ? `${canonical(addr)}/${parseSubnet(`${addr}/${prefix}`)!.prefix}` : undefined;
+      return {
+        ...(e.sandbox ? { netns: e.sandbox.netns } : {}),
+        ifname: e.interfaceName,
+        ...(address ? { address } : {}),
+      };
     };
-    const a = end("a", props.a);
-    const b = end("b", props.b);
-    if (!props.a.sandbox && !props.b.sandbox)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "b.sandbox",
-        "is missing, as is a.sandbox: both ends would be on the host",
-        "put at least one end in a Sandbox",
-      );
-    if (props.a.sandbox === props.b.sandbox)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "b.sandbox",
-        "is the same sandbox as a",
-        "join two different sandboxes",
-      );
+    const a = end(props.a);
+    const b = end(props.b);
     const mtu = props.mtu ?? 1500;
-    const impair = props.impairment ? impairmentSpec(this, KIND, "impairment", props.impairment) : undefined;
-    const delay = props.impairment ? delaySpec(this, KIND, "impairment", props.impairment) : null;
-    if (delay && mtu > 1500)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "mtu",
-        `is ${mtu}, but a delayed link carries frames of 1500 bytes at most (its delay line's tunnels)`,
-        "use an mtu of 1500 or less, or leave delayMs and jitterMs out",
-      );
+    const impair = props.impairment ? impairmentSpec(props.impairment) : undefined;
+    const delay = props.impairment ? delaySpec(props.impairment) : null;
     // a delayed link's line: a private bridge on each side, named from the link's first end
     const line = delay ? linkLine(stack.node.id, a.netns, a.ifname) : undefined;
     // both ends on one machine: a sandbox's host, and a host end is on that machine too

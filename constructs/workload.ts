@@ -3,10 +3,10 @@
 // is given (host mode; the sandbox host when the stack has one). Two workloads on one
 // endpoint share its namespace and reach each other on 127.0.0.1 (container mode).
 import { Construct } from "constructs";
-import { NAME_RE } from "../model/schema";
+import { checkProps } from "./props";
 import type { Endpoint } from "./endpoint";
 import type { Sandbox } from "./sandbox";
-import { message, NslabValidationError } from "./errors";
+import { message } from "./errors";
 import { LabStack } from "./lab-stack";
 import { NetopsResource } from "./netops-resource";
 
@@ -44,47 +44,13 @@ export class Workload extends Construct {
   constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id);
     const stack = LabStack.of(this);
+    // its name defaults to the id, which must name a file as well
+    checkProps(this, "Workload", { ...props, name: props.name ?? id });
     this.name = props.name ?? id;
-    if (!NAME_RE.test(this.name)) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "name",
-        `"${this.name}" cannot name a file`,
-        "use up to 63 characters from a-z, A-Z, 0-9, '-', '_', '.'",
-      );
-    }
-    if (!Array.isArray(props.command) || props.command.length === 0) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "command",
-        "is empty",
-        'give the program and its arguments, e.g. ["node", "server.js"]',
-      );
-    }
-    const bad = props.command.findIndex((a) => typeof a !== "string" || a.length === 0 || a.includes("\0"));
-    if (bad >= 0) {
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "command",
-        `argument ${bad} is empty or not text`,
-        "give every argument as a non-empty string (no shell: each is passed as is)",
-      );
-    }
     this.command = [...props.command];
     this.endpoint = props.endpoint;
     const endpoint = props.endpoint;
     const sandbox = props.sandbox;
-    if (endpoint && sandbox)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "sandbox",
-        "is given together with endpoint",
-        "give one of them: the namespace it runs in",
-      );
     const netns = endpoint?.netns ?? sandbox?.netns;
     this.resource = new NetopsResource(this, "Process", {
       stack,

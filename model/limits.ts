@@ -18,7 +18,7 @@ export function schemaAt(schema: z.ZodTypeAny, path: Path, input: unknown): z.Zo
   let s: z.ZodTypeAny | undefined = schema;
   let value = input as Record<string | number, unknown> | undefined;
   for (const step of [undefined, ...path]) {
-    s = unwrap(s!);
+    s = inner(s!);
     if (s instanceof z.ZodDiscriminatedUnion)
       s = unwrap(s.optionsMap.get(value?.[s.discriminator] as z.Primitive) ?? s);
     if (step === undefined) continue;
@@ -30,6 +30,13 @@ export function schemaAt(schema: z.ZodTypeAny, path: Path, input: unknown): z.Zo
     value = value?.[step] as typeof value;
   }
   return s && unwrap(s);
+}
+
+/** What optional and refined schemas wrap, to find the fields inside. */
+function inner(s: z.ZodTypeAny): z.ZodTypeAny {
+  while (s instanceof z.ZodOptional || s instanceof z.ZodEffects)
+    s = s instanceof z.ZodOptional ? s.unwrap() : s.innerType();
+  return s;
 }
 
 /** Optional and refined schemas by what they wrap, keeping the first description met. */
@@ -73,16 +80,29 @@ export function violationsOf(schema: z.ZodTypeAny, input: unknown): Violation[] 
   const r = schema.safeParse(input);
   if (r.success) return [];
   return r.error.issues.map((i) => {
-    const value = valueAt(input, i.path);
-    const bound = i.code === "too_small" || i.code === "too_big" ? i : undefined;
-    const problem =
-      value === undefined
-        ? "is missing"
-        : bound?.type === "number"
-          ? `${JSON.stringify(value)} is out of range`
-          : bound
-            ? `${JSON.stringify(value)} is too ${bound.code === "too_small" ? "short" : "long"}`
-            : `${JSON.stringify(value)}: ${i.message}`;
-    return { field: i.path.join("."), problem, fix: fixOf(schemaAt(schema, i.path, input)) };
+    // a check that says its own problem and fix (constructs/prop-values.ts checked)
+    const fix = i.code === "custom" ? (i.params as { fix?: string } | undefined)?.fix : undefined;
+    return fix
+      ? { field: i.path.join("."), problem: i.message, fix }
+      : {
+          field: i.path.join("."),
+          problem: problemOf(i, valueAt(input, i.path)),
+          fix: fixOf(schemaAt(schema, i.path, input)),
+        };
   });
+}
+
+const a = (type: string) => (type === "array" || type === "object" || type === "integer" ? "an" : "a");
+
+/** What is wrong with `value`, said of it: `1500.5 is not a whole number`, `"x" is a string, not a number`. */
+function problemOf(i: z.ZodIssue, value: unknown): string {
+  const v = JSON.stringify(value);
+  if (value === undefined) return "is missing";
+  if (i.code === "invalid_type")
+    return i.expected === "integer"
+      ? `${v} is not a whole number`
+      : `${v} is ${a(i.received)} ${i.received}, not ${a(i.expected)} ${i.expected}`;
+  if (i.code === "too_small" || i.code === "too_big")
+    return i.type === "number" ? `${v} is out of range` : `${v} is too ${i.code === "too_small" ? "short" : "long"}`;
+  return `${v}: ${i.message}`;
 }

@@ -60,7 +60,12 @@ const cases: [string, Build, RegExp, string][] = [
     "host address",
   ],
   ["MTU too small", (s) => net(s, { mtu: 40 }), /mtu`: 40 is out of range/, "68 to 65535"],
-  ["MTU not an integer", (s) => net(s, { mtu: 1500.5 }), /mtu`: 1500.5 is out of range/, "integer"],
+  [
+    "MTU not an integer",
+    (s) => net(s, { mtu: 1500.5 }),
+    /mtu`: 1500.5 is not a whole number/,
+    "whole number from 68 to 65535",
+  ],
   [
     "bridge name over 15",
     (s) => net(s, { bridgeName: "bridge-name-too-long" }),
@@ -231,7 +236,7 @@ const cases: [string, Build, RegExp, string][] = [
     () => {
       new LabStack(Testing.app(), "s", { hostNetns: "bad name" });
     },
-    /LabStack prop `hostNetns`: "bad name" is not a valid namespace name/,
+    /LabStack prop `hostNetns`: "bad name" contains characters a kernel name .* \(from hostNetns, or NSLAB_HOST_NETNS\)/,
     "1-15 characters",
   ],
   [
@@ -363,7 +368,7 @@ const cases: [string, Build, RegExp, string][] = [
       const check = Check.throughput({ atLeastMbit: 1, seconds: 90 });
       new Expectation(s, "X", { from: n.addEndpoint("A"), to: n.addEndpoint("B"), check });
     },
-    /Expectation prop `check.seconds`: 90 is out of range/,
+    /Expectation prop `check.rate.seconds`: 90 is out of range/,
     "0.5 to 20",
   ],
   [

@@ -4,7 +4,8 @@
 import { Lazy } from "cdktf";
 import { checkProps } from "./props";
 import { Construct } from "constructs";
-import { message, NslabValidationError } from "./errors";
+import { message, refuse, type Broken } from "./errors";
+import type { Impairment } from "../model/schema";
 import type { ContainerNetwork } from "./container-network";
 import { LabStack } from "./lab-stack";
 import { delayPort, hostVeth, sandboxIfname } from "../model/kernel-names";
@@ -86,6 +87,30 @@ export interface EndpointProps extends EndpointOptions {
 
 const KIND = "Endpoint";
 
+/** Where its props place it must be where its sandbox and its network are. */
+function placement(props: EndpointProps): (() => Broken | false | undefined)[] {
+  const host = props.sandbox ? props.sandbox.host : props.host;
+  const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
+  return [
+    () =>
+      !!props.sandbox &&
+      !!props.host &&
+      props.host !== props.sandbox.host && {
+        prop: "host",
+        problem: `is ${props.host.node.path}, and its sandbox is on ${where(props.sandbox.host)}`,
+        fix: "leave host out: an endpoint in a sandbox is on the sandbox's machine",
+      },
+    () =>
+      !props.network.isOn(host) && {
+        prop: props.sandbox ? "sandbox" : "host",
+        problem: `places it on ${where(host)}, and ${props.network.node.path} is on ${props.network.machines.map(where).join(", ")} only`,
+        fix: host
+          ? `add ${host.node.path} to the network's hosts`
+          : "give the endpoint one of the network's hosts, or list the stack in them (this machine)",
+      },
+  ];
+}
+
 export class Endpoint extends Construct {
   static readonly DEFAULT_INTERFACE_NAME = "eth0";
 
@@ -114,29 +139,9 @@ export class Endpoint extends Construct {
       if (value !== undefined) props.network.checkHostAddress(prop, value, this, KIND);
     this.requestedAddress = props.address;
     this.requestedIpv6Address = props.ipv6Address;
-    if (props.sandbox && props.host && props.host !== props.sandbox.host)
-      throw new NslabValidationError(
-        this,
-        KIND,
-        "host",
-        `is ${props.host.node.path}, and its sandbox is on ${props.sandbox.host?.node.path ?? "this machine"}`,
-        "leave host out: an endpoint in a sandbox is on the sandbox's machine",
-      );
+    refuse(this, KIND, placement(props));
     this.sandbox = props.sandbox;
     this.host = props.sandbox ? props.sandbox.host : props.host;
-    const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
-    if (!props.network.isOn(this.host))
-      throw new NslabValidationError(
-        this,
-        KIND,
-        props.sandbox ? "sandbox" : "host",
-        `places it on ${where(this.host)}, and ${props.network.node.path} is on ${props.network.machines
-          .map(where)
-          .join(", ")} only`,
-        this.host
-          ? `add ${this.host.node.path} to the network's hosts`
-          : "give the endpoint one of the network's hosts, or list the stack in them (this machine)",
-      );
     this.defaultRoute = props.defaultRoute ?? !props.sandbox;
     this.netns = props.sandbox ? props.sandbox.netns : (props.netns ?? deriveName(id, this.node.path));
     this.interfaceName =
@@ -155,7 +160,15 @@ export class Endpoint extends Construct {
     stack._useNames(this.host);
     if (props.nameservers) stack._setNameservers(this.netns, props.nameservers, this.host);
 
-    this.resource = new NetopsResource(this, "Namespace", {
+    this.resource = this.namespace(stack, impair, port);
+    if (delay && port) this.delayLine(stack, delay, port);
+    stack._register(this);
+    this.node.addValidation({ validate: () => this.validateStack(stack) });
+  }
+
+  /** Its veth pair, into its namespace (made with it unless a Sandbox has it), on its network's bridge. */
+  private namespace(stack: LabStack, impair: Impairment | undefined, port: string | undefined): NetopsResource {
+    return new NetopsResource(this, "Namespace", {
       stack,
       role: "object",
       kind: "endpoint",
@@ -181,25 +194,25 @@ export class Endpoint extends Construct {
       }),
       host: () => this.host,
     });
-    if (delay && port) {
-      new NetopsResource(this, "DelayLine", {
-        stack,
-        role: "object",
+  }
+
+  /** Its delay line, between its private bridge `port` and the network's. */
+  private delayLine(stack: LabStack, delay: { delayMs: number; jitterMs: number }, port: string): NetopsResource {
+    return new NetopsResource(this, "DelayLine", {
+      stack,
+      role: "object",
+      kind: "delayline",
+      spec: () => ({
         kind: "delayline",
-        spec: () => ({
-          kind: "delayline",
-          netns: this.netns,
-          ifname: this.interfaceName,
-          bridge: this.network.bridgeName,
-          port,
-          ...delay,
-          ...(this.network.icc ? {} : { isolated: true }),
-        }),
-        host: () => this.host,
-      });
-    }
-    stack._register(this);
-    this.node.addValidation({ validate: () => this.validateStack(stack) });
+        netns: this.netns,
+        ifname: this.interfaceName,
+        bridge: this.network.bridgeName,
+        port,
+        ...delay,
+        ...(this.network.icc ? {} : { isolated: true }),
+      }),
+      host: () => this.host,
+    });
   }
 
   /** The endpoint's IPv4 address (allocated at synth when not given); none on an IPv6-only network. */

@@ -93,6 +93,8 @@ const isIP = (s: string) => familyOf(s) !== null;
 /** A network's gateway the host is reached by: IPv4's, else (or when asked) IPv6's. */
 const gatewayOf = (n: ContainerNetwork, six: boolean) => (six ? n.ipv6Gateway : (n.gateway ?? n.ipv6Gateway));
 
+const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
+
 export class Expectation extends Construct {
   readonly reachable: boolean;
   private readonly props: ExpectationProps;
@@ -103,27 +105,19 @@ export class Expectation extends Construct {
     checkProps(this, "Expectation", props);
     this.props = props;
     this.reachable = props.reachable ?? true;
-    refuse(this, KIND, this.rules(stack));
+    refuse(this, KIND, [...this.placeRules(), ...this.checkRules(), ...this.stackRules(stack)]);
     stack._addExpectation(this);
     this.node.addValidation({ validate: () => this.sourceErrors() });
   }
 
-  /** What its from, to and check must be, together and with the objects they name. */
-  private rules(stack: LabStack): (() => Broken | false | undefined)[] {
+  /** Where it starts and goes: places it can reach (a published port from its own machine). */
+  private placeRules(): (() => Broken | false | undefined)[] {
     const { from, to, check } = this.props;
     // a published port is reached through the host it is published on: from a namespace
     // there, or (this machine's) from this machine and outside
     const source = from instanceof Sandbox || from instanceof Endpoint ? from.host : undefined;
-    const where = (h: Host | undefined) => (h ? h.node.path : "this machine");
-    const throughput = check?.kind === "throughput";
     const mapping = to instanceof PortMapping ? to : undefined;
-    const inStack = (prop: "from" | "to", c: unknown) => () =>
-      c instanceof Construct &&
-      LabStack.of(c) !== stack && {
-        prop,
-        problem: `${c.node.path} belongs to stack "${LabStack.of(c).node.id}", not "${stack.node.id}"`,
-        fix: "expect within one stack",
-      };
+    const throughput = check?.kind === "throughput";
     return [
       () =>
         (mapping || to === Vantage.HOST) &&
@@ -149,21 +143,30 @@ export class Expectation extends Construct {
         },
       () =>
         throughput &&
-        mapping?.protocol === "udp" && {
-          prop: "check",
-          problem: `is Check.throughput, which measures TCP, but ${mapping.node.path} publishes udp`,
-          fix: "check a TCP port",
-        },
-      () =>
-        throughput &&
         to instanceof Endpoint &&
         to.host !== source && {
           prop: "to",
           problem: `is on ${where(to.host)}, and the check starts on ${where(source)}`,
           fix: "measure between two endpoints of one machine (the receiver is started where the target is)",
         },
+    ];
+  }
+
+  /** Its check, as its target takes it: a published port's protocol and port, else a port to check. */
+  private checkRules(): (() => Broken | false | undefined)[] {
+    const { to, check } = this.props;
+    const mapping = to instanceof PortMapping ? to : undefined;
+    if (check?.kind === "throughput")
+      return [
+        () =>
+          mapping?.protocol === "udp" && {
+            prop: "check",
+            problem: `is Check.throughput, which measures TCP, but ${mapping.node.path} publishes udp`,
+            fix: "check a TCP port",
+          },
+      ];
+    return [
       () =>
-        !throughput &&
         mapping &&
         check &&
         check.kind !== mapping.protocol && {
@@ -172,7 +175,6 @@ export class Expectation extends Construct {
           fix: `leave check out, or use Check.${mapping.protocol}()`,
         },
       () =>
-        !throughput &&
         mapping &&
         check?.port !== undefined &&
         check.port !== mapping.hostPort && {
@@ -181,7 +183,6 @@ export class Expectation extends Construct {
           fix: "leave the port out: the mapping's host port is used",
         },
       () =>
-        !throughput &&
         !mapping &&
         check &&
         check.kind !== "ping" &&
@@ -190,9 +191,22 @@ export class Expectation extends Construct {
           problem: `Check.${check.kind}() needs a port here`,
           fix: `e.g. Check.${check.kind}(80)`,
         },
-      inStack("from", from),
-      inStack("to", to),
     ];
+  }
+
+  /** What it names is in its own stack. */
+  private stackRules(stack: LabStack): (() => Broken | false | undefined)[] {
+    return (["from", "to"] as const).map((prop) => () => {
+      const c = this.props[prop];
+      return (
+        c instanceof Construct &&
+        LabStack.of(c) !== stack && {
+          prop,
+          problem: `${c.node.path} belongs to stack "${LabStack.of(c).node.id}", not "${stack.node.id}"`,
+          fix: "expect within one stack",
+        }
+      );
+    });
   }
 
   private sourceErrors(): string[] {

@@ -1,5 +1,6 @@
 // Stack-wide choices: the Terraform resource type every lab object synthesizes to
-// (DESIGN.md, fact 1), where firewall rules live, who does the kernel work.
+// (terraform_data is built into Terraform >= 1.4: no provider to download), where
+// firewall rules live, who does the kernel work.
 export enum ResourceType {
   /** Terraform's built-in `terraform_data` (Terraform >= 1.4, no provider download). */
   TERRAFORM_DATA = "terraform_data",

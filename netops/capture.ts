@@ -9,7 +9,7 @@ import type { CaptureMessage } from "../model/messages";
 import { enterArgv } from "./enter";
 import { attach, waitHandling, type Attached } from "./exec";
 import { machineLabel, type Place } from "./places";
-import { forwardAttached } from "./remote";
+import { hostAt } from "./host-at";
 
 export type CaptureHow = Omit<CaptureMessage, "netns" | "host" | "ifname">;
 
@@ -44,17 +44,7 @@ export async function captureAt(place: Place, how: CaptureHow): Promise<number> 
     ...how,
   };
   if (!place.remote) return captureHere(message, false);
-  // ssh in a group of its own: a Ctrl-C here must not cut the connection before the
-  // packets in flight arrive. Stopping closes its stdin; the runner there stops tcpdump.
-  const child = await forwardAttached(
-    place.remote,
-    "capture",
-    [JSON.stringify(message)],
-    ["pipe", "inherit", "inherit"],
-    {
-      detached: true,
-    },
-  );
+  const child = await hostAt(place.remote).capture(message);
   const code = await stopOnSignal(child, () => child.stdin?.end());
   if (code !== 0) process.stderr.write(`netops capture: on ${machineLabel(place)}, exit ${code}\n`);
   return code;

@@ -2,10 +2,10 @@
 // the whole process group can be stopped, output to a log file, and a pid file that also
 // holds the process start time: a pid the kernel has since given to another process is
 // never ours. Processes are started, signalled and looked at through the exec seam
-// (exec.ts `processes`), so unit tests fake them as they fake commands.
+// (executor.ts `processes`), so unit tests fake them as they fake commands.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { processes } from "./exec";
+import { processes } from "./executor";
 import type { Daemon } from "./step";
 
 /** The pid of the daemon if it is running and is the process we started, else null. */

@@ -3,17 +3,17 @@
 // retire; and each one's part on a Host, forwarded from the machine Terraform runs on.
 import { existsSync, readFileSync } from "node:fs";
 import { specKey } from "../model/kinds";
-import { lineThere } from "../model/line";
 import { readLab, type LabFile } from "../model/lab-file";
 import { BootMessage, ConvergeMessage, type ConvergeHow, KeysMessage, readMessage } from "../model/messages";
 import { isObjectSpec } from "../model/schema";
 import { disableBoot, enableBoot } from "./boot";
 import { log } from "./engine";
 import { convergeHere, extraKeys, sweepKeys } from "./lab";
+import { hostAt } from "./host-at";
 import { machinesOf } from "./machines";
 import { readSpec } from "./object-verbs";
 import { partText, writeRecord } from "./record";
-import { forward, hostLabel } from "./remote";
+import { hostLabel } from "./remote";
 import { armTestHooks } from "./test-hooks";
 
 /** The lab file, with this machine's objects armed for the tests' fault hooks (a Host's are its copy's). */
@@ -111,7 +111,7 @@ export async function retire(labPath: string, address: string, hosts = "null"): 
     log(`stack ${owner.stack}`)(
       `${hostLabel(owner.remote)} is no longer in the code: removing what the stack has there`,
     );
-    const code = await forward(owner.remote, "destroy", [lineThere(owner)]);
+    const code = await hostAt(owner.remote).lines("destroy", [owner]);
     if (code !== 0) {
       process.stderr.write(
         `stack ${owner.stack} still has objects on ${hostLabel(owner.remote)}, which the code no longer has. ` +

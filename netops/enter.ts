@@ -5,7 +5,7 @@
 import type { ExecMessage } from "../model/messages";
 import { attach, waitHandling } from "./exec";
 import { fullName, machineLabel, type Place } from "./places";
-import { forwardAttached } from "./remote";
+import { hostAt } from "./host-at";
 
 type Where = Pick<Place, "netns" | "host">;
 
@@ -28,15 +28,7 @@ export async function execAt(place: Place, argv: readonly string[], tty: boolean
   const where: Where = { ...(place.netns ? { netns: place.netns } : {}), ...(place.host ? { host: place.host } : {}) };
   if (!place.remote) return execHere(where, argv);
   const message: ExecMessage = { ...where, argv: [...argv] };
-  const child = await forwardAttached(
-    place.remote,
-    "exec",
-    [JSON.stringify(message)],
-    ["inherit", "inherit", "inherit"],
-    {
-      tty,
-    },
-  );
+  const child = await hostAt(place.remote).exec(message, tty);
   return waitPassingTerm(child);
 }
 

@@ -15,6 +15,7 @@ import { disableBoot, enableBoot } from "./boot";
 import { forward, forwardQuietly } from "./remote";
 import { countersHere, type Counters } from "./counters";
 
+/** A machine's part of a lab: the whole-lab verbs, on this machine or on a Host. */
 export interface Machine {
   /** Its name in reports: undefined for this one, a Host's name for another. */
   readonly name?: string;

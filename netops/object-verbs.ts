@@ -1,7 +1,7 @@
 // The verbs on object lines: a lab object's create and destroy provisioners, and apply,
 // verify and inspect of given objects (tests, and the parts forwarded to a Host).
 import { applyOrder, specKey } from "../model/kinds";
-import { fromLine, lineThere } from "../model/line";
+import { fromLine } from "../model/line";
 import { convergedLine } from "../model/lab-change";
 import { isObjectSpec, parseSpec, type Spec } from "../model/schema";
 import {
@@ -19,9 +19,10 @@ import { armTestHooks } from "./test-hooks";
 import { strayNames } from "./names";
 import { disableBoot } from "./boot";
 import { removeRecord } from "./record";
+import { hostAt } from "./host-at";
 import { report } from "./machines";
 import { recorded, recordedSpecs } from "./ledger";
-import { forward, hostLabel, retireCopy } from "./remote";
+import { hostLabel, retireCopy } from "./remote";
 
 /** A line's spec, checked against the key it says it is for. */
 export function readSpec(arg: string): Spec {
@@ -45,7 +46,7 @@ export async function onLines(verb: LinesVerb, lines: readonly string[], forward
   if (remote) {
     if (!specs.every((s) => s.remote?.name === remote.name))
       throw new Error(`${verb}: these specs are not all on ${hostLabel(remote)}`);
-    return forward(remote, verb, specs.map(lineThere));
+    return hostAt(remote).lines(verb, specs);
   }
   const objects = specs.filter(isObjectSpec);
   armTestHooks(objects.map(specKey));

@@ -8,6 +8,7 @@ import { readFileSync, readlinkSync, rmdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { NAME } from "../model/name";
 import type { RemoteSpec } from "../model/schema";
+import type { RunnerVerb } from "../model/verbs";
 import { retireFormerCopies } from "./former-name";
 import { attach, run, type Attached } from "./exec";
 import { anythingRecorded } from "./ledger";
@@ -73,7 +74,7 @@ export function sshArgv(
 }
 
 /** The runner's own command on the machine: fixed words and base64, nothing a shell would read. */
-export function forwardCommand(runnerPath: string, verb: string, lines: readonly string[]): string[] {
+export function forwardCommand(runnerPath: string, verb: RunnerVerb, lines: readonly string[]): string[] {
   return ["node", runnerPath, verb, "--b64", ...lines.map((l) => Buffer.from(l, "utf8").toString("base64"))];
 }
 
@@ -135,7 +136,7 @@ async function install(r: RemoteSpec, path: string, local: string): Promise<void
  * Run `verb` on these lines (one object's, or several of one machine) on the machine, with
  * its own copy of the runner, made first when it is not there. Its output is passed on.
  */
-export async function forward(r: RemoteSpec, verb: string, lines: readonly string[]): Promise<number> {
+export async function forward(r: RemoteSpec, verb: RunnerVerb, lines: readonly string[]): Promise<number> {
   const res = await forwardQuietly(r, verb, lines);
   process.stdout.write(res.stdout);
   if (!res.ok) {
@@ -147,7 +148,7 @@ export async function forward(r: RemoteSpec, verb: string, lines: readonly strin
 }
 
 /** As forward, with the output handed back rather than passed on; `why` names the host when it failed. */
-export async function forwardQuietly(r: RemoteSpec, verb: string, lines: readonly string[]) {
+export async function forwardQuietly(r: RemoteSpec, verb: RunnerVerb, lines: readonly string[]) {
   const local = process.argv[1];
   const path = remoteRunner(local);
   const call = () => sshRetrying(r, forwardCommand(path, verb, lines));
@@ -178,7 +179,7 @@ async function copyThere(r: RemoteSpec, local = process.argv[1]): Promise<string
  */
 export async function forwardAttached(
   r: RemoteSpec,
-  verb: string,
+  verb: RunnerVerb,
   lines: readonly string[],
   stdio: Parameters<typeof attach>[1],
   how: { tty?: boolean; detached?: boolean } = {},

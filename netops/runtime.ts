@@ -9,9 +9,9 @@ import { runPlans } from "./exec";
 import { impairSteps, type Wire } from "./impair";
 import { wireOf as linkWire } from "./link";
 import { inNetns, type Step } from "./step";
-import { lineThere } from "../model/line";
 import { interfaces, pick } from "./places";
-import { forward, hostLabel } from "./remote";
+import { hostLabel } from "./remote";
+import { hostAt } from "./host-at";
 import type { RuntimeMessage } from "../model/messages";
 
 /**
@@ -37,7 +37,7 @@ async function there(
 ): Promise<boolean> {
   if (!spec.remote) return false;
   const message: RuntimeMessage = { target: target.replace(/@[^@]*$/, ""), what };
-  const code = await forward(spec.remote, verb, [JSON.stringify(message), ...[spec, ...also].map(lineThere)]);
+  const code = await hostAt(spec.remote).change(verb, message, [spec, ...also]);
   if (code !== 0) throw new Error(`${verb} ${target}: failed on ${hostLabel(spec.remote)}`);
   return true;
 }

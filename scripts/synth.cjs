@@ -6,7 +6,7 @@
 const { buildApp, buildRunner } = require("./bundle.cjs");
 
 // the runner the stacks ship, rebuilt first when its sources changed (the library itself
-// only finds it: constructs/runner-bundle.ts)
+// only finds it: synth/runner-bundle.ts)
 buildRunner();
 // in dist/, one level down like constructs/: the runner bundle is found from there
 require(buildApp());

@@ -1,0 +1,106 @@
+// What the live page holds between requests and does when asked: the lab as the runner's
+// watch sees it (live.ts), the last test run, what the last action said, and the actions
+// themselves, each through the stack's runner as the CLI's own verbs do.
+import type { ServerResponse } from "node:http";
+import { join } from "node:path";
+import { readLab, type LabFile } from "../../model/lab-file";
+import type { ObjectSpec } from "../../model/schema";
+import type { Outcome } from "../../netops/expect";
+import type { DeployedLab } from "../deployed";
+import { impairmentOf, runRunner, startRunner } from "../runner";
+import { Live } from "./live";
+import type { View } from "./page";
+
+/** How often the lab is looked at, and the page refreshed. */
+const EVERY_MS = 1000;
+export const CAPTURE_SECONDS = { min: 1, max: 60 };
+
+type Said = View["said"];
+
+/** An action's outcome as the page shows it: what the runner printed. */
+const saidOf = (what: string, r: { code: number; stdout: string; stderr: string }): Said => ({
+  ok: r.code === 0,
+  text: `${what}: ${r.code === 0 ? "done" : "failed"}\n${(r.stdout + r.stderr).trim()}`,
+});
+
+export class Session {
+  readonly lab: LabFile;
+  private readonly specs: readonly ObjectSpec[];
+  private readonly live: Live;
+  private tests: View["tests"];
+  private said: Said;
+
+  constructor(
+    private readonly d: DeployedLab,
+    readonly token: string,
+  ) {
+    ({ lab: this.lab, specs: this.specs } = readLab(join(d.dir, d.lab)));
+    this.live = new Live(d, EVERY_MS);
+  }
+
+  async view(): Promise<View> {
+    const { look, rates } = await this.live.now();
+    const { lab, specs, tests, said, token } = this;
+    return { lab, specs, look, rates, tests, said, token, failed: this.live.failed };
+  }
+
+  async link(target: string, state: "up" | "down"): Promise<void> {
+    this.said = saidOf(`link ${target} ${state}`, await runRunner(this.d, "link", { pos: { target, state } }, "keep"));
+  }
+
+  /** Loss and rate as the page's form gives them (Mbit/s, as `nslab impair`), or reset. */
+  async impair(target: string, given: { loss?: number; rate?: number }, reset: boolean): Promise<void> {
+    const imp = impairmentOf(given);
+    if (!reset && !Object.keys(imp).length) {
+      this.said = { ok: false, text: `impair ${target}: give a loss (%) or a rate (Mbit/s), or reset` };
+      return;
+    }
+    const what = reset ? "reset" : JSON.stringify(imp);
+    this.said = saidOf(`impair ${target}`, await runRunner(this.d, "impair", { pos: { target, what } }, "keep"));
+  }
+
+  async test(): Promise<void> {
+    const r = await runRunner(this.d, "test", { flags: { json: true } }, "keep");
+    try {
+      this.tests = { at: Date.now(), outcomes: (JSON.parse(r.stdout) as { outcomes: Outcome[] }).outcomes };
+    } catch {
+      this.tests = { at: Date.now(), outcomes: [], error: `the test did not run: ${r.stderr.trim()}` };
+    }
+    this.said = undefined;
+  }
+
+  /**
+   * A capture of `seconds` at `target`, streamed as a pcap download. The headers wait for
+   * the first bytes: a target that is wrong is an error, not a broken file. Its stderr
+   * when it failed before sending anything; null when it sent.
+   */
+  async capture(res: ServerResponse, target: string, seconds: number): Promise<string | null> {
+    const child = startRunner(
+      this.d,
+      "capture",
+      { pos: { target }, flags: { seconds } },
+      { stdin: "ignore", buffer: { stdout: false, stderr: true } },
+    );
+    let started = false;
+    child.stdout!.on("data", (chunk: Buffer) => {
+      if (!started) {
+        started = true;
+        const name = `${this.lab.stack}-${target.replace(/[^A-Za-z0-9_.-]/g, "_")}.pcap`;
+        res.writeHead(200, {
+          "content-type": "application/vnd.tcpdump.pcap",
+          "content-disposition": `attachment; filename="${name}"`,
+          "cache-control": "no-store",
+        });
+      }
+      res.write(chunk);
+    });
+    const r = await child;
+    if (!started) return String(r.stderr).trim();
+    res.end();
+    return null;
+  }
+
+  stop(): Promise<void> {
+    return this.live.stop();
+  }
+}

@@ -1,0 +1,35 @@
+// Every call to a Host that is not a lab's whole-lab verb (machines.ts has those): a lab
+// object's verb, a run-time change, a user's command or a capture, through its copy of the
+// runner (remote.ts), with what travels typed (model/messages.ts).
+import { lineThere } from "../model/line";
+import type { CaptureMessage, ExecMessage, RuntimeMessage } from "../model/messages";
+import type { ObjectSpec, RemoteSpec, Spec } from "../model/schema";
+import type { Attached } from "./exec";
+import { forward, forwardAttached } from "./remote";
+
+/** A Host, as these verbs reach it. */
+export interface HostAt {
+  /** A lab object verb on these objects there (each line as that machine reads it). */
+  lines(verb: "create" | "destroy" | "apply" | "verify" | "inspect", specs: readonly Spec[]): Promise<number>;
+  /** A run-time change there: what to do to the target, and the objects it needs. */
+  change(verb: "impair" | "link", message: RuntimeMessage, specs: readonly ObjectSpec[]): Promise<number>;
+  /** A user's command there, attached to `stdio` (a terminal there when `tty`). */
+  exec(message: ExecMessage, tty: boolean): Promise<Attached>;
+  /** A capture there: its pcap (or lines) on stdout; closing its stdin stops it. */
+  capture(message: CaptureMessage): Promise<Attached>;
+}
+
+export function hostAt(remote: RemoteSpec): HostAt {
+  return {
+    lines: (verb, specs) => forward(remote, verb, specs.map(lineThere)),
+    change: (verb, message, specs) => forward(remote, verb, [JSON.stringify(message), ...specs.map(lineThere)]),
+    exec: (message, tty) =>
+      forwardAttached(remote, "exec", [JSON.stringify(message)], ["inherit", "inherit", "inherit"], { tty }),
+    // ssh in a group of its own: a Ctrl-C here must not cut the connection before the
+    // packets in flight arrive (stopping closes its stdin; the runner there stops tcpdump)
+    capture: (message) =>
+      forwardAttached(remote, "capture", [JSON.stringify(message)], ["pipe", "inherit", "inherit"], {
+        detached: true,
+      }),
+  };
+}

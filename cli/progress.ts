@@ -99,7 +99,7 @@ export class Progress {
       if (ECHO.test(line)) return;
       const r = this.result(addr);
       r.output.push(line);
-      if (r.role === "settle") this.converged.push(line.replace(STACK_WORD, ""));
+      if (r.role === "converge") this.converged.push(line.replace(STACK_WORD, ""));
       else if ((r.role === "gate" || r.role === "owner") && CLOSING.test(line)) {
         // what a batched stack's apply did, or an owner's destroy removed, on one machine (a
         // Host's runner calls its machine "this machine": named here by the owner's label)

@@ -23,7 +23,7 @@ import type { Host } from "./host";
 import { bridgeBase } from "../model/kernel-names";
 import { deriveName } from "./names";
 import { spanOf, tunnelAddressOf, VXLAN_PORT, type Machine, type Tunnel } from "./network-span";
-import { NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
 import { Endpoint, type EndpointOptions } from "./endpoint";
 
 export interface ContainerNetworkProps {
@@ -132,9 +132,9 @@ export class ContainerNetwork extends Construct {
   /** Its VXLAN tunnel (identifier, port, device), when it spans hosts. */
   readonly tunnel?: Tunnel;
   /** Its bridge on the first (or only) machine it is on. */
-  readonly resource: NetopsResource;
+  readonly resource: LabObject;
   /** Its bridge on every machine it is on. */
-  readonly resources: readonly NetopsResource[];
+  readonly resources: readonly LabObject[];
   /** Networks whose traffic this one lets in (see connect). */
   private readonly connected: ContainerNetwork[] = [];
   private readonly endpoints: Endpoint[] = [];
@@ -197,12 +197,11 @@ export class ContainerNetwork extends Construct {
   }
 
   /** Its tunnel on one machine: a VXLAN device on its part of the bridge, to every other machine. */
-  private tunnelOn(stack: LabStack, host: Machine, tunnel: Tunnel): NetopsResource {
+  private tunnelOn(stack: LabStack, host: Machine, tunnel: Tunnel): LabObject {
     // checked by spanOf: every machine of a tunnel has an address
     const address = (m: Machine) => tunnelAddressOf(stack, m)!;
-    return new NetopsResource(this, host ? `Tunnel-${host.name}` : "Tunnel", {
+    return new LabObject(this, host ? `Tunnel-${host.name}` : "Tunnel", {
       stack,
-      role: "object",
       kind: "vxlan",
       host: () => host,
       spec: () => ({
@@ -220,11 +219,10 @@ export class ContainerNetwork extends Construct {
   }
 
   /** Its bridge on one machine (the same on each: gateway, MAC, firewall). */
-  private bridgeOn(stack: LabStack, host: Host | undefined): NetopsResource {
+  private bridgeOn(stack: LabStack, host: Host | undefined): LabObject {
     // on this machine alone its id stays "Bridge", as before networks spanned hosts
-    return new NetopsResource(this, host ? `Bridge-${host.name}` : "Bridge", {
+    return new LabObject(this, host ? `Bridge-${host.name}` : "Bridge", {
       stack,
-      role: "object",
       kind: "network",
       host: () => host,
       spec: () => ({

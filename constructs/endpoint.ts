@@ -11,7 +11,7 @@ import { LabStack } from "./lab-stack";
 import { delayPort, hostVeth, sandboxIfname } from "../model/kernel-names";
 import { deriveName } from "./names";
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
-import { NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
 import { PortMapping, type PortMappingOptions } from "./port-mapping";
 import type { Host } from "./host";
 import type { Sandbox } from "./sandbox";
@@ -125,7 +125,7 @@ export class Endpoint extends Construct {
   readonly defaultRoute: boolean;
   /** The machine it is on; undefined: this one. */
   readonly host?: Host;
-  readonly resource: NetopsResource;
+  readonly resource: LabObject;
 
   constructor(scope: Construct, id: string, props: EndpointProps) {
     super(scope, id);
@@ -167,10 +167,9 @@ export class Endpoint extends Construct {
   }
 
   /** Its veth pair, into its namespace (made with it unless a Sandbox has it), on its network's bridge. */
-  private namespace(stack: LabStack, impair: Impairment | undefined, port: string | undefined): NetopsResource {
-    return new NetopsResource(this, "Namespace", {
+  private namespace(stack: LabStack, impair: Impairment | undefined, port: string | undefined): LabObject {
+    return new LabObject(this, "Namespace", {
       stack,
-      role: "object",
       kind: "endpoint",
       spec: () => ({
         kind: "endpoint",
@@ -197,10 +196,9 @@ export class Endpoint extends Construct {
   }
 
   /** Its delay line, between its private bridge `port` and the network's. */
-  private delayLine(stack: LabStack, delay: { delayMs: number; jitterMs: number }, port: string): NetopsResource {
-    return new NetopsResource(this, "DelayLine", {
+  private delayLine(stack: LabStack, delay: { delayMs: number; jitterMs: number }, port: string): LabObject {
+    return new LabObject(this, "DelayLine", {
       stack,
-      role: "object",
       kind: "delayline",
       spec: () => ({
         kind: "delayline",

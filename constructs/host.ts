@@ -8,7 +8,7 @@ import { NAME_RE, type RemoteSpec } from "../model/schema";
 import { NslabValidationError, message } from "./errors";
 import { canonical, familyOf } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
-import { NetopsResource } from "./netops-resource";
+import { StackOwner } from "./stack-resources";
 
 export interface HostProps {
   /** Its address or DNS name, as ssh reaches it. */
@@ -78,7 +78,7 @@ export class Host extends Construct {
     // the stack's owner there: made before the host's objects (its create copies and
     // checks the runner, so an unreachable host fails the deploy at once), destroyed
     // after them (its destroy clears whatever the stack still has recorded there)
-    new NetopsResource(this, "Owner", { stack, role: "owner", spec: () => ({ kind: "stack" }), host: () => this });
+    new StackOwner(this, "Owner", { stack, host: () => this });
     // the nftables firewall: a table of its own there, of its networks and port mappings
     if (stack.firewall === Firewall.NFTABLES) stack._useNftables(this);
     stack._register(this);

@@ -37,6 +37,9 @@ import { NslabValidationError } from "./errors";
 import { clashMessages } from "./clashes";
 import { canonical } from "./ipam";
 import { addressOf, NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
+import { StackConverge, StackGate, StackOwner, StackTest } from "./stack-resources";
+import { TERRAFORM_TYPES } from "../synth/terraform-type";
 import { Execution, Firewall, ResourceType } from "./resource-type";
 import { runnerBundle } from "../synth/runner-bundle";
 
@@ -110,19 +113,19 @@ export class LabStack extends TerraformStack {
   readonly execution: Execution;
   /** This machine's address on the network that joins the hosts (see LabStackProps). */
   readonly tunnelAddress?: string;
-  /** The sweep or the converge: every lab object is created after it (see the top of this file). */
-  readonly gate: NetopsResource;
-  /** nslab-converge (default mode): after every lab object, on every apply (see the top of this file). */
-  readonly settle?: NetopsResource;
+  /** The sweep or the batched apply: every lab object is created after it (stack-resources.ts). */
+  readonly gate: StackGate;
+  /** The converge every apply ends with, after every lab object: nslab-converge, or the batched apply (stack-resources.ts). */
+  readonly closing: NetopsResource;
   private readonly members: Construct[] = [];
   private readonly byClass = new Map<abstract new (...args: never[]) => unknown, Construct[]>();
   private runnerAsset?: TerraformAsset;
   private labCache?: { path: string; text: string };
-  private graph?: Map<NetopsResource, Place<NetopsResource>>;
+  private graph?: Map<LabObject, Place<LabObject>>;
   private clashes?: Map<unknown, string[]>;
   private readonly nameservers = new Map<string, readonly string[]>();
   /** The names resource of each machine that has namespaces with names files (undefined: this one). */
-  private readonly names = new Map<Host | undefined, NetopsResource>();
+  private readonly names = new Map<Host | undefined, LabObject>();
   private readonly expectations: Expectation[] = [];
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
@@ -148,21 +151,13 @@ export class LabStack extends TerraformStack {
     this.execution = props.execution ?? Execution.PER_OBJECT;
     if (this.resourceType === ResourceType.NULL_RESOURCE) new NullProvider(this, "null");
     void this.runnerPath; // the asset exists before synthesis copies assets (render() reads its path)
-    const owner = new NetopsResource(this, "nslab-owner", {
-      stack: this,
-      role: "owner",
-      spec: () => ({ kind: "stack" }),
-    });
+    const owner = new StackOwner(this, "nslab-owner", { stack: this });
     const batched = this.execution === Execution.BATCHED;
-    this.gate = new NetopsResource(this, batched ? "nslab-apply" : "nslab-sweep", {
-      stack: this,
-      role: "gate",
-      gate: batched ? "converge" : "sweep",
-      after: owner,
-    });
-    if (!batched)
-      this.settle = new NetopsResource(this, "nslab-converge", { stack: this, role: "settle", after: this.gate });
-    if (props.testOnDeploy) new NetopsResource(this, "nslab-test", { stack: this, role: "test" });
+    const gate = batched ? "nslab-apply" : "nslab-sweep";
+    this.gate = new StackGate(this, gate, { stack: this, after: owner }, batched ? "converge" : "sweep");
+    // a batched stack's apply is its closing converge too
+    this.closing = batched ? this.gate : new StackConverge(this, "nslab-converge", { stack: this, after: this.gate });
+    if (props.testOnDeploy) new StackTest(this, "nslab-test", { stack: this });
     if (this.firewall === Firewall.NFTABLES) {
       this._useNftables(undefined);
     }
@@ -205,9 +200,8 @@ export class LabStack extends TerraformStack {
    */
   _useNames(host: Host | undefined): void {
     if (this.names.has(host)) return;
-    const r = new NetopsResource(host ?? this, host ? "Names" : "nslab-names", {
+    const r = new LabObject(host ?? this, host ? "Names" : "nslab-names", {
       stack: this,
-      role: "object",
       kind: "names",
       spec: () => namesOf(this.objects(), this.nameservers, host),
       host: () => host,
@@ -216,18 +210,18 @@ export class LabStack extends TerraformStack {
   }
 
   /** @internal The owners of the stack on other machines (Host), which the gate comes after. */
-  get hostOwners(): NetopsResource[] {
-    return this.membersOf(NetopsResource).filter((r) => r.role === "owner" && r.host);
+  get hostOwners(): StackOwner[] {
+    return this.membersOf(StackOwner).filter((r) => r.host);
   }
 
   /** @internal The lab objects' resources, for the test resource's depends_on. */
-  get objectResources(): NetopsResource[] {
+  get objectResources(): LabObject[] {
     return this.objects();
   }
 
   /** The lab objects' resources (not the owner and the gate). */
-  private objects(): NetopsResource[] {
-    return this.membersOf(NetopsResource).filter((r) => r.role === "object");
+  private objects(): LabObject[] {
+    return this.membersOf(LabObject);
   }
 
   /**
@@ -235,7 +229,7 @@ export class LabStack extends TerraformStack {
    * specs provide what its spec needs (it is rebuilt with them), and its predecessors,
    * its parents and what it is only made after.
    */
-  graphOf(r: NetopsResource): Place<NetopsResource> {
+  graphOf(r: LabObject): Place<LabObject> {
     this.graph ??= graphOf(this.objects());
     return this.graph.get(r) ?? { parents: [], predecessors: [] };
   }
@@ -244,9 +238,9 @@ export class LabStack extends TerraformStack {
    * @internal What `r` would make that another object of the stack makes too (constructs/
    * clashes.ts), as validation messages for its construct: one look at the whole stack.
    */
-  _clashesOf(r: NetopsResource): string[] {
+  _clashesOf(r: LabObject): string[] {
     if (!this.clashes) {
-      const claimants = this.objects().map((o) => ({ spec: o.spec as ObjectSpec, owner: o.node.scope!, r: o }));
+      const claimants = this.objects().map((o) => ({ spec: o.objectSpec, owner: o.node.scope!, r: o }));
       this.clashes = new Map([...clashMessages(claimants)].map(([c, m]) => [(c as (typeof claimants)[number]).r, m]));
     }
     return this.clashes.get(r) ?? [];
@@ -257,9 +251,8 @@ export class LabStack extends TerraformStack {
    * stack's, and one per Host, each made of that machine's networks and port mappings.
    */
   _useNftables(host: Host | undefined): void {
-    new NetopsResource(host ?? this, host ? "Nftables" : "nslab-nftables", {
+    new LabObject(host ?? this, host ? "Nftables" : "nslab-nftables", {
       stack: this,
-      role: "object",
       kind: "nftables",
       spec: () => nftablesOf(this.objects(), host),
       host: () => host,
@@ -330,18 +323,17 @@ export class LabStack extends TerraformStack {
   override toTerraform(): any {
     const tf = super.toTerraform();
     const view: StackView = {
-      isData: this.resourceType === ResourceType.TERRAFORM_DATA,
-      perObject: this.execution === Execution.PER_OBJECT,
+      type: TERRAFORM_TYPES[this.resourceType],
       runnerPath: this.runnerPath,
       labPath: this.labPath,
       gate: addressOf(this.gate),
-      settle: addressOf(this.settle ?? this.gate),
+      closing: addressOf(this.closing),
       objects: this.objects()
         .filter((r) => r.resource)
         .map(addressOf),
       ...(this.execution === Execution.BATCHED
         ? {
-            batch: Object.fromEntries(this.objects().map((r) => [batchKey(r.spec as ObjectSpec), r.line])),
+            batch: Object.fromEntries(this.objects().map((r) => [batchKey(r.objectSpec), r.line])),
           }
         : {}),
       hostOwners: this.hostOwners.map((o) => ({ address: addressOf(o), line: o.line })),

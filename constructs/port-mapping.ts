@@ -5,7 +5,7 @@ import { NslabValidationError } from "./errors";
 import type { Endpoint } from "./endpoint";
 import { canonical, familyOf } from "./ipam";
 import { Firewall, LabStack } from "./lab-stack";
-import { NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
 
 export enum Protocol {
   TCP = "tcp",
@@ -51,7 +51,7 @@ export class PortMapping extends Construct {
   readonly containerPort: number;
   readonly protocol: Protocol;
   readonly hostIp?: string;
-  readonly resource: NetopsResource;
+  readonly resource: LabObject;
 
   constructor(scope: Construct, id: string, props: PortMappingProps) {
     super(scope, id);
@@ -85,9 +85,8 @@ export class PortMapping extends Construct {
     }
     this.hostIp = family === 6 ? canonical(props.hostIp!) : props.hostIp;
 
-    this.resource = new NetopsResource(this, "Rules", {
+    this.resource = new LabObject(this, "Rules", {
       stack,
-      role: "object",
       kind: "portmap",
       fieldProps: { port: "containerPort" },
       spec: () => ({

@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { checkProps } from "./props";
 import { canonical, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
-import { NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
 import type { Sandbox } from "./sandbox";
 
 export interface RouteProps {
@@ -27,7 +27,7 @@ export interface RouteProps {
 }
 
 export class Route extends Construct {
-  readonly resource: NetopsResource;
+  readonly resource: LabObject;
 
   constructor(scope: Construct, id: string, props: RouteProps) {
     super(scope, id);
@@ -37,9 +37,8 @@ export class Route extends Construct {
     const net = parseSubnet(props.destination)!;
     const dev = props.device;
     const sandbox = props.sandbox;
-    this.resource = new NetopsResource(this, "Route", {
+    this.resource = new LabObject(this, "Route", {
       stack,
-      role: "object",
       kind: "route",
       host: () => sandbox?.host,
       spec: () => ({

@@ -6,7 +6,7 @@ import { checkProps } from "./props";
 import { LabStack } from "./lab-stack";
 import { deriveName } from "./names";
 import type { Host } from "./host";
-import { NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
 
 export interface SandboxProps {
   /**
@@ -30,16 +30,15 @@ export interface SandboxProps {
 export class Sandbox extends Construct {
   readonly netns: string;
   readonly host?: Host;
-  readonly resource: NetopsResource;
+  readonly resource: LabObject;
 
   constructor(scope: Construct, id: string, props: SandboxProps = {}) {
     super(scope, id);
     const stack = LabStack.of(this);
     checkProps(this, "Sandbox", props);
     this.netns = props.netns ?? deriveName(id, this.node.path);
-    this.resource = new NetopsResource(this, "Namespace", {
+    this.resource = new LabObject(this, "Namespace", {
       stack,
-      role: "object",
       kind: "sandbox",
       spec: () => ({ kind: "sandbox", netns: this.netns }),
       host: () => this.host,

@@ -9,7 +9,7 @@ import { canonical, parseSubnet } from "./ipam";
 import { LabStack } from "./lab-stack";
 import { linkLine } from "../model/kernel-names";
 import { delaySpec, impairmentSpec, type LinkImpairment } from "./impairment";
-import { NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
 import type { Sandbox } from "./sandbox";
 
 export interface VethLinkEnd {
@@ -44,7 +44,7 @@ export interface VethLinkProps {
 const KIND = "VethLink";
 
 export class VethLink extends Construct {
-  readonly resource: NetopsResource;
+  readonly resource: LabObject;
 
   constructor(scope: Construct, id: string, props: VethLinkProps) {
     super(scope, id);
@@ -79,9 +79,8 @@ export class VethLink extends Construct {
         `is on ${ends[1]?.host?.node.path ?? "this machine"}, and a is on ${ends[0]?.host?.node.path ?? "this machine"}`,
         "join sandboxes of one machine (a veth does not cross machines)",
       );
-    this.resource = new NetopsResource(this, "Veth", {
+    this.resource = new LabObject(this, "Veth", {
       stack,
-      role: "object",
       kind: "link",
       host: () => host,
       spec: () => ({
@@ -96,9 +95,8 @@ export class VethLink extends Construct {
     if (delay && line) {
       // the line is named after an end in a sandbox (its relay's files and key)
       const named = a.netns ? a : b;
-      new NetopsResource(this, "DelayLine", {
+      new LabObject(this, "DelayLine", {
         stack,
-        role: "object",
         kind: "delayline",
         spec: () => ({
           kind: "delayline",

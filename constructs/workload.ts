@@ -8,7 +8,7 @@ import type { Endpoint } from "./endpoint";
 import type { Sandbox } from "./sandbox";
 import { message } from "./errors";
 import { LabStack } from "./lab-stack";
-import { NetopsResource } from "./netops-resource";
+import { LabObject } from "./lab-object";
 
 export interface WorkloadOptions {
   /** The command and its arguments, run as is: no shell, no expansion. */
@@ -39,7 +39,7 @@ export class Workload extends Construct {
   readonly name: string;
   readonly command: readonly string[];
   readonly endpoint?: Endpoint;
-  readonly resource: NetopsResource;
+  readonly resource: LabObject;
 
   constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id);
@@ -52,9 +52,8 @@ export class Workload extends Construct {
     const endpoint = props.endpoint;
     const sandbox = props.sandbox;
     const netns = endpoint?.netns ?? sandbox?.netns;
-    this.resource = new NetopsResource(this, "Process", {
+    this.resource = new LabObject(this, "Process", {
       stack,
-      role: "object",
       kind: "workload",
       spec: () => ({ kind: "workload", name: this.name, ...(netns ? { netns } : {}), command: [...this.command] }),
       host: () => sandbox?.host ?? endpoint?.host,

@@ -21,7 +21,7 @@ export const SYNTH_DIR = NAME;
 export const STACK_MANIFEST = `${SYNTH_DIR}/stack.json`;
 
 /** What a stack's resource is for (constructs/netops-resource.ts says each). */
-export const ROLES = ["object", "owner", "gate", "settle", "test"] as const;
+export const ROLES = ["object", "owner", "gate", "converge", "test"] as const;
 export type Role = (typeof ROLES)[number];
 
 export const StackManifest = z

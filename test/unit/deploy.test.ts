@@ -44,7 +44,7 @@ const RESOURCES = {
   "terraform_data.sweep": { role: "gate" as const, label: "sweep", path: "lab" },
   "terraform_data.br": { role: "object" as const, label: "bridge br01", path: "lab/Br01" },
   "terraform_data.ns": { role: "object" as const, label: "endpoint ns01", path: "lab/Br01/Ns01" },
-  "terraform_data.converge": { role: "settle" as const, label: "converge", path: "lab" },
+  "terraform_data.converge": { role: "converge" as const, label: "converge", path: "lab" },
 };
 const hook = (type: string, addr: string, more: object = {}): TfMessage => ({
   type,

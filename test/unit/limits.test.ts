@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { Testing } from "cdktf";
 import { z } from "zod";
 import { LabStack, Sandbox, VethLink, type Host } from "../../constructs";
-import { NetopsResource, type SpecBody } from "../../constructs/netops-resource";
+import { LabObject } from "../../constructs/lab-object";
+import type { SpecBody } from "../../constructs/netops-resource";
 import { fixOf } from "../../model/limits";
 import { LIMITS, parseSpec, Spec, SpecError } from "../../model/schema";
 
@@ -101,9 +102,8 @@ function faultOf(kind: string, { field, path, bad }: ReturnType<typeof casesOf>[
   if (path[0] === "stack" || path[0] === "host") return null;
   const { v: _v, stack: _s, host: _h, remote, ...body } = input;
   const stack = new LabStack(Testing.app(), "vstack");
-  const r = new NetopsResource(stack, "X", {
+  const r = new LabObject(stack, "X", {
     stack,
-    role: "object",
     kind: kind as never,
     spec: () => body as unknown as SpecBody,
     host: () => (remote ? ({ remote } as unknown as Host) : undefined),

@@ -8,16 +8,16 @@ import { MAX_IFNAME } from "../model/kernel-names";
 import { cidrOf, familyOf, parseSubnet, toBig, type Family } from "./ipam";
 
 /** What is wrong with a value, and how to fix it. */
-export interface Said {
+export interface Problem {
   readonly problem: string;
   readonly fix: string;
 }
 
 /** `schema`, and `check` of what it takes: a problem and a fix said of the value, or nothing. */
-export const checked = <T extends z.ZodTypeAny>(schema: T, check: (v: z.output<T>) => Said | undefined) =>
+export const checked = <T extends z.ZodTypeAny>(schema: T, check: (v: z.output<T>) => Problem | undefined) =>
   schema.superRefine((v, ctx) => {
-    const said = check(v);
-    if (said) ctx.addIssue({ code: "custom", message: said.problem, params: { fix: said.fix } });
+    const problem = check(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem.problem, params: { fix: problem.fix } });
   });
 
 /** A construct (a Host, a Sandbox, a network...): its own class is checked where it is used. */
@@ -36,7 +36,7 @@ export const vni = bounded(LIMITS.vni).int();
 const NAME_FIX = `use 1-${MAX_IFNAME} characters from a-z, A-Z, 0-9, '-', '_', '.', starting with a letter or digit`;
 
 /** What is wrong with an interface or namespace name, as the kernel and a command line take it. */
-function nameProblem(name: string): Said | undefined {
+function nameProblem(name: string): Problem | undefined {
   if (name.length === 0) return { problem: "is empty", fix: NAME_FIX };
   const bytes = Buffer.byteLength(name);
   if (bytes > MAX_IFNAME)
@@ -57,12 +57,12 @@ export const kernelName = checked(text, nameProblem);
 /** The sandbox host's name, which the environment may give as well. */
 export const sandboxHostName = (env: string) =>
   checked(text, (name) => {
-    const said = nameProblem(name);
-    return said && { ...said, problem: `${said.problem} (from hostNetns, or ${env})` };
+    const problem = nameProblem(name);
+    return problem && { ...problem, problem: `${problem.problem} (from hostNetns, or ${env})` };
   });
 
 /** A namespace's resolvers: what /etc/netns/<ns>/resolv.conf lists. */
-export const nameservers = checked(z.array(text), (servers): Said | undefined => {
+export const nameservers = checked(z.array(text), (servers): Problem | undefined => {
   if (servers.length === 0 || servers.length > 3)
     return {
       problem: `has ${servers.length} entries`,
@@ -79,7 +79,7 @@ export const nameservers = checked(z.array(text), (servers): Said | undefined =>
 
 /** A network's subnet of `family`: a CIDR with room for a gateway and an endpoint. */
 export const subnet = (family: Family) =>
-  checked(text, (cidr): Said | undefined => {
+  checked(text, (cidr): Problem | undefined => {
     const name = family === 4 ? "IPv4" : "IPv6";
     const net = parseSubnet(cidr);
     if (!net || net.family !== family) {
@@ -103,14 +103,14 @@ export const subnet = (family: Family) =>
 
 /** An endpoint's address of `family` (whether its network has room for it is the network's to say). */
 export const addressOf = (family: Family) =>
-  checked(text, (a): Said | undefined => {
+  checked(text, (a): Problem | undefined => {
     const is6 = a.includes(":");
     if (is6 === (family === 6)) return undefined;
     return { problem: `"${a}" is an IPv${is6 ? 6 : 4} address`, fix: `put it in ${is6 ? "ipv6Address" : "address"}` };
   });
 
 /** A route's destination: a CIDR with no host bits. */
-export const destination = checked(text, (d): Said | undefined => {
+export const destination = checked(text, (d): Problem | undefined => {
   const net = parseSubnet(d);
   if (!net)
     return {
@@ -123,7 +123,7 @@ export const destination = checked(text, (d): Said | undefined => {
 });
 
 /** An address with its prefix (a veth end's). */
-export const addressWithPrefix = checked(text, (a): Said | undefined => {
+export const addressWithPrefix = checked(text, (a): Problem | undefined => {
   const [addr, prefix] = a.split("/");
   if (parseSubnet(`${addr}/${prefix ?? ""}`) && prefix !== undefined) return undefined;
   return {
@@ -139,7 +139,7 @@ export const ipAddress = (fix: string) =>
 /** The address a port is published on: any of the host's but ::1, which IPv6 keeps on lo. */
 export const hostIp = checked(
   ipAddress('write it as e.g. "10.0.0.1" or "2001:db8::1", or leave it out to listen on every address'),
-  (a): Said | undefined =>
+  (a): Problem | undefined =>
     // IPv6 has no route_localnet: a packet from ::1 never leaves lo, so it cannot be DNAT'd
     // to an endpoint (Docker answers ::1 with its userland proxy)
     familyOf(a) === 6 && toBig(a) === 1n
@@ -151,7 +151,7 @@ export const hostIp = checked(
 );
 
 /** A MAC address of one interface: unicast. */
-export const mac = checked(text, (m): Said | undefined => {
+export const mac = checked(text, (m): Problem | undefined => {
   const mac = m.toLowerCase();
   if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac))
     return {
@@ -168,7 +168,7 @@ export const mac = checked(text, (m): Said | undefined => {
 
 /** One of an enum's values, e.g. Firewall.IPTABLES. */
 export const oneOf = (values: Record<string, string>, enumName: string, what: string) =>
-  checked(text, (v): Said | undefined =>
+  checked(text, (v): Problem | undefined =>
     Object.values(values).includes(v)
       ? undefined
       : {
@@ -196,7 +196,7 @@ export const absolutePath = checked(text, (p) =>
 );
 
 /** A program and its arguments, each passed as is (no shell). */
-export const command = checked(z.array(z.unknown()), (argv): Said | undefined => {
+export const command = checked(z.array(z.unknown()), (argv): Problem | undefined => {
   if (argv.length === 0)
     return { problem: "is empty", fix: 'give the program and its arguments, e.g. ["node", "server.js"]' };
   const bad = argv.findIndex((a) => typeof a !== "string" || a.length === 0 || a.includes("\0"));
@@ -229,7 +229,7 @@ const mbit = bounded(LIMITS.rateMbit).describe(
 );
 
 /** Where a check goes: an Endpoint, a PortMapping, a Vantage (checked where used), an address or a name. */
-export const target = checked(z.unknown(), (to): Said | undefined => {
+export const target = checked(z.unknown(), (to): Problem | undefined => {
   if (typeof to === "string")
     return familyOf(to) || NETNS_RE.test(to)
       ? undefined

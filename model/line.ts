@@ -13,7 +13,7 @@ export function toLine(s: Spec): string {
 }
 
 /** A spec's line as the machine it lives on reads it: there, it is local. */
-export const lineThere = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
+export const localLine = ({ remote: _r, ...here }: Spec) => toLine(here as Spec);
 
 /** The spec's JSON from a line (or a bare JSON spec); parseSpec validates it. */
 export function fromLine(line: string): { key: string | null; json: unknown } {

@@ -19,13 +19,13 @@ export type KeysMessage = z.infer<typeof KeysMessage>;
  * place: it creates nothing outside the lab's own objects), boot restore's (the record's
  * lab on this machine, its sandbox host made again after a reboot).
  */
-export const ConvergeHow = z
+export const ConvergeMode = z
   .object({ quiet: z.boolean(), apply: z.boolean(), by: z.enum(["deploy", "repair", "boot"]) })
   .strict();
-export type ConvergeHow = z.infer<typeof ConvergeHow>;
+export type ConvergeMode = z.infer<typeof ConvergeMode>;
 
 /** `converge`: its object lines follow; `where` is what its closing line calls the machine. */
-export const ConvergeMessage = z.object({ stack, where: z.string().min(1), how: ConvergeHow }).strict();
+export const ConvergeMessage = z.object({ stack, where: z.string().min(1), how: ConvergeMode }).strict();
 export type ConvergeMessage = z.infer<typeof ConvergeMessage>;
 
 /**

@@ -337,7 +337,7 @@ export type DelayLineSpec = z.infer<typeof DelayLineSpec>;
 export type VxlanSpec = z.infer<typeof VxlanSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
-/** Specs of resources that make kernel objects (the stack and sweep only keep books). */
+/** Specs of resources that make kernel objects (the stack and sweep only keep the ledger). */
 export type ObjectSpec =
   | NetworkSpec
   | EndpointSpec

@@ -4,7 +4,7 @@
 import { specKey } from "../model/kinds";
 import type { ObjectSpec } from "../model/schema";
 import { run } from "./exec";
-import { onHost, type Target } from "./step";
+import { inSandboxHost, type Target } from "./step";
 
 export interface Counters {
   readonly key: string;
@@ -40,7 +40,7 @@ export async function countersHere(lab: Target, specs: readonly ObjectSpec[]): P
   await Promise.all(
     namespaces.map(async (ns) => {
       const r = await run(
-        ns ? ["ip", "-n", ns, "-s", "-j", "link", "show"] : onHost(lab, ["ip", "-s", "-j", "link", "show"]),
+        ns ? ["ip", "-n", ns, "-s", "-j", "link", "show"] : inSandboxHost(lab, ["ip", "-s", "-j", "link", "show"]),
       );
       const links = r.ok ? (JSON.parse(r.stdout || "[]") as Stats[]) : []; // a namespace gone: nothing to count
       byNs.set(ns, new Map(links.map((l) => [l.ifname, l])));

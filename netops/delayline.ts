@@ -13,7 +13,7 @@ import { hostDir } from "./ledger";
 import { ensureStep, hasRule, marked, parseSave, removeStep, ruleText, type Rule, type Ruleset } from "./iptables";
 import { netnsAddLines, netnsExists, stateOf, type Link } from "./observe";
 import type { Ops } from "./resource";
-import { deleteNamespaces, hostBatch, onHost, ownerMark, type Daemon, type Step } from "./step";
+import { deleteNamespaces, hostBatch, inSandboxHost, ownerMark, type Daemon, type Step } from "./step";
 
 export interface DelayLineObs {
   readonly port: Link | null;
@@ -62,7 +62,7 @@ function untrackStep(s: DelayLineSpec, on: boolean): Step {
   ];
   return {
     what: `${on ? "untrack" : "stop untracking"} frames on ${s.port}`,
-    argv: onHost(s, ["nft", "-f", "-"]),
+    argv: inSandboxHost(s, ["nft", "-f", "-"]),
     input: ownTable("inet", untrackTable(s), untrackComment(s), on ? chains : undefined),
   };
 }
@@ -127,7 +127,7 @@ export const delayLineOps: Ops<DelayLineSpec, DelayLineObs> = {
       [s.port, p.a, p.b, p.under, ...(s.ownsBridge ? [s.bridge] : [])].map((n) => view.link(n)),
     );
     const rules = parseSave(await view.iptables());
-    const untracked = await tableCommentBy(onHost(s, ["nft", "list", "table", "inet", untrackTable(s)]));
+    const untracked = await tableCommentBy(inSandboxHost(s, ["nft", "list", "table", "inet", untrackTable(s)]));
     return {
       port,
       far: far ?? null,

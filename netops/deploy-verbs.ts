@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { specKey } from "../model/kinds";
 import { readLab, type LabFile } from "../model/lab-file";
-import { BootMessage, ConvergeMessage, type ConvergeHow, KeysMessage, readMessage } from "../model/messages";
+import { BootMessage, ConvergeMessage, type ConvergeMode, KeysMessage, readMessage } from "../model/messages";
 import { isObjectSpec } from "../model/schema";
 import { disableBoot, enableBoot } from "./boot";
 import { log } from "./engine";
@@ -35,7 +35,7 @@ export async function sweepLab(labPath: string): Promise<number> {
 }
 
 /** Make every machine match the lab: a deploy's closing converge (recorded), or a repair (in place). */
-export async function convergeLab(labPath: string, how: ConvergeHow): Promise<number> {
+export async function convergeLab(labPath: string, how: ConvergeMode): Promise<number> {
   const { lab, machines } = labAt(labPath);
   const all = async () => {
     let code = 0;

@@ -120,7 +120,7 @@ export async function ensureSandboxHost(s: Pick<Spec, "host">): Promise<void> {
   // another runner may have won the race: existence is all that matters
   if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
   if (add.ok) await run(["ip", "-n", s.host, "link", "set", "dev", "lo", "alias", SANDBOX_MARK, "up"]);
-  log(`host ${s.host}`)("created sandbox host namespace");
+  log(`sandbox host ${s.host}`)("created: a namespace standing in for this machine's own");
 }
 
 /** What a verb that must not build says when the lab's sandbox host is not there. */
@@ -190,12 +190,12 @@ export async function applySpecs(specs: readonly ObjectSpec[], opts: { quiet?: b
 async function applyGroup(specs: readonly ObjectSpec[], { quiet = false }: { quiet?: boolean }): Promise<Fixed[]> {
   for (const s of specs) await ensureSandboxHost(s);
   const obs = await observeAll(specs);
-  const books = specs.map(recorded);
-  const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], books[i] !== null)); // throws on a foreign object
+  const entries = specs.map(recorded);
+  const drift = specs.map((s, i) => opsFor(s).drift(s, obs[i], entries[i] !== null)); // throws on a foreign object
   // before the first kernel step: whatever happens next, the stack knows it owns these
   // (an entry that already says so is left as it is: a converge of a lab as declared writes nothing)
   specs.forEach((s, i) => {
-    if (JSON.stringify(books[i]) !== JSON.stringify(s)) record(s);
+    if (JSON.stringify(entries[i]) !== JSON.stringify(s)) record(s);
   });
   const held: [ObjectSpec, string][] = [];
   try {
@@ -252,7 +252,7 @@ async function removeGroup(specs: readonly ObjectSpec[]): Promise<void> {
     plans.push({ steps, log: logFor(s) });
   });
   await runPlans(plans, log("rollback")); // remove steps carry no undo: a failure stops here and is reported
-  await settle(specs);
+  await waitUntilGone(specs);
   for (const s of specs) {
     for (const key of Object.keys(opsFor(s).sysctls?.(s) ?? {})) await release(s, key, holder(s), logFor(s));
     forget(s);
@@ -265,7 +265,7 @@ async function removeGroup(specs: readonly ObjectSpec[]): Promise<void> {
  * process in the namespace): its `finish` step removes it, and the wait goes on.
  */
 const FINISH_AFTER_MS = 1000; // the kernel frees namespaces one by one: under load, hundreds take a while
-async function settle(specs: readonly ObjectSpec[]): Promise<void> {
+async function waitUntilGone(specs: readonly ObjectSpec[]): Promise<void> {
   let pending = specs.filter((s) => opsFor(s).gone);
   const t0 = Date.now();
   let finished = false;
@@ -282,7 +282,7 @@ async function settle(specs: readonly ObjectSpec[]): Promise<void> {
       // the kernel may finish on its own meanwhile ("Cannot find device"): not an error,
       // the wait below decides
       await runPlans(finish, log("rollback")).catch((err: Error) =>
-        log("settle")(`finishing: ${err.message.split("\n")[0]}`),
+        log("removal")(`finishing: ${err.message.split("\n")[0]}`),
       );
     }
     if (pending.length) await sleep(20); // each look lists the host's links: not too often

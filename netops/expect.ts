@@ -9,7 +9,7 @@ import { CheckMessage, readMessage } from "../model/messages";
 import { ExpectSpec } from "../model/schema";
 import { pool, run } from "./exec";
 import { netnsExists } from "./observe";
-import { onHost } from "./step";
+import { inSandboxHost } from "./step";
 import type { Pair } from "./reach";
 import { table } from "./table";
 import { mbitOf, measure } from "./throughput";
@@ -58,7 +58,7 @@ async function addOutside(lab: LabFile, o: ReturnType<typeof outsideOf>, six: bo
   await must(["ip", "netns", "add", o.ns]);
   // nodad: the addresses work at once, with no duplicate detection to wait for
   await must(
-    onHost(lab, ["ip", "-batch", "-"]),
+    inSandboxHost(lab, ["ip", "-batch", "-"]),
     `link add name ${o.hostIf} type veth peer name eth0 netns ${o.ns}\n` +
       `addr add ${o.hostAddr}/30 dev ${o.hostIf}\n` +
       (six ? `addr add ${o.hostAddr6}/64 dev ${o.hostIf} nodad\n` : "") +
@@ -79,7 +79,7 @@ async function addOutside(lab: LabFile, o: ReturnType<typeof outsideOf>, six: bo
  * next run would meet its host end still there. That end is deleted first, at once.
  */
 async function removeOutside(lab: LabFile, o: ReturnType<typeof outsideOf>): Promise<void> {
-  await run(onHost(lab, ["ip", "link", "del", "dev", o.hostIf]));
+  await run(inSandboxHost(lab, ["ip", "link", "del", "dev", o.hostIf]));
   await run(["ip", "netns", "del", o.ns]);
 }
 
@@ -87,7 +87,7 @@ async function removeOutside(lab: LabFile, o: ReturnType<typeof outsideOf>): Pro
 function origin(lab: LabFile, from: ExpectSpec["from"], outside: string): string[] {
   if (from.kind === "netns") return ["ip", "netns", "exec", from.netns];
   if (from.kind === "outside") return ["ip", "netns", "exec", outside];
-  return onHost(lab, []);
+  return inSandboxHost(lab, []);
 }
 
 async function probe(prefix: string[], check: string, target: string, port?: number): Promise<[boolean, string]> {

@@ -1,7 +1,7 @@
 // Every call to a Host that is not a lab's whole-lab verb (machines.ts has those): a lab
 // object's verb, a run-time change, a user's command or a capture, through its copy of the
 // runner (remote.ts), with what travels typed (model/messages.ts).
-import { lineThere } from "../model/line";
+import { localLine } from "../model/line";
 import type { CaptureMessage, ExecMessage, RuntimeMessage } from "../model/messages";
 import type { ObjectSpec, RemoteSpec, Spec } from "../model/schema";
 import type { Attached } from "./exec";
@@ -21,8 +21,8 @@ export interface HostAt {
 
 export function hostAt(remote: RemoteSpec): HostAt {
   return {
-    lines: (verb, specs) => forward(remote, verb, specs.map(lineThere)),
-    change: (verb, message, specs) => forward(remote, verb, [JSON.stringify(message), ...specs.map(lineThere)]),
+    lines: (verb, specs) => forward(remote, verb, specs.map(localLine)),
+    change: (verb, message, specs) => forward(remote, verb, [JSON.stringify(message), ...specs.map(localLine)]),
     exec: (message, tty) =>
       forwardAttached(remote, "exec", [JSON.stringify(message)], ["inherit", "inherit", "inherit"], { tty }),
     // ssh in a group of its own: a Ctrl-C here must not cut the connection before the

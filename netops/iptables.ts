@@ -3,7 +3,7 @@
 // IPv6 rules) and apply the difference with one `iptables-restore --noflush` per family:
 // a few processes per resource, whatever the rule count.
 import { formerOf } from "../model/former-name";
-import { onHost, ownerMark, type Step, type Target } from "./step";
+import { inSandboxHost, ownerMark, type Step, type Target } from "./step";
 
 export type Table = "nat" | "filter";
 
@@ -143,7 +143,12 @@ function push(m: Lines, x: Rule | Chain, line: string) {
 
 function restoreStep(t: Target, family: Family, what: string, text: string, undo?: Step): Step {
   const bin = family === 6 ? "ip6tables-restore" : "iptables-restore";
-  return { what: family === 6 ? `${what} (IPv6)` : what, argv: onHost(t, [bin, "-w", "--noflush"]), input: text, undo };
+  return {
+    what: family === 6 ? `${what} (IPv6)` : what,
+    argv: inSandboxHost(t, [bin, "-w", "--noflush"]),
+    input: text,
+    undo,
+  };
 }
 
 /** One restore step per family with lines, IPv4 first. */

@@ -5,7 +5,7 @@ import type { ExtraObject } from "../model/reports";
 import { applyOrder, labelOf, removalOrder, specKey } from "../model/kinds";
 import { convergedLine, labChange, type Converged } from "../model/lab-change";
 import type { LabFile } from "../model/lab-file";
-import type { ConvergeHow } from "../model/messages";
+import type { ConvergeMode } from "../model/messages";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
 import {
   applySpecs,
@@ -86,7 +86,7 @@ export function keysByHost(lab: LabFile, desired: readonly ObjectSpec[]): { remo
 export async function converge(
   lab: Pick<LabFile, "stack" | "host">,
   desired: readonly ObjectSpec[],
-  how: ConvergeHow = { quiet: false, apply: false, by: "repair" },
+  how: ConvergeMode = { quiet: false, apply: false, by: "repair" },
 ): Promise<Converged> {
   // only a deploy (and boot restore, which brings a deploy back) makes a sandbox host
   if (how.by === "repair") requireHost(lab);
@@ -115,7 +115,7 @@ export async function convergeHere(
   lab: Pick<LabFile, "stack" | "host">,
   specs: readonly ObjectSpec[],
   where: string,
-  how: ConvergeHow,
+  how: ConvergeMode,
 ): Promise<void> {
   logClosing(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, how)));
 }

@@ -8,7 +8,7 @@ import type { LinkSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
 import { inetOf, stateOf, type HostView, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { formerMark, hostBatch, isOwnerMark, onHost, ownerMark, type Step } from "./step";
+import { formerMark, hostBatch, isOwnerMark, inSandboxHost, ownerMark, type Step } from "./step";
 
 export interface LinkObs {
   readonly a: Link | null;
@@ -32,7 +32,7 @@ type End = LinkSpec["a"];
 const where = (e: End) => `${e.netns ?? "host"}/${e.ifname}`;
 /** `ip` in the end's namespace, or on the host (the sandbox host when there is one). */
 const ip = (s: LinkSpec, e: End, args: readonly string[]) =>
-  e.netns ? ["ip", "-n", e.netns, ...args] : onHost(s, ["ip", ...args]);
+  e.netns ? ["ip", "-n", e.netns, ...args] : inSandboxHost(s, ["ip", ...args]);
 const find = (links: Link[] | null, ifname: string) => (links ?? []).find((l) => l.ifname === ifname) ?? null;
 const hasAddr = (l: Link, cidr: string) => (l.addr_info ?? []).some((i) => `${i.local}/${i.prefixlen}` === cidr);
 
@@ -61,7 +61,7 @@ const del = (s: LinkSpec, e: End, what = "delete veth"): Step => ({
 
 const delPeer = (s: LinkSpec, peer: string): Step => ({
   what: `delete veth host/${peer}`,
-  argv: onHost(s, ["ip", "link", "del", "dev", peer]),
+  argv: inSandboxHost(s, ["ip", "link", "del", "dev", peer]),
 });
 
 /** A delayed link's two pairs: each end with its peer on the host, on its side's bridge. */
@@ -76,7 +76,7 @@ function halves(s: LinkSpec, line: NonNullable<LinkSpec["line"]>, o: LinkObs): S
       else if (end) steps.push(del(s, e, "delete half a link"));
       steps.push({
         what: `create veth host/${side.peer} <-> ${where(e)}`,
-        argv: onHost(s, [
+        argv: inSandboxHost(s, [
           ...["ip", "link", "add", "name", side.peer, "mtu", mtu, "type", "veth"],
           ...["peer", "name", e.ifname, ...(e.netns ? ["netns", e.netns] : []), "mtu", mtu],
         ]),

@@ -5,8 +5,8 @@
 // it, in main.ts.
 import { applyOrder, labelOf, specKey } from "../model/kinds";
 import type { LabFile } from "../model/lab-file";
-import { lineThere } from "../model/line";
-import type { BootMessage, CheckMessage, ConvergeHow, ConvergeMessage, KeysMessage } from "../model/messages";
+import { localLine } from "../model/line";
+import type { BootMessage, CheckMessage, ConvergeMode, ConvergeMessage, KeysMessage } from "../model/messages";
 import type { ExpectSpec, ObjectSpec, RemoteSpec } from "../model/schema";
 import { log, type Inspected } from "./engine";
 import { checkExpectations, unanswered, type Outcome } from "./expect";
@@ -22,7 +22,7 @@ export interface Machine {
   /** Remove what the stack has there and no longer declares there. */
   sweep(): Promise<number>;
   /** Make it match the lab (its closing line printed; `how`: lab.ts converge). */
-  converge(how: ConvergeHow): Promise<number>;
+  converge(how: ConvergeMode): Promise<number>;
   /** Its boot unit of the lab's record (boot.ts): written and enabled, or removed. */
   boot(on: boolean): Promise<number>;
   /** Print what is not as declared there, and what is there undeclared; 1 if anything. */
@@ -72,7 +72,7 @@ function thisMachine(lab: LabFile, specs: readonly ObjectSpec[]): Machine {
 
 function hostMachine(lab: LabFile, remote: RemoteSpec, keys: string[], specs: readonly ObjectSpec[]): Machine {
   const name = remote.name;
-  const lines = specs.map(lineThere);
+  const lines = specs.map(localLine);
   const ask: KeysMessage = { stack: lab.stack, keys };
   /** What the stack has there and no longer declares, asked of the runner there; none from one that does not answer (its objects' own checks say so). */
   const extra = async (): Promise<Extra[]> => {
@@ -138,7 +138,7 @@ export async function checkOn(
  * is still shown.
  */
 async function inspectThere(name: string, remote: RemoteSpec, specs: readonly ObjectSpec[]): Promise<Inspected[]> {
-  const res = await forwardQuietly(remote, "inspect", specs.map(lineThere));
+  const res = await forwardQuietly(remote, "inspect", specs.map(localLine));
   if (res.ok) return (JSON.parse(res.stdout) as Inspected[]).map((o) => ({ ...o, machine: name }));
   const why = res.why + (res.stderr.trim() ? `: ${res.stderr.trim().split("\n").pop()}` : "");
   return applyOrder(specs).map((s) => ({

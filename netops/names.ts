@@ -108,7 +108,7 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
 /**
  * Files of the stack's (on its host) that no spec names any more: /etc/netns is on disk,
  * and outlives the ledger (tmpfs) across a reboot. The owner's destroy removes these, so
- * destroy means gone whether or not the books survived.
+ * destroy means gone whether or not the ledger survived.
  */
 export function strayNames(owner: Pick<NamesSpec, "stack" | "host">): Step[] {
   const marks = [head(owner.stack, owner.host), head(owner.stack, owner.host, true)];

@@ -20,7 +20,7 @@ import {
 } from "./iptables";
 import { hasAddress, inetOf, stateOf, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { isOwnerMark, onHost, ownerMark, type Step } from "./step";
+import { isOwnerMark, inSandboxHost, ownerMark, type Step } from "./step";
 
 /**
  * The bridge's own MAC, fixed and derived from the stack and bridge names. Left alone, a
@@ -240,8 +240,8 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     if (!o.link) {
       steps.push({
         what: `create bridge ${s.bridge}`,
-        argv: onHost(s, ["ip", "link", "add", "name", s.bridge, "type", "bridge"]),
-        undo: { what: `delete bridge ${s.bridge}`, argv: onHost(s, ["ip", "link", "del", "dev", s.bridge]) },
+        argv: inSandboxHost(s, ["ip", "link", "add", "name", s.bridge, "type", "bridge"]),
+        undo: { what: `delete bridge ${s.bridge}`, argv: inSandboxHost(s, ["ip", "link", "del", "dev", s.bridge]) },
       });
     }
     const l = o.link;
@@ -257,7 +257,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
         what: `configure bridge ${s.bridge}: ${gateways(s)
           .map(([a, p]) => `${a}/${p}`)
           .join(", ")}, mtu ${s.mtu}, mac ${bridgeMac(s)}, up`,
-        argv: onHost(s, ["ip", "-batch", "-"]),
+        argv: inSandboxHost(s, ["ip", "-batch", "-"]),
         // no link-local addresses: they would only add DAD and router solicitation floods;
         // an IPv6 gateway is up at once (nodad), and its neighbours find it by its own address
         input: [
@@ -270,7 +270,10 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     }
     if (s.subnet && (!l || o.localnet !== "1")) {
       // the bridge's own setting: it goes with the bridge, nothing to restore
-      steps.push({ what: `route_localnet on ${s.bridge}`, argv: onHost(s, ["sysctl", "-qw", `${localnetKey(s)}=1`]) });
+      steps.push({
+        what: `route_localnet on ${s.bridge}`,
+        argv: inSandboxHost(s, ["sysctl", "-qw", `${localnetKey(s)}=1`]),
+      });
     }
     const what = [
       `chains ${dnatChain(s.bridge)}, ${inChain(s.bridge)}, ${outChain(s.bridge)}`,
@@ -302,7 +305,7 @@ export const networkOps: Ops<NetworkSpec, NetworkObs> = {
     );
     steps.push(...fw);
     if (o.link && (isOwnerMark(o.link.ifalias, s.stack) || claimed)) {
-      steps.push({ what: `delete bridge ${s.bridge}`, argv: onHost(s, ["ip", "link", "del", "dev", s.bridge]) });
+      steps.push({ what: `delete bridge ${s.bridge}`, argv: inSandboxHost(s, ["ip", "link", "del", "dev", s.bridge]) });
     }
     return steps;
   },

@@ -13,7 +13,7 @@ import { run } from "./exec";
 import { ForeignObjectError, type Ops } from "./resource";
 import { formerOf } from "../model/former-name";
 import { nftTable } from "../model/kernel-names";
-import { formerMark, onHost, ownerMark, type Step } from "./step";
+import { formerMark, inSandboxHost, ownerMark, type Step } from "./step";
 
 const tableName = (s: Pick<NftablesSpec, "stack">) => nftTable(s.stack);
 /** An interface name (validated) quoted for nft. */
@@ -155,7 +155,7 @@ export interface NftablesObs {
 }
 
 const readComment = (s: NftablesSpec, family: "inet" | "ip", name = tableName(s)) =>
-  tableCommentBy(onHost(s, ["nft", "list", "table", family, name]));
+  tableCommentBy(inSandboxHost(s, ["nft", "list", "table", family, name]));
 
 export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   describe: (s, o) => ({ table: tableName(s), state: o.comment === null ? "absent" : "present" }),
@@ -179,13 +179,13 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
   converge: (s, o): Step[] => [
     {
       what: `nftables table inet ${tableName(s)}: ${s.networks.length} networks, ${s.portmaps.length} port mappings`,
-      argv: onHost(s, ["nft", "-f", "-"]),
+      argv: inSandboxHost(s, ["nft", "-f", "-"]),
       input: renderTable(s, o.former),
       undo:
         o.comment === null
           ? {
               what: `delete nftables table inet ${tableName(s)}`,
-              argv: onHost(s, ["nft", "delete", "table", "inet", tableName(s)]),
+              argv: inSandboxHost(s, ["nft", "delete", "table", "inet", tableName(s)]),
             }
           : undefined,
     },
@@ -196,7 +196,7 @@ export const nftablesOps: Ops<NftablesSpec, NftablesObs> = {
     return [
       {
         what: `delete nftables table inet ${tableName(s)}`,
-        argv: onHost(s, ["nft", "-f", "-"]),
+        argv: inSandboxHost(s, ["nft", "-f", "-"]),
         input: `${dropFormer(s, o.former)}${ours ? dropLines("inet", tableName(s)) : ""}`,
       },
     ];

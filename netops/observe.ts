@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "./exec";
-import { NETNS_DIR, onHost, type Target } from "./step";
+import { NETNS_DIR, inSandboxHost, type Target } from "./step";
 
 export interface Link {
   readonly ifname: string;
@@ -126,7 +126,7 @@ export const stateOf = (l: Link | null): "up" | "down" | "absent" =>
 
 /** iptables-save (or ip6tables-save) of the host (or sandbox): the text the firewall plans diff against. */
 async function iptablesSave(t: Target, bin = "iptables-save"): Promise<string> {
-  const argv = onHost(t, [bin]);
+  const argv = inSandboxHost(t, [bin]);
   const r = await run(argv);
   if (!r.ok)
     throw new Error(`reading ${bin.replace("-save", "")} rules: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
@@ -134,7 +134,7 @@ async function iptablesSave(t: Target, bin = "iptables-save"): Promise<string> {
 }
 
 export async function readSysctl(t: Target, key: string): Promise<string> {
-  const argv = onHost(t, ["sysctl", "-n", key]);
+  const argv = inSandboxHost(t, ["sysctl", "-n", key]);
   const r = await run(argv);
   if (!r.ok) throw new Error(`reading sysctl ${key}: ${r.stderr.trim()}`);
   return r.stdout.trim();
@@ -176,14 +176,15 @@ export class HostView {
     if (this.narrow) {
       let v = this.oneLink.get(name);
       if (!v) {
-        v = json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show", "dev", name]), `link ${name}`).then(
-          (ls) => ls?.[0] ?? null,
-        );
+        v = json<Link[]>(
+          inSandboxHost(this.target, ["ip", "-d", "-j", "addr", "show", "dev", name]),
+          `link ${name}`,
+        ).then((ls) => ls?.[0] ?? null);
         this.oneLink.set(name, v);
       }
       return v;
     }
-    this.links ??= json<Link[]>(onHost(this.target, ["ip", "-d", "-j", "addr", "show"]), "links").then(
+    this.links ??= json<Link[]>(inSandboxHost(this.target, ["ip", "-d", "-j", "addr", "show"]), "links").then(
       (ls) => new Map((ls ?? []).map((l) => [l.ifname, l])),
     );
     return (await this.links).get(name) ?? null;
@@ -192,7 +193,7 @@ export class HostView {
   /** The host's (or sandbox host's) main routing table. */
   hostRoutes(): Promise<Route[]> {
     if (this.gone) return Promise.resolve([]);
-    return (this.routes ??= json<Route[]>(onHost(this.target, ["ip", "-j", "route", "show"]), "routes").then(
+    return (this.routes ??= json<Route[]>(inSandboxHost(this.target, ["ip", "-j", "route", "show"]), "routes").then(
       (r) => r ?? [],
     ));
   }
@@ -225,7 +226,7 @@ export class HostView {
       v = !ns
         ? this.gone
           ? Promise.resolve([])
-          : json<Route[]>(onHost(this.target, ["ip", "-6", "-j", "route", "show"]), "IPv6 routes")
+          : json<Route[]>(inSandboxHost(this.target, ["ip", "-6", "-j", "route", "show"]), "IPv6 routes")
         : netnsExists(ns)
           ? json<Route[]>(["ip", "-n", ns, "-6", "-j", "route", "show"], `IPv6 routes of ${ns}`)
           : Promise.resolve(null);

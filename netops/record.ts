@@ -118,5 +118,5 @@ async function retireSandboxHost(host: string): Promise<void> {
   if (!(await sandboxMark(host))) return;
   const del = await run(["ip", "netns", "del", host]);
   if (!del.ok) throw new Error(`deleting sandbox host namespace ${host}: ${del.stderr.trim()}`);
-  log(`host ${host}`)("deleted sandbox host namespace: nslab made it, and no stack is left in it");
+  log(`sandbox host ${host}`)("deleted: nslab made it, and no stack is left in it");
 }

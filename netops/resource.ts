@@ -26,7 +26,7 @@ export interface Ops<S extends ObjectSpec, O> {
   converge(spec: S, obs: O): Step[];
   /** Steps that remove what exists of this resource (only what is ours). */
   remove(spec: S, obs: O, claimed: boolean): Step[];
-  /** Host-wide sysctls this resource needs while it exists (shared-sysctl.ts keeps the books). */
+  /** Host-wide sysctls this resource needs while it exists (shared-sysctl.ts keeps their ledger). */
   sysctls?(spec: S): Readonly<Record<string, string>>;
   /** After removal: true once the kernel has finished (names free for reuse). */
   gone?(spec: S, view: HostView): Promise<boolean>;

@@ -4,7 +4,7 @@
 import type { RouteSpec } from "../model/schema";
 import type { Route } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { onHost, type Step } from "./step";
+import { inSandboxHost, type Step } from "./step";
 
 /** `ip route ... proto 77`: unassigned in /etc/iproute2/rt_protos, so it reads as nslab's. */
 const ROUTE_PROTO = "77";
@@ -22,7 +22,7 @@ const argvFor = (s: RouteSpec, verb: string[]): string[] => {
     "proto",
     ROUTE_PROTO,
   ];
-  return s.netns ? ["ip", "-n", s.netns, "route", ...tail] : onHost(s, ["ip", "route", ...tail]);
+  return s.netns ? ["ip", "-n", s.netns, "route", ...tail] : inSandboxHost(s, ["ip", "route", ...tail]);
 };
 const where = (s: RouteSpec) => (s.netns ? `in ${s.netns}` : "on the host");
 const ours = (r: Route) => r.protocol === ROUTE_PROTO;

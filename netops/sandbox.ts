@@ -4,7 +4,7 @@
 import type { SandboxSpec } from "../model/schema";
 import { netnsAddLines, netnsExists, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { deleteNamespaces, isOwnerMark, onHost, ownerMark, type Step } from "./step";
+import { deleteNamespaces, isOwnerMark, inSandboxHost, ownerMark, type Step } from "./step";
 
 export interface SandboxObs {
   readonly exists: boolean;
@@ -48,7 +48,7 @@ export const sandboxOps: Ops<SandboxSpec, SandboxObs> = {
     return [
       {
         what: `create namespace ${s.netns}`,
-        argv: onHost(s, ["ip", "-batch", "-"]),
+        argv: inSandboxHost(s, ["ip", "-batch", "-"]),
         input: netnsAddLines(s.netns).join("\n") + "\n",
         undo: del,
       },

@@ -1,7 +1,7 @@
 // Host-wide settings a resource needs (ip_forward for a network) are shared by every
 // nslab resource on that host, of any stack. Each resource holds the setting while it
 // exists; the first holder notes the value it found, and the last one to let go puts
-// that value back. The books live next to the ledger:
+// that value back. Who holds what is kept next to the ledger:
 //   <state>/<host>/_sysctl/<key>/prior            the value before nslab changed it
 //   <state>/<host>/_sysctl/<key>/holders/<stack>--<resource key>
 // A lock (lock.ts) makes "look, change, note" one step for the runners Terraform starts at once.
@@ -11,7 +11,7 @@ import { run } from "./exec";
 import { hostDir } from "./ledger";
 import { tryRmdir, withLock } from "./lock";
 import { netnsExists, readSysctl } from "./observe";
-import { onHost, type Target } from "./step";
+import { inSandboxHost, type Target } from "./step";
 
 function readOr(file: string, fallback: string): string {
   try {
@@ -24,7 +24,7 @@ function readOr(file: string, fallback: string): string {
 const keyDir = (host: string | undefined, key: string) => join(hostDir(host), "_sysctl", key);
 
 async function write(t: Target, key: string, value: string): Promise<void> {
-  const argv = onHost(t, ["sysctl", "-qw", `${key}=${value}`]);
+  const argv = inSandboxHost(t, ["sysctl", "-qw", `${key}=${value}`]);
   const r = await run(argv);
   if (!r.ok) throw new Error(`setting ${key}=${value}: ${r.stderr.trim()}\n  command: ${argv.join(" ")}`);
 }

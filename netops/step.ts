@@ -37,13 +37,13 @@ export const NETNS_DIR = "/run/netns";
  * nsenter --net keeps the mount namespace, so /run/netns stays shared and namespaces
  * created from inside are usable from outside (`ip netns exec` would not be).
  */
-export function onHost(t: Target, argv: readonly string[]): string[] {
+export function inSandboxHost(t: Target, argv: readonly string[]): string[] {
   return t.host ? ["nsenter", `--net=${NETNS_DIR}/${t.host}`, "--", ...argv] : [...argv];
 }
 
 /** Run argv in named namespace `netns` (entered as the host is, with nsenter), or on the host when absent. */
 export function inNetns(t: Target, netns: string | undefined, argv: readonly string[]): string[] {
-  return netns ? ["nsenter", `--net=${NETNS_DIR}/${netns}`, "--", ...argv] : onHost(t, argv);
+  return netns ? ["nsenter", `--net=${NETNS_DIR}/${netns}`, "--", ...argv] : inSandboxHost(t, argv);
 }
 
 /**
@@ -53,7 +53,7 @@ export function inNetns(t: Target, netns: string | undefined, argv: readonly str
 export function hostBatch(t: Target, what: string, lines: readonly string[], undo?: Step, force = false): Step {
   return {
     what,
-    argv: onHost(t, ["ip", ...(force ? ["-force"] : []), "-batch", "-"]),
+    argv: inSandboxHost(t, ["ip", ...(force ? ["-force"] : []), "-batch", "-"]),
     input: [...lines, ""].join("\n"),
     undo,
   };

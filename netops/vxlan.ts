@@ -14,7 +14,7 @@ import { bridgeMac } from "./network";
 import { ownTable, tableCommentBy } from "./nftables";
 import { stateOf, type Link } from "./observe";
 import { ForeignObjectError, type Ops } from "./resource";
-import { hostBatch, isOwnerMark, onHost, ownerMark, type Step } from "./step";
+import { hostBatch, isOwnerMark, inSandboxHost, ownerMark, type Step } from "./step";
 
 export interface VxlanObs {
   readonly link: Link | null;
@@ -44,7 +44,7 @@ function filterStep(s: VxlanSpec, on: boolean): Step {
   ];
   return {
     what: `${on ? "keep" : "stop keeping"} the gateway's frames (${mac}) off ${s.dev}`,
-    argv: onHost(s, ["nft", "-f", "-"]),
+    argv: inSandboxHost(s, ["nft", "-f", "-"]),
     input: ownTable("bridge", filterTable(s), filterComment(s), on ? chains : undefined),
   };
 }
@@ -64,13 +64,13 @@ export const vxlanOps: Ops<VxlanSpec, VxlanObs> = {
     const link = await view.link(s.dev);
     let peers: string[] = [];
     if (link) {
-      const fdb = await run(onHost(s, ["bridge", "-j", "fdb", "show", "dev", s.dev]));
+      const fdb = await run(inSandboxHost(s, ["bridge", "-j", "fdb", "show", "dev", s.dev]));
       if (fdb.ok)
         peers = (JSON.parse(fdb.stdout || "[]") as { mac: string; dst?: string }[])
           .filter((e) => e.mac === FLOOD && e.dst)
           .map((e) => e.dst!);
     }
-    const filter = await tableCommentBy(onHost(s, ["nft", "list", "table", "bridge", filterTable(s)]));
+    const filter = await tableCommentBy(inSandboxHost(s, ["nft", "list", "table", "bridge", filterTable(s)]));
     return { link, peers, filter };
   },
   drift(s, o, claimed) {
@@ -114,11 +114,11 @@ export const vxlanOps: Ops<VxlanSpec, VxlanObs> = {
           `link set dev ${s.dev} alias ${mark} master ${s.bridge} addrgenmode none up`,
           `link set dev ${s.dev} type bridge_slave isolated ${s.isolated ? "on" : "off"}`,
         ],
-        { what: `delete vxlan ${s.dev}`, argv: onHost(s, ["ip", "link", "del", "dev", s.dev]) },
+        { what: `delete vxlan ${s.dev}`, argv: inSandboxHost(s, ["ip", "link", "del", "dev", s.dev]) },
       ),
       {
         what: `flood ${s.dev} to ${s.peers.join(", ")}`,
-        argv: onHost(s, ["bridge", "-batch", "-"]),
+        argv: inSandboxHost(s, ["bridge", "-batch", "-"]),
         input: s.peers.map((p) => `fdb append ${FLOOD} dev ${s.dev} dst ${p}\n`).join(""),
       },
     ];

@@ -7,7 +7,7 @@ import type { WorkloadSpec } from "../model/schema";
 import { runningPid } from "./daemon";
 import { hostDir } from "./ledger";
 import type { Ops } from "./resource";
-import { NETNS_DIR, onHost, type Daemon, type Step } from "./step";
+import { NETNS_DIR, inSandboxHost, type Daemon, type Step } from "./step";
 
 export interface WorkloadObs {
   readonly pid: number | null;
@@ -69,7 +69,7 @@ export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
   converge(s, o) {
     // ip netns exec, as a container would: /etc/netns/<ns>/hosts and resolv.conf (names.ts)
     // become its /etc/hosts and /etc/resolv.conf
-    const argv = s.netns ? ["ip", "netns", "exec", s.netns, ...s.command] : onHost(s, s.command);
+    const argv = s.netns ? ["ip", "netns", "exec", s.netns, ...s.command] : inSandboxHost(s, s.command);
     const d = daemonOf(s);
     const stop: Step = { what: `stop ${s.name}`, argv: [], stop: d };
     return [

@@ -67,10 +67,10 @@ export function objectBlock(
 }
 
 /** The stack's owner on a machine: its destroy removes what the stack has there; on a Host, its create puts the runner there. */
-export function ownerBlock(block: Block, line: string, onHost: boolean, s: StackView): void {
+export function ownerBlock(block: Block, line: string, onAHost: boolean, s: StackView): void {
   s.type.trigger(block, line);
   // none rather than []: Terraform rejects `"provisioner": []`
-  block.provisioner = onHost ? [onLine(s, "create"), onLine(s, "destroy")] : [onLine(s, "destroy")];
+  block.provisioner = onAHost ? [onLine(s, "create"), onLine(s, "destroy")] : [onLine(s, "destroy")];
 }
 
 /**
@@ -81,7 +81,9 @@ export function ownerBlock(block: Block, line: string, onHost: boolean, s: Stack
  * with no Terraform resource per object. Either keeps the stack's Hosts.
  */
 export function gateBlock(block: Block, verb: "sweep" | "converge", s: StackView): void {
-  const self = s.batch ? s.type.batch(block, s.labPath, s.batch) : (s.type.trigger(block, s.labPath), `\${${s.type.self}}`);
+  const self = s.batch
+    ? s.type.batch(block, s.labPath, s.batch)
+    : (s.type.trigger(block, s.labPath), `\${${s.type.self}}`);
   const interpreter = ["node", s.runnerPath, verb, ...(s.batch ? ["--apply"] : [])];
   block.provisioner = [{ "local-exec": { command: self, interpreter, when: "create", quiet: true } }];
   keepHosts(block, s);

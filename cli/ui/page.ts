@@ -15,7 +15,7 @@ export interface View {
   readonly rates: ReadonlyMap<string, Rate>;
   readonly tests?: { readonly at: number; readonly outcomes: readonly Outcome[]; readonly error?: string };
   /** What the last action printed, and whether it worked. */
-  readonly said?: { readonly ok: boolean; readonly text: string };
+  readonly lastAction?: { readonly ok: boolean; readonly text: string };
   readonly token: string;
   /** Why the live state stopped coming, when it did. */
   readonly failed?: string;
@@ -189,7 +189,9 @@ export async function parts(v: View) {
   return {
     html: {
       summary: summary(v),
-      said: v.said ? `<pre class="${v.said.ok ? "good" : "bad"}">${h(v.said.text)}</pre>` : "",
+      "last-action": v.lastAction
+        ? `<pre class="${v.lastAction.ok ? "good" : "bad"}">${h(v.lastAction.text)}</pre>`
+        : "",
       picture: await picture(v),
       tests: tests(v),
     },
@@ -240,7 +242,7 @@ export async function page(v: View): Promise<string> {
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
 <body>
 <p id="summary">${p.summary}</p>
-<div id="said">${p.said}</div>
+<div id="last-action">${p["last-action"]}</div>
 <section id="picture">${p.picture}</section>
 <h2>Objects</h2>
 <section id="objects">${p.objects}</section>

@@ -58,7 +58,7 @@ async function get(session: Session, url: URL, res: ServerResponse): Promise<voi
   if (failed !== null) send(res, 500, "text/plain", `capture ${target} failed:\n${failed}\n`);
 }
 
-/** POST: an action (a form), then back to the page, which shows what it said. */
+/** POST: an action (a form), then back to the page, which shows what it printed. */
 async function post(session: Session, url: URL, form: URLSearchParams, res: ServerResponse): Promise<void> {
   const target = form.get("target") ?? "";
   const num = (k: string) => (form.get(k)?.trim() ? Number(form.get(k)) : undefined);

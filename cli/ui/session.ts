@@ -1,11 +1,11 @@
 // What the live page holds between requests and does when asked: the lab as the runner's
-// watch sees it (live.ts), the last test run, what the last action said, and the actions
+// watch sees it (live.ts), the last test run, what the last action printed, and the actions
 // themselves, each through the stack's runner as the CLI's own verbs do.
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { readLab, type LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";
-import type { Outcome } from "../../netops/expect";
+import type { Outcome as TestOutcome } from "../../netops/expect";
 import type { DeployedLab } from "../deployed";
 import { impairmentOf, runRunner, startRunner } from "../runner";
 import { Live } from "./live";
@@ -15,10 +15,10 @@ import type { View } from "./page";
 const EVERY_MS = 1000;
 export const CAPTURE_SECONDS = { min: 1, max: 60 };
 
-type Said = View["said"];
+type Outcome = View["lastAction"];
 
 /** An action's outcome as the page shows it: what the runner printed. */
-const saidOf = (what: string, r: { code: number; stdout: string; stderr: string }): Said => ({
+const outcomeOf = (what: string, r: { code: number; stdout: string; stderr: string }): Outcome => ({
   ok: r.code === 0,
   text: `${what}: ${r.code === 0 ? "done" : "failed"}\n${(r.stdout + r.stderr).trim()}`,
 });
@@ -28,7 +28,7 @@ export class Session {
   private readonly specs: readonly ObjectSpec[];
   private readonly live: Live;
   private tests: View["tests"];
-  private said: Said;
+  private lastAction: Outcome;
 
   constructor(
     private readonly d: DeployedLab,
@@ -40,33 +40,39 @@ export class Session {
 
   async view(): Promise<View> {
     const { look, rates } = await this.live.now();
-    const { lab, specs, tests, said, token } = this;
-    return { lab, specs, look, rates, tests, said, token, failed: this.live.failed };
+    const { lab, specs, tests, lastAction, token } = this;
+    return { lab, specs, look, rates, tests, lastAction, token, failed: this.live.failed };
   }
 
   async link(target: string, state: "up" | "down"): Promise<void> {
-    this.said = saidOf(`link ${target} ${state}`, await runRunner(this.d, "link", { pos: { target, state } }, "keep"));
+    this.lastAction = outcomeOf(
+      `link ${target} ${state}`,
+      await runRunner(this.d, "link", { pos: { target, state } }, "keep"),
+    );
   }
 
   /** Loss and rate as the page's form gives them (Mbit/s, as `nslab impair`), or reset. */
   async impair(target: string, given: { loss?: number; rate?: number }, reset: boolean): Promise<void> {
     const imp = impairmentOf(given);
     if (!reset && !Object.keys(imp).length) {
-      this.said = { ok: false, text: `impair ${target}: give a loss (%) or a rate (Mbit/s), or reset` };
+      this.lastAction = { ok: false, text: `impair ${target}: give a loss (%) or a rate (Mbit/s), or reset` };
       return;
     }
     const what = reset ? "reset" : JSON.stringify(imp);
-    this.said = saidOf(`impair ${target}`, await runRunner(this.d, "impair", { pos: { target, what } }, "keep"));
+    this.lastAction = outcomeOf(
+      `impair ${target}`,
+      await runRunner(this.d, "impair", { pos: { target, what } }, "keep"),
+    );
   }
 
   async test(): Promise<void> {
     const r = await runRunner(this.d, "test", { flags: { json: true } }, "keep");
     try {
-      this.tests = { at: Date.now(), outcomes: (JSON.parse(r.stdout) as { outcomes: Outcome[] }).outcomes };
+      this.tests = { at: Date.now(), outcomes: (JSON.parse(r.stdout) as { outcomes: TestOutcome[] }).outcomes };
     } catch {
       this.tests = { at: Date.now(), outcomes: [], error: `the test did not run: ${r.stderr.trim()}` };
     }
-    this.said = undefined;
+    this.lastAction = undefined;
   }
 
   /**

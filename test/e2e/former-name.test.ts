@@ -50,14 +50,14 @@ app.synth();
 function footprint(): string {
   const lab = NAMESPACES.filter((ns) => existsSync(`/run/netns/${ns}`));
   const inEach = (argv: string[]) => [ok(inNs(host, argv)), ...lab.map((ns) => ok(inNs(ns, argv)))].join("\n");
-  const books = [NAME, FORMER_NAME].map((n) => `/run/${n}/${host}`).filter((d) => existsSync(d));
+  const ledgers = [NAME, FORMER_NAME].map((n) => `/run/${n}/${host}`).filter((d) => existsSync(d));
   return [
     inEach(["ip", "-d", "link", "show"]),
     inEach(["nft", "list", "ruleset"]),
     ok(inNs(host, ["iptables-save"])),
     ok(inNs(host, ["ip6tables-save"])),
     ...lab.flatMap((ns) => ["hosts", "resolv.conf"].map((f) => cmd(["cat", `/etc/netns/${ns}/${f}`]).stdout)),
-    ...books.map((d) => `${d}: ${readdirSync(d).join(" ")}`),
+    ...ledgers.map((d) => `${d}: ${readdirSync(d).join(" ")}`),
   ].join("\n");
 }
 const formerLines = () =>

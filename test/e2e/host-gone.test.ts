@@ -13,7 +13,7 @@ jest.setTimeout(300_000);
 
 const { host, project } = e2eSandbox(["ns01", "ns02"]);
 
-test("destroy after the sandbox host is gone removes the namespaces, names files, processes and books", () => {
+test("destroy after the sandbox host is gone removes the namespaces, names files, processes and ledger entries", () => {
   must(project.cdktf(["deploy", "lab-stack", "--auto-approve"], host), "cdktf deploy");
   expect(ping("ns01", "192.168.88.12")).toBe(true);
   const pid = Number(readFileSync(`/run/nslab/${host}/lab-stack/workload-ns01-web.pid`, "utf8").split(" ")[0]);

@@ -259,10 +259,10 @@ describe("nslab ui, in a real browser (Debian's chromium, headless)", () => {
 
     expect(ping("ns02", "192.168.88.11")).toBe(true);
     await page.locator("#row_endpoint_ns01_eth0 button", { hasText: "link down" }).click();
-    await page.waitForSelector("#said pre.good");
+    await page.waitForSelector("#last-action pre.good");
     expect(ping("ns02", "192.168.88.11")).toBe(false);
     await page.locator("#row_endpoint_ns01_eth0 button", { hasText: "link up" }).click();
-    await page.waitForSelector("#said pre.good");
+    await page.waitForSelector("#last-action pre.good");
     let back = false;
     for (let i = 0; i < 5 && !back; i++) back = ping("ns02", "192.168.88.11");
     expect(back).toBe(true);

@@ -65,7 +65,7 @@ export function e2eSandbox(labNs: readonly string[], opts: { ipv6?: boolean } = 
     env.project.cdktf(["destroy", "lab-stack", "--auto-approve"], env.host);
     stopLeftWorkloads(env.host);
     delNs(...labNs, env.ext, env.host);
-    // books and records of a failed run, by our host's name
+    // ledgers and records of a failed run, by our host's name
     for (const d of [`/run/nslab/${env.host}`, join(recordRoot(), env.host)])
       rmSync(d, { recursive: true, force: true });
     env.project.remove();

@@ -246,7 +246,7 @@ describe("shared settings", () => {
     expectOk(r.call("destroy", [net2]));
     expect(fwd()).toBe("0");
     expect(hostState(host)).toEqual(pristine);
-    expect(readdirSync(r.stateDir)).toEqual([]); // no books left either
+    expect(readdirSync(r.stateDir)).toEqual([]); // no ledger left either
   });
 
   test("a host that already forwarded keeps forwarding after destroy", () => {

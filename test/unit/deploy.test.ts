@@ -62,7 +62,7 @@ test("GIVEN Terraform's messages of a deploy THEN a line per object, no echo, th
     })),
     hook("apply_start", "terraform_data.sweep", { action: "create" }),
     out("terraform_data.sweep", "local-exec: Executing: Suppressed by quiet=true"),
-    out("terraform_data.sweep", "netops host h: created sandbox host namespace"),
+    out("terraform_data.sweep", "netops sandbox host h: created: a namespace standing in for this machine's own"),
     hook("apply_complete", "terraform_data.sweep", { action: "create" }),
     hook("apply_start", "terraform_data.br", { action: "create" }),
     out("terraform_data.br", "netops bridge br01: create bridge br01"),
@@ -75,7 +75,7 @@ test("GIVEN Terraform's messages of a deploy THEN a line per object, no echo, th
   ];
   for (const m of msgs) p.onMessage(m);
   expect(lines.map((l) => l.replace(/\d+\.\d\d s$/, "T"))).toEqual([
-    "  netops host h: created sandbox host namespace",
+    "  netops sandbox host h: created: a namespace standing in for this machine's own",
     `  + ${"bridge br01".padEnd(44)} T`,
     `  + ${"endpoint ns01".padEnd(44)} T`,
   ]);

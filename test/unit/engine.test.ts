@@ -214,7 +214,7 @@ describe("remove", () => {
     expect(recorded(net)).toBeNull();
   });
 
-  test("GIVEN the network is already gone THEN nothing runs but reads, and its books are closed", async () => {
+  test("GIVEN the network is already gone THEN nothing runs but reads, and its ledger entry is closed", async () => {
     host({});
     await removeSpecs([net]);
     expect(writes()).toEqual([]);

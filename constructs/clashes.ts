@@ -4,7 +4,7 @@
 // it they synthesize, and the removal of one takes what the other made. Reported on the
 // later construct, naming the earlier, with the prop and the fix.
 import type { IConstruct } from "constructs";
-import { clashesOf } from "../model/kinds";
+import { clashesOf, propOfThing } from "../model/kinds";
 import type { ObjectSpec } from "../model/schema";
 import { message } from "./errors";
 
@@ -14,44 +14,34 @@ interface Claimant {
   readonly owner: IConstruct;
 }
 
-/** What a provided name is, for people: the thing, the prop of `s` that names it, and the fix. */
+/** What a provided name is, for people, and the fix; the prop of `s` that names it comes from its kind. */
 function describe(name: string, s: ObjectSpec): { what: string; prop: string; fix: string } {
   const [, machine, kind, rest] = /^(?:@([^/]+)\/)?([a-z]+):(.*)$/.exec(name) ?? [];
   const where = machine ? ` on host ${machine}` : "";
-  const end = (ifname: string) =>
-    s.kind === "link" ? (s.a.ifname === ifname ? "a.interfaceName" : "b.interfaceName") : "interfaceName";
+  const prop = propOfThing(s, name);
   switch (kind) {
     case "netns":
       return {
         what: `namespace "${rest}"${where}`,
-        prop: "netns",
+        prop,
         fix: "give each its own netns, or join them through one Sandbox",
       };
     case "dev": {
       const [netns, ifname] = rest.split("/");
       return {
         what: `interface "${ifname}" in namespace "${netns}"${where}`,
-        prop: end(ifname),
+        prop,
         fix: "give each interface of a namespace its own name",
       };
     }
     case "hostdev":
-    case "bridge": {
-      const prop =
-        s.kind === "network" || s.kind === "vxlan"
-          ? "bridgeName"
-          : s.kind === "endpoint"
-            ? "hostInterfaceName"
-            : s.kind === "link" && (s.a.ifname === rest || s.b.ifname === rest)
-              ? end(rest)
-              : "impairment";
+    case "bridge":
       return { what: `host device "${rest}"${where}`, prop, fix: "give each device on a machine its own name" };
-    }
     case "addr": {
       const [bridge, address] = rest.split("/");
       return {
         what: `address ${address} on bridge ${bridge}${where}`,
-        prop: address.includes(":") ? "ipv6Address" : "address",
+        prop,
         fix: "give each endpoint of a network its own address",
       };
     }
@@ -59,12 +49,12 @@ function describe(name: string, s: ObjectSpec): { what: string; prop: string; fi
       const [protocol, port, ip] = rest.split("/");
       return {
         what: `${protocol} port ${port} on ${ip === "*" ? "every address" : ip}${where}`,
-        prop: "hostPort",
+        prop,
         fix: "use another hostPort, or bind each mapping to its own hostIp",
       };
     }
     default:
-      return { what: `"${name}"`, prop: "id", fix: "declare it once" };
+      return { what: `"${name}"`, prop, fix: "declare it once" };
   }
 }
 

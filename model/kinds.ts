@@ -26,6 +26,26 @@ export interface Kind<S extends ObjectSpec> {
   needs(s: S): string[];
   /** Names of things to make before this object (order only: it is not rebuilt with them). */
   after?(s: S): string[];
+  /** The interfaces it makes that a packet can be seen on (`nslab capture`, netops/places.ts). */
+  interfaces(s: S): KindInterface[];
+  /** The one interface its traffic is counted at (the live page, netops/counters.ts), or none. */
+  counted(s: S): KindInterface | null;
+  /**
+   * Its changes take the machine's firewall lock (netops/engine.ts): they place FORWARD
+   * rules by a position read from a look at the firewall.
+   */
+  firewallLock(s: S): boolean;
+  /** The construct prop that names `thing`, one of what it provides (without the machine): a clash blames it. */
+  propOf(s: S, thing: string): string;
+}
+
+/** An interface an object makes, as a user names it. */
+export interface KindInterface {
+  /** Its namespace; absent: the host side. */
+  readonly netns?: string;
+  readonly ifname: string;
+  /** Named by its device alone (a bridge, a tunnel: `br01`), not `<side>:<ifname>`. */
+  readonly byDevice?: true;
 }
 
 const routeDst = (dst: string) => dst.replace("/", "_");
@@ -36,6 +56,15 @@ export const portTargets = (s: Of<"portmap">) =>
 
 const linkEndProvides = (e: { netns?: string; ifname: string }) =>
   e.netns ? [`dev:${e.netns}/${e.ifname}`, `devs:${e.netns}`] : [`hostdev:${e.ifname}`, "hostnets"];
+const end = (e: { netns?: string; ifname: string }): KindInterface => ({
+  ...(e.netns ? { netns: e.netns } : {}),
+  ifname: e.ifname,
+});
+/** The part of a provided name after its kind of thing: `dev:ns1/eth0` -> `ns1/eth0`. */
+const named = (thing: string) => thing.slice(thing.indexOf(":") + 1);
+const none = () => [];
+const nothing = () => null;
+const no = () => false;
 
 export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
   network: {
@@ -44,12 +73,21 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
     // a host route over the bridge, or over any network when it names only a gateway
     provides: (s) => [`bridge:${s.bridge}`, `hostdev:${s.bridge}`, "hostnets"],
     needs: () => [],
+    interfaces: (s) => [{ ifname: s.bridge, byDevice: true }],
+    counted: nothing,
+    // iptables: its FORWARD hooks go by position (nftables: its own table, replaced whole)
+    firewallLock: (s) => s.firewall !== "nftables",
+    propOf: () => "bridgeName",
   },
   sandbox: {
     key: (s) => `sandbox-${s.netns}`,
     label: (s) => `sandbox ${s.netns}`,
     provides: (s) => [`netns:${s.netns}`],
     needs: () => [],
+    interfaces: none,
+    counted: nothing,
+    firewallLock: no,
+    propOf: () => "netns",
   },
   endpoint: {
     // netns and interface: two endpoints of one sandbox are two objects
@@ -68,6 +106,20 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
       ...(s.port ? [`bridge:${s.port}`] : []),
       ...(s.shared ? [`netns:${s.netns}`] : []),
     ],
+    interfaces: (s) => [{ netns: s.netns, ifname: s.ifname }, { ifname: s.hostIf }],
+    // at its veth's host end: rx is what the namespace sent
+    counted: (s) => ({ ifname: s.hostIf }),
+    firewallLock: no,
+    propOf: (_s, thing) =>
+      thing.startsWith("netns:")
+        ? "netns"
+        : thing.startsWith("dev:")
+          ? "interfaceName"
+          : thing.startsWith("addr:")
+            ? named(thing).includes(":")
+              ? "ipv6Address"
+              : "address"
+            : "hostInterfaceName",
   },
   delayline: {
     key: (s) => `delayline-${s.netns}:${s.ifname}`,
@@ -76,12 +128,21 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
     // (a link's line makes its far half's bridge too)
     provides: (s) => [s.port, ...(s.ownsBridge ? [s.bridge] : [])].flatMap((b) => [`bridge:${b}`, `hostdev:${b}`]),
     needs: (s) => (s.ownsBridge ? [] : [`bridge:${s.bridge}`]),
+    interfaces: none,
+    counted: nothing,
+    // its accept goes to the top of FORWARD, which shifts the networks' positions
+    firewallLock: () => true,
+    propOf: () => "impairment",
   },
   vxlan: {
     key: (s) => `vxlan-${s.dev}`,
     label: (s) => `tunnel ${s.dev} of ${s.bridge}`,
     provides: (s) => [`hostdev:${s.dev}`],
     needs: (s) => [`bridge:${s.bridge}`],
+    interfaces: (s) => [{ ifname: s.dev, byDevice: true }],
+    counted: nothing,
+    firewallLock: no,
+    propOf: () => "bridgeName",
   },
   link: {
     // an end on the host (no netns) is a host device, as a bridge or an endpoint's host veth is
@@ -95,6 +156,14 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
       ...[s.a, s.b].flatMap((e) => (e.netns ? [`netns:${e.netns}`] : [])),
       ...(s.line ? [`bridge:${s.line.a.bridge}`, `bridge:${s.line.b.bridge}`] : []),
     ],
+    interfaces: (s) => [end(s.a), end(s.b)],
+    counted: (s) => end(s.a),
+    firewallLock: no,
+    // an end's interface, or (a delayed link) its delay line's
+    propOf: (s, thing) => {
+      const ifname = named(thing).split("/").pop();
+      return s.a.ifname === ifname ? "a.interfaceName" : s.b.ifname === ifname ? "b.interfaceName" : "impairment";
+    },
   },
   route: {
     key: (s) => `route-${s.netns ?? ""}:${routeDst(s.dst)}`,
@@ -106,6 +175,10 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
         ? [`netns:${s.netns}`, s.dev ? `dev:${s.netns}/${s.dev}` : `devs:${s.netns}`]
         : [s.dev ? `hostdev:${s.dev}` : "hostnets"],
     provides: () => [],
+    interfaces: none,
+    counted: nothing,
+    firewallLock: no,
+    propOf: () => "destination",
   },
   portmap: {
     key: (s) => `portmap-${s.protocol}-${s.hostIp ?? "any"}-${s.hostPort}${s.hostPortEnd ? `-${s.hostPortEnd}` : ""}`,
@@ -120,18 +193,31 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
         (_, i) => `hostport:${s.protocol}/${s.hostPort + i}/${s.hostIp ?? "*"}`,
       ),
     needs: (s) => [`addr:${s.bridge}/${s.address ?? s.address6}`, `bridge:${s.bridge}`],
+    interfaces: none,
+    counted: nothing,
+    firewallLock: no,
+    propOf: () => "hostPort",
   },
   names: {
     key: () => "names",
     label: () => "names",
     provides: () => ["names"],
     needs: () => [],
+    interfaces: none,
+    counted: nothing,
+    firewallLock: no,
+    propOf: () => "id",
   },
   nftables: {
     key: () => "nftables",
     label: (s) => `nftables table ${nftTable(s.stack)}`,
     provides: () => [],
     needs: () => [],
+    interfaces: none,
+    counted: nothing,
+    // one table of its own, replaced atomically: no position in anyone's chain
+    firewallLock: no,
+    propOf: () => "firewall",
   },
   workload: {
     key: (s) => `workload-${s.name}`,
@@ -143,6 +229,10 @@ export const KINDS: { readonly [K in ObjectSpec["kind"]]: Kind<Of<K>> } = {
     // a running workload keeps what it started with (-replace it to start it again)
     needs: (s) => (s.netns ? [`netns:${s.netns}`] : []),
     after: (s) => (s.netns ? ["names"] : []),
+    interfaces: none,
+    counted: nothing,
+    firewallLock: no,
+    propOf: () => "name",
   },
 };
 
@@ -206,6 +296,16 @@ export function clashesOf(specs: readonly ObjectSpec[]): Clash[] {
   });
   return out;
 }
+
+/** The interfaces `s` makes that a packet can be seen on. */
+export const interfacesOf = (s: ObjectSpec): KindInterface[] => kindOf(s).interfaces(s);
+/** The interface `s`'s traffic is counted at, or none. */
+export const countedAt = (s: ObjectSpec): KindInterface | null => kindOf(s).counted(s);
+/** Its changes take the machine's firewall lock. */
+export const needsFirewallLock = (s: ObjectSpec): boolean => kindOf(s).firewallLock(s);
+/** The construct prop of `s` that names `thing` (what a clash blames). */
+export const propOfThing = (s: ObjectSpec, thing: string): string =>
+  kindOf(s).propOf(s, thing.replace(/^@[^/]+\//, ""));
 
 export function specKey(s: ObjectSpec): string {
   return kindOf(s).key(s);

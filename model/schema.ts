@@ -337,21 +337,12 @@ export type DelayLineSpec = z.infer<typeof DelayLineSpec>;
 export type VxlanSpec = z.infer<typeof VxlanSpec>;
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type Spec = z.infer<typeof Spec>;
-/** Specs of resources that make kernel objects (the stack and sweep only keep the ledger). */
-export type ObjectSpec =
-  | NetworkSpec
-  | EndpointSpec
-  | PortMappingSpec
-  | WorkloadSpec
-  | SandboxSpec
-  | LinkSpec
-  | RouteSpec
-  | NamesSpec
-  | NftablesSpec
-  | DelayLineSpec
-  | VxlanSpec;
+/** The specs that only keep the ledger (a stack's owner; the sweep of an older nslab): every other kind makes kernel objects. */
+const LEDGER_KINDS = ["stack", "sweep"] as const;
+/** Specs of resources that make kernel objects: every kind of `Spec` but the ledger's, so a kind added to `Spec` is one. */
+export type ObjectSpec = Exclude<Spec, { kind: (typeof LEDGER_KINDS)[number] }>;
 
-export const isObjectSpec = (s: Spec): s is ObjectSpec => s.kind !== "stack" && s.kind !== "sweep";
+export const isObjectSpec = (s: Spec): s is ObjectSpec => !(LEDGER_KINDS as readonly string[]).includes(s.kind);
 
 /**
  * Every spec version an nslab runner ever wrote, with its schema and how to read it as

@@ -1,7 +1,7 @@
 // What has crossed each endpoint and link so far, read from the kernel's interface
 // counters (`ip -s -j link`): the live page (`nslab ui`) turns two readings into rates.
-// An endpoint is counted at its veth's host end, a link at its a end: one interface each.
-import { specKey } from "../model/kinds";
+// Each object is counted at one interface, as the registry of kinds says (model/kinds.ts counted).
+import { countedAt, specKey } from "../model/kinds";
 import type { ObjectSpec } from "../model/schema";
 import { run } from "./exec";
 import { inSandboxHost, type Target } from "./step";
@@ -20,13 +20,6 @@ export interface Counters {
 interface Stats {
   ifname: string;
   stats64?: { rx: { bytes: number; packets: number }; tx: { bytes: number; packets: number } };
-}
-
-/** The interface each endpoint and link is counted at: its namespace (absent: the host) and name. */
-function countedAt(s: ObjectSpec): { netns?: string; ifname: string } | null {
-  if (s.kind === "endpoint") return { ifname: s.hostIf };
-  if (s.kind === "link") return { ...(s.a.netns ? { netns: s.a.netns } : {}), ifname: s.a.ifname };
-  return null;
 }
 
 /** This machine's counters for `specs`: one `ip -s -j link` per namespace holding a counted interface. */

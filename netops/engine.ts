@@ -4,7 +4,7 @@
 // (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
 import type { InspectedObject } from "../model/reports";
-import { labelOf, levels, namespacesOf, removalOrder, specKey } from "../model/kinds";
+import { labelOf, levels, namespacesOf, needsFirewallLock, removalOrder, specKey } from "../model/kinds";
 import { NAME } from "../model/name";
 import type { ObjectSpec, Spec } from "../model/schema";
 import { delayLineOps } from "./delayline";
@@ -26,7 +26,7 @@ import { vxlanOps } from "./vxlan";
 import { workloadOps } from "./workload";
 
 /** Each kind's plans: typed over the kinds, so a kind added without its own fails the type-check. */
-const OPS = {
+export const OPS = {
   network: networkOps,
   sandbox: sandboxOps,
   endpoint: endpointOps,
@@ -85,14 +85,9 @@ export const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !netn
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Networks place their FORWARD hooks by position (every IN hook above every OUT hook),
- * computed from a look at the firewall: one network at a time per host, across runners
- * and stacks, from that look to the change. A delay line's accept goes to the top of
- * FORWARD, which shifts those positions: it takes the same lock.
- */
-const needsFirewallLock = (s: ObjectSpec) =>
-  (s.kind === "network" && s.firewall !== "nftables") || s.kind === "delayline";
+// Networks place their FORWARD hooks by position (every IN hook above every OUT hook),
+// computed from a look at the firewall: one at a time per host, across runners and
+// stacks, from that look to the change. Which kinds take the lock: model/kinds.ts.
 
 /**
  * The mark on the lo of a sandbox host nslab made: destroy deletes such a namespace once no

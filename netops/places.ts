@@ -3,6 +3,7 @@
 // `host:veth-ns01`), a network's bridge or a tunnel by its device name (`br01`), each on
 // this machine or on a Host (`ns01@b`). Names are unique per machine, not per lab, so a
 // bare name is this machine's when it has it, else the one Host's that has it.
+import { interfacesOf, namespacesOf } from "../model/kinds";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
 
 export interface Place {
@@ -46,9 +47,7 @@ export function namespaces(specs: readonly ObjectSpec[], labHost?: string): Plac
   for (const s of specs) {
     const at = machineOf(s);
     add({ ...at, name: "host" });
-    if (s.kind === "endpoint" || s.kind === "sandbox") add({ ...at, netns: s.netns, name: s.netns });
-    if (s.kind === "link") for (const e of [s.a, s.b]) if (e.netns) add({ ...at, netns: e.netns, name: e.netns });
-    if ((s.kind === "workload" || s.kind === "route") && s.netns) add({ ...at, netns: s.netns, name: s.netns });
+    for (const netns of namespacesOf(s)) add({ ...at, netns, name: netns });
   }
   return [...seen.values()];
 }
@@ -65,16 +64,7 @@ export function interfaces(specs: readonly ObjectSpec[]): Place[] {
       name,
       ...(name !== `${side(netns)}:${ifname}` ? { aliases: [`${side(netns)}:${ifname}`] } : {}),
     });
-  for (const s of specs) {
-    if (s.kind === "endpoint") {
-      at(s, s.netns, s.ifname);
-      at(s, undefined, s.hostIf);
-    } else if (s.kind === "link") for (const e of [s.a, s.b]) at(s, e.netns, e.ifname);
-    else if (s.kind === "network" || s.kind === "vxlan") {
-      const dev = s.kind === "network" ? s.bridge : s.dev;
-      at(s, undefined, dev, dev);
-    }
-  }
+  for (const s of specs) for (const i of interfacesOf(s)) at(s, i.netns, i.ifname, i.byDevice ? i.ifname : undefined);
   // a namespace with one interface is named by the namespace alone (`nslab capture lab ns01`)
   const count = new Map<string, number>();
   for (const p of out) if (p.netns) count.set(fullName(p, p.netns), (count.get(fullName(p, p.netns)) ?? 0) + 1);

@@ -1,4 +1,4 @@
-// The JSON the runner answers and the CLI reads (`nslab inspect --json`), typed once for both.
+// The JSON the runner answers and the CLI reads (`nslab inspect --json`, `nslab test --json`), typed once for both.
 type Value = string | number | boolean | null | readonly string[] | { readonly [k: string]: Value };
 export type Observed = { readonly [field: string]: Value };
 export type { Value };
@@ -30,4 +30,27 @@ export interface InspectReport {
   readonly hostNetns: string | null;
   readonly objects: readonly InspectedObject[];
   readonly extra: readonly ExtraObject[];
+}
+
+/** One check of `nslab test`, as it came out. */
+export interface Outcome {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly check: string;
+  /** null: the lab does not say (an --all-pairs pair joined only by the user's links and routes). */
+  readonly want: boolean | null;
+  readonly got: boolean;
+  /** What the probe saw: "answered", "refused", "no answer", ping's summary, a rate... */
+  readonly detail: string;
+  /** A throughput check's bounds and the rate measured (Mbit/s; absent when none could be). */
+  readonly rate?: { readonly atLeastMbit?: number; readonly atMostMbit?: number; readonly mbit?: number };
+}
+
+/** `nslab test --json`: every outcome, and with --all-pairs the reachability matrix (netops/reach.ts). */
+export interface TestReport {
+  readonly v: 1;
+  readonly stack: string;
+  readonly outcomes: readonly Outcome[];
+  readonly matrix?: unknown;
 }

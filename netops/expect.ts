@@ -13,25 +13,14 @@ import { inSandboxHost } from "./step";
 import type { Pair } from "./reach";
 import { table } from "./table";
 import { mbitOf, measure } from "./throughput";
+import type { Outcome } from "../model/reports";
 
 /** Checks in flight at once: each waits on the network (a silent drop costs its timeout). */
 const PARALLEL = 8;
 const RETRIES = 3;
 const RETRY_AFTER_MS = 1000;
 
-export interface Outcome {
-  readonly name: string;
-  readonly from: string;
-  readonly to: string;
-  readonly check: string;
-  /** null: the lab does not say (an --all-pairs pair joined only by the user's links and routes). */
-  readonly want: boolean | null;
-  readonly got: boolean;
-  /** What the probe saw: "answered", "refused", "no answer", ping's summary, a rate... */
-  readonly detail: string;
-  /** A throughput check's bounds and the rate measured (Mbit/s; absent when none could be). */
-  readonly rate?: { readonly atLeastMbit?: number; readonly atMostMbit?: number; readonly mbit?: number };
-}
+export type { Outcome };
 
 /** Outside: its namespace and /30 are derived from the stack and host, so two stacks' runs never share them. */
 function outsideOf(lab: LabFile) {

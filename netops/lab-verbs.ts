@@ -8,6 +8,7 @@ import { captureAt, type CaptureHow } from "./capture";
 import { execAt } from "./enter";
 import { holds, judged, pairChecks, parseExpectations, report as testReport, unanswered, type Outcome } from "./expect";
 import { junit } from "./junit";
+import type { TestReport } from "../model/reports";
 import { machinesOf, type Machine } from "./machines";
 import { INTERFACES, interfaces, NAMESPACES, namespaces, pick } from "./places";
 import { matrixOf, pairsOf, renderMatrix } from "./reach";
@@ -98,7 +99,7 @@ export async function test(
   if (flags.junit) writeFileSync(flags.junit, junit(lab.stack, outcomes, (Date.now() - started) / 1000));
   if (flags.json)
     process.stdout.write(
-      `${JSON.stringify({ v: 1, stack: lab.stack, outcomes, ...(matrix ? { matrix } : {}) }, null, 1)}\n`,
+      `${JSON.stringify({ v: 1, stack: lab.stack, outcomes, ...(matrix ? { matrix } : {}) } satisfies TestReport, null, 1)}\n`,
     );
   else if (outcomes.length === 0)
     process.stdout.write(`stack ${lab.stack} declares no expectations (try --all-pairs)\n`);

@@ -2,7 +2,7 @@
 // laid on it (objects not as declared in red, each endpoint's and link's traffic), a table
 // of every object with its actions (forms: the page works without JavaScript; a small
 // script only refreshes it every second), and the last test run drawn as arrows.
-import type { Outcome } from "../../netops/expect";
+import type { Outcome } from "../../model/reports";
 import { domId, refOf, nodeOf, topologyOf, toDot, toSvg, type Overlay } from "../graph";
 import type { LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";

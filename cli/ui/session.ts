@@ -5,7 +5,7 @@ import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { readLab, type LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";
-import type { Outcome as TestOutcome } from "../../netops/expect";
+import type { TestReport } from "../../model/reports";
 import type { DeployedLab } from "../deployed";
 import { impairmentOf, runRunner, startRunner } from "../runner";
 import { Live } from "./live";
@@ -68,7 +68,7 @@ export class Session {
   async test(): Promise<void> {
     const r = await runRunner(this.d, "test", { flags: { json: true } }, "keep");
     try {
-      this.tests = { at: Date.now(), outcomes: (JSON.parse(r.stdout) as { outcomes: TestOutcome[] }).outcomes };
+      this.tests = { at: Date.now(), outcomes: (JSON.parse(r.stdout) as TestReport).outcomes };
     } catch {
       this.tests = { at: Date.now(), outcomes: [], error: `the test did not run: ${r.stderr.trim()}` };
     }

@@ -122,6 +122,12 @@ export const common = {
   remote: RemoteSpec.optional(),
 };
 
+/**
+ * The sandbox host of a spec, a lab file or a record: their field `host` (its v1 name,
+ * kept: see `common`), read here only, so code names it for what it is.
+ */
+export const sandboxHostOf = (s: { readonly host?: string }): string | undefined => s.host;
+
 /** An address with its prefix, of either family (IPv6 in its shortest form). */
 export const cidr = z
   .string()

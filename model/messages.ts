@@ -39,7 +39,7 @@ export const CheckMessage = z.object({ stack, expect: z.array(ExpectSpec) }).str
 export type CheckMessage = z.infer<typeof CheckMessage>;
 
 /** Where on that machine a command runs: a namespace, else its host side (its sandbox host, if any). */
-const where = { netns: netns.optional(), host: netns.optional() };
+const where = { netns: netns.optional(), sandboxHost: netns.optional() };
 
 /** `link` and `impair`: a run-time change there; the object lines of its target follow. */
 export const RuntimeMessage = z.object({ target: z.string().min(1), what: z.string().min(1) }).strict();

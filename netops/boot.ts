@@ -4,6 +4,7 @@
 // enable|disable` write and remove it (on every machine of the lab: machines.ts), destroy
 // removes it with the record. NSLAB_SYSTEMD_DIR moves the unit folder (machines where
 // systemd is not PID 1: the tests).
+import { sandboxHostOf } from "../model/schema";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,7 +25,7 @@ const WANTED_BY = "multi-user.target";
  */
 export function unitName(lab: Where): string {
   const h = createHash("sha256")
-    .update(`${placeOf(lab.host)}/${lab.stack}`)
+    .update(`${placeOf(sandboxHostOf(lab))}/${lab.stack}`)
     .digest("hex")
     .slice(0, 8);
   return `${NAME}-${lab.stack}-${h}.service`;
@@ -32,8 +33,8 @@ export function unitName(lab: Where): string {
 
 /** The unit file: a oneshot that runs the record's runner on the record, once, at boot. */
 export function unitText(lab: Where, node = process.execPath): string {
-  const dir = recordDir(lab.host, lab.stack);
-  const where = lab.host ? `sandbox host ${lab.host}` : "this machine";
+  const dir = recordDir(sandboxHostOf(lab), lab.stack);
+  const where = sandboxHostOf(lab) ? `sandbox host ${sandboxHostOf(lab)}` : "this machine";
   return [
     "[Unit]",
     `Description=${NAME}: lab ${lab.stack} on ${where}, rebuilt from its deployed record`,

@@ -11,7 +11,7 @@ import { attach, waitHandling, type Attached } from "./exec";
 import { machineLabel, type Place } from "./places";
 import { hostAt } from "./host-at";
 
-export type CaptureHow = Omit<CaptureMessage, "netns" | "host" | "ifname">;
+export type CaptureHow = Omit<CaptureMessage, "netns" | "sandboxHost" | "ifname">;
 
 export function tcpdumpArgv(c: CaptureMessage): string[] {
   return enterArgv(c, [
@@ -39,7 +39,7 @@ const onPath = (cmd: string) =>
 export async function captureAt(place: Place, how: CaptureHow): Promise<number> {
   const message: CaptureMessage = {
     ...(place.netns ? { netns: place.netns } : {}),
-    ...(place.host ? { host: place.host } : {}),
+    ...(place.sandboxHost ? { sandboxHost: place.sandboxHost } : {}),
     ifname: place.ifname!,
     ...how,
   };

@@ -4,6 +4,7 @@
 // namespace, which holds each one and sends it to a second VXLAN device (B) on the
 // network's bridge; and back. Names, addresses and ports derive from the private bridge's
 // name, itself a hash of the stack and the endpoint (constructs/endpoint.ts).
+import { sandboxHostOf } from "../model/schema";
 import { join } from "node:path";
 import { delayLineNames } from "../model/kernel-names";
 import type { DelayLineSpec } from "../model/schema";
@@ -87,7 +88,7 @@ export function partsOf(s: DelayLineSpec) {
 }
 
 function daemonOf(s: DelayLineSpec): Daemon {
-  const base = join(hostDir(s.host), s.stack, `delayline-${s.netns}-${s.ifname}`);
+  const base = join(hostDir(sandboxHostOf(s)), s.stack, `delayline-${s.netns}-${s.ifname}`);
   return { pidFile: `${base}.pid`, logFile: `${base}.log` };
 }
 

@@ -1,6 +1,7 @@
 // An endpoint: a network namespace (the "container") joined to a bridge by a veth pair.
 // The inside end is created directly in the namespace under its final name (no move,
 // no clash with the host's own eth0); addresses and routes go in with one batch.
+import { sandboxHostOf } from "../model/schema";
 import * as ipaddr from "ipaddr.js";
 import type { EndpointSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
@@ -22,7 +23,7 @@ export interface EndpointObs {
 /** The endpoint's veth as impair.ts sees it: the inside end, its peer on the host. */
 export const wireOf = (s: EndpointSpec): Wire => ({
   stack: s.stack,
-  host: s.host,
+  host: sandboxHostOf(s),
   netns: s.netns,
   ifname: s.ifname,
   peer: { ifname: s.hostIf },

@@ -3,6 +3,7 @@
 // with a whole lab by the batched converge, which goes through the registry's levels
 // (model/kinds.ts) one at a time: one look at the host per kind, then waves of commands
 // where the batch forms of many objects run as one (exec.ts).
+import { sandboxHostOf } from "../model/schema";
 import type { InspectedObject } from "../model/reports";
 import { labelOf, levels, namespacesOf, needsFirewallLock, removalOrder, specKey } from "../model/kinds";
 import { NAME } from "../model/name";
@@ -81,7 +82,10 @@ export const logClosing =
   };
 export const logFor = (s: ObjectSpec) => log(labelOf(s));
 
-export const hostGone = (s: Pick<Spec, "host">) => s.host !== undefined && !netnsExists(s.host);
+export const hostGone = (s: Pick<Spec, "host">) => {
+  const sandboxHost = sandboxHostOf(s);
+  return sandboxHost !== undefined && !netnsExists(sandboxHost);
+};
 const holder = (s: ObjectSpec) => `${s.stack}--${specKey(s)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,21 +112,22 @@ export async function sandboxMark(host: string): Promise<boolean> {
  * deploy's steps and boot restore do, and nothing else (`gone` says so to the others).
  */
 export async function ensureSandboxHost(s: Pick<Spec, "host">): Promise<void> {
-  if (!s.host || !hostGone(s)) return;
+  const sandboxHost = sandboxHostOf(s);
+  if (!sandboxHost || !hostGone(s)) return;
   // a file left by a killed `ip netns add` is no namespace: it goes first
-  if (netnsFile(s.host) === "stale") await run(["ip", "netns", "del", s.host]);
-  const add = await run(["ip", "netns", "add", s.host]);
+  if (netnsFile(sandboxHost) === "stale") await run(["ip", "netns", "del", sandboxHost]);
+  const add = await run(["ip", "netns", "add", sandboxHost]);
   // another runner may have won the race: existence is all that matters
-  if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${s.host}: ${add.stderr.trim()}`);
-  if (add.ok) await run(["ip", "-n", s.host, "link", "set", "dev", "lo", "alias", SANDBOX_MARK, "up"]);
-  log(`sandbox host ${s.host}`)("created: a namespace standing in for this machine's own");
+  if (!add.ok && hostGone(s)) throw new Error(`creating sandbox host namespace ${sandboxHost}: ${add.stderr.trim()}`);
+  if (add.ok) await run(["ip", "-n", sandboxHost, "link", "set", "dev", "lo", "alias", SANDBOX_MARK, "up"]);
+  log(`sandbox host ${sandboxHost}`)("created: a namespace standing in for this machine's own");
 }
 
 /** What a verb that must not build says when the lab's sandbox host is not there. */
 export function requireHost(s: Pick<Spec, "host" | "stack">): void {
-  if (!s.host || !hostGone(s)) return;
+  if (!sandboxHostOf(s) || !hostGone(s)) return;
   throw new Error(
-    `stack ${s.stack} is deployed in sandbox host ${s.host}, which is gone (a reboot, or deleted by hand): ` +
+    `stack ${s.stack} is deployed in sandbox host ${sandboxHostOf(s)}, which is gone (a reboot, or deleted by hand): ` +
       `nothing is built outside a deploy. \`nslab deploy ${s.stack}\` builds it again ` +
       `(or \`nslab boot enable ${s.stack}\` before a reboot, to have it back by itself)`,
   );
@@ -132,7 +137,7 @@ export function requireHost(s: Pick<Spec, "host" | "stack">): void {
 function viewsFor(narrow: boolean): (s: ObjectSpec) => HostView {
   const views = new Map<string, HostView>();
   return (s) => {
-    const k = s.host ?? "";
+    const k = sandboxHostOf(s) ?? "";
     let v = views.get(k);
     if (!v) views.set(k, (v = new HostView(s, narrow)));
     return v;
@@ -175,7 +180,7 @@ export async function applySpecs(specs: readonly ObjectSpec[], opts: { quiet?: b
   const fixed: Fixed[] = [];
   for (const group of groups(specs)) {
     const serial = group.filter(needsFirewallLock);
-    for (const s of serial) fixed.push(...(await withLock(s.host, "firewall", () => applyGroup([s], opts))));
+    for (const s of serial) fixed.push(...(await withLock(sandboxHostOf(s), "firewall", () => applyGroup([s], opts))));
     const rest = group.filter((s) => !needsFirewallLock(s));
     if (rest.length) fixed.push(...(await applyGroup(rest, opts)));
   }
@@ -217,7 +222,8 @@ async function applyGroup(specs: readonly ObjectSpec[], { quiet = false }: { qui
 export async function removeSpecs(specs: readonly ObjectSpec[]): Promise<void> {
   try {
     for (const group of groups(specs).reverse()) {
-      for (const s of group.filter(needsFirewallLock)) await withLock(s.host, "firewall", () => removeGroup([s]));
+      for (const s of group.filter(needsFirewallLock))
+        await withLock(sandboxHostOf(s), "firewall", () => removeGroup([s]));
       const rest = group.filter((s) => !needsFirewallLock(s));
       if (rest.length) await removeGroup(rest);
     }
@@ -326,7 +332,7 @@ export async function inspectSpecs(specs: readonly ObjectSpec[]): Promise<Inspec
 
 /** Differences between the kernel and these specs, one line each. */
 export async function verifySpecs(specs: readonly ObjectSpec[]): Promise<string[]> {
-  if (specs.some(hostGone)) return [`missing: sandbox host namespace ${specs.find(hostGone)!.host}`];
+  if (specs.some(hostGone)) return [`missing: sandbox host namespace ${sandboxHostOf(specs.find(hostGone)!)}`];
   const obs = await observeAll(specs);
   return specs.flatMap((s, i) =>
     opsFor(s)

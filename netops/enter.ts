@@ -7,14 +7,14 @@ import { attach, waitHandling } from "./exec";
 import { fullName, machineLabel, type Place } from "./places";
 import { hostAt } from "./host-at";
 
-type Where = Pick<Place, "netns" | "host">;
+type Where = Pick<Place, "netns" | "sandboxHost">;
 
 /**
  * The argv that runs `argv` there. `ip netns exec` also gives the command the namespace's
  * /etc/netns files (the lab's hosts and resolv.conf) and its own /sys.
  */
 export function enterArgv(at: Where, argv: readonly string[]): string[] {
-  const ns = at.netns ?? at.host;
+  const ns = at.netns ?? at.sandboxHost;
   return ns ? ["ip", "netns", "exec", ns, ...argv] : [...argv];
 }
 
@@ -25,7 +25,10 @@ const orShell = (argv: readonly string[]) => (argv.length ? argv : [process.env.
 export async function execAt(place: Place, argv: readonly string[], tty: boolean): Promise<number> {
   if (!argv.length)
     process.stderr.write(`nslab: a shell in ${fullName(place)} on ${machineLabel(place)}; exit to leave\n`);
-  const where: Where = { ...(place.netns ? { netns: place.netns } : {}), ...(place.host ? { host: place.host } : {}) };
+  const where: Where = {
+    ...(place.netns ? { netns: place.netns } : {}),
+    ...(place.sandboxHost ? { sandboxHost: place.sandboxHost } : {}),
+  };
   if (!place.remote) return execHere(where, argv);
   const message: ExecMessage = { ...where, argv: [...argv] };
   const child = await hostAt(place.remote).exec(message, tty);

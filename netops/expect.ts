@@ -2,6 +2,7 @@
 // says (a namespace, the host, or outside: a probe namespace joined to the host by a veth
 // for the run, as a client on the host's LAN), and Mininet's pingAll over every endpoint
 // pair. Checks run a few at a time; the probe namespace is removed whatever happens.
+import { sandboxHostOf } from "../model/schema";
 import { createHash } from "node:crypto";
 import { outsideNetns } from "../model/kernel-names";
 import type { LabFile } from "../model/lab-file";
@@ -25,7 +26,7 @@ export type { Outcome };
 /** Outside: its namespace and /30 are derived from the stack and host, so two stacks' runs never share them. */
 function outsideOf(lab: LabFile) {
   const h = createHash("sha256")
-    .update(`${lab.host ?? ""}/${lab.stack}`)
+    .update(`${sandboxHostOf(lab) ?? ""}/${lab.stack}`)
     .digest();
   const name = outsideNetns(h.subarray(0, 4).toString("hex"));
   // one /30 of 198.18.0.0/15 (RFC 2544, for tests): .1 the host, .2 the outside client
@@ -137,7 +138,8 @@ export async function checkExpectations(lab: LabFile, expects: readonly ExpectSp
   const outside = outsideOf(lab);
   const needsOutside = expects.some((e) => e.from.kind === "outside");
   const six = expects.some((e) => e.from.kind === "outside" && e.to.kind === "host" && e.to.families?.includes(6));
-  if (lab.host && !netnsExists(lab.host)) throw new Error(`sandbox host namespace ${lab.host} does not exist`);
+  const sandboxHost = sandboxHostOf(lab);
+  if (sandboxHost && !netnsExists(sandboxHost)) throw new Error(`sandbox host namespace ${sandboxHost} does not exist`);
   if (needsOutside) await addOutside(lab, outside, six);
   // the host from outside: its LAN address of each family the check goes over
   const targetsOf = (e: ExpectSpec) =>

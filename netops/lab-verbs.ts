@@ -1,6 +1,7 @@
 // The verbs a user runs on a deployed lab through the CLI, written once over every machine
 // of the lab (machines.ts): test (with its JUnit report), the run-time link and impair,
 // exec and capture at a place of the lab, and the live page's watch. main.ts dispatches.
+import { sandboxHostOf } from "../model/schema";
 import { writeFileSync } from "node:fs";
 import { readLab } from "../model/lab-file";
 import { Impairment, type ExpectSpec, type ObjectSpec } from "../model/schema";
@@ -43,7 +44,7 @@ export async function attached(
   rest: readonly string[],
 ): Promise<number> {
   const { lab, specs } = readLab(labPath);
-  if (cmd === "exec") return execAt(pick(namespaces(specs, lab.host), target, NAMESPACES), rest, !!flags.tty);
+  if (cmd === "exec") return execAt(pick(namespaces(specs, sandboxHostOf(lab)), target, NAMESPACES), rest, !!flags.tty);
   const how: CaptureHow = {
     text: !!flags.text,
     filter: [...rest],

@@ -5,6 +5,7 @@
 // converge removes what it holds and the stack no longer declares, and the stack's owner
 // resource removes all of it. It lives on tmpfs (/run) on purpose: a reboot clears it
 // along with the kernel objects it describes.
+import { sandboxHostOf } from "../model/schema";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { specKey } from "../model/kinds";
@@ -41,7 +42,7 @@ export function anythingRecordedOn(host: string): boolean {
 }
 
 function stackDir(spec: Pick<Spec, "host" | "stack">): string {
-  return join(hostDir(spec.host), spec.stack);
+  return join(hostDir(sandboxHostOf(spec)), spec.stack);
 }
 
 export function record(spec: ObjectSpec): void {

@@ -3,6 +3,7 @@
 // one, else from end a; the other end is created directly in its namespace. A delayed link
 // is two pairs instead, each end's peer on the host on its side of a delay line
 // (delayline.ts), which carries the frames from one peer to the other.
+import { sandboxHostOf } from "../model/schema";
 import { labelOf } from "../model/kinds";
 import type { LinkSpec } from "../model/schema";
 import { impairmentDrift, impairSteps, impairText, observeImpairment, type ImpairObs, type Wire } from "./impair";
@@ -22,7 +23,7 @@ export interface LinkObs {
 /** The pair as impair.ts sees it: end a, its peer b. */
 export const wireOf = (s: LinkSpec): Wire => ({
   stack: s.stack,
-  host: s.host,
+  host: sandboxHostOf(s),
   netns: s.a.netns,
   ifname: s.a.ifname,
   peer: s.b,

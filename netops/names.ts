@@ -1,6 +1,7 @@
 // Names inside namespaces: /etc/netns/<ns>/hosts and resolv.conf, which `ip netns exec`
 // (and so every workload) sees as /etc/hosts and /etc/resolv.conf. Files nslab writes
 // start with its mark; a file without it is someone else's and is left alone.
+import { sandboxHostOf } from "../model/schema";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NamesSpec } from "../model/schema";
@@ -26,7 +27,7 @@ function filesOf(
   entries: readonly (readonly [string, string])[],
   nameservers?: readonly string[],
 ): File[] {
-  const h = head(s.stack, s.host);
+  const h = head(s.stack, sandboxHostOf(s));
   return [
     {
       path: `${ETC_NETNS}/${netns}/hosts`,
@@ -111,7 +112,7 @@ export const namesOps: Ops<NamesSpec, NamesObs> = {
  * destroy means gone whether or not the ledger survived.
  */
 export function strayNames(owner: Pick<NamesSpec, "stack" | "host">): Step[] {
-  const marks = [head(owner.stack, owner.host), head(owner.stack, owner.host, true)];
+  const marks = [head(owner.stack, sandboxHostOf(owner)), head(owner.stack, sandboxHostOf(owner), true)];
   let dirs: string[];
   try {
     dirs = readdirSync(ETC_NETNS);

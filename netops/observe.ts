@@ -1,5 +1,6 @@
 // Readers of kernel state, as JSON where the tool offers it. Each returns plain data;
 // "does not exist" is an answer (null), anything else unexpected is an error.
+import { sandboxHostOf } from "../model/schema";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -168,7 +169,8 @@ export class HostView {
     readonly target: Target,
     private readonly narrow = false,
   ) {
-    this.gone = target.host !== undefined && !netnsExists(target.host);
+    const sandboxHost = sandboxHostOf(target);
+    this.gone = sandboxHost !== undefined && !netnsExists(sandboxHost);
   }
 
   async link(name: string): Promise<Link | null> {

@@ -3,6 +3,7 @@
 // `host:veth-ns01`), a network's bridge or a tunnel by its device name (`br01`), each on
 // this machine or on a Host (`ns01@b`). Names are unique per machine, not per lab, so a
 // bare name is this machine's when it has it, else the one Host's that has it.
+import { sandboxHostOf } from "../model/schema";
 import { interfacesOf, namespacesOf } from "../model/kinds";
 import type { ObjectSpec, RemoteSpec } from "../model/schema";
 
@@ -10,7 +11,7 @@ export interface Place {
   /** The Host it is on; absent: this machine. */
   readonly remote?: RemoteSpec;
   /** That machine's sandbox host namespace; absent: its real host. */
-  readonly host?: string;
+  readonly sandboxHost?: string;
   /** The namespace; absent: the host side. */
   readonly netns?: string;
   /** The interface, for a place that is one. */
@@ -33,7 +34,7 @@ export const INTERFACES: Called = { one: "interface", many: "interfaces" };
 
 const machineOf = (s: ObjectSpec) => ({
   ...(s.remote ? { remote: s.remote } : {}),
-  ...(s.host ? { host: s.host } : {}),
+  ...(sandboxHostOf(s) ? { sandboxHost: sandboxHostOf(s) } : {}),
 });
 const side = (netns: string | undefined) => netns ?? "host";
 /** The place's full name: with its machine when it is a Host's. */
@@ -43,7 +44,7 @@ export const fullName = (p: Place, name = p.name) => (p.remote ? `${name}@${p.re
 export function namespaces(specs: readonly ObjectSpec[], labHost?: string): Place[] {
   const seen = new Map<string, Place>();
   const add = (p: Place) => seen.set(fullName(p), seen.get(fullName(p)) ?? p);
-  add({ ...(labHost ? { host: labHost } : {}), name: "host" });
+  add({ ...(labHost ? { sandboxHost: labHost } : {}), name: "host" });
   for (const s of specs) {
     const at = machineOf(s);
     add({ ...at, name: "host" });

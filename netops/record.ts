@@ -3,6 +3,7 @@
 // that closes it), removed by the stack's owner when it is destroyed, together with the
 // boot unit that restores it and the sandbox host namespace nslab made for it, once no
 // stack is left there.
+import { sandboxHostOf } from "../model/schema";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
@@ -26,7 +27,7 @@ import { netnsExists } from "./observe";
 /** A stack where it is deployed: its name and sandbox host (none: the machine's root namespace). */
 export type Where = Pick<LabFile, "stack" | "host">;
 
-export const readRecord = (lab: Where) => readRecordOf(lab.host, lab.stack);
+export const readRecord = (lab: Where) => readRecordOf(sandboxHostOf(lab), lab.stack);
 
 /** A file written aside, then renamed over: a reader never sees half of it. */
 function writeAtomic(file: string, data: string | Buffer): void {
@@ -53,7 +54,7 @@ export function writeRecord(
   state: DeployedRecord["state"],
   runner = process.argv[1],
 ): void {
-  const dir = recordDir(lab.host, lab.stack);
+  const dir = recordDir(sandboxHostOf(lab), lab.stack);
   mkdirSync(dir, { recursive: true });
   const text = Buffer.from(labText);
   if (!same(join(dir, RECORD_LAB), text)) writeAtomic(join(dir, RECORD_LAB), text);
@@ -63,7 +64,7 @@ export function writeRecord(
   writeRecordFile({
     v: 1,
     stack: lab.stack,
-    ...(lab.host ? { host: lab.host } : {}),
+    ...(sandboxHostOf(lab) ? { host: sandboxHostOf(lab) } : {}),
     state,
     at: new Date().toISOString(),
     from: process.cwd(),
@@ -72,7 +73,7 @@ export function writeRecord(
 }
 
 const writeRecordFile = (r: DeployedRecord) =>
-  writeAtomic(join(recordDir(r.host, r.stack), RECORD_FILE), `${JSON.stringify(r, null, 1)}\n`);
+  writeAtomic(join(recordDir(sandboxHostOf(r), r.stack), RECORD_FILE), `${JSON.stringify(r, null, 1)}\n`);
 
 /** The lab file text of one machine's part of a lab (a Host's record: its objects, local there). */
 export const partText = (stack: string, specs: readonly ObjectSpec[]) =>
@@ -92,11 +93,12 @@ export function setBoot(lab: Where, boot: DeployedRecord["boot"] | null): void {
  * record, no ledger entry).
  */
 export async function removeRecord(lab: Where): Promise<void> {
-  const dir = recordDir(lab.host, lab.stack);
+  const dir = recordDir(sandboxHostOf(lab), lab.stack);
   rmSync(dir, { recursive: true, force: true });
   tryRmdir(dirname(dir));
   tryRmdir(recordRoot());
-  if (lab.host) await retireSandboxHost(lab.host);
+  const sandboxHost = sandboxHostOf(lab);
+  if (sandboxHost) await retireSandboxHost(sandboxHost);
 }
 
 /** Stacks with a record on this place. */

@@ -5,6 +5,7 @@
 //   <state>/<host>/_sysctl/<key>/prior            the value before nslab changed it
 //   <state>/<host>/_sysctl/<key>/holders/<stack>--<resource key>
 // A lock (lock.ts) makes "look, change, note" one step for the runners Terraform starts at once.
+import { sandboxHostOf } from "../model/schema";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "./exec";
@@ -36,8 +37,8 @@ export type Log = (line: string) => void;
  * rollback of the same apply lets go of it), false when the holder already had it.
  */
 export async function hold(t: Target, key: string, value: string, holder: string, log: Log): Promise<boolean> {
-  return withLock(t.host, "sysctl", async () => {
-    const dir = keyDir(t.host, key);
+  return withLock(sandboxHostOf(t), "sysctl", async () => {
+    const dir = keyDir(sandboxHostOf(t), key);
     const current = await readSysctl(t, key);
     if (!existsSync(join(dir, "prior"))) {
       mkdirSync(join(dir, "holders"), { recursive: true });
@@ -56,20 +57,21 @@ export async function hold(t: Target, key: string, value: string, holder: string
 
 /** Let go of `key`; the last holder restores the prior value (unless someone changed it since). */
 export async function release(t: Target, key: string, holder: string, log: Log): Promise<void> {
-  await withLock(t.host, "sysctl", async () => {
-    const dir = keyDir(t.host, key);
+  await withLock(sandboxHostOf(t), "sysctl", async () => {
+    const dir = keyDir(sandboxHostOf(t), key);
     const mine = join(dir, "holders", holder);
     if (!existsSync(mine)) return;
     const held = readFileSync(mine, "utf8");
     rmSync(mine);
     if (readdirSync(join(dir, "holders")).length > 0) return;
     const prior = readOr(join(dir, "prior"), held);
-    const hostGone = t.host !== undefined && !netnsExists(t.host);
+    const sandboxHost = sandboxHostOf(t);
+    const hostGone = sandboxHost !== undefined && !netnsExists(sandboxHost);
     if (!hostGone && prior !== held && (await readSysctl(t, key)) === held) {
       await write(t, key, prior);
       log(`restored ${key}=${prior} (last nslab holder gone)`);
     }
     rmSync(dir, { recursive: true, force: true });
-    tryRmdir(join(hostDir(t.host), "_sysctl"));
+    tryRmdir(join(hostDir(sandboxHostOf(t)), "_sysctl"));
   });
 }

@@ -1,6 +1,7 @@
 // A kernel step is data: what it does (one line for the user), the argv to run, and
 // optional stdin. Plans are pure functions returning steps, so tests can compare argv
 // exactly and the executor is the only place that touches the kernel.
+import { sandboxHostOf } from "../model/schema";
 import { formerOf } from "../model/former-name";
 import { NAME } from "../model/name";
 
@@ -38,7 +39,7 @@ export const NETNS_DIR = "/run/netns";
  * created from inside are usable from outside (`ip netns exec` would not be).
  */
 export function inSandboxHost(t: Target, argv: readonly string[]): string[] {
-  return t.host ? ["nsenter", `--net=${NETNS_DIR}/${t.host}`, "--", ...argv] : [...argv];
+  return sandboxHostOf(t) ? ["nsenter", `--net=${NETNS_DIR}/${sandboxHostOf(t)}`, "--", ...argv] : [...argv];
 }
 
 /** Run argv in named namespace `netns` (entered as the host is, with nsenter), or on the host when absent. */

@@ -2,6 +2,7 @@
 // takes (a lab file, object lines, a call forwarded from another machine, its own
 // arguments). Typed over the description: a verb or a form missing here fails
 // `npm run typecheck`, and main.ts has nothing to dispatch but this table.
+import { sandboxHostOf } from "../model/schema";
 import { parseVerb } from "../model/argv";
 import type { InspectReport } from "../model/reports";
 import { CaptureMessage, ExecMessage, readMessage, RuntimeMessage } from "../model/messages";
@@ -91,7 +92,7 @@ export const VERBS: Table = {
       const report: InspectReport = {
         v: 1,
         stack: lab.stack,
-        hostNetns: lab.host ?? null,
+        hostNetns: sandboxHostOf(lab) ?? null,
         objects: parts.flatMap((p) => p.objects),
         extra: parts.flatMap((p) => p.extra),
       };
@@ -106,7 +107,7 @@ export const VERBS: Table = {
     // the live page's counters of this machine's objects, asked by the machine it runs on
     forwarded: (args) => {
       const specs = args.map(readSpec).filter(isObjectSpec);
-      return answer(countersHere({ host: specs.find((s) => s.host)?.host }, specs));
+      return answer(countersHere({ host: specs.map(sandboxHostOf).find((h) => h !== undefined) }, specs));
     },
   },
   test: {

@@ -1,6 +1,7 @@
 // A workload: a long-lived command in an endpoint's namespace, or in the host namespace
 // (the sandbox host when there is one). Its pid and log files live in the stack's ledger
 // folder, so what is ours is known, and a stop ends its whole process group.
+import { sandboxHostOf } from "../model/schema";
 import { readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { WorkloadSpec } from "../model/schema";
@@ -38,7 +39,7 @@ function runsIn(pid: number, path: string): boolean {
 }
 
 function daemonOf(s: WorkloadSpec): Daemon {
-  const base = join(hostDir(s.host), s.stack, `workload-${s.name}`);
+  const base = join(hostDir(sandboxHostOf(s)), s.stack, `workload-${s.name}`);
   return { pidFile: `${base}.pid`, logFile: `${base}.log` };
 }
 
@@ -55,7 +56,7 @@ export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
   }),
   observe: async (s) => {
     const pid = runningPid(daemonOf(s));
-    const ns = s.netns ?? s.host; // on the real host there is nothing to rebuild
+    const ns = s.netns ?? sandboxHostOf(s); // on the real host there is nothing to rebuild
     return { pid, stale: pid !== null && ns !== undefined && !runsIn(pid, `${NETNS_DIR}/${ns}`) };
   },
   drift: (s, o) =>
@@ -63,7 +64,7 @@ export const workloadOps: Ops<WorkloadSpec, WorkloadObs> = {
       ? [`missing: process ${s.command[0]} ${where(s)} is not running`]
       : o.stale
         ? [
-            `different: process ${s.command[0]} (pid ${o.pid}) runs in a namespace that is no longer ${s.netns ?? s.host} (it was rebuilt)`,
+            `different: process ${s.command[0]} (pid ${o.pid}) runs in a namespace that is no longer ${s.netns ?? sandboxHostOf(s)} (it was rebuilt)`,
           ]
         : [],
   converge(s, o) {

@@ -43,11 +43,11 @@ describe("namespaces", () => {
     expect(all.map((p) => fullName(p)).sort()).toEqual(["host", "host@b", "nb@b", "ns01", "ns01@b", "sb"]);
   });
   it("a bare name is this machine's when it has it, else the Host's that has it", () => {
-    expect(pick(all, "ns01", NAMESPACES)).toMatchObject({ netns: "ns01", host: "sbx" });
+    expect(pick(all, "ns01", NAMESPACES)).toMatchObject({ netns: "ns01", sandboxHost: "sbx" });
     expect(pick(all, "ns01", NAMESPACES).remote).toBeUndefined();
     expect(pick(all, "ns01@b", NAMESPACES)).toMatchObject({ netns: "ns01", remote });
     expect(pick(all, "nb", NAMESPACES)).toMatchObject({ netns: "nb", remote });
-    expect(pick(all, "host", NAMESPACES)).toEqual({ host: "sbx", name: "host" });
+    expect(pick(all, "host", NAMESPACES)).toEqual({ sandboxHost: "sbx", name: "host" });
   });
   it("a wrong name lists the right ones", () => {
     expect(message(() => pick(all, "ns9", NAMESPACES))).toBe(
@@ -69,7 +69,7 @@ describe("interfaces", () => {
     expect(pick(all, "sb:l0", INTERFACES)).toMatchObject({ netns: "sb", ifname: "l0" });
   });
   it("host-side ends, bridges by their device name", () => {
-    expect(pick(all, "host:veth-ns01", INTERFACES)).toMatchObject({ ifname: "veth-ns01", host: "sbx" });
+    expect(pick(all, "host:veth-ns01", INTERFACES)).toMatchObject({ ifname: "veth-ns01", sandboxHost: "sbx" });
     expect(pick(all, "host:veth-ns01", INTERFACES).netns).toBeUndefined();
     expect(pick(all, "br01", INTERFACES)).toMatchObject({ ifname: "br01", name: "br01" });
     expect(pick(all, "host:br01", INTERFACES)).toMatchObject({ ifname: "br01" });
@@ -79,7 +79,7 @@ describe("interfaces", () => {
 
 describe("what runs there", () => {
   it("ip netns exec, which gives the command the namespace's /etc/netns files", () => {
-    expect(enterArgv({ netns: "ns01", host: "sbx" }, ["ping", "-c1", "x"])).toEqual([
+    expect(enterArgv({ netns: "ns01", sandboxHost: "sbx" }, ["ping", "-c1", "x"])).toEqual([
       "ip",
       "netns",
       "exec",
@@ -88,7 +88,7 @@ describe("what runs there", () => {
       "-c1",
       "x",
     ]);
-    expect(enterArgv({ host: "sbx" }, ["ss", "-tln"])).toEqual(["ip", "netns", "exec", "sbx", "ss", "-tln"]);
+    expect(enterArgv({ sandboxHost: "sbx" }, ["ss", "-tln"])).toEqual(["ip", "netns", "exec", "sbx", "ss", "-tln"]);
     expect(enterArgv({}, ["ss", "-tln"])).toEqual(["ss", "-tln"]);
   });
   it("tcpdump: a pcap written packet by packet, or lines; the count and the filter passed on", () => {

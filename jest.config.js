@@ -1,5 +1,5 @@
 // Tiers: unit (pure), constructs (synth), kernel (runner on real namespaces, root),
-// e2e (real cdktf deploy/destroy, root).
+// e2e (real cdktf deploy/destroy, root); the constructs tier runs under cdktf and cdktn.
 const { buildSync } = require("esbuild");
 
 // execa is ESM-only; the runner bundles it with esbuild, and jest gets the same bundle
@@ -14,13 +14,31 @@ buildSync({
   logLevel: "error",
 });
 
-module.exports = {
+const tier = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.jest.json" }] },
-  moduleNameMapper: { "^execa$": "<rootDir>/dist/execa.cjs" },
   setupFilesAfterEnv: ["<rootDir>/test/helpers/setup.ts"],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...tier,
+      displayName: "cdktf",
+      roots: ["<rootDir>/test"],
+      moduleNameMapper: { "^execa$": "<rootDir>/dist/execa.cjs" },
+    },
+    // the constructs tier again on CDK Terrain, against the same snapshots: every import of
+    // cdktf (nslab's synth/engine.ts, the stacks, the tests, provider-null) gets cdktn, so a
+    // stack whose JSON differs between the two engines fails here
+    {
+      ...tier,
+      displayName: "cdktn",
+      roots: ["<rootDir>/test/constructs"],
+      moduleNameMapper: { "^cdktf$": "cdktn", "^cdktf/(.*)$": "cdktn/$1" },
+    },
+  ],
   globalSetup: "<rootDir>/test/helpers/global-setup.ts",
   globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
   // kernel and e2e tests share machine-wide names (/run/netns, /etc/netns): one at a time

@@ -8,7 +8,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { STACK_MANIFEST } from "../model/manifest";
 import { loadStack } from "./manifest";
-import { Progress, type Diagnostic, type ObjectResult } from "./progress";
+import { Progress, SIGN, type Diagnostic, type ObjectResult } from "./progress";
 import { lockProject } from "./deploy-lock";
 import {
   carryTerraform,
@@ -161,7 +161,7 @@ async function runStack(
   }
   const counts = progress.counts();
   const objects = [...progress.results.values()];
-  print?.(summary(args.verb, stack, code, interrupted, seconds, counts, objects));
+  print?.(summary(args.verb, stack, code, interrupted, { seconds, counts, objects, tool: progress.tool }));
   for (const line of progress.converged) print?.(`  ${line}`);
   return { ...base, exitCode: code, counts, objects };
 }
@@ -182,11 +182,15 @@ function summary(
   stack: string,
   code: number,
   interrupted: boolean,
-  seconds: StackReport["seconds"],
-  counts: Record<string, number>,
-  objects: readonly ObjectResult[],
+  run: {
+    seconds: StackReport["seconds"];
+    counts: Record<string, number>;
+    objects: readonly ObjectResult[];
+    tool: Progress["tool"];
+  },
 ): string {
-  const took = `${(seconds.synth + seconds.terraform).toFixed(1)} s (synth ${seconds.synth.toFixed(1)} s, terraform ${seconds.terraform.toFixed(1)} s)`;
+  const { seconds, counts, objects } = run;
+  const took = `${(seconds.synth + seconds.terraform).toFixed(1)} s (synth ${seconds.synth.toFixed(1)} s, ${run.tool} ${seconds.terraform.toFixed(1)} s)`;
   const done = Object.entries(counts)
     .filter(([, n]) => n)
     .map(([w, n]) => `${n} ${w}`)
@@ -203,9 +207,8 @@ function summary(
 function diffLines(stack: string, changes: readonly ObjectResult[], exitCode: number): string[] {
   if (exitCode !== 0 && exitCode !== 2) return [`${stack}: the plan did not finish (exit ${exitCode})`];
   if (!changes.length) return [`${stack}: no change: the deployed lab is as declared in Terraform's state`];
-  const sign: Record<string, string> = { create: "+", delete: "-", update: "~", replace: "-/+" };
   return [
     `${stack}: ${changes.length} object${changes.length === 1 ? "" : "s"} to change`,
-    ...changes.map((c) => `  ${(sign[c.action] ?? c.action).padEnd(3)} ${c.label.padEnd(44)} ${c.path}`),
+    ...changes.map((c) => `  ${(SIGN[c.action] ?? c.action).padEnd(3)} ${c.label.padEnd(44)} ${c.path}`),
   ];
 }

@@ -29,7 +29,8 @@ export interface Diagnostic {
   readonly address?: string;
 }
 
-const SIGN: Record<string, string> = { create: "+", delete: "-", update: "~", replace: "-/+" };
+/** A plan's actions as a line shows them; `remove` is a forget (OpenTofu's word for it in -json). */
+export const SIGN: Record<string, string> = { create: "+", delete: "-", update: "~", replace: "-/+", remove: "forget" };
 /** How the runner starts a line about the whole stack (netops/machines.ts convergeHere). */
 const STACK_WORD = /^netops stack [^:]+: /;
 /** A converge's closing line for one machine (model/lab-change.ts convergedLine). */
@@ -43,6 +44,8 @@ export class Progress {
   /** The converge's lines (`this machine: all 6 objects as declared`, `put right ...`). */
   readonly converged: string[] = [];
   terraformChanges?: TfMessage["changes"];
+  /** Which Terraform wrote the stream (its version message): how its lines are named. */
+  tool: "terraform" | "tofu" = "terraform";
   private readonly planned = new Map<string, string>();
   private readonly started = new Map<string, number>();
   private finished = 0;
@@ -88,7 +91,8 @@ export class Progress {
 
   onMessage(m: TfMessage): void {
     const addr = m.hook?.resource?.addr ?? m.change?.resource.addr;
-    if (m.type === "planned_change" && addr && m.change) {
+    if (m.type === "version") this.tool = m.tofu !== undefined ? "tofu" : "terraform";
+    else if (m.type === "planned_change" && addr && m.change) {
       this.planned.set(addr, m.change.action);
       this.result(addr).action = m.change.action;
     } else if (m.type === "apply_start" && addr) {
@@ -133,7 +137,7 @@ export class Progress {
       // what Terraform says of each provisioner it killed, and that it halted: said per object
       else if (this.interrupted && (d.summary === HALTED || KILLED.test(`${d.summary}: ${d.detail ?? ""}`))) return;
       else if (!shownAlready || !this.results.get(d.address!)!.output.length)
-        this.line(`  terraform ${d.severity}: ${d.summary}${d.detail ? `: ${d.detail.trim()}` : ""}`);
+        this.line(`  ${this.tool} ${d.severity}: ${d.summary}${d.detail ? `: ${d.detail.trim()}` : ""}`);
     } else if (m.type === "change_summary") this.terraformChanges = m.changes;
     this.progress();
   }
@@ -157,6 +161,7 @@ export class Progress {
       replace: "replaced",
       update: "updated",
       delete: "destroyed",
+      remove: "forgotten",
     };
     for (const r of this.results.values())
       if (r.ok && r.role === "object" && word[this.planned.get(r.address) ?? r.action])

@@ -10,11 +10,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { terraformBinary } from "../model/terraform-binary";
 import { CliError } from "./manifest";
 
-/** One message of Terraform's -json stream, the parts nslab reads. */
+/**
+ * One message of Terraform's -json stream, the parts nslab reads. OpenTofu writes the same
+ * messages (its internal/command/views/json_view.go): `@module` tofu.ui, its version in
+ * `tofu`, `<>&` unescaped, and a change summary that may count resources it forgets.
+ */
 export interface TfMessage {
   readonly type: string;
+  /** The version message's: which of the two wrote the stream. */
+  readonly terraform?: string;
+  readonly tofu?: string;
   readonly "@level"?: string;
   readonly "@message"?: string;
   readonly hook?: {
@@ -27,6 +35,9 @@ export interface TfMessage {
     readonly add: number;
     readonly change: number;
     readonly remove: number;
+    readonly import?: number;
+    /** OpenTofu's: resources removed from state, not destroyed. */
+    readonly forget?: number;
     readonly operation: string;
   };
   readonly diagnostic?: {
@@ -36,6 +47,10 @@ export interface TfMessage {
     readonly address?: string;
   };
 }
+
+/** When the binary did not start. */
+const NOT_RUN_FIX =
+  "Fix: put Terraform (>= 1.4) or OpenTofu (>= 1.6) on PATH, or name the binary in NSLAB_TERRAFORM (or TERRAFORM_BINARY_NAME)";
 
 /** Terraform's environment: no network calls of its own, no advice meant for a person at a prompt. */
 const ENV = { CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
@@ -59,7 +74,7 @@ export async function initIfNeeded(dir: string): Promise<boolean> {
     .digest("hex");
   const mark = join(dir, INIT_MARK);
   if (existsSync(mark) && readFileSync(mark, "utf8") === hash) return false;
-  const r = await execa("terraform", ["init", "-input=false", "-no-color"], {
+  const r = await execa(terraformBinary(), ["init", "-input=false", "-no-color"], {
     cwd: dir,
     env: ENV,
     stdin: "ignore",
@@ -68,8 +83,8 @@ export async function initIfNeeded(dir: string): Promise<boolean> {
   });
   if (r.exitCode !== 0)
     throw new CliError(
-      `terraform init failed in ${dir}${r.exitCode === undefined ? `: ${r.shortMessage}` : ""}`,
-      typeof r.all === "string" ? r.all.trim() : undefined,
+      `${terraformBinary()} init failed in ${dir}${r.exitCode === undefined ? `: ${r.shortMessage}` : ""}`,
+      r.exitCode === undefined ? NOT_RUN_FIX : typeof r.all === "string" ? r.all.trim() : undefined,
       { exitCode: 1 },
     );
   mkdirSync(join(dir, ".terraform"), { recursive: true });
@@ -88,7 +103,7 @@ export async function runTerraform(
   onMessage: (m: TfMessage) => void,
   onInterrupt: (n: number) => void = () => {},
 ): Promise<number> {
-  const child = execa("terraform", [...args, "-json", "-input=false", "-no-color"], {
+  const child = execa(terraformBinary(), [...args, "-json", "-input=false", "-no-color"], {
     cwd: dir,
     env: ENV,
     stdin: "ignore",
@@ -118,7 +133,7 @@ export async function runTerraform(
     const r = await child;
     if (r.exitCode !== undefined) return r.exitCode;
     if (r.signal) return 128 + (constants.signals[r.signal] ?? 0);
-    throw new CliError(`terraform did not run: ${r.shortMessage}`, "is terraform (>= 1.4) on PATH?", { exitCode: 1 });
+    throw new CliError(`${terraformBinary()} did not run: ${r.shortMessage}`, NOT_RUN_FIX, { exitCode: 1 });
   } finally {
     process.off("SIGINT", interrupt);
     process.off("SIGTERM", interrupt);
@@ -127,8 +142,14 @@ export async function runTerraform(
 
 /** A saved plan as JSON (`terraform show -json`). */
 export async function showPlan(dir: string, planFile: string): Promise<unknown> {
-  const r = await execa("terraform", ["show", "-json", "-no-color", planFile], { cwd: dir, env: ENV, reject: false });
+  const r = await execa(terraformBinary(), ["show", "-json", "-no-color", planFile], {
+    cwd: dir,
+    env: ENV,
+    reject: false,
+  });
   if (r.exitCode !== 0)
-    throw new CliError(`terraform show of the plan failed in ${dir}: ${r.stderr.trim()}`, undefined, { exitCode: 1 });
+    throw new CliError(`${terraformBinary()} show of the plan failed in ${dir}: ${r.stderr.trim()}`, undefined, {
+      exitCode: 1,
+    });
   return JSON.parse(r.stdout);
 }

@@ -1,7 +1,7 @@
 // Endpoint: a network namespace (the "container") joined to a ContainerNetwork by a veth
 // pair, with an address of each family its network has, lo up and default routes via the
 // network's gateways.
-import { Lazy } from "cdktf";
+import { Lazy } from "../synth/engine";
 import { checkProps } from "./props";
 import { Construct } from "constructs";
 import { message, refuse, type Broken } from "./errors";

@@ -19,8 +19,8 @@
 // manifest, the moved blocks, the runner asset) lives in synth/.
 import { installErrorPrinter } from "./error-printer";
 import { checkProps } from "./props";
-import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
+import { AssetType, TerraformAsset, TerraformStack } from "../synth/engine";
+import { NullProvider } from "../synth/null-provider";
 import { Construct, type IConstruct } from "constructs";
 import { applyOrder } from "../model/kinds";
 import { fromEnv } from "../model/former-name";

@@ -4,8 +4,8 @@
 // and destroyed last, the gate (sweep or batched apply), the converge every apply ends
 // with, and the test on deploy. Each renders its own block (synth/provisioners.ts), of the
 // stack's resource type (synth/terraform-type.ts).
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
-import { TerraformResource } from "cdktf";
+import { TerraformResource } from "../synth/engine";
+import { NullResource } from "../synth/null-provider";
 import { Construct } from "constructs";
 import { toLine } from "../model/line";
 import type { Role } from "../model/manifest";
@@ -75,7 +75,7 @@ export abstract class NetopsResource extends Construct {
     if (props.noResource) this.resource = undefined;
     else if (this.stack.resourceType === ResourceType.TERRAFORM_DATA)
       this.resource = new TerraformResource(this, "Resource", { terraformResourceType: "terraform_data", dependsOn });
-    else this.resource = new NullResource(this, "Resource", { triggers: {}, dependsOn });
+    else this.resource = new NullResource(this, "Resource", dependsOn);
     this.stack._register(this);
   }
 

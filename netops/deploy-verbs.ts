@@ -1,6 +1,7 @@
 // The verbs a deploy's own steps run on the lab file, on every machine of the lab
 // (machines.ts): sweep, converge (and repair, the same in place), boot, and the gate's
 // retire; and each one's part on a Host, forwarded from the machine Terraform runs on.
+import { terraformBinary } from "../model/terraform-binary";
 import { existsSync, readFileSync } from "node:fs";
 import { specKey } from "../model/kinds";
 import { readLab, type LabFile } from "../model/lab-file";
@@ -116,7 +117,7 @@ export async function retire(labPath: string, address: string, hosts = "null"): 
       process.stderr.write(
         `stack ${owner.stack} still has objects on ${hostLabel(owner.remote)}, which the code no longer has. ` +
           "Make it reachable and deploy again; if that machine is gone for good, forget it with " +
-          `\`terraform state rm ${address}\` in the stack's folder (cdktf.out/stacks/${owner.stack}), then deploy.\n`,
+          `\`${terraformBinary()} state rm ${address}\` in the stack's folder (cdktf.out/stacks/${owner.stack}), then deploy.\n`,
       );
       return code;
     }

@@ -2,9 +2,7 @@
 // (every object spec of the stack, its expectations and its Hosts: what the runner
 // converges to and checks) and the manifest the CLI reads (model/manifest.ts). One lab
 // file at a time: older ones would only mislead a reader.
-import { type ISynthesisSession, type TerraformStack } from "cdktf";
-// the hook TerraformAsset itself uses to write files next to cdk.tf.json (not re-exported)
-import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
+import { addCustomSynthesis, type ISynthesisSession, type TerraformStack } from "./engine";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

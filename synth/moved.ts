@@ -2,8 +2,7 @@
 // name has them in its state: Terraform moves them to their new addresses, so an upgrade
 // neither replaces the owner (whose destroy removes the whole lab) nor leaves a resource
 // whose destroy provisioner would never run (model/former-name.ts).
-import type { TerraformResource } from "cdktf";
-import { makeUniqueId } from "cdktf/lib/private/unique";
+import { makeUniqueId, type TerraformResource } from "./engine";
 import { formerOf } from "../model/former-name";
 import { NAME } from "../model/name";
 

@@ -70,6 +70,19 @@ test("GIVEN the product's imports THEN no cycle", () => {
   expect(cycles).toEqual([]);
 });
 
+test("GIVEN the product THEN only synth/engine.ts imports a CDK engine or a provider package", () => {
+  const engineImports = product.filter((f) =>
+    parse(f).statements.some(
+      (s) =>
+        (ts.isImportDeclaration(s) || ts.isExportDeclaration(s)) &&
+        s.moduleSpecifier !== undefined &&
+        ts.isStringLiteral(s.moduleSpecifier) &&
+        /^(cdktf|cdktn|@cdktf\/|@cdktn\/)/.test(s.moduleSpecifier.text),
+    ),
+  );
+  expect(engineImports.map(rel)).toEqual(["synth/engine.ts"]);
+});
+
 test("GIVEN constructs/ THEN bad input is said by the props schemas, with at most 20 hand-written errors", () => {
   const sites = files(join(ROOT, "constructs")).flatMap(
     (f) => readFileSync(f, "utf8").match(/new NslabValidationError\(/g) ?? [],

@@ -1,18 +1,29 @@
 // Tiers: unit (pure), constructs (synth), kernel (runner on real namespaces, root),
 // e2e (real cdktf deploy/destroy, root); the constructs tier runs under cdktf and cdktn.
 const { buildSync } = require("esbuild");
+const { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } = require("node:fs");
+const { dirname } = require("node:path");
 
 // execa is ESM-only; the runner bundles it with esbuild, and jest gets the same bundle
 // as CommonJS (the unit tier imports plan modules that import the executor).
-buildSync({
+const out = `${__dirname}/dist/execa.cjs`;
+const [built] = buildSync({
   stdin: { contents: 'module.exports = require("execa");', resolveDir: __dirname },
-  outfile: `${__dirname}/dist/execa.cjs`,
+  outfile: out,
   bundle: true,
   platform: "node",
   format: "cjs",
   target: "node20",
   logLevel: "error",
-});
+  write: false,
+}).outputFiles;
+// written only when it changed, and by a rename: a jest run started beside another (CI
+// runs the pure tiers on two nodes at once) never reads it half-written
+if (!existsSync(out) || !readFileSync(out).equals(Buffer.from(built.contents))) {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(`${out}.${process.pid}`, built.contents);
+  renameSync(`${out}.${process.pid}`, out);
+}
 
 const tier = {
   testEnvironment: "node",

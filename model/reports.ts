@@ -54,3 +54,55 @@ export interface TestReport {
   readonly outcomes: readonly Outcome[];
   readonly matrix?: unknown;
 }
+
+/** One chain's say on a packet in a namespace: a rule that decided (accept, drop, jump) or a policy. */
+export interface TraceStep {
+  /** prerouting, input, forward, output or postrouting. */
+  readonly hook: string;
+  readonly table: string;
+  readonly chain: string;
+  /** The rule as nftables prints it; absent: the chain's policy. */
+  readonly rule?: string;
+  readonly verdict: string;
+  /** The lab object whose firewall it is and what it is for, when the lab made it. */
+  readonly madeBy?: { readonly object: string; readonly what: string };
+}
+
+/** A packet's pass through one namespace of the lab. */
+export interface TraceHop {
+  /** The namespace as the lab names it (`ns01`, `host`, `outside`). */
+  readonly place: string;
+  /** The machine: this one, or a Host's name. */
+  readonly machine: string;
+  /** The interface it came in and went out by, when it did. */
+  readonly in?: string;
+  readonly out?: string;
+  /** The packet as it came in: source and destination (address, with the port for TCP and UDP). */
+  readonly src: string;
+  readonly dst: string;
+  /** Address translation here, in words: `DNAT to 192.168.88.11:80 (endpoint ns01)`, `MASQUERADE to 198.18.0.1`. */
+  readonly nat: readonly string[];
+  readonly steps: readonly TraceStep[];
+  /** delivered: the namespace took it in (input); forwarded, sent; dropped; lost: seen, and then no more. */
+  readonly fate: "delivered" | "forwarded" | "sent" | "dropped" | "lost";
+}
+
+/** `nslab trace`: where one probe went through the lab, and its answer. */
+export interface TraceReport {
+  readonly v: 1;
+  readonly stack: string;
+  readonly from: string;
+  readonly to: string;
+  /** What was sent: `icmp`, `tcp/8080`, `udp/53`, to this address. */
+  readonly probe: string;
+  readonly address: string;
+  readonly verdict: "delivered" | "dropped" | "lost";
+  /** Delivered: an answer came back (a reply, or a TCP reset counts as one). */
+  readonly answered: boolean;
+  /** The verdict in the lab's words. */
+  readonly why: string;
+  readonly hops: readonly TraceHop[];
+  readonly reply: readonly TraceHop[];
+  /** The kernel could not trace here (iptables-legacy): what was observed instead. */
+  readonly note?: string;
+}

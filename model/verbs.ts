@@ -56,6 +56,21 @@ const out = {
 } as const;
 const json = { json: { type: "boolean", describe: "the same, as JSON, for scripts" } } as const;
 
+const port = (proto: string) =>
+  ({
+    type: "number",
+    value: "PORT",
+    int: true,
+    min: 1,
+    max: 65535,
+    describe: `a ${proto} probe to this port`,
+  }) as const;
+const TRACE_FLAGS = {
+  tcp: port("TCP"),
+  udp: port("UDP"),
+  icmp: { type: "boolean", describe: "an ICMP echo (the default)" },
+} as const;
+
 const TEST_FLAGS = {
   "all-pairs": {
     type: "boolean",
@@ -192,6 +207,17 @@ export const CLI_VERBS = {
     rest: { name: "tcpdump filter" },
     runner: "capture",
     notes: ["target: ns01 (its one interface), ns01:eth1, host:veth-ns01, a bridge, ...@<Host>"],
+  },
+  trace: {
+    line: "where a probe goes through the lab, and where it dies",
+    positionals: [stack, { name: "from" }, { name: "to" }],
+    flags: { ...TRACE_FLAGS, ...json, ...out },
+    runner: "trace",
+    notes: [
+      "from: an endpoint's or sandbox's namespace, host, or outside (a client on the host's LAN)",
+      "to: an endpoint or sandbox, an address, or host (a published port: --tcp 8080); ICMP echo by default",
+      "exit 0: delivered; 1: dropped or lost",
+    ],
   },
   ui: {
     line: "a live page of the lab, on 127.0.0.1",
@@ -368,6 +394,12 @@ export const RUNNER_VERBS = {
     flags: { ...CAPTURE_FLAGS, text: { type: "boolean", describe: "tcpdump's lines, not a pcap" } },
     rest: { name: "filter" },
   },
+  trace: {
+    line: "one probe through the lab, traced by the kernel: the path as JSON",
+    forms: ["lab"],
+    positionals: [lab, { name: "from" }, { name: "to" }],
+    flags: TRACE_FLAGS,
+  },
   watch: {
     line: "every machine's inspect and counters, a JSON line per period, until stdin ends",
     forms: ["lab"],
@@ -389,7 +421,7 @@ export const RUNNER_VERBS = {
       { name: "arg", many: true },
     ],
     flags: {},
-    notes: ["probe tcp|udp <host> <port> | probe throughput <host> <port> <seconds> | probe sink"],
+    notes: ["probe tcp|udp <host> <port> [<source port>] | probe throughput <host> <port> <seconds> | probe sink"],
   },
   relay: {
     line: "a delay line's relay",

@@ -24,7 +24,7 @@ const RETRY_AFTER_MS = 1000;
 export type { Outcome };
 
 /** Outside: its namespace and /30 are derived from the stack and host, so two stacks' runs never share them. */
-function outsideOf(lab: LabFile) {
+export function outsideOf(lab: LabFile) {
   const h = createHash("sha256")
     .update(`${sandboxHostOf(lab) ?? ""}/${lab.stack}`)
     .digest();
@@ -43,7 +43,7 @@ async function must(argv: string[], input?: string): Promise<void> {
   if (!r.ok) throw new Error(`${argv.join(" ")}: ${r.stderr.trim()}`);
 }
 
-async function addOutside(lab: LabFile, o: ReturnType<typeof outsideOf>, six: boolean): Promise<void> {
+export async function addOutside(lab: LabFile, o: ReturnType<typeof outsideOf>, six: boolean): Promise<void> {
   await removeOutside(lab, o); // a run that was killed may have left it
   await must(["ip", "netns", "add", o.ns]);
   // nodad: the addresses work at once, with no duplicate detection to wait for
@@ -68,7 +68,7 @@ async function addOutside(lab: LabFile, o: ReturnType<typeof outsideOf>, six: bo
  * namespace in the background (longer after heavy traffic, a throughput check's), and a
  * next run would meet its host end still there. That end is deleted first, at once.
  */
-async function removeOutside(lab: LabFile, o: ReturnType<typeof outsideOf>): Promise<void> {
+export async function removeOutside(lab: LabFile, o: ReturnType<typeof outsideOf>): Promise<void> {
   await run(inSandboxHost(lab, ["ip", "link", "del", "dev", o.hostIf]));
   await run(["ip", "netns", "del", o.ns]);
 }

@@ -19,9 +19,9 @@ type Result = { answered: boolean; what: string };
  * plain server with no error handler dies of ECONNRESET: a check must not disturb what it
  * checks.
  */
-function tcp(host: string, port: number): Promise<Result> {
+function tcp(host: string, port: number, localPort?: number): Promise<Result> {
   return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: PROBE_TIMEOUT_MS });
+    const s = connect({ host, port, timeout: PROBE_TIMEOUT_MS, ...(localPort ? { localPort } : {}) });
     let result: Result | undefined;
     let linger: NodeJS.Timeout | undefined;
     const finish = () => {
@@ -49,7 +49,7 @@ function tcp(host: string, port: number): Promise<Result> {
   });
 }
 
-function udp(host: string, port: number): Promise<Result> {
+function udp(host: string, port: number, localPort?: number): Promise<Result> {
   return new Promise((resolve) => {
     const s = createSocket(host.includes(":") ? "udp6" : "udp4");
     const timer = setTimeout(() => done({ answered: false, what: "no answer" }), PROBE_TIMEOUT_MS);
@@ -63,16 +63,19 @@ function udp(host: string, port: number): Promise<Result> {
     s.once("error", (err: NodeJS.ErrnoException) =>
       done({ answered: false, what: err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message) }),
     );
-    s.connect(port, host, () => s.send("nslab probe\n"));
+    const go = () => s.connect(port, host, () => s.send("nslab probe\n"));
+    if (localPort) s.bind(localPort, go);
+    else go();
   });
 }
 
-export async function probe(proto: string, host: string, port: number): Promise<number> {
+/** `localPort`: the source port, by which `nslab trace` marks its probe's packets. */
+export async function probe(proto: string, host: string, port: number, localPort?: number): Promise<number> {
   if ((proto !== "tcp" && proto !== "udp") || !Number.isInteger(port)) {
-    process.stderr.write("usage: netops probe tcp|udp <host> <port>\n");
+    process.stderr.write("usage: netops probe tcp|udp <host> <port> [<source port>]\n");
     return 2;
   }
-  const r = await (proto === "tcp" ? tcp : udp)(host, port);
+  const r = await (proto === "tcp" ? tcp : udp)(host, port, localPort);
   process.stdout.write(`${r.what}\n`);
   return r.answered ? 0 : 1;
 }

@@ -28,6 +28,7 @@ import { attached, runtime, runtimeOn, test, watch } from "./lab-verbs";
 import { onLines, readSpec } from "./object-verbs";
 import { probe } from "./probe";
 import { relay } from "./relay";
+import { trace, type TraceHow } from "./trace";
 import { send, sink } from "./throughput";
 
 /** A form's work: its arguments (a forwarded call's decoded), its exit code. */
@@ -155,6 +156,18 @@ export const VERBS: Table = {
     },
     forwarded: ([message]) => captureHere(readMessage("capture", CaptureMessage, message), true),
   },
+  trace: {
+    lab: (args) => {
+      const { labPath, pos, flags } = onLab("trace", args);
+      const how: TraceHow =
+        flags.tcp !== undefined
+          ? { proto: "tcp", port: flags.tcp }
+          : flags.udp !== undefined
+            ? { proto: "udp", port: flags.udp }
+            : { proto: "icmp" };
+      return answer(trace(labPath, pos.from, pos.to, how));
+    },
+  },
   watch: {
     lab: (args) => {
       const { labPath, flags } = onLab("watch", args);
@@ -168,7 +181,7 @@ export const VERBS: Table = {
         ? send(rest[0], Number(rest[1]), Number(rest[2]))
         : how === "sink"
           ? sink()
-          : probe(how, rest[0], Number(rest[1])),
+          : probe(how, rest[0], Number(rest[1]), rest[2] ? Number(rest[2]) : undefined),
   },
   relay: { args: (args) => relay(args) },
 };

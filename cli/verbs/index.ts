@@ -10,6 +10,7 @@ import { repair } from "./repair";
 import { impair, link } from "./runtime";
 import { deploy, destroy, diff } from "./terraform";
 import { test } from "./test";
+import { trace } from "./trace";
 import { ui } from "./ui";
 import { verify } from "./verify";
 import type { Handler } from "./types";
@@ -28,6 +29,7 @@ export const HANDLERS: { readonly [V in CliVerb]: Handler<V> } = {
   exec,
   shell,
   capture,
+  trace,
   ui,
   boot,
   completion,

@@ -215,7 +215,7 @@ export const CLI_VERBS = {
     runner: "trace",
     notes: [
       "from: an endpoint's or sandbox's namespace, host, or outside (a client on the host's LAN)",
-      "to: an endpoint or sandbox, an address, or host (a published port: --tcp 8080); ICMP echo by default",
+      "to: an endpoint or sandbox, an address, host (a published port: --tcp 8080) or outside; ICMP echo by default",
       "exit 0: delivered; 1: dropped or lost",
     ],
   },

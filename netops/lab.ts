@@ -19,6 +19,7 @@ import {
   verifySpecs,
 } from "./engine";
 import { recordedSpecs } from "./ledger";
+import { clearTraceTables } from "./trace-table";
 
 /** What the stack recorded on this machine and no longer declares (constructs deleted from the code). */
 function undeclared(lab: LabFile, desired: readonly ObjectSpec[]): ObjectSpec[] {
@@ -117,6 +118,7 @@ export async function convergeHere(
   where: string,
   how: ConvergeMode,
 ): Promise<void> {
+  await clearTraceTables(lab); // what a trace that was killed left (trace-table.ts)
   logClosing(`stack ${lab.stack}`)(convergedLine(where, specs.length, await converge(lab, specs, how)));
 }
 

@@ -8,9 +8,7 @@ import { labelOf } from "../model/kinds";
 import type { TraceHop, TraceReport, TraceStep } from "../model/reports";
 import type { ObjectSpec } from "../model/schema";
 import type { PacketFields, TraceEvent } from "./trace-events";
-
-/** The namespace the probe's own trace table is in: its events are the path's markers, not steps. */
-export const TRACE_TABLE = "nslab-trace";
+import { TRACE_HOOKS, TRACE_TABLE } from "./trace-table";
 
 export interface Watched {
   /** The namespace as the lab names it: `ns01`, `host`, `outside`. */
@@ -42,14 +40,7 @@ interface Pass {
 
 /** Which hook a chain is, for base chains; any other chain is in the hook that jumped to it. */
 const HOOKS: Record<string, string> = {
-  mark_pre: "prerouting",
-  mark_out: "output",
-  mark_in: "input",
-  mark_fwd: "forward",
-  mark_post: "postrouting",
-  seen_in: "input",
-  seen_fwd: "forward",
-  seen_post: "postrouting",
+  ...TRACE_HOOKS,
   prerouting: "prerouting",
   input: "input",
   forward: "forward",

@@ -6,7 +6,7 @@
 // note where each packet went; `nft monitor trace` in each namespace reports every hook,
 // chain and rule they meet, the lab's own rules (iptables-nft's and nslab's nftables
 // table) among them. The tables go when the trace ends, on Ctrl-C too; a trace killed
-// outright leaves them to the next one, which clears them first. trace-path.ts reads
+// outright leaves them to the next trace or deploy (trace-table.ts). trace-path.ts reads
 // the events.
 import { randomInt } from "node:crypto";
 import { readLab, type LabFile } from "../model/lab-file";
@@ -15,9 +15,9 @@ import { sandboxHostOf, type ObjectSpec } from "../model/schema";
 import { attach, run } from "./exec";
 import { addOutside, outsideOf, removeOutside } from "./expect";
 import { NAMESPACES, namespaces, pick, type Place } from "./places";
-import { inSandboxHost } from "./step";
 import { traceEvent, type TraceEvent } from "./trace-events";
-import { pathOf, TRACE_TABLE, type Probe } from "./trace-path";
+import { pathOf, type Probe } from "./trace-path";
+import { clearTraceTables, inPlace, noteTables, traceTable } from "./trace-table";
 
 export interface TraceHow {
   readonly proto: "icmp" | "tcp" | "udp";
@@ -27,59 +27,17 @@ export interface TraceHow {
 /** How long the monitors get to start listening, and the last events after the probe to arrive. */
 const SETTLE_MS = 250;
 
-/** A namespace the probe may cross, and how to run a command there. */
+/** A namespace the probe may cross: its name in the lab, and its own (null: the sandbox host). */
 interface Watch {
   readonly place: string;
-  readonly argv: (cmd: readonly string[]) => string[];
-}
-
-/** The trace table's marking chains, by hook. */
-const MARK_HOOKS = {
-  mark_pre: "prerouting",
-  mark_out: "output",
-  mark_in: "input",
-  mark_fwd: "forward",
-  mark_post: "postrouting",
-};
-
-/** The trace table: marks the probe's packets (both ways) first, notes where they go last. */
-function traceTable(probe: Probe, stack: string): string {
-  // TCP: the connection's first packet each way (SYN; SYN-ACK or RST), not the rest of it
-  const marks =
-    probe.proto === "icmp"
-      ? [`icmp id ${probe.id}`, `icmpv6 id ${probe.id}`]
-      : probe.proto === "tcp"
-        ? [`tcp sport ${probe.id} tcp flags & (syn | ack) == syn`, `tcp dport ${probe.id} tcp flags & (syn | rst) != 0`]
-        : [`udp sport ${probe.id}`, `udp dport ${probe.id}`];
-  const mark = marks.map((m) => `    ${m} meta nftrace set 1`).join("\n");
-  const seen = (name: string, hook: string) => `  chain ${name} {\n    type filter hook ${hook} priority 500;\n  }`;
-  return [
-    // a table left by a trace that was killed goes first
-    `table inet ${TRACE_TABLE} {}`,
-    `delete table inet ${TRACE_TABLE}`,
-    `table inet ${TRACE_TABLE} {`,
-    `  comment "nslab trace of ${stack}"`,
-    // marked again at every later hook: a frame the bridge hands up to be routed has lost
-    // its trace flag by then (br_netfilter)
-    ...Object.entries(MARK_HOOKS).map(
-      ([chain, hook]) => `  chain ${chain} {\n    type filter hook ${hook} priority -500;\n${mark}\n  }`,
-    ),
-    seen("seen_in", "input"),
-    seen("seen_fwd", "forward"),
-    seen("seen_post", "postrouting"),
-    "}",
-    "",
-  ].join("\n");
+  readonly netns: string | null;
 }
 
 /** Every namespace of the lab on this machine, and the sandbox host. */
 function watchesOf(lab: LabFile, specs: readonly ObjectSpec[], outsideNs?: string): Watch[] {
   const here = namespaces(specs, sandboxHostOf(lab)).filter((p) => !p.remote);
-  const watches: Watch[] = here.map((p) => ({
-    place: p.name,
-    argv: (cmd) => (p.netns ? ["ip", "netns", "exec", p.netns, ...cmd] : inSandboxHost(lab, cmd)),
-  }));
-  if (outsideNs) watches.push({ place: "outside", argv: (cmd) => ["ip", "netns", "exec", outsideNs, ...cmd] });
+  const watches: Watch[] = here.map((p) => ({ place: p.name, netns: p.netns ?? null }));
+  if (outsideNs) watches.push({ place: "outside", netns: outsideNs });
   return watches;
 }
 
@@ -118,25 +76,36 @@ function addressOf(
 
 /** Runs the monitors around `send`: the events each namespace reported. */
 async function traced(
+  lab: LabFile,
   watches: readonly Watch[],
-  table: string,
+  probe: Probe,
   send: () => Promise<boolean>,
 ): Promise<{ events: Map<string, TraceEvent[]>; answered: boolean }> {
   const events = new Map(watches.map((w) => [w.place, [] as TraceEvent[]]));
   const monitors: ReturnType<typeof attach>[] = [];
-  const cleanup = async () => {
-    for (const m of monitors) if (m.pid) process.kill(m.pid, "SIGTERM");
-    await Promise.all(watches.map((w) => run(w.argv(["nft", "delete", "table", "inet", TRACE_TABLE]))));
-  };
+  const at = (w: Watch, cmd: readonly string[]) => inPlace(lab, w.netns, cmd);
+  const table = traceTable(probe, lab.stack);
+  // the note names the monitors: ended there, by pid and start time
+  const cleanup = () => clearTraceTables(lab);
   const onSignal = () => void cleanup().then(() => process.exit(130));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    await clearTraceTables(lab); // what a trace that was killed left
+    noteTables(
+      lab,
+      watches.map((w) => w.netns),
+    );
     for (const w of watches) {
-      const r = await run(w.argv(["nft", "-f", "-"]), table);
+      const r = await run(at(w, ["nft", "-f", "-"]), table);
       if (!r.ok) throw new Error(`trace: the trace table in ${w.place}: ${r.stderr.trim()}`);
-      const m = attach(w.argv(["nft", "monitor", "trace"]), ["ignore", "pipe", "ignore"]);
+      const m = attach(at(w, ["nft", "monitor", "trace"]), ["ignore", "pipe", "ignore"]);
       monitors.push(m);
+      noteTables(
+        lab,
+        watches.map((x) => x.netns),
+        monitors.flatMap((x) => (x.pid ? [x.pid] : [])),
+      );
       let rest = "";
       m.stdout?.on("data", (chunk: Buffer) => {
         const lines = (rest + chunk.toString()).split("\n");
@@ -181,11 +150,11 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
       how.proto === "icmp"
         ? ["ping", "-n", "-q", "-c", "1", "-W", "1", "-e", String(probe.id), address]
         : [process.execPath, process.argv[1], "probe", how.proto, address, String(how.port), String(probe.id)];
-    return (await run(start.argv(argv))).ok;
+    return (await run(inPlace(lab, start.netns, argv))).ok;
   };
   if (outside) await addOutside(lab, outside, false);
   try {
-    const { events, answered } = await traced(watches, traceTable(probe, lab.stack), send);
+    const { events, answered } = await traced(lab, watches, probe, send);
     const watched = watches.map((w) => ({ place: w.place, machine: "this machine", events: events.get(w.place)! }));
     const path = pathOf(watched, probe, specs, answered, outside ? { hostIf: outside.hostIf } : undefined);
     return {

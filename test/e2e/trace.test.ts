@@ -5,8 +5,13 @@
 // (DNAT to the endpoint, the client's address kept), the hairpin from an endpoint to the
 // host's published port, out to outside (MASQUERADE), an internal network's way out
 // (dropped). After all of it the sandbox host and every namespace are as before the first
-// trace: no trace table, no probe namespace, the lab as deployed.
+// trace: no trace table, no probe namespace, the lab as deployed. A trace killed outright
+// leaves its tables and monitors, and the next deploy clears them.
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { TraceReport } from "../../model/reports";
+import { startTime } from "../../netops/proc";
 import { cmd, must, ok, requireRoot } from "../helpers/cmd";
 import { e2eSandbox } from "../helpers/e2e";
 import { hostState, inNs } from "../helpers/sandbox";
@@ -110,6 +115,36 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: each case's verdict and the ho
   expect({ host: hostState(host), tables: traces() }).toEqual(before);
   expect(traces().join("\n")).not.toMatch(/nslab-trace/);
   expect(must(project.nslab(["verify", "lab-stack"], host), "nslab verify")).toMatch(/objects match the kernel/);
+
+  // a trace killed outright leaves its tables and monitors: the next deploy clears both
+  if (fw === "IPTABLES") {
+    const note = `/run/nslab/${host}/lab-stack/trace-tables.json`;
+    const cli = spawn("node", [join(project.dir, "bin", "nslab.js"), "trace", "lab-stack", "tr-i1", "outside"], {
+      cwd: project.dir,
+      env: { ...process.env, NSLAB_HOST_NETNS: host, CI: "true" },
+      stdio: "ignore",
+    });
+    // the probe waits a second for an answer that never comes: the tables are in by then
+    for (let i = 0; i < 50 && !existsSync(note); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    const runner = Number(
+      ok(["pgrep", "-P", String(cli.pid)])
+        .trim()
+        .split("\n")[0],
+    );
+    process.kill(runner, "SIGKILL");
+    cli.kill("SIGKILL");
+    const left = JSON.parse(readFileSync(note, "utf8")) as { monitors: { pid: number }[] };
+    expect(left.monitors.length).toBeGreaterThan(0);
+    expect(traces().join("\n")).toMatch(/nslab-trace/);
+    must(project.nslab(["deploy", "lab-stack"], host), "nslab deploy after a killed trace");
+    expect(traces().join("\n")).not.toMatch(/nslab-trace/);
+    expect(existsSync(note)).toBe(false);
+    // ended (orphaned by the kill, a monitor ends as a zombie of pid 1 on some machines: not running either)
+    for (const m of left.monitors) expect(startTime(m.pid)).toBeNull();
+    // the outside probe namespace the killed trace made goes with the next trace's run of it
+    trace("tr-a2", "outside");
+  }
 
   await Promise.all(servers.splice(0).map((s) => s.stop()));
   must(project.nslab(["destroy", "lab-stack"], host), "nslab destroy");

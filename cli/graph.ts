@@ -168,7 +168,8 @@ const quote = (...lines: string[]) => `"${lines.map(escape).join("\\n")}"`;
 /**
  * The live state laid on the picture (`nslab ui`): by object ref, whether it is as declared
  * and a line to add (its rates); and checks drawn as arrows between the nodes they ran
- * between (node ids; `outside` is added when a check starts there).
+ * between (node ids; `outside` is added when a check starts there), and the last trace's
+ * path as numbered arrows from namespace to namespace (`trace`).
  */
 export interface Overlay {
   readonly marks: ReadonlyMap<string, { readonly drift: boolean; readonly note?: string }>;
@@ -177,6 +178,8 @@ export interface Overlay {
     readonly to: string;
     readonly label: string;
     readonly ok: boolean;
+    /** A check of `nslab test` (the default), or a hop of `nslab trace`. */
+    readonly kind?: "check" | "trace";
   }[];
 }
 
@@ -208,7 +211,7 @@ export function toDot(t: Topology, title: string, overlay?: Overlay): string {
     ...checks.map(
       (c) =>
         `  ${c.from} -- ${c.to} [label=${quote(c.label)}, dir=forward, constraint=false, style=bold, ` +
-        `color="${c.ok ? GREEN : RED}", fontcolor="${c.ok ? GREEN : RED}", class="${c.ok ? "check pass" : "check fail"}"];`,
+        `color="${c.ok ? GREEN : RED}", fontcolor="${c.ok ? GREEN : RED}", class="${c.kind ?? "check"} ${c.ok ? "pass" : "fail"}"];`,
     ),
     "}",
   ];

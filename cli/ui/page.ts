@@ -1,8 +1,9 @@
 // The page `nslab ui` serves: the topology as `nslab graph` draws it, with the live state
 // laid on it (objects not as declared in red, each endpoint's and link's traffic), a table
 // of every object with its actions (forms: the page works without JavaScript; a small
-// script only refreshes it every second), and the last test run drawn as arrows.
-import type { Outcome } from "../../model/reports";
+// script only refreshes it every second), the last test run drawn as arrows, and a trace
+// form whose last path is drawn too.
+import type { Outcome, TraceReport } from "../../model/reports";
 import { domId, refOf, nodeOf, topologyOf, toDot, toSvg, type Overlay } from "../graph";
 import type { LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";
@@ -16,6 +17,8 @@ export interface View {
   readonly tests?: { readonly at: number; readonly outcomes: readonly Outcome[]; readonly error?: string };
   /** What the last action printed, and whether it worked. */
   readonly lastAction?: { readonly ok: boolean; readonly text: string };
+  /** The last trace (`nslab trace`): its path drawn on the picture. */
+  readonly trace?: TraceReport;
   readonly token: string;
   /** Why the live state stopped coming, when it did. */
   readonly failed?: string;
@@ -70,6 +73,19 @@ function arrowOf(o: Outcome, specs: readonly ObjectSpec[], drawn: ReadonlySet<st
     : undefined;
 }
 
+/** The trace's path: an arrow per step from one namespace to the next, numbered, red when it did not get through. */
+function traceArrows(t: TraceReport, drawn: ReadonlySet<string>) {
+  const ok = t.verdict === "delivered";
+  const nodes = t.hops.map((hop) => nodeOf(hop.place)).filter((n) => drawn.has(n) || n === "outside");
+  return nodes.slice(1).map((to, i) => ({
+    from: nodes[i],
+    to,
+    label: `trace ${i + 1}${!ok && i === nodes.length - 2 ? `: ${t.verdict}` : ""}`,
+    ok,
+    kind: "trace" as const,
+  }));
+}
+
 export async function picture(v: View): Promise<string> {
   const topology = topologyOf(v.specs, v.lab.host ?? null);
   const bySpec = new Map(v.specs.map((s) => [refOf(s), s]));
@@ -80,7 +96,10 @@ export async function picture(v: View): Promise<string> {
     marks.set(ref, { drift: o.status !== "ok", note: s ? traffic(s, v.rates.get(ref)) : undefined });
   }
   const drawn = new Set(topology.nodes.map((n) => n.id));
-  const checks = (v.tests?.outcomes ?? []).flatMap((o) => arrowOf(o, v.specs, drawn) ?? []);
+  const checks = [
+    ...(v.tests?.outcomes ?? []).flatMap((o) => arrowOf(o, v.specs, drawn) ?? []),
+    ...(v.trace ? traceArrows(v.trace, drawn) : []),
+  ];
   const overlay: Overlay = { marks, checks };
   const svg = await toSvg(toDot(topology, v.lab.stack, overlay));
   return svg.slice(svg.indexOf("<svg")); // inline: no XML prologue
@@ -158,6 +177,23 @@ function objects(v: View): string {
   return (
     "<table><thead><tr><th>kind</th><th>name</th><th>machine</th><th>state</th><th>traffic</th><th>actions</th></tr></thead>" +
     `<tbody>${[...rows, ...extra].join("")}</tbody></table>`
+  );
+}
+
+/** The trace form: from, to and the probe, as `nslab trace` takes them. */
+function traceForm(v: View): string {
+  const input = (name: string, size: number, value = "") =>
+    `<input name="${name}" size="${size}" value="${h(value)}" aria-label="${name}" placeholder="${name}">`;
+  const t = v.trace;
+  return form(
+    v,
+    "trace",
+    {},
+    "trace",
+    input("from", 8, t?.from) +
+      input("to", 8, t?.to) +
+      '<select name="proto" aria-label="probe"><option>icmp</option><option>tcp</option><option>udp</option></select>' +
+      input("port", 5),
   );
 }
 
@@ -248,6 +284,8 @@ export async function page(v: View): Promise<string> {
 <section id="objects">${p.objects}</section>
 <h2>Expectations</h2>
 <section id="tests">${p.tests}</section>
+<h2>Trace a packet</h2>
+<section id="trace">${traceForm(v)}</section>
 <script>${SCRIPT}</script>
 </body></html>
 `;

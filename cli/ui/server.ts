@@ -66,6 +66,8 @@ async function post(session: Session, url: URL, form: URLSearchParams, res: Serv
   else if (url.pathname === "/impair")
     await session.impair(target, { loss: num("loss"), rate: num("rate") }, !!form.get("reset"));
   else if (url.pathname === "/test") await session.test();
+  else if (url.pathname === "/trace")
+    await session.trace(form.get("from") ?? "", form.get("to") ?? "", form.get("proto") ?? "icmp", num("port"));
   else return send(res, 404, "text/plain", "not found\n");
   res.writeHead(303, { location: `/?t=${session.token}` });
   res.end();

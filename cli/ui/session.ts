@@ -5,7 +5,8 @@ import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { readLab, type LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";
-import type { TestReport } from "../../model/reports";
+import type { TestReport, TraceReport } from "../../model/reports";
+import { renderTrace } from "../trace";
 import type { DeployedLab } from "../deployed";
 import { impairmentOf, runRunner, startRunner } from "../runner";
 import { Live } from "./live";
@@ -29,6 +30,7 @@ export class Session {
   private readonly live: Live;
   private tests: View["tests"];
   private lastAction: Outcome;
+  private lastTrace: View["trace"];
 
   constructor(
     private readonly d: DeployedLab,
@@ -40,8 +42,8 @@ export class Session {
 
   async view(): Promise<View> {
     const { look, rates } = await this.live.now();
-    const { lab, specs, tests, lastAction, token } = this;
-    return { lab, specs, look, rates, tests, lastAction, token, failed: this.live.failed };
+    const { lab, specs, tests, lastAction, token, lastTrace: trace } = this;
+    return { lab, specs, look, rates, tests, lastAction, trace, token, failed: this.live.failed };
   }
 
   async link(target: string, state: "up" | "down"): Promise<void> {
@@ -63,6 +65,23 @@ export class Session {
       `impair ${target}`,
       await runRunner(this.d, "impair", { pos: { target, what } }, "keep"),
     );
+  }
+
+  /** One probe traced (`nslab trace`): its words as the last action, its path on the picture. */
+  async trace(from: string, to: string, proto: string, port: number | undefined): Promise<void> {
+    const flags = proto === "tcp" ? { tcp: port } : proto === "udp" ? { udp: port } : { icmp: true };
+    if (proto !== "icmp" && !(Number.isInteger(port) && port! >= 1 && port! <= 65535)) {
+      this.lastAction = { ok: false, text: `trace: a ${proto} probe needs a port from 1 to 65535` };
+      return;
+    }
+    const r = await runRunner(this.d, "trace", { pos: { from, to }, flags }, "keep");
+    if (r.code !== 0) {
+      this.lastAction = outcomeOf(`trace ${from} ${to}`, r);
+      return;
+    }
+    const report = JSON.parse(r.stdout) as TraceReport;
+    this.lastTrace = report;
+    this.lastAction = { ok: report.verdict === "delivered", text: renderTrace(report).trimEnd() };
   }
 
   async test(): Promise<void> {

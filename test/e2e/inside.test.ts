@@ -1,8 +1,9 @@
 // End to end, issue 23: looking inside a running lab, one deploy of lab-stack shared by
 // every test. exec and shell run in a namespace with the lab's names, exit codes through;
 // capture gives a pcap of real traffic (to a file, through a pipe, as lines on a
-// terminal), stopped by a count, by time and by Ctrl-C with the file complete. Each
-// leaves the lab as it was (verify).
+// terminal), stopped by a count, by time and by Ctrl-C with the file complete. The live
+// page in a real browser: its actions, the expectations and a trace drawn. Each leaves the
+// lab as it was (verify).
 import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { chromium, type Browser } from "playwright-core";
@@ -269,7 +270,7 @@ describe("nslab ui, in a real browser (Debian's chromium, headless)", () => {
     await page.close();
   });
 
-  test("a capture downloads a pcap tcpdump reads; the expectations run and are drawn", async () => {
+  test("a capture downloads a pcap tcpdump reads; the expectations run and are drawn; a trace is drawn", async () => {
     const page = await browser.newPage();
     await page.goto(url);
     const row = page.locator("#row_endpoint_ns01_eth0");
@@ -291,6 +292,16 @@ describe("nslab ui, in a real browser (Debian's chromium, headless)", () => {
     await page.waitForSelector("#tests table");
     expect(await page.locator("#tests").textContent()).toMatch(/4 of 4 hold/);
     expect(await page.locator("#picture svg g.check.pass").count()).toBeGreaterThanOrEqual(3);
+
+    // a trace: its words as the last action, its path drawn on the picture
+    await page.locator("#trace input[name=from]").fill("ns02");
+    await page.locator("#trace input[name=to]").fill("ns01");
+    await page.locator("#trace button", { hasText: "trace" }).click();
+    await page.waitForSelector("#last-action pre.good");
+    expect(await page.locator("#last-action").textContent()).toMatch(
+      /icmp from ns02 to ns01 \(192\.168\.88\.11\): delivered/,
+    );
+    expect(await page.locator("#picture svg g.trace.pass").count()).toBeGreaterThanOrEqual(1);
     await page.close();
   });
 });

@@ -63,6 +63,18 @@ export const CaptureMessage = z
   .strict();
 export type CaptureMessage = z.infer<typeof CaptureMessage>;
 
+/** `trace`: the probe's marks, and that machine's namespaces to watch (netns null: its host side), by their names in the lab. */
+export const TraceMessage = z
+  .object({
+    stack,
+    sandboxHost: netns.optional(),
+    proto: z.enum(["icmp", "tcp", "udp"]),
+    id: z.number().int().min(1).max(65535),
+    watch: z.array(z.object({ place: z.string().min(1), netns: netns.nullable() }).strict()),
+  })
+  .strict();
+export type TraceMessage = z.infer<typeof TraceMessage>;
+
 /** Parse a forwarded verb's head: its schema's message when it is not what this runner reads. */
 export function readMessage<T>(verb: string, schema: z.ZodType<T>, text: string): T {
   const r = schema.safeParse(JSON.parse(text));

@@ -395,8 +395,8 @@ export const RUNNER_VERBS = {
     rest: { name: "filter" },
   },
   trace: {
-    line: "one probe through the lab, traced by the kernel: the path as JSON",
-    forms: ["lab"],
+    line: "one probe through the lab, traced by the kernel: the path as JSON (forwarded: a Host's watch)",
+    forms: ["lab", "forwarded"],
     positionals: [lab, { name: "from" }, { name: "to" }],
     flags: TRACE_FLAGS,
   },

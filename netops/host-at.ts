@@ -2,7 +2,7 @@
 // object's verb, a run-time change, a user's command or a capture, through its copy of the
 // runner (remote.ts), with what travels typed (model/messages.ts).
 import { localLine } from "../model/line";
-import type { CaptureMessage, ExecMessage, RuntimeMessage } from "../model/messages";
+import type { CaptureMessage, ExecMessage, RuntimeMessage, TraceMessage } from "../model/messages";
 import type { ObjectSpec, RemoteSpec, Spec } from "../model/schema";
 import type { Attached } from "./exec";
 import { forward, forwardAttached } from "./remote";
@@ -15,8 +15,12 @@ export interface HostAt {
   change(verb: "impair" | "link", message: RuntimeMessage, specs: readonly ObjectSpec[]): Promise<number>;
   /** A user's command there, attached to `stdio` (a terminal there when `tty`). */
   exec(message: ExecMessage, tty: boolean): Promise<Attached>;
+  /** A command of nslab's own there (a trace's probe): its exit code, its output dropped. */
+  run(message: ExecMessage): Promise<number>;
   /** A capture there: its pcap (or lines) on stdout; closing its stdin stops it. */
   capture(message: CaptureMessage): Promise<Attached>;
+  /** A trace's watch there: `ready` on stdout once watching; closing its stdin ends it, and what it saw follows. */
+  trace(message: TraceMessage): Promise<Attached>;
 }
 
 export function hostAt(remote: RemoteSpec): HostAt {
@@ -31,5 +35,9 @@ export function hostAt(remote: RemoteSpec): HostAt {
       forwardAttached(remote, "capture", [JSON.stringify(message)], ["pipe", "inherit", "inherit"], {
         detached: true,
       }),
+    run: async (message) =>
+      (await forwardAttached(remote, "exec", [JSON.stringify(message)], ["ignore", "ignore", "inherit"])).done,
+    trace: (message) =>
+      forwardAttached(remote, "trace", [JSON.stringify(message)], ["pipe", "pipe", "inherit"], { detached: true }),
   };
 }

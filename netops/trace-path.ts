@@ -94,16 +94,27 @@ function peersOf(specs: readonly ObjectSpec[], outside?: Outside): Map<string, S
       peers.get(x)!.add(y);
     }
   };
+  // a place as the watches name it: with its machine when it is a Host's (places.ts fullName)
+  const at = (s: ObjectSpec, netns: string | undefined, ifname: string) =>
+    `${netns ?? "host"}${s.remote ? `@${s.remote.name}` : ""}|${ifname}`;
   const endpoints = specs.filter((s) => s.kind === "endpoint");
   for (const e of endpoints) {
-    join(`${e.netns}|${e.ifname}`, `host|${e.hostIf}`);
+    join(at(e, e.netns, e.ifname), at(e, undefined, e.hostIf));
     // routed by the host, a packet from the bridge comes in by the bridge itself
-    join(`${e.netns}|${e.ifname}`, `host|${e.bridge}`);
+    join(at(e, e.netns, e.ifname), at(e, undefined, e.bridge));
     for (const o of endpoints)
-      if (o !== e && o.bridge === e.bridge) join(`${e.netns}|${e.ifname}`, `${o.netns}|${o.ifname}`);
+      if (o !== e && o.bridge === e.bridge) join(at(e, e.netns, e.ifname), at(o, o.netns, o.ifname));
   }
-  for (const s of specs)
-    if (s.kind === "link") join(`${s.a.netns ?? "host"}|${s.a.ifname}`, `${s.b.netns ?? "host"}|${s.b.ifname}`);
+  for (const s of specs) if (s.kind === "link") join(at(s, s.a.netns, s.a.ifname), at(s, s.b.netns, s.b.ifname));
+  // a network across machines: what leaves one machine's tunnel comes in by the other's
+  const tunnels = specs.filter((s) => s.kind === "vxlan");
+  for (const t of tunnels)
+    for (const u of tunnels)
+      if (t !== u && t.bridge === u.bridge && t.remote?.name !== u.remote?.name) {
+        join(at(t, undefined, t.dev), at(u, undefined, u.dev));
+        // bridged through it, a frame is seen by each machine's hooks on the bridge itself
+        join(at(t, undefined, t.bridge), at(u, undefined, u.bridge));
+      }
   if (outside) join("outside|eth0", `host|${outside.hostIf}`);
   return peers;
 }
@@ -191,7 +202,7 @@ function stepsOf(p: Pass, specs: readonly ObjectSpec[]): TraceStep[] {
 /** The lab's name for an address: the endpoint or sandbox namespace that has it. */
 function ownerOf(addr: string | undefined, specs: readonly ObjectSpec[]): string | undefined {
   const e = specs.find((s) => s.kind === "endpoint" && (s.address === addr || s.address6 === addr));
-  return e && e.kind === "endpoint" ? `endpoint ${e.netns}` : undefined;
+  return e && e.kind === "endpoint" ? `endpoint ${e.netns}${e.remote ? `@${e.remote.name}` : ""}` : undefined;
 }
 
 function hopOf(p: Pass, specs: readonly ObjectSpec[], reply = false): TraceHop {

@@ -1,44 +1,76 @@
 // `nslab trace`: one probe of its own through the running lab, traced by the kernel. Every
-// namespace the probe could cross (the lab's on this machine, the sandbox host, the
-// outside vantage when it starts there) gets a small nftables table of nslab's own,
-// `inet nslab-trace`, whose first chains set `meta nftrace` on the probe's packets alone
-// (its ICMP echo id, or its TCP or UDP source port, both ways) and whose last chains
-// note where each packet went; `nft monitor trace` in each namespace reports every hook,
-// chain and rule they meet, the lab's own rules (iptables-nft's and nslab's nftables
-// table) among them. The tables go when the trace ends, on Ctrl-C too; a trace killed
-// outright leaves them to the next trace or deploy (trace-table.ts). trace-path.ts reads
-// the events.
+// namespace the probe could cross (the lab's on this machine and on each Host, the
+// sandbox host, the outside vantage when it is one end) gets a small nftables table of
+// nslab's own, `inet nslab-trace`, whose first chains set `meta nftrace` on the probe's
+// packets alone (its ICMP echo id, or its TCP or UDP source port, both ways) and whose
+// last chains note where each packet went; `nft monitor trace` in each namespace reports
+// every hook, chain and rule they meet, the lab's own rules (iptables-nft's and nslab's
+// nftables table) among them (trace-watch.ts: on a Host, its runner watches). The tables
+// go when the trace ends, on Ctrl-C too; a trace killed outright leaves them to the next
+// trace or deploy (trace-table.ts). trace-path.ts reads the events.
 import { randomInt } from "node:crypto";
 import { readLab, type LabFile } from "../model/lab-file";
 import type { TraceReport } from "../model/reports";
-import { sandboxHostOf, type ObjectSpec } from "../model/schema";
-import { attach, run } from "./exec";
+import { sandboxHostOf, type ObjectSpec, type RemoteSpec } from "../model/schema";
+import { run } from "./exec";
 import { addOutside, outsideOf, removeOutside } from "./expect";
-import { NAMESPACES, namespaces, pick, type Place } from "./places";
-import { traceEvent, type TraceEvent } from "./trace-events";
-import { pathOf, type Probe } from "./trace-path";
-import { clearTraceTables, inPlace, noteTables, traceTable } from "./trace-table";
+import { hostAt } from "./host-at";
+import { fullName, NAMESPACES, namespaces, pick, type Place } from "./places";
+import type { TraceEvent } from "./trace-events";
+import { pathOf, type Probe, type Watched } from "./trace-path";
+import { inPlace, type Marked } from "./trace-table";
+import { watchHere, type Watch, type Watching } from "./trace-watch";
 
 export interface TraceHow {
   readonly proto: "icmp" | "tcp" | "udp";
   readonly port?: number;
 }
 
-/** How long the monitors get to start listening, and the last events after the probe to arrive. */
-const SETTLE_MS = 250;
-
-/** A namespace the probe may cross: its name in the lab, and its own (null: the sandbox host). */
-interface Watch {
-  readonly place: string;
-  readonly netns: string | null;
+/** The namespaces to watch: this machine's (and the outside probe's), and each Host's. */
+function watchesOf(lab: LabFile, specs: readonly ObjectSpec[], outsideNs?: string) {
+  const all = namespaces(specs, sandboxHostOf(lab));
+  const local: Watch[] = all.filter((p) => !p.remote).map((p) => ({ place: p.name, netns: p.netns ?? null }));
+  if (outsideNs) local.push({ place: "outside", netns: outsideNs });
+  const hosts = new Map<string, { remote: RemoteSpec; sandboxHost?: string; watch: Watch[] }>();
+  for (const p of all.filter((x) => x.remote)) {
+    const h = hosts.get(p.remote!.name) ?? { remote: p.remote!, sandboxHost: p.sandboxHost, watch: [] };
+    h.watch.push({ place: fullName(p), netns: p.netns ?? null });
+    hosts.set(p.remote!.name, h);
+  }
+  return { local, hosts: [...hosts.values()] };
 }
 
-/** Every namespace of the lab on this machine, and the sandbox host. */
-function watchesOf(lab: LabFile, specs: readonly ObjectSpec[], outsideNs?: string): Watch[] {
-  const here = namespaces(specs, sandboxHostOf(lab)).filter((p) => !p.remote);
-  const watches: Watch[] = here.map((p) => ({ place: p.name, netns: p.netns ?? null }));
-  if (outsideNs) watches.push({ place: "outside", netns: outsideNs });
-  return watches;
+/** A Host's watch (trace-watch.ts traceForwarded, over ssh): started, and stopped with what it saw. */
+async function watchThere(
+  lab: LabFile,
+  h: ReturnType<typeof watchesOf>["hosts"][number],
+  probe: Marked,
+): Promise<Watching> {
+  const message = {
+    stack: lab.stack,
+    ...(h.sandboxHost ? { sandboxHost: h.sandboxHost } : {}),
+    proto: probe.proto,
+    id: probe.id,
+    watch: h.watch,
+  };
+  const child = await hostAt(h.remote).trace(message);
+  let out = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.startsWith("ready\n")) resolve();
+    });
+    void child.done.then((code) => reject(new Error(`trace: host ${h.remote.name}: its watch ended (exit ${code})`)));
+  });
+  await ready;
+  return {
+    stop: async () => {
+      child.stdin!.end();
+      await child.done;
+      const seen = JSON.parse(out.slice("ready\n".length)) as Record<string, TraceEvent[]>;
+      return new Map(Object.entries(seen));
+    },
+  };
 }
 
 /** The address a probe to `to` goes to, from `from`, and the lab's namespace that has it. */
@@ -58,11 +90,14 @@ function addressOf(
     if (!own?.gateway) throw new Error("trace: this lab has no network with an IPv4 gateway for `host`");
     return { address: own.gateway, place: "host" };
   }
+  // the namespace's name in the trace: with its machine when it is a Host's
+  const placeOf = (e: (typeof endpoints)[number]) => (e.remote ? `${e.netns}@${e.remote.name}` : e.netns);
   if (/^[\d.]+$|:/.test(to)) {
     const e = endpoints.find((x) => x.address === to || x.address6 === to);
-    return { address: to, ...(e ? { place: e.netns } : {}) };
+    return { address: to, ...(e ? { place: placeOf(e) } : {}) };
   }
-  const candidates = endpoints.filter((e) => e.netns === to);
+  const [netns, machine] = to.split("@");
+  const candidates = endpoints.filter((e) => e.netns === netns && (!machine || e.remote?.name === machine));
   if (!candidates.length) {
     const names = [...new Set(endpoints.map((e) => e.netns))].join(", ");
     throw new Error(`trace: no endpoint or sandbox ${to} in this lab (its namespaces with addresses: ${names})`);
@@ -71,58 +106,33 @@ function addressOf(
   const mine = new Set(endpoints.filter((e) => from !== "outside" && e.netns === from.netns).map((e) => e.bridge));
   const e = candidates.find((c) => mine.has(c.bridge)) ?? candidates[0];
   if (!e.address) throw new Error(`trace: ${to} has no IPv4 address; trace an IPv6 one by its address`);
-  return { address: e.address, place: e.netns };
+  return { address: e.address, place: placeOf(e) };
 }
 
-/** Runs the monitors around `send`: the events each namespace reported. */
+/** Every machine's watch around `send`: what each namespace saw, and whether an answer came. */
 async function traced(
   lab: LabFile,
-  watches: readonly Watch[],
-  probe: Probe,
+  watches: ReturnType<typeof watchesOf>,
+  probe: Marked,
   send: () => Promise<boolean>,
-): Promise<{ events: Map<string, TraceEvent[]>; answered: boolean }> {
-  const events = new Map(watches.map((w) => [w.place, [] as TraceEvent[]]));
-  const monitors: ReturnType<typeof attach>[] = [];
-  const at = (w: Watch, cmd: readonly string[]) => inPlace(lab, w.netns, cmd);
-  const table = traceTable(probe, lab.stack);
-  // the note names the monitors: ended there, by pid and start time
-  const cleanup = () => clearTraceTables(lab);
-  const onSignal = () => void cleanup().then(() => process.exit(130));
+): Promise<{ watched: Watched[]; answered: boolean }> {
+  const watching: { machine: string; w: Watching }[] = [];
+  const stopAll = () => Promise.all(watching.map(async ({ machine, w }) => ({ machine, seen: await w.stop() })));
+  const onSignal = () => void stopAll().then(() => process.exit(130));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    await clearTraceTables(lab); // what a trace that was killed left
-    noteTables(
-      lab,
-      watches.map((w) => w.netns),
-    );
-    for (const w of watches) {
-      const r = await run(at(w, ["nft", "-f", "-"]), table);
-      if (!r.ok) throw new Error(`trace: the trace table in ${w.place}: ${r.stderr.trim()}`);
-      const m = attach(at(w, ["nft", "monitor", "trace"]), ["ignore", "pipe", "ignore"]);
-      monitors.push(m);
-      noteTables(
-        lab,
-        watches.map((x) => x.netns),
-        monitors.flatMap((x) => (x.pid ? [x.pid] : [])),
-      );
-      let rest = "";
-      m.stdout?.on("data", (chunk: Buffer) => {
-        const lines = (rest + chunk.toString()).split("\n");
-        rest = lines.pop() ?? "";
-        for (const l of lines) {
-          const e = traceEvent(l);
-          if (e) events.get(w.place)!.push(e);
-        }
-      });
-    }
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    watching.push({ machine: "this machine", w: await watchHere(lab, watches.local, probe) });
+    for (const h of watches.hosts) watching.push({ machine: h.remote.name, w: await watchThere(lab, h, probe) });
     const answered = await send();
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
-    return { events, answered };
+    const seen = await stopAll();
+    watching.length = 0;
+    const watched = seen.flatMap(({ machine, seen: m }) =>
+      [...m].map(([place, events]) => ({ place, machine, events })),
+    );
+    return { watched, answered };
   } finally {
-    await cleanup();
-    await Promise.all(monitors.map((m) => m.done.catch(() => 0)));
+    await stopAll();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -133,29 +143,34 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
   const { lab, specs } = readLab(labPath);
   const outside = from === "outside" || to === "outside" ? outsideOf(lab) : undefined;
   const origin = from === "outside" ? "outside" : pick(namespaces(specs, sandboxHostOf(lab)), from, NAMESPACES);
-  if (origin !== "outside" && origin.remote)
-    throw new Error(`trace: ${from} is on host ${origin.remote.name}; a trace starts on this machine for now`);
+  if (origin !== "outside" && origin.remote && how.proto !== "icmp")
+    throw new Error(
+      `trace: ${from} is on host ${origin.remote.name}: from a Host, a trace sends an ICMP echo (leave out --${how.proto})`,
+    );
   const { address, place } = addressOf(specs, origin, to, outside?.hostAddr ?? "", outside?.addr ?? "");
   // a source port (or echo id) of its own, away from the ports a lab publishes
   const probe: Probe = {
     proto: how.proto,
     id: randomInt(42000, 60000),
-    from: origin === "outside" ? "outside" : origin.name,
+    from: origin === "outside" ? "outside" : fullName(origin),
     ...(place ? { toPlace: place } : {}),
   };
   const watches = watchesOf(lab, specs, outside?.ns);
-  const start = watches.find((w) => w.place === probe.from)!;
   const send = async () => {
     const argv =
       how.proto === "icmp"
         ? ["ping", "-n", "-q", "-c", "1", "-W", "1", "-e", String(probe.id), address]
         : [process.execPath, process.argv[1], "probe", how.proto, address, String(how.port), String(probe.id)];
+    if (origin !== "outside" && origin.remote) {
+      const there = { ...(origin.netns ? { netns: origin.netns } : {}), sandboxHost: origin.sandboxHost, argv };
+      return (await hostAt(origin.remote).run(there)) === 0;
+    }
+    const start = watches.local.find((w) => w.place === probe.from)!;
     return (await run(inPlace(lab, start.netns, argv))).ok;
   };
   if (outside) await addOutside(lab, outside, false);
   try {
-    const { events, answered } = await traced(lab, watches, probe, send);
-    const watched = watches.map((w) => ({ place: w.place, machine: "this machine", events: events.get(w.place)! }));
+    const { watched, answered } = await traced(lab, watches, probe, send);
     const path = pathOf(watched, probe, specs, answered, outside ? { hostIf: outside.hostIf } : undefined);
     return {
       v: 1,

@@ -29,6 +29,7 @@ import { onLines, readSpec } from "./object-verbs";
 import { probe } from "./probe";
 import { relay } from "./relay";
 import { trace, type TraceHow } from "./trace";
+import { traceForwarded } from "./trace-watch";
 import { send, sink } from "./throughput";
 
 /** A form's work: its arguments (a forwarded call's decoded), its exit code. */
@@ -167,6 +168,7 @@ export const VERBS: Table = {
             : { proto: "icmp" };
       return answer(trace(labPath, pos.from, pos.to, how));
     },
+    forwarded: traceForwarded,
   },
   watch: {
     lab: (args) => {

@@ -3,9 +3,11 @@
 // Two networks span both hosts, joined by VXLAN: endpoints on different hosts reach each
 // other across the tunnel (its counters say the packets crossed it), each host's
 // published port answers from outside, the networks stay isolated on every host, a host
-// that cannot be reached fails the deploy naming it and a later deploy finishes, and
+// that cannot be reached fails the deploy naming it and a later deploy finishes, nslab
+// trace follows a probe from one host's endpoint across the tunnel to the other's, and
 // destroy leaves every host as it was.
 import { readFileSync } from "node:fs";
+import type { TraceReport } from "../../model/reports";
 import { join } from "node:path";
 import { cmd, must, requireRoot, type Out } from "../helpers/cmd";
 import { simHosts, type SimHost, type SimHosts } from "../helpers/hosts";
@@ -117,6 +119,16 @@ test.each([
     const t1 = tunnel(A, "vx-br-front");
     expect(t1.tx - t0.tx).toBeGreaterThanOrEqual(4);
     expect(t1.rx - t0.rx).toBeGreaterThanOrEqual(4);
+    // nslab trace across the tunnel: from web-a on host a, delivered to web-b on host b
+    if (firewall === "iptables") {
+      const traced = nslab(["trace", "two-hosts", "web-a", "web-b", "--json"]);
+      expect(traced.code).toBe(0);
+      const t = JSON.parse(traced.stdout) as TraceReport;
+      expect(t).toMatchObject({ verdict: "delivered", answered: true, address: "10.91.0.3" });
+      expect(t.hops[0]).toMatchObject({ place: "web-a@a", machine: "a", fate: "sent" });
+      expect(t.hops.at(-1)).toMatchObject({ place: "web-b@b", machine: "b", fate: "delivered" });
+      expect(t.reply).toContainEqual(expect.objectContaining({ place: "web-a@a", fate: "delivered" }));
+    }
     // the MTU leaves room for the tunnel: a full 1450-byte packet crosses unfragmented
     expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1422"])).toBe(true);
     expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1423"])).toBe(false);

@@ -142,7 +142,7 @@ const endpointOf = (f: PacketFields, side: "s" | "d") => {
 };
 
 /** What a rule of the lab's firewall is for, and the lab object it belongs to. */
-function madeBy(e: TraceEvent, specs: readonly ObjectSpec[]): TraceStep["madeBy"] {
+export function madeBy(e: TraceEvent, specs: readonly ObjectSpec[]): TraceStep["madeBy"] {
   const networks = specs.filter((s) => s.kind === "network");
   const network = (bridge: string) => {
     const n = networks.find((s) => s.bridge === bridge);
@@ -243,7 +243,7 @@ function hopOf(p: Pass, specs: readonly ObjectSpec[], reply = false): TraceHop {
 }
 
 /** Words for a drop: where, by what, and what the rule is for. */
-function dropWords(h: TraceHop): string {
+export function dropWords(h: TraceHop): string {
   const s = h.steps.find((x) => x.verdict === "drop")!;
   const by = s.madeBy ? `${s.madeBy.what} (made by ${s.madeBy.object})` : `${s.table} ${s.chain}`;
   return `dropped in ${h.place}, ${s.hook}: ${by}; rule: ${s.rule ?? `the chain's policy ${s.verdict}`}`;

@@ -15,6 +15,7 @@ import { sandboxHostOf, type ObjectSpec, type RemoteSpec } from "../model/schema
 import { run } from "./exec";
 import { addOutside, outsideOf, removeOutside } from "./expect";
 import { hostAt } from "./host-at";
+import { isLegacy, movedSteps, savedCounters, withCounters } from "./trace-legacy";
 import { fullName, NAMESPACES, namespaces, pick, type Place } from "./places";
 import type { TraceEvent } from "./trace-events";
 import { pathOf, type Probe, type Watched } from "./trace-path";
@@ -168,11 +169,21 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
     const start = watches.local.find((w) => w.place === probe.from)!;
     return (await run(inPlace(lab, start.netns, argv))).ok;
   };
+  // iptables-legacy's rules are not traced: their counters, before and after, stand in
+  const legacy =
+    specs.some((s) => s.kind === "network" && !s.remote && s.firewall !== "nftables") && (await isLegacy(lab));
+  const saves: string[] = [];
+  const counted = async () => {
+    if (legacy) saves.push(await savedCounters(lab));
+    const ok = await send();
+    if (legacy) saves.push(await savedCounters(lab));
+    return ok;
+  };
   if (outside) await addOutside(lab, outside, false);
   try {
-    const { watched, answered } = await traced(lab, watches, probe, send);
+    const { watched, answered } = await traced(lab, watches, probe, counted);
     const path = pathOf(watched, probe, specs, answered, outside ? { hostIf: outside.hostIf } : undefined);
-    return {
+    const report: TraceReport = {
       v: 1,
       stack: lab.stack,
       from,
@@ -181,6 +192,7 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
       address,
       ...path,
     };
+    return legacy ? withCounters(report, movedSteps(saves[0] ?? "", saves[1] ?? "", specs)) : report;
   } finally {
     if (outside) await removeOutside(lab, outside);
   }

@@ -6,9 +6,11 @@
 // host's published port, out to outside (MASQUERADE), an internal network's way out
 // (dropped). After all of it the sandbox host and every namespace are as before the first
 // trace: no trace table, no probe namespace, the lab as deployed. A trace killed outright
-// leaves its tables and monitors, and the next deploy clears them.
+// leaves its tables and monitors, and the next deploy clears them. Under iptables-legacy,
+// which the kernel does not trace, the trace says so and the rules' counters decide.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TraceReport } from "../../model/reports";
 import { startTime } from "../../netops/proc";
@@ -149,4 +151,39 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: each case's verdict and the ho
   await Promise.all(servers.splice(0).map((s) => s.stop()));
   must(project.nslab(["destroy", "lab-stack"], host), "nslab destroy");
   expect(cmd(["ip", "netns", "list"]).stdout).not.toMatch(/tr-a1/);
+});
+
+test("under iptables-legacy, which the kernel does not trace: said so, and the rules the probe's counters moved decide", () => {
+  // iptables as the legacy binaries, for this deploy and its runner only: a PATH of links
+  const bin = mkdtempSync(join(tmpdir(), "nslab-legacy-"));
+  for (const [name, target] of [
+    ["iptables", "iptables-legacy"],
+    ["iptables-save", "iptables-legacy-save"],
+    ["iptables-restore", "iptables-legacy-restore"],
+    ["ip6tables", "ip6tables-legacy"],
+    ["ip6tables-save", "ip6tables-legacy-save"],
+    ["ip6tables-restore", "ip6tables-legacy-restore"],
+  ])
+    symlinkSync(`/usr/sbin/${target}`, join(bin, name));
+  const legacy = (args: string[]) =>
+    cmd(["node", join(project.dir, "bin", "nslab.js"), ...args], {
+      cwd: project.dir,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NSLAB_HOST_NETNS: host, CI: "true" },
+    });
+  try {
+    project.useMain(main("IPTABLES"));
+    must(legacy(["deploy", "lab-stack"]), "nslab deploy (iptables-legacy)");
+    expect(ok(inNs(host, ["iptables-legacy-save"]))).toMatch(/NSLAB-IN-trb/);
+    const out = legacy(["trace", "lab-stack", "tr-a2", "tr-b1", "--json"]);
+    expect(out.code).toBe(1);
+    const r = JSON.parse(out.stdout) as TraceReport;
+    expect(r.note).toMatch(/^iptables-legacy: the kernel does not trace its rules/);
+    expect(r.verdict).toBe("dropped");
+    expect(r.why).toMatch(/isolation: only trb's own and connected networks may enter it/);
+    expect(legacy(["trace", "lab-stack", "tr-a2", "tr-a1"]).code).toBe(0);
+    must(legacy(["destroy", "lab-stack"]), "nslab destroy (iptables-legacy)");
+    expect(ok(inNs(host, ["iptables-legacy-save"]))).not.toMatch(/NSLAB/);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });

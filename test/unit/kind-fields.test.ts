@@ -13,6 +13,19 @@ import { HostView } from "../../netops/observe";
 import type { Ops } from "../../netops/resource";
 import { fakeMachine } from "../helpers/fake-machine";
 
+// a machine with nothing on it, whatever this one has: no namespace is there (a deployed
+// lab-stack's ns01 made this test fail for a user who ran it beside their lab)
+jest.mock("node:fs", () => {
+  const fs = jest.requireActual<typeof import("node:fs")>("node:fs");
+  const absent = () => {
+    throw Object.assign(new Error("ENOENT: no such file or directory"), { code: "ENOENT" });
+  };
+  return {
+    ...fs,
+    statSync: (p: string, ...rest: []) => (String(p).startsWith("/run/netns/") ? absent() : fs.statSync(p, ...rest)),
+  };
+});
+
 const m = fakeMachine();
 /** What every spec carries, which the engine reads for all kinds (its stack, its machine). */
 const COMMON = new Set(["v", "stack", "host", "remote", "kind"]);

@@ -17,6 +17,9 @@ export interface Watched {
   readonly events: readonly TraceEvent[];
 }
 
+/** What came back to the probe: an answer, a refusal (a TCP reset, an ICMP port unreachable), or nothing. */
+export type Answer = "answered" | "refused" | null;
+
 export interface Probe {
   readonly proto: "icmp" | "tcp" | "udp";
   /** The ICMP echo id, or the TCP or UDP source port: what marks the probe's packets. */
@@ -266,7 +269,7 @@ export function pathOf(
   watched: readonly Watched[],
   probe: Probe,
   specs: readonly ObjectSpec[],
-  answered: boolean,
+  answer: Answer,
   outside?: Outside,
 ): Pick<TraceReport, "verdict" | "answered" | "why" | "hops" | "reply"> {
   const peers = peersOf(specs, outside);
@@ -287,11 +290,15 @@ export function pathOf(
   if (droppedAt) return { ...base, verdict: "dropped", answered: false, why: dropWords(droppedAt) };
   if (to) {
     const replyDropped = reply.find((h) => h.fate === "dropped");
-    const why = answered
-      ? `delivered to ${to}, and answered`
-      : replyDropped
-        ? `delivered to ${to}; its answer ${dropWords(replyDropped)}`
-        : `delivered to ${to}; no answer came back`;
+    const answered = answer !== null;
+    const why =
+      answer === "answered"
+        ? `delivered to ${to}, and answered`
+        : answer === "refused"
+          ? `delivered to ${to}, and refused: nothing listens on that port there`
+          : replyDropped
+            ? `delivered to ${to}; its answer ${dropWords(replyDropped)}`
+            : `delivered to ${to}; no answer came back`;
     return { ...base, verdict: "delivered", answered, why };
   }
   const last = requests[requests.length - 1];

@@ -46,7 +46,7 @@ export async function watchHere(lab: Lab, watches: readonly Watch[], probe: Mark
     note();
     for (const w of watches) {
       const r = await run(inPlace(lab, w.netns, ["nft", "-f", "-"]), table);
-      if (!r.ok) throw new Error(`trace: the trace table in ${w.place}: ${r.stderr.trim()}`);
+      if (!r.ok) throw new Error(`the trace table in ${w.place}: ${r.stderr.trim()}`);
       const m = attach(inPlace(lab, w.netns, ["nft", "monitor", "trace"]), ["ignore", "pipe", "ignore"]);
       monitors.push(m);
       note();

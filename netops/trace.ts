@@ -18,7 +18,7 @@ import { hostAt } from "./host-at";
 import { isLegacy, movedSteps, savedCounters, withCounters } from "./trace-legacy";
 import { fullName, NAMESPACES, namespaces, pick, type Place } from "./places";
 import type { TraceEvent } from "./trace-events";
-import { pathOf, type Probe, type Watched } from "./trace-path";
+import { pathOf, type Answer, type Probe, type Watched } from "./trace-path";
 import { inPlace, type Marked } from "./trace-table";
 import { watchHere, type Watch, type Watching } from "./trace-watch";
 
@@ -61,7 +61,7 @@ async function watchThere(
       out += c.toString();
       if (out.startsWith("ready\n")) resolve();
     });
-    void child.done.then((code) => reject(new Error(`trace: host ${h.remote.name}: its watch ended (exit ${code})`)));
+    void child.done.then((code) => reject(new Error(`host ${h.remote.name}: its watch ended (exit ${code})`)));
   });
   await ready;
   return {
@@ -88,7 +88,7 @@ function addressOf(
     if (from === "outside") return { address: outsideHost, place: "host" };
     // the host's address on the network of `from` (its gateway): a published port answers there too
     const own = endpoints.find((e) => e.netns === from.netns) ?? endpoints[0];
-    if (!own?.gateway) throw new Error("trace: this lab has no network with an IPv4 gateway for `host`");
+    if (!own?.gateway) throw new Error("this lab has no network with an IPv4 gateway for `host`");
     return { address: own.gateway, place: "host" };
   }
   // the namespace's name in the trace: with its machine when it is a Host's
@@ -101,12 +101,12 @@ function addressOf(
   const candidates = endpoints.filter((e) => e.netns === netns && (!machine || e.remote?.name === machine));
   if (!candidates.length) {
     const names = [...new Set(endpoints.map((e) => e.netns))].join(", ");
-    throw new Error(`trace: no endpoint or sandbox ${to} in this lab (its namespaces with addresses: ${names})`);
+    throw new Error(`no endpoint or sandbox ${to} in this lab (its namespaces with addresses: ${names})`);
   }
   // on a network `from` is on too, when it shares one
   const mine = new Set(endpoints.filter((e) => from !== "outside" && e.netns === from.netns).map((e) => e.bridge));
   const e = candidates.find((c) => mine.has(c.bridge)) ?? candidates[0];
-  if (!e.address) throw new Error(`trace: ${to} has no IPv4 address; trace an IPv6 one by its address`);
+  if (!e.address) throw new Error(`${to} has no IPv4 address; trace an IPv6 one by its address`);
   return { address: e.address, place: placeOf(e) };
 }
 
@@ -115,8 +115,8 @@ async function traced(
   lab: LabFile,
   watches: ReturnType<typeof watchesOf>,
   probe: Marked,
-  send: () => Promise<boolean>,
-): Promise<{ watched: Watched[]; answered: boolean }> {
+  send: () => Promise<Answer>,
+): Promise<{ watched: Watched[]; answered: Answer }> {
   const watching: { machine: string; w: Watching }[] = [];
   const stopAll = () => Promise.all(watching.map(async ({ machine, w }) => ({ machine, seen: await w.stop() })));
   const onSignal = () => void stopAll().then(() => process.exit(130));
@@ -146,7 +146,7 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
   const origin = from === "outside" ? "outside" : pick(namespaces(specs, sandboxHostOf(lab)), from, NAMESPACES);
   if (origin !== "outside" && origin.remote && how.proto !== "icmp")
     throw new Error(
-      `trace: ${from} is on host ${origin.remote.name}: from a Host, a trace sends an ICMP echo (leave out --${how.proto})`,
+      `${from} is on host ${origin.remote.name}: from a Host, a trace sends an ICMP echo (leave out --${how.proto})`,
     );
   const { address, place } = addressOf(specs, origin, to, outside?.hostAddr ?? "", outside?.addr ?? "");
   // a source port (or echo id) of its own, away from the ports a lab publishes
@@ -164,10 +164,12 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
         : [process.execPath, process.argv[1], "probe", how.proto, address, String(how.port), String(probe.id)];
     if (origin !== "outside" && origin.remote) {
       const there = { ...(origin.netns ? { netns: origin.netns } : {}), sandboxHost: origin.sandboxHost, argv };
-      return (await hostAt(origin.remote).run(there)) === 0;
+      return (await hostAt(origin.remote).run(there)) === 0 ? "answered" : null;
     }
     const start = watches.local.find((w) => w.place === probe.from)!;
-    return (await run(inPlace(lab, start.netns, argv))).ok;
+    const r = await run(inPlace(lab, start.netns, argv));
+    // the probe client says `refused` for a TCP reset or an ICMP port unreachable: an answer too
+    return r.ok ? "answered" : r.stdout.trim() === "refused" ? "refused" : null;
   };
   // iptables-legacy's rules are not traced: their counters, before and after, stand in
   const legacy =
@@ -175,9 +177,9 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
   const saves: string[] = [];
   const counted = async () => {
     if (legacy) saves.push(await savedCounters(lab));
-    const ok = await send();
+    const answer = await send();
     if (legacy) saves.push(await savedCounters(lab));
-    return ok;
+    return answer;
   };
   if (outside) await addOutside(lab, outside, false);
   try {

@@ -84,7 +84,7 @@ test("GIVEN a probe dropped on its way into another network THEN dropped there, 
     ].map((w) => ({ ...w, events: w.events.filter(Boolean) })),
     probe,
     specs,
-    false,
+    null,
   );
   expect(r.verdict).toBe("dropped");
   expect(r.hops.map((h) => `${h.place} ${h.fate}`)).toEqual(["a2 sent", "host dropped"]);
@@ -127,12 +127,29 @@ test("GIVEN a probe DNAT'd to an endpoint and answered THEN delivered there, the
     ],
     { ...probe, toPlace: "host" },
     specs,
-    true,
+    "answered",
   );
   expect(r).toMatchObject({ verdict: "delivered", answered: true, why: "delivered to b1, and answered" });
   expect(r.hops.map((h) => h.place)).toEqual(["a2", "host", "b1"]);
   expect(r.hops[1].nat).toEqual(["DNAT to 10.250.61.11 (endpoint b1)"]);
   expect(r.reply.map((h) => `${h.place} ${h.fate}`)).toEqual(["a2 delivered"]);
+});
+
+test("GIVEN a TCP probe refused THEN delivered, and refused: a reset is an answer", () => {
+  const r = pathOf(
+    [
+      watched(
+        "b1",
+        `trace id 4 inet nslab-trace mark_pre packet: iif "eth0" ip saddr 10.250.60.12 ip daddr 10.250.61.11 ip protocol tcp tcp sport 4242 tcp dport 81
+         trace id 4 inet nslab-trace seen_in packet: iif "eth0" ip saddr 10.250.60.12 ip daddr 10.250.61.11 ip protocol tcp tcp sport 4242 tcp dport 81`,
+      ),
+    ],
+    { ...probe, proto: "tcp" },
+    specs,
+    "refused",
+  );
+  expect(r).toMatchObject({ verdict: "delivered", answered: true });
+  expect(r.why).toBe("delivered to b1, and refused: nothing listens on that port there");
 });
 
 test("GIVEN a probe seen coming in and then nowhere THEN lost there", () => {
@@ -150,7 +167,7 @@ test("GIVEN a probe seen coming in and then nowhere THEN lost there", () => {
     ],
     { ...probe, toPlace: undefined },
     specs,
-    false,
+    null,
   );
   expect(r.verdict).toBe("lost");
   expect(r.hops.map((h) => h.place)).toEqual(["a2", "host"]);

@@ -22,7 +22,7 @@ import { checkProps } from "./props";
 import { AssetType, TerraformAsset, TerraformStack } from "../synth/engine";
 import { NullProvider } from "../synth/null-provider";
 import { Construct, type IConstruct } from "constructs";
-import { applyOrder } from "../model/kinds";
+import { applyOrder, specKey } from "../model/kinds";
 import { fromEnv } from "../model/former-name";
 import { batchKey, type StackManifest } from "../model/manifest";
 import { ExpectSpec, isObjectSpec, SPEC_VERSION, STACK_RE, type ObjectSpec } from "../model/schema";
@@ -308,6 +308,11 @@ export class LabStack extends TerraformStack {
       specs: this.objectSpecs,
       expect: this.expectations.map((e) => ExpectSpec.parse(e._spec())),
       hosts: this.hostOwners.map((r) => r.host!.remote),
+      paths: Object.fromEntries(
+        this.objects().flatMap((r) =>
+          r.spec && isObjectSpec(r.spec) ? [[specKey(r.spec), r.node.scope!.node.path] as const] : [],
+        ),
+      ),
     });
     return this.labCache;
   }

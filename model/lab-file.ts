@@ -20,6 +20,8 @@ export const LabFile = z
     expect: z.array(z.unknown()).optional(),
     /** The other machines (Host) the stack is on, with objects or not: the sweep reaches each. */
     hosts: z.array(RemoteSpec).optional(),
+    /** Each object's construct path, by its key (`nslab trace` names what made a rule by it); absent in older lab files. */
+    paths: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 export type LabFile = z.infer<typeof LabFile>;

@@ -8,7 +8,7 @@ import type { TraceReport, TraceStep } from "../model/reports";
 import type { ObjectSpec } from "../model/schema";
 import { run } from "./exec";
 import { inSandboxHost } from "./step";
-import { dropWords, madeBy } from "./trace-path";
+import { dropWords, madeBy, type Paths } from "./trace-path";
 
 const BUILT_IN: Record<string, string> = {
   PREROUTING: "prerouting",
@@ -31,7 +31,7 @@ export function countersOf(save: string): Map<string, { table: string; chain: st
 }
 
 /** The rules whose counters moved between two saves, as steps (a jump's chain in the hook of the chain that jumped). */
-export function movedSteps(before: string, after: string, specs: readonly ObjectSpec[]): TraceStep[] {
+export function movedSteps(before: string, after: string, specs: readonly ObjectSpec[], paths?: Paths): TraceStep[] {
   const was = countersOf(before);
   return [...countersOf(after)].flatMap(([key, r]) => {
     if (r.packets <= (was.get(key)?.packets ?? 0)) return [];
@@ -50,7 +50,7 @@ export function movedSteps(before: string, after: string, specs: readonly Object
       rule: r.args,
       verdict,
     };
-    const by = madeBy(event, specs);
+    const by = madeBy(event, specs, paths);
     return [
       {
         hook: BUILT_IN[r.chain] ?? "",

@@ -4,7 +4,7 @@
 // rules and address translation, what the lab's firewall rules are for and which lab
 // object made them, and the verdict in the lab's words. Pure: netops/trace.ts runs the
 // probe and hands the events here.
-import { labelOf } from "../model/kinds";
+import { labelOf, specKey } from "../model/kinds";
 import type { TraceHop, TraceReport, TraceStep } from "../model/reports";
 import type { ObjectSpec } from "../model/schema";
 import type { PacketFields, TraceEvent } from "./trace-events";
@@ -145,11 +145,17 @@ const endpointOf = (f: PacketFields, side: "s" | "d") => {
 };
 
 /** What a rule of the lab's firewall is for, and the lab object it belongs to. */
-export function madeBy(e: TraceEvent, specs: readonly ObjectSpec[]): TraceStep["madeBy"] {
+/** The objects' construct paths, by key (the lab file's `paths`). */
+export type Paths = Readonly<Record<string, string>>;
+
+/** What made an object, as the code says it: its construct's path, else the lab's label for it. */
+const madeOf = (s: ObjectSpec, paths: Paths) => paths[specKey(s)] ?? labelOf(s);
+
+export function madeBy(e: TraceEvent, specs: readonly ObjectSpec[], paths: Paths = {}): TraceStep["madeBy"] {
   const networks = specs.filter((s) => s.kind === "network");
   const network = (bridge: string) => {
     const n = networks.find((s) => s.bridge === bridge);
-    return n ? labelOf(n) : `network ${bridge}`;
+    return n ? madeOf(n, paths) : `network ${bridge}`;
   };
   const nft = specs.find((s) => s.kind === "nftables");
   const bridgeOfChain = (): string | undefined => {
@@ -170,7 +176,7 @@ export function madeBy(e: TraceEvent, specs: readonly ObjectSpec[]): TraceStep["
   const masq = e.rule && /masquerade/i.test(e.rule) ? /\bip6? saddr (\S+)/.exec(e.rule)?.[1] : undefined;
   if (masq) {
     const n = networks.find((s) => masq === `${s.subnet}/${s.prefix}` || masq === `${s.subnet6}/${s.prefix6}`);
-    if (n) return { object: labelOf(n), what: "MASQUERADE of the network's traffic out" };
+    if (n) return { object: madeOf(n, paths), what: "MASQUERADE of the network's traffic out" };
   }
   const jump = /(?:jump|goto) (NSLAB-\S+|in_\d+|out_\d+|published)/.exec(e.verdict ?? "")?.[1];
   if (jump) {
@@ -181,7 +187,7 @@ export function madeBy(e: TraceEvent, specs: readonly ObjectSpec[]): TraceStep["
 }
 
 /** The steps that decided something: a rule that did not just continue, and a dropping policy. */
-function stepsOf(p: Pass, specs: readonly ObjectSpec[]): TraceStep[] {
+function stepsOf(p: Pass, specs: readonly ObjectSpec[], paths: Paths): TraceStep[] {
   let hook = "";
   const steps: TraceStep[] = [];
   for (const e of p.events) {
@@ -189,7 +195,7 @@ function stepsOf(p: Pass, specs: readonly ObjectSpec[]): TraceStep[] {
     if (e.table === TRACE_TABLE) continue;
     const decided = (e.kind === "rule" && e.verdict !== "continue") || (e.kind === "policy" && e.verdict === "drop");
     if (!decided) continue;
-    const by = madeBy(e, specs);
+    const by = madeBy(e, specs, paths);
     steps.push({
       hook,
       table: `${e.family} ${e.table}`,
@@ -208,12 +214,12 @@ function ownerOf(addr: string | undefined, specs: readonly ObjectSpec[]): string
   return e && e.kind === "endpoint" ? `endpoint ${e.netns}${e.remote ? `@${e.remote.name}` : ""}` : undefined;
 }
 
-function hopOf(p: Pass, specs: readonly ObjectSpec[], reply = false): TraceHop {
+function hopOf(p: Pass, specs: readonly ObjectSpec[], paths: Paths, reply = false): TraceHop {
   const all = packets(p);
   const f = all[0] ?? {};
   const last = all[all.length - 1] ?? {};
   const nat: string[] = [];
-  const steps = stepsOf(p, specs);
+  const steps = stepsOf(p, specs, paths);
   if (last.daddr !== f.daddr || last.dport !== f.dport) {
     const who = ownerOf(last.daddr, specs);
     nat.push(`${reply ? "NAT undone: destination" : "DNAT"} to ${endpointOf(last, "d")}${who ? ` (${who})` : ""}`);
@@ -253,13 +259,13 @@ export function dropWords(h: TraceHop): string {
 }
 
 /** Two isolated ports of one bridge (ICC off): the bridge drops their frames, which no hook sees. */
-function iccOff(specs: readonly ObjectSpec[], a: string, b: string | undefined): string | undefined {
+function iccOff(specs: readonly ObjectSpec[], paths: Paths, a: string, b: string | undefined): string | undefined {
   const ports = specs.filter((s) => s.kind === "endpoint");
   for (const x of ports.filter((s) => s.netns === a))
     for (const y of ports.filter((s) => s.netns === b))
       if (x.bridge === y.bridge && x.isolated && y.isolated) {
         const net = specs.find((s) => s.kind === "network" && s.bridge === x.bridge);
-        return `dropped by the bridge ${x.bridge}: ICC off, its endpoints' ports are isolated from each other (made by ${net ? labelOf(net) : `network ${x.bridge}`})`;
+        return `dropped by the bridge ${x.bridge}: ICC off, its endpoints' ports are isolated from each other (made by ${net ? madeOf(net, paths) : `network ${x.bridge}`})`;
       }
   return undefined;
 }
@@ -271,6 +277,7 @@ export function pathOf(
   specs: readonly ObjectSpec[],
   answer: Answer,
   outside?: Outside,
+  paths: Paths = {},
 ): Pick<TraceReport, "verdict" | "answered" | "why" | "hops" | "reply"> {
   const peers = peersOf(specs, outside);
   const passes = passesOf(watched);
@@ -278,13 +285,13 @@ export function pathOf(
     passes.filter((p) => isRequest(p, probe)),
     probe.from,
     peers,
-  ).map((p) => hopOf(p, specs));
+  ).map((p) => hopOf(p, specs, paths));
   const to = requests.find((h) => h.fate === "delivered")?.place;
   const reply = ordered(
     passes.filter((p) => !isRequest(p, probe)),
     to ?? probe.toPlace ?? "",
     peers,
-  ).map((p) => hopOf(p, specs, true));
+  ).map((p) => hopOf(p, specs, paths, true));
   const base = { hops: requests, reply };
   const droppedAt = requests.find((h) => h.fate === "dropped");
   if (droppedAt) return { ...base, verdict: "dropped", answered: false, why: dropWords(droppedAt) };
@@ -302,7 +309,7 @@ export function pathOf(
     return { ...base, verdict: "delivered", answered, why };
   }
   const last = requests[requests.length - 1];
-  const icc = iccOff(specs, probe.from, probe.toPlace);
+  const icc = iccOff(specs, paths, probe.from, probe.toPlace);
   if (icc) return { ...base, verdict: "dropped", answered: false, why: icc };
   if (!last) return { ...base, verdict: "lost", answered: false, why: `nothing left ${probe.from}` };
   const why =

@@ -184,7 +184,8 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
   if (outside) await addOutside(lab, outside, false);
   try {
     const { watched, answered } = await traced(lab, watches, probe, counted);
-    const path = pathOf(watched, probe, specs, answered, outside ? { hostIf: outside.hostIf } : undefined);
+    const wiring = outside ? { hostIf: outside.hostIf } : undefined;
+    const path = pathOf(watched, probe, specs, answered, wiring, lab.paths);
     const report: TraceReport = {
       v: 1,
       stack: lab.stack,
@@ -194,7 +195,7 @@ export async function trace(labPath: string, from: string, to: string, how: Trac
       address,
       ...path,
     };
-    return legacy ? withCounters(report, movedSteps(saves[0] ?? "", saves[1] ?? "", specs)) : report;
+    return legacy ? withCounters(report, movedSteps(saves[0] ?? "", saves[1] ?? "", specs, lab.paths)) : report;
   } finally {
     if (outside) await removeOutside(lab, outside);
   }

@@ -17,6 +17,8 @@ export interface LabContent {
   readonly specs: readonly ObjectSpec[];
   readonly expect: readonly ExpectSpec[];
   readonly hosts: readonly RemoteSpec[];
+  /** Each object's construct path, by its key: how the runner names what made a rule (`nslab trace`). */
+  readonly paths?: Readonly<Record<string, string>>;
 }
 
 /** The lab file's text, and its path in the synthesized stack (named after its content). */
@@ -31,6 +33,7 @@ export function labFile(lab: LabContent): { path: string; text: string } {
         specs: lab.specs,
         ...(lab.expect.length ? { expect: lab.expect } : {}),
         ...(lab.hosts.length ? { hosts: lab.hosts } : {}),
+        ...(lab.paths && Object.keys(lab.paths).length ? { paths: lab.paths } : {}),
       },
       null,
       1,

@@ -327,6 +327,15 @@ describe("lab-stack synth", () => {
       kind: "lab",
       specs: stack.objectSpecs,
       expect: expect.any(Array),
+      // what made each object, as `nslab trace` names it
+      paths: {
+        "endpoint-ns01:eth0": "lab-stack/Br01/Ns01",
+        "endpoint-ns02:eth0": "lab-stack/Br01/Ns02",
+        names: "lab-stack",
+        "network-br01": "lab-stack/Br01",
+        "portmap-tcp-any-8080": "lab-stack/Br01/Ns01/Web",
+        "workload-ns01-web": "lab-stack/Br01/Ns01/WebServer",
+      },
     });
     // lab-stack's expectations, as nslab test reads them: an address, a name, the web
     // port from the neighbour, the published port from outside (the host's LAN address,

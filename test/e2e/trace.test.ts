@@ -76,12 +76,12 @@ test.each(["IPTABLES", "NFTABLES"] as const)("%s: each case's verdict and the ho
   expect(isolated.r.verdict).toBe("dropped");
   expect(isolated.r.why).toMatch(/dropped in host, forward: isolation: only trb's own and connected networks/);
   const drop = isolated.r.hops.flatMap((h) => h.steps).find((s) => s.verdict === "drop")!;
-  expect(drop.madeBy?.object).toMatch(/trb/);
+  expect(drop.madeBy?.object).toBe("lab-stack/B"); // the construct that made the rule
 
   // ICC off: the bridge itself drops what passes between two isolated ports
   const icc = trace("tr-c1", "tr-c2");
   expect(icc.code).toBe(1);
-  expect(icc.r.why).toMatch(/ICC off.*trc/);
+  expect(icc.r.why).toMatch(/bridge trc: ICC off.*\(made by lab-stack\/C\)/);
 
   // outside to the published port: DNAT to the endpoint, the client's address kept
   const published = trace("outside", "host", "--tcp", "8080");

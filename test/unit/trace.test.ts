@@ -85,6 +85,8 @@ test("GIVEN a probe dropped on its way into another network THEN dropped there, 
     probe,
     specs,
     null,
+    undefined,
+    { "network-trb": "lab/B" },
   );
   expect(r.verdict).toBe("dropped");
   expect(r.hops.map((h) => `${h.place} ${h.fate}`)).toEqual(["a2 sent", "host dropped"]);

@@ -1,7 +1,8 @@
 // What synth writes next to a stack's cdk.tf.json, in its nslab/ folder: the lab file
-// (every object spec of the stack, its expectations and its Hosts: what the runner
-// converges to and checks) and the manifest the CLI reads (model/manifest.ts). One lab
-// file at a time: older ones would only mislead a reader.
+// (every object spec of the stack, its expectations, its Hosts, and each object's
+// construct path: what the runner converges to, checks and names things by) and the
+// manifest the CLI reads (model/manifest.ts). One lab file at a time: older ones would
+// only mislead a reader.
 import { addCustomSynthesis, type ISynthesisSession, type TerraformStack } from "./engine";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";

@@ -8,15 +8,7 @@ import type { TraceReport, TraceStep } from "../model/reports";
 import type { ObjectSpec } from "../model/schema";
 import { run } from "./exec";
 import { inSandboxHost } from "./step";
-import { dropWords, madeBy, type Paths } from "./trace-path";
-
-const BUILT_IN: Record<string, string> = {
-  PREROUTING: "prerouting",
-  INPUT: "input",
-  FORWARD: "forward",
-  OUTPUT: "output",
-  POSTROUTING: "postrouting",
-};
+import { dropWords, hookOf, madeBy, type Paths } from "./trace-path";
 
 /** Each rule of an `iptables-save -c`, by table and text, with its packet count. */
 export function countersOf(save: string): Map<string, { table: string; chain: string; args: string; packets: number }> {
@@ -53,7 +45,7 @@ export function movedSteps(before: string, after: string, specs: readonly Object
     const by = madeBy(event, specs, paths);
     return [
       {
-        hook: BUILT_IN[r.chain] ?? "",
+        hook: hookOf(r.chain) ?? "",
         table: `ip ${r.table}`,
         chain: r.chain,
         rule: r.args,

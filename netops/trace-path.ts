@@ -50,7 +50,7 @@ const HOOKS: Record<string, string> = {
   output: "output",
   postrouting: "postrouting",
 };
-const hookOf = (chain: string) => HOOKS[chain] ?? HOOKS[chain.toLowerCase()];
+export const hookOf = (chain: string): string | undefined => HOOKS[chain] ?? HOOKS[chain.toLowerCase()];
 
 const packets = (p: Pass) => p.events.filter((e) => e.kind === "packet").map((e) => e.packet!);
 /** The interface it last left by. */

@@ -15,7 +15,7 @@ export interface Watch {
 }
 
 /** How long the monitors get to start listening, and the last events after the probe to arrive. */
-export const SETTLE_MS = 150;
+const SETTLE_MS = 150;
 
 export interface Watching {
   /** After the last events have come: the monitors ended, the tables gone; what each namespace saw. */

@@ -50,8 +50,11 @@ module.exports = {
       moduleNameMapper: { "^cdktf$": "cdktn", "^cdktf/(.*)$": "cdktn/$1" },
     },
   ],
+  // npm test's shards get files by their durations (scripts/test.cjs)
+  testSequencer: "<rootDir>/test/helpers/sequencer.js",
   globalSetup: "<rootDir>/test/helpers/global-setup.ts",
   globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
   // kernel and e2e tests share machine-wide names (/run/netns, /etc/netns): one at a time
+  // in a mount namespace (npm test runs shards side by side, each in its own: scripts/test.cjs)
   maxWorkers: 1,
 };

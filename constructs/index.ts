@@ -8,5 +8,6 @@ export { Workload, type WorkloadOptions, type WorkloadProps } from "./workload";
 export { Execution, Firewall, LabStack, ResourceType, type LabStackProps } from "./lab-stack";
 export { Check, Expectation, Vantage, type ExpectationProps } from "./expectation";
 export { type LinkImpairment } from "./impairment";
+export { Fault, Scenario, type FaultImpairment, type FaultTarget, type ScenarioProps } from "./scenario";
 export { NslabValidationError } from "./errors";
 export { Host, type HostProps } from "./host";

@@ -32,6 +32,7 @@ import { labFile, writeAtSynth } from "../synth/lab-file";
 import { movedFromFormerName } from "../synth/moved";
 import type { StackView } from "../synth/provisioners";
 import type { Expectation } from "./expectation";
+import type { Scenario } from "./scenario";
 import type { Host } from "./host";
 import { NslabValidationError } from "./errors";
 import { clashMessages } from "./clashes";
@@ -127,6 +128,7 @@ export class LabStack extends TerraformStack {
   /** The names resource of each machine that has namespaces with names files (undefined: this one). */
   private readonly names = new Map<Host | undefined, LabObject>();
   private readonly expectations: Expectation[] = [];
+  private readonly scenarios: Scenario[] = [];
 
   constructor(scope: Construct, id: string, props: LabStackProps = {}) {
     super(scope, id);
@@ -167,6 +169,12 @@ export class LabStack extends TerraformStack {
   /** @internal an Expectation of this stack: it goes into the lab file */
   _addExpectation(e: Expectation): void {
     this.expectations.push(e);
+  }
+
+  /** @internal a Scenario of this stack: it goes into the lab file, and is a member (names are checked across) */
+  _addScenario(s: Scenario): void {
+    this.scenarios.push(s);
+    this._register(s);
   }
 
   /** @internal every lab construct and resource registers itself once */
@@ -307,6 +315,7 @@ export class LabStack extends TerraformStack {
       host: this.hostNetns,
       specs: this.objectSpecs,
       expect: this.expectations.map((e) => ExpectSpec.parse(e._spec())),
+      scenarios: this.scenarios.map((s) => s._spec()),
       hosts: this.hostOwners.map((r) => r.host!.remote),
       paths: Object.fromEntries(
         this.objects().flatMap((r) =>

@@ -7,7 +7,9 @@
 import type { Construct } from "constructs";
 import leven from "leven";
 import { z } from "zod";
+import { bounded } from "../model/fields";
 import { violationsOf } from "../model/limits";
+import { SCENARIO_LIMITS } from "../model/scenario-spec";
 import { NslabValidationError, type Broken } from "./errors";
 import { familyOf, parseSubnet } from "./ipam";
 import { Execution, Firewall, ResourceType } from "./resource-type";
@@ -47,8 +49,15 @@ import type { LabStackProps } from "./lab-stack";
 import type { PortMappingProps } from "./port-mapping";
 import type { RouteProps } from "./route";
 import type { SandboxProps } from "./sandbox";
+import type { ScenarioProps } from "./scenario";
 import type { VethLinkProps } from "./veth-link";
 import type { WorkloadProps } from "./workload";
+
+/** A Scenario's number, with its range (model/scenario-spec.ts). */
+const scenarioBound = (key: keyof typeof SCENARIO_LIMITS, unit: string, eg: string) =>
+  bounded(SCENARIO_LIMITS[key]).describe(
+    `use a number from ${SCENARIO_LIMITS[key].min} to ${SCENARIO_LIMITS[key].max} ${unit} (${eg})`,
+  );
 
 /** A construct's props: their schemas, and the rules across them (the first broken one is said). */
 const props = <S extends z.ZodRawShape>(
@@ -258,6 +267,24 @@ export const PROPS = {
       ];
     },
   ),
+  Scenario: props(
+    {
+      seconds: scenarioBound("seconds", "s", "e.g. 6"),
+      everyMs: scenarioBound("everyMs", "ms", "e.g. 100").int().optional(),
+      timeoutMs: scenarioBound("timeoutMs", "ms", "e.g. 500").int().optional(),
+      probes: z.array(construct("an Expectation")).min(1).describe("give the Expectations to probe, e.g. [webAnswers]"),
+      maxOutageMs: scenarioBound("maxOutageMs", "ms", "e.g. 3000").int().optional(),
+      name: fileName("use up to 63 characters from a-z, A-Z, 0-9, '-', '_', '.'").optional(),
+    },
+    (p) => [
+      p.timeoutMs !== undefined &&
+        p.timeoutMs > p.seconds * 1000 && {
+          prop: "timeoutMs",
+          problem: `is ${p.timeoutMs} ms, longer than the run (${p.seconds} s)`,
+          fix: "give a timeout shorter than the run",
+        },
+    ],
+  ),
   Host: props({
     address: hostAddress,
     user: userName.optional(),
@@ -290,6 +317,7 @@ interface Declared {
   VethLink: VethLinkProps;
   Route: RouteProps;
   Expectation: ExpectationProps;
+  Scenario: ScenarioProps;
   Host: HostProps;
   LabStack: LabStackProps;
 }
@@ -303,6 +331,7 @@ const agree: { readonly [K in PropsKind]: Same<keyof (typeof PROPS)[K]["shape"],
   VethLink: true,
   Route: true,
   Expectation: true,
+  Scenario: true,
   Host: true,
   LabStack: true,
 };

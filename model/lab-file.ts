@@ -18,6 +18,8 @@ export const LabFile = z
     specs: z.array(z.unknown()),
     /** Declared expectations (ExpectSpec), checked by `nslab test`; absent in older lab files. */
     expect: z.array(z.unknown()).optional(),
+    /** Declared scenarios (ScenarioSpec), run by `nslab run`; absent in older lab files. */
+    scenarios: z.array(z.unknown()).optional(),
     /** The other machines (Host) the stack is on, with objects or not: the sweep reaches each. */
     hosts: z.array(RemoteSpec).optional(),
     /** Each object's construct path, by its key (`nslab trace` names what made a rule by it); absent in older lab files. */

@@ -7,6 +7,8 @@
 //     record.json   this file's schema: the stack, its sandbox host, the deploy's state
 //     lab.json      the lab file as deployed (on a Host: that machine's part of it)
 //     netops.cjs    the runner that deployed it, which every later verb runs
+//     last-run.json the last `nslab run` of one of its scenarios (model/reports.ts
+//                   ScenarioReport), which the live page shows
 // <place> is the sandbox host's name, or `_host` for the machine's own root namespace
 // (the ledger's folders are named the same way, netops/ledger.ts).
 import { existsSync, readFileSync } from "node:fs";
@@ -28,6 +30,7 @@ export const recordDir = (host: string | undefined, stack: string) => join(recor
 export const RECORD_FILE = "record.json";
 export const RECORD_LAB = "lab.json";
 export const RECORD_RUNNER = "netops.cjs";
+export const RECORD_LAST_RUN = "last-run.json";
 
 export const DeployedRecord = z
   .object({

@@ -106,3 +106,73 @@ export interface TraceReport {
   /** The kernel could not trace here (iptables-legacy): what was observed instead. */
   readonly note?: string;
 }
+
+/** One probe of a scenario run: when it was sent (ms from the run's start), whether it was answered, and how fast. */
+export interface ScenarioSample {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly ms?: number;
+}
+
+/** A stretch of lost probes: from the first lost one's sending to the next answered one's (null: still down at the end). */
+export interface Outage {
+  readonly start: number;
+  readonly end: number | null;
+  readonly ms: number;
+}
+
+/** A scenario's step as it was applied: `appliedMs` from the run's start, what it took. */
+export interface ScenarioStepReport {
+  readonly at: number;
+  readonly label: string;
+  readonly appliedMs: number | null;
+  readonly tookMs?: number;
+  readonly error?: string;
+}
+
+/** One probe's measure over a run (`nslab run`). */
+export interface ScenarioProbeReport {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly check: string;
+  readonly sent: number;
+  readonly lost: number;
+  readonly outages: readonly Outage[];
+  readonly longestMs: number;
+  /** For each step (in order): ms from when it was done to the first answered probe sent after that (null: none was). */
+  readonly recovery: readonly (number | null)[];
+  /** Probes sent and lost between one step's being done and the next's (the first stretch: before any step). */
+  readonly stretches: readonly {
+    readonly from: number;
+    readonly to: number;
+    readonly sent: number;
+    readonly lost: number;
+  }[];
+  readonly pass: boolean;
+  /** Why it failed: its longest outage against maxOutageMs. */
+  readonly why?: string;
+  readonly samples: readonly ScenarioSample[];
+}
+
+/** `nslab run --json`: a scenario run, measured. */
+export interface ScenarioReport {
+  readonly v: 1;
+  readonly stack: string;
+  readonly scenario: string;
+  readonly path: string;
+  readonly startedAt: string;
+  readonly seconds: number;
+  readonly everyMs: number;
+  readonly timeoutMs: number;
+  readonly maxOutageMs?: number;
+  readonly steps: readonly ScenarioStepReport[];
+  readonly probes: readonly ScenarioProbeReport[];
+  /** What the run put back as deployed at its end. */
+  readonly undone: readonly string[];
+  /** Every bound held, every step applied, and the run was not cut short. */
+  readonly pass: boolean;
+  /** Cut short (Ctrl-C), or what failed. */
+  readonly interrupted?: boolean;
+  readonly error?: string;
+}

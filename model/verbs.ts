@@ -219,6 +219,22 @@ export const CLI_VERBS = {
       "exit 0: delivered; 1: dropped or lost",
     ],
   },
+  run: {
+    line: "a scenario: faults on a timeline, probes all along, outages measured",
+    positionals: [stack, { name: "scenario" }],
+    flags: {
+      ...json,
+      junit: { type: "string", value: "FILE", describe: "and JUnit XML for CI, a testcase per probe" },
+      svg: { type: "string", value: "FILE", describe: "and the timeline as SVG: a row per probe, outages in red" },
+      ...out,
+    },
+    runner: "run",
+    notes: [
+      WHERE_RUNNER,
+      "the scenario as deployed (declare it in the stack, then deploy); its faults are undone at the end and on Ctrl-C",
+      "exit 0: every probe within maxOutageMs; 1: a bound broken or a step failed; 130: cut short",
+    ],
+  },
   ui: {
     line: "a live page of the lab, on 127.0.0.1",
     positionals: [stack],
@@ -400,6 +416,12 @@ export const RUNNER_VERBS = {
     positionals: [lab, { name: "from" }, { name: "to" }],
     flags: TRACE_FLAGS,
   },
+  run: {
+    line: "a scenario's steps at their times and its probes all along; the report beside the record",
+    forms: ["lab"],
+    positionals: [lab, { name: "scenario" }],
+    flags: { junit: TEST_FLAGS.junit },
+  },
   watch: {
     line: "every machine's inspect and counters, a JSON line per period, until stdin ends",
     forms: ["lab"],
@@ -417,11 +439,14 @@ export const RUNNER_VERBS = {
     line: "a check's client inside a namespace, or a throughput check's sender and receiver",
     forms: ["args"],
     positionals: [
-      { name: "how", choices: ["tcp", "udp", "throughput", "sink"] },
+      { name: "how", choices: ["tcp", "udp", "throughput", "sink", "series"] },
       { name: "arg", many: true },
     ],
     flags: {},
-    notes: ["probe tcp|udp <host> <port> [<source port>] | probe throughput <host> <port> <seconds> | probe sink"],
+    notes: [
+      "probe tcp|udp <host> <port> [<source port>] | probe throughput <host> <port> <seconds> | probe sink",
+      "probe series '<json>': a scenario's probes, a JSON line each (netops/probe-series.ts)",
+    ],
   },
   relay: {
     line: "a delay line's relay",

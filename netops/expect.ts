@@ -74,7 +74,7 @@ export async function removeOutside(lab: LabFile, o: ReturnType<typeof outsideOf
 }
 
 /** The argv prefix that runs a command where the check starts. */
-function origin(lab: LabFile, from: ExpectSpec["from"], outside: string): string[] {
+export function origin(lab: LabFile, from: ExpectSpec["from"], outside: string): string[] {
   if (from.kind === "netns") return ["ip", "netns", "exec", from.netns];
   if (from.kind === "outside") return ["ip", "netns", "exec", outside];
   return inSandboxHost(lab, []);
@@ -133,21 +133,27 @@ async function rateOutcome(e: ExpectSpec, prefix: string[], target: string): Pro
 
 const mbitText = (m: number) => `${m >= 100 ? m.toFixed(0) : m >= 10 ? m.toFixed(1) : m.toFixed(2)} Mbit/s`;
 
+/** Where a check goes: its address or name, or the host from outside (its LAN address of each family the check goes over). */
+export const targetsFrom = (e: ExpectSpec, outside: ReturnType<typeof outsideOf>): string[] =>
+  e.to.kind === "address"
+    ? [e.to.address]
+    : e.to.kind === "name"
+      ? [e.to.name]
+      : (e.to.families ?? [4]).map((f) => (f === 6 ? outside.hostAddr6 : outside.hostAddr));
+
+/** Whether checks from outside go over IPv6 too (the probe namespace then has an IPv6 address). */
+export const outsideSix = (expects: readonly ExpectSpec[]) =>
+  expects.some((e) => e.from.kind === "outside" && e.to.kind === "host" && e.to.families?.includes(6));
+
 /** Check every expectation; the outside probe namespace exists only while they run. */
 export async function checkExpectations(lab: LabFile, expects: readonly ExpectSpec[]): Promise<Outcome[]> {
   const outside = outsideOf(lab);
   const needsOutside = expects.some((e) => e.from.kind === "outside");
-  const six = expects.some((e) => e.from.kind === "outside" && e.to.kind === "host" && e.to.families?.includes(6));
+  const six = outsideSix(expects);
   const sandboxHost = sandboxHostOf(lab);
   if (sandboxHost && !netnsExists(sandboxHost)) throw new Error(`sandbox host namespace ${sandboxHost} does not exist`);
   if (needsOutside) await addOutside(lab, outside, six);
-  // the host from outside: its LAN address of each family the check goes over
-  const targetsOf = (e: ExpectSpec) =>
-    e.to.kind === "address"
-      ? [e.to.address]
-      : e.to.kind === "name"
-        ? [e.to.name]
-        : (e.to.families ?? [4]).map((f) => (f === 6 ? outside.hostAddr6 : outside.hostAddr));
+  const targetsOf = (e: ExpectSpec) => targetsFrom(e, outside);
   try {
     const reach = expects.filter((e) => e.check !== "throughput");
     const done = await pool(reach, PARALLEL, async (e) => {

@@ -1,6 +1,8 @@
 // `nslab test --junit FILE`: the outcomes as JUnit XML, one testcase per Expectation (and
 // per pair with --all-pairs), so a CI system shows a lab's checks as it shows unit tests.
 // A pair the lab does not judge (observed) is a skipped testcase: neither pass nor fail.
+// `nslab run --junit FILE`: a testcase per probe of the scenario.
+import type { ScenarioReport } from "../model/reports";
 import { gotten, wanted, type Outcome } from "./expect";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
@@ -30,6 +32,35 @@ export function junit(stack: string, outcomes: readonly Outcome[], seconds: numb
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<testsuites name="nslab test ${xml(stack)}" ${counts}>\n` +
     `  <testsuite name="${xml(stack)}" ${counts} timestamp="${at.toISOString().slice(0, 19)}">\n` +
+    cases.join("") +
+    "  </testsuite>\n</testsuites>\n"
+  );
+}
+
+/**
+ * `nslab run --junit FILE`: a testcase per probe, failed when its longest outage broke
+ * the scenario's bound; a step that failed, or a run cut short, is an error of its own.
+ */
+export function scenarioJunit(r: ScenarioReport): string {
+  const classname = xml(`${r.stack}.${r.scenario}`);
+  const cases = r.probes.map((p) => {
+    const what = `from ${p.from} to ${p.to}, ${p.check}: ${p.lost} of ${p.sent} probes lost, longest outage ${p.longestMs} ms`;
+    const open = `    <testcase classname="${classname}" name="${xml(p.name)}"`;
+    return p.pass
+      ? `${open}>\n      <system-out>${xml(what)}</system-out>\n    </testcase>\n`
+      : `${open}>\n      <failure message="${xml(p.why ?? "failed")}">${xml(what)}</failure>\n    </testcase>\n`;
+  });
+  const broken = r.error ?? (r.interrupted ? "the run was cut short" : undefined);
+  if (broken)
+    cases.push(
+      `    <testcase classname="${classname}" name="run">\n      <error message="${xml(broken)}"/>\n    </testcase>\n`,
+    );
+  const failed = r.probes.filter((p) => !p.pass).length;
+  const counts = `tests="${cases.length}" failures="${failed}" errors="${broken ? 1 : 0}" skipped="0" time="${r.seconds.toFixed(3)}"`;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites name="nslab run ${xml(r.stack)} ${xml(r.scenario)}" ${counts}>\n` +
+    `  <testsuite name="${classname}" ${counts} timestamp="${r.startedAt.slice(0, 19)}">\n` +
     cases.join("") +
     "  </testsuite>\n</testsuites>\n"
   );

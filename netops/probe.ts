@@ -10,7 +10,8 @@ const PROBE_TIMEOUT_MS = 2000;
 /** How long a connected probe waits for the server's own close after its half-close. */
 const LINGER_MS = 500;
 
-type Result = { answered: boolean; what: string };
+/** `ms`: how long the answer took (a connection accepted, a datagram answered). */
+export type Result = { answered: boolean; what: string; ms?: number };
 
 /**
  * Connect, then leave as a polite client does: read whatever the server sends (a greeting,
@@ -19,9 +20,10 @@ type Result = { answered: boolean; what: string };
  * plain server with no error handler dies of ECONNRESET: a check must not disturb what it
  * checks.
  */
-function tcp(host: string, port: number, localPort?: number): Promise<Result> {
+function tcp(host: string, port: number, localPort?: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<Result> {
   return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: PROBE_TIMEOUT_MS, ...(localPort ? { localPort } : {}) });
+    const began = Date.now();
+    const s = connect({ host, port, timeout: timeoutMs, ...(localPort ? { localPort } : {}) });
     let result: Result | undefined;
     let linger: NodeJS.Timeout | undefined;
     const finish = () => {
@@ -30,7 +32,7 @@ function tcp(host: string, port: number, localPort?: number): Promise<Result> {
       resolve(result!);
     };
     s.once("connect", () => {
-      result = { answered: true, what: "connected" };
+      result = { answered: true, what: "connected", ms: Date.now() - began };
       s.setTimeout(0);
       s.resume(); // read what arrives, so nothing is left unread when the socket closes
       s.end();
@@ -49,16 +51,17 @@ function tcp(host: string, port: number, localPort?: number): Promise<Result> {
   });
 }
 
-function udp(host: string, port: number, localPort?: number): Promise<Result> {
+function udp(host: string, port: number, localPort?: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<Result> {
   return new Promise((resolve) => {
+    const began = Date.now();
     const s = createSocket(host.includes(":") ? "udp6" : "udp4");
-    const timer = setTimeout(() => done({ answered: false, what: "no answer" }), PROBE_TIMEOUT_MS);
+    const timer = setTimeout(() => done({ answered: false, what: "no answer" }), timeoutMs);
     const done = (r: Result) => {
       clearTimeout(timer);
       s.close();
       resolve(r);
     };
-    s.once("message", () => done({ answered: true, what: "answered" }));
+    s.once("message", () => done({ answered: true, what: "answered", ms: Date.now() - began }));
     // a connected socket hears the ICMP port unreachable as ECONNREFUSED
     s.once("error", (err: NodeJS.ErrnoException) =>
       done({ answered: false, what: err.code === "ECONNREFUSED" ? "refused" : (err.code ?? err.message) }),
@@ -68,6 +71,10 @@ function udp(host: string, port: number, localPort?: number): Promise<Result> {
     else go();
   });
 }
+
+/** One TCP connection or UDP datagram, answered within `timeoutMs` or not (a scenario's probes: probe-series.ts). */
+export const answered = (proto: "tcp" | "udp", host: string, port: number, timeoutMs: number): Promise<Result> =>
+  (proto === "tcp" ? tcp : udp)(host, port, undefined, timeoutMs);
 
 /** `localPort`: the source port, by which `nslab trace` marks its probe's packets. */
 export async function probe(proto: string, host: string, port: number, localPort?: number): Promise<number> {

@@ -12,6 +12,7 @@ import {
   type DeployedRecord,
   RECORD_FILE,
   RECORD_LAB,
+  RECORD_LAST_RUN,
   RECORD_RUNNER,
   recordDir,
   recordRoot,
@@ -42,6 +43,13 @@ const same = (file: string, data: Buffer) => {
     return false;
   }
 };
+
+/** The last scenario run of the stack deployed here, beside its record (the live page shows it). */
+export function writeLastRun(lab: Where, report: unknown): void {
+  const dir = recordDir(sandboxHostOf(lab), lab.stack);
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(join(dir, RECORD_LAST_RUN), `${JSON.stringify(report)}\n`);
+}
 
 /**
  * Record `labText` as the lab deployed here, with this runner. `deploying` before a deploy

@@ -27,6 +27,8 @@ import { checkForwarded } from "./expect";
 import { attached, runtime, runtimeOn, test, watch } from "./lab-verbs";
 import { onLines, readSpec } from "./object-verbs";
 import { probe } from "./probe";
+import { series } from "./probe-series";
+import { runScenario } from "./scenario";
 import { relay } from "./relay";
 import { trace, type TraceHow } from "./trace";
 import { traceForwarded } from "./trace-watch";
@@ -170,6 +172,12 @@ export const VERBS: Table = {
     },
     forwarded: traceForwarded,
   },
+  run: {
+    lab: (args) => {
+      const { labPath, pos, flags } = onLab("run", args);
+      return runScenario(labPath, pos.scenario, flags);
+    },
+  },
   watch: {
     lab: (args) => {
       const { labPath, flags } = onLab("watch", args);
@@ -183,7 +191,9 @@ export const VERBS: Table = {
         ? send(rest[0], Number(rest[1]), Number(rest[2]))
         : how === "sink"
           ? sink()
-          : probe(how, rest[0], Number(rest[1]), rest[2] ? Number(rest[2]) : undefined),
+          : how === "series"
+            ? series(rest[0])
+            : probe(how, rest[0], Number(rest[1]), rest[2] ? Number(rest[2]) : undefined),
   },
   relay: { args: (args) => relay(args) },
 };

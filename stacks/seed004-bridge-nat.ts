@@ -3,7 +3,17 @@
 // answers right after deploy.
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { Check, ContainerNetwork, Expectation, LabStack, Protocol, Vantage, type LabStackProps } from "../constructs";
+import {
+  Check,
+  ContainerNetwork,
+  Expectation,
+  Fault,
+  LabStack,
+  Protocol,
+  Scenario,
+  Vantage,
+  type LabStackProps,
+} from "../constructs";
 
 /** Answers every request with who it is and who asked (the client address shows NAT at work). */
 const WEB_SERVER = `require("http").createServer((q, s) => s.end("hello from ns01, you are " + q.socket.remoteAddress + "\\n")).listen(80, "0.0.0.0")`;
@@ -24,8 +34,8 @@ export class Seed004BridgeNatStack extends LabStack {
     // what this lab must do: `npx nslab test lab-stack` checks it with real traffic
     new Expectation(this, "Ns01PingsNs02", { from: ns01, to: ns02 });
     new Expectation(this, "Ns02PingsNs01ByName", { from: ns02, to: "ns01" });
-    new Expectation(this, "Ns02ReachesWeb", { from: ns02, to: ns01, check: Check.tcp(80) });
-    new Expectation(this, "OutsideReachesWeb", { from: Vantage.OUTSIDE, to: web });
+    const reachesWeb = new Expectation(this, "Ns02ReachesWeb", { from: ns02, to: ns01, check: Check.tcp(80) });
+    const outsideWeb = new Expectation(this, "OutsideReachesWeb", { from: Vantage.OUTSIDE, to: web });
     new Expectation(this, "OutsideNotDirect", {
       from: Vantage.OUTSIDE,
       to: ns01,
@@ -38,6 +48,12 @@ export class Seed004BridgeNatStack extends LabStack {
       check: Check.tcp(8081),
       reachable: false,
     });
+
+    // what happens over time: `npx nslab run lab-stack Flap` takes ns01's link down for two
+    // seconds and measures how long its web server is out of reach (docs/scenarios.md)
+    new Scenario(this, "Flap", { seconds: 5, everyMs: 100, probes: [reachesWeb, outsideWeb], maxOutageMs: 3000 })
+      .at(1, Fault.linkDown(ns01))
+      .at(3, Fault.linkUp(ns01));
 
     new TerraformOutput(this, "ns01_address", { value: ns01.addressToken });
     new TerraformOutput(this, "ns02_address", { value: ns02.addressToken });

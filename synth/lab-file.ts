@@ -1,5 +1,5 @@
 // What synth writes next to a stack's cdk.tf.json, in its nslab/ folder: the lab file
-// (every object spec of the stack, its expectations, its Hosts, and each object's
+// (every object spec of the stack, its expectations and scenarios, its Hosts, and each object's
 // construct path: what the runner converges to, checks and names things by) and the
 // manifest the CLI reads (model/manifest.ts). One lab file at a time: older ones would
 // only mislead a reader.
@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FORMER_SYNTH_DIR } from "../model/former-name";
 import { STACK_MANIFEST, SYNTH_DIR, type StackManifest } from "../model/manifest";
+import type { ScenarioSpec } from "../model/scenario-spec";
 import { SPEC_VERSION, type ExpectSpec, type ObjectSpec, type RemoteSpec } from "../model/schema";
 
 export interface LabContent {
@@ -17,6 +18,7 @@ export interface LabContent {
   readonly host?: string;
   readonly specs: readonly ObjectSpec[];
   readonly expect: readonly ExpectSpec[];
+  readonly scenarios?: readonly ScenarioSpec[];
   readonly hosts: readonly RemoteSpec[];
   /** Each object's construct path, by its key: how the runner names what made a rule (`nslab trace`). */
   readonly paths?: Readonly<Record<string, string>>;
@@ -33,6 +35,7 @@ export function labFile(lab: LabContent): { path: string; text: string } {
         kind: "lab",
         specs: lab.specs,
         ...(lab.expect.length ? { expect: lab.expect } : {}),
+        ...(lab.scenarios?.length ? { scenarios: lab.scenarios } : {}),
         ...(lab.hosts.length ? { hosts: lab.hosts } : {}),
         ...(lab.paths && Object.keys(lab.paths).length ? { paths: lab.paths } : {}),
       },

@@ -1,9 +1,10 @@
 // The page `nslab ui` serves: the topology as `nslab graph` draws it, with the live state
 // laid on it (objects not as declared in red, each endpoint's and link's traffic), a table
 // of every object with its actions (forms: the page works without JavaScript; a small
-// script only refreshes it every second), the last test run drawn as arrows, and a trace
-// form whose last path is drawn too.
-import type { Outcome, TraceReport } from "../../model/reports";
+// script only refreshes it every second), the last test run drawn as arrows, a trace
+// form whose last path is drawn too, and the last scenario run's timeline (`nslab run`).
+import type { Outcome, ScenarioReport, TraceReport } from "../../model/reports";
+import { timelineSvg } from "../timeline";
 import { domId, refOf, nodeOf, topologyOf, toDot, toSvg, type Overlay } from "../graph";
 import type { LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";
@@ -19,6 +20,8 @@ export interface View {
   readonly lastAction?: { readonly ok: boolean; readonly text: string };
   /** The last trace (`nslab trace`): its path drawn on the picture. */
   readonly trace?: TraceReport;
+  /** The stack's last scenario run (`nslab run`, here or in another terminal), beside its record. */
+  readonly run?: ScenarioReport;
   readonly token: string;
   /** Why the live state stopped coming, when it did. */
   readonly failed?: string;
@@ -230,6 +233,11 @@ export async function parts(v: View) {
         : "",
       picture: await picture(v),
       tests: tests(v),
+      scenario: v.run
+        ? `<p>${h(`${v.run.scenario}, run at ${new Date(v.run.startedAt).toLocaleTimeString("en-GB")}: `)}` +
+          `<span class="${v.run.pass ? "good" : "bad"}">${v.run.interrupted ? "cut short" : v.run.pass ? "pass" : "FAIL"}</span> ` +
+          `(<code>nslab run ${h(v.lab.stack)} ${h(v.run.scenario)}</code>)</p>${timelineSvg(v.run)}`
+        : `<p>none yet: <code>nslab run ${h(v.lab.stack)} &lt;scenario&gt;</code> draws its timeline here</p>`,
     },
     objects: objects(v),
     rows: rowsOf(v).map(({ id, cls, state, traffic: t }) => ({ id, cls, state, traffic: t })),
@@ -239,7 +247,7 @@ export async function parts(v: View) {
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1em 2em; color: #222; }
 .bad { color: #c62828; } .good { color: #2e7d32; }
-#picture svg { max-width: 100%; height: auto; }
+#picture svg, #scenario svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin: .5em 0; }
 td, th { border-bottom: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; }
 tr.drift td, tr.foreign td, tr.fail td { color: #c62828; }
@@ -286,6 +294,8 @@ export async function page(v: View): Promise<string> {
 <section id="tests">${p.tests}</section>
 <h2>Trace a packet</h2>
 <section id="trace">${traceForm(v)}</section>
+<h2>Last scenario run</h2>
+<section id="scenario">${p.scenario}</section>
 <script>${SCRIPT}</script>
 </body></html>
 `;

@@ -1,11 +1,13 @@
 // What the live page holds between requests and does when asked: the lab as the runner's
-// watch sees it (live.ts), the last test run, what the last action printed, and the actions
+// watch sees it (live.ts), the last test run, the last scenario run (read from beside the
+// record, wherever it was run), what the last action printed, and the actions
 // themselves, each through the stack's runner as the CLI's own verbs do.
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { readLab, type LabFile } from "../../model/lab-file";
 import type { ObjectSpec } from "../../model/schema";
 import type { TestReport, TraceReport } from "../../model/reports";
+import { lastRun } from "../scenario";
 import { renderTrace } from "../trace";
 import type { DeployedLab } from "../deployed";
 import { impairmentOf, runRunner, startRunner } from "../runner";
@@ -43,7 +45,8 @@ export class Session {
   async view(): Promise<View> {
     const { look, rates } = await this.live.now();
     const { lab, specs, tests, lastAction, token, lastTrace: trace } = this;
-    return { lab, specs, look, rates, tests, lastAction, trace, token, failed: this.live.failed };
+    const run = lastRun(this.d);
+    return { lab, specs, look, rates, tests, lastAction, trace, run, token, failed: this.live.failed };
   }
 
   async link(target: string, state: "up" | "down"): Promise<void> {

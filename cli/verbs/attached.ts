@@ -51,7 +51,7 @@ export const capture: Handler<"capture"> = async ({ pos, flags, rest }) => {
 };
 
 /** Wait for the attached runner, passing on SIGTERM (and SIGINT, when `onInt`); its exit code, or 128+n for a signal. */
-async function attachedTo(
+export async function attachedTo(
   d: DeployedLab,
   child: ReturnType<typeof startRunner>,
   onTerm: () => void,

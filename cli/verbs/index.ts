@@ -7,6 +7,7 @@ import { boot } from "./boot";
 import { graph } from "./graph";
 import { inspect } from "./inspect";
 import { repair } from "./repair";
+import { run } from "./run";
 import { impair, link } from "./runtime";
 import { deploy, destroy, diff } from "./terraform";
 import { test } from "./test";
@@ -30,6 +31,7 @@ export const HANDLERS: { readonly [V in CliVerb]: Handler<V> } = {
   shell,
   capture,
   trace,
+  run,
   ui,
   boot,
   completion,

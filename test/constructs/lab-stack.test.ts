@@ -336,7 +336,31 @@ describe("lab-stack synth", () => {
         "portmap-tcp-any-8080": "lab-stack/Br01/Ns01/Web",
         "workload-ns01-web": "lab-stack/Br01/Ns01/WebServer",
       },
+      scenarios: expect.any(Array),
     });
+    // its scenario, as nslab run reads it: two of its expectations probed, ns01's link down and up
+    expect(file.scenarios).toEqual([
+      expect.objectContaining({
+        name: "Flap",
+        seconds: 5,
+        everyMs: 100,
+        timeoutMs: 500,
+        maxOutageMs: 3000,
+        probes: [file.expect[2], file.expect[3]],
+        steps: [
+          {
+            at: 1,
+            fault: { kind: "link", target: "ns01:eth0", up: false },
+            label: "link down lab-stack/Br01/Ns01 (ns01:eth0)",
+          },
+          {
+            at: 3,
+            fault: { kind: "link", target: "ns01:eth0", up: true },
+            label: "link up lab-stack/Br01/Ns01 (ns01:eth0)",
+          },
+        ],
+      }),
+    ]);
     // lab-stack's expectations, as nslab test reads them: an address, a name, the web
     // port from the neighbour, the published port from outside (the host's LAN address,
     // known at test time), and what must not answer

@@ -14,6 +14,7 @@ import {
   PortMapping,
   Route,
   Sandbox,
+  Scenario,
   VethLink,
   Workload,
 } from "../../constructs";
@@ -49,6 +50,11 @@ const MAKE: { readonly [K in PropsKind]: (extra: Extra) => Construct } = {
   Expectation: (x) => {
     const s = stack();
     return new Expectation(s, "X", { from: net(s).addEndpoint("E"), to: "10.77.0.1", ...x });
+  },
+  Scenario: (x) => {
+    const s = stack();
+    const probe = new Expectation(s, "X", { from: net(s).addEndpoint("E"), to: "10.77.0.1" });
+    return new Scenario(s, "F", { seconds: 2, probes: [probe], ...x });
   },
   Host: (x) => new Host(stack(), "H", { address: "10.0.0.2", ...x }),
   LabStack: (x) => new LabStack(Testing.app(), "p", { ...x }),

@@ -25,6 +25,7 @@ import type { LabShape } from "../test/helpers/lab-shape";
 import { mainFor } from "../test/helpers/lab-shape";
 import { projectCopy } from "../test/helpers/project";
 import { addHost, delNs, uniq } from "../test/helpers/sandbox";
+import type { ScenarioReport } from "../model/reports";
 import { STACK_MANIFEST, type StackManifest } from "../model/manifest";
 
 const NS_LIST = (process.env.BENCH_N ?? "2 20 100 200").split(/\s+/).filter(Boolean).map(Number);
@@ -238,13 +239,14 @@ async function main(): Promise<void> {
           await sleep(500);
         }
       }
-      // the Quick start's stack through each tool
+      // the Quick start's stack through each tool (and, deployed, its scenario: how exact a run's timing is)
       project.useMain(readFileSync(join(ROOT, "main.ts"), "utf8"));
       for (const [tool, up, down] of [
         ["cdktf", deploy, destroy],
         ["nslab", () => nslab("deploy"), () => nslab("destroy")],
       ] as const) {
         rec("lab-stack", 0, rep, `${tool} deploy`, await measure(`lab-stack ${tool} deploy`, up(), opts));
+        if (tool === "nslab") scenarioTiming(ok(["npx", "nslab", "run", "lab-stack", "Flap", "--json"], opts));
         rec("lab-stack", 0, rep, `${tool} destroy`, await measure(`lab-stack ${tool} destroy`, down(), opts));
       }
       project.useMain(mainOf(1000, false));
@@ -373,6 +375,28 @@ function baselineCopy(): { dir: string; remove: () => void } | null {
   };
 }
 
+/** A scenario run's own timing (lab-stack's Flap, `npx nslab run lab-stack Flap --json`), over every run. */
+const timing = { everyMs: 0, offsets: [] as number[], late: [] as number[], took: [] as number[], error: [] as number[] };
+
+/**
+ * How far each probe left from its tick, how late each step was applied and what it took,
+ * and how far each measured outage is from the time the link was really down (from the
+ * down step's end to the up step's end): what a given everyMs resolves.
+ */
+function scenarioTiming(json: string): void {
+  const r = JSON.parse(json) as ScenarioReport;
+  timing.everyMs = r.everyMs;
+  for (const p of r.probes) {
+    p.samples.forEach((m, i) => timing.offsets.push(Math.abs(m.at - i * r.everyMs)));
+    const [down, up] = r.steps.map((st) => st.appliedMs! + st.tookMs!);
+    timing.error.push(...p.outages.map((o) => o.ms - (up - down)));
+  }
+  for (const st of r.steps) {
+    timing.late.push(st.appliedMs! - st.at * 1000);
+    timing.took.push(st.tookMs!);
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -451,6 +475,13 @@ function report(): void {
     `- the converge that ends every deploy, N=${hi}, nothing to put right: default ${f(med("nslab", hi, "converge"))} s, batched ${f(med("batched", hi, "converge"))} s (target < 1 s)`,
   );
   lines.push(`- synth N=1000: ${f(med("nslab", 1000, "synth"))} s (target <= 3 s)`);
+  const most = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
+  lines.push(
+    `- a scenario run's timing (lab-stack's Flap, a probe every ${timing.everyMs} ms, ${REPS} runs): probes left within ` +
+      `${f(most(timing.offsets), 0)} ms of their tick (median ${f(median(timing.offsets), 0)}); steps applied at most ` +
+      `${f(most(timing.late), 0)} ms late, taking ${f(median(timing.took), 0)} ms (median); measured outage minus the time ` +
+      `the link was down: ${f(Math.min(...timing.error), 0)} to ${f(most(timing.error), 0)} ms (within +-everyMs: docs/scenarios.md)`,
+  );
   lines.push("");
   lines.push("Fixed cost, an empty LabStack (its owner, sweep and names resources only):");
   lines.push("");

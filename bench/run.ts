@@ -376,7 +376,13 @@ function baselineCopy(): { dir: string; remove: () => void } | null {
 }
 
 /** A scenario run's own timing (lab-stack's Flap, `npx nslab run lab-stack Flap --json`), over every run. */
-const timing = { everyMs: 0, offsets: [] as number[], late: [] as number[], took: [] as number[], error: [] as number[] };
+const timing = {
+  everyMs: 0,
+  offsets: [] as number[],
+  late: [] as number[],
+  took: [] as number[],
+  error: [] as number[],
+};
 
 /**
  * How far each probe left from its tick, how late each step was applied and what it took,

@@ -9,7 +9,7 @@ import { specKey } from "../model/kinds";
 import { ScenarioSpec, type FaultSpec, type StepSpec } from "../model/scenario-spec";
 import { Endpoint } from "./endpoint";
 import { message, refuse, type Broken } from "./errors";
-import { Expectation, Vantage } from "./expectation";
+import { Expectation } from "./expectation";
 import { LabStack } from "./lab-stack";
 import { checkProps } from "./props";
 import { VethLink } from "./veth-link";
@@ -72,7 +72,10 @@ export interface ScenarioProps {
    * @default 500
    */
   readonly timeoutMs?: number;
-  /** Expectations of this stack that must hold (reachable), probed all through the run. */
+  /**
+   * Expectations of this stack that must hold (reachable), probed all through the run from
+   * where each starts (on a Host, by its runner there: the machines' clocks must agree).
+   */
   readonly probes: readonly Expectation[];
   /**
    * The longest a probe may be down, in ms: a longer outage fails the run.
@@ -141,7 +144,7 @@ export class Scenario extends Construct {
     return this;
   }
 
-  /** A probe: an expectation of this stack that must hold, checked from this machine. */
+  /** A probe: an expectation of this stack that must hold (from any machine: a Host's runner probes there). */
   private probeRule(p: Expectation, stack: LabStack): Broken | false {
     const prop = "probes";
     if (!((p as unknown) instanceof Expectation))
@@ -159,18 +162,11 @@ export class Scenario extends Construct {
         problem: `${p.node.path} is a throughput check, which takes seconds to measure`,
         fix: "probe a ping, TCP or UDP expectation",
       };
-    if (!p.reachable)
-      return {
+    return (
+      !p.reachable && {
         prop,
         problem: `${p.node.path} must not be reachable, and a probe measures when what must answer does not`,
         fix: "probe expectations that must hold (reachable)",
-      };
-    return (
-      spec.from.kind === "netns" &&
-      !!spec.from.remote && {
-        prop,
-        problem: `${p.node.path} starts on host ${spec.from.remote.name}, and a run probes from this machine`,
-        fix: `probe from a namespace of this machine, ${Vantage.HOST.kind} or ${Vantage.OUTSIDE.kind} (faults reach every machine)`,
       }
     );
   }

@@ -4,7 +4,7 @@
 // fail with a clear message rather than act on a misread.
 import { z } from "zod";
 import { ExpectSpec } from "./expect-spec";
-import { ifname, netns, STACK_RE } from "./fields";
+import { ifname, netns, port, STACK_RE } from "./fields";
 
 const stack = z.string().regex(STACK_RE);
 const keys = z.array(z.string().min(1));
@@ -74,6 +74,28 @@ export const TraceMessage = z
   })
   .strict();
 export type TraceMessage = z.infer<typeof TraceMessage>;
+
+/**
+ * A scenario probe's series (netops/probe-series.ts): what to send, how often and from
+ * when (ms since the epoch: every probe of a run counts from one start, on every machine).
+ */
+export const SeriesOrder = z
+  .object({
+    check: z.enum(["ping", "tcp", "udp"]),
+    /** Every address (or name) the check goes to: it holds when each answers. */
+    targets: z.array(z.string().min(1)).min(1),
+    port: port.optional(),
+    everyMs: z.number().int().positive(),
+    timeoutMs: z.number().int().positive(),
+    count: z.number().int().positive(),
+    t0: z.number(),
+  })
+  .strict();
+export type SeriesOrder = z.infer<typeof SeriesOrder>;
+
+/** A series run by the runner on the Host its source namespace is on (`probe`, forwarded). */
+export const SeriesMessage = z.object({ netns, order: SeriesOrder }).strict();
+export type SeriesMessage = z.infer<typeof SeriesMessage>;
 
 /** Parse a forwarded verb's head: its schema's message when it is not what this runner reads. */
 export function readMessage<T>(verb: string, schema: z.ZodType<T>, text: string): T {

@@ -436,8 +436,8 @@ export const RUNNER_VERBS = {
     flags: {},
   },
   probe: {
-    line: "a check's client inside a namespace, or a throughput check's sender and receiver",
-    forms: ["args"],
+    line: "a check's client inside a namespace, or a throughput check's sender and receiver (forwarded: a scenario's series on a Host)",
+    forms: ["args", "forwarded"],
     positionals: [
       { name: "how", choices: ["tcp", "udp", "throughput", "sink", "series"] },
       { name: "arg", many: true },

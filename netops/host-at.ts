@@ -2,7 +2,7 @@
 // object's verb, a run-time change, a user's command or a capture, through its copy of the
 // runner (remote.ts), with what travels typed (model/messages.ts).
 import { localLine } from "../model/line";
-import type { CaptureMessage, ExecMessage, RuntimeMessage, TraceMessage } from "../model/messages";
+import type { CaptureMessage, ExecMessage, RuntimeMessage, SeriesMessage, TraceMessage } from "../model/messages";
 import type { ObjectSpec, RemoteSpec, Spec } from "../model/schema";
 import type { Attached } from "./exec";
 import { forward, forwardAttached } from "./remote";
@@ -21,6 +21,8 @@ export interface HostAt {
   capture(message: CaptureMessage): Promise<Attached>;
   /** A trace's watch there: `ready` on stdout once watching; closing its stdin ends it, and what it saw follows. */
   trace(message: TraceMessage): Promise<Attached>;
+  /** A scenario probe's series there: its lines on stdout; closing its stdin stops it early. */
+  series(message: SeriesMessage): Promise<Attached>;
 }
 
 export function hostAt(remote: RemoteSpec): HostAt {
@@ -39,5 +41,8 @@ export function hostAt(remote: RemoteSpec): HostAt {
       (await forwardAttached(remote, "exec", [JSON.stringify(message)], ["ignore", "ignore", "inherit"])).done,
     trace: (message) =>
       forwardAttached(remote, "trace", [JSON.stringify(message)], ["pipe", "pipe", "inherit"], { detached: true }),
+    // in a group of its own, as a capture: a Ctrl-C here must not cut the lines still coming
+    series: (message) =>
+      forwardAttached(remote, "probe", [JSON.stringify(message)], ["pipe", "pipe", "inherit"], { detached: true }),
   };
 }

@@ -2,21 +2,12 @@
 // process in the namespace the probe starts from sends a probe every `everyMs` from an
 // agreed start (each on its own clock tick, not after the last one's answer, so a lost
 // probe never delays the next), and prints one JSON line per probe as it is answered or
-// times out: when it was sent, whether it was answered, and how long that took.
+// times out: when it was sent, whether it was answered, and how long that took. A probe
+// that starts on a Host is run there by its runner (seriesForwarded), its lines passed on.
 import { execa } from "execa";
+import { readMessage, SeriesMessage, type SeriesOrder } from "../model/messages";
+import { attach } from "./exec";
 import { answered, type Result } from "./probe";
-
-export interface SeriesOrder {
-  readonly check: "ping" | "tcp" | "udp";
-  /** Every address (or name) the check goes to: it holds when each answers. */
-  readonly targets: readonly string[];
-  readonly port?: number;
-  readonly everyMs: number;
-  readonly timeoutMs: number;
-  readonly count: number;
-  /** The first probe's time (ms since the epoch): every probe of a run counts from it. */
-  readonly t0: number;
-}
 
 /** One probe, as the series prints it. */
 export interface Sample {
@@ -67,4 +58,27 @@ export async function series(order: string): Promise<number> {
   }
   await Promise.all(pending);
   return 0;
+}
+
+/**
+ * `probe --b64 <message>` from another machine's run: the series in the namespace here,
+ * its lines on stdout; the caller's closing our stdin (over ssh) stops it early.
+ */
+export async function seriesForwarded([message]: readonly string[]): Promise<number> {
+  const { netns, order } = readMessage("probe", SeriesMessage, message);
+  const argv = [
+    "ip",
+    "netns",
+    "exec",
+    netns,
+    process.execPath,
+    process.argv[1],
+    "probe",
+    "series",
+    JSON.stringify(order),
+  ];
+  const child = attach(argv, ["pipe", "inherit", "inherit"]);
+  const stop = () => child.stdin?.end();
+  process.stdin.on("end", stop).on("close", stop).resume();
+  return child.done;
 }

@@ -18,12 +18,14 @@ import { hostAt } from "./host-at";
 import { scenarioJunit } from "./junit";
 import { netnsExists } from "./observe";
 import { measure } from "./outages";
-import type { Sample, SeriesOrder } from "./probe-series";
+import type { SeriesOrder } from "../model/messages";
+import type { Sample } from "./probe-series";
 import { writeLastRun } from "./record";
 import { impairNow, linkNow } from "./runtime";
 
-/** Time for every probe's process to start before the first probe is due. */
+/** Time for every probe's process to start before the first probe is due (on a Host: over ssh, its runner copied first). */
 const LEAD_MS = 600;
+const LEAD_THERE_MS = 2500;
 
 const say = log("run");
 
@@ -67,41 +69,50 @@ interface Series {
   readonly samples: ScenarioSample[];
 }
 
-/** The probes' series, started in their namespaces. */
-function startSeries(lab: LabFile, sc: ScenarioSpec, outside: ReturnType<typeof outsideOf>, t0: number): Series[] {
+/**
+ * The probes' series, started in their namespaces: here, or by the runner of the Host a
+ * probe starts on (its samples count from the same start: the machines' clocks must agree).
+ */
+async function startSeries(
+  lab: LabFile,
+  sc: ScenarioSpec,
+  outside: ReturnType<typeof outsideOf>,
+  t0: number,
+): Promise<Series[]> {
   const count = Math.max(1, Math.ceil((sc.seconds * 1000) / sc.everyMs));
-  return sc.probes.map((p: ExpectSpec) => {
-    const order: SeriesOrder = {
-      check: p.check as SeriesOrder["check"],
-      targets: targetsFrom(p, outside),
-      ...(p.port !== undefined ? { port: p.port } : {}),
-      everyMs: sc.everyMs,
-      timeoutMs: sc.timeoutMs,
-      count,
-      t0,
-    };
-    const argv = [
-      ...origin(lab, p.from, outside.ns),
-      process.execPath,
-      process.argv[1],
-      "probe",
-      "series",
-      JSON.stringify(order),
-    ];
-    // its stdin held open: closing it stops the series early (and so does this runner's death)
-    const child: Attached = attach(argv, ["pipe", "pipe", "inherit"]);
-    const samples: ScenarioSample[] = [];
-    let rest = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      const lines = (rest + chunk.toString()).split("\n");
-      rest = lines.pop()!;
-      for (const l of lines.filter(Boolean)) {
-        const s = JSON.parse(l) as Sample;
-        samples.push({ at: s.at - t0, ok: s.ok, ...(s.ms !== undefined ? { ms: s.ms } : {}) });
-      }
-    });
-    return { probe: p, child, samples };
-  });
+  return Promise.all(
+    sc.probes.map(async (p: ExpectSpec) => {
+      const order: SeriesOrder = {
+        check: p.check as SeriesOrder["check"],
+        targets: targetsFrom(p, outside),
+        ...(p.port !== undefined ? { port: p.port } : {}),
+        everyMs: sc.everyMs,
+        timeoutMs: sc.timeoutMs,
+        count,
+        t0,
+      };
+      const series = ["probe", "series", JSON.stringify(order)];
+      // its stdin held open: closing it stops the series early (and so does this runner's death)
+      const child: Attached =
+        p.from.kind === "netns" && p.from.remote
+          ? await hostAt(p.from.remote).series({ netns: p.from.netns, order })
+          : attach(
+              [...origin(lab, p.from, outside.ns), process.execPath, process.argv[1], ...series],
+              ["pipe", "pipe", "inherit"],
+            );
+      const samples: ScenarioSample[] = [];
+      let rest = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        const lines = (rest + chunk.toString()).split("\n");
+        rest = lines.pop()!;
+        for (const l of lines.filter(Boolean)) {
+          const s = JSON.parse(l) as Sample;
+          samples.push({ at: s.at - t0, ok: s.ok, ...(s.ms !== undefined ? { ms: s.ms } : {}) });
+        }
+      });
+      return { probe: p, child, samples };
+    }),
+  );
 }
 
 /** A run in progress: what was applied, what is left faulted, and whether it was cut short. */
@@ -202,7 +213,7 @@ export async function runScenario(labPath: string, name: string, flags: { readon
   if (needsOutside) await addOutside(lab, outside, outsideSix(sc.probes));
   const startedAt = new Date();
   const run: Run = {
-    t0: Date.now() + LEAD_MS,
+    t0: Date.now() + (sc.probes.some((p) => p.from.kind === "netns" && p.from.remote) ? LEAD_THERE_MS : LEAD_MS),
     steps: sc.steps.map((s) => ({ at: s.at, label: s.label, appliedMs: null })),
     left: new Map(),
     interrupted: false,
@@ -218,7 +229,7 @@ export async function runScenario(labPath: string, name: string, flags: { readon
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  const series = startSeries(lab, sc, outside, run.t0);
+  const series = await startSeries(lab, sc, outside, run.t0);
   try {
     say(`${sc.path}: ${sc.seconds} s, ${sc.probes.length} probe(s) every ${sc.everyMs} ms, ${sc.steps.length} step(s)`);
     await applySteps(sc, specs, run);

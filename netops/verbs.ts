@@ -27,7 +27,7 @@ import { checkForwarded } from "./expect";
 import { attached, runtime, runtimeOn, test, watch } from "./lab-verbs";
 import { onLines, readSpec } from "./object-verbs";
 import { probe } from "./probe";
-import { series } from "./probe-series";
+import { series, seriesForwarded } from "./probe-series";
 import { runScenario } from "./scenario";
 import { relay } from "./relay";
 import { trace, type TraceHow } from "./trace";
@@ -186,6 +186,7 @@ export const VERBS: Table = {
   },
   retire: { args: ([labPath, address, hosts]) => retire(labPath, address, hosts) },
   probe: {
+    forwarded: seriesForwarded,
     args: ([how, ...rest]) =>
       how === "throughput"
         ? send(rest[0], Number(rest[1]), Number(rest[2]))

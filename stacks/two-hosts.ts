@@ -2,7 +2,8 @@
 // on. Two networks span both hosts (each host has its part of each bridge, joined by a
 // VXLAN tunnel per network); each host runs a web server on "front" and publishes it on
 // its own port 8080; "back" (dual stack) holds a client per host, isolated from "front"
-// on every host. Four expectations check it from the hosts (`npx nslab test two-hosts`).
+// on every host. Four expectations check it from the hosts (`npx nslab test two-hosts`),
+// and a scenario flaps host b's web server's link while host a probes it (`nslab run`).
 // The hosts come from the environment (see docs/hosts.md):
 //   NSLAB_HOST_A, NSLAB_HOST_B    their addresses (IP: the tunnels use them too)
 //   NSLAB_SSH_KEY                  a private key both accept (default: ssh's own, the agent)
@@ -14,8 +15,10 @@ import {
   Check,
   ContainerNetwork,
   Expectation,
+  Fault,
   Host,
   LabStack,
+  Scenario,
   type Endpoint,
   type LabStackProps,
   type PortMapping,
@@ -62,9 +65,15 @@ export class TwoHostsStack extends LabStack {
     });
     // checked from the hosts by `npx nslab test two-hosts`, each check run where it starts
     new Expectation(this, "ClientAPingsClientB", { from: client[0], to: client[1] });
-    new Expectation(this, "WebAReachesWebBByName", { from: web[0], to: "web-b", check: Check.tcp(80) });
+    const aToB = new Expectation(this, "WebAReachesWebBByName", { from: web[0], to: "web-b", check: Check.tcp(80) });
     new Expectation(this, "ClientBCannotReachWebA", { from: client[1], to: web[0], reachable: false });
     new Expectation(this, "ClientAReachesPortOnA", { from: client[0], to: ports[0] });
+    // web-b's link down on host b for 1.5 s, probed from web-a on host a across the tunnel
+    // (`npx nslab run two-hosts WebBFlap`: each runs on its machine)
+    new Scenario(this, "WebBFlap", { seconds: 4, everyMs: 100, probes: [aToB], maxOutageMs: 3000 })
+      .at(1, Fault.linkDown(web[1]))
+      .at(2.5, Fault.linkUp(web[1]));
+
     new TerraformOutput(this, "tunnels", {
       value: `front: vni ${front.vni}, back: vni ${back.vni}, udp ${front.vxlanPort}, mtu ${front.mtu}`,
     });

@@ -4,10 +4,11 @@
 // other across the tunnel (its counters say the packets crossed it), each host's
 // published port answers from outside, the networks stay isolated on every host, a host
 // that cannot be reached fails the deploy naming it and a later deploy finishes, nslab
-// trace follows a probe from one host's endpoint across the tunnel to the other's, and
-// destroy leaves every host as it was.
+// trace follows a probe from one host's endpoint across the tunnel to the other's, a
+// scenario flaps one host's link while the other probes it, and destroy leaves every host
+// as it was.
 import { readFileSync } from "node:fs";
-import type { TraceReport } from "../../model/reports";
+import type { ScenarioReport, TraceReport } from "../../model/reports";
 import { join } from "node:path";
 import { cmd, must, requireRoot, type Out } from "../helpers/cmd";
 import { simHosts, type SimHost, type SimHosts } from "../helpers/hosts";
@@ -128,6 +129,22 @@ test.each([
       expect(t.hops[0]).toMatchObject({ place: "web-a@a", machine: "a", fate: "sent" });
       expect(t.hops.at(-1)).toMatchObject({ place: "web-b@b", machine: "b", fate: "delivered" });
       expect(t.reply).toContainEqual(expect.objectContaining({ place: "web-a@a", fate: "delivered" }));
+      // a scenario across the hosts: web-b's link down on b for 1.5 s, probed from web-a on a
+      // (each by its machine's runner); one outage of about that, and the link back up after
+      const run = nslab(["run", "two-hosts", "WebBFlap", "--json"]);
+      expect(run.code).toBe(0);
+      const rep = JSON.parse(run.stdout) as ScenarioReport;
+      const [p] = rep.probes;
+      // a step on a Host takes its ssh call (~0.3 s): the link was down from the down step's end
+      // to the up step's; the outage is that, to within a probe period and some scheduling
+      const [down, up] = rep.steps.map((st) => st.appliedMs! + st.tookMs!);
+      expect(p.outages).toHaveLength(1);
+      expect(Math.abs(p.outages[0].start - down)).toBeLessThanOrEqual(250);
+      expect(Math.abs(p.longestMs - (up - down))).toBeLessThanOrEqual(250);
+      process.stdout.write(
+        `two-hosts: WebBFlap: down ${down} -> ${up} ms, outage ${p.outages[0].start} -> ${p.outages[0].end} ms\n`,
+      );
+      expect(must(nslab(["verify", "two-hosts"]), "nslab verify after the run")).toMatch(/match/);
     }
     // the MTU leaves room for the tunnel: a full 1450-byte packet crosses unfragmented
     expect(ping(A, "web-a", "10.91.0.3", ["-M", "do", "-s", "1422"])).toBe(true);

@@ -44,7 +44,7 @@ export function scenarioOf(lab: LabFile, name: string): ScenarioSpec {
 function undoOf(f: FaultSpec): [string, FaultSpec] {
   if (f.kind === "link") return [`link ${f.target}`, { ...f, up: true }];
   if (f.kind === "impair") return [`impair ${f.target}`, { ...f, impair: null }];
-  return [`workload ${f.key}`, { ...f, running: true }];
+  return [`workload ${f.key.replace(/^workload-/, "")}`, { ...f, running: true }];
 }
 
 /** Whether `f` leaves its target as deployed (nothing to undo after it). */

@@ -142,7 +142,7 @@ export interface ScenarioProbeReport {
   readonly longestMs: number;
   /** For each step (in order): ms from when it was done to the first answered probe sent after that (null: none was). */
   readonly recovery: readonly (number | null)[];
-  /** Probes sent and lost between one step's being done and the next's (the first stretch: before any step). */
+  /** Probes sent and lost from one step's end to the next's beginning (the first stretch: before any step). */
   readonly stretches: readonly {
     readonly from: number;
     readonly to: number;

@@ -2,7 +2,7 @@
 // between steps, how soon it answered after each step, and whether it held its bound. An
 // outage runs from the first lost probe's sending to the next answered one's: each edge
 // is known to within the probe period (the change came after the last probe before it).
-// Stretches and recovery count from when each step was done.
+// Stretches run from one step's end to the next's beginning; recovery counts from a step's end.
 import type { Outage, ScenarioProbeReport, ScenarioSample, ScenarioStepReport } from "../model/reports";
 
 export function outagesOf(samples: readonly ScenarioSample[], endMs: number): Outage[] {
@@ -37,12 +37,14 @@ export function measure(
   const samples = [...p.samples].sort((a, b) => a.at - b.at);
   const outages = outagesOf(samples, endMs);
   const longestMs = Math.max(0, ...outages.map((o) => o.ms));
-  // a step counts from when it was done: a probe sent while it was being applied saw the lab before it
+  // a step counts from when it was done; a probe sent while one was being applied saw the
+  // lab neither before nor after it, and counts in no stretch
   const done = (st: ScenarioStepReport) => (st.appliedMs === null ? null : st.appliedMs + (st.tookMs ?? 0));
-  const edges = [0, ...steps.flatMap((st) => (done(st) === null ? [] : [done(st)!])), endMs];
-  const stretches = edges.slice(1).map((to, k) => {
-    const from = edges[k];
-    const inside = samples.filter((s) => s.at >= from && (s.at < to || (to === endMs && s.at <= to)));
+  const applied = steps.filter((st) => st.appliedMs !== null);
+  const stretches = [...applied, null].map((next, k) => {
+    const from = k === 0 ? 0 : done(applied[k - 1])!;
+    const to = next ? next.appliedMs! : endMs;
+    const inside = samples.filter((s) => s.at >= from && (s.at < to || (!next && s.at <= to)));
     return { from, to, sent: inside.length, lost: inside.filter((s) => !s.ok).length };
   });
   const recovery = steps.map((st) => {

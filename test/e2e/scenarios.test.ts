@@ -103,15 +103,22 @@ test("a link flap: one outage of about 2 s, recovery after the up step, within 3
   const [p] = rep.probes;
   expect(p).toMatchObject({ name: "lab-stack/ClientReachesWeb", check: "tcp/80", pass: true });
   expect(p.outages).toHaveLength(1);
-  near(p.outages[0].start, 1000, EDGE_MS);
-  near(p.outages[0].end!, 3000, EDGE_MS);
+  // each edge where its step put it (a step takes ~25 ms; more on a loaded machine), about 2 s apart
+  const [downStep, upStep] = rep.steps.map((st) => [st.appliedMs!, st.appliedMs! + st.tookMs!]);
+  expect(p.outages[0].start).toBeGreaterThanOrEqual(downStep[0] - 100); // one sent as the step began
+  expect(p.outages[0].start).toBeLessThanOrEqual(downStep[1] + EDGE_MS);
+  expect(p.outages[0].end!).toBeGreaterThanOrEqual(upStep[0]);
+  expect(p.outages[0].end!).toBeLessThanOrEqual(upStep[1] + EDGE_MS);
   near(p.longestMs, 2000, EDGE_MS);
   // answered again within a probe period or two of the link's coming up
   expect(p.recovery[1]).not.toBeNull();
   expect(p.recovery[1]!).toBeLessThan(EDGE_MS + 100);
-  // the steps' stretches: nothing lost before, all lost while down, nothing after
-  expect(p.stretches.map((s) => s.lost === 0)).toEqual([true, false, true]);
-  expect(p.stretches[1].lost).toBeGreaterThanOrEqual(p.stretches[1].sent - 1);
+  // the stretches between steps: all lost while down; none after, and before it none but
+  // one sent just as the down step began (its packets in flight when the link went)
+  const [before, down, after] = p.stretches;
+  expect(before.lost).toBeLessThanOrEqual(1);
+  expect(down.lost).toBeGreaterThanOrEqual(down.sent - 1);
+  expect(after.lost).toBe(0);
   expect(r.stderr).toMatch(/1\.00 s: link down lab-stack\/Net\/Web \(sc-web:eth0\)/); // the steps as they apply
   // the timeline: well-formed, one outage drawn, both steps marked
   expect(await parsed(svg, "image/svg+xml", "rect.outage")).toEqual({ error: null, count: 1 });
@@ -125,11 +132,11 @@ test("the same flap against a 1 s bound: exit 1, the probe named, its JUnit test
   const r = run("FlapStrict", "--junit", xml);
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(/lab-stack\/ClientReachesWeb: tcp\/80 from sc-cli to sc-web \(10\.250\.70\.11\): FAIL/);
-  expect(r.stdout).toMatch(/down 2\.\d\d s from 1\.\d\d s, longer than maxOutageMs 1000/);
+  expect(r.stdout).toMatch(/down [12]\.\d\d s from 1\.\d\d s, longer than maxOutageMs 1000/);
   expect(r.stdout).toMatch(/^FAIL: lab-stack\/ClientReachesWeb$/m);
   expect(await parsed(xml, "application/xml", "failure")).toEqual({ error: null, count: 1 });
   expect(readFileSync(xml, "utf8")).toMatch(
-    /<failure message="down 2\.\d\d s from 1\.\d\d s, longer than maxOutageMs 1000">/,
+    /<failure message="down [12]\.\d\d s from 1\.\d\d s, longer than maxOutageMs 1000">/,
   );
 });
 
@@ -148,7 +155,8 @@ test("a workload stopped and started: its restart measured, and it runs as deplo
   const rep = report(must(run("Restart", "--json"), "nslab run Restart"));
   const [p] = rep.probes;
   expect(p.outages).toHaveLength(1);
-  near(p.outages[0].start, 1000, EDGE_MS);
+  expect(p.outages[0].start).toBeGreaterThanOrEqual(rep.steps[0].appliedMs! - 100);
+  expect(p.outages[0].start).toBeLessThanOrEqual(rep.steps[0].appliedMs! + rep.steps[0].tookMs! + EDGE_MS);
   // refused while stopped, answered once node is up again: the restart, from the start step
   expect(p.recovery[1]).not.toBeNull();
   expect(p.recovery[1]!).toBeLessThan(3000);

@@ -158,13 +158,14 @@ describe("what a run measured", () => {
     t >= 1500 && t <= 3000 ? lost(t) : ok(t),
   );
 
-  test("GIVEN a flap THEN one outage from the first lost probe to the next answered, stretches and recovery from each step's end", () => {
+  test("GIVEN a flap THEN one outage from the first lost probe to the next answered, stretches between steps, recovery from each step's end", () => {
     const r = measure({ name: "p", from: "cli", to: "web", check: "tcp/80", samples }, steps, 4500, 2500);
     expect(r.outages).toEqual([{ start: 1500, end: 3500, ms: 2000 }]);
     expect(r).toMatchObject({ sent: 9, lost: 4, longestMs: 2000, pass: true });
+    // the probes sent while a step was being applied (at 1000 and 3000) count in none
     expect(r.stretches).toEqual([
-      { from: 0, to: 1020, sent: 3, lost: 0 },
-      { from: 1020, to: 3020, sent: 4, lost: 4 },
+      { from: 0, to: 1000, sent: 2, lost: 0 },
+      { from: 1020, to: 3000, sent: 3, lost: 3 },
       { from: 3020, to: 4500, sent: 2, lost: 0 },
     ]);
     expect(r.recovery).toEqual([2480, 480]);

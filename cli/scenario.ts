@@ -4,6 +4,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { RECORD_LAST_RUN } from "../model/record";
 import type { ScenarioProbeReport, ScenarioReport } from "../model/reports";
+import { seconds as s } from "../netops/outages";
 import type { DeployedLab } from "./deployed";
 
 /** The stack's last run's report, beside its record (when a run since `since`, in ms, wrote it). */
@@ -17,7 +18,6 @@ export function lastRun(d: DeployedLab, since = 0): ScenarioReport | undefined {
   }
 }
 
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const share = (lost: number, sent: number) => (sent ? `${Math.round((100 * lost) / sent)}%` : "-");
 
 function probeLines(r: ScenarioReport, p: ScenarioProbeReport): string[] {

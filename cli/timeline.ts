@@ -3,6 +3,7 @@
 // times in a tooltip), every lost probe as a tick, the steps as dashed lines with their
 // labels, the verdict and the bound in the title.
 import type { ScenarioReport } from "../model/reports";
+import { seconds as s } from "../netops/outages";
 import { xml } from "../netops/junit";
 
 const W = 960;
@@ -11,8 +12,6 @@ const RIGHT = 30;
 const ROW = 34;
 const BAR = 16;
 const STEP_LINE = 14;
-
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** A tick spacing (s) that puts at most about ten ticks on the axis. */
 function tickEvery(seconds: number): number {

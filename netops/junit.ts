@@ -28,14 +28,16 @@ export function junit(stack: string, outcomes: readonly Outcome[], seconds: numb
     return body ? `${open}>\n${body}    </testcase>\n` : `${open}/>\n`;
   });
   const counts = `tests="${outcomes.length}" failures="${failed}" errors="0" skipped="${skipped}" time="${seconds.toFixed(3)}"`;
-  return (
-    '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites name="nslab test ${xml(stack)}" ${counts}>\n` +
-    `  <testsuite name="${xml(stack)}" ${counts} timestamp="${at.toISOString().slice(0, 19)}">\n` +
-    cases.join("") +
-    "  </testsuite>\n</testsuites>\n"
-  );
+  return document(`nslab test ${xml(stack)}`, xml(stack), counts, at.toISOString(), cases);
 }
+
+/** The XML around one suite's testcases (names and counts given escaped, as they are written). */
+const document = (suites: string, suite: string, counts: string, at: string, cases: readonly string[]) =>
+  '<?xml version="1.0" encoding="UTF-8"?>\n' +
+  `<testsuites name="${suites}" ${counts}>\n` +
+  `  <testsuite name="${suite}" ${counts} timestamp="${at.slice(0, 19)}">\n` +
+  cases.join("") +
+  "  </testsuite>\n</testsuites>\n";
 
 /**
  * `nslab run --junit FILE`: a testcase per probe, failed when its longest outage broke
@@ -57,11 +59,5 @@ export function scenarioJunit(r: ScenarioReport): string {
     );
   const failed = r.probes.filter((p) => !p.pass).length;
   const counts = `tests="${cases.length}" failures="${failed}" errors="${broken ? 1 : 0}" skipped="0" time="${r.seconds.toFixed(3)}"`;
-  return (
-    '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites name="nslab run ${xml(r.stack)} ${xml(r.scenario)}" ${counts}>\n` +
-    `  <testsuite name="${classname}" ${counts} timestamp="${r.startedAt.slice(0, 19)}">\n` +
-    cases.join("") +
-    "  </testsuite>\n</testsuites>\n"
-  );
+  return document(`nslab run ${xml(r.stack)} ${xml(r.scenario)}`, classname, counts, r.startedAt, cases);
 }

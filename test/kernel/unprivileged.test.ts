@@ -23,9 +23,17 @@ test("npm run test:unit passes as a user who is not root", () => {
     maxBuffer: 256 << 20,
   });
   execFileSync("tar", ["-x", "-C", dir, "-f", "-"], { input: tar });
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules")); // read-only to that user
   execFileSync("chown", ["-R", `${NOBODY}:${NOBODY}`, dir]);
   chownSync(dir, NOBODY, NOBODY);
+  // node_modules as hard links (after the chown: the files stay root's, read-only to that
+  // user): a symlink would fail for a checkout in a folder only root may enter (mktemp -d's);
+  // across filesystems, where links cannot go, a symlink after all
+  try {
+    execFileSync("cp", ["-al", join(ROOT, "node_modules"), join(dir, "node_modules")]);
+  } catch {
+    rmSync(join(dir, "node_modules"), { recursive: true, force: true });
+    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  }
   const r = cmd(
     [
       "setpriv",
